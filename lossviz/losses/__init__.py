@@ -1,0 +1,16 @@
+"""The built-in loss catalogue: one module per family, one function per loss.
+
+Importing this package registers every built-in loss.
+"""
+
+from lossviz.losses import (  # noqa: F401  (imported for registration)
+    classification,
+    generative,
+    probabilistic,
+    ranking,
+    regression,
+    regularization,
+    robust,
+    segmentation,
+    sequence,
+)
