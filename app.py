@@ -1,7 +1,45 @@
-"""lossviz — the entry point: page config and navigation."""
+"""lossviz — the entry point: page config and navigation over the pages in ``pages/``."""
+
+from pathlib import Path
 
 import streamlit as st
 
+import lossviz
+from lossviz.ui.session import session_losses
+
+HERE = Path(__file__).parent
+
+SECTIONS: dict[str, list[tuple[str, str, str]]] = {
+    "": [("pages/home.py", "Home", "🏠")],
+    "Explore": [
+        ("pages/curves.py", "Curves", "📈"),
+        ("pages/landscape.py", "Landscape", "🗺️"),
+        ("pages/outliers.py", "Outlier sensitivity", "🎯"),
+        ("pages/focal.py", "Focal γ", "🔍"),
+        ("pages/custom.py", "Custom loss", "✍️"),
+    ],
+    "Families": [
+        ("pages/margins.py", "Margins & embeddings", "📐"),
+        ("pages/segmentation.py", "Segmentation", "🧩"),
+        ("pages/generative.py", "Generative", "🎨"),
+        ("pages/sequence.py", "Sequence & count", "🔤"),
+    ],
+    "Training": [
+        ("pages/training_lab.py", "Training lab", "🏋️"),
+        ("pages/neural_landscape.py", "Neural landscape", "⛰️"),
+    ],
+}
+
 st.set_page_config(page_title="lossviz", page_icon="📉", layout="wide")
-st.title("lossviz")
-st.write("An interactive explorer of loss functions and loss landscapes.")
+pages = {
+    section: [
+        st.Page(path, title=title, icon=icon, default=path == "pages/home.py")
+        for path, title, icon in entries
+        if (HERE / path).exists()
+    ]
+    for section, entries in SECTIONS.items()
+}
+page = st.navigation({s: p for s, p in pages.items() if p})
+st.sidebar.caption(f"lossviz · {len(lossviz.names())} losses")
+with session_losses():
+    page.run()

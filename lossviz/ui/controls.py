@@ -1,0 +1,139 @@
+"""Controls generated from declarations: one ``Param`` gives the widget, its range, step, help and URL key.
+
+Loss parameters come from the loss's own declaration (``spec.params``); page-level settings
+(prediction range, number of outliers, seed) are declared as ``Param`` objects in ``lossviz``
+and go through the same functions, so every control validates its URL value the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+from lossviz.registry import spec as get_spec
+from lossviz.spec import LossSpec, Param
+from lossviz.ui import url_state
+
+
+def control_key(prefix: str, name: str) -> str:
+    """URL/session key of a control: page prefix + name, e.g. ``curves_huber_delta``."""
+    return f"{prefix}_{name}"
+
+
+def log_options(param: Param, per_decade: Sequence[float] = (1.0, 2.0, 5.0)) -> list[float]:
+    """1-2-5 values spanning the control range of a log-scale parameter, its default included."""
+    lo, hi = param.slider_range
+    values = {param.default}
+    for exponent in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
+        for mantissa in per_decade:
+            v = float(f"{mantissa * 10.0**exponent:.6g}")
+            if lo <= v <= hi:
+                values.add(v)
+    return sorted(values)
+
+
+def _snap(value: float, options: Sequence[float]) -> float:
+    return float(min(options, key=lambda o: abs(math.log(o) - math.log(value)) if value > 0 else abs(o - value)))
+
+
+def _fmt(step: float) -> str:
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    return f"%.{decimals}f"
+
+
+def param_control(param: Param, key: str, container=st, label: str | None = None, help: str | None = None) -> float:
+    """A live control for ``param`` bound to the URL under ``key``; returns the chosen value."""
+    label = label or param.label
+    help = help or f"{param.description} Valid: {param.range_text}."
+    if param.scale == "log":
+        options = log_options(param)
+        url_state.restore_number(key, param)
+        if key in st.session_state and st.session_state[key] not in options:
+            st.session_state[key] = _snap(float(st.session_state[key]), options)
+        kwargs = {} if key in st.session_state else {"value": _snap(param.default, options)}
+        return float(
+            container.select_slider(
+                label,
+                options=options,
+                key=key,
+                help=help,
+                bind="query-params",
+                format_func=lambda v: f"{v:g}",
+                **kwargs,
+            )
+        )
+    lo, hi = param.slider_range
+    step = param.slider_step
+    url_state.restore_number(key, param)
+    if param.integer:
+        kwargs = {} if key in st.session_state else {"value": int(param.default)}
+        return int(
+            container.slider(label, int(lo), int(hi), step=int(step), key=key, help=help, bind="query-params", **kwargs)
+        )
+    kwargs = {} if key in st.session_state else {"value": float(param.default)}
+    return float(
+        container.slider(
+            label,
+            float(lo),
+            float(hi),
+            step=float(step),
+            key=key,
+            help=help,
+            format=_fmt(step),
+            bind="query-params",
+            **kwargs,
+        )
+    )
+
+
+def param_controls(loss: str | LossSpec, prefix: str, container=st, skip: Sequence[str] = ()) -> dict[str, float]:
+    """Controls for every parameter of a loss, from its declaration; returns ``{name: value}``."""
+    s = get_spec(loss)
+    return {
+        p.name: param_control(p, control_key(prefix, f"{s.name}_{p.name}"), container)
+        for p in s.params
+        if p.name not in skip
+    }
+
+
+def choice_control(label: str, options: Sequence[str], default: str, key: str, container=st, **kwargs) -> str:
+    """A select box bound to the URL; a bad URL value warns and falls back to ``default``."""
+    url_state.restore_choice(key, options, default)
+    index = {} if key in st.session_state else {"index": list(options).index(default)}
+    return container.selectbox(label, options, key=key, bind="query-params", **index, **kwargs)
+
+
+def radio_control(label: str, options: Sequence[str], default: str, key: str, container=st, **kwargs) -> str:
+    url_state.restore_choice(key, options, default)
+    index = {} if key in st.session_state else {"index": list(options).index(default)}
+    return container.radio(label, options, key=key, bind="query-params", **index, **kwargs)
+
+
+def multichoice_control(
+    label: str, options: Sequence[str], default: Sequence[str], key: str, container=st, **kwargs
+) -> list[str]:
+    """A multiselect bound to the URL; unknown names in the URL warn and are dropped."""
+    url_state.restore_choices(key, options, default)
+    value = {} if key in st.session_state else {"default": list(default)}
+    return list(container.multiselect(label, options, key=key, bind="query-params", **value, **kwargs))
+
+
+def toggle_control(label: str, default: bool, key: str, container=st, **kwargs) -> bool:
+    raw = st.query_params.get(key)
+    if raw is not None and key not in st.session_state and raw.lower() not in ("true", "false"):
+        st.warning(f"Link value {key}={raw!r} is not true/false; using {default}.", icon="⚠️")
+        st.session_state[key] = default
+    value = {} if key in st.session_state else {"value": default}
+    return bool(container.toggle(label, key=key, bind="query-params", **value, **kwargs))
+
+
+def param_values_grid(param: Param, count: int = 41) -> np.ndarray:
+    """``count`` values across a parameter's control range (log-spaced for log-scale ones) for
+    Plotly slider frames, so that a curve can move during a drag without a rerun."""
+    lo, hi = param.slider_range
+    if param.scale == "log":
+        return np.geomspace(lo, hi, count)
+    return np.linspace(lo, hi, count)
