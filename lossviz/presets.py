@@ -1,0 +1,46 @@
+"""Where each loss is shown, and one-click presets that open a page in a telling state.
+
+Plain data, so the home page stays thin and the links are tested (tests/test_presets.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lossviz.spec import LossSpec
+
+# The page that shows each family best; pointwise losses are all on Curves too.
+FAMILY_PAGE: dict[str, str] = {
+    "regression": "pages/curves.py",
+    "robust": "pages/outliers.py",
+    "probabilistic": "pages/sequence.py",
+    "classification": "pages/curves.py",
+    "ranking": "pages/margins.py",
+    "segmentation": "pages/segmentation.py",
+    "generative": "pages/generative.py",
+    "sequence": "pages/sequence.py",
+    "regularization": "pages/training_lab.py",
+    "custom": "pages/custom.py",
+}
+
+MULTICLASS_PAGE = "pages/landscape.py"
+
+
+def page_for(spec: LossSpec) -> str:
+    """The page path where ``spec`` is best seen."""
+    if spec.family == "classification" and not spec.pointwise:
+        return MULTICLASS_PAGE
+    return FAMILY_PAGE[spec.family]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A link that opens ``page`` with its controls set by ``query`` (URL keys of that page)."""
+
+    title: str
+    page: str
+    description: str
+    query: dict[str, str | list[str]] = field(default_factory=dict)
+
+
+PRESETS: tuple[Preset, ...] = ()

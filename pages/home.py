@@ -1,0 +1,40 @@
+"""Home: what lossviz is, the catalogue by family, and one-click presets."""
+
+from pathlib import Path
+
+import streamlit as st
+
+import lossviz
+from lossviz.presets import PRESETS, page_for
+from lossviz.registry import FAMILIES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+st.title("📉 lossviz — see how loss functions behave")
+st.markdown(
+    "Pick a loss, move its parameters and watch its **value, gradient and curvature** change live; compare "
+    "robust losses on data with outliers; tune focal γ on imbalanced data; type your own loss. Every number "
+    "comes from one computation core checked against PyTorch's reference implementations, and every view "
+    "can be shared as a link."
+)
+
+if PRESETS:
+    st.subheader("Start here")
+    columns = st.columns(len(PRESETS))
+    for column, preset in zip(columns, PRESETS, strict=True):
+        with column.container(border=True):
+            st.markdown(f"**{preset.title}**")
+            st.caption(preset.description)
+            st.page_link(preset.page, label="Open", icon="▶️", query_params=preset.query)
+
+st.subheader(f"The catalogue — {len(lossviz.names())} losses")
+for family, specs in lossviz.by_family().items():
+    with st.expander(f"{FAMILIES[family]} ({len(specs)})", expanded=family == "regression"):
+        for spec in specs:
+            left, middle, right = st.columns([2, 3, 4], vertical_alignment="center")
+            left.markdown(f"**{spec.title}**  \n`{spec.name}`")
+            middle.latex(spec.latex)
+            right.markdown(spec.use_when)
+            page = page_for(spec)
+            if (ROOT / page).exists():
+                right.page_link(page, label="Show", icon="↗️")
