@@ -51,6 +51,11 @@ def _as_array(x: Any, what: str, loss: str) -> np.ndarray:
     return arr
 
 
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A tensor as numpy; ``force`` because autograd returns a ZeroTensor for |x|'s second derivative."""
+    return t.numpy(force=True)
+
+
 def _target_event_ndim(s: LossSpec, pred: np.ndarray, target: np.ndarray) -> int:
     te = s.target_event_ndim
     return te(pred.ndim, target.ndim) if callable(te) else te
@@ -101,11 +106,11 @@ def prepare(
     p = _as_array(pred, "pred", s.name)
     if s.target_domain is None:
         if target is not None:
-            raise ParameterError(f"{s.name!r} takes no target (got {target!r}); pass target=None")
+            raise DomainError(f"{s.name!r} takes no target (got {target!r}); pass target=None")
         t = None
     else:
         if target is None:
-            raise ParameterError(f"{s.name!r} needs a target: {s.target_domain.describe()}")
+            raise DomainError(f"{s.name!r} needs a target: {s.target_domain.describe()}")
         t = _as_array(target, "target", s.name)
     s.pred_domain.check(p, "pred", s.name)
     if t is not None and s.target_domain is not None:
@@ -146,7 +151,7 @@ def evaluate(name: str | LossSpec, pred: Any, target: Any = None, order: int = 1
     return Evaluation(
         name=s.name,
         value=value.detach().numpy(),
-        grad=None if grad is None else torch.broadcast_to(grad.detach(), pred_t.shape).numpy(),
-        curvature=None if curvature is None else curvature.detach().numpy(),
+        grad=None if grad is None else _to_numpy(torch.broadcast_to(grad.detach(), pred_t.shape)),
+        curvature=None if curvature is None else _to_numpy(curvature.detach()),
         params=values,
     )

@@ -69,7 +69,7 @@ def read_csv(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> pd.DataFrame
         ) from None
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=None, engine="python", nrows=limits.max_rows + 1, skipinitialspace=True
+            io.StringIO(text), sep=_delimiter(text), engine="c", nrows=limits.max_rows + 1, skipinitialspace=True
         )
     except pd.errors.EmptyDataError:
         raise UploadError("The file has no columns: it needs a header line and at least one data row.") from None
@@ -89,15 +89,21 @@ def read_csv(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> pd.DataFrame
     return frame
 
 
+def _first_line(text: str) -> str:
+    return text.lstrip().split("\n", 1)[0].rstrip("\r") if text.strip() else ""
+
+
+def _delimiter(text: str) -> str:
+    """The header line's delimiter: comma, semicolon, tab or pipe (comma if it cannot tell)."""
+    try:
+        return csv.Sniffer().sniff(_first_line(text), delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def _header(text: str) -> list[str]:
     """The header line's names as written (pandas would rename duplicates to 'x.1')."""
-    first = text.lstrip().splitlines()[0] if text.strip() else ""
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    return [name.strip() for name in next(csv.reader([first], delimiter=delimiter), [])]
+    return [name.strip() for name in next(csv.reader([_first_line(text)], delimiter=_delimiter(text)), [])]
 
 
 def numeric_columns(frame: pd.DataFrame) -> list[str]:

@@ -98,6 +98,18 @@ def smooth_l1(pred: torch.Tensor, target: torch.Tensor, *, beta: float = 1.0) ->
     return torch.where(a < beta, 0.5 * r * r / beta, a - 0.5 * beta)
 
 
+def _tanh(r: torch.Tensor) -> torch.Tensor:
+    """tanh r, written so that its autograd derivative sech² r keeps every digit.
+
+    ``torch.tanh`` differentiates as 1 − tanh² r, which cancels (relative error e^{2|r|}·2⁻⁵³,
+    exactly 0 beyond |r| ≈ 19); for |r| ≥ 1 the form sign(r)(1 − 2σ(−2|r|)) differentiates as
+    4σ(1 − σ) with σ = σ(−2|r|), accurate to the last digit down to e^{−1600}.
+    """
+    a = r.abs()
+    far = torch.sign(r) * (1.0 - 2.0 * torch.sigmoid(-2.0 * a))
+    return torch.where(a < 1.0, torch.tanh(r), far)
+
+
 @register(
     name="log_cosh",
     title="Log-cosh",
@@ -108,7 +120,7 @@ def smooth_l1(pred: torch.Tensor, target: torch.Tensor, *, beta: float = 1.0) ->
     target=REAL,
     references=("Chen et al., Log Hyperbolic Cosine Loss, 2019", "optax.losses.log_cosh"),
     # Closed form tanh(r): autograd's second derivative of logaddexp is NaN at |r| = 800.
-    grad_fn=lambda pred, target: torch.tanh(pred - target),
+    grad_fn=lambda pred, target: _tanh(pred - target),
 )
 def log_cosh(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """log cosh(r), exact at both ends.
