@@ -103,7 +103,7 @@ def _tanh(r: torch.Tensor) -> torch.Tensor:
 
     ``torch.tanh`` differentiates as 1 − tanh² r, which cancels (relative error e^{2|r|}·2⁻⁵³,
     exactly 0 beyond |r| ≈ 19); for |r| ≥ 1 the form sign(r)(1 − 2σ(−2|r|)) differentiates as
-    4σ(1 − σ) with σ = σ(−2|r|), accurate to the last digit down to e^{−1600}.
+    4σ(1 − σ) with σ = σ(−2|r|), accurate to the last digit until it underflows (|r| ≈ 354).
     """
     a = r.abs()
     far = torch.sign(r) * (1.0 - 2.0 * torch.sigmoid(-2.0 * a))
