@@ -3,6 +3,7 @@ shorter label sequence whose alignment to the time steps is unknown."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -59,15 +60,19 @@ def _check_ctc(pred: np.ndarray, target: np.ndarray | None, params: Mapping[str,
 
 
 def _logsumexp(*terms: torch.Tensor) -> torch.Tensor:
-    """log Σ exp over the given tensors, −inf where all are −inf, with a zero (not NaN) gradient there.
+    """log Σ exp over the given same-shape tensors, elementwise; −inf where all are −inf, with a zero
+    (not NaN) gradient there.
 
     ``torch.logsumexp`` of all −inf returns −inf but differentiates to exp(−inf − (−inf)) = NaN; the
-    unreachable states of the CTC lattice are exactly such entries, so they are routed around it.
+    unreachable states of the CTC lattice are exactly such entries, so they are routed around the log.
+    Written elementwise because ``torch.logsumexp`` over a stacked axis of length 3 is ~100× slower.
+    The shift m is detached: m + log Σ exp(xᵢ − m) does not depend on m, so its gradient is exact.
     """
-    stacked = torch.stack(terms, dim=-1)
-    dead = stacked.amax(dim=-1) == -torch.inf
-    safe = torch.where(dead.unsqueeze(-1), 0.0, stacked)
-    return torch.where(dead, -torch.inf, torch.logsumexp(safe, dim=-1))
+    m = functools.reduce(torch.maximum, terms).detach()
+    dead = m == -torch.inf
+    m = torch.where(dead, 0.0, m)
+    total = functools.reduce(torch.add, (torch.exp(x - m) for x in terms))
+    return torch.where(dead, -torch.inf, m + torch.log(torch.where(dead, 1.0, total)))
 
 
 def _extended_labels(labels: torch.Tensor, blank: int) -> tuple[torch.Tensor, torch.Tensor]:
