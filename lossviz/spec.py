@@ -175,7 +175,7 @@ class Domain:
             index = tuple(int(i) for i in np.argwhere(bad)[0])
             where = f" at index {index}" if x.ndim else ""
             raise DomainError(
-                f"{what} of {loss!r} must be {self.describe()}; got {x[index]!r}{where} "
+                f"{what} of {loss!r} must be {self.describe()}; got {float(x[index]):g}{where} "
                 f"({int(bad.sum())} invalid value{'s' if bad.sum() > 1 else ''})"
             )
 
