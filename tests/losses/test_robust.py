@@ -224,4 +224,4 @@ def test_barron_is_nonnegative_even_and_grows_with_alpha(r: float, alpha: float)
     a = lossviz.evaluate("barron", [r, -r], 0.0, alpha=alpha).value
     higher = lossviz.evaluate("barron", r, 0.0, alpha=alpha + 0.5).value
     assert a[0] >= 0 and a[0] == a[1]
-    assert higher >= a[0] * (1 - 1e-14)
+    assert higher >= a[0] * (1 - 1e-14) - 1e-300  # slack for subnormal values
