@@ -8,6 +8,7 @@ against a similar / dissimilar label). Structured, reducing trailing axes of ``p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -28,11 +29,15 @@ COSINE_SIMILARITY_EPS = 1e-8
 """The floor ``F.cosine_similarity`` puts under each norm (its default ``eps``)."""
 
 
-def _margin(default: float, description: str, **bounds: float | bool) -> Param:
-    """A margin parameter m, valid from 0 up (unless ``bounds`` say otherwise)."""
-    spec: dict[str, float | bool] = {"low": 0.0, "ui_low": 0.0, "ui_high": 3.0, "step": 0.05}
-    spec.update(bounds)
-    return Param("margin", default, symbol="m", description=description, **spec)  # type: ignore[arg-type]
+def _margin(
+    default: float, description: str, *, low: float = 0.0, high: float = math.inf, low_open: bool = False,
+    ui_low: float = 0.0, ui_high: float = 3.0,
+) -> Param:
+    """A margin parameter m, valid from 0 up unless told otherwise."""
+    return Param(
+        "margin", default, low=low, high=high, low_open=low_open, ui_low=ui_low, ui_high=ui_high, step=0.05,
+        symbol="m", description=description,
+    )
 
 
 def _require_axis(pred: np.ndarray, axis: int, size: int, loss: str, what: str) -> None:
