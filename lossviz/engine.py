@@ -129,8 +129,9 @@ def evaluate(name: str | LossSpec, pred: Any, target: Any = None, order: int = 1
     :class:`~lossviz.ParameterError` for bad parameters or inputs outside the loss's domain and
     :class:`~lossviz.UnknownLossError` for unknown names.
     """
-    if order not in (0, 1, 2):
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)) or order not in (0, 1, 2):
         raise ParameterError(f"order must be 0 (value), 1 (gradient) or 2 (curvature), got {order!r}")
+    order = int(order)
     s, p, t, values = prepare(name, pred, target, **params)
     pred_t = torch.from_numpy(p).requires_grad_(order >= 1)
     target_t = None if t is None else _target_tensor(t)
