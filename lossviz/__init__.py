@@ -9,6 +9,7 @@
 from lossviz import losses as _losses  # noqa: F401  (registers the built-ins)
 from lossviz.engine import Evaluation, evaluate
 from lossviz.errors import DomainError, FormulaError, ParameterError, UnknownLossError
+from lossviz.formula import define, suggest_params
 from lossviz.registry import FAMILIES, by_family, names, spec, user_losses, user_scope
 from lossviz.spec import Domain, LossSpec, Param
 
@@ -23,9 +24,11 @@ __all__ = [
     "ParameterError",
     "UnknownLossError",
     "by_family",
+    "define",
     "evaluate",
     "names",
     "spec",
+    "suggest_params",
     "user_losses",
     "user_scope",
 ]
