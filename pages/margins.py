@@ -1,0 +1,193 @@
+"""Margins & embeddings: hinge-type losses on a score, contrastive and cosine losses, the triplet plane."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+import lossviz
+from lossviz import embedding_study as es
+from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane
+from lossviz.ui.charts import show
+from lossviz.ui.controls import control_key, param_control, param_controls
+
+PREFIX = "margins"
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def frames(key: str) -> tuple[list[float], list[es.Panel]]:
+    """The panel at every live margin value; independent of the controls, so computed once."""
+    _, param = es.live_param(key)
+    values = [float(v) for v in es.frame_values(param)]
+    return values, es.panel_frames(key, values)
+
+
+def formulas(names: Sequence[str]) -> None:
+    for name in names:
+        s = lossviz.spec(name)
+        st.markdown(f"**{s.title}** (`{name}`)")
+        st.latex(s.latex)
+        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
+        st.caption("Reference: " + "; ".join(s.references))
+
+
+def draw_panel(key: str, margins: dict[str, float]) -> None:
+    """One loss/gradient chart with a Plotly slider that moves its margin live."""
+    loss, _ = es.live_param(key)
+    try:
+        panel = es.panel(key, margins)
+        values, moved = frames(key)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    losses = es.PANELS[key][0]
+    label = f"m ({' and '.join(losses)}, live)"
+    fig = figure_margin_panel(panel, moved, values, live_label=label, active=es.nearest_index(values, margins[loss]))
+    show(fig, key=f"{PREFIX}_chart_{key}")
+
+
+@st.fragment
+def margin_chart(key: str) -> None:
+    """The margin controls of one panel and its chart: a control change reruns only this fragment."""
+    margins = {name: param_controls(name, PREFIX)["margin"] for name in es.PANELS[key][0]}
+    draw_panel(key, margins)
+
+
+# --- score losses ---------------------------------------------------------------------------------
+
+st.title("Margins, ranking & embeddings")
+st.markdown(
+    "These losses do not ask for an exact target value: they ask for a **margin**. A score, a distance or a "
+    "cosine only has to land on the right side of m, and beyond it the loss — and its gradient — is exactly 0. "
+    "Each chart shows the loss (top) and its gradient (bottom); the slider **under a chart** moves its margin "
+    "live in the browser, the sliders above set the value kept in the link."
+)
+
+st.header("Margins on a score")
+for key, column in zip(("binary", "multiclass", "ranking"), st.columns(3), strict=True):
+    with column:
+        margin_chart(key)
+st.markdown(
+    "**What to notice.** The hinge max(0, m − y·p) is a ramp with slope −1 until the score clears the margin, "
+    "then flat: correctly classified points beyond m stop pulling (only the *support vectors* near the boundary "
+    "matter). The squared hinge has a gradient 2(y·p − m) that shrinks smoothly to 0 at the margin instead of "
+    "jumping, and it punishes large violations quadratically. The multi-class loss adds one hinge per wrong "
+    "class, divided by C: raising the true score x0 helps only while some rival is within m of it (the slope "
+    "steps from −2/3 to −1/3 to 0 at x0 = x2 + m and x1 + m), and raising a rival's score costs 1/3 per unit once "
+    "it comes within m of x0. Margin ranking is a hinge on the difference s1 − s2: only the order matters, not "
+    "the scores themselves."
+)
+with st.expander("Formulas and references", expanded=False):
+    columns = st.columns(len(es.SCORE_LOSSES))
+    for name, col in zip(es.SCORE_LOSSES, columns, strict=True):
+        with col:
+            formulas([name])
+
+# --- contrastive ----------------------------------------------------------------------------------
+
+st.header("Contrastive loss: similar and dissimilar pairs")
+chart, text = st.columns([3, 2])
+with chart:
+    margin_chart("contrastive")
+with text:
+    st.markdown(
+        "**What to notice.** A similar pair (y = 1) is pulled together by ½d², with a pull d that fades as the "
+        "pair closes in. A dissimilar pair (y = 0) is pushed apart by ½ max(0, m − d)² only while it is closer "
+        "than m; beyond m it costs nothing, so the embedding is not torn apart to infinity. The push is "
+        "strongest (−m) when the two points coincide."
+    )
+    formulas(["contrastive"])
+
+# --- triplet plane --------------------------------------------------------------------------------
+
+
+def apply_preset(name: str) -> None:
+    for coordinate, value in es.preset_coordinates(name).items():
+        st.session_state[control_key(PREFIX, coordinate)] = value
+
+
+def triplet_controls() -> tuple[float, dict[str, float]]:
+    st.markdown("**Presets**")
+    preset_columns = st.columns(2)
+    for i, name in enumerate(es.PRESETS):
+        preset_columns[i % 2].button(
+            name, key=f"{PREFIX}_preset_{i}", on_click=apply_preset, args=(name,), use_container_width=True
+        )
+    margin = param_controls("triplet", PREFIX)["margin"]
+    coordinates: dict[str, float] = {}
+    for point in es.POINT_NAMES:
+        for axis, col in zip(("x", "y"), st.columns(2), strict=True):
+            name = f"{point}_{axis}"
+            coordinates[name] = param_control(
+                es.COORDINATES[name], control_key(PREFIX, name), container=col, label=f"{point} {axis}"
+            )
+    return margin, coordinates
+
+
+@st.fragment
+def triplet_section() -> None:
+    controls, chart = st.columns([1, 2])
+    with controls:
+        margin, coordinates = triplet_controls()
+    try:
+        plane = es.triplet_plane(es.triplet_from_coordinates(coordinates), margin)
+    except ValueError as exc:
+        chart.error(str(exc))
+        return
+    with chart:
+        show(figure_triplet_plane(plane), key=f"{PREFIX}_chart_triplet")
+        st.caption(
+            f"Arrows point along −∂L/∂(point), where one gradient-descent step moves each point (length "
+            f"{ARROW_SCALE:g} × the gradient's norm). Hover a point for its gradient, the plane for the loss there."
+        )
+    numbers = st.columns(4)
+    numbers[0].metric("d(a, p)", f"{plane.d_ap:.4f}")
+    numbers[1].metric("d(a, n)", f"{plane.d_an:.4f}")
+    numbers[2].metric("triplet loss L", f"{plane.value:.4f}")
+    numbers[3].metric("the negative is", plane.negative_region)
+    st.table(
+        {
+            "point": list(es.POINT_NAMES),
+            "∂L/∂x": [f"{g:.4f}" for g in plane.grad[:, 0]],
+            "∂L/∂y": [f"{g:.4f}" for g in plane.grad[:, 1]],
+        }
+    )
+
+
+st.header("Triplet loss in the embedding plane")
+st.markdown(
+    "Place an anchor a, a positive p (same identity) and a negative n (another identity) in a 2-D embedding. "
+    "The background shows, for **every position of the negative**, which kind of negative it would be (Schroff "
+    "et al., FaceNet): **hard** if d(a,n) < d(a,p), **semi-hard** if d(a,p) < d(a,n) < d(a,p) + m, **easy** "
+    "beyond. Grey contour lines give the loss L = max(0, d(a,p) − d(a,n) + m) at that position."
+)
+triplet_section()
+st.markdown(
+    "**What to notice.** While L > 0 the gradient on the positive is the unit vector from a to p (a step moves p "
+    "towards a), on the negative the unit vector from n to a (a step pushes n away), and on the anchor minus "
+    "the sum of those two (the loss depends only on differences of the points). They have length 1 (the "
+    "anchor's up to 2) however far apart the points are, because the distances are not squared. Easy negatives "
+    "give L = 0 and no gradient at all: FaceNet trains on semi-hard negatives, which still teach something "
+    "without the collapse that the hardest negatives cause early in training (a model that maps everything to "
+    "one point has L = m for every triplet). A negative sitting exactly on the anchor has no direction to be "
+    "pushed in: the distance carries torch's ε = 10⁻⁶, which picks the direction (−1, −1)/√2."
+)
+with st.expander("Formula and references", expanded=False):
+    formulas(["triplet"])
+
+# --- cosine ---------------------------------------------------------------------------------------
+
+st.header("Cosine losses against the angle")
+chart, text = st.columns([3, 2])
+with chart:
+    margin_chart("cosine")
+with text:
+    st.markdown(
+        "**What to notice.** Only the angle θ between the two vectors matters, not their lengths. A similar pair "
+        "(y = +1) costs 1 − cos θ, which is flat at θ = 0 (the pull dL/dθ = sin θ vanishes as the vectors align) "
+        "and pulls hardest at 90°. A dissimilar pair (y = −1) costs cos θ − m until the angle passes arccos m "
+        "(the dotted line) and nothing after: with m = 0 the vectors only need to be orthogonal. Cosine "
+        "proximity is −cos θ: the y = +1 curve shifted down by 1."
+    )
+    formulas(["cosine_embedding", "cosine_proximity"])
