@@ -1,0 +1,305 @@
+"""Loss curves: value, gradient and curvature of pointwise losses along their natural axis.
+
+Every number comes from :func:`lossviz.evaluate` (one call per loss and setting, ``order=2``).
+This module decides what to plot against:
+
+* ``residual`` r = p − y for the regression and robust families, whose losses depend on the
+  residual only (evaluated at y = 0, so the prediction *is* the residual);
+* ``margin`` m = y·p for built-in losses on ±1 labels (logistic, exponential, hinge, squared hinge),
+  which depend on the product only (evaluated at y = +1, so ∂L/∂m = ∂L/∂p);
+* ``prediction`` p itself otherwise, at a target the user picks from the loss's target domain
+  (a radio for discrete labels, a slider over ``plot_range`` for continuous ones).
+
+Kinks come from the loss declaration (``spec.kink_points``), in prediction coordinates, which on all
+three axes are also the plotted coordinates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from lossviz.engine import evaluate
+from lossviz.registry import FAMILIES, by_family
+from lossviz.registry import spec as get_spec
+from lossviz.spec import Domain, LossSpec, Param
+
+AxisKind = Literal["residual", "margin", "prediction"]
+
+RESIDUAL_FAMILIES = ("regression", "robust")
+"""Families whose losses are functions of the residual p − y alone (their modules say so)."""
+DEFAULT_FAMILY = "regression"
+DEFAULT_LOSSES: dict[str, tuple[str, ...]] = {
+    "regression": ("mse", "mae", "huber"),
+    "robust": ("barron", "cauchy", "tukey_biweight"),
+    "classification": ("bce_logits", "focal"),
+    "ranking": ("hinge", "squared_hinge"),
+}
+"""The first losses shown for a family (the first three of the family where none is listed)."""
+MAX_LOSSES = 6
+POINTS = 501
+"""Points per curve: smooth at any zoom, and 3 panels × 6 losses stay far below 1 MB as float32."""
+FRAME_COUNT = 25
+"""Plotly slider frames for the live parameter (20–60 keeps a drag smooth and the figure small)."""
+INSET = 1e-3
+"""Fraction of the plot span kept inside a finite domain bound (log-losses are clamped right at p = 0, 1)."""
+
+ZOOM = Param(
+    "range",
+    1.0,
+    low=0.0,
+    low_open=True,
+    ui_low=0.25,
+    ui_high=8.0,
+    scale="log",
+    description="Width of the plotted x range relative to the loss's natural range (clipped to its domain).",
+)
+"""The prediction-range control: a zoom factor around the centre of the domain's ``plot_range``."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The x axis of a curve: its kind, the prediction domain it spans and the fixed target it implies."""
+
+    kind: AxisKind
+    domain: Domain
+
+    @property
+    def fixed_target(self) -> float | None:
+        """The target the curve is evaluated at on a residual (0) or margin (+1) axis; else None."""
+        return {"residual": 0.0, "margin": 1.0}.get(self.kind)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "residual":
+            return "residual r = p − y"
+        if self.kind == "margin":
+            return "margin m = y·p"
+        return f"prediction p ({self.domain.label})"
+
+    @property
+    def symbol(self) -> str:
+        return {"residual": "r", "margin": "m"}.get(self.kind, "p")
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """Losses on a prediction axis that share one target domain, hence one target control."""
+
+    domain: Domain
+    losses: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """URL key suffix: named after the group's first loss, so it is stable while that loss is shown."""
+        return f"target_{self.losses[0]}"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One loss along one axis: value, gradient and curvature at ``x``, its kinks, and its settings."""
+
+    name: str
+    x: np.ndarray
+    value: np.ndarray
+    grad: np.ndarray
+    curvature: np.ndarray
+    kinks: tuple[tuple[float, int], ...] = ()
+    target: float | None = None
+    params: dict[str, float] = field(default_factory=dict)
+    kink_values: np.ndarray = field(default_factory=lambda: np.empty(0))
+    """The loss at each kink (for markers on the value curve)."""
+
+    @property
+    def nonfinite(self) -> int:
+        """How many points have no finite value, gradient or curvature (drawn as gaps)."""
+        bad = ~(np.isfinite(self.value) & np.isfinite(self.grad) & np.isfinite(self.curvature))
+        return int(bad.sum())
+
+
+# --- which losses, on which axis ---------------------------------------------------------------
+
+
+def curve_families() -> dict[str, str]:
+    """Families with at least one pointwise loss, as ``{family: title}`` in catalogue order."""
+    return {f: FAMILIES[f] for f, specs in by_family().items() if any(s.pointwise for s in specs)}
+
+
+def curve_losses(family: str) -> list[str]:
+    """The pointwise losses of ``family`` (built-in and this session's custom ones), sorted."""
+    return [s.name for s in by_family().get(family, []) if s.pointwise]
+
+
+def default_losses(family: str) -> list[str]:
+    """The losses shown first for ``family``: its listed defaults that exist, else its first three."""
+    available = curve_losses(family)
+    chosen = [n for n in DEFAULT_LOSSES.get(family, ()) if n in available]
+    return chosen or available[:3]
+
+
+def natural_axis(loss: str | LossSpec) -> Axis:
+    """The axis a pointwise loss reads best against (see the module docstring)."""
+    s = get_spec(loss)
+    target = s.target_domain
+    if s.family in RESIDUAL_FAMILIES and target is not None and not target.is_discrete:
+        return Axis("residual", s.pred_domain)
+    if s.builtin and target is not None and tuple(sorted(target.values)) == (-1.0, 1.0):
+        return Axis("margin", s.pred_domain)
+    return Axis("prediction", s.pred_domain)
+
+
+def axis_groups(losses: Sequence[str]) -> dict[Axis, list[str]]:
+    """Losses grouped by axis, in order of first appearance: one figure per group."""
+    groups: dict[Axis, list[str]] = {}
+    for name in losses:
+        groups.setdefault(natural_axis(name), []).append(name)
+    return groups
+
+
+def target_groups(losses: Sequence[str]) -> list[TargetGroup]:
+    """Losses that need a target control (prediction axis, with a target), grouped by target domain."""
+    groups: dict[Domain, list[str]] = {}
+    for name in losses:
+        s = get_spec(name)
+        if natural_axis(s).kind == "prediction" and s.target_domain is not None:
+            groups.setdefault(s.target_domain, []).append(name)
+    return [TargetGroup(domain, tuple(names)) for domain, names in groups.items()]
+
+
+def target_param(domain: Domain) -> Param:
+    """A slider declaration for a continuous target domain, over its ``plot_range``.
+
+    The default is 1 for targets in [0, 1] (the positive class of a soft label), else the centre of
+    the plot range (0 for real targets).
+    """
+    lo, hi = domain.plot_range
+    default = 1.0 if (domain.low, domain.high) == (0.0, 1.0) else (lo + hi) / 2
+    return Param(
+        "target",
+        default,
+        low=domain.low,
+        high=domain.high,
+        low_open=domain.low_open,
+        high_open=domain.high_open,
+        ui_low=lo,
+        ui_high=hi,
+        step=float(f"{(hi - lo) / 100:.1g}"),
+        integer=domain.integer,
+        symbol="y",
+        description=f"The target y: {domain.describe()}.",
+    )
+
+
+def target_options(domain: Domain) -> list[str]:
+    """The labels of a discrete target domain, as radio options (``"0"``, ``"1"``, ``"-1"``)."""
+    return [f"{v:g}" for v in domain.values]
+
+
+def default_target(domain: Domain) -> float:
+    """The target shown first: the last label of a discrete domain (1, the positive class)."""
+    return float(domain.values[-1]) if domain.is_discrete else target_param(domain).default
+
+
+# --- the curves -----------------------------------------------------------------------------------
+
+
+def x_range(axis: Axis, zoom: float = 1.0) -> tuple[float, float]:
+    """The plotted range: the domain's ``plot_range`` scaled by ``zoom`` about its centre, kept
+    ``INSET`` of the span inside finite domain bounds."""
+    lo, hi = axis.domain.plot_range
+    centre, half = (lo + hi) / 2, (hi - lo) / 2 * zoom
+    lo, hi = centre - half, centre + half
+    inset = INSET * (hi - lo)
+    if math.isfinite(axis.domain.low):
+        lo = max(lo, axis.domain.low + inset)
+    if math.isfinite(axis.domain.high):
+        hi = min(hi, axis.domain.high - inset)
+    return lo, hi
+
+
+def x_grid(axis: Axis, zoom: float = 1.0, points: int = POINTS) -> np.ndarray:
+    lo, hi = x_range(axis, zoom)
+    return np.linspace(lo, hi, points)
+
+
+def loss_curve(
+    loss: str | LossSpec, x: np.ndarray, target: float | None, params: Mapping[str, float]
+) -> Curve:
+    """Value, gradient and curvature of ``loss`` at predictions ``x``, and its value at each kink
+    inside the range (one :func:`evaluate` call for both).
+
+    ``target`` is the actual target on a prediction axis; on a residual or margin axis pass the
+    axis's ``fixed_target``. Raises the ``ValueError`` subclasses of :func:`evaluate`.
+    """
+    s = get_spec(loss)
+    y = target if s.has_target else None
+    lo, hi = float(x[0]), float(x[-1])
+    kinks = tuple((float(k), o) for k, o in s.kink_points(y, **params) if lo <= k <= hi)
+    points = np.concatenate([np.asarray(x, dtype=np.float64), [k for k, _ in kinks]])
+    res = evaluate(s, points, y, order=2, **params)
+    assert res.grad is not None and res.curvature is not None
+    n = len(x)
+    return Curve(
+        s.name, x, res.value[:n], res.grad[:n], res.curvature[:n], kinks, y, dict(res.params), res.value[n:]
+    )
+
+
+def curve_target(loss: str, targets: Mapping[str, float]) -> float | None:
+    """The target a loss is drawn at: its axis's fixed target, else the one chosen for it."""
+    axis = natural_axis(loss)
+    return axis.fixed_target if axis.kind != "prediction" else targets.get(loss)
+
+
+def live_parameter(losses: Sequence[str]) -> tuple[str, Param] | None:
+    """The parameter that moves live in the browser: the first parameter of the first selected loss
+    that has one (Huber's δ in the default view)."""
+    for name in losses:
+        s = get_spec(name)
+        if s.params:
+            return s.name, s.params[0]
+    return None
+
+
+def frame_values(param: Param, count: int = FRAME_COUNT) -> np.ndarray:
+    """``count`` valid values across the control range (log-spaced for log-scale parameters)."""
+    lo, hi = param.slider_range
+    values = np.geomspace(lo, hi, count) if param.scale == "log" else np.linspace(lo, hi, count)
+    if param.integer:
+        values = np.unique(np.round(values))
+    return np.array([v for v in values if param.contains(float(v))])
+
+
+def parameter_sweep(
+    loss: str, param: str, values: Sequence[float], x: np.ndarray, target: float | None, params: Mapping[str, float]
+) -> list[Curve]:
+    """The curve of ``loss`` at each value of one parameter, the others held at ``params``."""
+    return [loss_curve(loss, x, target, {**params, param: float(v)}) for v in values]
+
+
+def nearest_index(values: np.ndarray, value: float) -> int:
+    return int(np.argmin(np.abs(np.asarray(values) - value)))
+
+
+def curves_table(curves: Sequence[Curve], axis_label: Callable[[str], str]) -> pd.DataFrame:
+    """The plotted data in long form, one row per loss and point, for the CSV download."""
+    frames = [
+        pd.DataFrame(
+            {
+                "loss": c.name,
+                "axis": axis_label(c.name),
+                "x": c.x,
+                "target": np.nan if c.target is None else c.target,
+                "value": c.value,
+                "gradient": c.grad,
+                "curvature": c.curvature,
+                "params": ", ".join(f"{k}={v:g}" for k, v in c.params.items()),
+            }
+        )
+        for c in curves
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

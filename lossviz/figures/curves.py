@@ -1,0 +1,252 @@
+"""The curves figure: value, gradient and curvature of several losses in three aligned panels.
+
+``figure_loss_curves`` stacks the panels on one shared x axis, so that a kink (a dotted vertical
+line through all panels, and a marker on the value curve) lines up with the jump it causes in the
+gradient (order 1) or the curvature (order 2). With a :class:`LiveParameter`, the figure carries one
+Plotly frame per parameter value and a Plotly slider that animates between them in the browser,
+without a Streamlit rerun.
+
+The figure is assembled from plain dicts (``go.Figure(..., _validate=False)``): Plotly's
+per-property validation costs more than everything else on a page rerun; the unit tests validate
+the result once instead. Kink lines are traces on hidden y axes (range 0–1) overlaying each panel, so
+that frames can move them and they never stretch a panel's autorange.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lossviz.curves import Curve
+from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+
+ROWS = ("value", "gradient", "curvature")
+DOMAINS = ((0.69, 1.0), (0.355, 0.645), (0.0, 0.31))
+"""Vertical extent of the three panels (top to bottom)."""
+TRACES_PER_CURVE = 7
+"""value, gradient, curvature, kink markers, and kink lines in each of the three panels."""
+KINK_SYMBOL = {1: "x", 2: "diamond-open"}
+KINK_TEXT = {1: "kink: the gradient jumps", 2: "the curvature jumps"}
+LINE_AXES = ("y4", "y5", "y6")
+"""Hidden y axes (0 to 1) overlaying the three panels, carrying the kink lines."""
+
+
+@dataclass(frozen=True)
+class LiveParameter:
+    """Precomputed curves of one loss across values of one of its parameters (Plotly frames)."""
+
+    loss: str
+    label: str
+    values: Sequence[float]
+    curves: Sequence[Curve]
+    active: int
+
+
+def _axis(i: int) -> str:
+    return "" if i == 0 else str(i + 1)
+
+
+def _panel_y(curve: Curve, row: str, abs_grad: bool) -> np.ndarray:
+    if row == "value":
+        return curve.value
+    if row == "gradient":
+        return np.abs(curve.grad) if abs_grad else curve.grad
+    return curve.curvature
+
+
+def _kink_markers(curve: Curve) -> dict:
+    """Markers on the value curve at each kink."""
+    return {
+        "x": [k for k, _ in curve.kinks],
+        "y": [float(v) if np.isfinite(v) else None for v in curve.kink_values],
+        "text": [KINK_TEXT.get(o, "kink") for _, o in curve.kinks],
+        "marker.symbol": [KINK_SYMBOL.get(o, "x") for _, o in curve.kinks],
+    }
+
+
+def _kink_lines(curve: Curve) -> dict:
+    """One polyline of vertical segments (0 → 1 on the hidden axis) through every kink."""
+    x: list[float | None] = []
+    y: list[float | None] = []
+    for k, _ in curve.kinks:
+        x += [k, k, None]
+        y += [0.0, 1.0, None]
+    return {"x": x, "y": y}
+
+
+def _curve_traces(curve: Curve, colour: str, abs_grad: bool) -> list[dict]:
+    traces: list[dict] = [
+        {
+            "type": "scatter",
+            "x": f32(curve.x),
+            "y": f32(_panel_y(curve, row, abs_grad)),
+            "mode": "lines",
+            "name": curve.name,
+            "legendgroup": curve.name,
+            "showlegend": row == "value",
+            "line": {"color": colour, "width": 2},
+            "xaxis": f"x{_axis(i)}",
+            "yaxis": f"y{_axis(i)}",
+            "connectgaps": False,
+            "hovertemplate": f"{curve.name}: %{{y:.4g}}<extra></extra>",
+        }
+        for i, row in enumerate(ROWS)
+    ]
+    markers = _kink_markers(curve)
+    traces.append(
+        {
+            "type": "scatter",
+            "x": markers["x"],
+            "y": markers["y"],
+            "text": markers["text"],
+            "mode": "markers",
+            "name": f"{curve.name} kinks",
+            "legendgroup": curve.name,
+            "showlegend": False,
+            "marker": {"color": colour, "size": 11, "symbol": markers["marker.symbol"], "line": {"width": 2}},
+            "hovertemplate": f"{curve.name} at %{{x:.4g}}: %{{text}}<extra></extra>",
+        }
+    )
+    lines = _kink_lines(curve)
+    traces.extend(
+        {
+            "type": "scatter",
+            **lines,
+            "mode": "lines",
+            "name": f"{curve.name} kink lines",
+            "legendgroup": curve.name,
+            "showlegend": False,
+            "line": {"color": colour, "width": 1, "dash": "dot"},
+            "opacity": 0.7,
+            "xaxis": f"x{_axis(i)}",
+            "yaxis": axis,
+            "hoverinfo": "skip",
+        }
+        for i, axis in enumerate(LINE_AXES)
+    )
+    return traces
+
+
+def _frames(curves: Sequence[Curve], live: LiveParameter, abs_grad: bool) -> tuple[list[dict], dict]:
+    """One frame per parameter value (only the live loss's traces change) and the Plotly slider."""
+    index = [c.name for c in curves].index(live.loss)
+    first = TRACES_PER_CURVE * index
+    frames = []
+    for value, moved in zip(live.values, live.curves, strict=True):
+        data: list[dict] = [{"y": f32(_panel_y(moved, row, abs_grad))} for row in ROWS]
+        markers = _kink_markers(moved)
+        data.append({"x": markers["x"], "y": markers["y"], "text": markers["text"]})
+        data.extend([_kink_lines(moved)] * len(LINE_AXES))
+        frames.append({"name": f"{value:.6g}", "data": data, "traces": list(range(first, first + len(data)))})
+    slider = {
+        "active": live.active,
+        "currentvalue": {"prefix": f"{live.label} = ", "font": {"size": 13}},
+        "pad": {"t": 45, "b": 0},
+        "len": 1.0,
+        "x": 0.0,
+        "steps": [
+            {
+                "label": f"{v:.3g}",
+                "method": "animate",
+                "args": [
+                    [f"{v:.6g}"],
+                    {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}},
+                ],
+            }
+            for v in live.values
+        ],
+    }
+    return frames, slider
+
+
+def _layout(x_label: str, symbol: str, log_y: bool, abs_grad: bool, height: int, title: str | None) -> dict:
+    grad_title = f"|∂L/∂{symbol}|" if abs_grad else f"∂L/∂{symbol}"
+    titles = ("loss L", f"gradient {grad_title}", f"curvature ∂²L/∂{symbol}²")
+    y_titles = ("L", grad_title, f"∂²L/∂{symbol}²")
+    types = ("log" if log_y else "linear", "log" if log_y and abs_grad else "linear", "linear")
+    layout: dict = {**LAYOUT_DEFAULTS, "height": height, "hovermode": "x unified", "margin": {"t": 70, "b": 40}}
+    for i, (lo, hi) in enumerate(DOMAINS):
+        a = _axis(i)
+        layout[f"xaxis{a}"] = {
+            "anchor": f"y{a}",
+            "domain": [0.0, 1.0],
+            "showticklabels": i == 2,
+            "showspikes": True,
+            "spikemode": "across",
+            "spikethickness": 1,
+            "spikedash": "dot",
+            **({"matches": "x3"} if i < 2 else {"title": {"text": x_label}}),
+        }
+        layout[f"yaxis{a}"] = {
+            "anchor": f"x{a}",
+            "domain": [lo, hi],
+            "type": types[i],
+            "title": {"text": y_titles[i]},
+            "zeroline": True,
+            "zerolinecolor": "#bbbbbb",
+            "zerolinewidth": 1,
+        }
+    for i, axis in enumerate(LINE_AXES):
+        layout[axis.replace("y", "yaxis")] = {
+            "overlaying": f"y{_axis(i)}",
+            "range": [0.0, 1.0],
+            "visible": False,
+            "fixedrange": True,
+        }
+    layout["annotations"] = [
+        {
+            "text": f"<b>{t}</b>",
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.0,
+            "y": hi,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 13},
+        }
+        for t, (_, hi) in zip(titles, DOMAINS, strict=True)
+    ]
+    if title is not None:
+        layout["title"] = {"text": title, "x": 0.0, "xanchor": "left"}
+        layout["margin"] = {"t": 100, "b": 40}
+    return layout
+
+
+def figure_loss_curves(
+    curves: Sequence[Curve],
+    *,
+    x_label: str,
+    symbol: str = "p",
+    log_y: bool = False,
+    abs_grad: bool = False,
+    live: LiveParameter | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Value, gradient and curvature of each curve against ``x``, with kinks marked.
+
+    ``symbol`` names the x variable in the panel titles (∂L/∂r on a residual axis); ``log_y``
+    puts the value panel (and the |gradient| panel) on a log scale; ``live`` adds Plotly frames and
+    a slider for one parameter of one of the curves. Each curve owns ``TRACES_PER_CURVE``
+    consecutive traces: value, gradient, curvature, kink markers, kink lines in each panel.
+    """
+    colours = loss_colors(c.name for c in curves)
+    data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad)]
+    height = 720
+    frames: list[dict] = []
+    sliders: list[dict] = []
+    if live is not None and live.loss in {c.name for c in curves}:
+        frames, slider = _frames(curves, live, abs_grad)
+        sliders = [slider]
+        height += 100
+    layout = _layout(x_label, symbol, log_y, abs_grad, height, title)
+    if sliders:
+        layout["sliders"] = sliders
+        layout["margin"] = {**layout["margin"], "b": 60}
+    fig = go.Figure({"data": data, "layout": layout}, _validate=False)
+    if frames:
+        fig.frames = frames
+    return fig

@@ -1,0 +1,206 @@
+"""Curves: value, gradient and curvature of several pointwise losses, overlaid on their natural axis."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import lossviz
+from lossviz import curves as lc
+from lossviz.figures.common import plain_symbol
+from lossviz.figures.curves import LiveParameter, figure_loss_curves
+from lossviz.ui.charts import show
+from lossviz.ui.controls import (
+    choice_control,
+    multichoice_control,
+    param_control,
+    param_controls,
+    radio_control,
+    toggle_control,
+)
+
+PREFIX = "curves"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def parameter_sweep(
+    loss: str, param: str, values: tuple[float, ...], zoom: float, target: float | None, others: tuple
+) -> list[lc.Curve]:
+    """The live loss at every frame value; does not depend on the live value itself, so moving
+    the st.slider of that parameter is a cache hit."""
+    x = lc.x_grid(lc.natural_axis(loss), zoom)
+    return lc.parameter_sweep(loss, param, values, x, target, dict(others))
+
+
+def loss_selection() -> list[str]:
+    # Options are the titles themselves: a bound widget writes its *formatted* option to the URL.
+    families = {title: family for family, title in lc.curve_families().items()}
+    left, right = st.columns([1, 3])
+    default = lossviz.FAMILIES.get(lc.DEFAULT_FAMILY, "")
+    title = choice_control(
+        "Family", list(families), default if default in families else next(iter(families)), f"{PREFIX}_family",
+        container=left,
+    )
+    family = families[title]
+    options = lc.curve_losses(family)
+    key = f"{PREFIX}_losses"
+    if key in st.session_state and not set(st.session_state[key]) <= set(options):
+        kept = [n for n in st.session_state[key] if n in options]
+        st.session_state[key] = kept or lc.default_losses(family)
+    return multichoice_control(
+        "Losses to overlay",
+        options,
+        lc.default_losses(family),
+        key,
+        container=right,
+        max_selections=lc.MAX_LOSSES,
+        help="Pointwise losses of this family, by their lossviz name; formulas are listed beside the chart.",
+    )
+
+
+def target_controls(losses: list[str]) -> dict[str, float]:
+    """One target control per target domain among the prediction-axis losses."""
+    targets: dict[str, float] = {}
+    groups = lc.target_groups(losses)
+    for group, col in zip(groups, st.columns(max(len(groups), 1)), strict=False):
+        label = f"Target y for {', '.join(group.losses)}"
+        key = f"{PREFIX}_{group.key}"
+        if group.domain.is_discrete:
+            options = lc.target_options(group.domain)
+            default = f"{lc.default_target(group.domain):g}"
+            value = float(radio_control(label, options, default, key, container=col, horizontal=True))
+        else:
+            value = param_control(lc.target_param(group.domain), key, container=col, label=label)
+        targets.update(dict.fromkeys(group.losses, value))
+    return targets
+
+
+def parameter_controls(losses: list[str]) -> dict[str, dict[str, float]]:
+    with_params = [n for n in losses if lossviz.spec(n).params]
+    params: dict[str, dict[str, float]] = {n: {} for n in losses}
+    if not with_params:
+        return params
+    with st.expander("Loss parameters", expanded=True):
+        for name, col in zip(with_params, st.columns(len(with_params)), strict=True):
+            col.markdown(f"**{name}**")
+            params[name] = param_controls(name, PREFIX, container=col)
+    return params
+
+
+def formula_panel(names: list[str]) -> None:
+    for name in names:
+        s = lossviz.spec(name)
+        st.markdown(f"**{s.title}** (`{name}`)")
+        st.latex(s.latex)
+        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
+        if s.references:
+            st.caption("Reference: " + "; ".join(s.references))
+
+
+def draw_group(
+    axis: lc.Axis,
+    names: list[str],
+    curves: dict[str, lc.Curve],
+    live: tuple[str, lossviz.Param] | None,
+    zoom: float,
+    targets: dict[str, float],
+    params: dict[str, dict[str, float]],
+    log_y: bool,
+    abs_grad: bool,
+) -> None:
+    shown = [curves[n] for n in names if n in curves]
+    if not shown:
+        return
+    live_curves = None
+    if live is not None and live[0] in {c.name for c in shown}:
+        loss, param = live
+        values = tuple(float(v) for v in lc.frame_values(param))
+        others = tuple(sorted((k, v) for k, v in params[loss].items() if k != param.name))
+        try:
+            sweep = parameter_sweep(loss, param.name, values, zoom, curves[loss].target, others)
+            symbol = plain_symbol(param.symbol) if param.symbol else param.name
+            live_curves = LiveParameter(
+                loss, f"{symbol} ({loss}, live)", values, sweep, lc.nearest_index(values, params[loss][param.name])
+            )
+        except ValueError as exc:
+            st.info(f"No live slider for {loss}: {exc}")
+    chart, formulas = st.columns([2, 1])
+    with chart:
+        fig = figure_loss_curves(
+            shown, x_label=axis.label, symbol=axis.symbol, log_y=log_y, abs_grad=abs_grad, live=live_curves
+        )
+        show(fig, key=f"{PREFIX}_chart_{axis.kind}_{axis.domain.label}")
+        if axis.kind == "residual":
+            st.caption("These losses depend on the residual r = p − y only (drawn at y = 0).")
+        elif axis.kind == "margin":
+            st.caption("Labels y = ±1: the loss depends on the margin m = y·p only (drawn at y = +1, so ∂L/∂m = ∂L/∂p).")
+        if live_curves is not None:
+            st.caption(
+                f"Drag the slider under the chart to move {live_curves.label.split(' (')[0]} of {live_curves.loss} "
+                "live; the slider in *Loss parameters* sets the value for the link and the data download."
+            )
+    with formulas:
+        formula_panel([c.name for c in shown])
+
+
+def compute_curves(
+    losses: list[str], zoom: float, targets: dict[str, float], params: dict[str, dict[str, float]]
+) -> dict[str, lc.Curve]:
+    curves: dict[str, lc.Curve] = {}
+    for name in losses:
+        try:
+            x = lc.x_grid(lc.natural_axis(name), zoom)
+            curves[name] = lc.loss_curve(name, x, lc.curve_target(name, targets), params[name])
+        except ValueError as exc:
+            st.error(f"{name}: {exc}")
+        except Exception as exc:  # a custom formula may fail in ways no declaration foresaw
+            if lossviz.spec(name).builtin:
+                raise
+            st.error(f"{name}: the formula could not be evaluated ({type(exc).__name__}: {exc})")
+        else:
+            bad = curves[name].nonfinite
+            if bad:
+                st.warning(
+                    f"{name}: {bad} of {len(x)} points have no finite value, gradient or curvature "
+                    "(NaN or ±∞, e.g. a log of a negative number); they are left as gaps.",
+                    icon="⚠️",
+                )
+    return curves
+
+
+st.title("Loss curves")
+st.markdown(
+    "Pick a family and overlay its losses. Three aligned panels show the **loss**, its **gradient** — the pull "
+    "a single example exerts on the prediction during training — and its **curvature**. MSE's gradient grows "
+    "without bound (one outlier can dominate a fit), MAE's is a constant ±1 (every point pulls equally: the "
+    "median), and Huber's is the residual clipped to ±δ. Dotted lines mark kinks, where the gradient (×) or "
+    "the curvature (◇) jumps; lossviz reports the minimal-norm subgradient there (0 for |r| at r = 0)."
+)
+
+losses = loss_selection()
+if not losses:
+    st.info("Pick at least one loss to draw.")
+    st.stop()
+
+settings = st.columns([2, 1, 1])
+zoom = param_control(lc.ZOOM, f"{PREFIX}_range", container=settings[0], label="x range (× natural range)")
+log_y = toggle_control("log-scale loss axis", False, f"{PREFIX}_logy", container=settings[1])
+abs_grad = toggle_control("|gradient|", False, f"{PREFIX}_absgrad", container=settings[2])
+targets = target_controls(losses)
+params = parameter_controls(losses)
+
+curves = compute_curves(losses, zoom, targets, params)
+live = lc.live_parameter([n for n in losses if n in curves])
+for axis, names in lc.axis_groups(losses).items():
+    draw_group(axis, names, curves, live, zoom, targets, params, log_y, abs_grad)
+
+if curves:
+    table = lc.curves_table(list(curves.values()), lambda n: lc.natural_axis(n).label)
+    st.download_button(
+        "Download the plotted data (CSV)",
+        table.to_csv(index=False),
+        file_name="loss_curves.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+if log_y:
+    st.caption("On the log scale, points where the loss is 0 (the minimum of most losses) are not drawn.")

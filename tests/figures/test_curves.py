@@ -1,0 +1,150 @@
+"""The curves figure builder and the shared styling helpers (lossviz.figures.common)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from lossviz import curves as lc
+from lossviz.figures import common
+from lossviz.figures.curves import TRACES_PER_CURVE, LiveParameter, figure_loss_curves
+
+
+def _curves(names=("mse", "mae", "huber"), zoom: float = 1.0, **params: dict) -> list[lc.Curve]:
+    x = lc.x_grid(lc.natural_axis(names[0]), zoom)
+    return [lc.loss_curve(n, x, 0.0, params.get(n, {})) for n in names]
+
+
+def _live(curves: list[lc.Curve], loss: str = "huber") -> LiveParameter:
+    values = lc.frame_values(lc.live_parameter([loss])[1])
+    sweep = lc.parameter_sweep(loss, "delta", values, curves[0].x, 0.0, {})
+    return LiveParameter(loss, "δ", values, sweep, lc.nearest_index(values, 1.0))
+
+
+def _y(trace) -> np.ndarray:
+    return np.asarray(trace.y, dtype=np.float64)
+
+
+def test_figure_validates_and_plots_every_curve_in_float32() -> None:
+    curves = _curves()
+    fig = figure_loss_curves(curves, x_label="residual", symbol="r")
+    go.Figure(fig.to_dict())  # full Plotly validation of what the builder assembled unvalidated
+    assert len(fig.data) == TRACES_PER_CURVE * len(curves)
+    for i, curve in enumerate(curves):
+        value, grad, curvature, markers, *lines = fig.data[TRACES_PER_CURVE * i : TRACES_PER_CURVE * (i + 1)]
+        assert value.name == curve.name and value.showlegend and not grad.showlegend
+        assert np.asarray(value.x).dtype == np.float32
+        np.testing.assert_array_equal(_y(value), curve.value.astype(np.float32))
+        np.testing.assert_array_equal(_y(grad), curve.grad.astype(np.float32))
+        np.testing.assert_array_equal(_y(curvature), curve.curvature.astype(np.float32))
+        assert (value.yaxis, grad.yaxis, curvature.yaxis) == ("y", "y2", "y3")
+        assert list(markers.x) == [k for k, _ in curve.kinks]
+        assert [line.yaxis for line in lines] == ["y4", "y5", "y6"]
+        assert all(list(line.x) == list(lines[0].x) for line in lines)
+    assert fig.layout.xaxis.matches == "x3" and fig.layout.xaxis2.matches == "x3"
+    assert fig.layout.xaxis3.title.text == "residual"
+    assert fig.layout.yaxis4.overlaying == "y" and list(fig.layout.yaxis4.range) == [0, 1]
+    assert fig.layout.yaxis.type == "linear" and not fig.frames
+
+
+def test_kinks_are_marked_on_the_value_curve_and_as_lines() -> None:
+    curves = _curves(("mae", "huber"), huber={"delta": 0.5})
+    fig = figure_loss_curves(curves, x_label="r", symbol="r")
+    huber_markers = fig.data[TRACES_PER_CURVE + 3]
+    assert list(huber_markers.x) == [-0.5, 0.5]
+    np.testing.assert_allclose(huber_markers.y, [0.125, 0.125], rtol=1e-6)
+    assert list(huber_markers.marker.symbol) == ["diamond-open", "diamond-open"]
+    mae_markers = fig.data[3]
+    assert list(mae_markers.x) == [0.0] and list(mae_markers.marker.symbol) == ["x"]
+    lines = fig.data[TRACES_PER_CURVE + 4]
+    assert list(lines.x) == [-0.5, -0.5, None, 0.5, 0.5, None]
+    assert list(lines.y) == [0.0, 1.0, None, 0.0, 1.0, None]
+
+
+def test_abs_gradient_and_log_scale() -> None:
+    curves = _curves()
+    fig = figure_loss_curves(curves, x_label="r", symbol="r", log_y=True, abs_grad=True)
+    np.testing.assert_array_equal(_y(fig.data[1]), np.abs(curves[0].grad).astype(np.float32))
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert fig.layout.yaxis3.type == "linear"
+    assert fig.layout.yaxis2.title.text == "|∂L/∂r|"
+    signed = figure_loss_curves(curves, x_label="r", symbol="r", log_y=True)
+    assert signed.layout.yaxis2.type == "linear"  # a signed gradient cannot go on a log axis
+
+
+def test_live_parameter_adds_frames_and_a_slider() -> None:
+    curves = _curves()
+    live = _live(curves)
+    fig = figure_loss_curves(curves, x_label="r", symbol="r", live=live)
+    go.Figure(fig.to_dict())
+    assert len(fig.frames) == len(live.values) == lc.FRAME_COUNT
+    first = TRACES_PER_CURVE * 2
+    for frame, value, moved in zip(fig.frames, live.values, live.curves, strict=True):
+        assert frame.name == f"{value:.6g}"
+        assert list(frame.traces) == list(range(first, first + TRACES_PER_CURVE))
+        np.testing.assert_array_equal(_y(frame.data[0]), moved.value.astype(np.float32))
+        np.testing.assert_array_equal(_y(frame.data[1]), moved.grad.astype(np.float32))
+        assert list(frame.data[3].x) == [k for k, _ in moved.kinks]
+    slider = fig.layout.sliders[0]
+    assert slider.active == live.active and len(slider.steps) == len(live.values)
+    assert slider.currentvalue.prefix == "δ = "
+    assert slider.steps[0].method == "animate" and list(slider.steps[0].args[0]) == [fig.frames[0].name]
+
+
+def test_live_parameter_of_a_loss_not_drawn_is_ignored() -> None:
+    curves = _curves(("mse", "mae"))
+    fig = figure_loss_curves(curves, x_label="r", symbol="r", live=_live(_curves()))
+    assert not fig.frames and not fig.layout.sliders
+
+
+def test_six_losses_with_a_live_parameter_stay_under_one_megabyte() -> None:
+    names = ("huber", "mse", "mae", "smooth_l1", "log_cosh", "quantile")
+    curves = _curves(names, zoom=8.0)
+    size = common.figure_bytes(figure_loss_curves(curves, x_label="r", symbol="r", live=_live(curves)))
+    assert size < 1_000_000, size
+
+
+def test_nan_values_stay_gaps() -> None:
+    curve = _curves(("mse",))[0]
+    value = curve.value.copy()
+    value[10:20] = np.nan
+    broken = lc.Curve("broken", curve.x, value, curve.grad, curve.curvature)
+    fig = figure_loss_curves([broken], x_label="p")
+    y = _y(fig.data[0])
+    assert np.isnan(y[10:20]).all() and np.isfinite(y[:10]).all()
+    assert fig.data[0].connectgaps is False
+
+
+# --- shared styling ----------------------------------------------------------------------------------
+
+
+def test_loss_colours_are_stable_and_distinct_within_a_figure() -> None:
+    assert common.loss_color("mse") == common.PALETTE[0]
+    assert common.loss_color("some_custom") == common.loss_color("some_custom")
+    names = [f"loss_{i}" for i in range(len(common.PALETTE))]
+    colours = common.loss_colors(names)
+    assert len(set(colours.values())) == len(common.PALETTE)
+    assert common.loss_colors(["bce", "mse"]) == {"bce": common.PALETTE[0], "mse": common.PALETTE[1]}
+
+
+def test_f32_keeps_nan_and_clips_instead_of_overflowing() -> None:
+    out = common.f32([1.0, np.nan, 1e300, -1e300, np.inf])
+    assert out.dtype == np.float32
+    assert out[0] == 1.0 and np.isnan(out[1])
+    assert out[2] == np.float32(common.FLOAT32_MAX) and out[3] == -np.float32(common.FLOAT32_MAX)
+    assert out[4] == np.inf
+
+
+@pytest.mark.parametrize(
+    ("latex", "plain"),
+    [(r"\delta", "δ"), (r"\varepsilon", "ε"), (r"\epsilon", "ϵ"), ("m", "m"), (r"\sigma_{0}", "σ0")],
+)
+def test_plain_symbol(latex: str, plain: str) -> None:
+    assert common.plain_symbol(latex) == plain
+
+
+def test_apply_layout() -> None:
+    fig = common.apply_layout(go.Figure(), height=300, title="T", showlegend=False)
+    assert fig.layout.height == 300 and fig.layout.title.text == "T" and fig.layout.showlegend is False
+    assert fig.layout.legend.orientation == "h"
