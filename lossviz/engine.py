@@ -71,7 +71,8 @@ def _broadcast(s: LossSpec, pred: np.ndarray, target: np.ndarray | None) -> tupl
         )
     pred_event = pred.shape[pred.ndim - pe :]
     if target is None:
-        return np.ascontiguousarray(pred), None
+        # np.array, not np.ascontiguousarray: the latter turns a 0-d pred into shape (1,).
+        return np.array(pred, dtype=np.float64, order="C"), None
     te = _target_event_ndim(s, pred, target)
     if target.ndim < te:
         raise DomainError(f"target of {s.name!r} must have at least {te} trailing axes; got shape {target.shape}")
@@ -91,7 +92,7 @@ def _target_tensor(t: np.ndarray) -> torch.Tensor:
     """A broadcast (read-only, zero-stride) view as a torch tensor without copying repeats."""
     strides = np.array(t.strides)
     if t.flags.writeable and (strides > 0).all():
-        return torch.from_numpy(np.ascontiguousarray(t))
+        return torch.from_numpy(np.ascontiguousarray(t)).reshape(t.shape)  # keeps 0-d targets 0-d
     # Collapse the repeated axes to length 1, copy that small core, let torch expand it again.
     core = t[tuple(slice(0, 1) if s == 0 else slice(None) for s in t.strides)]
     return torch.from_numpy(np.array(core)).expand(t.shape)

@@ -203,9 +203,10 @@ def test_shapes_and_dtypes(pred_shape: tuple, target_shape: tuple, batch: tuple)
     np.testing.assert_array_equal(res.grad, np.clip(np.broadcast_to(pred - target, batch), -1, 1))
 
 
-def test_target_less_loss_keeps_the_pred_shape() -> None:
-    res = lossviz.evaluate("l2_penalty", np.ones((2, 3)), order=2)
-    assert res.value.shape == res.grad.shape == res.curvature.shape == (2, 3)
+@pytest.mark.parametrize("shape", [(), (1,), (2, 3)])
+def test_target_less_loss_keeps_the_pred_shape(shape: tuple) -> None:
+    res = lossviz.evaluate("l2_penalty", np.ones(shape), order=2)
+    assert res.value.shape == res.grad.shape == res.curvature.shape == shape
 
 
 def test_grid_evaluation_equals_a_loop_over_points() -> None:
