@@ -6,9 +6,12 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import copy
 import math
 import os
+import pickle
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -229,6 +232,14 @@ def test_no_infinite_values_or_gradients(formula: str) -> None:
     assert np.isnan(res.value).any()
 
 
+def test_gradient_and_curvature_are_nan_wherever_the_value_is() -> None:
+    """Even where an op with zero derivative (sign) would drop the NaN coming back."""
+    define("s", "y / sign(p)")
+    res = lossviz.evaluate("s", [0.0, 2.0], -1.0, order=2)
+    assert math.isnan(res.value[0]) and math.isnan(res.grad[0]) and math.isnan(res.curvature[0])
+    assert (res.value[1], res.grad[1], res.curvature[1]) == (-1.0, 0.0, 0.0)
+
+
 def test_where_takes_gradient_from_the_branch_taken_only() -> None:
     define("safe", "where(p > 0, sqrt(p), 0)")
     res = lossviz.evaluate("safe", [-1.0, 0.0, 1.0, 4.0], 0.0, order=2)
@@ -371,6 +382,13 @@ def test_spec_carries_latex_and_formula() -> None:
     formula = formula_of(spec)
     assert formula is not None and formula.text == HUBER and formula.params == ("d",)
     assert formula_of(lossviz.spec("huber")) is None
+
+
+def test_specs_of_custom_losses_pickle_and_copy() -> None:
+    spec = define("h", HUBER, d=(1.0, 0.01, 5.0))
+    for clone in (pickle.loads(pickle.dumps(spec)), copy.deepcopy(spec)):
+        assert formula_of(clone) == formula_of(spec) and clone.params == spec.params
+        assert lossviz.evaluate(clone, 3.0, 0.0, d=2.0).value == 4.0
 
 
 # --- registration per session --------------------------------------------------------------------
@@ -526,6 +544,15 @@ def test_messages_point_at_the_problem() -> None:
         assert err.value.offset == offset, (text, err.value.offset)  # type: ignore[attr-defined]
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
         assert f"column {column}:" in str(err.value)
+
+
+def test_python_syntax_warnings_as_errors_are_rejections_too() -> None:
+    """'1if p else 0' makes the tokenizer warn; with warnings as errors it must still be a FormulaError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for text in ("1if p else 0", "0x1for"):
+            with pytest.raises(FormulaError, match="column"):
+                parse_formula(text)
 
 
 def test_errors_without_a_position() -> None:

@@ -1,7 +1,7 @@
 """Custom losses typed by users: a small, safe formula language compiled to torch.
 
 >>> import lossviz
->>> spec = lossviz.define("cauchy", "log(1 + ((p - y)/c)**2)", c=(1.0, 0.1, 5.0))
+>>> spec = lossviz.define("my_cauchy", "log(1 + ((p - y)/c)**2)", c=(1.0, 0.1, 5.0))
 >>> spec.latex
 '\\\\log\\\\left(1 + \\\\left(\\\\frac{p - y}{c}\\\\right)^{2}\\\\right)'
 

@@ -5,8 +5,8 @@ tree holds no code, only names from a fixed table). The compiled function follow
 conventions of its own:
 
 - **Undefined points give NaN, never ±inf.** log of a negative number, 0/0 or 1/0 makes the value
-  NaN there; a gradient or curvature that is infinite or NaN is NaN as well (``_NanIfNotFinite``
-  and ``_NanGradient``). Built-in losses never return NaN; custom formulas may.
+  NaN there; an infinite gradient or curvature is NaN as well (``_NanGradient``), and where the
+  value is NaN so are gradient and curvature. Built-in losses never return NaN; custom formulas may.
 - **The branch ``where`` does not take gives no gradient.** ``where(p > 0, sqrt(p), 0)`` has
   gradient 0 at p = 0, not the NaN that ``0 · ∞`` from the untaken ``sqrt`` branch gives under
   plain autograd: each branch sees a copy of p that passes gradient only where it is taken.
@@ -201,6 +201,10 @@ class CompiledFormula:
     def __repr__(self) -> str:
         return f"CompiledFormula({self.formula.text!r})"
 
+    def __reduce__(self) -> tuple[Callable[[str], CompiledFormula], tuple[str]]:
+        # The closures cannot be pickled or deep-copied; the text is all it takes to rebuild them.
+        return _from_text, (self.formula.text,)
+
     def __call__(self, pred: torch.Tensor, target: torch.Tensor | None = None, **params: float) -> torch.Tensor:
         missing = [n for n in self.formula.params if n not in params]
         if missing:
@@ -219,4 +223,19 @@ class CompiledFormula:
             # A formula without p (or with p only in a condition) still gives one value per
             # sample, connected to p so that autograd reports a zero gradient.
             value = value + p * 0.0
-        return value * _nan_factor(value)
+        factor = _nan_factor(value)
+        value = value * factor
+        if p.requires_grad:
+            # d = p − p is 0, so this adds 0 to the value; its first and second derivatives are
+            # (factor − 1): NaN where the value is undefined, 0 elsewhere. So gradient and
+            # curvature are NaN wherever the value is, even where an op with zero derivative
+            # (sign, a constant branch) would drop the NaN coming back.
+            d = p - p.detach()
+            value = value + (d + 0.5 * d * d) * (factor - 1.0)
+        return value
+
+
+def _from_text(text: str) -> CompiledFormula:
+    from lossviz.formula._parse import parse_formula  # _parse imports this module
+
+    return CompiledFormula(parse_formula(text))

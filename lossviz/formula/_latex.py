@@ -144,7 +144,7 @@ def to_latex(tree: t.Node) -> str:
     r"""Readable LaTeX for a formula tree.
 
     >>> from lossviz.formula import parse_formula
-    >>> to_latex(parse_formula("d*(abs(p - y) - 0.5*d)").tree)
+    >>> to_latex(parse_formula("delta*(abs(p - y) - 0.5*delta)").tree)
     '\\delta \\left(\\left|p - y\\right| - 0.5 \\delta\\right)'
     """
     return _render(tree)[0]
