@@ -1,0 +1,184 @@
+"""Figures of the Segmentation page: the masks, per-pixel gradient maps, sweeps and the smooth study.
+
+Builders are pure (data → ``go.Figure``), send float32 arrays and assemble plain dicts without
+Plotly's per-property validation (``_validate=False``); the unit tests validate each figure once.
+Images are drawn with row 0 at the top (``autorange="reversed"``) and square pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+from lossviz.segmentation_study import LOSSES, SHAPES, SmoothStudy, Sweep
+
+MASK_SCALE = "Greys"
+GRADIENT_SCALE = "RdBu_r"
+"""Blue where ∂L/∂(pixel) < 0 (a descent step raises p there), red where it is > 0 (a step lowers p)."""
+SATURATION_PERCENTILE = 99.0
+"""Each gradient map's colours span ±(this percentile of |gradient|); larger values saturate."""
+TRUE_EDGE_COLOR = "#2ca02c"
+
+
+def _axes(count: int, gap: float = 0.04) -> list[tuple[float, float]]:
+    width = (1.0 - gap * (count - 1)) / count
+    return [(i * (width + gap), i * (width + gap) + width) for i in range(count)]
+
+
+def _image_axes(count: int, titles: Sequence[str]) -> dict:
+    """x/y axes for ``count`` square images side by side, each titled by an annotation."""
+    layout: dict = {"annotations": []}
+    for i, (lo, hi) in enumerate(_axes(count)):
+        a = "" if i == 0 else str(i + 1)
+        layout[f"xaxis{a}"] = {"domain": [lo, hi], "anchor": f"y{a}", "showticklabels": False, "showgrid": False,
+                               "zeroline": False, "constrain": "domain"}
+        layout[f"yaxis{a}"] = {"domain": [0.0, 1.0], "anchor": f"x{a}", "autorange": "reversed",
+                               "showticklabels": False, "showgrid": False, "zeroline": False,
+                               "scaleanchor": f"x{a}", "scaleratio": 1, "constrain": "domain"}
+        layout["annotations"].append(
+            {"text": titles[i], "xref": "paper", "yref": "paper", "x": (lo + hi) / 2, "y": 1.0, "xanchor": "center",
+             "yanchor": "bottom", "showarrow": False, "font": {"size": 13}}
+        )
+    return layout
+
+
+def _edge_trace(mask: np.ndarray, axis: str) -> dict:
+    """The outline of the true mask (its 0.5 level) as a contour line."""
+    return {
+        "type": "contour",
+        "z": f32(mask),
+        "contours": {"start": 0.5, "end": 0.5, "size": 1.0, "coloring": "lines"},
+        "colorscale": [[0.0, TRUE_EDGE_COLOR], [1.0, TRUE_EDGE_COLOR]],
+        "line": {"width": 2},
+        "showscale": False,
+        "hoverinfo": "skip",
+        "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}",
+        "name": "true edge",
+    }
+
+
+def figure_masks(true: np.ndarray, predicted: np.ndarray, height: int = 330) -> go.Figure:
+    """The true mask and the predicted soft mask side by side; the true edge outlined on the prediction.
+
+    Traces: true mask heatmap, predicted heatmap, the true edge on the prediction.
+    """
+    data = [
+        {"type": "heatmap", "z": f32(true), "zmin": 0.0, "zmax": 1.0, "colorscale": MASK_SCALE, "reversescale": True,
+         "showscale": False, "name": "true mask", "hovertemplate": "row %{y}, col %{x}: g = %{z:.0f}<extra></extra>"},
+        {"type": "heatmap", "z": f32(predicted), "zmin": 0.0, "zmax": 1.0, "colorscale": "Viridis",
+         "colorbar": {"title": {"text": "p"}, "len": 0.9, "thickness": 12}, "name": "prediction",
+         "xaxis": "x2", "yaxis": "y2", "hovertemplate": "row %{y}, col %{x}: p = %{z:.4f}<extra></extra>"},
+    ]
+    if true.any():
+        data.append(_edge_trace(true, "2"))
+    layout = {**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+              **_image_axes(2, ["true mask g", "predicted soft mask p (green: true edge)"])}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def saturation(grad: np.ndarray) -> float:
+    """The colour limit of a gradient map: the :data:`SATURATION_PERCENTILE` of |grad| (a tiny floor if all 0)."""
+    top = float(np.percentile(np.abs(grad), SATURATION_PERCENTILE))
+    return top if top > 0 else max(float(np.abs(grad).max()), 1e-12)
+
+
+def figure_gradient_maps(
+    grads: Mapping[str, np.ndarray], titles: Mapping[str, str], true: np.ndarray, height: int = 300
+) -> go.Figure:
+    """One heatmap of the per-pixel gradient of each loss, each on its own symmetric colour range.
+
+    Traces: for each loss (in ``grads`` order) its heatmap, then the true edge on it (when the
+    mask is not empty).
+    """
+    names = list(grads)
+    data: list[dict] = []
+    for i, name in enumerate(names):
+        a = "" if i == 0 else str(i + 1)
+        g = grads[name]
+        limit = saturation(g)
+        data.append(
+            {
+                "type": "heatmap",
+                "z": f32(g),
+                "zmin": -limit,
+                "zmax": limit,
+                "colorscale": GRADIENT_SCALE,
+                "showscale": False,
+                "name": name,
+                "xaxis": f"x{a}",
+                "yaxis": f"y{a}",
+                "hovertemplate": f"{titles[name]}<br>row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>",
+            }
+        )
+        if true.any():
+            data.append({**_edge_trace(true, a), "line": {"width": 1}, "showlegend": False})
+    captions = [f"{titles[n]}<br><sub>max |g| = {np.abs(grads[n]).max():.2g}</sub>" for n in names]
+    layout = {**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 10, "r": 10, "t": 55, "b": 10},
+              "showlegend": False, **_image_axes(len(names), captions)}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def figure_sweep(sw: Sweep, current: float, x_label: str, titles: Mapping[str, str], height: int = 380) -> go.Figure:
+    """Every loss against the swept control, with a dotted line at the control's current value.
+
+    Traces: one line per loss (in :data:`LOSSES` order), then the current-value line.
+    """
+    colours = loss_colors(LOSSES)
+    data = [
+        {
+            "type": "scatter",
+            "x": f32(sw.values),
+            "y": f32(sw.losses[name]),
+            "mode": "lines",
+            "name": titles[name],
+            "line": {"color": colours[name], "width": 2, "dash": "dot" if name == "pixel_cross_entropy" else "solid"},
+            "hovertemplate": f"{titles[name]}: %{{y:.4f}}<extra></extra>",
+        }
+        for name in LOSSES
+    ]
+    top = max(float(np.nanmax(v)) for v in sw.losses.values())
+    data.append(
+        {"type": "scatter", "x": [current, current], "y": [0.0, top], "mode": "lines", "name": "current value",
+         "line": {"color": "#888888", "width": 1, "dash": "dot"}, "hoverinfo": "skip"}
+    )
+    layout = {**LAYOUT_DEFAULTS, "height": height, "hovermode": "x unified", "margin": {"l": 60, "r": 20, "t": 40,
+              "b": 50}, "xaxis": {"title": {"text": x_label}}, "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"}}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def figure_smooth_study(study: SmoothStudy, current: float, height: int = 380) -> go.Figure:
+    """Dice loss against ``smooth`` (log axis) for every shape; the value at smooth = 0 as a marker on the left.
+
+    Traces: for each shape its curve over the positive smooth values, then a dotted line at the
+    current smooth (when it is positive).
+    """
+    colours = dict(zip(SHAPES, ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"), strict=True))
+    positive = study.smooth > 0
+    data: list[dict] = []
+    for shape in SHAPES:
+        at_zero = study.dice[shape][~positive]
+        zero_text = f"; at s = 0: {at_zero[0]:.4f}" if at_zero.size else ""
+        data.append(
+            {
+                "type": "scatter",
+                "x": f32(study.smooth[positive]),
+                "y": f32(study.dice[shape][positive]),
+                "mode": "lines",
+                "name": f"{shape} (Σg = {study.sum_g[shape]:.0f}, Σp = {study.sum_p[shape]:.1f})",
+                "line": {"color": colours[shape], "width": 2},
+                "hovertemplate": f"{shape}: %{{y:.4f}} at s = %{{x:.3g}}{zero_text}<extra></extra>",
+            }
+        )
+    if current > 0:
+        data.append({"type": "scatter", "x": [current, current], "y": [0.0, 1.0], "mode": "lines",
+                     "name": "current smooth", "line": {"color": "#888888", "width": 1, "dash": "dot"},
+                     "hoverinfo": "skip"})
+    layout = {**LAYOUT_DEFAULTS, "height": height, "hovermode": "x unified",
+              "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
+              "xaxis": {"type": "log", "title": {"text": "smooth s (log scale)"}},
+              "yaxis": {"title": {"text": "Dice loss"}, "range": [0.0, 1.02]}}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

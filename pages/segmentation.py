@@ -1,0 +1,175 @@
+"""Segmentation: Dice, Jaccard, Tversky, BCE and pixel cross-entropy on a mask and a soft prediction you shape."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+import lossviz
+from lossviz import segmentation_study as ss
+from lossviz.figures.segmentation import (
+    SATURATION_PERCENTILE,
+    figure_gradient_maps,
+    figure_masks,
+    figure_smooth_study,
+    figure_sweep,
+)
+from lossviz.ui.charts import show
+from lossviz.ui.controls import choice_control, param_control, radio_control
+
+PREFIX = "segmentation"
+TITLES = ss.loss_titles()
+SWEEP_LABELS = {
+    "shift": "shift Δx (pixels)",
+    "scale": "scale k of the predicted object",
+    "softness": "edge softness τ (pixels)",
+    "confidence": "confidence c inside the object",
+    "blob": "false-positive blob height b",
+    "smooth": "smooth s of the overlap losses",
+}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_sweep(shape: str, prediction: tuple, settings: tuple, control: str) -> ss.Sweep:
+    return ss.sweep(shape, ss.Prediction(*prediction), ss.LossSettings(*settings), control)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_smooth_study(prediction: tuple) -> ss.SmoothStudy:
+    return ss.smooth_study(ss.Prediction(*prediction))
+
+
+def sweep_for(shape: str, prediction: ss.Prediction, settings: ss.LossSettings, control: str) -> ss.Sweep:
+    """The sweep, with the swept value itself left out of the cache key (moving it is a cache hit)."""
+    if control == "smooth":
+        settings = dataclasses.replace(settings, smooth=ss.SMOOTH.default)
+    else:
+        prediction = prediction.replace(**{control: ss.SWEEPS[control].default})
+    return cached_sweep(shape, dataclasses.astuple(prediction), dataclasses.astuple(settings), control)
+
+
+def formulas() -> None:
+    for name in ss.LOSSES:
+        s = lossviz.spec(name)
+        st.markdown(f"**{s.title}** (`{name}`)")
+        st.latex(s.latex)
+        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
+        st.caption("Reference: " + "; ".join(s.references))
+
+
+st.title("Segmentation losses")
+st.markdown(
+    "A 48 × 48 ground-truth mask and a soft prediction you shape. The **overlap losses** (Dice, Jaccard/IoU, "
+    "Tversky) score the whole image at once — how much of the object the prediction covers — while **BCE** and "
+    "**pixel-wise cross-entropy** average an independent classification of every pixel. Move the prediction "
+    "and watch the numbers, the curves and, above all, the gradient maps."
+)
+
+top = st.columns([3, 2])
+shape = radio_control("True mask", list(ss.SHAPES), ss.DEFAULT_SHAPE, f"{PREFIX}_shape", container=top[0],
+                      horizontal=True)
+control = choice_control("Sweep this control", list(ss.SWEEPS), "shift", f"{PREFIX}_sweep", container=top[1],
+                         format_func=SWEEP_LABELS.get)
+
+st.markdown("**Predicted mask**")
+columns = st.columns(len(ss.PREDICTION_PARAMS))
+chosen = {
+    name: param_control(param, f"{PREFIX}_{name}", container=col)
+    for (name, param), col in zip(ss.PREDICTION_PARAMS.items(), columns, strict=True)
+}
+prediction = ss.Prediction(**chosen)
+st.markdown("**Loss parameters**")
+columns = st.columns(3)
+settings = ss.LossSettings(
+    smooth=param_control(ss.SMOOTH, f"{PREFIX}_smooth", container=columns[0],
+                         help=f"{ss.SMOOTH.description} Used by Dice, Jaccard and Tversky."),
+    alpha=param_control(ss.ALPHA, f"{PREFIX}_alpha", container=columns[1], help=f"Tversky: {ss.ALPHA.description}"),
+    beta=param_control(ss.BETA, f"{PREFIX}_beta", container=columns[2], help=f"Tversky: {ss.BETA.description}"),
+)
+
+true = ss.true_mask(shape)
+predicted = ss.predicted_mask(shape, prediction)
+try:
+    results = ss.evaluate_all(predicted, true, settings)
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+
+# --- masks and numbers ----------------------------------------------------------------------------
+
+left, right = st.columns([3, 2])
+with left:
+    show(figure_masks(true, predicted), key=f"{PREFIX}_chart_masks")
+with right:
+    st.markdown(f"Σg = **{true.sum():.0f}** true pixels, Σp = **{predicted.sum():.2f}** predicted (soft count).")
+    metric_columns = st.columns(len(ss.LOSSES))
+    for name, col in zip(ss.LOSSES, metric_columns, strict=True):
+        col.metric(TITLES[name], f"{float(results[name].value):.4f}")
+    st.caption(
+        "Losses, lower is better: the Dice coefficient is 1 − Dice loss, the IoU 1 − Jaccard loss. BCE and pixel "
+        f"CE agree because the pixel CE is given the logits (0, log(p/(1 − p))), whose softmax is (1 − p, p); p is "
+        f"kept within {ss.P_MIN:g} of 0 and 1, so the logits are finite (|logit| ≤ {ss.LOGIT_CLIP:.1f})."
+    )
+
+# --- sweep ----------------------------------------------------------------------------------------
+
+st.header(f"Every loss against {SWEEP_LABELS[control].split(' (')[0]}")
+try:
+    sw = sweep_for(shape, prediction, settings, control)
+except ValueError as exc:
+    st.error(str(exc))
+else:
+    current = settings.smooth if control == "smooth" else getattr(prediction, control)
+    show(figure_sweep(sw, current, SWEEP_LABELS[control], TITLES), key=f"{PREFIX}_chart_sweep")
+st.markdown(
+    "**What to notice.** Sweep the shift on the tiny object: once the prediction has slid off the object "
+    "(|Δx| beyond about 8 pixels) the overlap losses sit at their ceiling, just below 1, and are flat — no "
+    "gradient tells them which way the object lies — while BCE keeps rising as the fading tail of the soft edge "
+    "leaves the missed pixels ever more confidently wrong (until p reaches its floor). Jaccard is never below Dice "
+    "(at s = 0 the coefficients obey J = D/(2 − D)). Tversky with α = β = ½ is Dice with s doubled; raise β "
+    "above α and missed pixels (false negatives) cost more than false alarms. On the tiny object the "
+    "false-positive blob alone holds more predicted mass than the object: watch Dice as you lower b."
+)
+
+# --- gradient maps --------------------------------------------------------------------------------
+
+st.header("Where each loss pushes: per-pixel gradients")
+maps = {name: results[name].grad for name in ss.LOSSES}
+show(figure_gradient_maps(maps, {**TITLES, "pixel_cross_entropy": "pixel CE (w.r.t. the logit)"}, true),
+     key=f"{PREFIX}_chart_gradients")
+st.caption(
+    f"∂L/∂p per pixel (pixel CE: ∂L/∂logit). Blue: the gradient is negative, a descent step raises p there; red: "
+    f"it lowers p. Each map has its own colour range, ± the {SATURATION_PERCENTILE:g}th percentile of |gradient| "
+    "(larger values saturate; hover for the exact number). The green line is the true edge."
+)
+st.markdown(
+    "**What to notice.** The overlap losses couple all pixels through the sums TP, Σp and Σg: Dice's gradient is "
+    "∂L/∂pᵢ = [(2TP + s) − 2gᵢ(Σp + Σg + s)] / (Σp + Σg + s)², one value for *every* object pixel and another "
+    "for *every* background pixel, whether that pixel is predicted right or wrong. BCE is local: "
+    "∂/∂pᵢ = (pᵢ − gᵢ) / (pᵢ(1 − pᵢ)) / HW is zero where a pixel is right and explodes where a confident "
+    "prediction is wrong (the blob, a missed edge). The pixel CE map is the same gradient taken with respect to "
+    "the logit, (pᵢ − gᵢ)/HW: the chain rule multiplies by dp/dlogit = p(1 − p), which cancels the explosion — "
+    "the reason networks output logits and compute the loss from them."
+)
+
+# --- smooth ---------------------------------------------------------------------------------------
+
+st.header("Empty masks, tiny objects and smooth")
+study = cached_smooth_study(dataclasses.astuple(prediction))
+left, right = st.columns([3, 2])
+with left:
+    show(figure_smooth_study(study, settings.smooth), key=f"{PREFIX}_chart_smooth")
+with right:
+    empty_p = study.sum_p["empty"]
+    st.markdown(
+        "The Dice loss of every shape under the current prediction controls, against s. Where Σp + Σg is large "
+        "(disc, square) s is irrelevant until it reaches the same size. For a **tiny object** a few pixels decide "
+        "the score, and s of the order of Σg softens it towards 0. For an **empty mask**, TP = Σg = 0 and "
+        f"Dice loss = Σp / (Σp + s): with s = 0 it is 1 for *any* prediction that is not exactly 0 — a sigmoid "
+        f"never is — and exactly 0/0, undefined, for an all-zero prediction (lossviz raises an error instead of "
+        f"returning NaN). Here Σp = {empty_p:.3g} for the empty mask: s = 1 gives {empty_p / (empty_p + 1):.4f}."
+    )
+
+with st.expander("Formulas and references", expanded=False):
+    formulas()
