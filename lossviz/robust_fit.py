@@ -1,0 +1,867 @@
+"""Fitting a line (or a location) with any pointwise loss, and the robustness studies built on it.
+
+The fit minimises F(θ) = Σᵢ wᵢ ρ(xᵢᵀθ, yᵢ) (+ ½ Σⱼ λⱼ θⱼ² when a ridge is asked for) for a whole
+batch of data sets at once. Every value ρ, pull ψ = ∂ρ/∂pred and curvature ρ'' comes from
+:func:`lossviz.evaluate` (``order=2``), so built-in and session-scoped custom losses take one path.
+
+Method (batched Newton / IRLS with a line search):
+
+* **Newton** with H = Σ wᵢ max(ρ''ᵢ, 0) xᵢxᵢᵀ, accepted when H is well conditioned and the full
+  step passes an Armijo test. It converges quadratically for smooth losses (MSE, log-cosh, Barron).
+* **IRLS** (iteratively reweighted least squares) with weights ωᵢ = |ψ(rᵢ)| / max(|rᵢ|, ε),
+  r = pred − y, otherwise. For losses whose ψ(r)/r does not grow with |r| (Huber, MAE, quantile,
+  Barron α ≤ 2, log-cosh) the weighted least-squares step minimises a quadratic that lies above F
+  and touches it at θ, so every step lowers F (Huber 1981 §7.8; Holland & Welsch 1977). Steps that
+  fail either test are halved until F decreases.
+* **Vertex finish** for losses with gradient jumps (``spec.kinks`` of order 1: MAE, quantile,
+  ε-insensitive): a piecewise-linear objective attains its minimum where p of the kink
+  constraints xᵢᵀθ = κᵢ hold (p = number of coefficients; a linear-programming vertex, as in
+  Koenker & Bassett 1978). Near the IRLS solution the candidates are few, so the p-subsets of the
+  closest kink constraints are solved exactly and the best one that lowers F is kept.
+* **Non-convex losses** (ρ'' < 0 somewhere on the residual scale of the data, e.g. Barron α < 1)
+  start from the MAE fit, so that they find the minimum nearest the robust solution, not an
+  arbitrary stationary point.
+
+Convergence is reported per data set: the number of iterations, the norm of the minimal-norm
+subgradient of F (at a kink the pull ranges over the one-sided derivatives) and a flag.
+
+References: Huber, Robust Estimation of a Location Parameter, 1964; Huber, Robust Statistics,
+1981; Holland & Welsch, Robust regression using iteratively reweighted least-squares, 1977;
+Koenker & Bassett, Regression Quantiles, 1978; Hampel et al., Robust Statistics: The Approach
+Based on Influence Functions, 1986 (sensitivity curve, breakdown point).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import lsq_linear
+
+from lossviz.engine import evaluate
+from lossviz.registry import spec as get_spec
+from lossviz.spec import LossSpec, Param
+
+METHOD = (
+    "batched Newton / IRLS on ψ and ρ'' from lossviz.evaluate, with a line search; "
+    "losses with kinks finished exactly at a linear-programming vertex"
+)
+
+ARMIJO = 1e-4
+MAX_HALVINGS = 40
+IRLS_FLOOR = 1e-9
+"""ε of the IRLS weights |ψ(r)| / max(|r|, ε), relative to the residual scale of the start fit."""
+CONVERGED_RTOL = 1e-8
+"""A fit counts as converged when its minimal subgradient is below this times Σ wᵢ |ψᵢ| ‖xᵢ‖."""
+VERTEX_FTOL = 1e-6
+"""Losses with kinks leave IRLS once a step lowers F by less than this (relative); the vertex walk is exact."""
+VERTEX_IRLS_STEPS = 20
+WALK_STEPS = 200
+WALK_BREAKPOINTS = 24
+"""How many of the nearest breakpoints along an edge the walk's line search tries per step."""
+VERTEX_CANDIDATES = 6
+"""How many of the closest kink constraints (beyond p) the vertex finish combines."""
+
+ESTIMATES = ("slope", "intercept", "location")
+"""What a study tracks: the fitted slope or intercept of a line, or a location (intercept-only fit)."""
+
+# --- page-level settings, declared once (controls, URL validation and ranges come from here) ---
+
+N_POINTS = Param(
+    "n", 60, low=5, high=2000, integer=True, ui_low=10, ui_high=300, step=1, symbol="n",
+    description="Number of clean points in the synthetic regression set.",
+)
+NOISE = Param(
+    "noise", 1.0, low=0.0, ui_low=0.0, ui_high=5.0, step=0.1, symbol=r"\sigma",
+    description="Standard deviation of the Gaussian noise around the true line y = 1 + 2x (x uniform in −1 … 1).",
+)
+N_OUTLIERS = Param(
+    "count", 5, low=0, high=2000, integer=True, ui_low=0, ui_high=60, step=1, symbol="k",
+    description="Number of clean points turned into outliers (moved vertically by the outlier size).",
+)
+OUTLIER_SIZE = Param(
+    "size", 15.0, ui_low=-40.0, ui_high=40.0, step=0.5, symbol="s",
+    description="How far the outliers sit above (s > 0) or below (s < 0) the true line.",
+)
+OUTLIER_POSITION = Param(
+    "position", 0.8, low=-1.0, high=1.0, ui_low=-1.0, ui_high=1.0, step=0.05, symbol="x_o",
+    description="Where along x the outliers sit (x spans −1 … 1): near ±1 they have high leverage, near 0 none.",
+)
+SEED = Param(
+    "seed", 0, low=0, high=2**31 - 1, integer=True, ui_low=0, ui_high=99, step=1,
+    description="Random seed of the synthetic data.",
+)
+SWEEP_RANGE = Param(
+    "sweep", 30.0, low=0.0, low_open=True, ui_low=2.0, ui_high=100.0, step=1.0, symbol="R",
+    description="The swept outlier moves from R below to R above the true line (sensitivity curve).",
+)
+
+TRUE_LINE = (1.0, 2.0)
+"""Intercept and slope of the line the synthetic data scatter around."""
+SWEEP_POINTS = 41
+CONTAMINATION = np.linspace(0.0, 0.5, 21)
+"""Contamination fractions of the breakdown plot: 0 … 50 % in steps of 2.5 %."""
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A batch of fits: ``coef[..., j]`` is coefficient j (intercept, slope for a line).
+
+    ``objective`` is F at the solution, ``iterations`` the Newton/IRLS iterations used,
+    ``grad_norm`` the norm of the minimal-norm subgradient of F there (the plain gradient for
+    a smooth loss), ``converged`` whether it is below :data:`CONVERGED_RTOL` times the scale
+    Σ wᵢ |ψᵢ| ‖xᵢ‖ of the terms that make it up.
+    """
+
+    loss: str
+    params: dict[str, float]
+    coef: np.ndarray
+    objective: np.ndarray
+    iterations: np.ndarray
+    grad_norm: np.ndarray
+    converged: np.ndarray
+    method: str = METHOD
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """A flattened batch: design (B, n, p), target and weights (B, n), ridge (p,)."""
+
+    spec: LossSpec
+    params: dict[str, float]
+    design: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray
+    ridge: np.ndarray
+
+    def pred(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.einsum("bnp,bp->bn", self.design[rows], theta)
+
+    def objective(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """F(θ) for the given rows; +∞ where the loss is not finite (a step that went too far)."""
+        value = evaluate(self.spec, self.pred(theta, rows), self.target[rows], order=0, **self.params).value
+        total = np.einsum("bn,bn->b", self.weight[rows], value) + 0.5 * (self.ridge * theta**2).sum(-1)
+        return np.where(np.isfinite(total), total, np.inf)
+
+    def local_model(self, theta: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """F, its gradient, the Newton and the IRLS matrices at θ for the given rows."""
+        pred = self.pred(theta, rows)
+        target, weight, design = self.target[rows], self.weight[rows], self.design[rows]
+        ev = evaluate(self.spec, pred, target, order=2, **self.params)
+        assert ev.grad is not None and ev.curvature is not None
+        psi = ev.grad
+        total = np.einsum("bn,bn->b", weight, ev.value) + 0.5 * (self.ridge * theta**2).sum(-1)
+        grad = np.einsum("bn,bnp->bp", weight * psi, design) + self.ridge * theta
+        ridge = np.diag(self.ridge)
+        newton = np.einsum("bn,bnp,bnq->bpq", weight * np.maximum(ev.curvature, 0.0), design, design) + ridge
+        return {"F": np.where(np.isfinite(total), total, np.inf), "g": grad, "H": newton, "psi": psi, "pred": pred}
+
+    def irls_matrix(self, psi: np.ndarray, pred: np.ndarray, rows: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        residual = np.abs(pred - self.target[rows])
+        omega = np.abs(psi) / np.maximum(residual, floor[:, None])
+        design = self.design[rows]
+        return np.einsum("bn,bnp,bnq->bpq", self.weight[rows] * omega, design, design) + np.diag(self.ridge)
+
+
+def _directions(H: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """−H⁻¹g per row, and whether H was positive definite and well conditioned there."""
+    eig = np.linalg.eigvalsh(H)
+    ok = (eig[:, -1] > 0) & (eig[:, 0] > 1e-12 * eig[:, -1]) & np.isfinite(eig).all(-1)
+    safe = np.where(ok[:, None, None], H, np.eye(H.shape[-1]))
+    step = -np.linalg.solve(safe, g[..., None])[..., 0]
+    return np.where(ok[:, None], step, 0.0), ok
+
+
+def _damped_directions(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """−(H + λI)⁻¹g with λ = 10⁻³·tr(H)/p (and at least 10⁻¹²·‖g‖): always a descent direction."""
+    n_coef = H.shape[-1]
+    lam = 1e-3 * np.trace(H, axis1=-2, axis2=-1) / n_coef
+    lam = np.maximum(np.nan_to_num(lam, nan=0.0), 1e-12 * np.linalg.norm(g, axis=-1) + 1e-300)
+    damped = np.nan_to_num(H) + lam[:, None, None] * np.eye(n_coef)
+    return -np.linalg.solve(damped, np.nan_to_num(g)[..., None])[..., 0]
+
+
+def _descend(
+    problem: _Problem, theta: np.ndarray, max_iter: int, irls: bool, floor: np.ndarray, ftol: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton / IRLS iterations with a line search on every row; returns θ and iteration counts.
+
+    A row stops when no step lowers F, when its step is negligible, at a stationary point, or
+    when F falls by at most ``ftol``·|F| in one step (used before the vertex finish).
+    """
+    n_rows = theta.shape[0]
+    theta = theta.copy()
+    iterations = np.zeros(n_rows, dtype=int)
+    active = np.ones(n_rows, dtype=bool)
+    for _ in range(max_iter):
+        rows = np.flatnonzero(active)
+        if rows.size == 0:
+            break
+        th = theta[rows]
+        model = problem.local_model(th, rows)
+        F, g = model["F"], model["g"]
+        newton, newton_ok = _directions(model["H"], g)
+        new = th.copy()
+        accepted = np.zeros(rows.size, dtype=bool)
+        if newton_ok.any():
+            trial = th + newton
+            f_trial = problem.objective(trial, rows)
+            slope = np.einsum("bp,bp->b", g, newton)
+            # 4ε|F| of slack: near the optimum the decrease is below the rounding error of F.
+            accepted = newton_ok & (f_trial <= F + ARMIJO * slope + 4e-16 * np.abs(F)) & (slope < 0)
+            new[accepted] = trial[accepted]
+        pending = ~accepted
+        # Where Newton is unusable (H singular or indefinite), a Levenberg-Marquardt step.
+        direction = np.where(newton_ok[:, None], newton, _damped_directions(model["H"], g))
+        if irls:
+            irls_step, irls_ok = _directions(problem.irls_matrix(model["psi"], model["pred"], rows, floor[rows]), g)
+            direction = np.where(irls_ok[:, None], irls_step, direction)
+        direction = np.where(pending[:, None], direction, 0.0)
+        step_size = 1.0
+        for _ in range(MAX_HALVINGS):
+            todo = np.flatnonzero(pending & (np.abs(direction).sum(-1) > 0))
+            if todo.size == 0:
+                break
+            trial = th[todo] + step_size * direction[todo]
+            f_trial = problem.objective(trial, rows[todo])
+            ok = f_trial < F[todo]
+            new[todo[ok]] = trial[ok]
+            pending[todo[ok]] = False
+            step_size *= 0.5
+        moved = ~pending
+        iterations[rows[moved]] += 1
+        change = np.abs(new - th).max(-1)
+        small = change <= 1e-13 * (1.0 + np.abs(th).max(-1))
+        f_new = problem.objective(new, rows) if ftol > 0 else F
+        stalled = (F - f_new) <= ftol * np.abs(F) if ftol > 0 else np.zeros(rows.size, dtype=bool)
+        theta[rows] = new
+        gscale = np.einsum("bn,bn,bn->b", problem.weight[rows], np.abs(model["psi"]), np.linalg.norm(problem.design[rows], axis=-1))
+        stationary = np.linalg.norm(g, axis=-1) <= 1e-14 * (gscale + np.abs(problem.ridge * th).sum(-1))
+        # Rows whose step did not lower F, whose step was negligible or that sit at a stationary point stop.
+        active[rows[pending | small | stationary | stalled]] = False
+    return theta, iterations
+
+
+def _kink_positions(problem: _Problem) -> np.ndarray | None:
+    """Order-1 kinks (gradient jumps) of each point as predictions, shape (B, n, K); None if none."""
+    s = problem.spec
+    if s.kinks is None:
+        return None
+    try:
+        kinks = s.kinks(problem.target, **problem.params)
+        positions = [np.broadcast_to(np.asarray(pos, dtype=float), problem.target.shape) for pos, order in kinks if order == 1]
+    except (TypeError, ValueError):
+        return None
+    return np.stack(positions, axis=-1) if positions else None
+
+
+def _vertex_finish(problem: _Problem, theta: np.ndarray, kinks: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """Replace θ by the best vertex xᵢᵀθ = κᵢₖ (p of them) among the closest kink constraints."""
+    n_rows, n_points, n_coef = problem.design.shape
+    rows = np.arange(n_rows)
+    n_kinks = kinks.shape[-1]
+    m = min(n_coef + VERTEX_CANDIDATES, n_points * n_kinks)
+    if m < n_coef:
+        return theta
+    combos = np.array(list(itertools.combinations(range(m), n_coef)))  # (C, p)
+    f_best = problem.objective(theta, rows)
+    for _ in range(rounds):
+        pred = problem.pred(theta, rows)
+        distance = np.abs(pred[..., None] - kinks)
+        distance = np.where(problem.weight[..., None] > 0, distance, np.inf).reshape(n_rows, -1)
+        nearest = np.argsort(distance, axis=-1, kind="stable")[:, :m]  # (B, m) flat (point, kink) ids
+        chosen = nearest[:, combos]  # (B, C, p)
+        point = chosen // n_kinks
+        A = np.take_along_axis(problem.design, point.reshape(n_rows, -1, 1), axis=1).reshape(*point.shape, n_coef)
+        b = np.take_along_axis(kinks.reshape(n_rows, -1), chosen.reshape(n_rows, -1), axis=1).reshape(point.shape)
+        det = np.linalg.det(A)
+        scale = np.prod(np.linalg.norm(A, axis=-1), axis=-1)
+        ok = (np.abs(det) > 1e-10 * scale) & np.isfinite(distance[rows[:, None], chosen[..., 0]])
+        safe = np.where(ok[..., None, None], A, np.eye(n_coef))
+        candidates = np.linalg.solve(safe, b[..., None])[..., 0]  # (B, C, p)
+        n_cand = candidates.shape[1]
+        flat_rows = np.repeat(rows, n_cand)
+        f_cand = problem.objective(candidates.reshape(-1, n_coef), flat_rows).reshape(n_rows, n_cand)
+        f_cand = np.where(ok, f_cand, np.inf)
+        best = np.argmin(f_cand, axis=-1)
+        f_new = f_cand[rows, best]
+        better = f_new < f_best
+        if not better.any():
+            break
+        theta = np.where(better[:, None], candidates[rows, best], theta)
+        f_best = np.where(better, f_new, f_best)
+    return theta
+
+
+def _edge_directions(design: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Unit directions along the edges through a vertex: null vectors of each (p − 1)-subset of its
+    active rows, both signs; shape (B, D, p), zero where the subset is not made of active rows."""
+    n_rows, n_act, n_coef = design.shape
+    if n_coef == 1:
+        base = np.ones((n_rows, 1, 1))
+        return np.concatenate([base, -base], axis=1)
+    subsets = np.array(list(itertools.combinations(range(n_act), n_coef - 1)))  # (S, p − 1)
+    rows = design[:, subsets]  # (B, S, p − 1, p)
+    _, sv, vt = np.linalg.svd(rows, full_matrices=True)
+    null = vt[..., -1, :]  # (B, S, p)
+    ok = active[:, subsets].all(-1) & (sv[..., -1] > 1e-10 * sv[..., 0])
+    null = np.where(ok[..., None], null, 0.0)
+    return np.concatenate([null, -null], axis=1)
+
+
+def _vertex_walk(problem: _Problem, theta: np.ndarray, kinks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walk from vertex to vertex along edges with an exact line search, until no edge descends.
+
+    At a vertex of a piecewise-linear F the directional derivative is linear on each cone of
+    the kink arrangement, so if F does not decrease along any edge (and along −∇F) the vertex is
+    a minimum for a convex F. Along a direction d, F(θ + t d) is linear between the breakpoints
+    t = (κᵢₖ − predᵢ) / (xᵢᵀd): the walk evaluates F at the nearest of them and moves to the best.
+    """
+    n_rows, n_points, n_coef = problem.design.shape
+    n_kinks = kinks.shape[-1]
+    all_rows = np.arange(n_rows)
+    steps = np.zeros(n_rows, dtype=int)
+    f_now = problem.objective(theta, all_rows)
+    active_rows = np.ones(n_rows, dtype=bool)
+    for _ in range(WALK_STEPS):
+        rows = np.flatnonzero(active_rows)
+        if rows.size == 0:
+            break
+        th, design, kk = theta[rows], problem.design[rows], kinks[rows]
+        model = problem.local_model(th, rows)
+        pred = model["pred"]
+        gap = np.abs(pred[..., None] - kk).min(-1)
+        gap = np.where(problem.weight[rows] > 0, gap, np.inf)
+        n_act = min(n_coef + 2, n_points)
+        nearest = np.argsort(gap, axis=-1, kind="stable")[:, :n_act]
+        is_active = np.take_along_axis(gap, nearest, -1) <= 1e-9 * (1.0 + np.abs(pred).max(-1, keepdims=True))
+        picked = np.take_along_axis(design, nearest[..., None], axis=1)
+        directions = _edge_directions(picked, is_active)
+        g = model["g"]
+        g_unit = -g / np.maximum(np.linalg.norm(g, axis=-1, keepdims=True), 1e-300)
+        directions = np.concatenate([directions, g_unit[:, None, :]], axis=1)  # (b, D, p)
+        slope = np.einsum("bnp,bdp->bdn", design, directions)  # (b, D, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (kk[:, None, :, :] - pred[:, None, :, None]) / slope[..., None]  # (b, D, n, K)
+        t = t.reshape(rows.size, directions.shape[1], n_points * n_kinks)
+        scale_t = 1e-12 * (1.0 + np.abs(th).max(-1))[:, None, None]
+        t = np.where(np.isfinite(t) & (t > scale_t), t, np.inf)
+        n_try = min(WALK_BREAKPOINTS, t.shape[-1])
+        t = np.sort(t, axis=-1)[..., :n_try]  # (b, D, L)
+        usable = np.isfinite(t) & (np.abs(directions).sum(-1) > 0)[..., None]
+        t_safe = np.where(usable, t, 0.0)
+        cand = th[:, None, None, :] + t_safe[..., None] * directions[:, :, None, :]  # (b, D, L, p)
+        n_cand = cand.shape[1] * cand.shape[2]
+        f_cand = problem.objective(cand.reshape(-1, n_coef), np.repeat(rows, n_cand)).reshape(rows.size, n_cand)
+        f_cand = np.where(usable.reshape(rows.size, n_cand), f_cand, np.inf)
+        best = np.argmin(f_cand, axis=-1)
+        f_best = f_cand[np.arange(rows.size), best]
+        better = f_best < f_now[rows] - 1e-15 * np.abs(f_now[rows])
+        moved = rows[better]
+        theta[moved] = cand.reshape(rows.size, n_cand, n_coef)[np.flatnonzero(better), best[better]]
+        f_now[moved] = f_best[better]
+        steps[moved] += 1
+        active_rows[rows[~better]] = False
+    return theta, steps
+
+
+def _subgradient_norm(problem: _Problem, theta: np.ndarray, kinks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """‖minimal-norm subgradient of F‖ and the scale Σ wᵢ|ψᵢ|‖xᵢ‖ it is compared with.
+
+    At a point sitting on a kink κ the pull may be anything between the one-sided derivatives
+    ψ(κ − h) and ψ(κ + h); the smallest gradient norm over those choices is a bounded least
+    squares problem: solved directly when p points sit on kinks (a vertex) and the solution is
+    inside the bounds, else with scipy.optimize.lsq_linear.
+    """
+    n_rows, _, n_coef = problem.design.shape
+    model = problem.local_model(theta, np.arange(n_rows))
+    psi, pred, grad = model["psi"], model["pred"], model["g"]
+    row_norm = np.linalg.norm(problem.design, axis=-1)
+    scale = np.einsum("bn,bn,bn->b", problem.weight, np.abs(psi), row_norm) + np.abs(problem.ridge * theta).sum(-1)
+    norm = np.linalg.norm(grad, axis=-1)
+    if kinks is None:
+        return norm, scale
+    distance = np.abs(pred[..., None] - kinks)
+    nearest = np.argmin(distance, axis=-1)
+    at = np.take_along_axis(kinks, nearest[..., None], -1)[..., 0]
+    on_kink = (distance.min(-1) <= 1e-9 * (1.0 + np.abs(at))) & (problem.weight > 0)
+    b_idx, p_idx = np.nonzero(on_kink)
+    if b_idx.size == 0:
+        return norm, scale
+    h = 1e-7 * (1.0 + np.abs(at[b_idx, p_idx]))
+    both = np.concatenate([at[b_idx, p_idx] - h, at[b_idx, p_idx] + h])
+    side = evaluate(problem.spec, both, np.tile(problem.target[b_idx, p_idx], 2), order=1, **problem.params).grad
+    assert side is not None
+    lo_all = np.minimum(side[: b_idx.size], side[b_idx.size :])
+    hi_all = np.maximum(side[: b_idx.size], side[b_idx.size :])
+    for b in np.unique(b_idx):
+        sel = b_idx == b
+        idx, lo, hi = p_idx[sel], lo_all[sel], hi_all[sel]
+        w_x = problem.weight[b, idx, None] * problem.design[b, idx]  # (k, p)
+        fixed = grad[b] - (psi[b, idx, None] * w_x).sum(0)
+        choice = None
+        if idx.size == n_coef and abs(np.linalg.det(w_x)) > 1e-12 * np.prod(np.linalg.norm(w_x, axis=-1)):
+            direct = np.linalg.solve(w_x.T, -fixed)
+            if np.all((direct >= lo - 1e-12) & (direct <= hi + 1e-12)):
+                choice = np.clip(direct, lo, hi)
+        if choice is None:
+            choice = lsq_linear(w_x.T, -fixed, bounds=(lo - 1e-15, hi + 1e-15), method="bvls").x
+        norm[b] = min(norm[b], float(np.linalg.norm(w_x.T @ choice + fixed)))
+        scale[b] += float(np.abs(w_x).sum(-1) @ np.maximum(np.abs(lo), np.abs(hi)))
+    return norm, scale
+
+
+def is_convex(loss: str | LossSpec, residual_scale: float = 1.0, /, **params: float) -> bool:
+    """Whether ρ'' ≥ 0 for residuals across ±50·scale (a check on a grid, for choosing the start)."""
+    r = np.linspace(-50.0, 50.0, 2001) * max(residual_scale, 1e-12)
+    ev = evaluate(loss, r, 0.0, order=2, **params)
+    assert ev.curvature is not None
+    return bool((ev.curvature >= -1e-12 * (1.0 + np.abs(ev.curvature).max())).all())
+
+
+def minimize_pointwise(
+    loss: str | LossSpec,
+    design: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray | None = None,
+    *,
+    params: Mapping[str, float] | None = None,
+    theta0: np.ndarray | None = None,
+    ridge: Sequence[float] | np.ndarray | None = None,
+    max_iter: int = 200,
+    irls: bool = True,
+    start: str = "auto",
+) -> Fit:
+    """Minimise Σᵢ wᵢ ρ(xᵢᵀθ, yᵢ) + ½ Σⱼ λⱼθⱼ² over θ for a batch of data sets.
+
+    ``design`` has shape (..., n, p), ``target`` and ``weight`` (..., n) (weight 0 drops a point);
+    ``params`` are the loss's parameters. ``irls=False`` uses Newton steps only (for losses that
+    are not a function of a residual, such as classification losses on logits). ``start``:
+    "auto" starts from weighted least squares, or from the MAE fit when the loss is not convex;
+    "ls" always from least squares; ``theta0`` overrides both. Raises the loss's
+    :class:`~lossviz.ParameterError` / :class:`~lossviz.DomainError` for bad parameters or data.
+    """
+    s = get_spec(loss)
+    values = s.validate_params(dict(params or {}))
+    design = np.asarray(design, dtype=np.float64)
+    batch, (n_points, n_coef) = design.shape[:-2], design.shape[-2:]
+    target = np.broadcast_to(np.asarray(target, dtype=np.float64), (*batch, n_points)).reshape(-1, n_points)
+    weight = np.ones(1) if weight is None else np.asarray(weight, dtype=np.float64)
+    weight = np.broadcast_to(weight, (*batch, n_points)).reshape(-1, n_points)
+    if (weight < 0).any() or not np.isfinite(weight).all():
+        raise ValueError("weights must be finite and non-negative")
+    ridge_arr = np.zeros(n_coef) if ridge is None else np.broadcast_to(np.asarray(ridge, dtype=float), (n_coef,))
+    problem = _Problem(s, values, design.reshape(-1, n_points, n_coef), target, weight, ridge_arr)
+    evaluate(s, problem.design[:1, :1, 0], target[:1, :1], order=0, **values)  # domain/parameter errors first
+
+    theta_ls = _weighted_least_squares(problem)
+    if theta0 is not None:
+        theta = np.broadcast_to(np.asarray(theta0, dtype=float), (*batch, n_coef)).reshape(-1, n_coef).copy()
+    else:
+        theta = theta_ls
+    r_scale = _residual_scale(problem, theta_ls)
+    if theta0 is None and start == "auto" and irls and not is_convex(s, float(np.median(r_scale)), **values):
+        theta = minimize_pointwise("mae", problem.design, target, weight, theta0=theta_ls, start="ls").coef
+    floor = IRLS_FLOOR * r_scale
+    kinks = _kink_positions(problem)
+    if kinks is None:
+        theta, iterations = _descend(problem, theta, max_iter, irls, floor)
+    else:
+        theta, iterations = _descend(problem, theta, min(max_iter, VERTEX_IRLS_STEPS), irls, floor, VERTEX_FTOL)
+        theta = _vertex_finish(problem, theta, kinks)
+        theta, steps = _vertex_walk(problem, theta, kinks)
+        iterations = iterations + steps
+    norm, scale = _subgradient_norm(problem, theta, kinks)
+    rows = np.arange(theta.shape[0])
+    return Fit(
+        loss=s.name,
+        params=values,
+        coef=theta.reshape(*batch, n_coef),
+        objective=problem.objective(theta, rows).reshape(batch),
+        iterations=iterations.reshape(batch),
+        grad_norm=norm.reshape(batch),
+        converged=(norm <= CONVERGED_RTOL * scale).reshape(batch),
+    )
+
+
+def _weighted_least_squares(problem: _Problem) -> np.ndarray:
+    w = problem.weight[..., None]
+    A = np.einsum("bnp,bnq->bpq", w * problem.design, problem.design) + np.diag(problem.ridge) + 1e-12 * np.eye(
+        problem.design.shape[-1]
+    )
+    rhs = np.einsum("bnp,bn->bp", w * problem.design, problem.target)
+    return np.linalg.solve(A, rhs[..., None])[..., 0]
+
+
+def _residual_scale(problem: _Problem, theta: np.ndarray) -> np.ndarray:
+    """A per-row residual scale (mean |r| of the least-squares fit), for the IRLS floor."""
+    r = np.abs(problem.pred(theta, np.arange(theta.shape[0])) - problem.target)
+    total = problem.weight.sum(-1)
+    mean = (problem.weight * r).sum(-1) / np.maximum(total, 1e-300)
+    return np.maximum(mean, 1e-300)
+
+
+# --- lines and locations ------------------------------------------------------------------------
+
+
+def line_design(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[1, (x − m)/s] per point, with the centre m and spread s used (for conditioning)."""
+    x = np.asarray(x, dtype=np.float64)
+    m = x.mean(-1, keepdims=True)
+    s = x.std(-1, keepdims=True)
+    s = np.where(s > 0, s, 1.0)
+    z = (x - m) / s
+    return np.stack([np.ones_like(z), z], axis=-1), m[..., 0], s[..., 0]
+
+
+def fit_line(
+    loss: str | LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray | None = None,
+    **params: float,
+) -> Fit:
+    """Fit y ≈ a + b·x by minimising Σ wᵢ ρ(a + b xᵢ, yᵢ); ``coef[..., 0]`` = a, ``coef[..., 1]`` = b.
+
+    x, y (and weight) have shape (..., n): a batch of data sets is fitted at once. The solver
+    works on standardised x; the result is mapped back (``grad_norm`` is that of the
+    standardised problem, whose coefficients are (a + b·m, b·s)).
+    """
+    design, m, s = line_design(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(y))))
+    fit = minimize_pointwise(loss, design, y, weight, params=params)
+    slope = fit.coef[..., 1] / s
+    intercept = fit.coef[..., 0] - slope * m
+    return Fit(
+        loss=fit.loss,
+        params=fit.params,
+        coef=np.stack([intercept, slope], axis=-1),
+        objective=fit.objective,
+        iterations=fit.iterations,
+        grad_norm=fit.grad_norm,
+        converged=fit.converged,
+    )
+
+
+def fit_location(loss: str | LossSpec, y: np.ndarray, weight: np.ndarray | None = None, **params: float) -> Fit:
+    """The M-estimate of location: the μ minimising Σ wᵢ ρ(μ, yᵢ) (mean for MSE, median for MAE)."""
+    y = np.asarray(y, dtype=np.float64)
+    return minimize_pointwise(loss, np.ones((*y.shape, 1)), y, weight, params=params)
+
+
+def estimate(
+    loss: str | LossSpec, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, what: str, params: Mapping[str, float]
+) -> Fit:
+    """Fit for the tracked ``what`` (one of :data:`ESTIMATES`)."""
+    if what not in ESTIMATES:
+        raise ValueError(f"estimate must be one of {', '.join(ESTIMATES)}, got {what!r}")
+    if what == "location":
+        return fit_location(loss, y, weight, **params)
+    return fit_line(loss, x, y, weight, **params)
+
+
+def tracked(fit: Fit, what: str) -> np.ndarray:
+    """The number a study follows: slope, intercept or location."""
+    return fit.coef[..., 1] if what == "slope" else fit.coef[..., 0]
+
+
+# --- pull of each point --------------------------------------------------------------------------
+
+
+def pull(loss: str | LossSpec, pred: np.ndarray, target: np.ndarray, **params: float) -> np.ndarray:
+    """|ψ(rᵢ)|: how hard each point pulls on the fit (the gradient weight of the point)."""
+    ev = evaluate(loss, pred, target, order=1, **params)
+    assert ev.grad is not None
+    return np.abs(ev.grad)
+
+
+def pull_share(pulls: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """Each point's share of the total pull Σ|ψ|, in [0, 1] (0 everywhere when nothing pulls)."""
+    w = pulls if weight is None else pulls * weight
+    total = w.sum(-1, keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+
+# --- sensitivity curve and breakdown ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Tukey's sensitivity curve SC(y₀) = n·(T(x₁…x_{n−1}, (x₀, y₀)) − T(x₁…x_{n−1})).
+
+    ``offsets`` are the swept outlier's distances y₀ − (a + b x₀) from the reference line, ``curve``
+    the values SC, ``estimate`` T with the outlier, ``base`` T without it.
+    """
+
+    offsets: np.ndarray
+    curve: np.ndarray
+    estimate: np.ndarray
+    base: float
+    converged: bool
+
+
+def sensitivity_curve(
+    loss: str | LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    x0: float,
+    offsets: np.ndarray,
+    line: tuple[float, float],
+    what: str = "slope",
+    params: Mapping[str, float] | None = None,
+) -> Sensitivity:
+    """SC of the tracked estimate as one extra point at x₀ moves through ``offsets`` from ``line``.
+
+    ``line`` = (a, b): the swept point is (x₀, a + b·x₀ + offset); use the true line of the data.
+
+    All sweep positions are fitted as one batch (plus the fit without the extra point, given a
+    zero weight), so the curve costs one batched solve.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    offsets = np.asarray(offsets, dtype=float)
+    n = x.size + 1
+    batch = offsets.size + 1
+    xs = np.broadcast_to(np.append(x, x0), (batch, n))
+    y0 = line[0] + line[1] * x0 + np.append(offsets, 0.0)
+    ys = np.concatenate([np.broadcast_to(y, (batch, n - 1)), y0[:, None]], axis=1)
+    weight = np.ones((batch, n))
+    weight[-1, -1] = 0.0  # the last row is the sample without the extra point
+    fit = estimate(loss, xs, ys, weight, what, params or {})
+    t = tracked(fit, what)
+    return Sensitivity(
+        offsets=offsets,
+        curve=n * (t[:-1] - t[-1]),
+        estimate=t[:-1],
+        base=float(t[-1]),
+        converged=bool(fit.converged.all()),
+    )
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """How far contamination moves the tracked estimate: |T(ε) − T(0)| against the fraction ε.
+
+    ``clean`` is T(0), the estimate on the uncontaminated data; ``estimate`` T(ε).
+    """
+
+    fractions: np.ndarray
+    error: np.ndarray
+    estimate: np.ndarray
+    clean: float
+    converged: bool
+
+
+def contaminate(
+    x: np.ndarray,
+    y: np.ndarray,
+    count: int,
+    size: float,
+    position: float,
+    line: tuple[float, float],
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move ``count`` points into an outlier cluster at x ≈ ``position``, ``size`` above ``line``.
+
+    The points are taken in a fixed random order (so larger counts contain smaller ones); each goes
+    to x = position + 2 % jitter (of the x range) and y = a + b·x + size + 5 % jitter (of |size|).
+    Returns the new x, y and the sorted indices moved.
+    """
+    x = np.array(x, dtype=float)
+    y = np.array(y, dtype=float)
+    count = int(min(max(count, 0), x.size))
+    rng = np.random.default_rng([seed, 7919])
+    order = rng.permutation(x.size)
+    spread = float(np.ptp(x)) if x.size else 0.0
+    jitter_x = rng.uniform(-1.0, 1.0, x.size)
+    jitter_y = rng.standard_normal(x.size)
+    moved = order[:count]
+    x[moved] = position + 0.02 * spread * jitter_x[moved]
+    y[moved] = line[0] + line[1] * x[moved] + size + 0.05 * abs(size) * jitter_y[moved]
+    return x, y, np.sort(moved)
+
+
+def breakdown_curve(
+    loss: str | LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    size: float,
+    position: float,
+    line: tuple[float, float],
+    seed: int,
+    what: str = "slope",
+    fractions: np.ndarray = CONTAMINATION,
+    params: Mapping[str, float] | None = None,
+) -> Breakdown:
+    """|T(ε) − T(0)| as a fraction ε (0 … 50 %) of the points joins the outlier cluster; one batched solve.
+
+    The breakdown point is where this stops being bounded as the cluster moves away (Hampel et
+    al. 1986, §2.2): 0 for the mean/least squares (one point suffices), 50 % for the median and
+    for L1 regression without leverage, but only 1/n for L1 when the cluster sits at high leverage.
+    """
+    x = np.asarray(x, dtype=float)
+    fractions = np.asarray(fractions, dtype=float)
+    counts = np.round(fractions * x.size).astype(int)
+    sets = [contaminate(x, y, int(c), size, position, line, seed)[:2] for c in counts]
+    xs = np.stack([s[0] for s in sets] + [x])
+    ys = np.stack([s[1] for s in sets] + [np.asarray(y, dtype=float)])
+    fit = estimate(loss, xs, ys, None, what, params or {})
+    t = tracked(fit, what)
+    return Breakdown(
+        fractions=fractions,
+        error=np.abs(t[:-1] - t[-1]),
+        estimate=t[:-1],
+        clean=float(t[-1]),
+        converged=bool(fit.converged.all()),
+    )
+
+
+def sweep_offsets(sweep: float, count: int = SWEEP_POINTS) -> np.ndarray:
+    """The offsets of the swept outlier: ``count`` values from −R to R (0 included for odd counts)."""
+    return np.linspace(-sweep, sweep, count)
+
+
+def regression_losses(names: Sequence[str]) -> list[str]:
+    """The pointwise losses of real pred and real target, the ones a line can be fitted with."""
+    out = []
+    for name in names:
+        s = get_spec(name)
+        if not (s.pointwise and s.target_domain is not None):
+            continue
+        p, t = s.pred_domain, s.target_domain
+        if p.is_discrete or t.is_discrete or not (math.isinf(p.low) and math.isinf(p.high)):
+            continue
+        if not (math.isinf(t.low) and math.isinf(t.high)):
+            continue
+        out.append(name)
+    return out
+
+
+# --- the page's data ------------------------------------------------------------------------------
+
+
+def regression_set(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n points with x ~ U(−1, 1) and y = 1 + 2x + σ·N(0, 1) (:data:`TRUE_LINE`)."""
+    rng = np.random.default_rng([seed, 15_485_863])
+    x = rng.uniform(-1.0, 1.0, n)
+    y = TRUE_LINE[0] + TRUE_LINE[1] * x + noise * rng.standard_normal(n)
+    return x, y
+
+
+@dataclass(frozen=True)
+class OutlierData:
+    """The data of the page: clean x, y; shown x, y after outliers and picks; status per point.
+
+    ``status`` is 0 (clean), 1 (outlier: generated, or picked and moved by the outlier size) or 2
+    (dropped: shown but left out of the fits).
+    """
+
+    clean_x: np.ndarray
+    clean_y: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    status: np.ndarray
+
+    @property
+    def weight(self) -> np.ndarray:
+        return (self.status != 2).astype(float)
+
+
+def outlier_data(
+    n: int,
+    noise: float,
+    count: int,
+    size: float,
+    position: float,
+    seed: int,
+    moved: Sequence[int] = (),
+    dropped: Sequence[int] = (),
+) -> OutlierData:
+    """The synthetic set with ``count`` points moved into an outlier cluster (:func:`contaminate`),
+    the points in ``moved`` shifted vertically by ``size`` and those in ``dropped`` marked for
+    leaving out (indices ≥ n are ignored; a point both moved and dropped is dropped)."""
+    clean_x, clean_y = regression_set(n, noise, seed)
+    x, y, generated = contaminate(clean_x, clean_y, count, size, position, TRUE_LINE, seed)
+    status = np.zeros(n, dtype=int)
+    status[generated] = 1
+    picked = np.array([i for i in set(moved) if 0 <= i < n and i not in set(generated)], dtype=int)
+    y[picked] += size
+    status[picked] = 1
+    status[[i for i in set(dropped) if 0 <= i < n]] = 2
+    return OutlierData(clean_x, clean_y, x, y, status)
+
+
+@dataclass(frozen=True)
+class FitStudy:
+    """One loss fitted to the page's data, with each point's pull |ψ(rᵢ)| (0 for dropped points)
+    and its share of the total pull."""
+
+    fit: Fit
+    pull: np.ndarray
+    share: np.ndarray
+
+
+def fit_study(loss: str | LossSpec, params: Mapping[str, float], data: OutlierData) -> FitStudy:
+    fit = fit_line(loss, data.x, data.y, data.weight, **params)
+    pred = fit.coef[0] + fit.coef[1] * data.x
+    pulls = pull(loss, pred, data.y, **fit.params) * data.weight
+    return FitStudy(fit=fit, pull=pulls, share=pull_share(pulls))
+
+
+def robustness_curves(
+    loss: str | LossSpec,
+    params: Mapping[str, float],
+    clean_x: np.ndarray,
+    clean_y: np.ndarray,
+    size: float,
+    position: float,
+    sweep: float,
+    seed: int,
+    what: str = "slope",
+) -> tuple[Sensitivity, Breakdown]:
+    """The sensitivity curve (one extra point at x₀ = ``position`` swept over ±``sweep`` around the
+    true line) and the breakdown curve (the clean data contaminated 0 … 50 % at ``position``)."""
+    sens = sensitivity_curve(loss, clean_x, clean_y, position, sweep_offsets(sweep), TRUE_LINE, what, params)
+    brk = breakdown_curve(loss, clean_x, clean_y, size, position, TRUE_LINE, seed, what, params=params)
+    return sens, brk
+
+
+PICK_ACTIONS = ("outlier", "drop", "restore")
+
+
+def apply_pick(
+    moved: set[int], dropped: set[int], picked: set[int], action: str
+) -> tuple[set[int], set[int]]:
+    """New (moved, dropped) index sets after turning the picked points into outliers, dropping them
+    or restoring them."""
+    if action == "outlier":
+        return moved | picked, dropped - picked
+    if action == "drop":
+        return moved, dropped | picked
+    if action == "restore":
+        return moved - picked, dropped - picked
+    raise ValueError(f"action must be one of {', '.join(PICK_ACTIONS)}, got {action!r}")
+
+
+def parse_indices(text: str, n: int) -> tuple[set[int], str | None]:
+    """Point indices from a link value such as "3,7,12"; returns the valid ones and a warning."""
+    found: set[int] = set()
+    bad: list[str] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if part.isdigit() and int(part) < n:
+            found.add(int(part))
+        else:
+            bad.append(part)
+    warning = None
+    if bad:
+        warning = f"ignored {', '.join(map(repr, bad[:5]))}: not point indices 0 … {n - 1}"
+    return found, warning
+
+
+def format_indices(indices: set[int]) -> str:
+    return ",".join(str(i) for i in sorted(indices))
