@@ -44,7 +44,7 @@ def _scale(default: float = 1.0, description: str = "Residual scale c: the loss 
     target=REAL,
     params=(
         Param(
-            "alpha", 1.0, ui_low=-10.0, ui_high=3.0, step=0.1, symbol=r"\alpha",
+            "alpha", 1.0, high=10.0, ui_low=-10.0, ui_high=3.0, step=0.1, symbol=r"\alpha",
             special={-math.inf: "the Welsch limit"},
             description="Shape: 2 is L2, 1 pseudo-Huber, 0 Cauchy, −2 Geman-McClure, −∞ Welsch; below 1 the pull redescends.",
         ),
