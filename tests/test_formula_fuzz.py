@@ -107,7 +107,7 @@ TOKENS = [
 def test_random_strings_over_the_formula_alphabet() -> None:
     stats = Stats("alphabet")
 
-    @fuzz(2000)
+    @fuzz(1500)
     @given(st.text(alphabet=FORMULA_ALPHABET, max_size=120))
     def run(text: str) -> None:
         stats.parse(text)
@@ -119,7 +119,7 @@ def test_random_strings_over_the_formula_alphabet() -> None:
 def test_token_soups() -> None:
     stats = Stats("tokens")
 
-    @fuzz(2000)
+    @fuzz(1500)
     @given(st.lists(st.sampled_from(TOKENS), max_size=60), st.sampled_from(["", " "]))
     def run(tokens: list[str], sep: str) -> None:
         stats.parse(sep.join(tokens))
@@ -310,7 +310,7 @@ def _expected(g: Gen) -> np.ndarray:
 def test_generated_formulas_compile_to_their_meaning() -> None:
     stats = Stats("grammar")
 
-    @fuzz(500)
+    @fuzz(400)
     @given(_expressions(max_leaves=24))
     def run(g: Gen) -> None:
         compiled = stats.parse(g.text)
