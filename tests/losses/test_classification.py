@@ -477,6 +477,21 @@ def test_pointwise_grid_equals_a_loop_over_points(name, pred, target, params) ->
             assert got == (one.value, one.grad, one.curvature)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    pred=st.lists(logits, min_size=1, max_size=6),
+    target=st.lists(labels01, min_size=1, max_size=4),
+    gamma=st.sampled_from([0.0, 0.5, 2.0]),
+)
+def test_focal_grid_equals_a_loop_over_points(pred, target, gamma) -> None:
+    """Exercises the closed-form gradient on broadcast (zero-stride) targets against single points."""
+    grid = lossviz.evaluate("focal", np.array(pred)[None, :], np.array(target)[:, None], order=2, gamma=gamma)
+    for i, y in enumerate(target):
+        for j, p in enumerate(pred):
+            one = lossviz.evaluate("focal", p, y, order=2, gamma=gamma)
+            assert (grid.value[i, j], grid.grad[i, j], grid.curvature[i, j]) == (one.value, one.grad, one.curvature)
+
+
 @pytest.mark.parametrize("name", ["cross_entropy", "weighted_cross_entropy", "softmax_focal", "kl_div"])
 def test_structured_grid_equals_a_loop_over_points(name: str) -> None:
     g = rng()
