@@ -1,0 +1,232 @@
+"""Figures of the Focal-γ page: Lin et al.'s Fig. 1 with a live γ, loss shares, decision boundaries, PR curves.
+
+Pure builders (data → ``go.Figure``), assembled from plain dicts with ``_validate=False`` (Plotly's
+per-property validation costs more than the page's maths; the unit tests validate every figure).
+The curve figure carries one Plotly frame per γ of :data:`lossviz.focal_study.GAMMA_FRAMES` and a
+Plotly slider, so the highlighted curves follow a drag in the browser without a rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, f32
+from lossviz.figures.prebuilt import FramedFigure, typed_array
+from lossviz.focal_study import Blobs, FocalCurves
+
+PANELS = ("loss", "modulating", "grad")
+PANEL_TITLES = ("Focal loss FL(p<sub>t</sub>)", "Modulating factor (1 − p<sub>t</sub>)<sup>γ</sup> = FL / CE", "Gradient |∂FL/∂x|")
+X_DOMAINS = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
+LIVE_COLOR = "#111111"
+LIN_RATIOS = ((0.9, 100.0), (0.968, 1000.0))
+"""Lin et al. §3.2: with γ = 2, p_t = 0.9 gets 100× less loss than CE and p_t ≈ 0.968 about 1000×."""
+
+
+def gamma_colors(gammas: Sequence[float]) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(len(gammas))]
+
+
+def _live_traces(frames: FocalCurves, index: int, with_x: bool = True) -> list[dict]:
+    """The highlighted curves (one per panel) for frame ``index``; frames leave x out (it never
+    changes, and an animation keeps what a frame does not set), which halves their size."""
+    return [
+        {"x": f32(frames.p_t), "y": f32(getattr(frames, panel)[index])}
+        if with_x
+        else {"y": typed_array(getattr(frames, panel)[index])}
+        for panel in PANELS
+    ]
+
+
+@dataclass(frozen=True)
+class LiveGamma:
+    """The live γ and α and the frames (one per γ in ``frames.gammas``) the Plotly slider moves through."""
+
+    gamma: float
+    alpha: float
+    frames: FocalCurves
+
+    @property
+    def active(self) -> int:
+        return int(np.argmin(np.abs(self.frames.gammas - self.gamma)))
+
+
+def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 430) -> go.Figure:
+    """Three panels against p_t: FL, (1 − p_t)^γ (log axis) and |∂FL/∂x|.
+
+    ``reference`` holds Lin et al.'s γ values with α off (their Fig. 1); the thick black curve is
+    the live γ with the live α, and a Plotly slider moves it through ``live.frames``.
+    """
+    data: list[dict] = []
+    for i, (g, colour) in enumerate(zip(reference.gammas, gamma_colors(reference.gammas), strict=True)):
+        for j, panel in enumerate(PANELS):
+            data.append({
+                "type": "scatter", "mode": "lines", "x": f32(reference.p_t), "y": f32(getattr(reference, panel)[i]),
+                "xaxis": f"x{j + 1 if j else ''}", "yaxis": f"y{j + 1 if j else ''}",
+                "name": f"γ = {g:g}", "legendgroup": f"g{i}", "showlegend": j == 0,
+                "line": {"color": colour, "width": 1.6},
+                "hovertemplate": f"γ = {g:g}<br>p_t = %{{x:.3f}}<br>%{{y:.4g}}<extra></extra>",
+            })
+    n_ref = len(data)
+    alpha_text = "α off" if live.alpha < 0 else f"α = {live.alpha:g}"
+    for j, trace in enumerate(_live_traces(live.frames, live.active)):
+        data.append({
+            "type": "scatter", "mode": "lines", **trace,
+            "xaxis": f"x{j + 1 if j else ''}", "yaxis": f"y{j + 1 if j else ''}",
+            "name": f"live γ, {alpha_text}", "legendgroup": "live", "showlegend": j == 0,
+            "line": {"color": LIVE_COLOR, "width": 3.2, "dash": "dash"},
+            "hovertemplate": "live<br>p_t = %{x:.3f}<br>%{y:.4g}<extra></extra>",
+        })
+    live_ids = list(range(n_ref, n_ref + len(PANELS)))
+    frames = [
+        {"name": f"{g:g}", "data": _live_traces(live.frames, k, with_x=False), "traces": live_ids}
+        for k, g in enumerate(live.frames.gammas)
+    ]
+    return FramedFigure(data, _curve_layout(live, height), frames)
+
+
+def _curve_layout(live: LiveGamma, height: int) -> dict:
+    layout: dict = {**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 55, "r": 15, "t": 70, "b": 110}}
+    for j, (domain, title) in enumerate(zip(X_DOMAINS, PANEL_TITLES, strict=True)):
+        suffix = str(j + 1) if j else ""
+        layout[f"xaxis{suffix}"] = {
+            "domain": list(domain), "range": [0, 1], "title": {"text": "p<sub>t</sub> (probability of the true class)"},
+            "anchor": f"y{suffix}",
+        }
+        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "title": {"text": title, "font": {"size": 12}}}
+    layout["yaxis"]["range"] = [0, 5]  # as Fig. 1 of Lin et al.
+    layout["yaxis2"].update({"type": "log", "range": [-6, 0.05], "exponentformat": "power"})
+    layout["yaxis3"]["range"] = [0, 1.02]
+    layout["annotations"] = [
+        {
+            "x": p, "y": float(np.log10(1.0 / ratio)), "xref": "x2", "yref": "y2", "text": f"γ=2: {ratio:g}× less",
+            "showarrow": True, "arrowhead": 2, "ax": -55, "ay": 22, "font": {"size": 11},
+        }
+        for p, ratio in LIN_RATIOS
+    ]
+    layout["sliders"] = [{
+        "active": live.active,
+        "currentvalue": {"prefix": "live γ = ", "font": {"size": 13}},
+        "pad": {"t": 45, "b": 0}, "len": 1.0, "x": 0.0, "y": 0.0, "yanchor": "top",
+        "steps": [
+            {"label": f"{g:g}", "method": "animate",
+             "args": [[f"{g:g}"], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                                   "transition": {"duration": 0}}]}
+            for g in live.frames.gammas
+        ],
+    }]
+    return layout
+
+
+def figure_loss_share(
+    gammas: np.ndarray, share: np.ndarray, easy_fraction: float, gamma: float, height: int = 330
+) -> go.Figure:
+    """Share of the total focal loss from well-classified examples (p_t > 0.6) against γ.
+
+    A dotted line marks the share of the *examples* that are well classified, and a marker the live γ.
+    """
+    live = float(np.interp(gamma, gammas, share))
+    data = [
+        {"type": "scatter", "mode": "lines", "x": f32(gammas), "y": f32(100 * share), "name": "share of the loss",
+         "line": {"color": PALETTE[0], "width": 2.5},
+         "hovertemplate": "γ = %{x:.1f}<br>%{y:.2f} % of the loss<extra></extra>"},
+        {"type": "scatter", "mode": "lines", "x": [float(gammas[0]), float(gammas[-1])],
+         "y": [100 * easy_fraction] * 2, "name": "share of the examples", "line": {"color": "#7f7f7f", "dash": "dot"},
+         "hovertemplate": "%{y:.1f} % of the examples have p_t > 0.6<extra></extra>"},
+        {"type": "scatter", "mode": "markers", "x": [gamma], "y": [100 * live], "name": f"live γ = {gamma:g}",
+         "marker": {"color": LIVE_COLOR, "size": 11, "symbol": "diamond"},
+         "hovertemplate": "γ = %{x:.1f}<br>%{y:.2f} %<extra></extra>"},
+    ]
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height,
+        "xaxis": {"title": {"text": "γ"}, "range": [float(gammas[0]) - 0.05, float(gammas[-1]) + 0.05]},
+        "yaxis": {"title": {"text": "% from examples with p<sub>t</sub> > 0.6"}, "range": [0, 102]},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A linear decision boundary w·x + b = 0 drawn under ``label`` in ``color``."""
+
+    label: str
+    w: np.ndarray
+    b: float
+    color: str
+
+
+def boundary_segment(w: np.ndarray, b: float, xlim: tuple[float, float], ylim: tuple[float, float]) -> tuple[list[float], list[float]]:
+    """The part of the line w₁x + w₂y + b = 0 inside the box (empty lists if it misses the box)."""
+    w1, w2 = float(w[0]), float(w[1])
+    points: list[tuple[float, float]] = []
+    if abs(w2) > 1e-12:
+        for x in xlim:
+            y = -(b + w1 * x) / w2
+            if ylim[0] <= y <= ylim[1]:
+                points.append((x, y))
+    if abs(w1) > 1e-12:
+        for y in ylim:
+            x = -(b + w2 * y) / w1
+            if xlim[0] <= x <= xlim[1]:
+                points.append((x, y))
+    if len(points) < 2:
+        return [], []
+    points = sorted(set(points))
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    return [x0, x1], [y0, y1]
+
+
+def figure_boundaries(data: Blobs, boundaries: Sequence[Boundary], height: int = 430) -> go.Figure:
+    """The imbalanced set (majority grey, minority red) with each model's boundary p = 0.5."""
+    xlim = (float(data.x[:, 0].min()) - 0.3, float(data.x[:, 0].max()) + 0.3)
+    ylim = (float(data.x[:, 1].min()) - 0.3, float(data.x[:, 1].max()) + 0.3)
+    major, minor = data.y == 0, data.y == 1
+    traces = [
+        {"type": "scatter", "mode": "markers", "x": f32(data.x[major, 0]), "y": f32(data.x[major, 1]),
+         "name": f"majority (0): {int(major.sum())}", "marker": {"color": "#9e9e9e", "size": 4, "opacity": 0.45},
+         "hoverinfo": "skip"},
+        {"type": "scatter", "mode": "markers", "x": f32(data.x[minor, 0]), "y": f32(data.x[minor, 1]),
+         "name": f"minority (1): {int(minor.sum())}",
+         "marker": {"color": "#d62728", "size": 7, "line": {"color": "white", "width": 0.8}},
+         "hovertemplate": "minority<br>(%{x:.2f}, %{y:.2f})<extra></extra>"},
+    ]
+    for boundary in boundaries:
+        xs, ys = boundary_segment(boundary.w, boundary.b, xlim, ylim)
+        traces.append({
+            "type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": boundary.label,
+            "line": {"color": boundary.color, "width": 3}, "hoverinfo": "name",
+        })
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height,
+        "xaxis": {"range": list(xlim), "title": {"text": "x₁"}, "zeroline": False},
+        "yaxis": {"range": list(ylim), "title": {"text": "x₂"}, "zeroline": False, "scaleanchor": "x"},
+    }
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def figure_pr_curves(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]], colors: Mapping[str, str], ap: Mapping[str, float],
+    base_rate: float, height: int = 430,
+) -> go.Figure:
+    """Precision against recall (steps) for each model; the dotted line is a random ranking."""
+    data = [
+        {"type": "scatter", "mode": "lines", "x": [0.0, 1.0], "y": [base_rate, base_rate],
+         "name": f"random ({100 * base_rate:.1f} % positives)", "line": {"color": "#9e9e9e", "dash": "dot"},
+         "hoverinfo": "skip"},
+    ]
+    for label, (precision, recall) in curves.items():
+        data.append({
+            "type": "scatter", "mode": "lines", "x": f32(np.concatenate([[0.0], recall])),
+            "y": f32(np.concatenate([[precision[0] if len(precision) else 1.0], precision])),
+            "line": {"color": colors[label], "width": 2.5, "shape": "vh"}, "name": f"{label}: AP {ap[label]:.3f}",
+            "hovertemplate": "recall %{x:.2f}<br>precision %{y:.2f}<extra></extra>",
+        })
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height,
+        "xaxis": {"title": {"text": "minority recall"}, "range": [0, 1.02]},
+        "yaxis": {"title": {"text": "minority precision"}, "range": [0, 1.05]},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

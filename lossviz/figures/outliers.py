@@ -1,0 +1,173 @@
+"""Figures of the Outlier-sensitivity page: fitted lines over the data, each point's pull, SC and breakdown.
+
+Pure builders (data → ``go.Figure``) assembled from plain dicts with ``_validate=False``; the unit
+tests validate them. Every data point carries its index in ``customdata``, so that a click, box or
+lasso selection on the scatter (``st.plotly_chart(on_select="rerun")``) names the points picked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lossviz.figures.common import LAYOUT_DEFAULTS, f32
+
+CLEAN, OUTLIER, DROPPED = 0, 1, 2
+"""Point status codes: a clean point, an outlier (generated or picked), a point left out of the fit."""
+PULL_SCALE = "YlOrRd"
+DROPPED_COLOR = "#b0b0b0"
+
+
+@dataclass(frozen=True)
+class FittedLine:
+    """One loss's fitted line a + b·x, its colour, and whether the solver converged."""
+
+    loss: str
+    intercept: float
+    slope: float
+    color: str
+    converged: bool = True
+
+
+@dataclass(frozen=True)
+class Points:
+    """The data as shown: coordinates, status codes (:data:`CLEAN` …) and each point's pull share."""
+
+    x: np.ndarray
+    y: np.ndarray
+    status: np.ndarray
+    pull: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.x)
+        if not (len(self.y) == len(self.status) == len(self.pull) == n):
+            raise ValueError("x, y, status and pull must have one entry per point")
+
+
+def _point_trace(points: Points, mask: np.ndarray, name: str, symbol: str, outline: str) -> dict:
+    idx = np.flatnonzero(mask)
+    return {
+        "type": "scatter", "mode": "markers", "x": f32(points.x[idx]), "y": f32(points.y[idx]),
+        "customdata": idx.astype(np.int32), "name": name, "xaxis": "x", "yaxis": "y",
+        "marker": {
+            "color": f32(100 * points.pull[idx]), "coloraxis": "coloraxis", "symbol": symbol, "size": 9,
+            "line": {"color": outline, "width": 1.2},
+        },
+        "hovertemplate": "point %{customdata}<br>(%{x:.2f}, %{y:.2f})<br>pull %{marker.color:.1f} %<extra>" + name + "</extra>",
+    }
+
+
+def figure_fits(
+    points: Points, lines: Sequence[FittedLine], focus: str, x_range: tuple[float, float], height: int = 620
+) -> go.Figure:
+    """Top: the scatter (colour = share of the focus loss's total pull) with every fitted line.
+    Bottom, on the same x axis: each point's share of the pull Σ|ψ(rᵢ)| of the focus loss, as bars.
+    """
+    clean, outlier, dropped = (points.status == s for s in (CLEAN, OUTLIER, DROPPED))
+    data = [
+        _point_trace(points, clean, "clean points", "circle", "#555555"),
+        _point_trace(points, outlier, "outliers", "diamond", "#000000"),
+    ]
+    idx = np.flatnonzero(dropped)
+    data.append({
+        "type": "scatter", "mode": "markers", "x": f32(points.x[idx]), "y": f32(points.y[idx]),
+        "customdata": idx.astype(np.int32), "name": "dropped (not fitted)", "xaxis": "x", "yaxis": "y",
+        "marker": {"color": DROPPED_COLOR, "symbol": "x-thin-open", "size": 9, "line": {"width": 2, "color": DROPPED_COLOR}},
+        "hovertemplate": "point %{customdata} (dropped)<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
+    })
+    xs = np.array(x_range, dtype=float)
+    for line in lines:
+        label = line.loss if line.converged else f"{line.loss} (not converged)"
+        data.append({
+            "type": "scatter", "mode": "lines", "x": f32(xs), "y": f32(line.intercept + line.slope * xs),
+            "name": label, "xaxis": "x", "yaxis": "y",
+            "line": {"color": line.color, "width": 3 if line.loss == focus else 2, "dash": "solid" if line.converged else "dot"},
+            "hovertemplate": f"{line.loss}: y = {line.intercept:.3f} + {line.slope:.3f}·x<extra></extra>",
+        })
+    kept = ~dropped
+    bar_idx = np.flatnonzero(kept)
+    data.append({
+        "type": "bar", "x": f32(points.x[bar_idx]), "y": f32(100 * points.pull[bar_idx]),
+        "customdata": bar_idx.astype(np.int32), "xaxis": "x2", "yaxis": "y2", "name": f"pull share ({focus})",
+        "marker": {"color": np.where(outlier[bar_idx], "#d62728", "#6b6b6b").tolist()},
+        "width": 0.012 * float(x_range[1] - x_range[0]), "showlegend": False,
+        "hovertemplate": "point %{customdata}<br>x = %{x:.2f}<br>%{y:.1f} % of the pull<extra></extra>",
+    })
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height, "dragmode": "lasso",
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 45},
+        "xaxis": {"domain": [0, 1], "anchor": "y", "range": list(x_range), "showticklabels": False, "matches": "x2"},
+        "yaxis": {"domain": [0.36, 1.0], "title": {"text": "y"}},
+        "xaxis2": {"domain": [0, 1], "anchor": "y2", "range": list(x_range), "title": {"text": "x"}},
+        "yaxis2": {"domain": [0.0, 0.27], "title": {"text": f"% of pull ({focus})", "font": {"size": 12}}, "rangemode": "tozero"},
+        "coloraxis": {
+            "colorscale": PULL_SCALE, "cmin": 0.0, "cmax": float(max(100 * points.pull.max(initial=0.0), 1e-9)),
+            "colorbar": {"title": {"text": f"% pull<br>({focus})", "side": "top"}, "len": 0.6, "y": 0.68, "thickness": 14},
+        },
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def figure_outlier_pull(shares: Mapping[str, float], colors: Mapping[str, str], fair: float, height: int = 300) -> go.Figure:
+    """Per loss, the share of the total pull Σ|ψ| that the outliers hold; ``fair`` is their share of the points."""
+    names = list(shares)
+    data = [{
+        "type": "bar", "orientation": "h", "y": names, "x": f32([100 * shares[n] for n in names]),
+        "marker": {"color": [colors[n] for n in names]}, "name": "outliers' pull",
+        "hovertemplate": "%{y}: the outliers hold %{x:.1f} % of the pull<extra></extra>", "showlegend": False,
+    }, {
+        "type": "scatter", "mode": "lines", "x": [100 * fair, 100 * fair], "y": [-0.5, len(names) - 0.5],
+        "line": {"color": "#333333", "dash": "dot"}, "name": f"their share of the points ({100 * fair:.0f} %)",
+        "hoverinfo": "name",
+    }]
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height,
+        "xaxis": {"title": {"text": "% of the total pull held by the outliers"}, "range": [0, 100]},
+        "yaxis": {"autorange": "reversed", "range": [len(names) - 0.5, -0.5]},
+        "margin": {"l": 110, "r": 20, "t": 40, "b": 50},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def figure_sensitivity(
+    offsets: np.ndarray, curves: Mapping[str, np.ndarray], colors: Mapping[str, str], what: str, marker: float | None = None,
+    height: int = 380,
+) -> go.Figure:
+    """Tukey's sensitivity curve of the tracked estimate against the swept point's offset."""
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "x": f32(offsets), "y": f32(curve), "name": name,
+         "line": {"color": colors[name], "width": 2.2}, "marker": {"size": 4},
+         "hovertemplate": f"{name}<br>offset %{{x:.1f}}<br>SC %{{y:.3g}}<extra></extra>"}
+        for name, curve in curves.items()
+    ]
+    shapes = []
+    if marker is not None:
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": marker, "x1": marker, "y0": 0, "y1": 1,
+                       "line": {"color": "#888888", "dash": "dot", "width": 1}})
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height, "shapes": shapes,
+        "xaxis": {"title": {"text": "offset of the extra point from the true line, y₀ − (a + b·x₀)"}},
+        "yaxis": {"title": {"text": f"SC of the {what}"}, "zeroline": True},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def figure_breakdown(
+    fractions: np.ndarray, errors: Mapping[str, np.ndarray], colors: Mapping[str, str], what: str, height: int = 380
+) -> go.Figure:
+    """|T(ε) − T(0)| against the contaminated fraction ε of the data (0 … 50 %)."""
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "x": f32(100 * fractions), "y": f32(err), "name": name,
+         "line": {"color": colors[name], "width": 2.2}, "marker": {"size": 5},
+         "hovertemplate": f"{name}<br>%{{x:.1f}} % contaminated<br>error %{{y:.3g}}<extra></extra>"}
+        for name, err in errors.items()
+    ]
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height,
+        "xaxis": {"title": {"text": "contamination (% of the points in the outlier cluster)"}, "range": [0, 51]},
+        "yaxis": {"title": {"text": f"|{what}(ε) − {what}(0)|"}, "rangemode": "tozero"},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
