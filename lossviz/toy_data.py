@@ -1,0 +1,266 @@
+"""Toy datasets for the training lab, generated in code from a seed.
+
+Classification: two moons, circles, spiral (K arms), XOR and imbalanced blobs; regression: a 1-D
+curve with one-sided outliers. Every dataset comes with a held-out validation split (stratified
+by class for classification, so that the rare class of the imbalanced blobs appears in both).
+The same :class:`DataConfig` always gives the same arrays: all randomness comes from one
+``numpy.random.Generator`` seeded with ``seed``.
+
+The generators follow the shapes of scikit-learn's ``make_moons``/``make_circles`` and the
+spiral of the CS231n notes, written independently; XOR and the regression curve are the
+classic teaching examples (TensorFlow Playground, Smilkov & Carter).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from lossviz.errors import ParameterError
+from lossviz.spec import Param
+
+Task = Literal["binary", "multiclass", "regression"]
+
+N_SAMPLES = Param(
+    "n_samples", 300, low=20, high=5000, integer=True, ui_low=50, ui_high=1000, step=50,
+    description="Number of points in the dataset, training and validation together.",
+)
+NOISE = Param(
+    "noise", 0.15, low=0.0, ui_low=0.0, ui_high=1.0, step=0.01, symbol=r"\sigma",
+    description="Standard deviation of the Gaussian noise added to the inputs (classification) or targets (regression).",
+)
+SEED = Param(
+    "seed", 0, low=0, high=2**31 - 1, integer=True, ui_low=0, ui_high=99, step=1,
+    description="Seed of the data, the initial weights and the mini-batch order: the same seed gives the same run.",
+)
+VAL_FRACTION = Param(
+    "val_fraction", 0.3, low=0.05, high=0.8, ui_low=0.1, ui_high=0.5, step=0.05,
+    description="Share of the points held out for validation (never trained on).",
+)
+CLASSES = Param(
+    "classes", 3, low=2, high=8, integer=True, ui_low=2, ui_high=5, step=1, symbol="K",
+    description="Number of spiral arms, one class each.",
+)
+MINORITY = Param(
+    "minority", 0.1, low=0.01, high=0.5, ui_low=0.02, ui_high=0.5, step=0.01,
+    description="Share of the points in the rare (positive) class of the imbalanced blobs.",
+)
+OUTLIERS = Param(
+    "outliers", 0.1, low=0.0, high=0.5, ui_low=0.0, ui_high=0.3, step=0.01,
+    description="Share of regression targets pushed up by 2–4 units: gross errors that a robust loss should ignore.",
+)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset's display name, task and one line for a student."""
+
+    title: str
+    task: Task
+    description: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "moons": DatasetInfo("Two moons", "binary", "Two interleaved half circles: needs a curved boundary."),
+    "circles": DatasetInfo("Circles", "binary", "A ring around a disc: no straight line separates them."),
+    "spiral": DatasetInfo("Spiral", "multiclass", "K interleaved spiral arms, one class each: a hard multi-class task."),
+    "xor": DatasetInfo("XOR", "binary", "Opposite quadrants share a class: no linear model can do better than chance."),
+    "blobs": DatasetInfo(
+        "Imbalanced blobs", "binary", "Two overlapping Gaussian blobs, one rare: where class weighting and focal loss matter."
+    ),
+    "regression": DatasetInfo(
+        "1-D regression with outliers", "regression", "y = sin(1.5x) + 0.3x plus noise, some targets pushed far up."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Everything that decides a dataset: the same config always gives the same arrays."""
+
+    name: str = "moons"
+    n_samples: int = int(N_SAMPLES.default)
+    noise: float = NOISE.default
+    seed: int = int(SEED.default)
+    val_fraction: float = VAL_FRACTION.default
+    classes: int = int(CLASSES.default)
+    minority: float = MINORITY.default
+    outliers: float = OUTLIERS.default
+
+    @property
+    def task(self) -> Task:
+        """The dataset's task; a spiral with two arms is a binary task."""
+        task = dataset_info(self.name).task
+        if task == "multiclass" and self.classes == 2:
+            return "binary"
+        return task
+
+    def validated(self) -> DataConfig:
+        """The same config with every number checked against its ``Param`` (ParameterError if not)."""
+        dataset_info(self.name)
+        values = {
+            p.name: p.validate(getattr(self, p.name), "dataset")
+            for p in (N_SAMPLES, NOISE, SEED, VAL_FRACTION, CLASSES, MINORITY, OUTLIERS)
+        }
+        return DataConfig(name=self.name, **values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A generated dataset, split into training and validation points.
+
+    ``x_*`` has shape (n, d) (d = 2 for classification, 1 for regression); ``y_*`` holds class
+    indices 0 … K − 1 (as float64) or real targets. For regression, ``clean_*`` is the noise-free
+    curve f(x) at the same inputs and ``outlier_*`` marks the pushed-up targets.
+    """
+
+    config: DataConfig
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    n_classes: int
+    clean_train: np.ndarray | None = None
+    clean_val: np.ndarray | None = None
+    outlier_train: np.ndarray | None = None
+    outlier_val: np.ndarray | None = None
+
+    @property
+    def task(self) -> Task:
+        return self.config.task
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    def bounds(self, margin: float = 0.15) -> tuple[tuple[float, float], ...]:
+        """Per input dimension, the (low, high) range of all points widened by ``margin`` of its span."""
+        x = np.concatenate([self.x_train, self.x_val])
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        pad = margin * np.maximum(hi - lo, 1e-9)
+        return tuple((float(a), float(b)) for a, b in zip(lo - pad, hi + pad, strict=True))
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ParameterError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+
+
+def regression_curve(x: np.ndarray) -> np.ndarray:
+    """The noise-free regression target f(x) = sin(1.5x) + 0.3x."""
+    return np.sin(1.5 * x) + 0.3 * x
+
+
+# --- generators: (x, y) for n points ----------------------------------------------------------
+
+
+def _moons(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Upper half circle (class 0) and a lower one shifted by (1, 0.5) (class 1), centred on 0."""
+    n1 = cfg.n_samples // 2
+    n0 = cfg.n_samples - n1
+    t0 = rng.uniform(0.0, math.pi, n0)
+    t1 = rng.uniform(0.0, math.pi, n1)
+    outer = np.stack([np.cos(t0), np.sin(t0)], axis=1)
+    inner = np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
+    x = np.concatenate([outer, inner]) - np.array([0.5, 0.25])
+    y = np.concatenate([np.zeros(n0), np.ones(n1)])
+    return x + cfg.noise * rng.standard_normal(x.shape), y
+
+
+def _circles(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """A circle of radius 1 (class 0) around one of radius 0.5 (class 1)."""
+    n1 = cfg.n_samples // 2
+    n0 = cfg.n_samples - n1
+    angle = rng.uniform(0.0, 2 * math.pi, cfg.n_samples)
+    radius = np.concatenate([np.ones(n0), np.full(n1, 0.5)])
+    x = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    y = np.concatenate([np.zeros(n0), np.ones(n1)])
+    return x + cfg.noise * rng.standard_normal(x.shape), y
+
+
+def _spiral(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """K arms r·(cos, sin)(2πk/K + 4r), r uniform in [0.05, 1] scaled to radius 2."""
+    k = cfg.classes
+    counts = np.full(k, cfg.n_samples // k)
+    counts[: cfg.n_samples % k] += 1
+    xs, ys = [], []
+    for c, m in enumerate(counts):
+        r = rng.uniform(0.05, 1.0, m)
+        angle = 2 * math.pi * c / k + 4.0 * r
+        xs.append(2.0 * r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1))
+        ys.append(np.full(m, float(c)))
+    x = np.concatenate(xs)
+    return x + cfg.noise * rng.standard_normal(x.shape), np.concatenate(ys)
+
+
+def _xor(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform points in [−1.5, 1.5]²; class 1 where x₁x₂ > 0 (labelled before the noise is added)."""
+    x = rng.uniform(-1.5, 1.5, (cfg.n_samples, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.float64)
+    return x + cfg.noise * rng.standard_normal(x.shape), y
+
+
+def _blobs(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """A common blob at (−0.6, 0) (class 0) and a rare one at (0.6, 0) (class 1), spread 0.4 + σ."""
+    n1 = max(2, round(cfg.minority * cfg.n_samples))
+    n0 = cfg.n_samples - n1
+    spread = 0.4 + cfg.noise
+    x0 = np.array([-0.6, 0.0]) + spread * rng.standard_normal((n0, 2))
+    x1 = np.array([0.6, 0.0]) + spread * rng.standard_normal((n1, 2))
+    return np.concatenate([x0, x1]), np.concatenate([np.zeros(n0), np.ones(n1)])
+
+
+def _regression(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x uniform in [−2, 2], y = f(x) + σ·N(0, 1); a share of the targets pushed up by U(2, 4)."""
+    x = rng.uniform(-2.0, 2.0, (cfg.n_samples, 1))
+    clean = regression_curve(x[:, 0])
+    y = clean + cfg.noise * rng.standard_normal(cfg.n_samples)
+    n_out = round(cfg.outliers * cfg.n_samples)
+    outlier = np.zeros(cfg.n_samples, dtype=bool)
+    outlier[rng.choice(cfg.n_samples, n_out, replace=False)] = True
+    y[outlier] += rng.uniform(2.0, 4.0, n_out)
+    return x, y, clean, outlier
+
+
+_CLASSIFIERS: dict[str, Callable[[np.random.Generator, DataConfig], tuple[np.ndarray, np.ndarray]]] = {
+    "moons": _moons,
+    "circles": _circles,
+    "spiral": _spiral,
+    "xor": _xor,
+    "blobs": _blobs,
+}
+
+
+def _split(rng: np.random.Generator, y: np.ndarray | None, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of training and validation points; stratified by class when ``y`` is given."""
+    groups = [np.arange(n)] if y is None else [np.flatnonzero(y == c) for c in np.unique(y)]
+    train, val = [], []
+    for group in groups:
+        shuffled = rng.permutation(group)
+        n_val = min(len(group) - 1, max(1, round(val_fraction * len(group)))) if len(group) > 1 else 0
+        val.append(shuffled[:n_val])
+        train.append(shuffled[n_val:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def make_dataset(config: DataConfig) -> Dataset:
+    """Generate the dataset ``config`` describes (deterministic in ``config.seed``)."""
+    cfg = config.validated()
+    rng = np.random.default_rng(cfg.seed)
+    if cfg.task == "regression":
+        x, y, clean, outlier = _regression(rng, cfg)
+        tr, va = _split(rng, None, len(y), cfg.val_fraction)
+        return Dataset(
+            cfg, x[tr], y[tr], x[va], y[va], n_classes=0,
+            clean_train=clean[tr], clean_val=clean[va], outlier_train=outlier[tr], outlier_val=outlier[va],
+        )
+    x, y = _CLASSIFIERS[cfg.name](rng, cfg)
+    tr, va = _split(rng, y, len(y), cfg.val_fraction)
+    n_classes = cfg.classes if cfg.name == "spiral" else 2
+    return Dataset(cfg, x[tr], y[tr], x[va], y[va], n_classes=n_classes)

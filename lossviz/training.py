@@ -1,0 +1,877 @@
+"""The training lab's core: a small MLP trained on toy data with any loss of the catalogue.
+
+The loss goes through the catalogue's own declaration: ``spec.fn`` on float64 tensors with the
+parameters checked by ``spec.validate_params`` — the same function :func:`lossviz.evaluate` uses —
+so every loss that fits the task trains, the custom losses of the session included. Which losses
+fit is derived from each spec's ``kind`` and domains (:func:`loss_head`), not from a list:
+
+* binary classification (labels 0/1): pointwise losses whose target domain holds 0 and 1 (or −1
+  and +1, which the labels are then mapped to). A logit-domain pred (``bce_logits``, ``focal``)
+  gets the raw output; a probability-domain pred (``bce``) gets σ(output); a score against
+  discrete labels (``hinge``, ``logistic`` with ±1) gets the raw score; a real pred against a real
+  target (``mse``, ``huber`` …) gets σ(output), the class-1 probability in the labels' own units.
+  Multi-class losses also fit, with two output logits.
+* multi-class (class indices 0 … K − 1): structured losses with one event axis of K logits or
+  scores and a per-sample target that holds class indices (``cross_entropy``, ``softmax_focal``,
+  ``multi_margin``) or one-hot probability vectors (``kl_div``).
+* regression: pointwise losses between an unbounded pred and an unbounded real target.
+
+The network is a function of one flat parameter vector θ (:class:`MLP`), so a whole batch of
+parameter vectors — a grid over a loss-landscape plane — runs as batched matrix products in one
+call (:mod:`lossviz.neural_landscape`). Runs are deterministic for a seed: the data, the initial
+weights (PyTorch's ``nn.Linear`` default, U(±1/√fan_in)) and the mini-batch order each come
+from their own generator seeded by it.
+
+References: Li, Xu, Taylor, Studer & Goldstein, *Visualizing the Loss Landscape of Neural Nets*,
+NeurIPS 2018; Smilkov & Carter, *TensorFlow Playground* (the live-training idea); Kingma & Ba,
+*Adam*, ICLR 2015; Tieleman & Hinton, RMSprop, 2012; Tibshirani 1996 (L1) and Hoerl & Kennard
+1970 (L2) for the weight penalties.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from lossviz.domains import LOGIT
+from lossviz.errors import ParameterError
+from lossviz.registry import names as loss_names
+from lossviz.registry import spec as get_spec
+from lossviz.spec import Domain, LossSpec, Param
+from lossviz.toy_data import DataConfig, Dataset, Task, make_dataset
+
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+"""The one place that picks the device: CUDA when present, else the CPU."""
+DTYPE = torch.float64
+
+ACTIVATIONS: dict[str, str] = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
+OPTIMIZERS: dict[str, str] = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop"}
+MOMENTUM = 0.9
+"""The momentum of "SGD + momentum" (heavy ball, as ``torch.optim.SGD(momentum=0.9)``)."""
+
+HIDDEN_LAYERS = Param(
+    "hidden_layers", 2, low=1, high=6, integer=True, ui_low=1, ui_high=4, step=1,
+    description="Number of hidden layers of the MLP.",
+)
+WIDTH = Param(
+    "width", 16, low=1, high=256, integer=True, ui_low=2, ui_high=64, step=1,
+    description="Units in each hidden layer.",
+)
+LEARNING_RATE = Param(
+    "lr", 0.01, low=0.0, low_open=True, ui_low=0.0001, ui_high=1.0, scale="log", symbol=r"\eta",
+    description="Step size η of the optimiser: too small crawls, too large oscillates or diverges.",
+)
+BATCH_SIZE = Param(
+    "batch_size", 32, low=1, high=5000, integer=True, ui_low=1, ui_high=500, scale="log",
+    description="Training points per gradient step (a batch larger than the training set is the full batch).",
+)
+EPOCHS = Param(
+    "epochs", 100, low=1, high=2000, integer=True, ui_low=10, ui_high=500, step=10,
+    description="Passes over the training set.",
+)
+L1_PENALTY = Param(
+    "l1", 0.0, low=0.0, ui_low=0.0, ui_high=0.01, step=0.0001, symbol=r"\lambda_1",
+    description="Weight of the L1 penalty λ₁Σ|w| on the weights (not the biases): pushes weights to zero.",
+)
+L2_PENALTY = Param(
+    "l2", 0.0, low=0.0, ui_low=0.0, ui_high=0.01, step=0.0001, symbol=r"\lambda_2",
+    description="Weight of the L2 penalty λ₂Σw² on the weights (not the biases): shrinks all weights.",
+)
+
+DEFAULT_LOSS: dict[Task, str] = {"binary": "bce_logits", "multiclass": "cross_entropy", "regression": "mse"}
+
+Link = Literal["identity", "sigmoid"]
+Encoding = Literal["binary01", "sign", "index", "onehot", "real"]
+
+
+# --- which losses fit which task ----------------------------------------------------------------
+
+
+def _admits(domain: Domain | None, values: np.ndarray | list[float]) -> bool:
+    return domain is not None and not domain.invalid_mask(np.asarray(values, dtype=np.float64)).any()
+
+
+def _unbounded(domain: Domain | None) -> bool:
+    """A continuous domain over the whole real line (every real value valid)."""
+    return (
+        domain is not None
+        and not domain.is_discrete
+        and not domain.integer
+        and math.isinf(domain.low)
+        and math.isinf(domain.high)
+    )
+
+
+def _unit_interval(domain: Domain) -> bool:
+    return not domain.is_discrete and domain.low == 0.0 and domain.high == 1.0
+
+
+@dataclass(frozen=True)
+class LossHead:
+    """How the network's raw outputs and the dataset's labels meet one loss.
+
+    ``n_outputs`` network outputs; ``link`` maps them to the loss's pred (σ for probabilities);
+    ``encoding`` turns class indices or reals into the loss's target; a binary prediction is class 1
+    where pred > ``threshold`` (0 for logits and ±1 scores, ½ for probabilities and 0/1 scores).
+    """
+
+    loss: str
+    task: Task
+    n_outputs: int
+    link: Link
+    encoding: Encoding
+    threshold: float = 0.0
+
+    @property
+    def structured(self) -> bool:
+        return self.encoding in ("index", "onehot")
+
+    def pred(self, out: torch.Tensor) -> torch.Tensor:
+        """The loss's pred from raw outputs (..., N, n_outputs)."""
+        p = out if self.structured else out[..., 0]
+        return torch.sigmoid(p) if self.link == "sigmoid" else p
+
+    def target(self, y: torch.Tensor) -> torch.Tensor:
+        """The loss's target from labels y (N,): class indices as floats, or real targets."""
+        if self.encoding == "sign":
+            return 2.0 * y - 1.0
+        if self.encoding == "onehot":
+            return torch.nn.functional.one_hot(y.long(), self.n_outputs).to(y.dtype)
+        return y
+
+    def predicted(self, pred: torch.Tensor) -> torch.Tensor:
+        """Predicted class indices (float) from the loss's pred, or the pred itself for regression."""
+        if self.task == "regression":
+            return pred
+        if self.structured:
+            return pred.argmax(-1).to(pred.dtype)
+        return (pred > self.threshold).to(pred.dtype)
+
+
+def loss_head(loss: str | LossSpec, task: Task, n_classes: int = 2) -> LossHead | None:
+    """The way ``loss`` trains on ``task``, derived from its kind and domains; ``None`` if it cannot."""
+    s = get_spec(loss)
+    if s.target_domain is None:
+        return None
+    if s.pointwise:
+        return _pointwise_head(s, task)
+    return _structured_head(s, task, n_classes)
+
+
+def _pointwise_head(s: LossSpec, task: Task) -> LossHead | None:
+    pred_d, target_d = s.pred_domain, s.target_domain
+    if task == "regression":
+        if _unbounded(pred_d) and _unbounded(target_d):
+            return LossHead(s.name, task, 1, "identity", "real")
+        return None
+    if task != "binary":
+        return None
+    if _admits(target_d, [0.0, 1.0]):
+        encoding: Encoding = "binary01"
+        middle = 0.5
+    elif _admits(target_d, [-1.0, 1.0]):
+        encoding, middle = "sign", 0.0
+    else:
+        return None
+    if _unit_interval(pred_d):  # a probability: σ(output)
+        return LossHead(s.name, task, 1, "sigmoid", encoding, 0.5)
+    if not _unbounded(pred_d):
+        return None
+    if pred_d == LOGIT:  # log-odds: class 1 where the logit is positive
+        return LossHead(s.name, task, 1, "identity", encoding, 0.0)
+    assert target_d is not None
+    if target_d.is_discrete:  # a score in the labels' units (hinge ±1, LSGAN 0/1)
+        return LossHead(s.name, task, 1, "identity", encoding, middle)
+    if _unbounded(target_d):  # a regression loss on labels: compare probabilities with 0/1
+        return LossHead(s.name, task, 1, "sigmoid", encoding, 0.5)
+    return None
+
+
+def _structured_head(s: LossSpec, task: Task, n_classes: int) -> LossHead | None:
+    if task == "regression" or s.pred_event_ndim != 1 or not _unbounded(s.pred_domain) or n_classes < 2:
+        return None
+    te = s.target_event_ndim
+    index_ndim = te(2, 1) if callable(te) else te
+    onehot_ndim = te(2, 2) if callable(te) else te
+    if index_ndim == 0 and _admits(s.target_domain, np.arange(n_classes)):
+        return LossHead(s.name, task, n_classes, "identity", "index")
+    if onehot_ndim == 1 and _admits(s.target_domain, [0.0, 1.0]):
+        return LossHead(s.name, task, n_classes, "identity", "onehot")
+    return None
+
+
+def compatible_losses(task: Task, n_classes: int = 2, n_outputs: int | None = None) -> list[str]:
+    """Every loss in scope (custom ones included) that trains on ``task``; optionally with ``n_outputs``."""
+    found = []
+    for name in loss_names():
+        head = loss_head(name, task, n_classes)
+        if head is not None and (n_outputs is None or head.n_outputs == n_outputs):
+            found.append(name)
+    return found
+
+
+# --- the model: an MLP as a function of one flat parameter vector -------------------------------
+
+
+@dataclass(frozen=True)
+class MLP:
+    """A fully connected network with layer sizes ``sizes`` = (inputs, hidden…, outputs).
+
+    Its parameters live in one flat vector θ, layer by layer: W (out × in, row-major) then b.
+    :meth:`forward` accepts θ of shape (P,) or a batch (G, P) and returns (N, out) or (G, N, out).
+    """
+
+    sizes: tuple[int, ...]
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ParameterError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+    @property
+    def layers(self) -> list[tuple[slice, slice, int, int]]:
+        """Per layer: the slice of W in θ, the slice of b, its fan-out and fan-in."""
+        out, start = [], 0
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
+            w = slice(start, start + fan_out * fan_in)
+            b = slice(w.stop, w.stop + fan_out)
+            out.append((w, b, fan_out, fan_in))
+            start = b.stop
+        return out
+
+    @property
+    def n_params(self) -> int:
+        return self.layers[-1][1].stop
+
+    def weight_mask(self) -> np.ndarray:
+        """True at the entries of θ that are weights (False at biases)."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        for w, _b, _o, _i in self.layers:
+            mask[w] = True
+        return mask
+
+    def init(self, seed: int) -> torch.Tensor:
+        """Initial θ as ``nn.Linear``'s default: W and b uniform in ±1/√fan_in, from ``seed`` (on the CPU)."""
+        gen = torch.Generator().manual_seed(seed)
+        theta = torch.empty(self.n_params, dtype=DTYPE)
+        for w, b, _fan_out, fan_in in self.layers:
+            bound = 1.0 / math.sqrt(fan_in)
+            theta[w] = torch.empty(w.stop - w.start, dtype=DTYPE).uniform_(-bound, bound, generator=gen)
+            theta[b] = torch.empty(b.stop - b.start, dtype=DTYPE).uniform_(-bound, bound, generator=gen)
+        return theta
+
+    def _act(self, h: torch.Tensor) -> torch.Tensor:
+        if self.activation == "relu":
+            return torch.relu(h)
+        if self.activation == "tanh":
+            return torch.tanh(h)
+        return torch.sigmoid(h)
+
+    def forward(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Outputs for inputs ``x`` (N, in): (N, out) for θ of shape (P,), (G, N, out) for (G, P)."""
+        batch = theta.shape[:-1]
+        h = x
+        layers = self.layers
+        for k, (w, b, fan_out, fan_in) in enumerate(layers):
+            weight = theta[..., w].reshape(*batch, fan_out, fan_in)
+            bias = theta[..., b].reshape(*batch, 1, fan_out)
+            h = torch.matmul(h, weight.transpose(-1, -2)) + bias
+            if k < len(layers) - 1:
+                h = self._act(h)
+        return h
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run (hashable: it is the cache key)."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    hidden_layers: int = int(HIDDEN_LAYERS.default)
+    width: int = int(WIDTH.default)
+    activation: str = "relu"
+    loss: str = "bce_logits"
+    loss_params: tuple[tuple[str, float], ...] = ()
+    optimizer: str = "adam"
+    lr: float = LEARNING_RATE.default
+    batch_size: int = int(BATCH_SIZE.default)
+    epochs: int = int(EPOCHS.default)
+    l1: float = L1_PENALTY.default
+    l2: float = L2_PENALTY.default
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes``; a mapping for ``loss_params`` is sorted into the hashable form."""
+        values = {**self.__dict__, **changes}
+        if isinstance(values["loss_params"], Mapping):
+            values["loss_params"] = tuple(sorted(values["loss_params"].items()))
+        return TrainConfig(**values)
+
+
+def default_config(data: DataConfig | None = None, **changes: Any) -> TrainConfig:
+    """The default run for ``data`` (two moons unless given), with the task's default loss."""
+    data = data or DataConfig()
+    return TrainConfig(data=data, loss=DEFAULT_LOSS[data.task]).replace(**changes)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A validated configuration: the dataset, the model, the loss with its parameters, tensors."""
+
+    config: TrainConfig
+    dataset: Dataset
+    model: MLP
+    spec: LossSpec
+    head: LossHead
+    params: dict[str, float]
+
+
+def model_for(config: TrainConfig, dataset: Dataset, head: LossHead) -> MLP:
+    sizes = (dataset.n_features, *([config.width] * config.hidden_layers), head.n_outputs)
+    return MLP(sizes, config.activation)
+
+
+def _check_numbers(config: TrainConfig) -> None:
+    for p in (HIDDEN_LAYERS, WIDTH, LEARNING_RATE, BATCH_SIZE, EPOCHS, L1_PENALTY, L2_PENALTY):
+        p.validate(getattr(config, p.name), "training")
+    if config.optimizer not in OPTIMIZERS:
+        raise ParameterError(f"unknown optimiser {config.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    if config.activation not in ACTIVATIONS:
+        raise ParameterError(f"unknown activation {config.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+def setup(config: TrainConfig) -> Setup:
+    """Check ``config`` and build what a run needs; :class:`ParameterError` says what does not fit."""
+    _check_numbers(config)
+    dataset = make_dataset(config.data)
+    s = get_spec(config.loss)
+    head = loss_head(s, dataset.task, max(dataset.n_classes, 2))
+    if head is None:
+        raise ParameterError(
+            f"loss {s.name!r} does not fit a {dataset.task} task: its pred is {s.pred_domain.describe()} and its "
+            f"target {s.target_domain.describe() if s.target_domain else 'absent'}"
+        )
+    params = s.validate_params(dict(config.loss_params))
+    model = model_for(config, dataset, head)
+    _check_loss_inputs(s, head, params, dataset)
+    return Setup(config, dataset, model, s, head, params)
+
+
+def _check_loss_inputs(s: LossSpec, head: LossHead, params: dict[str, float], dataset: Dataset) -> None:
+    """The loss's own domain and input checks on the encoded labels (e.g. a class weight beyond K)."""
+    y = torch.from_numpy(dataset.y_train)
+    target = head.target(y).numpy()
+    if s.target_domain is not None:
+        s.target_domain.check(target, "target", s.name)
+    if s.check_inputs is not None:
+        pred_shape = (len(y), head.n_outputs) if head.structured else (len(y),)
+        pred = np.full(pred_shape, 0.5)
+        s.check_inputs(pred, target, params)
+
+
+# --- the objective ----------------------------------------------------------------------------------
+
+
+class Objective:
+    """The mean data loss (and the metric) of a model on fixed data, for one θ or a batch of θ.
+
+    The loss is the catalogue's ``spec.fn`` on the head's pred and target, averaged over samples;
+    ``penalty`` adds λ₁Σ|w| + λ₂Σw² over the weights, through the catalogue's ``l1_penalty`` and
+    ``l2_penalty``.
+    """
+
+    def __init__(
+        self,
+        model: MLP,
+        head: LossHead,
+        spec: LossSpec,
+        params: Mapping[str, float],
+        x: np.ndarray,
+        y: np.ndarray,
+        clean: np.ndarray | None = None,
+        device: torch.device = DEVICE,
+    ) -> None:
+        self.model, self.head, self.spec, self.params = model, head, spec, dict(params)
+        self.device = device
+        self.x = torch.as_tensor(x, dtype=DTYPE, device=device)
+        self.y = torch.as_tensor(y, dtype=DTYPE, device=device)
+        self.target = head.target(self.y)
+        self.clean = None if clean is None else torch.as_tensor(clean, dtype=DTYPE, device=device)
+
+    def _target_for(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        shape = pred.shape[:-1] if self.head.encoding == "index" else pred.shape
+        return target.expand(shape)
+
+    def values(self, pred: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-sample losses of ``pred`` against the targets (or the targets at ``rows``)."""
+        target = self.target if rows is None else self.target[rows]
+        return self.spec.fn(pred, self._target_for(pred, target), **self.params)
+
+    def loss(self, theta: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean loss over the data (or the mini-batch ``rows``): a scalar for θ (P,), shape (G,) for (G, P)."""
+        x = self.x if rows is None else self.x[rows]
+        pred = self.head.pred(self.model.forward(theta, x))
+        return self.values(pred, rows).mean(-1)
+
+    def loss_and_metric(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean loss and the metric (accuracy, or RMSE against the noise-free curve) over all the data."""
+        pred = self.head.pred(self.model.forward(theta, self.x))
+        loss = self.values(pred).mean(-1)
+        predicted = self.head.predicted(pred)
+        if self.head.task == "regression":
+            reference = self.clean if self.clean is not None else self.y
+            metric = ((predicted - reference) ** 2).mean(-1).sqrt()
+        else:
+            metric = (predicted == self.y).to(DTYPE).mean(-1)
+        return loss, metric
+
+
+def metric_name(task: Task) -> str:
+    return "RMSE vs. true curve" if task == "regression" else "accuracy"
+
+
+def objectives(su: Setup, device: torch.device = DEVICE) -> tuple[Objective, Objective]:
+    """The training and validation objectives of a setup."""
+    d = su.dataset
+    train = Objective(su.model, su.head, su.spec, su.params, d.x_train, d.y_train, d.clean_train, device)
+    val = Objective(su.model, su.head, su.spec, su.params, d.x_val, d.y_val, d.clean_val, device)
+    return train, val
+
+
+def penalty_fn(model: MLP, l1: float, l2: float, device: torch.device = DEVICE) -> Callable[[torch.Tensor], torch.Tensor]:
+    """θ ↦ λ₁ Σ l1_penalty(w) + λ₂ Σ l2_penalty(w) over the weights (biases are not penalised)."""
+    mask = torch.as_tensor(model.weight_mask(), device=device)
+    l1_fn, l2_fn = get_spec("l1_penalty").fn, get_spec("l2_penalty").fn
+
+    def penalty(theta: torch.Tensor) -> torch.Tensor:
+        w = theta[..., mask]
+        total = torch.zeros(theta.shape[:-1], dtype=theta.dtype, device=theta.device)
+        if l1 > 0:
+            total = total + l1 * l1_fn(w).sum(-1)
+        if l2 > 0:
+            total = total + l2 * l2_fn(w).sum(-1)
+        return total
+
+    return penalty
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Per-epoch curves; epoch 0 is the initial model (before any step)."""
+
+    epochs: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    train_metric: np.ndarray
+    val_metric: np.ndarray
+    metric: str = "accuracy"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A finished run: the curves, the weights after every epoch, and what made them.
+
+    ``thetas[k]`` is θ after epoch k (``thetas[0]`` the initial weights). When the loss became
+    non-finite (or blew up beyond :data:`BLOW_UP` × its initial value) at epoch ``diverged_at`` the
+    run stopped there and the curves end at the last good epoch.
+    """
+
+    setup: Setup
+    curves: Curves
+    thetas: np.ndarray
+    seconds: float
+    diverged_at: int | None = None
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.setup.config
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.setup.dataset
+
+    @property
+    def theta_initial(self) -> np.ndarray:
+        return self.thetas[0]
+
+    @property
+    def theta_final(self) -> np.ndarray:
+        return self.thetas[-1]
+
+    def pred(self, x: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
+        """The loss's pred (probability, score, logits or regression value) at inputs ``x`` (n, d)."""
+        th = torch.from_numpy(self.theta_final if theta is None else theta)
+        with torch.no_grad():
+            out = self.setup.model.forward(th, torch.as_tensor(x, dtype=DTYPE))
+            return self.setup.head.pred(out).numpy()
+
+
+ProgressFn = Callable[[int, int, Curves], None]
+BLOW_UP = 1e8
+"""A run counts as diverged when its training loss is not finite or exceeds 10⁸ × max(1, initial loss)."""
+
+
+ADAM_BETAS = (0.9, 0.999)
+RMSPROP_ALPHA = 0.99
+OPTIMIZER_EPS = 1e-8
+
+
+class Optimizer:
+    """SGD, SGD + momentum, Adam and RMSprop on one flat parameter vector, with ``torch.optim``'s defaults.
+
+    The update rules of ``torch.optim.SGD`` (momentum 0.9, dampening 0: b ← μb + g, θ ← θ − ηb),
+    ``Adam`` (Kingma & Ba 2015, β = (0.9, 0.999), ε = 1e-8, bias-corrected) and ``RMSprop``
+    (α = 0.99, ε = 1e-8: v ← αv + (1 − α)g², θ ← θ − ηg/(√v + ε)), written out so that a run needs
+    no ``torch.optim`` (whose first step imports the compiler stack, seconds of cold start);
+    tests compare every step with ``torch.optim``.
+    """
+
+    def __init__(self, name: str, lr: float, theta: torch.Tensor) -> None:
+        if name not in OPTIMIZERS:
+            raise ParameterError(f"unknown optimiser {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+        self.name, self.lr, self.steps = name, lr, 0
+        self.first = torch.zeros_like(theta)  # momentum buffer, or Adam's first moment
+        self.second = torch.zeros_like(theta)  # Adam's / RMSprop's mean of squared gradients
+
+    @torch.no_grad()
+    def step(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
+        """Update ``theta`` in place from its gradient ``grad``."""
+        self.steps += 1
+        if self.name == "sgd":
+            theta.add_(grad, alpha=-self.lr)
+        elif self.name == "momentum":
+            if self.steps == 1:
+                self.first.copy_(grad)
+            else:
+                self.first.mul_(MOMENTUM).add_(grad)
+            theta.add_(self.first, alpha=-self.lr)
+        elif self.name == "adam":
+            beta1, beta2 = ADAM_BETAS
+            self.first.lerp_(grad, 1 - beta1)
+            self.second.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            correction1 = 1 - beta1**self.steps
+            correction2 = 1 - beta2**self.steps
+            denom = (self.second.sqrt() / math.sqrt(correction2)).add_(OPTIMIZER_EPS)
+            theta.addcdiv_(self.first, denom, value=-self.lr / correction1)
+        else:
+            self.second.mul_(RMSPROP_ALPHA).addcmul_(grad, grad, value=1 - RMSPROP_ALPHA)
+            theta.addcdiv_(grad, self.second.sqrt().add_(OPTIMIZER_EPS), value=-self.lr)
+
+
+def _shuffle_seed(seed: int) -> int:
+    return (seed * 1_000_003 + 12_345) % (2**63 - 1)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch ops on one thread inside the block.
+
+    The lab's tensors are tiny: on a busy machine, waking a second OpenMP thread for every small
+    product costs far more than it saves (a default run took 10× longer with two threads here).
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train(
+    config: TrainConfig,
+    progress: ProgressFn | None = None,
+    updates: int = 10,
+    device: torch.device = DEVICE,
+) -> TrainResult:
+    """Train the MLP of ``config``; ``progress(epoch, epochs, curves)`` is called about ``updates`` times.
+
+    Raises :class:`ParameterError` when the configuration does not fit (see :func:`setup`).
+    """
+    with one_thread():
+        return _train(config, progress, updates, device)
+
+
+def _train(config: TrainConfig, progress: ProgressFn | None, updates: int, device: torch.device) -> TrainResult:
+    su = setup(config)
+    train_obj, val_obj = objectives(su, device)
+    penalty = penalty_fn(su.model, config.l1, config.l2, device)
+    penalised = config.l1 > 0 or config.l2 > 0
+    theta = su.model.init(config.data.seed).to(device).requires_grad_(True)
+    opt = Optimizer(config.optimizer, config.lr, theta)
+    shuffle = torch.Generator().manual_seed(_shuffle_seed(config.data.seed))
+    n = len(train_obj.y)
+    batch = min(config.batch_size, n)
+    every = max(1, config.epochs // max(updates, 1))
+    rows: list[tuple[float, float, float, float]] = []
+    thetas: list[torch.Tensor] = []
+    diverged_at = None
+    start = time.perf_counter()
+
+    def record() -> bool:
+        with torch.no_grad():
+            tl, tm = train_obj.loss_and_metric(theta)
+            vl, vm = val_obj.loss_and_metric(theta)
+        row = (float(tl), float(vl), float(tm), float(vm))
+        if not all(math.isfinite(v) for v in row[:2]) or not bool(torch.isfinite(theta).all()):
+            return False
+        if rows and abs(row[0]) > BLOW_UP * max(1.0, abs(rows[0][0])):
+            return False
+        rows.append(row)
+        thetas.append(theta.detach().clone())
+        return True
+
+    if not record():
+        raise ParameterError(f"loss {su.spec.name!r} is not finite at the initial weights")
+    for epoch in range(1, config.epochs + 1):
+        order = torch.randperm(n, generator=shuffle).to(device)
+        for begin in range(0, n, batch):
+            idx = order[begin : begin + batch]
+            objective = train_obj.loss(theta, idx)
+            if penalised:
+                objective = objective + penalty(theta)
+            (grad,) = torch.autograd.grad(objective, theta)
+            opt.step(theta, grad)
+        if not record():
+            diverged_at = epoch
+            break
+        if progress is not None and (epoch % every == 0 or epoch == config.epochs):
+            progress(epoch, config.epochs, _curves(rows, su.dataset.task))
+    seconds = time.perf_counter() - start
+    return TrainResult(
+        setup=su,
+        curves=_curves(rows, su.dataset.task),
+        thetas=torch.stack(thetas).cpu().numpy(),
+        seconds=seconds,
+        diverged_at=diverged_at,
+    )
+
+
+def _curves(rows: list[tuple[float, float, float, float]], task: Task) -> Curves:
+    a = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+    return Curves(np.arange(len(a)), a[:, 0], a[:, 1], a[:, 2], a[:, 3], metric_name(task))
+
+
+# --- decision surface --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionGrid:
+    """The model on a grid over the input plane: ``value[i, j]`` at (xs[j], ys[i]).
+
+    Binary: the loss's pred (a probability or a score) with the class boundary at ``threshold``;
+    multi-class: the predicted class, with ``confidence`` the softmax probability of that class.
+    """
+
+    xs: np.ndarray
+    ys: np.ndarray
+    value: np.ndarray
+    threshold: float | None
+    confidence: np.ndarray | None = None
+    label: str = ""
+
+
+def decision_grid(result: TrainResult, resolution: int = 80) -> DecisionGrid:
+    """The trained model's pred over the data's bounding box (classification only)."""
+    (x0, x1), (y0, y1) = result.dataset.bounds()
+    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    pred = result.pred(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    head = result.setup.head
+    if head.structured:
+        cls = pred.argmax(-1)
+        conf = np.exp(pred - pred.max(-1, keepdims=True))
+        conf = conf.max(-1) / conf.sum(-1)
+        return DecisionGrid(xs, ys, cls.reshape(gx.shape).astype(float), None, conf.reshape(gx.shape), "class")
+    label = "P(class 1)" if head.link == "sigmoid" or result.setup.spec.pred_domain == LOGIT else "score"
+    if result.setup.spec.pred_domain == LOGIT:
+        pred = 1.0 / (1.0 + np.exp(-pred))
+        return DecisionGrid(xs, ys, pred.reshape(gx.shape), 0.5, None, label)
+    return DecisionGrid(xs, ys, pred.reshape(gx.shape), head.threshold, None, label)
+
+
+def regression_fit(result: TrainResult, resolution: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """(x, prediction) along the input range, for a regression run."""
+    ((x0, x1),) = result.dataset.bounds(margin=0.02)
+    xs = np.linspace(x0, x1, resolution)
+    return xs, result.pred(xs[:, None])
+
+
+# --- a small cache shared by the pages ---------------------------------------------------------
+
+
+def _same(a: object, b: object) -> bool:
+    """Identity, elementwise for tuples (an owner may be several specs)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return a is b
+
+
+class RunCache:
+    """A thread-safe LRU cache of computed results keyed by configuration.
+
+    Each entry remembers the loss spec it was computed with (its owner: one object or a tuple of
+    them) and only hits for that same object:
+    a custom loss defined in another browser session under the same name is a different object,
+    so it never gets (or leaks) another session's result.
+    """
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[Hashable, tuple[object, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable, owner: object) -> Any | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or not _same(item[0], owner):
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: Hashable, owner: object, value: Any) -> None:
+        with self._lock:
+            self._items[key] = (owner, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def get_or_compute(self, key: Hashable, owner: object, compute: Callable[[], Any]) -> Any:
+        found = self.get(key, owner)
+        if found is None:
+            found = compute()
+            self.put(key, owner, found)
+        return found
+
+
+RUNS = RunCache(max_entries=32)
+"""Trained runs of this process, shared by the training lab and the neural landscape page."""
+
+
+def cached_train(config: TrainConfig, progress: ProgressFn | None = None) -> tuple[TrainResult, bool]:
+    """The run of ``config`` from :data:`RUNS`, training it on a miss; returns (result, was_cached)."""
+    owner = get_spec(config.loss)
+    found = RUNS.get(config, owner)
+    if found is not None:
+        return found, True
+    result = train(config, progress)
+    RUNS.put(config, owner, result)
+    return result, False
+
+
+# --- comparison mode and presets --------------------------------------------------------------------
+
+COMPARE_DIMENSIONS: dict[str, str] = {
+    "lr": "learning rate",
+    "loss": "loss",
+    "optimizer": "optimiser",
+    "batch_size": "batch size",
+    "activation": "activation",
+    "l1": "L1 penalty λ₁",
+    "l2": "L2 penalty λ₂",
+}
+MAX_COMPARED = 4
+_NUMERIC_OPTIONS: dict[str, list[str]] = {
+    "lr": ["0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"],
+    "batch_size": ["1", "8", "16", "32", "64", "128", "500"],
+    "l1": ["0", "0.0001", "0.0003", "0.001", "0.003", "0.01"],
+    "l2": ["0", "0.0001", "0.0003", "0.001", "0.003", "0.01"],
+}
+_DEFAULT_COMPARED: dict[str, list[str]] = {
+    "lr": ["0.001", "0.01", "0.1"],
+    "optimizer": ["sgd", "momentum", "adam"],
+    "batch_size": ["8", "32", "500"],
+    "activation": ["relu", "tanh", "sigmoid"],
+    "l1": ["0", "0.001", "0.01"],
+    "l2": ["0", "0.001", "0.01"],
+}
+
+
+def compare_options(dimension: str, task: Task, n_classes: int = 2) -> list[str]:
+    """The values a comparison can give ``dimension`` (as strings, for a multiselect bound to the URL)."""
+    if dimension == "loss":
+        return compatible_losses(task, n_classes)
+    if dimension == "optimizer":
+        return list(OPTIMIZERS)
+    if dimension == "activation":
+        return list(ACTIVATIONS)
+    if dimension in _NUMERIC_OPTIONS:
+        return list(_NUMERIC_OPTIONS[dimension])
+    raise ParameterError(f"cannot compare over {dimension!r}; choose one of {', '.join(COMPARE_DIMENSIONS)}")
+
+
+def compare_defaults(dimension: str, task: Task, n_classes: int = 2) -> list[str]:
+    """Two or three telling values of ``dimension`` to compare first."""
+    if dimension == "loss":
+        options = compare_options("loss", task, n_classes)
+        wanted = {"binary": ["bce_logits", "mse", "hinge"], "multiclass": ["cross_entropy", "multi_margin"],
+                  "regression": ["mse", "mae", "huber"]}[task]
+        return [n for n in wanted if n in options] or options[:2]
+    return list(_DEFAULT_COMPARED[dimension])
+
+
+def varied(config: TrainConfig, dimension: str, value: str) -> TrainConfig:
+    """``config`` with ``dimension`` set to ``value`` (a string from :func:`compare_options`).
+
+    A different loss gets its own default parameters; the same loss keeps ``config``'s.
+    """
+    if dimension == "loss":
+        params = config.loss_params if value == config.loss else ()
+        return config.replace(loss=value, loss_params=params)
+    if dimension in ("optimizer", "activation"):
+        return config.replace(**{dimension: value})
+    if dimension == "batch_size":
+        return config.replace(batch_size=int(value))
+    if dimension in ("lr", "l1", "l2"):
+        return config.replace(**{dimension: float(value)})
+    raise ParameterError(f"cannot compare over {dimension!r}; choose one of {', '.join(COMPARE_DIMENSIONS)}")
+
+
+@dataclass(frozen=True)
+class LabPreset:
+    """A one-click comparison: ``state`` maps control names (without the page prefix) to values."""
+
+    title: str
+    description: str
+    state: Mapping[str, object]
+
+
+LAB_PRESETS: tuple[LabPreset, ...] = (
+    LabPreset(
+        "Learning rates",
+        "SGD + momentum on two moons with η = 0.001, 0.01, 0.1 and 1: too small crawls, too large never leaves chance.",
+        {"dataset": "moons", "optimizer": "momentum", "compare": True, "vary": "lr",
+         "values_lr": ["0.001", "0.01", "0.1", "1"]},
+    ),
+    LabPreset(
+        "MSE vs cross-entropy",
+        "Two moons: MSE on the sigmoid probability against binary cross-entropy on the logit.",
+        {"dataset": "moons", "optimizer": "adam", "compare": True, "vary": "loss", "values_loss": ["mse", "bce_logits"]},
+    ),
+    LabPreset(
+        "CE vs focal, imbalanced",
+        "Imbalanced blobs (10 % positives): how focal loss's α and γ move the decision boundary.",
+        {"dataset": "blobs", "optimizer": "adam", "compare": True, "vary": "loss", "values_loss": ["bce_logits", "focal"]},
+    ),
+    LabPreset(
+        "MSE vs MAE vs Huber, outliers",
+        "1-D regression with outliers: MSE is pulled up, MAE and Huber follow the bulk (and MAE settles slowly).",
+        {"dataset": "regression", "optimizer": "adam", "compare": True, "vary": "loss",
+         "values_loss": ["mse", "mae", "huber"]},
+    ),
+)

@@ -1,0 +1,375 @@
+"""Training lab: train a small MLP on toy data with any catalogue loss; L1 vs L2; a weighted sum of two losses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import lossviz
+from lossviz import regularization_view as rv
+from lossviz import toy_data as td
+from lossviz import training as tr
+from lossviz.figures.neural_landscape import figure_multitask, figure_regularization
+from lossviz.figures.training import (
+    figure_decision_boundaries,
+    figure_regression_fit,
+    figure_training_curves,
+    figure_weight_histogram,
+)
+from lossviz.ui.charts import show
+from lossviz.ui.controls import (
+    choice_control,
+    multichoice_control,
+    param_control,
+    param_controls,
+    toggle_control,
+)
+
+PREFIX = "training"
+LAST_RUN_KEY = "training_last_config"
+"""Session key of the last trained configuration, read by the neural landscape page."""
+
+
+def key(name: str) -> str:
+    return f"{PREFIX}_{name}"
+
+
+def apply_preset(state: dict[str, object]) -> None:
+    for name, value in state.items():
+        st.session_state[key(name)] = value
+
+
+def keep_valid(name: str, options: list[str], default: Any) -> None:
+    """Reset a control whose stored value is no longer among its options (the task changed)."""
+    k = key(name)
+    if k not in st.session_state:
+        return
+    value = st.session_state[k]
+    if isinstance(value, list):
+        kept = [v for v in value if v in options]
+        if kept != value:
+            st.session_state[k] = kept or default
+    elif value not in options:
+        st.session_state[k] = default
+
+
+# --- controls ---------------------------------------------------------------------------------------
+
+
+def data_controls(container) -> td.DataConfig:
+    with container:
+        st.markdown("**Data**")
+        name = choice_control("Dataset", list(td.DATASETS), "moons", key("dataset"), help="Generated in code from the seed.")
+        st.caption(td.DATASETS[name].description)
+        noise = param_control(td.NOISE, key("noise"))
+        n = param_control(td.N_SAMPLES, key("n_samples"))
+        seed = param_control(td.SEED, key("seed"))
+        val = param_control(td.VAL_FRACTION, key("val_fraction"))
+        extra: dict[str, float] = {}
+        if name == "spiral":
+            extra["classes"] = param_control(td.CLASSES, key("classes"))
+        elif name == "blobs":
+            extra["minority"] = param_control(td.MINORITY, key("minority"))
+        elif name == "regression":
+            extra["outliers"] = param_control(td.OUTLIERS, key("outliers"))
+    return td.DataConfig(name=name, n_samples=int(n), noise=noise, seed=int(seed), val_fraction=val, **extra)
+
+
+def model_controls(container, data: td.DataConfig) -> dict[str, Any]:
+    n_classes = data.classes if data.name == "spiral" else 2
+    options = tr.compatible_losses(data.task, n_classes)
+    default = tr.DEFAULT_LOSS[data.task]
+    keep_valid("loss", options, default)
+    with container:
+        st.markdown("**Model and loss**")
+        layers = param_control(tr.HIDDEN_LAYERS, key("hidden_layers"))
+        width = param_control(tr.WIDTH, key("width"))
+        activation = choice_control("Activation", list(tr.ACTIVATIONS), "relu", key("activation"))
+        loss = choice_control(
+            "Loss", options, default, key("loss"),
+            help="Every catalogue loss (custom ones included) whose declared pred/target domains fit this task.",
+        )
+        params = param_controls(loss, PREFIX)
+    return {"hidden_layers": int(layers), "width": int(width), "activation": activation, "loss": loss,
+            "loss_params": params}
+
+
+def optimiser_controls(container) -> dict[str, Any]:
+    with container:
+        st.markdown("**Optimiser**")
+        optimizer = choice_control(
+            "Optimiser", list(tr.OPTIMIZERS), "adam", key("optimizer"),
+            help="sgd, momentum (SGD with heavy-ball momentum 0.9), adam, rmsprop — torch.optim's update rules.",
+        )
+        lr = param_control(tr.LEARNING_RATE, key("lr"))
+        batch = param_control(tr.BATCH_SIZE, key("batch_size"))
+        epochs = param_control(tr.EPOCHS, key("epochs"))
+        l1 = param_control(tr.L1_PENALTY, key("l1"))
+        l2 = param_control(tr.L2_PENALTY, key("l2"))
+    return {"optimizer": optimizer, "lr": lr, "batch_size": int(batch), "epochs": int(epochs), "l1": l1, "l2": l2}
+
+
+def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfig]]:
+    """The runs to show: the configuration alone, or 2–4 variants of one setting."""
+    cols = st.columns([1, 1, 3])
+    compare = toggle_control("Compare runs", False, key("compare"), container=cols[0],
+                             help="Train 2–4 variants of one setting on the same data and seed.")
+    if not compare:
+        return [("run", config)]
+    dimension = choice_control("Vary", list(tr.COMPARE_DIMENSIONS), "lr", key("vary"), container=cols[1])
+    task, n_classes = config.data.task, config.data.classes if config.data.name == "spiral" else 2
+    options = tr.compare_options(dimension, task, n_classes)
+    defaults = tr.compare_defaults(dimension, task, n_classes)
+    keep_valid(f"values_{dimension}", options, defaults)
+    values = multichoice_control(
+        f"Values of the {tr.COMPARE_DIMENSIONS[dimension]}", options, defaults, key(f"values_{dimension}"),
+        container=cols[2], max_selections=tr.MAX_COMPARED,
+    )
+    if len(values) < 2:
+        st.info("Pick at least two values to compare; showing the single run meanwhile.")
+        return [("run", config)]
+    label = tr.COMPARE_DIMENSIONS[dimension]
+    return [(f"{label} = {v}", tr.varied(config, dimension, v)) for v in values]
+
+
+# --- training with live curves ------------------------------------------------------------------------
+
+
+def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.TrainResult]]:
+    """Each run from the cache or trained now, with a progress bar and curves that grow during training."""
+    curves_slot = st.empty()
+    progress_slot = st.empty()
+    done: list[tuple[str, tr.TrainResult]] = []
+    log_loss = st.session_state.get(key("logloss"), False)
+    for index, (label, config) in enumerate(runs):
+        found = tr.RUNS.get(config, lossviz.spec(config.loss))
+        if found is None:
+            bar = progress_slot.progress(0.0, text=f"Training {label} ({index + 1}/{len(runs)}) …")
+            found = _train_live(label, config, done, curves_slot, bar, log_loss)
+        done.append((label, found))
+    progress_slot.empty()
+    fig = figure_training_curves([(lb, r.curves) for lb, r in done], log_loss=bool(log_loss))
+    show(fig, key=key("curves"), container=curves_slot)
+    return done
+
+
+def _train_live(label, config, done, curves_slot, bar, log_loss) -> tr.TrainResult:
+    def progress(epoch: int, epochs: int, curves: tr.Curves) -> None:
+        bar.progress(epoch / epochs, text=f"Training {label}: epoch {epoch}/{epochs}")
+        shown = [(lb, r.curves) for lb, r in done] + [(label, curves)]
+        fig = figure_training_curves(shown, log_loss=bool(log_loss))
+        show(fig, key=key(f"curves_{len(done)}_{epoch}"), container=curves_slot)
+
+    result, _cached = tr.cached_train(config, progress)
+    return result
+
+
+def guarded(what: str, fn: Callable[[], Any]) -> Any:
+    """Run a core call; show a ValueError (or a custom formula's failure) instead of raising it."""
+    try:
+        return fn()
+    except ValueError as exc:
+        st.error(f"{what}: {exc}")
+    except Exception as exc:  # a custom formula may fail in ways no declaration foresaw
+        st.error(f"{what} failed ({type(exc).__name__}: {exc})")
+    return None
+
+
+# --- result views --------------------------------------------------------------------------------------
+
+
+def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
+    for label, r in results:
+        if r.diverged_at is not None:
+            st.warning(
+                f"{label}: training diverged at epoch {r.diverged_at} — the loss became non-finite or grew beyond "
+                f"{tr.BLOW_UP:.0e}× its start. Lower the learning rate; the curves stop at the last good epoch.",
+                icon="⚠️",
+            )
+    first = results[0][1]
+    dataset = first.dataset
+    if dataset.task == "regression":
+        xs, _pred = tr.regression_fit(first)
+        fits = [(label, tr.regression_fit(r)[1]) for label, r in results]
+        show(figure_regression_fit(xs, fits, dataset, td.regression_curve(xs)), key=key("fit"))
+        st.caption("Red points are outliers (targets pushed up by 2–4). The metric is the RMSE against the true curve.")
+    else:
+        grids = [(label, tr.decision_grid(r)) for label, r in results]
+        show(figure_decision_boundaries(grids, dataset), key=key("boundary"))
+        st.caption(
+            "Circles: training points; crosses: validation points. The background is the model's class-1 "
+            "probability (or its score, for margin losses), the black line its decision boundary."
+            if dataset.n_classes == 2 else "Circles: training points; crosses: validation points; regions: predicted class."
+        )
+    summary = {
+        label: {
+            "final train loss": float(r.curves.train_loss[-1]),
+            "final validation loss": float(r.curves.val_loss[-1]),
+            f"validation {r.curves.metric}": float(r.curves.val_metric[-1]),
+            "epochs run": int(r.curves.epochs[-1]),
+            "seconds": round(r.seconds, 2),
+        }
+        for label, r in results
+    }
+    st.dataframe(summary, width="stretch")
+    if toggle_control("Show the trained weights (what L1 and L2 do to them)", False, key("weights_shown")):
+        mask = first.setup.model.weight_mask()
+        show(figure_weight_histogram([(label, r.theta_final[mask]) for label, r in results]), key=key("weights"))
+        st.caption(
+            "Gradient steps on λ₁Σ|w| push every weight towards 0 with constant force λ₁, so small weights "
+            "oscillate around 0 instead of settling exactly on it; the exact zeros of the lasso show in the "
+            "*L1 vs L2* tab, where the optimum is computed exactly."
+        )
+
+
+def loss_panel(config: tr.TrainConfig) -> None:
+    s = lossviz.spec(config.loss)
+    st.markdown(f"**Training loss: {s.title}** (`{s.name}`) — mean over each mini-batch")
+    st.latex(s.latex)
+    run = tr.RUNS.get(config, s)
+    st.caption(s.use_when + (f" {s.note}" if s.note else ""))
+    if s.references:
+        st.caption("Reference: " + "; ".join(s.references))
+    if run is not None:
+        h = run.setup.head
+        link = "σ(network output)" if h.link == "sigmoid" else "the raw network output"
+        target = {"binary01": "labels 0/1", "sign": "labels ±1", "index": "class indices", "onehot": "one-hot vectors",
+                  "real": "real targets"}[h.encoding]
+        st.caption(f"How it trains here: pred = {link} ({h.n_outputs} output{'s' if h.n_outputs > 1 else ''}), "
+                   f"target = {target}.")
+    if config.l1 > 0 or config.l2 > 0:
+        st.latex(r"\text{objective} = \overline{\ell} + \lambda_1 \sum |w| + \lambda_2 \sum w^2 \quad(\text{weights only})")
+
+
+# --- tabs ------------------------------------------------------------------------------------------------
+
+
+@st.fragment
+def train_tab() -> None:
+    with st.container(border=True):
+        st.markdown("**Presets**")
+        cols = st.columns(len(tr.LAB_PRESETS))
+        for col, preset in zip(cols, tr.LAB_PRESETS, strict=True):
+            col.button(preset.title, help=preset.description, on_click=apply_preset, args=(dict(preset.state),),
+                       key=key(f"preset_{preset.title}"), width="stretch")
+    left, middle, right = st.columns(3)
+    data = data_controls(left)
+    model = model_controls(middle, data)
+    optimiser = optimiser_controls(right)
+    config = tr.TrainConfig(data=data, **optimiser).replace(**model)
+    runs = comparison_controls(config)
+    toggle_control("log-scale loss axis", False, key("logloss"))
+    results = guarded("Training", lambda: train_all(runs))
+    if not results:
+        return
+    st.session_state[LAST_RUN_KEY] = runs[0][1]
+    show_results(results)
+    loss_panel(runs[0][1])
+    st.markdown(
+        "**What to notice.** Adam rescales each weight's step by its own gradient history, so it moves fast "
+        "where SGD crawls along flat directions; too large a learning rate makes the loss jump or blow up. "
+        "MAE's gradient has the same size however close the fit is, so with a fixed step it keeps hopping "
+        "around the optimum, while MSE's gradient shrinks as the residuals do. Focal loss down-weights the "
+        "well-classified majority, which moves the boundary towards the rare class. The *Neural landscape* "
+        "page shows the loss surface around the run trained here."
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def regularization_data(correlation: float, lam: float) -> tuple[rv.RegularizationPath, int, float]:
+    problem = rv.linear_problem(correlation)
+    lams = np.unique(np.concatenate([np.geomspace(0.001, 10.0, 25), [lam]]))
+    path = rv.regularization_path(problem, lams)
+    return path, int(np.argmin(np.abs(lams - lam))), rv.lambda_max(problem)
+
+
+@st.fragment
+def regularization_tab() -> None:
+    st.markdown(
+        "A linear model ŷ = w₁x₁ + w₂x₂ on two correlated features (true w = (1.5, 0.5)). Grey ellipses: the mean "
+        "squared error. Adding λ‖w‖₁ (lasso) or λ‖w‖₂² (ridge) moves the optimum towards 0; each regularised "
+        "optimum is where an error ellipse first touches a diamond (L1) or a disc (L2). The ellipse usually meets "
+        "the diamond at a **corner**, where one weight is exactly 0 — that is why L1 selects features."
+    )
+    cols = st.columns(2)
+    lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0])
+    rho = param_control(rv.CORRELATION, key("reg_rho"), container=cols[1])
+    path, active, lam_max = regularization_data(rho, lam)
+    show(figure_regularization(path, active), key=key("regularization"))
+    w_l1, w_l2 = path.lasso[active], path.ridge[active]
+    st.caption(
+        f"At λ = {path.lams[active]:g}: lasso w = ({w_l1[0]:.4g}, {w_l1[1]:.4g}), ridge w = ({w_l2[0]:.4g}, "
+        f"{w_l2[1]:.4g}). Beyond λ = {lam_max:.3g} the lasso sets both weights to 0; ridge only approaches 0. "
+        "Drag the slider under the chart to sweep λ live; the control above sets the value for the link."
+    )
+    for name in ("l1_penalty", "l2_penalty"):
+        s = lossviz.spec(name)
+        st.markdown(f"**{s.title}** — {s.use_when} *Reference: {'; '.join(s.references)}.*")
+    st.caption("Tibshirani, Regression Shrinkage and Selection via the Lasso, 1996, Fig. 2; Hastie, Tibshirani & "
+               "Friedman, The Elements of Statistical Learning, 2009, Fig. 3.11.")
+
+
+def _multitask(a: str, b: str, pa: dict[str, float], pb: dict[str, float]) -> rv.MultiTask:
+    return rv.multitask(a, b, pa, pb)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def multitask_builtin(a: str, b: str, pa: tuple, pb: tuple) -> rv.MultiTask:
+    return _multitask(a, b, dict(pa), dict(pb))
+
+
+@st.fragment
+def multitask_tab() -> None:
+    st.markdown(
+        "Two losses on one model — a line ŷ = a + b·x fitted to the regression data with outliers — combined as "
+        "(1 − ω)·L_A + ω·L_B. As ω moves, the landscape morphs from L_A's to L_B's and the minimiser slides between "
+        "theirs. The slide is rarely even: the loss with the larger values (MSE, pulled by outliers) dominates "
+        "until ω is close to 1, which is why multi-task weights must account for the scale of each loss."
+    )
+    options = rv.regression_losses()
+    cols = st.columns(3)
+    keep_valid("mt_a", options, "mse")
+    keep_valid("mt_b", options, "mae")
+    a = choice_control("Loss A (ω = 0)", options, "mse", key("mt_a"), container=cols[0])
+    b = choice_control("Loss B (ω = 1)", options, "mae", key("mt_b"), container=cols[1])
+    weight = param_control(rv.TASK_WEIGHT, key("mt_weight"), container=cols[2])
+    pcols = st.columns(2)
+    pa = param_controls(a, key("mta"), container=pcols[0])
+    pb = param_controls(b, key("mtb"), container=pcols[1])
+    builtin = lossviz.spec(a).builtin and lossviz.spec(b).builtin
+    mt = guarded(
+        "Multi-task view",
+        lambda: multitask_builtin(a, b, tuple(sorted(pa.items())), tuple(sorted(pb.items())))
+        if builtin else _multitask(a, b, pa, pb),
+    )
+    if mt is None:
+        return
+    active = int(np.argmin(np.abs(mt.weights - weight)))
+    show(figure_multitask(mt, active), key=key("multitask"))
+    m = mt.minimizers[active]
+    st.caption(
+        f"At ω = {mt.weights[active]:g} the minimiser is a = {m[0]:.4f}, b = {m[1]:.4f}. Drag the slider under the "
+        "chart to move ω live."
+    )
+    for name in (a, b):
+        s = lossviz.spec(name)
+        st.markdown(f"**{s.title}** (`{name}`)")
+        st.latex(s.latex)
+
+
+st.title("🏋️ Training lab")
+st.markdown(
+    "Train a small neural network on a toy dataset with **any loss of the catalogue** and watch the training and "
+    "validation curves grow, then the decision boundary it learned. Every run is deterministic for its seed and "
+    "cached, so you can switch back and forth; *Compare runs* trains 2–4 variants side by side on the same data."
+)
+tab_train, tab_reg, tab_multi = st.tabs(["Train a network", "L1 vs L2 regularisation", "Multi-task: two losses"])
+with tab_train:
+    train_tab()
+with tab_reg:
+    regularization_tab()
+with tab_multi:
+    multitask_tab()
