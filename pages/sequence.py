@@ -1,0 +1,180 @@
+"""Sequence & count: CTC on a small example you control, and the Poisson and Gaussian NLLs."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+import lossviz
+from lossviz import ctc_study as cs
+from lossviz.errors import ParameterError
+from lossviz.figures.sequence import figure_ctc, figure_nll_curves, padded_range
+from lossviz.ui.charts import show
+from lossviz.ui.controls import choice_control, param_control, param_controls
+
+PREFIX = "sequence"
+LABEL_KEY = f"{PREFIX}_label"
+FRAME_KEY = f"{PREFIX}_frame"
+CLASS_KEY = f"{PREFIX}_class"
+
+
+def reference_panel(name: str) -> None:
+    s = lossviz.spec(name)
+    st.latex(s.latex)
+    st.caption(s.note)
+    st.caption("Reference: " + "; ".join(s.references))
+
+
+def label_control(letters: int) -> str:
+    """The label as typed (validated by the caller); the URL keeps it."""
+    if LABEL_KEY not in st.session_state and LABEL_KEY not in st.query_params:
+        st.session_state[LABEL_KEY] = cs.DEFAULT_LABEL
+    return st.text_input(
+        "label", key=LABEL_KEY, max_chars=int(cs.FRAMES.ui_high), bind="query-params",
+        help=f"The target sequence, letters from {', '.join(cs.class_names(letters)[1:])}; the blank ∅ is "
+        "implicit. Empty is allowed (the loss is then that of all blanks).",
+    )
+
+
+def frame_control(frames: int, container) -> int:
+    """The boosted frame (1 … T); a value left over from a longer T is moved to T first."""
+    if st.session_state.get(FRAME_KEY, 1) > frames:
+        st.session_state[FRAME_KEY] = frames
+    return param_control(cs.frame_param(frames), FRAME_KEY, container=container, label="boosted frame t")
+
+
+def class_control(names: list[str], container) -> int:
+    """The boosted class; a letter left over from a larger alphabet falls back to the first letter."""
+    if CLASS_KEY in st.session_state and st.session_state[CLASS_KEY] not in names:
+        st.session_state[CLASS_KEY] = names[1]
+    return names.index(choice_control("boosted class k", names, names[1], CLASS_KEY, container=container))
+
+
+def ctc_section() -> None:
+    st.header("CTC on a small example")
+    st.markdown(
+        "At every frame t the model outputs a distribution y_t over the blank ∅ and the letters — you set it "
+        "below through a preset, its sharpness and a boost of one cell. CTC adds up the probability of every "
+        "path of T classes that *collapses* to the label (merge repeats, then drop blanks: a a ∅ b → ab), and "
+        "the loss is minus the log of that sum. Notice in the gradient that ∂L/∂u = y − q, where q_t(k) is the "
+        "probability, given the label, that frame t emits k: negative (blue) where the label's alignments want "
+        "more probability than the model gives, positive (red) on classes no alignment uses. A repeated letter "
+        "(the bb of abba) needs a blank between its copies, so T must be at least S + the number of repeats."
+    )
+    top = st.columns(4)
+    frames = param_control(cs.FRAMES, f"{PREFIX}_frames", container=top[0], label="frames T")
+    letters = param_control(cs.ALPHABET_SIZE, f"{PREFIX}_letters", container=top[1], label="letters K")
+    with top[2]:
+        text = label_control(letters)
+    preset = choice_control(
+        "posteriors preset", list(cs.PRESETS), cs.DEFAULT_PRESET, f"{PREFIX}_preset", container=top[3],
+        format_func=cs.PRESETS.get,
+    )
+    names = cs.class_names(letters)
+    row = st.columns(4)
+    sharpness = param_control(cs.SHARPNESS, f"{PREFIX}_sharpness", container=row[0], label="sharpness s")
+    frame = frame_control(frames, row[1])
+    boosted = class_control(names, row[2])
+    boost = param_control(cs.BOOST, f"{PREFIX}_boost", container=row[3], label="boost β")
+    try:
+        labels = cs.parse_label(text or "", letters)
+    except ParameterError as exc:
+        st.error(str(exc))
+        return
+    try:
+        cs.check_example(frames, letters, labels)
+    except ParameterError as exc:
+        st.error(str(exc))
+        st.info(f"Raise T to at least {cs.min_frames(labels)} or shorten the label.")
+        return
+    base = cs.preset_logits(preset, labels, frames, letters, sharpness)
+    sweep = cs.ctc_sweep(base, labels, letters, frame - 1, boosted, cs.boost_values())
+    i = sweep.index(boost)
+    metrics = st.columns(4)
+    metrics[0].metric("CTC loss −log p(l | x)", f"{sweep.loss[i]:.4f}")
+    metrics[1].metric("p(label | x)", f"{math.exp(-sweep.loss[i]):.4g}")
+    metrics[2].metric("best-path decoding", sweep.decoded(i) or "(empty)")
+    metrics[3].metric("label", cs.label_text(labels, letters) or "(empty)")
+    show(figure_ctc(sweep, i), key=f"{PREFIX}_ctc_chart")
+    st.caption(
+        "Orange × (top left of a cell) marks the best path, the most likely class at each frame — its collapse "
+        "is the best-path decoding; green ● (bottom right) marks the single most likely path that collapses to "
+        "the label; the purple square is the boosted cell. Drag the slider under the chart to "
+        "move the boost live; the boost control above sets the value for the link and the numbers."
+    )
+    reference_panel("ctc")
+
+
+def poisson_section() -> None:
+    st.header("Counts: Poisson negative log-likelihood")
+    st.markdown(
+        "For a count y the model predicts the log-rate p, so that the rate e^p is positive whatever p is. "
+        "The loss e^p − y·p is convex with gradient e^p − y: zero at p = log y, where the predicted rate "
+        "equals the count. For y = 0 there is no minimiser — the loss keeps falling as p → −∞ (rate → 0). "
+        "The constant log y! is dropped, so the minimum is y − y·log y, not 0."
+    )
+    left, right = st.columns([1, 3])
+    count = param_control(cs.COUNT, f"{PREFIX}_count", container=left, label="count y")
+    params = param_controls("poisson_nll", PREFIX, container=left)  # none declared today: y is the target
+    curves = cs.poisson_curves(cs.count_values(), **params)
+    active = int(count - cs.COUNT.slider_range[0])
+    with left:
+        minimiser = curves[active].minimiser
+        st.metric("minimiser p* = log y", "none (y = 0)" if minimiser is None else f"{minimiser[0]:.4f}")
+    with right:
+        show(
+            figure_nll_curves(
+                curves, active, x_label="predicted log-rate p (rate λ = e^p)", symbol="p",
+                setting_prefix="count y (live) = ",
+            ),
+            key=f"{PREFIX}_poisson_chart",
+        )
+        st.caption("Drag the slider under the chart to move y live.")
+    reference_panel("poisson_nll")
+
+
+def gaussian_section() -> None:
+    st.header("Gaussian negative log-likelihood")
+    st.markdown(
+        "With noise variance σ² the loss is ½(log σ² + (p − y)²/σ²): the squared error scaled by 1/(2σ²), plus "
+        "½·log σ². The minimiser is p = y whatever σ²; σ² sets the curvature 1/σ². A small variance makes every "
+        "error expensive (the gradient (p − y)/σ² is steep), a large one forgives. When a model predicts σ² "
+        "as well, the log σ² term is what stops it from claiming an infinite variance."
+    )
+    left, right = st.columns([1, 3])
+    target = param_control(cs.GAUSSIAN_TARGET, f"{PREFIX}_target", container=left, label="target y")
+    params = param_controls("gaussian_nll", PREFIX, container=left)
+    var_param = lossviz.spec("gaussian_nll").param("var")
+    variances = cs.variance_values(var_param)
+    try:
+        curves = cs.gaussian_curves(target, variances, **{k: v for k, v in params.items() if k != "var"})
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    active = min(range(len(variances)), key=lambda k: abs(variances[k] - params["var"]))
+    reference = curves[variances.index(var_param.default)]
+    with left:
+        x_star, l_star = curves[active].minimiser
+        st.metric("minimiser p* = y", f"{x_star:.4g}")
+        st.metric("minimum ½·log σ²", f"{l_star:.4f}")
+    with right:
+        show(
+            figure_nll_curves(
+                curves, active, x_label="prediction p", symbol="p", setting_prefix="variance σ² (live) = ",
+                value_range=padded_range([c.value.min(keepdims=True) for c in curves] + [reference.value]),
+                grad_range=padded_range([reference.grad]), colour="#2ca02c",
+            ),
+            key=f"{PREFIX}_gaussian_chart",
+        )
+        st.caption(
+            f"The axes are fixed to the σ² = {var_param.default:g} curve, so a small σ² runs off the top: "
+            "drag the slider under the chart to see the well narrow and deepen as σ² shrinks."
+        )
+    reference_panel("gaussian_nll")
+
+
+st.title("Sequence & count losses")
+ctc_section()
+poisson_section()
+gaussian_section()
