@@ -1,0 +1,240 @@
+"""Landscape: a loss over its inputs with its gradient field, and the (w, b) landscape of a line fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import lossviz
+from lossviz import landscape as ll
+from lossviz.datasets import DATASET_PARAMS, make_regression_with_outliers
+from lossviz.figures.landscape import (
+    FitPanel,
+    figure_convergence,
+    figure_fits,
+    figure_input_map,
+    figure_input_surface,
+    figure_parameter_landscapes,
+)
+from lossviz.optimizers import Trajectory
+from lossviz.ui.charts import show
+from lossviz.ui.controls import (
+    choice_control,
+    control_key,
+    log_options,
+    multichoice_control,
+    param_control,
+    param_controls,
+    radio_control,
+)
+
+PREFIX = "landscape"
+FIT_PREFIX = "landscape_fit"
+
+
+def _failed(name: str, exc: Exception) -> None:
+    """Show why a loss could not be evaluated; re-raise for built-ins unless it is a ValueError."""
+    if not isinstance(exc, ValueError) and lossviz.spec(name).builtin:
+        raise exc
+    st.error(f"{name}: {exc}")
+
+
+# --- section 1: a loss over its inputs ------------------------------------------------------------
+
+
+def input_controls() -> tuple[str, dict[str, float], dict[str, float]]:
+    options = ll.input_losses()
+    default = ll.DEFAULT_INPUT_LOSS if ll.DEFAULT_INPUT_LOSS in options else options[0]
+    left, right = st.columns([1, 3])
+    loss = choice_control("Loss", options, default, f"{PREFIX}_loss", container=left)
+    params: dict[str, float] = {}
+    declared = lossviz.spec(loss).params
+    for p, col in zip(declared, right.columns(max(len(declared), 1)), strict=False):
+        params[p.name] = param_control(p, control_key(PREFIX, f"{loss}_{p.name}"), container=col)
+    settings: dict[str, float] = {}
+    if ll.is_multiclass(loss):
+        cols = st.columns(3)
+        classes = [str(c) for c in range(ll.N_CLASSES)]
+        settings["target_class"] = int(
+            radio_control("True class y", classes, "0", f"{PREFIX}_target_class", container=cols[0], horizontal=True)
+        )
+        settings["other_logit"] = param_control(ll.OTHER_LOGIT, f"{PREFIX}_other_logit", container=cols[1])
+        if loss == "kl_div":
+            settings["target_probability"] = param_control(
+                ll.TARGET_PROBABILITY, f"{PREFIX}_target_probability", container=cols[2]
+            )
+    return loss, params, settings
+
+
+@st.fragment
+def input_section() -> None:
+    st.header("A loss over its inputs")
+    loss, params, settings = input_controls()
+    try:
+        if ll.is_multiclass(loss):
+            land = ll.two_logit_landscape(loss, params, **settings)
+        else:
+            land = ll.pred_target_landscape(loss, params)
+    except Exception as exc:
+        _failed(loss, exc)
+        return
+    bad = int((~np.isfinite(land.value)).sum())
+    if bad:
+        st.warning(f"{loss}: {bad} grid points have no finite value; they are left blank.", icon="⚠️")
+    show(figure_input_map(land), key=f"{PREFIX}_map")
+    surface, text = st.columns([3, 2])
+    with surface:
+        show(figure_input_surface(land), key=f"{PREFIX}_surface")
+    with text:
+        s = lossviz.spec(loss)
+        st.markdown(f"**{s.title}** (`{loss}`)")
+        st.latex(s.latex)
+        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
+        if s.references:
+            st.caption("Reference: " + "; ".join(s.references))
+        if ll.is_multiclass(loss):
+            st.markdown(
+                "Three classes; the map varies the logits z₀ and z₁ with z₂ fixed. For cross-entropy with true "
+                "class 0, ∂L/∂z₀ = p₀ − 1 < 0 and ∂L/∂z₁ = p₁ > 0: descent raises z₀ and lowers z₁, and the loss "
+                "only reaches 0 as z₀ − max(z₁, z₂) → ∞ — the minimum is at infinity unless label smoothing "
+                "moves it to finite logits."
+            )
+        else:
+            st.markdown(
+                "The target is data, not a parameter, so the descent field −∂L/∂p is horizontal: it is the pull "
+                "on the prediction. A regression loss depends on p − y only, so its contours run parallel to the "
+                "diagonal p = y. MSE's pull keeps growing with the distance; Huber's stops growing beyond "
+                "|p − y| = δ, and MAE's is the same everywhere."
+            )
+
+
+# --- section 2: the (w, b) landscape of a line fit --------------------------------------------------
+
+
+DataKey = tuple[int, float, int, float, int]
+
+
+def _dataset(key: DataKey):
+    return make_regression_with_outliers(*key)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def fit_minimum(loss: str, params: tuple, key: DataKey) -> ll.Minimum:
+    data = _dataset(key)
+    return ll.fit_minimum(loss, data.x, data.y, dict(params))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def fit_landscape(loss: str, params: tuple, key: DataKey, window: tuple[float, float, float, float]) -> np.ndarray:
+    data = _dataset(key)
+    w = np.linspace(window[0], window[1], ll.FIT_GRID_POINTS)
+    b = np.linspace(window[2], window[3], ll.FIT_GRID_POINTS)
+    return ll.parameter_landscape(loss, data.x, data.y, dict(params), w, b)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def fit_paths(
+    loss: str, params: tuple, key: DataKey, start: tuple[float, float], rates: tuple[float, ...], steps: int
+) -> dict[str, Trajectory]:
+    """GD and Adam for every learning rate the control offers: changing the rate is a cache hit."""
+    data = _dataset(key)
+    return ll.descend(loss, data.x, data.y, dict(params), start, rates, steps)
+
+
+def fit_controls() -> tuple[list[str], DataKey, tuple[float, float], float, int, dict[str, dict[str, float]]]:
+    options = ll.fit_losses()
+    defaults = [n for n in ll.DEFAULT_FIT_LOSSES if n in options]
+    losses = multichoice_control(
+        "Losses to compare", options, defaults, f"{FIT_PREFIX}_losses", max_selections=ll.MAX_FIT_LOSSES,
+        help="Pointwise regression and robust losses, side by side.",
+    )
+    cols = st.columns(4)
+    w0 = param_control(ll.W_START, f"{FIT_PREFIX}_w0", container=cols[0], label="start slope w₀")
+    b0 = param_control(ll.B_START, f"{FIT_PREFIX}_b0", container=cols[1], label="start intercept b₀")
+    lr = param_control(ll.LEARNING_RATE, f"{FIT_PREFIX}_lr", container=cols[2], label="learning rate η")
+    steps = int(param_control(ll.STEPS, f"{FIT_PREFIX}_steps", container=cols[3], label="steps"))
+    with st.expander("Dataset: y = 2x + 0.5 + noise, with outliers shifted by a fixed amount"):
+        dcols = st.columns(len(DATASET_PARAMS))
+        key = tuple(
+            param_control(p, f"{FIT_PREFIX}_{p.name}", container=c) for p, c in zip(DATASET_PARAMS, dcols, strict=True)
+        )
+    params: dict[str, dict[str, float]] = {n: {} for n in losses}
+    with_params = [n for n in losses if lossviz.spec(n).params]
+    if with_params:
+        with st.expander("Loss parameters", expanded=True):
+            for name, col in zip(with_params, st.columns(len(with_params)), strict=True):
+                col.markdown(f"**{name}**")
+                params[name] = param_controls(name, FIT_PREFIX, container=col)
+    return losses, key, (w0, b0), lr, steps, params  # type: ignore[return-value]
+
+
+@st.fragment
+def fit_section() -> None:
+    st.header("The parameter landscape of a line fit")
+    st.markdown(
+        "Fit ŷ = w·x + b to the data below by minimising the mean loss F(w, b) = (1/n) Σᵢ L(w·xᵢ + b, yᵢ). "
+        "MSE's landscape is a smooth elliptical bowl whose minimum the outliers drag away from the true line; "
+        "MAE's is piecewise linear (polyhedral) with its minimum at a corner, where gradient descent with a "
+        "fixed learning rate keeps zig-zagging; Huber's is quadratic near the minimum and linear far out. "
+        "On MSE, gradient descent diverges once η exceeds 2/λ_max of the bowl's curvature; Adam's steps are "
+        "about η long whatever the gradient, so it does not diverge, but with a constant η it does not settle "
+        "exactly either."
+    )
+    losses, key, start, lr, steps, params = fit_controls()
+    if not losses:
+        st.info("Pick at least one loss to fit.")
+        return
+    try:
+        data = _dataset(key)
+    except ValueError as exc:
+        st.error(f"Dataset: {exc}")
+        return
+    rates = tuple(log_options(ll.LEARNING_RATE))
+    run = rates.index(min(rates, key=lambda r: abs(r - lr)))
+    minima: dict[str, ll.Minimum] = {}
+    for name in losses:
+        try:
+            minima[name] = fit_minimum(name, tuple(sorted(params[name].items())), key)
+        except Exception as exc:
+            _failed(name, exc)
+    if not minima:
+        return
+    window = ll.landscape_window([(m.w, m.b) for m in minima.values()] + [start])
+    w = np.linspace(window[0], window[1], ll.FIT_GRID_POINTS)
+    b = np.linspace(window[2], window[3], ll.FIT_GRID_POINTS)
+    panels, histories = [], {}
+    for name, minimum in minima.items():
+        items = tuple(sorted(params[name].items()))
+        grid = fit_landscape(name, items, key, window)
+        paths = fit_paths(name, items, key, start, rates, steps)
+        panels.append(
+            FitPanel(
+                name, w, b, grid, minimum, start,
+                {k: t.path(run) for k, t in paths.items()},
+                {k: bool(t.stopped[run] >= 0) for k, t in paths.items()},
+            )
+        )
+        histories[name] = {k: t.value[: len(t.path(run)), run] for k, t in paths.items()}
+    show(figure_parameter_landscapes(panels), key=f"{FIT_PREFIX}_landscapes")
+    diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.diverged.items() if d]
+    if diverged:
+        st.warning(
+            f"Diverged at η = {rates[run]:g}: {', '.join(diverged)}; the path stops where |w| or |b| passed 10⁶.",
+            icon="⚠️",
+        )
+    left, right = st.columns(2)
+    with left:
+        show(figure_fits(data, minima), key=f"{FIT_PREFIX}_fits")
+    with right:
+        show(figure_convergence(histories, minima), key=f"{FIT_PREFIX}_convergence")
+    st.caption(
+        "Minimum: Nelder–Mead on F from the least-squares line. Paths: plain gradient descent and Adam "
+        "(β₁ = 0.9, β₂ = 0.999, as torch.optim.Adam) with the same η, each value and gradient from lossviz.evaluate. "
+        "References: Huber (1964); Kingma & Ba, Adam, ICLR 2015; Li et al., Visualizing the Loss Landscape of "
+        "Neural Nets, NeurIPS 2018."
+    )
+
+
+st.title("Loss landscapes")
+input_section()
+fit_section()

@@ -1,0 +1,247 @@
+"""lossviz.landscape and lossviz.datasets against independent computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog, minimize
+from scipy.special import logsumexp
+
+import lossviz
+from lossviz import landscape as ll
+from lossviz.datasets import DATASET_PARAMS, make_regression_with_outliers
+
+# --- datasets ------------------------------------------------------------------------------------
+
+
+def test_dataset_is_reproducible_and_has_the_outliers_asked_for() -> None:
+    a = make_regression_with_outliers(30, 0.2, 5, -4.0, seed=7)
+    b = make_regression_with_outliers(30, 0.2, 5, -4.0, seed=7)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+    assert a.n == 30 and a.is_outlier.sum() == 5 and (np.diff(a.x) >= 0).all()
+    assert -2.0 <= a.x.min() and a.x.max() <= 2.0
+    c = make_regression_with_outliers(30, 0.2, 5, -4.0, seed=8)
+    assert not np.array_equal(a.y, c.y)
+
+
+def test_dataset_without_noise_lies_on_the_line_except_the_outliers() -> None:
+    d = make_regression_with_outliers(50, 0.0, 6, 3.5, seed=1)
+    residual = d.y - (d.w_true * d.x + d.b_true)
+    np.testing.assert_allclose(residual[~d.is_outlier], 0.0, atol=1e-15)
+    np.testing.assert_allclose(residual[d.is_outlier], 3.5, rtol=1e-14)
+
+
+def test_dataset_validates_its_arguments() -> None:
+    with pytest.raises(lossviz.ParameterError, match="n_outliers"):
+        make_regression_with_outliers(5, 0.1, 6)
+    with pytest.raises(lossviz.ParameterError, match="noise"):
+        make_regression_with_outliers(5, -0.1, 1)
+    with pytest.raises(lossviz.ParameterError, match="'n'"):
+        make_regression_with_outliers(1.5, 0.1, 1)
+    assert [p.name for p in DATASET_PARAMS] == ["n", "noise", "n_outliers", "outlier_size", "seed"]
+    for p in DATASET_PARAMS:
+        assert p.contains(p.default)
+
+
+# --- input landscapes ---------------------------------------------------------------------------
+
+
+def test_input_losses() -> None:
+    losses = ll.input_losses()
+    assert {"mse", "mae", "huber", "bce", "bce_logits", "poisson_nll"} <= set(losses)
+    assert losses[-4:] == list(ll.MULTICLASS)
+    for name in ("focal", "hinge", "logistic", "l1_penalty", "triplet", "weighted_cross_entropy"):
+        assert name not in losses
+
+
+def test_pred_target_landscape_of_huber() -> None:
+    land = ll.pred_target_landscape("huber", {"delta": 0.5}, points=21)
+    r = land.x[None, :] - land.y[:, None]
+    expected = np.where(np.abs(r) <= 0.5, 0.5 * r**2, 0.5 * (np.abs(r) - 0.25))
+    np.testing.assert_allclose(land.value, expected, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(land.grad_x, np.clip(r, -0.5, 0.5), atol=1e-15)
+    assert not land.grad_y.any() and land.value.shape == (21, 21)
+    np.testing.assert_array_equal(land.grad_norm, np.abs(land.grad_x))
+    assert land.params == {"delta": 0.5} and land.x_label.startswith("prediction")
+
+
+def test_pred_target_landscape_stays_inside_bounded_domains() -> None:
+    land = ll.pred_target_landscape("bce", {}, points=11)
+    assert 0.0 < land.x[0] and land.x[-1] < 1.0 and land.y[0] > 0.0 and land.y[-1] < 1.0
+    p, y = land.x[None, :], land.y[:, None]
+    np.testing.assert_allclose(land.value, -(y * np.log(p) + (1 - y) * np.log1p(-p)), rtol=1e-12)
+    with pytest.raises(ValueError, match="pred × target"):
+        ll.pred_target_landscape("cross_entropy", {})
+
+
+def _logit_grid(land: ll.InputLandscape, other: float) -> np.ndarray:
+    z = np.empty((len(land.y), len(land.x), 3))
+    z[..., 0], z[..., 1], z[..., 2] = land.x[None, :], land.y[:, None], other
+    return z
+
+
+@pytest.mark.parametrize("target_class", [0, 1, 2])
+def test_two_logit_cross_entropy(target_class: int) -> None:
+    land = ll.two_logit_landscape("cross_entropy", {}, target_class=target_class, other_logit=1.5, points=15)
+    z = _logit_grid(land, 1.5)
+    log_softmax = z - logsumexp(z, axis=-1, keepdims=True)
+    np.testing.assert_allclose(land.value, -log_softmax[..., target_class], rtol=1e-12)
+    grad = np.exp(log_softmax) - np.eye(3)[target_class]
+    np.testing.assert_allclose(land.grad_x, grad[..., 0], atol=1e-15)
+    np.testing.assert_allclose(land.grad_y, grad[..., 1], atol=1e-15)
+    assert land.x_label.startswith("logit z₀")
+
+
+def test_two_logit_kl_div_and_multi_margin_against_torch() -> None:
+    land = ll.two_logit_landscape("kl_div", {}, target_class=1, target_probability=0.6, points=9)
+    z = torch.tensor(_logit_grid(land, 0.0))
+    q = torch.tensor([0.2, 0.6, 0.2], dtype=torch.float64).expand_as(z)
+    ref = F.kl_div(torch.log_softmax(z, -1), q, reduction="none").sum(-1)
+    np.testing.assert_allclose(land.value, ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ll.multiclass_target("kl_div", 1, 0.6), [0.2, 0.6, 0.2])
+    assert ll.multiclass_target("cross_entropy", 2, 0.6) == 2.0
+
+    mm = ll.two_logit_landscape("multi_margin", {"margin": 1.0}, target_class=2, other_logit=0.5, points=9)
+    zz = torch.tensor(_logit_grid(mm, 0.5)).reshape(-1, 3)
+    ref = F.multi_margin_loss(zz, torch.full((len(zz),), 2), reduction="none").reshape(9, 9)
+    np.testing.assert_allclose(mm.value, ref.numpy(), rtol=1e-12)
+
+
+def test_softmax_focal_two_logits_with_gamma_zero_is_cross_entropy() -> None:
+    focal = ll.two_logit_landscape("softmax_focal", {"gamma": 0.0, "alpha": 1.0}, points=11)
+    ce = ll.two_logit_landscape("cross_entropy", {}, points=11)
+    np.testing.assert_allclose(focal.value, ce.value, rtol=1e-12)
+    np.testing.assert_allclose(focal.grad_x, ce.grad_x, rtol=1e-10, atol=1e-14)
+
+
+# --- the (w, b) landscape ----------------------------------------------------------------------------
+
+DATA = make_regression_with_outliers(25, 0.3, 3, 5.0, seed=3)
+
+
+def _huber(r: np.ndarray, delta: float = 1.0) -> np.ndarray:
+    return np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
+
+
+def test_fit_losses_are_pointwise_regression_and_robust() -> None:
+    losses = ll.fit_losses()
+    assert {"mse", "mae", "huber", "cauchy"} <= set(losses)
+    assert all(lossviz.spec(n).family in ("regression", "robust") for n in losses)
+
+
+def test_linear_objective_value_and_gradient() -> None:
+    theta = np.array([[1.0, 0.0], [2.5, -1.0], [-3.0, 4.0]])
+    value, grad = ll.linear_objective("mse", DATA.x, DATA.y, {})(theta)
+    r = theta[:, :1] * DATA.x + theta[:, 1:] - DATA.y
+    np.testing.assert_allclose(value, (r**2).mean(-1), rtol=1e-14)
+    np.testing.assert_allclose(grad, np.stack([(2 * r * DATA.x).mean(-1), (2 * r).mean(-1)], -1), rtol=1e-13)
+
+
+@settings(max_examples=30, deadline=None)
+@given(w=st.floats(-5, 5), b=st.floats(-5, 5), delta=st.floats(0.2, 3.0))
+def test_linear_objective_gradient_matches_finite_differences(w: float, b: float, delta: float) -> None:
+    objective = ll.linear_objective("huber", DATA.x, DATA.y, {"delta": delta})
+    h = 1e-6
+    theta = np.array([[w, b], [w + h, b], [w - h, b], [w, b + h], [w, b - h]])
+    value, grad = objective(theta)
+    fd = np.array([(value[1] - value[2]) / (2 * h), (value[3] - value[4]) / (2 * h)])
+    np.testing.assert_allclose(grad[0], fd, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(value[0], _huber(w * DATA.x + b - DATA.y, delta).mean(), rtol=1e-13)
+
+
+def test_parameter_landscape_is_one_broadcast_evaluate_call(monkeypatch) -> None:
+    calls = []
+    original = ll.evaluate
+
+    def counting(*args, **kwargs):
+        calls.append(np.shape(args[1]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ll, "evaluate", counting)
+    w, b = np.linspace(0, 4, 7), np.linspace(-1, 2, 5)
+    grid = ll.parameter_landscape("huber", DATA.x, DATA.y, {"delta": 1.5}, w, b)
+    assert calls == [(5, 7, DATA.n)]
+    expected = np.array([[_huber(wi * DATA.x + bj - DATA.y, 1.5).mean() for wi in w] for bj in b])
+    np.testing.assert_allclose(grid, expected, rtol=1e-14)
+
+
+def test_mse_minimum_is_least_squares() -> None:
+    m = ll.fit_minimum("mse", DATA.x, DATA.y, {})
+    w, b = np.polyfit(DATA.x, DATA.y, 1)
+    assert m.w == pytest.approx(w, abs=1e-8) and m.b == pytest.approx(b, abs=1e-8)
+    assert m.value == pytest.approx(((w * DATA.x + b - DATA.y) ** 2).mean(), rel=1e-12)
+
+
+def test_mae_minimum_matches_linear_programming() -> None:
+    """LAD as an LP: minimise Σ tᵢ subject to −tᵢ ≤ w·xᵢ + b − yᵢ ≤ tᵢ (Koenker & Bassett 1978)."""
+    n = DATA.n
+    cost = np.concatenate([[0.0, 0.0], np.ones(n)])
+    design = np.stack([DATA.x, np.ones(n)], -1)
+    a_ub = np.block([[design, -np.eye(n)], [-design, -np.eye(n)]])
+    b_ub = np.concatenate([DATA.y, -DATA.y])
+    lp = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * 2 + [(0, None)] * n, method="highs")
+    m = ll.fit_minimum("mae", DATA.x, DATA.y, {})
+    assert m.value <= lp.fun / n + 1e-12
+    assert m.w == pytest.approx(lp.x[0], abs=1e-6) and m.b == pytest.approx(lp.x[1], abs=1e-6)
+
+
+def test_huber_minimum_matches_an_independent_solver() -> None:
+    def f(theta):
+        return _huber(theta[0] * DATA.x + theta[1] - DATA.y, 0.8).mean()
+
+    def g(theta):
+        psi = np.clip(theta[0] * DATA.x + theta[1] - DATA.y, -0.8, 0.8)
+        return np.array([(psi * DATA.x).mean(), psi.mean()])
+
+    ref = minimize(f, [0.0, 0.0], jac=g, method="BFGS", options={"gtol": 1e-12})
+    m = ll.fit_minimum("huber", DATA.x, DATA.y, {"delta": 0.8})
+    assert m.w == pytest.approx(ref.x[0], abs=1e-6) and m.b == pytest.approx(ref.x[1], abs=1e-6)
+    assert m.value == pytest.approx(ref.fun, rel=1e-10)
+
+
+def test_outliers_pull_the_mse_line_more_than_mae_and_huber() -> None:
+    d = make_regression_with_outliers(40, 0.2, 6, 8.0, seed=0)
+    errors = {
+        name: abs(ll.fit_minimum(name, d.x, d.y, {}).b - d.b_true) for name in ("mse", "mae", "huber")
+    }
+    assert errors["mse"] > 3 * max(errors["mae"], errors["huber"])
+
+
+def test_landscape_window() -> None:
+    points = [(2.0, 0.6), (1.9, 1.2), (-2.0, 3.0)]
+    w_lo, w_hi, b_lo, b_hi = ll.landscape_window(points)
+    for w, b in points:
+        assert w_lo < w < w_hi and b_lo < b < b_hi
+    assert ll.landscape_window([(2.0, 0.6), (1.9, 1.2), (-1.9, 3.0)]) == (w_lo, w_hi, b_lo, b_hi)
+    assert ll.landscape_window([(0.0, 0.0)]) == (-1.0, 1.0, -1.0, 1.0)  # min_span
+    lo, hi, _, _ = ll.landscape_window([(0.0, 0.0), (10.0, 0.0)])
+    assert hi - lo >= 20.0 and lo <= -5.0 and hi >= 15.0
+
+
+def test_descend_runs_gd_and_adam_for_every_rate() -> None:
+    rates = [0.01, 0.1, 1.0]
+    paths = ll.descend("mse", DATA.x, DATA.y, {}, (-2.0, 3.0), rates, 30)
+    assert set(paths) == {"gd", "adam"}
+    gd = paths["gd"]
+    assert gd.theta.shape == (31, 3, 2)
+    # independent GD on the MSE objective with η = 0.1
+    theta = np.array([-2.0, 3.0])
+    for t in range(30):
+        r = theta[0] * DATA.x + theta[1] - DATA.y
+        np.testing.assert_allclose(gd.theta[t, 1], theta, rtol=1e-12, atol=1e-14)
+        theta = theta - 0.1 * np.array([(2 * r * DATA.x).mean(), (2 * r).mean()])
+    first = paths["adam"].theta[1, :, :] - paths["adam"].theta[0, :, :]
+    np.testing.assert_allclose(np.abs(first), np.array(rates)[:, None] * np.ones((3, 2)), rtol=1e-6)
+
+
+def test_page_settings_are_valid_declarations() -> None:
+    for param in (ll.TARGET_CLASS, ll.OTHER_LOGIT, ll.TARGET_PROBABILITY, ll.W_START, ll.B_START,
+                  ll.LEARNING_RATE, ll.STEPS):
+        lo, hi = param.slider_range
+        assert lo < hi and param.contains(param.default)
+    assert ll.LEARNING_RATE.scale == "log"
