@@ -32,8 +32,8 @@ from lossviz.spec import Param
 
 POINTS = 301
 """Points per curve: sharp enough kinks at 0.02 spacing, and 25 frames of 4 curves stay near 150 kB."""
-FRAME_COUNT = 25
-"""Plotly slider frames per live margin (20–60 keeps a drag smooth and the figure small)."""
+FRAME_COUNT = 30
+"""About how many Plotly slider frames a live margin gets (20–60 keeps a drag smooth and the figure small)."""
 SCORE_RANGE = (-3.0, 3.0)
 DISTANCE_RANGE = (0.0, 3.0)
 
@@ -42,6 +42,7 @@ MULTICLASS_SCORES = (1.0, 0.5, -0.5)
 MULTICLASS_TRUE = 0
 MULTICLASS_WRONG = 1
 """The wrong class whose score the second multi-class curve varies."""
+MULTICLASS_TEXT = ", ".join(f"x{i} = {v:g}" for i, v in enumerate(MULTICLASS_SCORES))
 
 SCORE_LOSSES = ("hinge", "squared_hinge", "multi_margin", "margin_ranking")
 MARGIN_LOSSES = (*SCORE_LOSSES, "contrastive", "triplet", "cosine_embedding")
@@ -88,9 +89,14 @@ def margin_param(loss: str) -> Param:
 
 
 def frame_values(param: Param, count: int = FRAME_COUNT) -> np.ndarray:
-    """``count`` valid values evenly across the control range of ``param``."""
+    """Round values across the control range of ``param`` for Plotly frames: multiples of a 1-2-2.5-5
+    spacing giving at most about ``count`` values, plus the ends of the range."""
     lo, hi = param.slider_range
-    values = np.linspace(lo, hi, count)
+    raw = (hi - lo) / count
+    exponent = math.floor(math.log10(raw))
+    spacing = next(m * 10.0**exponent for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * 10.0**exponent >= raw)
+    inner = np.arange(math.ceil(lo / spacing), math.floor(hi / spacing) + 1) * spacing
+    values = np.unique(np.round(np.concatenate([[lo], inner, [hi]]), 10))
     return np.array([v for v in values if param.contains(float(v))])
 
 
@@ -134,7 +140,6 @@ def multiclass_panel(margin: float, points: int = POINTS) -> Panel:
     gradient is ∂L/∂x of the varied score, one column of ``evaluate(...).grad``.
     """
     x = _grid(SCORE_RANGE, points)
-    fixed = ", ".join(f"x{i} = {v:g}" for i, v in enumerate(MULTICLASS_SCORES))
     series = []
     for varied, label, dash in (
         (MULTICLASS_TRUE, "varying the true class's score x0", "solid"),
@@ -146,7 +151,7 @@ def multiclass_panel(margin: float, points: int = POINTS) -> Panel:
     rival_x1 = MULTICLASS_SCORES[MULTICLASS_TRUE] - margin
     return Panel(
         "multiclass",
-        f"Multi-class margin (true class 0; fixed scores {fixed})",
+        "Multi-class margin (true class 0)",
         "score of the varied class",
         "∂L/∂(varied score)",
         tuple(series),
@@ -264,14 +269,14 @@ def _coordinate(point: str, axis: str, default: float) -> Param:
 
 
 PRESETS: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
-    "semi-hard negative": ((0.0, 0.0), (1.0, 0.0), (-0.6, 1.2)),
-    "hard negative": ((0.0, 0.0), (1.5, 0.5), (0.4, -0.6)),
-    "easy negative": ((0.0, 0.0), (1.0, 0.0), (-1.8, -1.6)),
+    "semi-hard": ((0.0, 0.0), (1.0, 0.0), (-0.6, 1.2)),
+    "hard": ((0.0, 0.0), (1.5, 0.5), (0.4, -0.6)),
+    "easy": ((0.0, 0.0), (1.0, 0.0), (-1.8, -1.6)),
     "negative on the anchor": ((0.0, 0.0), (1.0, 0.5), (0.0, 0.0)),
     "positive far, negative near": ((-1.0, 0.0), (2.0, 1.5), (-0.5, -0.5)),
 }
 """(anchor, positive, negative) positions that put the negative in each region, and two telling cases."""
-DEFAULT_PRESET = "semi-hard negative"
+DEFAULT_PRESET = "semi-hard"
 
 COORDINATES: dict[str, Param] = {
     f"{point}_{axis}": _coordinate(point, axis, PRESETS[DEFAULT_PRESET][i][j])

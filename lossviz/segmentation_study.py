@@ -169,7 +169,8 @@ def predicted_mask(shape: str, prediction: Prediction, size: int = SIZE) -> np.n
     k = prediction.scale
     distance = k * signed_distance(shape, (x - prediction.shift) / k, y / k)
     if prediction.softness > 0:
-        inside = _sigmoid(-distance / prediction.softness)
+        with np.errstate(over="ignore"):  # a tiny τ sends −d/τ to ±∞, where σ is exactly 0 or 1
+            inside = _sigmoid(-distance / prediction.softness)
     else:
         inside = (distance < 0).astype(np.float64)
     blob = prediction.blob * np.exp(-((x - BLOB_CENTRE[0]) ** 2 + (y - BLOB_CENTRE[1]) ** 2) / (2 * BLOB_SIGMA**2))

@@ -41,10 +41,10 @@ def draw_panel(key: str, margins: dict[str, float]) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    losses = es.PANELS[key][0]
-    label = f"m ({' and '.join(losses)}, live)"
-    fig = figure_margin_panel(panel, moved, values, live_label=label, active=es.nearest_index(values, margins[loss]))
+    fig = figure_margin_panel(panel, moved, values, live_label="m (live)", active=es.nearest_index(values, margins[loss]))
     show(fig, key=f"{PREFIX}_chart_{key}")
+    if key == "multiclass":
+        st.caption(f"Fixed scores {es.MULTICLASS_TEXT}; one of x0 or x1 varies along the x axis.")
 
 
 @st.fragment
@@ -102,18 +102,21 @@ with text:
 # --- triplet plane --------------------------------------------------------------------------------
 
 
-def apply_preset(name: str) -> None:
-    for coordinate, value in es.preset_coordinates(name).items():
-        st.session_state[control_key(PREFIX, coordinate)] = value
+PRESET_KEY = f"{PREFIX}_preset"
+
+
+def apply_preset() -> None:
+    """Set the coordinate sliders to the chosen preset, then clear the choice (the sliders hold the state)."""
+    name = st.session_state.get(PRESET_KEY)
+    if name in es.PRESETS:
+        for coordinate, value in es.preset_coordinates(name).items():
+            st.session_state[control_key(PREFIX, coordinate)] = value
+    st.session_state[PRESET_KEY] = None
 
 
 def triplet_controls() -> tuple[float, dict[str, float]]:
-    st.markdown("**Presets**")
-    preset_columns = st.columns(2)
-    for i, name in enumerate(es.PRESETS):
-        preset_columns[i % 2].button(
-            name, key=f"{PREFIX}_preset_{i}", on_click=apply_preset, args=(name,), use_container_width=True
-        )
+    st.pills("Place the points", list(es.PRESETS), key=PRESET_KEY, on_change=apply_preset,
+             help="Moves the six coordinate sliders below to a telling configuration.")
     margin = param_controls("triplet", PREFIX)["margin"]
     coordinates: dict[str, float] = {}
     for point in es.POINT_NAMES:

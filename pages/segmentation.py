@@ -98,18 +98,20 @@ except ValueError as exc:
 
 # --- masks and numbers ----------------------------------------------------------------------------
 
+metric_columns = st.columns(len(ss.LOSSES) + 1)
+metric_columns[0].metric("Σg / Σp", f"{true.sum():.0f} / {predicted.sum():.1f}",
+                         help="True pixels, and the predicted soft count Σp.")
+for name, col in zip(ss.LOSSES, metric_columns[1:], strict=True):
+    col.metric(TITLES[name], f"{float(results[name].value):.4f}", help=lossviz.spec(name).title)
 left, right = st.columns([3, 2])
 with left:
     show(figure_masks(true, predicted), key=f"{PREFIX}_chart_masks")
 with right:
-    st.markdown(f"Σg = **{true.sum():.0f}** true pixels, Σp = **{predicted.sum():.2f}** predicted (soft count).")
-    metric_columns = st.columns(len(ss.LOSSES))
-    for name, col in zip(ss.LOSSES, metric_columns, strict=True):
-        col.metric(TITLES[name], f"{float(results[name].value):.4f}")
-    st.caption(
-        "Losses, lower is better: the Dice coefficient is 1 − Dice loss, the IoU 1 − Jaccard loss. BCE and pixel "
-        f"CE agree because the pixel CE is given the logits (0, log(p/(1 − p))), whose softmax is (1 − p, p); p is "
-        f"kept within {ss.P_MIN:g} of 0 and 1, so the logits are finite (|logit| ≤ {ss.LOGIT_CLIP:.1f})."
+    st.markdown(
+        "All five numbers are losses, lower is better: the Dice coefficient is 1 − Dice loss, the IoU "
+        "1 − Jaccard loss. BCE and pixel CE agree: the pixel CE is given the two logits (0, log(p/(1 − p))) per "
+        f"pixel, whose softmax is (1 − p, p). p is kept within {ss.P_MIN:g} of 0 and 1, as a sigmoid output is, "
+        f"so those logits are finite (|logit| ≤ {ss.LOGIT_CLIP:.1f})."
     )
 
 # --- sweep ----------------------------------------------------------------------------------------
