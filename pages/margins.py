@@ -8,19 +8,20 @@ import streamlit as st
 
 import lossviz
 from lossviz import embedding_study as es
-from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane
+from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane, margin_frames
 from lossviz.ui.charts import show
 from lossviz.ui.controls import control_key, param_control, param_controls
 
 PREFIX = "margins"
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def frames(key: str) -> tuple[list[float], list[es.Panel]]:
-    """The panel at every live margin value; independent of the controls, so computed once."""
+@st.cache_resource(max_entries=16, show_spinner=False)
+def frames(key: str) -> tuple[list[float], tuple]:
+    """The Plotly frames of a panel at every live margin value: independent of the controls, so built
+    (and validated) once per process and shared read-only (figures never modify their frames)."""
     _, param = es.live_param(key)
     values = [float(v) for v in es.frame_values(param)]
-    return values, es.panel_frames(key, values)
+    return values, margin_frames(es.panel_frames(key, values), values)
 
 
 def formulas(names: Sequence[str]) -> None:

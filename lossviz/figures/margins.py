@@ -11,7 +11,8 @@ each point along −∂L/∂point: where one gradient-descent step moves it.
 
 Builders are pure (data → ``go.Figure``) and assemble plain dicts without Plotly's per-property
 validation (``_validate=False``), which costs more than the rest of a rerun; the unit tests
-validate each figure once.
+validate each figure once. Frames are the exception: Plotly validates them whatever one asks, so
+:func:`margin_frames` builds them separately, for the page to keep across reruns.
 """
 
 from __future__ import annotations
@@ -144,9 +145,18 @@ def _panel_layout(panel: Panel, height: int) -> dict:
     }
 
 
+def margin_frames(panels: Sequence[Panel], values: Sequence[float]) -> tuple[go.Frame, ...]:
+    """Plotly frames for :func:`figure_margin_panel`: ``panels[i]`` is the panel at margin ``values[i]``.
+
+    Building (and validating) frames costs tens of milliseconds; they do not depend on the
+    controls, so a page builds them once per panel and keeps them (``st.cache_resource``).
+    """
+    return tuple(go.Frame(frame) for frame in _frames(panels, values))
+
+
 def figure_margin_panel(
     panel: Panel,
-    frames: Sequence[Panel] = (),
+    frames: Sequence[go.Frame] = (),
     values: Sequence[float] = (),
     live_label: str = "m",
     active: int = 0,
@@ -154,9 +164,9 @@ def figure_margin_panel(
 ) -> go.Figure:
     """Loss (top) and gradient (bottom) of each series of ``panel`` against its x axis.
 
-    ``frames[i]`` is the panel at margin ``values[i]``; with them the figure gets a Plotly slider
-    labelled ``live_label`` starting at frame ``active``. Series ``i`` owns traces ``2i`` (value) and
-    ``2i + 1`` (gradient); the two margin-line traces come last.
+    ``frames`` (from :func:`margin_frames`) hold the panel at the margins ``values``; with them the
+    figure gets a Plotly slider labelled ``live_label`` starting at frame ``active``. Series ``i`` owns
+    traces ``2i`` (value) and ``2i + 1`` (gradient); the two margin-line traces come last.
     """
     layout = _panel_layout(panel, height)
     if frames:
@@ -165,24 +175,9 @@ def figure_margin_panel(
         layout["margin"] = {**layout["margin"], "b": 60}
     fig = go.Figure({"data": _panel_traces(panel), "layout": layout}, _validate=False)
     if frames:
-        attach_frames(fig, _frames(frames, values))
-    return fig
-
-
-def attach_frames(fig: go.Figure, frames: Sequence[dict]) -> go.Figure:
-    """Give ``fig`` these frames without Plotly's per-property validation.
-
-    ``go.Figure(..., _validate=False)`` still validates frames, building a trace object for every
-    entry of every frame (≈ 80 ms for 25 frames, most of a page's rerun budget). A parentless
-    ``go.Frame`` keeps its properties in ``_orphan_props``, which ``to_dict``/``to_json`` read; the
-    unit tests validate the result once (``go.Figure(fig.to_dict())``).
-    """
-    objects = []
-    for frame in frames:
-        obj = go.Frame()
-        obj._orphan_props.update(frame)
-        objects.append(obj)
-    fig._frame_objs = tuple(objects)
+        # Frames already validated by margin_frames: attach them as they are (assigning fig.frames
+        # would copy and validate every one again). Figures never modify their frames.
+        fig._frame_objs = tuple(frames)
     return fig
 
 

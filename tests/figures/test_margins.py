@@ -1,0 +1,136 @@
+"""The Margins page's figure builders (lossviz.figures.margins)."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from lossviz import embedding_study as es
+from lossviz.figures.common import figure_bytes
+from lossviz.figures.margins import (
+    ARROW_SCALE,
+    REGION_COLORS,
+    figure_margin_panel,
+    figure_triplet_plane,
+    margin_frames,
+)
+
+DEFAULT_MARGINS = {loss: es.margin_param(loss).default for loss in es.MARGIN_LOSSES}
+
+
+def _live_figure(key: str, margin: float = 1.0) -> tuple[go.Figure, es.Panel, list[float], list[es.Panel]]:
+    values = [float(v) for v in es.frame_values(es.live_param(key)[1])]
+    frames = es.panel_frames(key, values)
+    panel = es.panel(key, {**DEFAULT_MARGINS, **dict.fromkeys(es.PANELS[key][0], margin)})
+    fig = figure_margin_panel(
+        panel, margin_frames(frames, values), values, live_label="m (live)", active=es.nearest_index(values, margin)
+    )
+    return fig, panel, values, frames
+
+
+@pytest.mark.parametrize("key", list(es.PANELS))
+def test_panel_figure_validates_and_plots_every_series(key: str) -> None:
+    fig, panel, _, _ = _live_figure(key)
+    go.Figure(fig.to_dict())  # full Plotly validation of what the builder assembled unvalidated
+    assert len(fig.data) == 2 * len(panel.series) + 2
+    for i, s in enumerate(panel.series):
+        value, grad = fig.data[2 * i], fig.data[2 * i + 1]
+        assert value.name == s.label and value.showlegend and not grad.showlegend
+        assert (value.yaxis, grad.yaxis) == ("y", "y2")
+        assert np.asarray(value.y).dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(value.x), s.x.astype(np.float32))
+        np.testing.assert_array_equal(np.asarray(value.y), s.value.astype(np.float32))
+        np.testing.assert_array_equal(np.asarray(grad.y), s.grad.astype(np.float32))
+    lines = fig.data[-2:]
+    assert [t.yaxis for t in lines] == ["y3", "y4"]
+    assert [x for x in lines[0].x if x is not None] == [m for m in panel.margin_lines for _ in range(2)]
+    assert fig.layout.yaxis3.overlaying == "y" and fig.layout.xaxis.matches == "x2"
+    assert figure_bytes(fig) < 400_000
+
+
+@pytest.mark.parametrize("key", list(es.PANELS))
+def test_frames_move_the_live_curves_and_the_margin_lines(key: str) -> None:
+    fig, panel, values, frames = _live_figure(key, margin=0.3)
+    assert len(fig.frames) == len(values)
+    slider = fig.layout.sliders[0]
+    assert [step.args[0][0] for step in slider.steps] == [f.name for f in fig.frames]
+    assert values[slider.active] == pytest.approx(0.3)
+    assert slider.currentvalue.prefix == "m (live) = "
+    n = len(panel.series)
+    for frame, moved in zip(fig.frames, frames, strict=True):
+        live = [i for i, s in enumerate(moved.series) if s.live]
+        assert list(frame.traces) == [t for i in live for t in (2 * i, 2 * i + 1)] + [2 * n, 2 * n + 1]
+        for k, i in enumerate(live):
+            np.testing.assert_array_equal(np.asarray(frame.data[2 * k].y), moved.series[i].value.astype(np.float32))
+            np.testing.assert_array_equal(np.asarray(frame.data[2 * k + 1].y), moved.series[i].grad.astype(np.float32))
+        assert [x for x in frame.data[-1].x if x is not None] == [m for m in moved.margin_lines for _ in range(2)]
+
+
+def test_cosine_proximity_has_no_margin_so_frames_leave_it_alone() -> None:
+    fig, panel, _, _ = _live_figure("cosine", margin=0.0)
+    proximity = [i for i, s in enumerate(panel.series) if s.loss == "cosine_proximity"]
+    assert proximity == [2]
+    assert all(4 not in frame.traces and 5 not in frame.traces for frame in fig.frames)
+
+
+def test_panel_without_frames_has_no_slider() -> None:
+    fig = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS))
+    assert not fig.frames and not fig.layout.sliders
+
+
+def test_frames_are_shared_not_copied_and_survive_to_dict() -> None:
+    values = [0.5, 1.0]
+    frames = margin_frames(es.panel_frames("binary", values), values)
+    fig = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS), frames, values)
+    assert fig.frames[0] is frames[0]
+    out = fig.to_dict()["frames"]
+    assert [f["name"] for f in out] == ["0.5", "1"]
+    y = out[1]["data"][0]["y"]  # Plotly 7 writes validated arrays as base64 typed arrays
+    decoded = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else np.asarray(y)
+    np.testing.assert_array_equal(decoded, es.binary_panel(1.0, 1.0).series[0].value.astype(np.float32))
+
+
+# --- triplet plane --------------------------------------------------------------------------------
+
+
+def _plane(preset: str = "semi-hard", margin: float = 1.0) -> es.TripletPlane:
+    return es.triplet_plane(es.triplet_from_coordinates(es.preset_coordinates(preset)), margin, n=61)
+
+
+def test_triplet_figure_shades_regions_and_draws_boundaries() -> None:
+    plane = _plane()
+    fig = figure_triplet_plane(plane)
+    go.Figure(fig.to_dict())
+    heatmap, *swatches = fig.data[:4]
+    np.testing.assert_array_equal(np.asarray(heatmap.z), plane.region.astype(np.float32))
+    assert [s.marker.color for s in swatches] == list(REGION_COLORS.values())
+    contour = fig.data[4]
+    np.testing.assert_array_equal(np.asarray(contour.z), plane.loss.astype(np.float32))
+    inner, outer = fig.data[5:7]
+    anchor = plane.points[0]
+    for circle, radius in ((inner, plane.d_ap), (outer, plane.d_ap + plane.margin)):
+        r = np.hypot(np.asarray(circle.x) - anchor[0], np.asarray(circle.y) - anchor[1])
+        np.testing.assert_allclose(r, radius, rtol=1e-6)
+    points = fig.data[7:]
+    assert [t.name for t in points] == list(es.POINT_NAMES)
+    np.testing.assert_array_equal([[t.x[0], t.y[0]] for t in points], plane.points)
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert figure_bytes(fig) < 200_000
+
+
+def test_arrows_point_along_minus_the_gradient() -> None:
+    plane = _plane()
+    fig = figure_triplet_plane(plane)
+    arrows = fig.layout.annotations
+    assert len(arrows) == 3
+    for arrow, point, grad in zip(arrows, plane.points, plane.grad, strict=True):
+        assert (arrow.ax, arrow.ay) == pytest.approx(tuple(point))
+        assert (arrow.x - arrow.ax, arrow.y - arrow.ay) == pytest.approx(tuple(-ARROW_SCALE * grad))
+
+
+def test_easy_negative_has_no_arrows() -> None:
+    fig = figure_triplet_plane(_plane("easy"))
+    assert len(fig.layout.annotations) == 0

@@ -1,0 +1,89 @@
+"""The Segmentation page's figure builders (lossviz.figures.segmentation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from lossviz import segmentation_study as ss
+from lossviz.figures.common import figure_bytes
+from lossviz.figures.segmentation import (
+    SATURATION_PERCENTILE,
+    figure_gradient_maps,
+    figure_masks,
+    figure_smooth_study,
+    figure_sweep,
+    saturation,
+)
+
+TITLES = ss.loss_titles()
+
+
+def _masks(shape: str = "disc") -> tuple[np.ndarray, np.ndarray]:
+    return ss.true_mask(shape), ss.predicted_mask(shape, ss.Prediction())
+
+
+def test_mask_figure_shows_both_masks_and_the_true_edge() -> None:
+    true, predicted = _masks()
+    fig = figure_masks(true, predicted)
+    go.Figure(fig.to_dict())
+    gt, pred, edge = fig.data
+    np.testing.assert_array_equal(np.asarray(gt.z), true.astype(np.float32))
+    np.testing.assert_array_equal(np.asarray(pred.z), predicted.astype(np.float32))
+    assert edge.type == "contour" and edge.contours.start == 0.5 and edge.xaxis == "x2"
+    assert fig.layout.yaxis.autorange == "reversed" and fig.layout.yaxis2.scaleanchor == "x2"
+    assert figure_bytes(fig) < 100_000
+
+
+def test_mask_figure_of_the_empty_mask_has_no_edge() -> None:
+    true, predicted = _masks("empty")
+    assert len(figure_masks(true, predicted).data) == 2
+
+
+def test_gradient_maps_one_symmetric_heatmap_per_loss() -> None:
+    true, predicted = _masks()
+    results = ss.evaluate_all(predicted, true, ss.LossSettings())
+    grads = {name: results[name].grad for name in ss.LOSSES}
+    fig = figure_gradient_maps(grads, TITLES, true)
+    go.Figure(fig.to_dict())
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert [t.name for t in heatmaps] == list(ss.LOSSES)
+    for t, name in zip(heatmaps, ss.LOSSES, strict=True):
+        np.testing.assert_array_equal(np.asarray(t.z), grads[name].astype(np.float32))
+        limit = np.percentile(np.abs(grads[name]), SATURATION_PERCENTILE)
+        assert t.zmax == pytest.approx(limit) and t.zmin == pytest.approx(-limit)
+    assert [t.xaxis for t in heatmaps] == ["x", "x2", "x3", "x4", "x5"]
+    assert len(fig.data) == 2 * len(ss.LOSSES)  # each map with the true edge
+    assert figure_bytes(fig) < 200_000
+
+
+def test_saturation_of_an_all_zero_map_is_positive() -> None:
+    assert saturation(np.zeros((3, 3))) > 0
+    assert saturation(np.array([0.0, 0.0, 2.0])) == pytest.approx(np.percentile([0, 0, 2.0], SATURATION_PERCENTILE))
+
+
+def test_sweep_figure_plots_every_loss_and_the_current_value() -> None:
+    sw = ss.sweep("disc", ss.Prediction(), ss.LossSettings(), "shift")
+    fig = figure_sweep(sw, 3.0, "shift", TITLES)
+    go.Figure(fig.to_dict())
+    assert [t.name for t in fig.data[:-1]] == [TITLES[n] for n in ss.LOSSES]
+    for t, name in zip(fig.data, ss.LOSSES, strict=False):
+        np.testing.assert_array_equal(np.asarray(t.x), sw.values.astype(np.float32))
+        np.testing.assert_array_equal(np.asarray(t.y), sw.losses[name].astype(np.float32))
+    assert list(fig.data[-1].x) == [3.0, 3.0]
+
+
+def test_smooth_figure_leaves_smooth_zero_off_the_log_axis() -> None:
+    study = ss.smooth_study(ss.Prediction())
+    fig = figure_smooth_study(study, 1.0)
+    go.Figure(fig.to_dict())
+    assert fig.layout.xaxis.type == "log"
+    curves = fig.data[: len(ss.SHAPES)]
+    for t, shape in zip(curves, ss.SHAPES, strict=True):
+        assert t.name.startswith(shape)
+        np.testing.assert_array_equal(np.asarray(t.x), study.smooth[1:].astype(np.float32))
+        np.testing.assert_array_equal(np.asarray(t.y), study.dice[shape][1:].astype(np.float32))
+        assert "at s = 0" in t.hovertemplate
+    assert list(fig.data[-1].x) == [1.0, 1.0]
+    assert len(figure_smooth_study(study, 0.0).data) == len(ss.SHAPES)
