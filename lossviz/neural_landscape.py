@@ -66,14 +66,16 @@ def filter_normalized_direction(model: MLP, theta: np.ndarray, generator: torch.
     """A Gaussian direction with each filter scaled to the norm of θ's filter, biases zero (Li et al. §4).
 
     A filter of a dense layer is one row of W (the incoming weights of one unit): row i of the
-    direction becomes d_i · ‖θ_i‖ / ‖d_i‖.
+    direction becomes d_i · ‖θ_i‖ / ‖d_i‖ (exactly: Li et al.'s code adds 1e-10 to ‖d_i‖, which
+    is visible for one-input filters).
     """
     direction = torch.randn(model.n_params, dtype=DTYPE, generator=generator).numpy()
     out = np.zeros_like(direction)
     for w, _b, fan_out, fan_in in model.layers:
         d_rows = direction[w].reshape(fan_out, fan_in)
         t_rows = np.asarray(theta)[w].reshape(fan_out, fan_in)
-        scale = np.linalg.norm(t_rows, axis=1, keepdims=True) / (np.linalg.norm(d_rows, axis=1, keepdims=True) + 1e-10)
+        d_norm = np.linalg.norm(d_rows, axis=1, keepdims=True)
+        scale = np.linalg.norm(t_rows, axis=1, keepdims=True) / np.where(d_norm > 0, d_norm, 1.0)
         out[w] = (d_rows * scale).ravel()
     return out
 

@@ -85,7 +85,7 @@ def figure_training_curves(
                       "legendgroup": name, "name": name}
             traces.append({**common, "x": x, "y": f32(loss), **axis_refs(1)})
             traces.append({**common, "x": x, "y": f32(value), "showlegend": False, **axis_refs(2)})
-    layout = columns_layout(2, ("Loss (mean over the split)", metric.capitalize()))
+    layout = columns_layout(2, ("Loss (mean over the split)", metric[:1].upper() + metric[1:]))
     positive = all((c.train_loss > 0).all() and (c.val_loss > 0).all() for _l, c in runs)
     layout["yaxis"]["type"] = "log" if log_loss and positive else "linear"
     if metric == "accuracy":

@@ -1,0 +1,116 @@
+"""Figure builders of the training lab: the arrays they plot are the arrays they were given."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from lossviz import training as tr
+from lossviz.figures.common import figure_bytes
+from lossviz.figures.training import (
+    columns_layout,
+    figure_decision_boundaries,
+    figure_regression_fit,
+    figure_training_curves,
+    figure_weight_histogram,
+)
+from lossviz.toy_data import DataConfig, regression_curve
+
+
+def _curves(n: int = 11, metric: str = "accuracy", offset: float = 0.0) -> tr.Curves:
+    e = np.arange(n, dtype=float)
+    return tr.Curves(e, 1 / (e + 1) + offset, 1.2 / (e + 1) + offset, e / n, e / (n + 1), metric)
+
+
+@pytest.fixture(scope="module")
+def run() -> tr.TrainResult:
+    return tr.train(tr.default_config(epochs=5))
+
+
+def test_columns_layout_domains_are_ordered_and_inside_the_paper() -> None:
+    layout = columns_layout(3, ("a", "b", "c"), spacing=0.05, widths=(2, 1, 1))
+    domains = [layout[k]["domain"] for k in ("xaxis", "xaxis2", "xaxis3")]
+    assert domains[0][0] == 0.0 and domains[-1][1] == pytest.approx(1.0)
+    assert all(d[0] < d[1] for d in domains) and all(a[1] < b[0] for a, b in itertools.pairwise(domains))
+    assert (domains[0][1] - domains[0][0]) == pytest.approx(2 * (domains[1][1] - domains[1][0]))
+    assert [a["text"] for a in layout["annotations"]] == ["a", "b", "c"]
+    assert layout["yaxis2"]["anchor"] == "x2" and layout["xaxis3"]["anchor"] == "y3"
+
+
+def test_training_curves_plot_loss_and_metric_per_split() -> None:
+    c = _curves()
+    fig = figure_training_curves([("run", c)])
+    assert len(fig.data) == 4
+    loss_train, metric_train, loss_val, metric_val = fig.data
+    np.testing.assert_allclose(loss_train.y, c.train_loss, rtol=1e-6)
+    np.testing.assert_allclose(metric_val.y, c.val_metric, rtol=1e-6)
+    assert loss_val.line.dash == "dash" and loss_train.xaxis == "x" and metric_train.xaxis == "x2"
+    assert fig.layout.yaxis2.range == (0, 1.02) and fig.layout.yaxis.type == "linear"
+    assert figure_training_curves([("run", c)], log_loss=True).layout.yaxis.type == "log"
+
+
+def test_log_loss_axis_only_for_positive_losses() -> None:
+    negative = _curves(offset=-5.0)
+    assert figure_training_curves([("run", negative)], log_loss=True).layout.yaxis.type == "linear"
+
+
+def test_several_runs_get_their_own_colours_and_names() -> None:
+    fig = figure_training_curves([("η = 0.1", _curves()), ("η = 0.01", _curves(offset=1))])
+    assert len(fig.data) == 8
+    assert fig.data[0].name == "η = 0.1 · train" and fig.data[4].name == "η = 0.01 · train"
+    assert fig.data[0].line.color != fig.data[4].line.color
+
+
+def test_regression_metric_has_no_fixed_range() -> None:
+    fig = figure_training_curves([("run", _curves(metric="RMSE vs. true curve"))])
+    assert fig.layout.yaxis2.range is None
+    assert fig.layout.annotations[1].text == "RMSE vs. true curve"
+
+
+def test_decision_boundary_plots_the_grid_and_every_point(run: tr.TrainResult) -> None:
+    grid = tr.decision_grid(run, resolution=25)
+    fig = figure_decision_boundaries([("run", grid)], run.dataset)
+    heat, contour = fig.data[0], fig.data[1]
+    np.testing.assert_allclose(np.asarray(heat.z), grid.value, rtol=1e-6)
+    assert heat.zmid == 0.5 and contour.contours.start == contour.contours.end == 0.5
+    points = [t for t in fig.data if t.type == "scatter"]
+    assert sum(len(t.x) for t in points) == len(run.dataset.y_train) + len(run.dataset.y_val)
+    assert {t.marker.symbol for t in points} == {"circle", "x"}
+    assert figure_bytes(fig) < 1_000_000
+
+
+def test_comparison_boundaries_are_side_by_side(run: tr.TrainResult) -> None:
+    grid = tr.decision_grid(run, resolution=10)
+    fig = figure_decision_boundaries([("a", grid), ("b", grid), ("c", grid)], run.dataset)
+    assert {t.xaxis for t in fig.data} == {"x", "x2", "x3"}
+    assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
+    assert sum(1 for t in fig.data if t.type == "heatmap" and t.showscale) == 1
+
+
+def test_multiclass_regions() -> None:
+    result = tr.train(tr.default_config(DataConfig("spiral", classes=4), epochs=3))
+    grid = tr.decision_grid(result, resolution=12)
+    fig = figure_decision_boundaries([("run", grid)], result.dataset)
+    assert fig.data[0].type == "heatmap" and fig.data[0].zmax == 3.5
+    assert not any(t.type == "contour" for t in fig.data)
+    assert {t.name.split(" ·")[0] for t in fig.data[1:]} == {"class 0", "class 1", "class 2", "class 3"}
+
+
+def test_regression_fit_shows_outliers_truth_and_fits() -> None:
+    result = tr.train(tr.default_config(DataConfig("regression"), epochs=3))
+    xs, pred = tr.regression_fit(result, 40)
+    fig = figure_regression_fit(xs, [("mse", pred), ("mae", pred + 1)], result.dataset, regression_curve(xs))
+    names = [t.name for t in fig.data]
+    assert "outlier · train" in names and "true f(x)" in names and names[-2:] == ["mse", "mae"]
+    np.testing.assert_allclose(fig.data[-1].y, pred + 1, rtol=1e-6)
+    n_out = int(result.dataset.outlier_train.sum())
+    assert len(fig.data[names.index("outlier · train")].x) == n_out
+
+
+def test_weight_histogram_reports_the_share_of_small_weights() -> None:
+    w = np.array([0.0, 0.0005, -0.0002, 0.5, -0.7, 1.0, 0.2, 0.3])
+    fig = figure_weight_histogram([("l1", w)])
+    assert fig.data[0].name == "l1: 38% of |w| < 0.001"
+    np.testing.assert_allclose(fig.data[0].x, w, rtol=1e-6)

@@ -1,0 +1,470 @@
+"""The training core: which losses fit which task, the MLP, the optimisers, determinism, the objective."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lossviz import training as tr
+from lossviz.domains import REAL, SIGN
+from lossviz.errors import DomainError, ParameterError
+from lossviz.registry import user_scope
+from lossviz.spec import LossSpec
+from lossviz.toy_data import DataConfig
+
+FAST = {"epochs": 12}
+
+
+def _custom(name: str, fn, pred=REAL, target=REAL) -> LossSpec:
+    return LossSpec(name=name, title=name, family="custom", latex="", use_when="", fn=fn, pred_domain=pred,
+                    target_domain=target, builtin=False)
+
+
+# --- which losses fit which task ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("loss", "task", "expected"),
+    [
+        ("bce_logits", "binary", ("identity", "binary01", 1, 0.0)),
+        ("focal", "binary", ("identity", "binary01", 1, 0.0)),
+        ("bce", "binary", ("sigmoid", "binary01", 1, 0.5)),
+        ("mse", "binary", ("sigmoid", "binary01", 1, 0.5)),
+        ("hinge", "binary", ("identity", "sign", 1, 0.0)),
+        ("squared_hinge", "binary", ("identity", "sign", 1, 0.0)),
+        ("logistic", "binary", ("identity", "sign", 1, 0.0)),
+        ("lsgan_discriminator", "binary", ("identity", "binary01", 1, 0.5)),
+        ("cross_entropy", "binary", ("identity", "index", 2, 0.0)),
+        ("cross_entropy", "multiclass", ("identity", "index", 3, 0.0)),
+        ("softmax_focal", "multiclass", ("identity", "index", 3, 0.0)),
+        ("multi_margin", "multiclass", ("identity", "index", 3, 0.0)),
+        ("kl_div", "multiclass", ("identity", "onehot", 3, 0.0)),
+        ("mse", "regression", ("identity", "real", 1, 0.0)),
+        ("huber", "regression", ("identity", "real", 1, 0.0)),
+    ],
+)
+def test_loss_heads_follow_the_declared_domains(loss: str, task: str, expected: tuple) -> None:
+    head = tr.loss_head(loss, task, 3 if task == "multiclass" else 2)
+    assert head is not None
+    assert (head.link, head.encoding, head.n_outputs, head.threshold) == expected
+
+
+@pytest.mark.parametrize(
+    ("loss", "task"),
+    [
+        ("poisson_nll", "binary"),  # a log-rate against counts: neither a label score nor a probability
+        ("poisson_nll", "regression"),  # counts are not real targets
+        ("contrastive", "binary"),  # a distance
+        ("bce_logits", "regression"),
+        ("focal", "multiclass"),
+        ("hinge", "regression"),
+        ("cross_entropy", "regression"),
+        ("gan_generator_saturating", "binary"),  # no target
+        ("l1_penalty", "regression"),
+        ("triplet", "multiclass"),
+        ("ctc", "multiclass"),
+        ("margin_ranking", "multiclass"),
+        ("cosine_embedding", "binary"),
+    ],
+)
+def test_incompatible_losses_have_no_head(loss: str, task: str) -> None:
+    assert tr.loss_head(loss, task, 3) is None
+
+
+def test_compatible_lists_hold_the_losses_the_issue_names() -> None:
+    binary = set(tr.compatible_losses("binary"))
+    assert {"bce_logits", "focal", "hinge", "squared_hinge", "logistic", "mse", "bce"} <= binary
+    assert {"cross_entropy", "softmax_focal", "multi_margin"} <= set(tr.compatible_losses("multiclass", 3))
+    regression = set(tr.compatible_losses("regression"))
+    assert {"mse", "mae", "huber", "smooth_l1", "log_cosh", "quantile", "cauchy", "tukey_biweight"} <= regression
+    assert "poisson_nll" not in regression and "bce_logits" not in regression
+    assert tr.compatible_losses("binary", 2, n_outputs=2) == sorted(
+        n for n in binary if tr.loss_head(n, "binary").n_outputs == 2
+    )
+
+
+def test_custom_losses_of_the_scope_are_offered_by_their_domains() -> None:
+    with user_scope({}) as store:
+        store["my_sq"] = _custom("my_sq", lambda p, y: (p - y) ** 2)
+        store["my_margin"] = _custom("my_margin", lambda p, y: torch.relu(1 - p * y), target=SIGN)
+        assert "my_sq" in tr.compatible_losses("regression") and "my_sq" in tr.compatible_losses("binary")
+        assert tr.loss_head("my_margin", "binary").encoding == "sign"
+        assert "my_margin" not in tr.compatible_losses("regression")
+    assert "my_sq" not in tr.compatible_losses("regression")
+
+
+# --- the model ---------------------------------------------------------------------------------------
+
+
+def _torch_mlp(model: tr.MLP, theta: torch.Tensor) -> torch.nn.Sequential:
+    layers: list[torch.nn.Module] = []
+    act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}[model.activation]
+    for k, (w, b, fan_out, fan_in) in enumerate(model.layers):
+        lin = torch.nn.Linear(fan_in, fan_out, dtype=torch.float64)
+        with torch.no_grad():
+            lin.weight.copy_(theta[w].reshape(fan_out, fan_in))
+            lin.bias.copy_(theta[b])
+        layers.append(lin)
+        if k < len(model.layers) - 1:
+            layers.append(act())
+    return torch.nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("activation", list(tr.ACTIVATIONS))
+def test_mlp_forward_matches_torch_nn_and_batches(activation: str) -> None:
+    model = tr.MLP((2, 5, 4, 3), activation)
+    assert model.n_params == 2 * 5 + 5 + 5 * 4 + 4 + 4 * 3 + 3
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(7, 2, dtype=torch.float64, generator=gen)
+    thetas = torch.randn(4, model.n_params, dtype=torch.float64, generator=gen)
+    batched = model.forward(thetas, x)
+    assert batched.shape == (4, 7, 3)
+    for g in range(4):
+        expected = _torch_mlp(model, thetas[g])(x)
+        torch.testing.assert_close(model.forward(thetas[g], x), expected, rtol=1e-14, atol=1e-14)
+        torch.testing.assert_close(batched[g], expected, rtol=1e-13, atol=1e-14)
+
+
+def test_mlp_init_is_seeded_and_within_the_linear_default_bounds() -> None:
+    model = tr.MLP((2, 16, 16, 1))
+    a, b = model.init(0), model.init(0)
+    assert torch.equal(a, b) and not torch.equal(a, model.init(1))
+    for w, bias, _o, fan_in in model.layers:
+        bound = 1 / math.sqrt(fan_in)
+        assert a[w].abs().max() <= bound and a[bias].abs().max() <= bound
+        assert a[w].abs().max() > 0.8 * bound  # uniform over the whole range, not a narrower one
+    mask = model.weight_mask()
+    assert mask.sum() == 2 * 16 + 16 * 16 + 16 and (~mask).sum() == 16 + 16 + 1
+
+
+def test_unknown_activation_is_rejected() -> None:
+    with pytest.raises(ParameterError, match="activation"):
+        tr.MLP((2, 1), "gelu")
+
+
+# --- the optimisers ------------------------------------------------------------------------------------
+
+TORCH_OPTIMIZERS = {
+    "sgd": lambda p, lr: torch.optim.SGD([p], lr=lr),
+    "momentum": lambda p, lr: torch.optim.SGD([p], lr=lr, momentum=0.9),
+    "adam": lambda p, lr: torch.optim.Adam([p], lr=lr),
+    "rmsprop": lambda p, lr: torch.optim.RMSprop([p], lr=lr),
+}
+
+
+@pytest.mark.parametrize("name", list(tr.OPTIMIZERS))
+def test_optimizers_take_torch_optims_steps(name: str) -> None:
+    gen = torch.Generator().manual_seed(0)
+    ours = torch.randn(30, dtype=torch.float64, generator=gen)
+    ref = ours.clone().requires_grad_(True)
+    opt = tr.Optimizer(name, 0.05, ours)
+    torch_opt = TORCH_OPTIMIZERS[name](ref, 0.05)
+    for step in range(25):
+        grad = torch.cos(3 * ours + step) + ours**3 / 10
+        opt.step(ours, grad)
+        ref.grad = torch.cos(3 * ref.detach() + step) + ref.detach() ** 3 / 10
+        torch_opt.step()
+        torch.testing.assert_close(ours, ref.detach(), rtol=1e-15, atol=1e-15)
+
+
+def test_unknown_optimizer_is_rejected() -> None:
+    with pytest.raises(ParameterError, match="optimiser"):
+        tr.Optimizer("lbfgs", 0.1, torch.zeros(2))
+    with pytest.raises(ParameterError, match="optimiser"):
+        tr.setup(tr.default_config(optimizer="lbfgs"))
+
+
+# --- the objective: the catalogue's loss through the head -----------------------------------------------
+
+
+def _objective(loss: str, data: DataConfig, **params: float) -> tuple[tr.Objective, torch.Tensor]:
+    su = tr.setup(tr.default_config(data, loss=loss, loss_params=params))
+    obj, _val = tr.objectives(su)
+    theta = su.model.init(5)
+    return obj, theta
+
+
+def test_bce_logits_objective_is_torchs() -> None:
+    obj, theta = _objective("bce_logits", DataConfig("moons"))
+    out = obj.model.forward(theta, obj.x)[:, 0]
+    expected = F.binary_cross_entropy_with_logits(out, obj.y)
+    torch.testing.assert_close(obj.loss(theta), expected, rtol=1e-14, atol=0)
+
+
+def test_focal_objective_is_the_papers_formula() -> None:
+    obj, theta = _objective("focal", DataConfig("blobs"), gamma=2.0, alpha=0.25)
+    out = obj.model.forward(theta, obj.x)[:, 0]
+    p = torch.sigmoid(out)
+    p_t = torch.where(obj.y == 1, p, 1 - p)
+    alpha_t = torch.where(obj.y == 1, 0.25, 0.75)
+    expected = (-alpha_t * (1 - p_t) ** 2 * torch.log(p_t)).mean()
+    torch.testing.assert_close(obj.loss(theta), expected, rtol=1e-12, atol=0)
+
+
+def test_hinge_objective_uses_plus_minus_one_labels() -> None:
+    obj, theta = _objective("hinge", DataConfig("xor"))
+    out = obj.model.forward(theta, obj.x)[:, 0]
+    expected = torch.relu(1 - (2 * obj.y - 1) * out).mean()
+    torch.testing.assert_close(obj.loss(theta), expected, rtol=1e-14, atol=0)
+
+
+def test_mse_on_a_binary_task_compares_probabilities_with_labels() -> None:
+    obj, theta = _objective("mse", DataConfig("circles"))
+    p = torch.sigmoid(obj.model.forward(theta, obj.x)[:, 0])
+    torch.testing.assert_close(obj.loss(theta), ((p - obj.y) ** 2).mean(), rtol=1e-14, atol=0)
+
+
+def test_cross_entropy_objective_is_torchs_for_one_and_many_thetas() -> None:
+    obj, theta = _objective("cross_entropy", DataConfig("spiral", classes=3), label_smoothing=0.1)
+    out = obj.model.forward(theta, obj.x)
+    expected = F.cross_entropy(out, obj.y.long(), label_smoothing=0.1)
+    torch.testing.assert_close(obj.loss(theta), expected, rtol=1e-13, atol=0)
+    thetas = torch.stack([theta, 2 * theta])
+    batched = obj.loss(thetas)
+    torch.testing.assert_close(batched[1], obj.loss(2 * theta), rtol=1e-13, atol=0)
+
+
+def test_kl_div_on_one_hot_targets_equals_cross_entropy() -> None:
+    ce, theta = _objective("cross_entropy", DataConfig("spiral", classes=3))
+    kl, _ = _objective("kl_div", DataConfig("spiral", classes=3))
+    torch.testing.assert_close(kl.loss(theta), ce.loss(theta), rtol=1e-13, atol=0)
+
+
+def test_metric_is_accuracy_or_rmse_against_the_true_curve() -> None:
+    obj, theta = _objective("bce_logits", DataConfig("moons"))
+    _loss, acc = obj.loss_and_metric(theta)
+    out = obj.model.forward(theta, obj.x)[:, 0]
+    assert float(acc) == pytest.approx(float(((out > 0).double() == obj.y).double().mean()))
+    reg, theta_r = _objective("mae", DataConfig("regression"))
+    _loss, rmse = reg.loss_and_metric(theta_r)
+    pred = reg.model.forward(theta_r, reg.x)[:, 0]
+    assert float(rmse) == pytest.approx(float(((pred - reg.clean) ** 2).mean().sqrt()), rel=1e-13)
+
+
+def test_penalty_is_lambda_times_norms_of_the_weights_only() -> None:
+    model = tr.MLP((2, 3, 1))
+    theta = torch.arange(model.n_params, dtype=torch.float64) - 6.0
+    weights = theta[torch.as_tensor(model.weight_mask())]
+    pen = tr.penalty_fn(model, 0.01, 0.002)(theta)
+    expected = 0.01 * weights.abs().sum() + 0.002 * (weights**2).sum()
+    torch.testing.assert_close(pen, expected, rtol=1e-15, atol=0)
+    assert float(tr.penalty_fn(model, 0.0, 0.0)(theta)) == 0.0
+
+
+# --- training --------------------------------------------------------------------------------------------
+
+
+def test_training_is_deterministic_for_a_seed() -> None:
+    config = tr.default_config(**FAST)
+    a, b = tr.train(config), tr.train(config)
+    np.testing.assert_array_equal(a.thetas, b.thetas)
+    for field in ("train_loss", "val_loss", "train_metric", "val_metric"):
+        np.testing.assert_array_equal(getattr(a.curves, field), getattr(b.curves, field))
+    other = tr.train(config.replace(data=DataConfig(seed=1)))
+    assert not np.array_equal(a.thetas[-1], other.thetas[-1])
+
+
+def test_training_matches_a_plain_torch_loop() -> None:
+    """Two epochs against nn.Linear layers, F.binary_cross_entropy_with_logits and torch.optim.Adam."""
+    config = tr.default_config(epochs=2, batch_size=16)
+    result = tr.train(config)
+    su = result.setup
+    net = _torch_mlp(su.model, su.model.init(config.data.seed))
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    x = torch.as_tensor(su.dataset.x_train)
+    y = torch.as_tensor(su.dataset.y_train)
+    shuffle = torch.Generator().manual_seed(tr._shuffle_seed(config.data.seed))
+    for _epoch in range(2):
+        order = torch.randperm(len(y), generator=shuffle)
+        for start in range(0, len(y), 16):
+            idx = order[start : start + 16]
+            opt.zero_grad()
+            F.binary_cross_entropy_with_logits(net(x[idx])[:, 0], y[idx]).backward()
+            opt.step()
+    flat = torch.cat([p.detach().reshape(-1) for lin in net if isinstance(lin, torch.nn.Linear)
+                      for p in (lin.weight, lin.bias)])
+    np.testing.assert_allclose(result.theta_final, flat.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_curves_start_at_the_initial_weights_and_training_helps() -> None:
+    result = tr.train(tr.default_config())
+    su = result.setup
+    train_obj, val_obj = tr.objectives(su)
+    theta0 = torch.as_tensor(result.theta_initial)
+    assert result.curves.train_loss[0] == pytest.approx(float(train_obj.loss(theta0)), rel=1e-14)
+    assert result.curves.val_loss[-1] == pytest.approx(float(val_obj.loss(torch.as_tensor(result.theta_final))), rel=1e-14)
+    assert result.curves.train_loss[-1] < result.curves.train_loss[0] / 5
+    assert result.curves.val_metric[-1] > 0.95
+    assert len(result.thetas) == len(result.curves.epochs) == config_epochs(result) + 1
+    assert result.diverged_at is None
+
+
+def config_epochs(result: tr.TrainResult) -> int:
+    return result.config.epochs
+
+
+@pytest.mark.parametrize(
+    ("data", "loss"),
+    [(DataConfig("spiral"), "multi_margin"), (DataConfig("regression"), "huber"), (DataConfig("xor"), "logistic"),
+     (DataConfig("blobs"), "focal"), (DataConfig("circles"), "kl_div")],
+)
+def test_other_tasks_and_losses_train(data: DataConfig, loss: str) -> None:
+    result = tr.train(tr.default_config(data, loss=loss, epochs=30))
+    c = result.curves
+    assert np.isfinite(c.train_loss).all() and c.train_loss[-1] < c.train_loss[0]
+
+
+def test_a_custom_loss_trains_exactly_like_the_builtin_it_copies() -> None:
+    config = tr.default_config(DataConfig("regression"), **FAST)
+    builtin = tr.train(config)
+    with user_scope({}) as store:
+        store["my_sq"] = _custom("my_sq", lambda pred, target: (pred - target) ** 2)
+        custom = tr.train(config.replace(loss="my_sq"))
+    np.testing.assert_array_equal(custom.thetas, builtin.thetas)
+
+
+def test_l1_pushes_weights_towards_zero() -> None:
+    plain = tr.train(tr.default_config(epochs=60))
+    sparse = tr.train(tr.default_config(epochs=60, l1=0.003))
+    mask = plain.setup.model.weight_mask()
+    assert np.abs(sparse.theta_final[mask]).sum() < 0.6 * np.abs(plain.theta_final[mask]).sum()
+    assert (np.abs(sparse.theta_final[mask]) < 1e-2).mean() > (np.abs(plain.theta_final[mask]) < 1e-2).mean()
+
+
+def test_divergence_stops_the_run_with_finite_curves() -> None:
+    result = tr.train(tr.default_config(DataConfig("regression"), optimizer="sgd", lr=1.0, epochs=100))
+    assert result.diverged_at is not None and result.diverged_at <= 100
+    assert len(result.curves.epochs) == result.diverged_at
+    assert np.isfinite(result.curves.train_loss).all() and np.isfinite(result.thetas).all()
+
+
+def test_progress_reports_growing_curves() -> None:
+    seen: list[tuple[int, int]] = []
+    tr.train(tr.default_config(epochs=20), progress=lambda e, n, c: seen.append((e, len(c.epochs))), updates=5)
+    assert seen == [(4, 5), (8, 9), (12, 13), (16, 17), (20, 21)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"loss": "focal", "data": DataConfig("regression")}, ParameterError, "does not fit a regression task"),
+        ({"loss": "nope"}, ValueError, "unknown loss"),
+        ({"lr": 0.0}, ParameterError, "'lr'"),
+        ({"epochs": 0}, ParameterError, "'epochs'"),
+        ({"activation": "gelu"}, ParameterError, "activation"),
+        ({"loss_params": {"gamma": -1.0}, "loss": "focal"}, ParameterError, "gamma"),
+        ({"loss": "weighted_cross_entropy", "loss_params": {"weighted_class": 5}, "data": DataConfig("spiral")},
+         DomainError, "weighted_class"),
+    ],
+)
+def test_bad_configurations_say_what_is_wrong(changes: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        tr.setup(tr.default_config().replace(**changes))
+
+
+def test_decision_grid_for_logits_scores_and_classes() -> None:
+    result = tr.train(tr.default_config(**FAST))
+    grid = tr.decision_grid(result, resolution=30)
+    assert grid.value.shape == (30, 30) and grid.threshold == 0.5
+    assert (grid.value >= 0).all() and (grid.value <= 1).all()
+    logits = result.pred(np.array([[grid.xs[3], grid.ys[7]]]))
+    assert grid.value[7, 3] == pytest.approx(1 / (1 + np.exp(-logits[0])), rel=1e-12)
+    hinge = tr.decision_grid(tr.train(tr.default_config(loss="hinge", **FAST)), resolution=10)
+    assert hinge.threshold == 0.0 and hinge.label == "score"
+    spiral = tr.decision_grid(tr.train(tr.default_config(DataConfig("spiral"), **FAST)), resolution=10)
+    assert spiral.threshold is None and set(np.unique(spiral.value)) <= {0.0, 1.0, 2.0}
+    assert ((spiral.confidence > 1 / 3 - 1e-12) & (spiral.confidence <= 1)).all()
+
+
+def test_regression_fit_covers_the_inputs() -> None:
+    result = tr.train(tr.default_config(DataConfig("regression"), **FAST))
+    xs, pred = tr.regression_fit(result, 50)
+    assert xs.shape == pred.shape == (50,)
+    assert xs[0] < result.dataset.x_train.min() and xs[-1] > result.dataset.x_train.max()
+
+
+# --- the cache and the comparison helpers ------------------------------------------------------------------
+
+
+def test_run_cache_is_lru_and_checks_the_owner() -> None:
+    cache = tr.RunCache(max_entries=2)
+    owner, other = object(), object()
+    cache.put("a", owner, 1)
+    cache.put("b", owner, 2)
+    assert cache.get("a", owner) == 1  # a is now the most recent
+    cache.put("c", owner, 3)
+    assert cache.get("b", owner) is None and cache.get("a", owner) == 1 and len(cache) == 2
+    assert cache.get("a", other) is None
+    cache.put("t", (owner, None), 4)
+    assert cache.get("t", (owner, None)) == 4 and cache.get("t", (other, None)) is None
+    assert cache.get_or_compute("d", owner, lambda: 5) == 5 and cache.get_or_compute("d", owner, lambda: 6) == 5
+
+
+def test_cached_train_hits_for_the_same_configuration() -> None:
+    config = tr.default_config(epochs=7)
+    first, _ = tr.cached_train(config)
+    again, hit = tr.cached_train(config)
+    assert hit and again is first
+    different, hit_other = tr.cached_train(config.replace(lr=0.02))
+    assert not hit_other and different is not first
+
+
+def test_a_custom_loss_from_another_session_never_hits_the_cache() -> None:
+    config = tr.default_config(DataConfig("regression"), loss="mine", epochs=5)
+    with user_scope({"mine": _custom("mine", lambda p, y: (p - y) ** 2)}):
+        first, _ = tr.cached_train(config)
+    with user_scope({"mine": _custom("mine", lambda p, y: (p - y).abs())}):
+        second, hit = tr.cached_train(config)
+    assert not hit and not np.array_equal(first.thetas, second.thetas)
+
+
+@pytest.mark.parametrize("dimension", list(tr.COMPARE_DIMENSIONS))
+def test_comparison_values_give_valid_configurations(dimension: str) -> None:
+    base = tr.default_config()
+    options = tr.compare_options(dimension, "binary")
+    defaults = tr.compare_defaults(dimension, "binary")
+    assert 2 <= len(defaults) <= tr.MAX_COMPARED and set(defaults) <= set(options)
+    for value in defaults:
+        tr.setup(tr.varied(base, dimension, value))
+
+
+def test_varied_loss_keeps_parameters_only_for_the_same_loss() -> None:
+    base = tr.default_config(loss="focal", loss_params={"gamma": 1.0})
+    assert tr.varied(base, "loss", "focal").loss_params == (("gamma", 1.0),)
+    assert tr.varied(base, "loss", "bce_logits").loss_params == ()
+    assert tr.varied(base, "lr", "0.3").lr == 0.3 and tr.varied(base, "batch_size", "8").batch_size == 8
+    with pytest.raises(ParameterError):
+        tr.varied(base, "momentum", "0.5")
+
+
+def test_presets_name_existing_controls_and_values() -> None:
+    for preset in tr.LAB_PRESETS:
+        state = preset.state
+        dimension = state["vary"]
+        data = DataConfig(str(state["dataset"]))
+        values = state[f"values_{dimension}"]
+        assert set(values) <= set(tr.compare_options(str(dimension), data.task))
+        for value in values:
+            tr.setup(tr.varied(tr.default_config(data, optimizer=str(state["optimizer"])), str(dimension), value))
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    layers=st.integers(1, 3),
+    width=st.integers(1, 8),
+    activation=st.sampled_from(list(tr.ACTIVATIONS)),
+    optimizer=st.sampled_from(list(tr.OPTIMIZERS)),
+    batch=st.integers(1, 300),
+)
+def test_any_architecture_trains_to_finite_curves(layers: int, width: int, activation: str, optimizer: str, batch: int) -> None:
+    config = tr.default_config(hidden_layers=layers, width=width, activation=activation, optimizer=optimizer,
+                               batch_size=batch, epochs=3)
+    result = tr.train(config)
+    assert np.isfinite(result.curves.train_loss).all()
+    assert result.thetas.shape[1] == result.setup.model.n_params == len(result.setup.model.weight_mask())
