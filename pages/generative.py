@@ -16,7 +16,8 @@ from lossviz.ui.charts import show
 from lossviz.ui.controls import multichoice_control, param_control, radio_control
 
 PREFIX = "generative"
-AXES = {"logit": "logit a (shared by all)", "probability": "probability D = σ(a)"}
+AXES = ("logit", "probability")
+"""Plain option values: a bound widget writes what it displays into the URL (format_func would break links)."""
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -52,7 +53,7 @@ def generator_section(axis: str, half_width: float) -> None:
     left, right = st.columns([2, 1])
     names = multichoice_control(
         "Generator losses", list(gs.GENERATOR_LOSSES), list(gs.GENERATOR_LOSSES), f"{PREFIX}_generators",
-        container=left, format_func=short_name,
+        container=left,
     )
     threshold = param_control(
         gs.VANISH, f"{PREFIX}_vanish", container=right, label="vanishing threshold ε on |∂L/∂a|"
@@ -105,7 +106,7 @@ def discriminator_section(axis: str, half_width: float) -> None:
     )
     names = multichoice_control(
         "Discriminator / critic losses", list(gs.DISCRIMINATOR_LOSSES), list(gs.DISCRIMINATOR_LOSSES),
-        f"{PREFIX}_discriminators", format_func=short_name,
+        f"{PREFIX}_discriminators",
     )
     if not names:
         st.info("Pick at least one discriminator loss.")
@@ -165,7 +166,8 @@ def tv_section() -> None:
 st.title("Generative losses: GANs and total variation")
 settings = st.columns([2, 1])
 axis = radio_control(
-    "x axis", list(AXES), "logit", f"{PREFIX}_axis", container=settings[0], horizontal=True, format_func=AXES.get
+    "x axis: the discriminator output a (logit, shared by all losses) or the probability D = σ(a)",
+    list(AXES), "logit", f"{PREFIX}_axis", container=settings[0], horizontal=True,
 )
 half_width = param_control(gs.LOGIT_RANGE, f"{PREFIX}_range", container=settings[1], label="range of a: ±")
 generator_section(axis, half_width)

@@ -69,8 +69,9 @@ def ctc_section() -> None:
         text = label_control(letters)
     preset = choice_control(
         "posteriors preset", list(cs.PRESETS), cs.DEFAULT_PRESET, f"{PREFIX}_preset", container=top[3],
-        format_func=cs.PRESETS.get,
+        help="  \n".join(f"**{k}**: {v}" for k, v in cs.PRESETS.items()),
     )
+    top[3].caption(cs.PRESETS[preset])
     names = cs.class_names(letters)
     row = st.columns(4)
     sharpness = param_control(cs.SHARPNESS, f"{PREFIX}_sharpness", container=row[0], label="sharpness s")

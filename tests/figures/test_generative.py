@@ -1,0 +1,121 @@
+"""Figures of the Generative page: valid Plotly (validated once here, the builders skip it), float32
+arrays, the vanishing region and the TV frames carrying the right numbers, and small payloads."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from lossviz import gan_study as gs
+from lossviz.figures.common import figure_bytes
+from lossviz.figures.generative import (
+    DENOISED_TRACE,
+    MARKER_TRACES,
+    figure_discriminator_losses,
+    figure_generator_losses,
+    figure_tv_denoising,
+)
+
+MAX_BYTES = 1_000_000
+
+
+def validated(fig: go.Figure) -> go.Figure:
+    """``fig`` after a full Plotly validation of its data, layout and frames (raises on any invalid property)."""
+    go.Figure(fig.to_dict())
+    return fig
+
+
+def generator_figure(axis: str = "logit", half_width: float = 6.0, threshold: float = 0.05) -> go.Figure:
+    curves = gs.curves(gs.GENERATOR_LOSSES, axis, half_width)
+    vanishing = gs.vanishing_intervals(axis, half_width, threshold)
+    return figure_generator_losses(curves, axis=axis, vanishing=vanishing, threshold=threshold)
+
+
+@pytest.mark.parametrize("axis", ["logit", "probability"])
+def test_generator_figure_is_valid_and_small(axis: str) -> None:
+    fig = validated(generator_figure(axis, 12.0))
+    assert figure_bytes(fig) < MAX_BYTES
+    lines = [t for t in fig.data if t.mode == "lines" and t.fill != "toself" and t.x is not None and len(t.x) > 2]
+    expected = len(gs.plotted_losses(gs.GENERATOR_LOSSES, axis)) * (2 if axis == "logit" else 3)
+    assert len(lines) == expected  # value + gradient (+ ∂L/∂a on the D axis) per loss
+    spec = json.loads(fig.to_json())
+    assert all(t["y"]["dtype"] == "f4" for t in spec["data"] if isinstance(t.get("y"), dict))
+
+
+def test_generator_curves_carry_the_losses() -> None:
+    fig = generator_figure()
+    a = gs.logit_grid(6.0)
+    saturating = next(t for t in fig.data if t.name == "saturating log(1 − D)")
+    np.testing.assert_allclose(np.asarray(saturating.x), a.astype(np.float32))
+    np.testing.assert_allclose(np.asarray(saturating.y), -np.logaddexp(0, a), rtol=1e-6)
+
+
+@pytest.mark.parametrize("threshold", [0.01, 0.2])
+def test_vanishing_region_is_shaded_over_both_panels(threshold: float) -> None:
+    fig = generator_figure(threshold=threshold)
+    shades = [t for t in fig.data if t.fill == "toself"]
+    assert len(shades) == 2 and {t.yaxis for t in shades} == {"y3", "y4"}
+    bound = gs.saturating_vanishing_bound(threshold)
+    for t in shades:
+        xs = [v for v in t.x if v is not None]
+        assert min(xs) == -6.0 and max(xs) == pytest.approx(bound, abs=1e-3)
+        assert [v for v in t.y if v is not None] == [0.0, 0.0, 1.0, 1.0, 0.0]
+    assert fig.layout.yaxis3.overlaying == "y" and fig.layout.yaxis4.overlaying == "y2"
+
+
+def test_no_shading_when_the_threshold_is_below_the_range() -> None:
+    fig = generator_figure(half_width=2.0, threshold=0.001)  # logit(0.001) ≈ −6.9 < −2
+    assert all(not [v for v in t.x if v is not None] for t in fig.data if t.fill == "toself")
+
+
+@pytest.mark.parametrize("axis", ["logit", "probability"])
+def test_discriminator_figure_splits_real_and_fake(axis: str) -> None:
+    curves = gs.discriminator_curves(gs.DISCRIMINATOR_LOSSES, axis, 6.0)
+    fig = validated(figure_discriminator_losses(curves, axis=axis))
+    assert figure_bytes(fig) < MAX_BYTES
+    assert len(fig.data) == 2 * len(curves)
+    real = {t.xaxis for t, c in zip(fig.data[::2], curves, strict=True) if c.target == 1.0}
+    fake = {t.xaxis for t, c in zip(fig.data[::2], curves, strict=True) if c.target == 0.0}
+    assert real == {"x"} and fake == {"x2"}
+    hinge_fake = next(t for t, c in zip(fig.data[::2], curves, strict=False) if c.name == "hinge_gan_discriminator"
+                      and c.target == 0.0) if axis == "logit" else None
+    if hinge_fake is not None:
+        a = gs.logit_grid(6.0)
+        np.testing.assert_allclose(np.asarray(hinge_fake.y), np.maximum(0, 1 + a), rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def study() -> gs.TvStudy:
+    return gs.tv_study(0.15, 0, 10, gs.log_frame_values(gs.TV_WEIGHT))
+
+
+def test_tv_figure_is_valid_and_small(study: gs.TvStudy) -> None:
+    fig = validated(figure_tv_denoising(study, 3))
+    assert figure_bytes(fig) < MAX_BYTES
+    assert [t.type for t in fig.data[:4]] == ["heatmap"] * 4
+    assert len(fig.frames) == len(study.weights)
+    assert fig.layout.sliders[0].active == 3
+    assert [s.label for s in fig.layout.sliders[0].steps] == [f"{w:g}" for w in study.weights]
+
+
+def test_tv_panels_and_frames_carry_the_images(study: gs.TvStudy) -> None:
+    fig = figure_tv_denoising(study, 5)
+    for trace, image in zip(fig.data[:4], (study.clean, study.noisy, study.tv_grad_noisy, study.denoised[5]),
+                            strict=True):
+        np.testing.assert_array_equal(np.asarray(trace.z), image.astype(np.float32))
+    for i, frame in enumerate(fig.frames):
+        assert frame.name == f"{study.weights[i]:.6g}"
+        assert list(frame.traces) == [DENOISED_TRACE, *MARKER_TRACES]
+        np.testing.assert_array_equal(np.asarray(frame.data[0].z), study.denoised[i].astype(np.float32))
+        assert frame.data[1].y[0] == pytest.approx(study.psnr_denoised[i])
+        assert frame.data[2].y[0] == pytest.approx(study.tv_denoised[i])
+    gradient = fig.data[2]
+    assert gradient.zmid == 0 and gradient.zmax == -gradient.zmin == pytest.approx(np.abs(study.tv_grad_noisy).max())
+
+
+def test_tv_figure_stays_small_at_the_largest_settings() -> None:
+    study = gs.tv_study(gs.NOISE.slider_range[1], 99, 3, gs.log_frame_values(gs.TV_WEIGHT))
+    assert figure_bytes(figure_tv_denoising(study, 0)) < 400_000
