@@ -228,18 +228,47 @@ def evaluate_loss(loss: str, p: np.ndarray, g: np.ndarray, settings: LossSetting
     return LossMap(loss, res.value, res.grad)
 
 
-def evaluate_all(p: np.ndarray, g: np.ndarray, settings: LossSettings, order: int = 1) -> dict[str, LossMap]:
-    """Every loss of :data:`LOSSES` on the same masks."""
-    return {loss: evaluate_loss(loss, p, g, settings, order) for loss in LOSSES}
+def evaluate_all(
+    p: np.ndarray, g: np.ndarray, settings: LossSettings, order: int = 1
+) -> tuple[dict[str, LossMap], dict[str, str]]:
+    """Every loss of :data:`LOSSES` on the same masks: (results, errors).
+
+    A loss that is undefined on these masks (Tversky's 0/0 with α = β = s = 0 on an empty mask)
+    is left out of the results, with its message in ``errors``; the others are unaffected.
+    """
+    results: dict[str, LossMap] = {}
+    errors: dict[str, str] = {}
+    for loss in LOSSES:
+        try:
+            results[loss] = evaluate_loss(loss, p, g, settings, order)
+        except ValueError as exc:
+            errors[loss] = str(exc)
+    return results, errors
 
 
 @dataclass(frozen=True)
 class Sweep:
-    """Every loss while one control runs over ``values`` (the others held)."""
+    """Every loss while one control runs over ``values`` (the others held).
+
+    A loss undefined somewhere along the sweep has NaN there (a gap in the curve) and its
+    message in ``errors``.
+    """
 
     control: str
     values: np.ndarray
     losses: dict[str, np.ndarray]
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _values_or_nan(
+    loss: str, p: np.ndarray, g: np.ndarray, settings: LossSettings, errors: dict[str, str]
+) -> np.ndarray:
+    """Loss values of a batch (or one image); NaN with the message in ``errors`` where undefined."""
+    try:
+        return np.asarray(evaluate_loss(loss, p, g, settings, order=0).value, dtype=np.float64)
+    except ValueError as exc:
+        errors.setdefault(loss, str(exc))
+        return np.full(p.shape[:-2], np.nan)
 
 
 def sweep(shape: str, prediction: Prediction, settings: LossSettings, control: str) -> Sweep:
@@ -249,16 +278,18 @@ def sweep(shape: str, prediction: Prediction, settings: LossSettings, control: s
     """
     values = sweep_values(control)
     g = true_mask(shape)
+    errors: dict[str, str] = {}
     if control == "smooth":
         p = predicted_mask(shape, prediction)
         curves = {loss: np.empty(len(values)) for loss in LOSSES}
         for i, s in enumerate(values):
             at = dataclasses.replace(settings, smooth=float(s))
             for loss in LOSSES:
-                curves[loss][i] = float(evaluate_loss(loss, p, g, at, order=0).value)
-        return Sweep(control, values, curves)
+                curves[loss][i] = float(_values_or_nan(loss, p, g, at, errors))
+        return Sweep(control, values, curves, errors)
     masks = predicted_masks(shape, prediction, control, values)
-    return Sweep(control, values, {loss: evaluate_loss(loss, masks, g, settings, order=0).value for loss in LOSSES})
+    curves = {loss: _values_or_nan(loss, masks, g, settings, errors) for loss in LOSSES}
+    return Sweep(control, values, curves, errors)
 
 
 @dataclass(frozen=True)

@@ -90,11 +90,9 @@ settings = ss.LossSettings(
 
 true = ss.true_mask(shape)
 predicted = ss.predicted_mask(shape, prediction)
-try:
-    results = ss.evaluate_all(predicted, true, settings)
-except ValueError as exc:
-    st.error(str(exc))
-    st.stop()
+results, failures = ss.evaluate_all(predicted, true, settings)
+for name, message in failures.items():
+    st.error(f"{TITLES[name]}: {message}")
 
 # --- masks and numbers ----------------------------------------------------------------------------
 
@@ -102,7 +100,8 @@ metric_columns = st.columns(len(ss.LOSSES) + 1)
 metric_columns[0].metric("Σg / Σp", f"{true.sum():.0f} / {predicted.sum():.1f}",
                          help="True pixels, and the predicted soft count Σp.")
 for name, col in zip(ss.LOSSES, metric_columns[1:], strict=True):
-    col.metric(TITLES[name], f"{float(results[name].value):.4f}", help=lossviz.spec(name).title)
+    shown = f"{float(results[name].value):.4f}" if name in results else "undefined"
+    col.metric(TITLES[name], shown, help=lossviz.spec(name).title)
 left, right = st.columns([3, 2])
 with left:
     show(figure_masks(true, predicted), key=f"{PREFIX}_chart_masks")
@@ -117,13 +116,11 @@ with right:
 # --- sweep ----------------------------------------------------------------------------------------
 
 st.header(f"Every loss against {SWEEP_LABELS[control].split(' (')[0]}")
-try:
-    sw = sweep_for(shape, prediction, settings, control)
-except ValueError as exc:
-    st.error(str(exc))
-else:
-    current = settings.smooth if control == "smooth" else getattr(prediction, control)
-    show(figure_sweep(sw, current, SWEEP_LABELS[control], TITLES), key=f"{PREFIX}_chart_sweep")
+sw = sweep_for(shape, prediction, settings, control)
+current = settings.smooth if control == "smooth" else getattr(prediction, control)
+show(figure_sweep(sw, current, SWEEP_LABELS[control], TITLES), key=f"{PREFIX}_chart_sweep")
+for name, message in sw.errors.items():
+    st.info(f"{TITLES[name]} is undefined at some points of this sweep (gaps in its curve): {message}")
 st.markdown(
     "**What to notice.** Sweep the shift on the tiny object: once the prediction has slid off the object "
     "(|Δx| beyond about 8 pixels) the overlap losses sit at their ceiling, just below 1, and are flat — no "
@@ -137,7 +134,7 @@ st.markdown(
 # --- gradient maps --------------------------------------------------------------------------------
 
 st.header("Where each loss pushes: per-pixel gradients")
-maps = {name: results[name].grad for name in ss.LOSSES}
+maps = {name: results[name].grad for name in ss.LOSSES if name in results}
 show(figure_gradient_maps(maps, {**TITLES, "pixel_cross_entropy": "pixel CE (w.r.t. the logit)"}, true),
      key=f"{PREFIX}_chart_gradients")
 st.caption(

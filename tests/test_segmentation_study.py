@@ -149,19 +149,24 @@ def test_values_and_gradients_against_the_formulas(
     g = ss.true_mask(shape)
     p = ss.predicted_mask(shape, prediction)
     s, a, b = loss_settings.smooth, loss_settings.alpha, loss_settings.beta
-    results = ss.evaluate_all(p, g, loss_settings)
+    results, errors = ss.evaluate_all(p, g, loss_settings)
+    if errors:
+        # Only Tversky can be 0/0: TP = 0 needs an empty mask (p ≥ p_min), where FN = 0 too, so α·FP + s = 0.
+        assert list(errors) == ["tversky"] and shape == "empty" and s == a == 0
+        return
     assert float(results["dice"].value) == pytest.approx(dice(p, g, s), rel=1e-12, abs=1e-14)
     assert float(results["jaccard"].value) == pytest.approx(jaccard(p, g, s), rel=1e-12, abs=1e-14)
     assert float(results["tversky"].value) == pytest.approx(tversky(p, g, s, a, b), rel=1e-12, abs=1e-14)
     assert float(results["bce"].value) == pytest.approx(bce_mean(p, g), rel=1e-12)
     assert float(results["pixel_cross_entropy"].value) == pytest.approx(bce_mean(p, g), rel=1e-9)
-    scale = lambda expected: 1e-12 * np.abs(expected).max()  # noqa: E731
-    expected = dice_grad(p, g, s)
-    np.testing.assert_allclose(results["dice"].grad, expected, rtol=1e-10, atol=scale(expected))
-    expected = jaccard_grad(p, g, s)
-    np.testing.assert_allclose(results["jaccard"].grad, expected, rtol=1e-10, atol=scale(expected))
-    expected = tversky_grad(p, g, s, a, b)
-    np.testing.assert_allclose(results["tversky"].grad, expected, rtol=1e-10, atol=scale(expected))
+    # Each gradient is a difference of terms of size ~1/D (D the denominator); allow rounding of those.
+    tp, fp, fn = (p * g).sum(), (p * (1 - g)).sum(), ((1 - p) * g).sum()
+    for name, expected, denominator in (
+        ("dice", dice_grad(p, g, s), p.sum() + g.sum() + s),
+        ("jaccard", jaccard_grad(p, g, s), p.sum() + g.sum() - tp + s),
+        ("tversky", tversky_grad(p, g, s, a, b), tp + a * fp + b * fn + s),
+    ):
+        np.testing.assert_allclose(results[name].grad, expected, rtol=1e-10, atol=1e-13 / denominator, err_msg=name)
     expected = (-g / p + (1 - g) / (1 - p)) / HW
     np.testing.assert_allclose(results["bce"].grad, expected, rtol=1e-9)
     np.testing.assert_allclose(results["pixel_cross_entropy"].grad, (p - g) / HW, rtol=1e-8, atol=1e-20)
@@ -240,6 +245,21 @@ def test_empty_mask_and_empty_prediction_with_smooth_zero_is_an_error_not_nan() 
     with pytest.raises(ValueError, match="0/0"):
         ss.evaluate_loss("dice", p, g, ss.LossSettings(smooth=0.0))
     assert float(ss.evaluate_loss("dice", p, g, ss.LossSettings(smooth=1.0)).value) == 0.0
+
+
+def test_an_undefined_loss_is_reported_and_the_others_still_computed() -> None:
+    g = ss.true_mask("empty")
+    p = ss.predicted_mask("empty", ss.Prediction())
+    zero = ss.LossSettings(smooth=0.0, alpha=0.0, beta=0.0)
+    results, errors = ss.evaluate_all(p, g, zero)
+    assert list(errors) == ["tversky"] and "0/0" in errors["tversky"]
+    assert set(results) == set(ss.LOSSES) - {"tversky"}
+    assert float(results["dice"].value) == 1.0  # 1 − 0/Σp: any non-zero prediction on an empty mask
+    sw = ss.sweep("empty", ss.Prediction(), zero, "blob")
+    assert list(sw.errors) == ["tversky"] and np.isnan(sw.losses["tversky"]).all()
+    assert np.isfinite(sw.losses["dice"]).all()
+    sw = ss.sweep("empty", ss.Prediction(), zero, "smooth")
+    assert np.isnan(sw.losses["tversky"][0]) and np.isfinite(sw.losses["tversky"][1:]).all()
 
 
 def test_controls_are_declared_params_with_valid_defaults() -> None:

@@ -140,7 +140,8 @@ def figure_sweep(sw: Sweep, current: float, x_label: str, titles: Mapping[str, s
         }
         for name in LOSSES
     ]
-    top = max(float(np.nanmax(v)) for v in sw.losses.values())
+    finite = [v[np.isfinite(v)] for v in sw.losses.values()]
+    top = max((float(v.max()) for v in finite if v.size), default=1.0)
     data.append(
         {"type": "scatter", "x": [current, current], "y": [0.0, top], "mode": "lines", "name": "current value",
          "line": {"color": "#888888", "width": 1, "dash": "dot"}, "hoverinfo": "skip"}

@@ -43,7 +43,7 @@ def test_mask_figure_of_the_empty_mask_has_no_edge() -> None:
 
 def test_gradient_maps_one_symmetric_heatmap_per_loss() -> None:
     true, predicted = _masks()
-    results = ss.evaluate_all(predicted, true, ss.LossSettings())
+    results, _ = ss.evaluate_all(predicted, true, ss.LossSettings())
     grads = {name: results[name].grad for name in ss.LOSSES}
     fig = figure_gradient_maps(grads, TITLES, true)
     go.Figure(fig.to_dict())
@@ -72,6 +72,15 @@ def test_sweep_figure_plots_every_loss_and_the_current_value() -> None:
         np.testing.assert_array_equal(np.asarray(t.x), sw.values.astype(np.float32))
         np.testing.assert_array_equal(np.asarray(t.y), sw.losses[name].astype(np.float32))
     assert list(fig.data[-1].x) == [3.0, 3.0]
+
+
+def test_sweep_figure_with_an_undefined_loss_keeps_the_others() -> None:
+    sw = ss.sweep("empty", ss.Prediction(), ss.LossSettings(smooth=0.0, alpha=0.0, beta=0.0), "blob")
+    fig = figure_sweep(sw, 0.5, "blob", TITLES)
+    go.Figure(fig.to_dict())
+    finite = [v[np.isfinite(v)].max() for v in sw.losses.values() if np.isfinite(v).any()]
+    assert fig.data[-1].y[1] == pytest.approx(max(finite))
+    assert np.isnan(np.asarray(fig.data[ss.LOSSES.index("tversky")].y)).all()
 
 
 def test_smooth_figure_leaves_smooth_zero_off_the_log_axis() -> None:
