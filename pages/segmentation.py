@@ -69,8 +69,8 @@ st.markdown(
 top = st.columns([3, 2])
 shape = radio_control("True mask", list(ss.SHAPES), ss.DEFAULT_SHAPE, f"{PREFIX}_shape", container=top[0],
                       horizontal=True)
-control = choice_control("Sweep this control", list(ss.SWEEPS), "shift", f"{PREFIX}_sweep", container=top[1],
-                         format_func=SWEEP_LABELS.get)
+# No format_func: a bound selectbox keeps the *displayed* text in the URL, so options are the plain names.
+control = choice_control("Sweep this control", list(ss.SWEEPS), "shift", f"{PREFIX}_sweep", container=top[1])
 
 st.markdown("**Predicted mask**")
 columns = st.columns(len(ss.PREDICTION_PARAMS))
