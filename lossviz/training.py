@@ -766,12 +766,22 @@ RUNS = RunCache(max_entries=32)
 def cached_train(config: TrainConfig, progress: ProgressFn | None = None) -> tuple[TrainResult, bool]:
     """The run of ``config`` from :data:`RUNS`, training it on a miss; returns (result, was_cached)."""
     owner = get_spec(config.loss)
-    found = RUNS.get(config, owner)
+    key = canonical(config)
+    found = RUNS.get(key, owner)
     if found is not None:
         return found, True
     result = train(config, progress)
-    RUNS.put(config, owner, result)
+    RUNS.put(key, owner, result)
     return result, False
+
+
+def canonical(config: TrainConfig) -> TrainConfig:
+    """``config`` with every loss parameter spelled out (defaults included): equal runs, equal keys."""
+    try:
+        values = get_spec(config.loss).validate_params(dict(config.loss_params))
+    except ValueError:
+        return config  # setup() will report it
+    return config.replace(loss_params=values)
 
 
 # --- comparison mode and presets --------------------------------------------------------------------

@@ -145,7 +145,7 @@ def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.Trai
     done: list[tuple[str, tr.TrainResult]] = []
     log_loss = st.session_state.get(key("logloss"), False)
     for index, (label, config) in enumerate(runs):
-        found = tr.RUNS.get(config, lossviz.spec(config.loss))
+        found = tr.RUNS.get(tr.canonical(config), lossviz.spec(config.loss))
         if found is None:
             bar = progress_slot.progress(0.0, text=f"Training {label} ({index + 1}/{len(runs)}) …")
             found = _train_live(label, config, done, curves_slot, bar, log_loss)
@@ -229,7 +229,7 @@ def loss_panel(config: tr.TrainConfig) -> None:
     s = lossviz.spec(config.loss)
     st.markdown(f"**Training loss: {s.title}** (`{s.name}`) — mean over each mini-batch")
     st.latex(s.latex)
-    run = tr.RUNS.get(config, s)
+    run = tr.RUNS.get(tr.canonical(config), s)
     st.caption(s.use_when + (f" {s.note}" if s.note else ""))
     if s.references:
         st.caption("Reference: " + "; ".join(s.references))

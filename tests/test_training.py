@@ -413,6 +413,8 @@ def test_cached_train_hits_for_the_same_configuration() -> None:
     assert hit and again is first
     different, hit_other = tr.cached_train(config.replace(lr=0.02))
     assert not hit_other and different is not first
+    spelled_out, hit_defaults = tr.cached_train(config.replace(loss_params={"pos_weight": 1.0}))
+    assert hit_defaults and spelled_out is first
 
 
 def test_a_custom_loss_from_another_session_never_hits_the_cache() -> None:
