@@ -183,34 +183,37 @@ def best_alignment(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The single most probable path of T classes that collapses to ``labels`` (Viterbi on the CTC
     lattice: the forward recursion with max in place of log-sum-exp, then a backtrack).
 
-    ``log_probs`` is [T, C] (log-softmax of the logits); the labels must fit in T frames.
+    ``log_probs`` is [..., T, C] (log-softmax of the logits; leading axes are a batch, all with the
+    same labels); returns the paths [..., T]. Raises :class:`ParameterError` if the labels do not fit.
     """
-    frames = log_probs.shape[0]
+    *batch, frames, _ = log_probs.shape
+    lp = log_probs.reshape(-1, frames, log_probs.shape[-1])
     extended = np.full(2 * len(labels) + 1, BLANK, dtype=np.int64)
     extended[1::2] = labels
     states = len(extended)
     can_skip = np.zeros(states, dtype=bool)
     can_skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
-    score = np.full(states, -np.inf)
-    score[: min(2, states)] = log_probs[0, extended[: min(2, states)]]
-    back = np.zeros((frames, states), dtype=np.int64)
+    emit = lp[:, :, extended]  # [B, T, S']
+    score = np.full((lp.shape[0], states), -np.inf)
+    score[:, : min(2, states)] = emit[:, 0, : min(2, states)]
+    back = np.zeros((lp.shape[0], frames, states), dtype=np.int64)
     for t in range(1, frames):
-        candidates = np.full((3, states), -np.inf)
+        candidates = np.full((3, *score.shape), -np.inf)
         candidates[0] = score
-        candidates[1, 1:] = score[:-1]
-        candidates[2, 2:] = np.where(can_skip[2:], score[:-2], -np.inf)
-        step = candidates.argmax(axis=0)
-        back[t] = np.arange(states) - step
-        score = candidates.max(axis=0) + log_probs[t, extended]
-    ends = [states - 1] if states == 1 else [states - 2, states - 1]
-    state = max(ends, key=lambda s: score[s])
-    if not np.isfinite(score[state]):
+        candidates[1, :, 1:] = score[:, :-1]
+        candidates[2, :, 2:] = np.where(can_skip[2:], score[:, :-2], -np.inf)
+        back[:, t] = np.arange(states) - candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + emit[:, t]
+    ends = np.array([states - 1] if states == 1 else [states - 2, states - 1])
+    rows = np.arange(lp.shape[0])
+    state = ends[score[:, ends].argmax(axis=1)]
+    if not np.isfinite(score[rows, state]).all():
         raise ParameterError(f"no alignment of {len(labels)} labels fits in T = {frames} frames")
-    path = np.empty(frames, dtype=np.int64)
+    path = np.empty((lp.shape[0], frames), dtype=np.int64)
     for t in range(frames - 1, -1, -1):
-        path[t] = extended[state]
-        state = back[t, state]
-    return path
+        path[:, t] = extended[state]
+        state = back[rows, t, state]
+    return path.reshape(*batch, frames)
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,7 @@ def ctc_sweep(
         loss=res.value,
         grad=res.grad,
         best_paths=best_path(posteriors),
-        alignments=np.stack([best_alignment(lp, labels) for lp in log_probs]),
+        alignments=best_alignment(log_probs, labels),
     )
 
 

@@ -42,6 +42,7 @@ def formula_panel(names: list[str]) -> None:
                 col.caption("Reference: " + "; ".join(s.references))
 
 
+@st.fragment
 def generator_section(axis: str, half_width: float) -> None:
     st.header("Generator losses")
     st.markdown(
@@ -95,6 +96,7 @@ def generator_section(axis: str, half_width: float) -> None:
     formula_panel(gs.plotted_losses(names, axis))
 
 
+@st.fragment
 def discriminator_section(axis: str, half_width: float) -> None:
     st.header("Discriminator and critic losses")
     st.markdown(
@@ -122,6 +124,7 @@ def discriminator_section(axis: str, half_width: float) -> None:
     formula_panel(gs.plotted_losses(names, axis))
 
 
+@st.fragment
 def tv_section() -> None:
     st.header("Total variation: denoising a small image")
     st.markdown(

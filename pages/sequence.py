@@ -19,6 +19,12 @@ FRAME_KEY = f"{PREFIX}_frame"
 CLASS_KEY = f"{PREFIX}_class"
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def gaussian_curves(target: float, variances: tuple[float, ...], others: tuple[tuple[str, float], ...]) -> list:
+    """Every σ² frame for this target (one evaluate call each); moving the σ² control is a cache hit."""
+    return cs.gaussian_curves(target, variances, **dict(others))
+
+
 def reference_panel(name: str) -> None:
     s = lossviz.spec(name)
     st.latex(s.latex)
@@ -51,6 +57,7 @@ def class_control(names: list[str], container) -> int:
     return names.index(choice_control("boosted class k", names, names[1], CLASS_KEY, container=container))
 
 
+@st.fragment
 def ctc_section() -> None:
     st.header("CTC on a small example")
     st.markdown(
@@ -107,6 +114,7 @@ def ctc_section() -> None:
     reference_panel("ctc")
 
 
+@st.fragment
 def poisson_section() -> None:
     st.header("Counts: Poisson negative log-likelihood")
     st.markdown(
@@ -135,6 +143,7 @@ def poisson_section() -> None:
     reference_panel("poisson_nll")
 
 
+@st.fragment
 def gaussian_section() -> None:
     st.header("Gaussian negative log-likelihood")
     st.markdown(
@@ -149,7 +158,8 @@ def gaussian_section() -> None:
     var_param = lossviz.spec("gaussian_nll").param("var")
     variances = cs.variance_values(var_param)
     try:
-        curves = cs.gaussian_curves(target, variances, **{k: v for k, v in params.items() if k != "var"})
+        others = tuple(sorted((k, v) for k, v in params.items() if k != "var"))
+        curves = gaussian_curves(target, tuple(variances), others)
     except ValueError as exc:
         st.error(str(exc))
         return

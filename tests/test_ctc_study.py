@@ -204,6 +204,15 @@ def test_loss_gradient_and_alignment_against_brute_force(seed: int, label: list[
     assert log_y[np.arange(frames), found].sum() == pytest.approx(log_y[np.arange(frames), best].sum(), abs=1e-12)
 
 
+def test_best_alignment_runs_a_batch_like_one_example_at_a_time() -> None:
+    labels = np.array([1, 2, 2])
+    log_probs = np.log(cs.softmax(np.random.default_rng(1).normal(scale=3.0, size=(2, 5, 7, 3))))
+    batched = cs.best_alignment(log_probs, labels)
+    assert batched.shape == (2, 5, 7)
+    for i, j in itertools.product(range(2), range(5)):
+        np.testing.assert_array_equal(batched[i, j], cs.best_alignment(log_probs[i, j], labels))
+
+
 def test_best_alignment_of_an_impossible_label_raises() -> None:
     with pytest.raises(ParameterError, match="no alignment"):
         cs.best_alignment(np.log(np.full((2, 3), 1 / 3)), np.array([1, 1]))

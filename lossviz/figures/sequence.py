@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from lossviz.ctc_study import CtcSweep, NllCurve
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32
+from lossviz.figures.generative import figure_with_frames
 
 HEATMAP_ROW = (0.40, 0.92)
 LOSS_ROW = (0.0, 0.24)
@@ -55,11 +56,17 @@ def _slider(names: Sequence[str], labels: Sequence[str], active: int, prefix: st
 # ---------------------------------------------------------------------------------------------
 
 
+def _small(z: np.ndarray) -> list:
+    """A small grid (at most 12 × 7 cells) as nested lists rounded to 5 decimals: for ~100 numbers,
+    encoding a base64 typed array costs more than it saves."""
+    return np.round(z, 5).tolist()
+
+
 def _ctc_frame_data(sweep: CtcSweep, i: int) -> list[dict]:
     frames = np.arange(1, sweep.posteriors.shape[1] + 1)
     return [
-        {"type": "heatmap", "z": f32(sweep.posteriors[i].T)},
-        {"type": "heatmap", "z": f32(sweep.grad[i].T)},
+        {"type": "heatmap", "z": _small(sweep.posteriors[i].T)},
+        {"type": "heatmap", "z": _small(sweep.grad[i].T)},
         {"type": "scatter", "x": (frames - CORNER).tolist(), "y": (sweep.best_paths[i] - CORNER).tolist()},
         {"type": "scatter", "x": (frames + CORNER).tolist(), "y": (sweep.alignments[i] + CORNER).tolist()},
         {"type": "scatter", "x": [float(sweep.boosts[i])], "y": [float(sweep.loss[i])], "text": [_loss_text(sweep, i)]},
@@ -147,7 +154,7 @@ def figure_ctc(sweep: CtcSweep, active: int) -> go.Figure:
         {"name": f"{b:.6g}", "data": _ctc_frame_data(sweep, i), "traces": list(CTC_FRAME_TRACES)}
         for i, b in enumerate(sweep.boosts)
     ]
-    return go.Figure({"data": data, "layout": layout, "frames": frames}, _validate=False)
+    return figure_with_frames(data, layout, frames)
 
 
 def _ctc_layout(names: Sequence[str], sweep: CtcSweep) -> dict:
@@ -273,4 +280,4 @@ def figure_nll_curves(
         {"name": n, "data": _nll_frame_data(c, symbol), "traces": list(NLL_FRAME_TRACES)}
         for n, c in zip(names, curves, strict=True)
     ]
-    return go.Figure({"data": data, "layout": layout, "frames": frames}, _validate=False)
+    return figure_with_frames(data, layout, frames)

@@ -44,7 +44,7 @@ def test_shown_ctc_loss_matches_torch_ctc_loss(default: AppTest) -> None:
     assert metric(default, "p(label | x)") == f"{math.exp(-loss):.4g}"
     assert metric(default, "best-path decoding") == "abba"
     posteriors = figures(default)[CTC]["data"][0]["z"]
-    np.testing.assert_allclose(posteriors, torch.softmax(logits, -1).numpy().T, rtol=1e-6)
+    np.testing.assert_allclose(posteriors, torch.softmax(logits, -1).numpy().T, atol=5e-6)  # 5 decimals shown
 
 
 def test_shown_minimisers(default: AppTest) -> None:
