@@ -58,7 +58,7 @@ controls = st.columns([2, 2, 1])
 with controls[0]:
     values = param_controls("focal", PREFIX, skip=("alpha",))
 gamma = values["gamma"]
-weighting = toggle_control("class weighting α", True, f"{PREFIX}_weighting", container=controls[2],
+weighting = toggle_control("weight by α", True, f"{PREFIX}_weighting", container=controls[2],
                            help="Off: α = −1, no class weighting (as in Fig. 1 of the paper).")
 with controls[1]:
     alpha_slider = param_control(spec.param("alpha"), f"{PREFIX}_focal_alpha", label=r"$\alpha$ (alpha)")

@@ -182,10 +182,13 @@ with chart_col:
 
 outliers = data.status == 1
 kept = data.status != 2
-with side_col:
+pull_col, table_col = st.columns([2, 3])
+with pull_col:
     if outliers.any():
         shares = {name: float(s.share[outliers].sum()) for name, s in studies.items()}
-        show(figure_outlier_pull(shares, colors, float(outliers.sum()) / max(int(kept.sum()), 1), height=260))
+        show(figure_outlier_pull(shares, colors, float(outliers.sum()) / max(int(kept.sum()), 1)))
+    else:
+        st.info("No outliers: raise k or pick points on the chart to see how much of the pull they hold.")
 
 table = pd.DataFrame(
     {
@@ -197,14 +200,15 @@ table = pd.DataFrame(
     },
     index=list(studies),
 )
-st.caption(
-    f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {rf.METHOD}; non-convex losses "
-    "(Barron α < 1) start from the MAE line. ‖subgradient‖ is the smallest gradient norm of the objective at "
-    "the solution (on standardised x)."
-)
-st.dataframe(table)
-if not all(s.fit.converged for s in studies.values()):
-    st.warning("Some fits did not reach a stationary point (‖subgradient‖ too large): their lines are dotted.")
+with table_col:
+    st.dataframe(table)
+    st.caption(
+        f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {rf.METHOD}; non-convex losses "
+        "(Barron α < 1) start from the MAE line. ‖subgradient‖ is the smallest gradient norm of the objective at "
+        "the solution (on standardised x)."
+    )
+    if not all(s.fit.converged for s in studies.values()):
+        st.warning("Some fits did not reach a stationary point (‖subgradient‖ too large): their lines are dotted.")
 
 st.subheader("Sensitivity curve and breakdown")
 st.markdown(
@@ -212,8 +216,9 @@ st.markdown(
     "SC(y₀) = n·(T(x₁…x_{n−1}, y₀) − T(x₁…x_{n−1})) shows how much it moves the estimate T. Least squares gives "
     "a straight, unbounded line; a bounded ψ gives a bounded curve; a redescending one returns to 0. "
     "**Breakdown**: move a growing share of the clean points into the outlier cluster (at x₀, s above the line) "
-    "and watch the error |T(ε) − T(0)|. At x₀ ≈ 0 the L1 line resists up to about half the data; near x₀ = ±1 "
-    "(leverage) even L1 regression gives way early."
+    "and watch the error |T(ε) − T(0)|. With the cluster at x₀ ≈ 0 the L1 and Huber lines hold until about half "
+    "the data; at x₀ = ±1 (leverage points, which pull on the slope with a long lever) they give way much earlier, "
+    "near a quarter. Least squares has no such threshold: every outlier moves it."
 )
 curve_cols = st.columns([1, 1, 2])
 # Options are plain words: a bound widget writes its *formatted* option to the URL.

@@ -243,7 +243,7 @@ def test_breakdown_least_squares_vs_median_regression() -> None:
     x, y = _data(5, n=60, outliers=0)
     mse = rf.breakdown_curve("mse", x, y, 30.0, 0.0, (1.0, 2.0), seed=0, what="intercept")
     mae = rf.breakdown_curve("mae", x, y, 30.0, 0.0, (1.0, 2.0), seed=0, what="intercept")
-    assert mse.error[0] == 0.0 and mae.error[0] == 0.0
+    assert mse.error[0] < 1e-9 and mae.error[0] < 1e-9  # 0 % contamination: the clean fit again
     assert mse.error[2] > 1.0  # 5 % contamination already moves least squares by > 1
     below_40 = mae.fractions < 0.4
     assert mae.error[below_40].max() < 2.0

@@ -19,7 +19,7 @@ from lossviz.figures.prebuilt import FramedFigure, typed_array
 from lossviz.focal_study import Blobs, FocalCurves
 
 PANELS = ("loss", "modulating", "grad")
-PANEL_TITLES = ("Focal loss FL(p<sub>t</sub>)", "Modulating factor (1 − p<sub>t</sub>)<sup>γ</sup> = FL / CE", "Gradient |∂FL/∂x|")
+PANEL_TITLES = ("loss FL(p<sub>t</sub>)", "(1 − p<sub>t</sub>)<sup>γ</sup> = FL / CE (log)", "gradient |∂FL/∂x|")
 X_DOMAINS = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
 LIVE_COLOR = "#111111"
 LIN_RATIOS = ((0.9, 100.0), (0.968, 1000.0))
@@ -54,7 +54,7 @@ class LiveGamma:
         return int(np.argmin(np.abs(self.frames.gammas - self.gamma)))
 
 
-def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 430) -> go.Figure:
+def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 470) -> go.Figure:
     """Three panels against p_t: FL, (1 − p_t)^γ (log axis) and |∂FL/∂x|.
 
     ``reference`` holds Lin et al.'s γ values with α off (their Fig. 1); the thick black curve is
@@ -89,28 +89,38 @@ def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 4
 
 
 def _curve_layout(live: LiveGamma, height: int) -> dict:
-    layout: dict = {**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 55, "r": 15, "t": 70, "b": 110}}
+    layout: dict = {
+        **LAYOUT_DEFAULTS, "height": height, "margin": {"l": 45, "r": 15, "t": 95, "b": 95},
+        "legend": {**LAYOUT_DEFAULTS["legend"], "y": 1.14},  # type: ignore[dict-item]
+    }
+    annotations = []
     for j, (domain, title) in enumerate(zip(X_DOMAINS, PANEL_TITLES, strict=True)):
         suffix = str(j + 1) if j else ""
         layout[f"xaxis{suffix}"] = {
-            "domain": list(domain), "range": [0, 1], "title": {"text": "p<sub>t</sub> (probability of the true class)"},
+            "domain": list(domain), "range": [0, 1], "title": {"text": "p<sub>t</sub>", "standoff": 2},
             "anchor": f"y{suffix}",
         }
-        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "title": {"text": title, "font": {"size": 12}}}
+        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}"}
+        annotations.append({
+            "x": (domain[0] + domain[1]) / 2, "y": 1.0, "xref": "paper", "yref": "paper", "yanchor": "bottom",
+            "yshift": 6, "text": f"<b>{title}</b>", "showarrow": False, "font": {"size": 13},
+        })
     layout["yaxis"]["range"] = [0, 5]  # as Fig. 1 of Lin et al.
     layout["yaxis2"].update({"type": "log", "range": [-6, 0.05], "exponentformat": "power"})
     layout["yaxis3"]["range"] = [0, 1.02]
-    layout["annotations"] = [
+    annotations += [
         {
             "x": p, "y": float(np.log10(1.0 / ratio)), "xref": "x2", "yref": "y2", "text": f"γ=2: {ratio:g}× less",
-            "showarrow": True, "arrowhead": 2, "ax": -55, "ay": 22, "font": {"size": 11},
+            "showarrow": True, "arrowhead": 2, "ax": -60, "ay": 28, "font": {"size": 11},
+            "bgcolor": "rgba(255,255,255,0.8)",
         }
         for p, ratio in LIN_RATIOS
     ]
+    layout["annotations"] = annotations
     layout["sliders"] = [{
         "active": live.active,
-        "currentvalue": {"prefix": "live γ = ", "font": {"size": 13}},
-        "pad": {"t": 45, "b": 0}, "len": 1.0, "x": 0.0, "y": 0.0, "yanchor": "top",
+        "currentvalue": {"prefix": "live γ = ", "font": {"size": 13}, "xanchor": "right"},
+        "pad": {"t": 38, "b": 0}, "len": 1.0, "x": 0.0, "y": 0.0, "yanchor": "top",
         "steps": [
             {"label": f"{g:g}", "method": "animate",
              "args": [[f"{g:g}"], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},

@@ -17,7 +17,8 @@ from lossviz.figures.common import LAYOUT_DEFAULTS, f32
 
 CLEAN, OUTLIER, DROPPED = 0, 1, 2
 """Point status codes: a clean point, an outlier (generated or picked), a point left out of the fit."""
-PULL_SCALE = "YlOrRd"
+PULL_SCALE = [[0.0, "#fff5eb"], [0.35, "#fdae6b"], [0.7, "#e6550d"], [1.0, "#7f2704"]]
+"""Light (little pull) to dark orange-red (much pull)."""
 DROPPED_COLOR = "#b0b0b0"
 
 
@@ -116,18 +117,21 @@ def figure_outlier_pull(shares: Mapping[str, float], colors: Mapping[str, str], 
     names = list(shares)
     data = [{
         "type": "bar", "orientation": "h", "y": names, "x": f32([100 * shares[n] for n in names]),
-        "marker": {"color": [colors[n] for n in names]}, "name": "outliers' pull",
-        "hovertemplate": "%{y}: the outliers hold %{x:.1f} % of the pull<extra></extra>", "showlegend": False,
-    }, {
-        "type": "scatter", "mode": "lines", "x": [100 * fair, 100 * fair], "y": [-0.5, len(names) - 0.5],
-        "line": {"color": "#333333", "dash": "dot"}, "name": f"their share of the points ({100 * fair:.0f} %)",
-        "hoverinfo": "name",
+        "marker": {"color": [colors[n] for n in names]}, "name": "outliers' pull", "showlegend": False,
+        "text": [f"{100 * shares[n]:.0f} %" for n in names], "textposition": "outside", "cliponaxis": False,
+        "hovertemplate": "%{y}: the outliers hold %{x:.1f} % of the pull<extra></extra>",
     }]
     layout = {
-        **LAYOUT_DEFAULTS, "height": height,
-        "xaxis": {"title": {"text": "% of the total pull held by the outliers"}, "range": [0, 100]},
-        "yaxis": {"autorange": "reversed", "range": [len(names) - 0.5, -0.5]},
-        "margin": {"l": 110, "r": 20, "t": 40, "b": 50},
+        **LAYOUT_DEFAULTS, "height": height, "showlegend": False,
+        "title": {"text": "Pull held by the outliers", "x": 0.0, "xanchor": "left", "font": {"size": 14}},
+        "xaxis": {"title": {"text": "% of the total pull Σ|ψ|"}, "range": [0, 100]},
+        "yaxis": {"autorange": "reversed"},
+        "margin": {"l": 90, "r": 30, "t": 60, "b": 45},
+        "shapes": [{"type": "line", "xref": "x", "yref": "paper", "x0": 100 * fair, "x1": 100 * fair, "y0": 0, "y1": 1,
+                    "line": {"color": "#333333", "dash": "dot", "width": 1.5}}],
+        "annotations": [{"x": 100 * fair, "y": 1.0, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
+                         "text": f" their share of the points: {100 * fair:.0f} %", "showarrow": False,
+                         "font": {"size": 11, "color": "#333333"}}],
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
@@ -149,7 +153,7 @@ def figure_sensitivity(
                        "line": {"color": "#888888", "dash": "dot", "width": 1}})
     layout = {
         **LAYOUT_DEFAULTS, "height": height, "shapes": shapes,
-        "xaxis": {"title": {"text": "offset of the extra point from the true line, y₀ − (a + b·x₀)"}},
+        "xaxis": {"title": {"text": "offset y₀ − (a + b·x₀) of the extra point"}},
         "yaxis": {"title": {"text": f"SC of the {what}"}, "zeroline": True},
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
@@ -167,7 +171,7 @@ def figure_breakdown(
     ]
     layout = {
         **LAYOUT_DEFAULTS, "height": height,
-        "xaxis": {"title": {"text": "contamination (% of the points in the outlier cluster)"}, "range": [0, 51]},
+        "xaxis": {"title": {"text": "contamination: % of points moved to the cluster"}, "range": [0, 51]},
         "yaxis": {"title": {"text": f"|{what}(ε) − {what}(0)|"}, "rangemode": "tozero"},
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)

@@ -54,7 +54,7 @@ def test_outlier_pull_figure() -> None:
     go.Figure(fig.to_dict())
     assert list(fig.data[0].y) == ["mse", "mae"]
     np.testing.assert_allclose(np.asarray(fig.data[0].x), [50, 10], rtol=1e-6)
-    assert list(fig.data[1].x) == [pytest.approx(10.0)] * 2
+    assert fig.layout.shapes[0].x0 == pytest.approx(10.0) and "10 %" in fig.layout.annotations[0].text
 
 
 def test_sensitivity_and_breakdown_figures() -> None:

@@ -30,11 +30,11 @@ def _charts(at) -> dict[str, dict]:
     out = {}
     for fig in figures(at):
         title = fig["layout"].get("xaxis", {}).get("title", {}).get("text", "")
-        if "offset of the extra point" in title:
+        if "of the extra point" in title:
             out["sensitivity"] = fig
         elif "contamination" in title:
             out["breakdown"] = fig
-        elif "held by the outliers" in title:
+        elif "total pull" in title:
             out["pull"] = fig
         else:
             out["fits"] = fig
@@ -238,3 +238,98 @@ def test_no_loss_selected_shows_a_hint() -> None:
     at.run()
     assert not exceptions(at) and not figures(at)
     assert any("at least one" in i.value for i in at.info)
+
+
+# --- in the browser: picking points on the chart ---------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``streamlit run app.py`` on a free port, until the module's tests are done."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no chromium")
+    pytest.importorskip("playwright")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+         "--browser.gatherUsageStats=false"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _settle(page) -> None:
+    import time
+
+    time.sleep(1.0)
+    for _ in range(600):
+        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_lasso_selection_turns_points_into_outliers(server) -> None:
+    """Lasso a group of clean points, press "Make outliers": they move up and the link records them."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1800})
+            page.goto(f"{server}/outliers?outliers_losses=mse&outliers_count=0", timeout=120_000)
+            page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+            _settle(page)
+            region = page.evaluate("""() => {
+                const gd = document.querySelectorAll('.js-plotly-plot')[0];
+                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+                const inside = [];
+                gd._fullData[0].x.forEach((x, i) => {
+                    if (x < -0.4) inside.push(gd._fullData[0].customdata[i]);
+                });
+                return {x0: r.left + xa._offset + xa.l2p(-1.02), x1: r.left + xa._offset + xa.l2p(-0.4),
+                        y0: r.top + ya._offset, y1: r.top + ya._offset + ya._length, inside: inside};
+            }""")
+            assert region["inside"], "no clean points left of x = -0.4"
+            page.mouse.move(region["x0"], region["y0"] + 2)
+            page.mouse.down()
+            for x, y in ((region["x1"], region["y0"] + 2), (region["x1"], region["y1"] - 2),
+                         (region["x0"], region["y1"] - 2), (region["x0"], region["y0"] + 4)):
+                page.mouse.move(x, y, steps=8)
+            page.mouse.up()
+            _settle(page)
+            page.get_by_role("button", name="Make outliers").click()
+            _settle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            moved = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')[0]._fullData[1].customdata)")
+            assert sorted(moved) == sorted(region["inside"])
+            assert "outliers_moved=" in page.url
+        finally:
+            browser.close()
