@@ -6,9 +6,10 @@ gradient (order 1) or the curvature (order 2). With a :class:`LiveParameter`, th
 Plotly frame per parameter value and a Plotly slider that animates between them in the browser,
 without a Streamlit rerun.
 
-The figure is assembled from plain dicts (``go.Figure(..., _validate=False)``): Plotly's
-per-property validation costs more than everything else on a page rerun; the unit tests validate
-the result once instead. Kink lines are traces on hidden y axes (range 0–1) overlaying each panel, so
+The figure is assembled from plain dicts, with arrays already in Plotly's base64 typed-array form
+(:func:`~lossviz.figures.prebuilt.typed_array`), as a :class:`~lossviz.figures.prebuilt.FramedFigure`:
+Plotly's validation of 25 frames and its per-array encoding cost more than everything else on a
+page rerun; the unit tests validate the result once instead. Kink lines are traces on hidden y axes (range 0–1) overlaying each panel, so
 that frames can move them and they never stretch a panel's autorange.
 """
 
@@ -21,7 +22,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.curves import Curve
-from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors
+from lossviz.figures.prebuilt import FramedFigure, typed_array
 
 ROWS = ("value", "gradient", "curvature")
 DOMAINS = ((0.69, 1.0), (0.355, 0.645), (0.0, 0.31))
@@ -81,8 +83,8 @@ def _curve_traces(curve: Curve, colour: str, abs_grad: bool) -> list[dict]:
     traces: list[dict] = [
         {
             "type": "scatter",
-            "x": f32(curve.x),
-            "y": f32(_panel_y(curve, row, abs_grad)),
+            "x": typed_array(curve.x),
+            "y": typed_array(_panel_y(curve, row, abs_grad)),
             "mode": "lines",
             "name": curve.name,
             "legendgroup": curve.name,
@@ -136,7 +138,7 @@ def _frames(curves: Sequence[Curve], live: LiveParameter, abs_grad: bool) -> tup
     first = TRACES_PER_CURVE * index
     frames = []
     for value, moved in zip(live.values, live.curves, strict=True):
-        data: list[dict] = [{"y": f32(_panel_y(moved, row, abs_grad))} for row in ROWS]
+        data: list[dict] = [{"y": typed_array(_panel_y(moved, row, abs_grad))} for row in ROWS]
         markers = _kink_markers(moved)
         data.append({"x": markers["x"], "y": markers["y"], "text": markers["text"]})
         data.extend([_kink_lines(moved)] * len(LINE_AXES))
@@ -232,6 +234,7 @@ def figure_loss_curves(
     puts the value panel (and the |gradient| panel) on a log scale; ``live`` adds Plotly frames and
     a slider for one parameter of one of the curves. Each curve owns ``TRACES_PER_CURVE``
     consecutive traces: value, gradient, curvature, kink markers, kink lines in each panel.
+    The frames are in ``fig.raw_frames`` and in ``fig.to_dict()["frames"]`` (not ``fig.frames``).
     """
     colours = loss_colors(c.name for c in curves)
     data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad)]
@@ -246,7 +249,4 @@ def figure_loss_curves(
     if sliders:
         layout["sliders"] = sliders
         layout["margin"] = {**layout["margin"], "b": 60}
-    fig = go.Figure({"data": data, "layout": layout}, _validate=False)
-    if frames:
-        fig.frames = frames
-    return fig
+    return FramedFigure(data, layout, frames)

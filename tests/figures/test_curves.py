@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -22,8 +24,16 @@ def _live(curves: list[lc.Curve], loss: str = "huber") -> LiveParameter:
     return LiveParameter(loss, "δ", values, sweep, lc.nearest_index(values, 1.0))
 
 
+def _array(values) -> np.ndarray:
+    """A trace array: Plotly's typed-array form ({"dtype": "f4", "bdata": ...}) decoded, or a list."""
+    if isinstance(values, dict):
+        assert values["dtype"] == "f4"
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype="<f4")
+    return np.asarray(values, dtype=np.float64)
+
+
 def _y(trace) -> np.ndarray:
-    return np.asarray(trace.y, dtype=np.float64)
+    return _array(trace["y"] if isinstance(trace, dict) else trace.y)
 
 
 def test_figure_validates_and_plots_every_curve_in_float32() -> None:
@@ -34,7 +44,8 @@ def test_figure_validates_and_plots_every_curve_in_float32() -> None:
     for i, curve in enumerate(curves):
         value, grad, curvature, markers, *lines = fig.data[TRACES_PER_CURVE * i : TRACES_PER_CURVE * (i + 1)]
         assert value.name == curve.name and value.showlegend and not grad.showlegend
-        assert np.asarray(value.x).dtype == np.float32
+        assert _array(value.x).dtype == np.float32
+        np.testing.assert_array_equal(_array(value.x), curve.x.astype(np.float32))
         np.testing.assert_array_equal(_y(value), curve.value.astype(np.float32))
         np.testing.assert_array_equal(_y(grad), curve.grad.astype(np.float32))
         np.testing.assert_array_equal(_y(curvature), curve.curvature.astype(np.float32))
@@ -45,7 +56,7 @@ def test_figure_validates_and_plots_every_curve_in_float32() -> None:
     assert fig.layout.xaxis.matches == "x3" and fig.layout.xaxis2.matches == "x3"
     assert fig.layout.xaxis3.title.text == "residual"
     assert fig.layout.yaxis4.overlaying == "y" and list(fig.layout.yaxis4.range) == [0, 1]
-    assert fig.layout.yaxis.type == "linear" and not fig.frames
+    assert fig.layout.yaxis.type == "linear" and not fig.to_dict()["frames"]
 
 
 def test_kinks_are_marked_on_the_value_curve_and_as_lines() -> None:
@@ -77,25 +88,26 @@ def test_live_parameter_adds_frames_and_a_slider() -> None:
     curves = _curves()
     live = _live(curves)
     fig = figure_loss_curves(curves, x_label="r", symbol="r", live=live)
-    go.Figure(fig.to_dict())
-    assert len(fig.frames) == len(live.values) == lc.FRAME_COUNT
+    frames = fig.to_dict()["frames"]
+    validated = go.Figure(fig.to_dict())
+    assert len(validated.frames) == len(frames) == len(live.values) == lc.FRAME_COUNT
     first = TRACES_PER_CURVE * 2
-    for frame, value, moved in zip(fig.frames, live.values, live.curves, strict=True):
-        assert frame.name == f"{value:.6g}"
-        assert list(frame.traces) == list(range(first, first + TRACES_PER_CURVE))
-        np.testing.assert_array_equal(_y(frame.data[0]), moved.value.astype(np.float32))
-        np.testing.assert_array_equal(_y(frame.data[1]), moved.grad.astype(np.float32))
-        assert list(frame.data[3].x) == [k for k, _ in moved.kinks]
+    for frame, value, moved in zip(frames, live.values, live.curves, strict=True):
+        assert frame["name"] == f"{value:.6g}"
+        assert list(frame["traces"]) == list(range(first, first + TRACES_PER_CURVE))
+        np.testing.assert_array_equal(_y(frame["data"][0]), moved.value.astype(np.float32))
+        np.testing.assert_array_equal(_y(frame["data"][1]), moved.grad.astype(np.float32))
+        assert list(frame["data"][3]["x"]) == [k for k, _ in moved.kinks]
     slider = fig.layout.sliders[0]
     assert slider.active == live.active and len(slider.steps) == len(live.values)
     assert slider.currentvalue.prefix == "δ = "
-    assert slider.steps[0].method == "animate" and list(slider.steps[0].args[0]) == [fig.frames[0].name]
+    assert slider.steps[0].method == "animate" and list(slider.steps[0].args[0]) == [frames[0]["name"]]
 
 
 def test_live_parameter_of_a_loss_not_drawn_is_ignored() -> None:
     curves = _curves(("mse", "mae"))
     fig = figure_loss_curves(curves, x_label="r", symbol="r", live=_live(_curves()))
-    assert not fig.frames and not fig.layout.sliders
+    assert not fig.to_dict()["frames"] and not fig.layout.sliders
 
 
 def test_six_losses_with_a_live_parameter_stay_under_one_megabyte() -> None:
