@@ -14,6 +14,7 @@ the one-sided value of the piece that holds the kink point.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,12 +138,15 @@ def evaluate(name: str | LossSpec, pred: Any, target: Any = None, order: int = 1
     pred_t = torch.from_numpy(p).requires_grad_(order >= 1)
     target_t = None if t is None else _target_tensor(t)
     with torch.enable_grad():
-        value = s.fn(pred_t, target_t, **values)
+        # With a closed-form gradient the value needs no autograd graph.
+        with torch.no_grad() if s.grad_fn is not None else contextlib.nullcontext():
+            value = s.fn(pred_t, target_t, **values)
         grad = curvature = None
         if order >= 1:
             want_curvature = order == 2 and s.pointwise
             if s.grad_fn is not None:
-                grad = s.grad_fn(pred_t, target_t, **values)
+                with torch.enable_grad() if want_curvature else torch.no_grad():
+                    grad = s.grad_fn(pred_t, target_t, **values)
             else:
                 (grad,) = torch.autograd.grad(value.sum(), pred_t, create_graph=want_curvature)
             if want_curvature:
