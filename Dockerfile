@@ -1,24 +1,38 @@
-# lossviz — a lean CPU-only image of the Streamlit app.
+# lossviz: the Streamlit app in a slim, CPU-only image.
+#   docker build -t lossviz .
+#   docker run --rm -p 8501:8501 -e STREAMLIT_SERVER_COOKIE_SECRET="$(openssl rand -hex 32)" lossviz
+# Several replicas behind nginx: deploy/docker-compose.yml; Kubernetes: deploy/k8s/. See docs/deploy.md.
+# tests/deploy/test_image_recipe.py runs this file's install and start commands outside Docker
+# (a fresh venv, the same commands, the health endpoint must answer) and hadolint lints it in .ci/run.
 FROM python:3.11.7-slim-bookworm
+
+# torch comes from PyTorch's CPU wheel index: PyPI's torch is the CUDA build (several GB of
+# GPU libraries this app never uses). Override with --build-arg for a mirror.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    STREAMLIT_SERVER_FILE_WATCHER_TYPE=none
 
 WORKDIR /app
 
-# Dependencies first, in their own cached layer; torch from the CPU wheel index (no CUDA).
+# Dependencies first, in a layer of their own: rebuilt only when requirements.txt changes.
+# torch's pin is read from requirements.txt, so the version lives in one place.
 COPY requirements.txt .
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+RUN pip install --index-url "${TORCH_INDEX_URL}" "$(grep -E '^torch==' requirements.txt)" \
+    && pip install -r requirements.txt
 
-# Then the code, owned by an unprivileged user.
-RUN useradd --create-home --uid 10001 lossviz
-COPY --chown=lossviz:lossviz . .
-USER lossviz
+# An unprivileged user with a numeric id (Kubernetes' runAsNonRoot can check it). The code
+# stays root-owned: the app reads it and never writes next to it.
+RUN groupadd --gid 10001 lossviz \
+    && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin lossviz
+COPY . .
+USER 10001:10001
 
 EXPOSE 8501
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4).status == 200 else 1)"
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status != 200)"]
 
 CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]

@@ -1,0 +1,716 @@
+"""Simulated students for a lossviz deployment: load, soak and failover tests over Streamlit's own protocol.
+
+Each simulated student is what a browser tab is to the server: it GETs the page (nginx hands out
+its route cookie), opens the session WebSocket ``/_stcore/stream`` with that cookie, sends a
+``BackMsg.rerun_script`` (``ClientState``: page, query string, widget states) and reads
+``ForwardMsg``s (``new_session``, ``delta``, ``page_info_changed``, ``script_finished`` ...) until
+the run has finished. It then moves a slider of the page -- found among the page's own slider
+elements, so no page-specific code -- and measures the **control-to-chart latency**: from sending
+the new widget state to the first ``delta`` that carries a Plotly chart, and to ``script_finished``
+(whole page updated). Browsers additionally download the static JavaScript once and draw the chart
+(≈ 150-200 ms for our figure sizes, see /work/shared/STREAMLIT.md); neither is server load.
+
+Modes (all bounded in sessions and time, loopback only):
+
+    python bench/load.py load --url http://127.0.0.1:8700 --sessions 40 --duration 60
+    python bench/load.py soak --sessions 20 --duration 600 --pages all
+    python bench/load.py failover --sessions 30 --duration 60 --kill-at 20
+
+``--run-dir`` (default /tmp/lossviz-cluster, written by deploy/run_local.sh) gives the replicas'
+pid files: server memory is their RSS from /proc/<pid>/status, and failover kills one of them.
+Results go to stdout and, with ``--json PATH``, to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import signal
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
+
+REPLICA_HEADER = "X-Lossviz-Replica"  # set by deploy/nginx/nginx.conf on the WebSocket handshake
+MAX_LIMITS = {"sessions": 200, "duration": 3600.0}  # loopback bench, never a flood
+
+# --------------------------------------------------------------------------------------------------
+# Protocol client
+
+
+class ProtocolError(RuntimeError):
+    """The server answered, but not as a working page would."""
+
+
+@dataclass
+class Control:
+    """A slider element of the page (``st.slider`` or ``st.select_slider``), as the server sent it."""
+
+    id: str
+    label: str
+    lo: float
+    hi: float
+    step: float
+    options: list[str]
+    value: list[float]  # current value: numbers, or option indices for a select slider
+    query_key: str = ""  # the URL key of a widget bound to the query string ("" if unbound)
+
+    @property
+    def is_select(self) -> bool:
+        return bool(self.options)
+
+    def moved(self, rng: random.Random) -> WidgetState:
+        """A widget state with this control moved to another value on its grid (first handle of a range)."""
+        state = WidgetState(id=self.id)
+        if self.is_select:
+            choices = [i for i in range(len(self.options)) if i != int(self.value[0])] or [0]
+            i = rng.choice(choices)
+            self.value = [float(i), *self.value[1:]]
+            state.string_array_value.data.extend(self.options[int(v)] for v in self.value)
+            return state
+        steps = max(round((self.hi - self.lo) / self.step), 1)
+        current = round((self.value[0] - self.lo) / self.step)
+        choices = [k for k in range(steps + 1) if k != current]
+        upper = self.value[1] if len(self.value) > 1 else math.inf
+        choices = [k for k in choices if self.lo + k * self.step <= upper] or [current]
+        v = round(self.lo + rng.choice(choices) * self.step, 12)
+        self.value = [v, *self.value[1:]]
+        state.double_array_value.data.extend(self.value)
+        return state
+
+    def url_value(self) -> str:
+        """The value as the browser writes it into the URL for a bound widget."""
+        if self.is_select:
+            return self.options[int(self.value[0])]
+        return ",".join(f"{v:.12g}" for v in self.value)
+
+
+@dataclass
+class Run:
+    """One script run as the client saw it."""
+
+    chart_s: float | None = None  # send -> first delta with a plotly chart
+    finished_s: float | None = None  # send -> script_finished
+    charts: list[str] = field(default_factory=list)  # plotly figure JSON, in page order
+    exceptions: list[str] = field(default_factory=list)  # st.exception / uncaught errors on the page
+    alerts: list[str] = field(default_factory=list)  # st.error bodies (handled errors shown to the user)
+    widget_ids: list[str] = field(default_factory=list)  # every widget on the page, in page order
+    received_bytes: int = 0
+
+
+def _control(kind: str, el: Any) -> Control | None:
+    if kind != "slider" or el.disabled or el.data_type > 1 or not el.default:  # numbers only, no dates
+        return None
+    return Control(
+        el.id, el.label, el.min, el.max, el.step or 1.0, list(el.options), list(el.default), el.query_param_key
+    )
+
+
+async def http_get(url: str, cookie: str = "", timeout: float = 10.0) -> tuple[int, dict[str, str]]:
+    """A minimal HTTP/1.1 GET (loopback): status and headers (last value wins); the body is read and dropped."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port or 80), timeout)
+    try:
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        head = f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\nUser-Agent: lossviz-bench\r\n"
+        if cookie:
+            head += f"Cookie: {cookie}\r\n"
+        writer.write((head + "\r\n").encode())
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    status = int(header_block[0].split()[1])
+    headers: dict[str, str] = {}
+    for line in header_block[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+class Session:
+    """One browser tab's worth of Streamlit session: page load, reruns with widget states, reconnects."""
+
+    def __init__(self, base_url: str, page: str, query: str = "", timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.page = page
+        self.query = query
+        self.timeout = timeout
+        self.cookie = ""
+        self.ws: ClientConnection | None = None
+        self.replica = ""
+        self.session_id = ""
+        self.page_hash = ""
+        self.pages: dict[str, str] = {}  # url path -> page script hash, from the navigation message
+        self.controls: dict[str, Control] = {}
+        self.widgets: dict[str, WidgetState] = {}  # everything this tab has set, sent with every rerun
+
+    async def load_page(self) -> None:
+        """GET the page like a browser does first (nginx sets the sticky route cookie here)."""
+        url = f"{self.base_url}/{self.page}" + (f"?{self.query}" if self.query else "")
+        status, headers = await http_get(url, self.cookie)
+        if status != 200:
+            raise ProtocolError(f"GET {url}: HTTP {status}")
+        set_cookie = headers.get("set-cookie", "")
+        if set_cookie:
+            self.cookie = set_cookie.split(";", 1)[0]
+
+    async def connect(self) -> Run:
+        """Open the WebSocket and run the page once (the page the browser shows after loading)."""
+        parts = urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        headers = [("Origin", f"{parts.scheme}://{parts.netloc}")]
+        if self.cookie:
+            headers.append(("Cookie", self.cookie))
+        self.ws = await connect(
+            f"{scheme}://{parts.netloc}/_stcore/stream",
+            subprotocols=[Subprotocol("streamlit")],
+            additional_headers=headers,
+            max_size=None,
+            compression=None,
+            open_timeout=self.timeout,
+        )
+        self.replica = self.ws.response.headers.get(REPLICA_HEADER, parts.netloc) if self.ws.response else ""
+        self.page_hash = ""
+        return await self.rerun()
+
+    async def open(self) -> Run:
+        await self.load_page()
+        return await self.connect()
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+            self.ws = None
+
+    async def move(self, rng: random.Random, pick: str = "random") -> tuple[Control, Run]:
+        """Move one slider of the page (the first one, or a random one) and wait for the page to update."""
+        if not self.controls:
+            raise ProtocolError(f"page {self.page!r} shows no slider to move")
+        controls = list(self.controls.values())
+        control = controls[0] if pick == "first" else rng.choice(controls)
+        return control, await self.set_control(control, control.moved(rng))
+
+    async def set_control(self, control: Control, state: WidgetState) -> Run:
+        """Give a control a new value and rerun, as the browser does when a slider is released:
+        the widget state goes to the server, and a bound widget's value into the URL."""
+        self.widgets[control.id] = state
+        if control.query_key:
+            params = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k != control.query_key]
+            self.query = urlencode([*params, (control.query_key, control.url_value())])
+        return await self.rerun()
+
+    async def rerun(self) -> Run:
+        """Send rerun_script with this tab's widget states; read until script_finished."""
+        if self.ws is None:
+            raise ProtocolError("not connected")
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = self.query
+        state.page_script_hash = self.page_hash
+        state.page_name = "" if self.page_hash else self.page
+        state.widget_states.widgets.extend(self.widgets.values())
+        state.widget_states.SetInParent()
+        t0 = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        return await asyncio.wait_for(self._read_run(t0), self.timeout)
+
+    async def _read_run(self, t0: float) -> Run:
+        run = Run()
+        assert self.ws is not None
+        seen_controls: dict[str, Control] = {}
+        while True:
+            raw = await self.ws.recv(decode=False)
+            run.received_bytes += len(raw)
+            fm = ForwardMsg()
+            fm.ParseFromString(raw)
+            kind = fm.WhichOneof("type")
+            if kind == "delta":
+                if fm.delta.WhichOneof("type") != "new_element":
+                    continue
+                el_kind = fm.delta.new_element.WhichOneof("type")
+                el = getattr(fm.delta.new_element, el_kind)
+                if getattr(el, "id", ""):
+                    run.widget_ids.append(el.id)
+                if el_kind == "plotly_chart":
+                    if run.chart_s is None:
+                        run.chart_s = time.perf_counter() - t0
+                    run.charts.append(el.spec)
+                elif el_kind == "exception":
+                    run.exceptions.append(f"{el.type}: {el.message}")
+                elif el_kind == "alert" and el.format == 1:  # Alert.ERROR
+                    run.alerts.append(el.body)
+                else:
+                    control = _control(el_kind, el)
+                    if control is not None:
+                        old = self.controls.get(control.id)
+                        if old is not None and control.id in self.widgets:
+                            control.value = old.value
+                        seen_controls[control.id] = control
+            elif kind == "new_session":
+                self.session_id = fm.new_session.initialize.session_id
+                self.page_hash = fm.new_session.page_script_hash
+            elif kind == "navigation":
+                self.pages = {p.url_pathname: p.page_script_hash for p in fm.navigation.app_pages}
+                if fm.navigation.page_script_hash:
+                    self.page_hash = fm.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query = fm.page_info_changed.query_string
+            elif kind == "page_not_found":
+                raise ProtocolError(f"page not found: {self.page!r}")
+            elif kind == "script_finished":
+                status = fm.script_finished
+                if status == 2:  # FINISHED_EARLY_FOR_RERUN: a newer run follows
+                    continue
+                run.finished_s = time.perf_counter() - t0
+                if status == 1:
+                    run.exceptions.append("script compile error")
+                self.controls = seen_controls
+                return run
+
+
+async def page_names(base_url: str) -> list[str]:
+    """The app's pages (url paths) from the navigation message of one session."""
+    s = Session(base_url, "")
+    try:
+        await s.open()
+        return [p for p in s.pages if p]
+    finally:
+        await s.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Server memory
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def replica_pids(run_dir: Path) -> dict[str, int]:
+    """``{"127.0.0.1:8701": pid, ...}`` from deploy/run_local.sh's pid files."""
+    pids = {}
+    for f in sorted(run_dir.glob("app-*.pid")):
+        with contextlib.suppress(ValueError, OSError):
+            pids[f"127.0.0.1:{f.stem.split('-', 1)[1]}"] = int(f.read_text().strip())
+    return pids
+
+
+def server_rss(run_dir: Path) -> dict[str, float]:
+    return {addr: r for addr, pid in replica_pids(run_dir).items() if (r := rss_mib(pid)) is not None}
+
+
+# --------------------------------------------------------------------------------------------------
+# Students
+
+
+@dataclass
+class Stats:
+    chart_s: list[float] = field(default_factory=list)
+    finished_s: list[float] = field(default_factory=list)
+    open_s: list[float] = field(default_factory=list)
+    moves: int = 0
+    bytes: int = 0
+    errors: Counter = field(default_factory=Counter)
+    error_samples: list[str] = field(default_factory=list)
+    alerts: Counter = field(default_factory=Counter)
+    reconnect_s: list[float] = field(default_factory=list)
+    sessions_opened: int = 0
+
+    def error(self, kind: str, detail: str) -> None:
+        self.errors[kind] += 1
+        if len(self.error_samples) < 20:
+            self.error_samples.append(f"{kind}: {detail}"[:300])
+
+
+@dataclass
+class Student:
+    n: int
+    page: str
+    session: Session
+    rng: random.Random
+    stats: Stats = field(default_factory=Stats)  # this student's own numbers
+    replicas: list[str] = field(default_factory=list)  # replica of each connection, in order
+    disconnected_at: float | None = None
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(q / 100 * len(s)) - 1))]
+
+
+def record_run(stats: Stats, run: Run, opening: bool) -> None:
+    stats.bytes += run.received_bytes
+    for e in run.exceptions:
+        stats.error("exception", e)
+    for a in run.alerts:
+        stats.alerts[a[:80]] += 1
+    if opening:
+        stats.open_s.append(run.finished_s or math.nan)
+        stats.sessions_opened += 1
+        return
+    stats.moves += 1
+    if run.finished_s is not None:
+        stats.finished_s.append(run.finished_s)
+        stats.chart_s.append(run.chart_s if run.chart_s is not None else run.finished_s)
+
+
+async def reconnect(student: Student, deadline: float, expected: bool) -> bool:
+    """Reconnect as the Streamlit frontend does after a lost WebSocket: retry until the page runs again."""
+    s = student.session
+    await s.close()
+    t0 = student.disconnected_at or time.perf_counter()
+    delay = 0.2
+    while time.perf_counter() < deadline:
+        try:
+            status, _ = await http_get(f"{s.base_url}/_stcore/health", s.cookie, timeout=5)
+            if status == 200:
+                run = await s.connect()
+                record_run(student.stats, run, opening=True)
+                student.replicas.append(s.replica)
+                student.stats.reconnect_s.append(time.perf_counter() - t0)
+                student.disconnected_at = None
+                return True
+        except (OSError, ConnectionClosed, InvalidStatus, ProtocolError, TimeoutError) as exc:
+            if not expected:
+                student.stats.error("reconnect", repr(exc))
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
+    student.stats.error("reconnect", "gave up")
+    return False
+
+
+async def student_loop(
+    student: Student,
+    stop_at: float,
+    think: float,
+    pick: str,
+    life: float | None,
+    pages: list[str],
+    expect_disconnect: asyncio.Event | None = None,
+) -> None:
+    """Open the page, then move controls with think time until ``stop_at``; reconnect when dropped."""
+    st, s, rng = student.stats, student.session, student.rng
+    try:
+        record_run(st, await s.open(), opening=True)
+        student.replicas.append(s.replica)
+    except Exception as exc:
+        st.error("open", repr(exc))
+        return
+    born = time.perf_counter()
+    session_life = rng.uniform(0.5, 1.5) * life if life else math.inf
+    while True:
+        pause = rng.uniform(0.5, 1.5) * think
+        if time.perf_counter() + pause >= stop_at:
+            break
+        await asyncio.sleep(pause)
+        try:
+            if time.perf_counter() - born > session_life:  # the student reloads, maybe another page
+                await s.close()
+                s.page = rng.choice(pages)
+                s.query, s.widgets, s.controls = "", {}, {}
+                record_run(st, await s.open(), opening=True)
+                student.replicas.append(s.replica)
+                born, session_life = time.perf_counter(), rng.uniform(0.5, 1.5) * (life or math.inf)
+                continue
+            _, run = await s.move(rng, pick)
+            record_run(st, run, opening=False)
+        except (ConnectionClosed, OSError) as exc:
+            student.disconnected_at = time.perf_counter()
+            expected = expect_disconnect is not None and expect_disconnect.is_set()
+            if not expected:
+                st.error("disconnect", repr(exc))
+            if not await reconnect(student, time.perf_counter() + 30, expected):
+                return
+        except (TimeoutError, ProtocolError) as exc:
+            st.error(type(exc).__name__, repr(exc))
+            student.disconnected_at = time.perf_counter()
+            if not await reconnect(student, time.perf_counter() + 30, expected=False):
+                return
+    await s.close()
+
+
+def merge(stats: list[Stats]) -> Stats:
+    out = Stats()
+    for s in stats:
+        out.chart_s += s.chart_s
+        out.finished_s += s.finished_s
+        out.open_s += s.open_s
+        out.reconnect_s += s.reconnect_s
+        out.moves += s.moves
+        out.bytes += s.bytes
+        out.sessions_opened += s.sessions_opened
+        out.errors.update(s.errors)
+        out.alerts.update(s.alerts)
+        out.error_samples += s.error_samples[: 20 - len(out.error_samples)]
+    return out
+
+
+def summary(stats: Stats, wall_s: float) -> dict[str, Any]:
+    def ms(v: float | None) -> float | None:
+        return None if v is None else round(1000 * v, 1)
+
+    return {
+        "moves": stats.moves,
+        "moves_per_s": round(stats.moves / wall_s, 2) if wall_s else None,
+        "sessions_opened": stats.sessions_opened,
+        "chart_ms": {q: ms(pct(stats.chart_s, p)) for q, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))},
+        "finished_ms": {
+            q: ms(pct(stats.finished_s, p)) for q, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
+        },
+        "open_ms": {q: ms(pct([v for v in stats.open_s if v == v], p)) for q, p in (("p50", 50), ("p95", 95))},
+        "errors": sum(stats.errors.values()),
+        "errors_by_kind": dict(stats.errors),
+        "error_samples": stats.error_samples,
+        "alerts_shown": dict(stats.alerts.most_common(5)),
+        "received_mib_per_s": round(stats.bytes / wall_s / 2**20, 2) if wall_s else None,
+        "reconnect_ms": [ms(v) for v in sorted(stats.reconnect_s)],
+    }
+
+
+def make_students(args: argparse.Namespace, pages: list[str]) -> list[Student]:
+    return [
+        Student(i, pages[i % len(pages)], Session(args.url, pages[i % len(pages)]), random.Random(args.seed * 1000 + i))
+        for i in range(args.sessions)
+    ]
+
+
+async def resolve_pages(args: argparse.Namespace) -> list[str]:
+    if args.pages != "all":
+        return [p.strip() for p in args.pages.split(",") if p.strip()]
+    return await page_names(args.url)
+
+
+async def warm_up(url: str, pages: list[str], run_dir: Path) -> None:
+    """Run every page on every replica (imports, first cache fills) so that the test measures steady state.
+
+    Replicas with pid files in ``run_dir`` are warmed directly on their own ports, one page at a
+    time; otherwise a few sessions go through ``url``.
+    """
+    targets = [f"http://{addr}" for addr in replica_pids(run_dir)] or [url] * 3
+    for page in pages:
+        sessions = [Session(t, page, timeout=180) for t in targets]
+        await asyncio.gather(*(s.open() for s in sessions), return_exceptions=True)
+        await asyncio.gather(*(s.close() for s in sessions))
+
+
+class MemorySampler:
+    def __init__(self, run_dir: Path, every: float) -> None:
+        self.run_dir, self.every = run_dir, every
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self._task: asyncio.Task | None = None
+
+    async def _loop(self, t0: float) -> None:
+        while True:
+            self.samples.append((round(time.perf_counter() - t0, 1), server_rss(self.run_dir)))
+            await asyncio.sleep(self.every)
+
+    def start(self, t0: float) -> None:
+        self._task = asyncio.create_task(self._loop(t0))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def total(rss: dict[str, float]) -> float:
+    return round(sum(rss.values()), 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Modes
+
+
+async def run_load(args: argparse.Namespace) -> dict[str, Any]:
+    pages = await resolve_pages(args)
+    run_dir = Path(args.run_dir)
+    if not args.no_warmup:
+        await warm_up(args.url, pages, run_dir)
+    rss_before = server_rss(run_dir)
+    students = make_students(args, pages)
+    cpu0 = os.times()
+    t0 = time.perf_counter()
+    sampler = MemorySampler(run_dir, args.sample_every)
+    sampler.start(t0)
+    stop_at = t0 + args.duration
+    life = args.session_life if args.session_life > 0 else None
+    # Students arrive over --ramp seconds, as a class opening a link does.
+    tasks = []
+    for st in students:
+        tasks.append(asyncio.create_task(student_loop(st, stop_at, args.think, args.pick, life, pages)))
+        await asyncio.sleep(args.ramp / max(len(students), 1))
+    # Memory with every session open and warm, just before they start leaving.
+    await asyncio.sleep(max(0.0, stop_at - time.perf_counter() - min(5.0, args.duration / 4)))
+    rss_loaded = server_rss(run_dir)
+    await asyncio.gather(*tasks)
+    wall = time.perf_counter() - t0
+    await sampler.stop()
+    cpu1 = os.times()
+    merged = merge([s.stats for s in students])
+    per_replica = Counter(r for s in students for r in s.replicas[:1])
+    result = {
+        "mode": args.mode,
+        "url": args.url,
+        "sessions": args.sessions,
+        "duration_s": args.duration,
+        "think_s": args.think,
+        "pages": pages,
+        "pick": args.pick,
+        "wall_s": round(wall, 1),
+        **summary(merged, args.duration),
+        "sessions_per_replica": dict(per_replica),
+        "rss_mib_before": rss_before,
+        "rss_mib_loaded": rss_loaded,
+        "rss_total_before": total(rss_before),
+        "rss_total_loaded": total(rss_loaded),
+        "mib_per_extra_session": round((total(rss_loaded) - total(rss_before)) / args.sessions, 2)
+        if rss_before and rss_loaded
+        else None,
+        "client_cpu_s": round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 1),
+        "load_avg": os.getloadavg(),
+        "rss_samples": sampler.samples if args.mode == "soak" else sampler.samples[-3:],
+    }
+    if args.mode == "soak":
+        result.update(soak_drift(sampler.samples, args.warmup_s))
+    return result
+
+
+def soak_drift(samples: list[tuple[float, dict[str, float]]], warm_s: float) -> dict[str, Any]:
+    """RSS drift: mean total RSS over the last minute against the first minute after warm-up."""
+    series = [(t, total(r)) for t, r in samples if r]
+    early = [v for t, v in series if warm_s <= t < warm_s + 60]
+    late = [v for t, v in series if t >= series[-1][0] - 60] if series else []
+    if not early or not late:
+        return {"rss_drift": None}
+    e, l_ = statistics.fmean(early), statistics.fmean(late)
+    return {
+        "rss_total_early_mib": round(e, 1),
+        "rss_total_late_mib": round(l_, 1),
+        "rss_total_max_mib": max(v for _, v in series),
+        "rss_drift": round((l_ - e) / e, 4),
+    }
+
+
+async def run_failover(args: argparse.Namespace) -> dict[str, Any]:
+    pages = await resolve_pages(args)
+    run_dir = Path(args.run_dir)
+    pids = replica_pids(run_dir)
+    if len(pids) < 2:
+        raise SystemExit(f"failover needs at least 2 replicas with pid files in {run_dir}")
+    if not args.no_warmup:
+        await warm_up(args.url, pages, run_dir)
+    students = make_students(args, pages)
+    dropped = asyncio.Event()
+    t0 = time.perf_counter()
+    stop_at = t0 + args.duration
+    tasks = [
+        asyncio.create_task(student_loop(st, stop_at, args.think, args.pick, None, pages, dropped)) for st in students
+    ]
+    await asyncio.sleep(args.kill_at)
+    placed = Counter(st.replicas[0] for st in students if st.replicas)
+    victim = args.kill or placed.most_common(1)[0][0]
+    pid = replica_pids(run_dir)[victim]
+    dropped.set()
+    killed_at = time.perf_counter() - t0
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.gather(*tasks)
+    on_victim = [st for st in students if st.replicas and st.replicas[0] == victim]
+    others = [st for st in students if st.replicas and st.replicas[0] != victim]
+    moved = [st for st in on_victim if len(st.replicas) > 1]
+    return {
+        "mode": "failover",
+        "sessions": args.sessions,
+        "duration_s": args.duration,
+        "think_s": args.think,
+        "pages": pages,
+        "killed_replica": victim,
+        "killed_pid": pid,
+        "killed_at_s": round(killed_at, 1),
+        "sessions_per_replica": dict(placed),
+        "other_replicas": {
+            "sessions": len(others),
+            "disconnected": sum(1 for st in others if len(st.replicas) > 1),
+            **summary(merge([st.stats for st in others]), args.duration),
+        },
+        "killed_replica_clients": {
+            "sessions": len(on_victim),
+            "reconnected": len(moved),
+            "reconnected_to": dict(Counter(st.replicas[1] for st in moved)),
+            **summary(merge([st.stats for st in on_victim]), args.duration),
+        },
+        "load_avg": os.getloadavg(),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=["load", "soak", "failover"])
+    p.add_argument("--url", default="http://127.0.0.1:8700", help="nginx (or one replica), loopback")
+    p.add_argument("--sessions", type=int, default=40)
+    p.add_argument("--duration", type=float, default=60.0, help="seconds")
+    p.add_argument("--think", type=float, default=2.0, help="mean seconds between a page update and the next move")
+    p.add_argument("--ramp", type=float, default=5.0, help="seconds over which the students arrive")
+    p.add_argument("--pages", default="curves", help="comma-separated url paths, or 'all'")
+    p.add_argument("--pick", choices=["random", "first"], default="random", help="which slider a student moves")
+    p.add_argument("--session-life", type=float, default=0.0, help="mean seconds before a student reloads (soak)")
+    p.add_argument("--run-dir", default="/tmp/lossviz-cluster", help="pid files of the replicas")
+    p.add_argument("--sample-every", type=float, default=5.0, help="seconds between memory samples")
+    p.add_argument("--warmup-s", type=float, default=60.0, help="soak: drift is measured from this time on")
+    p.add_argument("--kill-at", type=float, default=20.0, help="failover: seconds into the test")
+    p.add_argument("--kill", default="", help="failover: replica address to kill (default: the busiest)")
+    p.add_argument("--no-warmup", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default="", help="also write the result here")
+    args = p.parse_args(argv)
+    host = urlsplit(args.url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        p.error("loopback only: --url must point at 127.0.0.1/localhost")
+    if not 0 < args.sessions <= MAX_LIMITS["sessions"] or not 0 < args.duration <= MAX_LIMITS["duration"]:
+        p.error(f"bounded: 1..{MAX_LIMITS['sessions']} sessions, up to {MAX_LIMITS['duration']:.0f} s")
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    result = asyncio.run(run_failover(args) if args.mode == "failover" else run_load(args))
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
