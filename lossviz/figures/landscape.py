@@ -45,12 +45,13 @@ def quiver_segments(
     u: np.ndarray,
     v: np.ndarray,
     per_axis: int = ARROWS_PER_AXIS,
-) -> tuple[list[float | None], list[float | None]]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Arrows for the vector field (u, v) given on the grid (x[i], y[j]) (``u[j, i]``): about
-    ``per_axis`` arrows per axis, each a shaft and two head strokes separated by ``None``.
+    ``per_axis`` arrows per axis, each one polyline tail → tip → barb → tip → barb followed by a
+    NaN (a gap in a Plotly line).
 
     Geometry is done in axis-relative units (x and y divided by their spans) so that arrows keep
-    their direction and shape whatever the aspect ratio; a zero vector draws nothing.
+    their direction and shape whatever the aspect ratio; zero and non-finite vectors draw nothing.
     """
     step_x = max(1, len(x) // per_axis)
     step_y = max(1, len(y) // per_axis)
@@ -58,36 +59,27 @@ def quiver_segments(
     iy = np.arange(step_y // 2, len(y), step_y)
     span_x = float(x[-1] - x[0]) or 1.0
     span_y = float(y[-1] - y[0]) or 1.0
-    uu = u[np.ix_(iy, ix)] / span_x
-    vv = v[np.ix_(iy, ix)] / span_y
+    uu = (u[np.ix_(iy, ix)] / span_x).ravel()
+    vv = (v[np.ix_(iy, ix)] / span_y).ravel()
     norm = np.hypot(uu, vv)
-    finite = np.isfinite(norm)
-    top = float(norm[finite].max()) if finite.any() else 0.0
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    if top <= 0.0:
-        return xs, ys
+    keep = np.isfinite(norm) & (norm > 0)
+    if not keep.any():
+        return np.empty(0), np.empty(0)
+    x0 = np.broadcast_to((x[ix] - x[0]) / span_x, (len(iy), len(ix))).ravel()[keep]
+    y0 = np.broadcast_to(((y[iy] - y[0]) / span_y)[:, None], (len(iy), len(ix))).ravel()[keep]
+    dx, dy, norm = uu[keep] / norm[keep], vv[keep] / norm[keep], norm[keep]
     cell = ARROW_FILL * min(step_x / len(x), step_y / len(y))
-    length = cell * np.sqrt(np.where(finite, norm, 0.0) / top)
-    for a, j in enumerate(iy):
-        for c, i in enumerate(ix):
-            if length[a, c] <= 0.0 or norm[a, c] == 0.0:
-                continue
-            dx, dy = uu[a, c] / norm[a, c], vv[a, c] / norm[a, c]
-            x0, y0 = (x[i] - x[0]) / span_x, (y[j] - y[0]) / span_y
-            tip = (x0 + length[a, c] * dx, y0 + length[a, c] * dy)
-            head = HEAD * length[a, c]
-            barbs = [
-                (tip[0] - head * (dx * np.cos(t) - dy * np.sin(t)), tip[1] - head * (dx * np.sin(t) + dy * np.cos(t)))
-                for t in (HEAD_ANGLE, -HEAD_ANGLE)
-            ]
-            # one polyline per arrow: tail → tip → barb → tip → barb
-            for px, py in [(x0, y0), tip, barbs[0], tip, barbs[1]]:
-                xs.append(float(x[0] + px * span_x))
-                ys.append(float(y[0] + py * span_y))
-            xs.append(None)
-            ys.append(None)
-    return xs, ys
+    length = cell * np.sqrt(norm / norm.max())
+    tip_x, tip_y = x0 + length * dx, y0 + length * dy
+    head = HEAD * length
+    barbs = [
+        (tip_x - head * (dx * np.cos(t) - dy * np.sin(t)), tip_y - head * (dx * np.sin(t) + dy * np.cos(t)))
+        for t in (HEAD_ANGLE, -HEAD_ANGLE)
+    ]
+    gap = np.full_like(x0, np.nan)
+    xs = np.stack([x0, tip_x, barbs[0][0], tip_x, barbs[1][0], gap], axis=1).ravel()
+    ys = np.stack([y0, tip_y, barbs[0][1], tip_y, barbs[1][1], gap], axis=1).ravel()
+    return x[0] + xs * span_x, y[0] + ys * span_y
 
 
 def _title_annotation(text: str, x: float, y: float = 1.0) -> dict:
@@ -109,7 +101,8 @@ def figure_input_map(land: InputLandscape, per_axis: int = ARROWS_PER_AXIS) -> g
             "hovertemplate": "x %{x:.3g}, y %{y:.3g}<br>L = %{z:.4g}<extra></extra>", "xaxis": "x", "yaxis": "y",
         },
         {
-            "type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "−∇L (descent direction)",
+            "type": "scatter", "x": f32(xs), "y": f32(ys), "mode": "lines", "name": "−∇L (descent direction)",
+            "connectgaps": False,
             "line": {"color": ARROW_COLOUR, "width": 1.4}, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y",
             "showlegend": True,
         },

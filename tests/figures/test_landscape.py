@@ -13,15 +13,12 @@ from lossviz.figures.common import figure_bytes
 
 
 def _arrows(xs, ys) -> list[np.ndarray]:
-    """Split a quiver polyline into arrows: each (5, 2) tail, tip, barb, tip, barb."""
-    out, current = [], []
-    for x, y in zip(xs, ys, strict=True):
-        if x is None:
-            out.append(np.array(current))
-            current = []
-        else:
-            current.append((x, y))
-    return out
+    """Split a quiver polyline into arrows: each (5, 2) tail, tip, barb, tip, barb; NaN separates them."""
+    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    assert len(xs) % 6 == 0 and np.isnan(xs[5::6]).all() and np.isnan(ys[5::6]).all()
+    points = np.stack([xs, ys], axis=-1).reshape(-1, 6, 2)[:, :5]
+    assert np.isfinite(points).all()
+    return list(points)
 
 
 def test_quiver_arrows_point_along_the_field_with_sqrt_lengths() -> None:
@@ -53,11 +50,12 @@ def test_quiver_keeps_direction_in_data_units_whatever_the_spans() -> None:
 
 def test_quiver_skips_zero_and_nan_vectors() -> None:
     x = y = np.linspace(0, 1, 4)
-    assert fl.quiver_segments(x, y, np.zeros((4, 4)), np.zeros((4, 4))) == ([], [])
+    xs, ys = fl.quiver_segments(x, y, np.zeros((4, 4)), np.zeros((4, 4)))
+    assert len(xs) == len(ys) == 0
     u = np.ones((4, 4))
     u[0, 0] = np.nan
-    xs, _ = fl.quiver_segments(x, y, u, np.zeros((4, 4)), per_axis=4)
-    assert len(_arrows(xs, xs)) == 15
+    xs, ys = fl.quiver_segments(x, y, u, np.zeros((4, 4)), per_axis=4)
+    assert len(_arrows(xs, ys)) == 15
 
 
 def test_input_map_and_surface() -> None:
@@ -67,7 +65,7 @@ def test_input_map_and_surface() -> None:
     contour, arrows, heat = fig.data
     np.testing.assert_array_equal(np.asarray(contour.z), land.value.astype(np.float32))
     np.testing.assert_array_equal(np.asarray(heat.z), land.grad_norm.astype(np.float32))
-    assert arrows.mode == "lines" and len(arrows.x) > 0
+    assert arrows.mode == "lines" and len(arrows.x) > 0 and arrows.connectgaps is False
     # horizontal field: every arrow's tail and tip share y
     for arrow in _arrows(arrows.x, arrows.y):
         assert arrow[1][1] == pytest.approx(arrow[0][1])
