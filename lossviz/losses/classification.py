@@ -17,7 +17,7 @@ from torch.autograd.function import once_differentiable
 
 from lossviz.domains import BINARY, CLASS_INDEX, LOGIT, PROBABILITY, SCORE, SIGN, UNIT_INTERVAL
 from lossviz.errors import DomainError
-from lossviz.losses._numerics import clamped_log
+from lossviz.losses._numerics import clamped_log, log_sigmoid_both, log_sigmoid_pair
 from lossviz.registry import register
 from lossviz.spec import Domain, Param
 
@@ -144,40 +144,6 @@ def _target_margin(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return _gather(pred, target) - others
 
 
-def _log_sigmoid_both(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log σ(z), log σ(−z)) = (min(z, 0) − t, min(−z, 0) − t), t = log1p(e^{−|z|}): exact, one exp, one log1p.
-
-    In-place steps on fresh tensors (no autograd here): on a million-point grid each new
-    8 MB buffer costs about as much as the arithmetic.
-    """
-    t = z.abs().neg_().exp_().log1p_()
-    return z.clamp(max=0.0).sub_(t), z.neg().clamp_(max=0.0).sub_(t)
-
-
-class _LogSigmoidPair(torch.autograd.Function):
-    """log σ(z) and log σ(−z) together, at the cost of one ``F.logsigmoid``.
-
-    The backward is the exact derivative (σ(−z), −σ(z)) written with differentiable ops, so
-    double backward works, and it has no kink at z = 0 (autograd through |z| would have one).
-    """
-
-    @staticmethod
-    def forward(ctx: Any, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
-        pos, neg = _log_sigmoid_both(z)
-        ctx.save_for_backward(pos, neg)
-        return pos, neg
-
-    @staticmethod
-    def backward(ctx: Any, g_pos: torch.Tensor, g_neg: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        pos, neg = ctx.saved_tensors
-        return g_pos * torch.exp(neg) - g_neg * torch.exp(pos)
-
-
-def _log_sigmoid_pair(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log σ(z), log σ(−z)) with exact first and second derivatives at any finite z."""
-    return _LogSigmoidPair.apply(z)
-
-
 # --- binary: probabilities and logits ---------------------------------------------------------
 
 
@@ -233,11 +199,11 @@ def bce(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def bce_logits(pred: torch.Tensor, target: torch.Tensor, *, pos_weight: float = 1.0) -> torch.Tensor:
     """(1 − y)·softplus(x) + w₊·y·softplus(−x), equal to ``F.binary_cross_entropy_with_logits``.
 
-    softplus(x) = −log σ(−x) and softplus(−x) = −log σ(x) come from one :func:`_log_sigmoid_pair`,
+    softplus(x) = −log σ(−x) and softplus(−x) = −log σ(x) come from one :func:`~lossviz.losses._numerics.log_sigmoid_pair`,
     exact at logits ±800 and with exact curvature σ(x)σ(−x) (autograd through ``F.logsigmoid``
     forms 1 − σ and loses the curvature's digits beyond |x| ≈ 20).
     """
-    log_p, log_one_minus_p = _log_sigmoid_pair(pred)
+    log_p, log_one_minus_p = log_sigmoid_pair(pred)
     return -(1.0 - target) * log_one_minus_p - pos_weight * target * log_p
 
 
@@ -272,10 +238,10 @@ class _FocalGrad(torch.autograd.Function):
     def forward(  # type: ignore[override]
         ctx: Any, pred: torch.Tensor, target: torch.Tensor, gamma: float, alpha: float
     ) -> torch.Tensor:
-        # In place wherever a buffer is fresh and not needed again (see _log_sigmoid_both).
+        # In place wherever a buffer is fresh and not needed again (see _numerics.log_sigmoid_both).
         sign, alpha_t = _focal_label_terms(target, alpha)
         z = sign * pred
-        log_pos, log_neg = _log_sigmoid_both(z)
+        log_pos, log_neg = log_sigmoid_both(z)
         sig_pos = torch.sigmoid(z)
         sig_neg = z.neg_().sigmoid_()
         w = log_neg.mul_(gamma).exp_().mul_(alpha_t)
@@ -338,7 +304,7 @@ def focal(pred: torch.Tensor, target: torch.Tensor, *, gamma: float = 2.0, alpha
     1 − p_t to 0 for logits beyond ±37.
     """
     sign, alpha_t = _focal_label_terms(target, alpha)
-    log_pt, log_one_minus_pt = _log_sigmoid_pair(sign * pred)
+    log_pt, log_one_minus_pt = log_sigmoid_pair(sign * pred)
     return -alpha_t * torch.exp(gamma * log_one_minus_pt) * log_pt
 
 
@@ -384,7 +350,7 @@ def cross_entropy(pred: torch.Tensor, target: torch.Tensor, *, label_smoothing: 
     if target.ndim == pred.ndim:
         q = (1.0 - label_smoothing) * target + label_smoothing / n_classes
         return -(q * torch.log_softmax(pred, dim=-1)).sum(-1)
-    nll = -_log_sigmoid_pair(_target_margin(pred, target))[0]
+    nll = -log_sigmoid_pair(_target_margin(pred, target))[0]
     if label_smoothing == 0.0:
         return nll
     return (1.0 - label_smoothing) * nll - (label_smoothing / n_classes) * torch.log_softmax(pred, dim=-1).sum(-1)
@@ -422,7 +388,7 @@ def weighted_cross_entropy(
     pred: torch.Tensor, target: torch.Tensor, *, weight: float = 10.0, weighted_class: int = 1
 ) -> torch.Tensor:
     """−w_y log softmax(x)_y with w_c = weight for c = weighted_class, 1 otherwise (−log p_y as in cross_entropy)."""
-    nll = -_log_sigmoid_pair(_target_margin(pred, target))[0]
+    nll = -log_sigmoid_pair(_target_margin(pred, target))[0]
     is_weighted = target == int(weighted_class)
     return torch.where(is_weighted, weight * nll, nll)
 
@@ -457,7 +423,7 @@ def softmax_focal(pred: torch.Tensor, target: torch.Tensor, *, gamma: float = 2.
     would round to 0, so (1 − p_y)^γ = exp(γ log(1 − p_y)) is finite for every γ ≥ 0. With C = 2
     it is the sigmoid focal loss of the logit difference (α_t = α).
     """
-    log_pt, log_one_minus_pt = _log_sigmoid_pair(_target_margin(pred, target))
+    log_pt, log_one_minus_pt = log_sigmoid_pair(_target_margin(pred, target))
     return -alpha * torch.exp(gamma * log_one_minus_pt) * log_pt
 
 
@@ -507,7 +473,7 @@ def kl_div(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 )
 def logistic(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """softplus(−y·p) = −log σ(y·p) = log(1 + e^{−y p}), exact (with its curvature) for any margin."""
-    log_sigmoid_margin, _ = _log_sigmoid_pair(target * pred)
+    log_sigmoid_margin, _ = log_sigmoid_pair(target * pred)
     return -log_sigmoid_margin
 
 
