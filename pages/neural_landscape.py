@@ -21,8 +21,7 @@ from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
 
 PREFIX = "neural"
-LAST_RUN_KEY = "training_last_config"
-"""Where the Training lab leaves its last configuration in the session."""
+LAST_RUN_KEY = "training_last_config"  # where the Training lab leaves its last configuration
 MODELS = ("default run", "last training-lab run")
 
 
@@ -83,7 +82,7 @@ def second_loss_control(result: tr.TrainResult) -> tuple[str | None, dict[str, f
     return name, params
 
 
-st.title("⛰️ Neural landscape")
+st.title("Neural landscape")
 st.markdown(
     "What does the loss of a neural network look like around the weights training found? Following Li et al., "
     "*Visualizing the Loss Landscape of Neural Nets* (NeurIPS 2018): the loss along the straight line from the "
@@ -118,9 +117,9 @@ def interpolation_section(result: tr.TrainResult) -> None:
 def plane_section(result: tr.TrainResult) -> None:
     st.subheader("2-D: two filter-normalised random directions")
     cols = st.columns(4)
-    resolution = int(param_control(nl.RESOLUTION, key("resolution"), container=cols[0]))
-    span = param_control(nl.SPAN, key("span"), container=cols[1])
-    seed = int(param_control(nl.DIRECTION_SEED, key("seed"), container=cols[2]))
+    resolution = int(param_control(nl.RESOLUTION, key("resolution"), container=cols[0], label="Resolution"))
+    span = param_control(nl.SPAN, key("span"), container=cols[1], label="Span ± of a and b")
+    seed = int(param_control(nl.DIRECTION_SEED, key("seed"), container=cols[2], label="Direction seed"))
     log = toggle_control("log colour scale", True, key("log"), container=cols[3])
     plane = guarded("2-D slice", lambda: nl.cached(nl.compute_random_slice, result, resolution, span, seed))
     if plane is None:
@@ -155,7 +154,8 @@ def two_losses_section(result: tr.TrainResult, resolution: int, span: float, see
          key=key("two_losses"))
     s = lossviz.spec(second)
     st.caption(
-        f"Same network, same plane and directions; only the loss differs. {s.title}: {s.use_when} The shapes of "
+        f"Same network, same plane and directions (the star: the trained weights); only the loss differs. "
+        f"{s.title}: {s.use_when} The shapes of "
         "the basins — flat or sharp, round or elongated — belong to the loss as much as to the network."
     )
 
@@ -164,7 +164,7 @@ def two_losses_section(result: tr.TrainResult, resolution: int, span: float, see
 def pca_section(result: tr.TrainResult) -> None:
     st.subheader("The optimiser's path on the top-2 PCA directions")
     cols = st.columns(4)
-    resolution = int(param_control(nl.RESOLUTION, key("pca_resolution"), container=cols[0]))
+    resolution = int(param_control(nl.RESOLUTION, key("pca_resolution"), container=cols[0], label="Resolution"))
     log = toggle_control("log colour scale", True, key("pca_log"), container=cols[1])
     pca = guarded("PCA trajectory", lambda: nl.cached(nl.compute_pca_slice, result, resolution))
     if pca is None:

@@ -29,8 +29,7 @@ from lossviz.ui.controls import (
 )
 
 PREFIX = "training"
-LAST_RUN_KEY = "training_last_config"
-"""Session key of the last trained configuration, read by the neural landscape page."""
+LAST_RUN_KEY = "training_last_config"  # the last trained configuration, read by the neural landscape page
 
 
 def key(name: str) -> str:
@@ -64,17 +63,17 @@ def data_controls(container) -> td.DataConfig:
         st.markdown("**Data**")
         name = choice_control("Dataset", list(td.DATASETS), "moons", key("dataset"), help="Generated in code from the seed.")
         st.caption(td.DATASETS[name].description)
-        noise = param_control(td.NOISE, key("noise"))
-        n = param_control(td.N_SAMPLES, key("n_samples"))
-        seed = param_control(td.SEED, key("seed"))
-        val = param_control(td.VAL_FRACTION, key("val_fraction"))
+        noise = param_control(td.NOISE, key("noise"), label="Noise σ")
+        n = param_control(td.N_SAMPLES, key("n_samples"), label="Points")
+        seed = param_control(td.SEED, key("seed"), label="Seed")
+        val = param_control(td.VAL_FRACTION, key("val_fraction"), label="Validation share")
         extra: dict[str, float] = {}
         if name == "spiral":
-            extra["classes"] = param_control(td.CLASSES, key("classes"))
+            extra["classes"] = param_control(td.CLASSES, key("classes"), label="Classes K (spiral arms)")
         elif name == "blobs":
-            extra["minority"] = param_control(td.MINORITY, key("minority"))
+            extra["minority"] = param_control(td.MINORITY, key("minority"), label="Rare-class share")
         elif name == "regression":
-            extra["outliers"] = param_control(td.OUTLIERS, key("outliers"))
+            extra["outliers"] = param_control(td.OUTLIERS, key("outliers"), label="Outlier share")
     return td.DataConfig(name=name, n_samples=int(n), noise=noise, seed=int(seed), val_fraction=val, **extra)
 
 
@@ -85,8 +84,8 @@ def model_controls(container, data: td.DataConfig) -> dict[str, Any]:
     keep_valid("loss", options, default)
     with container:
         st.markdown("**Model and loss**")
-        layers = param_control(tr.HIDDEN_LAYERS, key("hidden_layers"))
-        width = param_control(tr.WIDTH, key("width"))
+        layers = param_control(tr.HIDDEN_LAYERS, key("hidden_layers"), label="Hidden layers")
+        width = param_control(tr.WIDTH, key("width"), label="Units per layer")
         activation = choice_control("Activation", list(tr.ACTIVATIONS), "relu", key("activation"))
         loss = choice_control(
             "Loss", options, default, key("loss"),
@@ -104,17 +103,17 @@ def optimiser_controls(container) -> dict[str, Any]:
             "Optimiser", list(tr.OPTIMIZERS), "adam", key("optimizer"),
             help="sgd, momentum (SGD with heavy-ball momentum 0.9), adam, rmsprop — torch.optim's update rules.",
         )
-        lr = param_control(tr.LEARNING_RATE, key("lr"))
-        batch = param_control(tr.BATCH_SIZE, key("batch_size"))
-        epochs = param_control(tr.EPOCHS, key("epochs"))
-        l1 = param_control(tr.L1_PENALTY, key("l1"))
-        l2 = param_control(tr.L2_PENALTY, key("l2"))
+        lr = param_control(tr.LEARNING_RATE, key("lr"), label="Learning rate η")
+        batch = param_control(tr.BATCH_SIZE, key("batch_size"), label="Batch size")
+        epochs = param_control(tr.EPOCHS, key("epochs"), label="Epochs")
+        l1 = param_control(tr.L1_PENALTY, key("l1"), label="L1 penalty λ₁")
+        l2 = param_control(tr.L2_PENALTY, key("l2"), label="L2 penalty λ₂")
     return {"optimizer": optimizer, "lr": lr, "batch_size": int(batch), "epochs": int(epochs), "l1": l1, "l2": l2}
 
 
 def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfig]]:
     """The runs to show: the configuration alone, or 2–4 variants of one setting."""
-    cols = st.columns([1, 1, 3])
+    cols = st.columns([1.3, 1, 3])
     compare = toggle_control("Compare runs", False, key("compare"), container=cols[0],
                              help="Train 2–4 variants of one setting on the same data and seed.")
     if not compare:
@@ -295,8 +294,8 @@ def regularization_tab() -> None:
         "the diamond at a **corner**, where one weight is exactly 0 — that is why L1 selects features."
     )
     cols = st.columns(2)
-    lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0])
-    rho = param_control(rv.CORRELATION, key("reg_rho"), container=cols[1])
+    lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0], label="Penalty strength λ")
+    rho = param_control(rv.CORRELATION, key("reg_rho"), container=cols[1], label="Feature correlation ρ")
     path, active, lam_max = regularization_data(rho, lam)
     show(figure_regularization(path, active), key=key("regularization"))
     w_l1, w_l2 = path.lasso[active], path.ridge[active]
@@ -304,6 +303,11 @@ def regularization_tab() -> None:
         f"At λ = {path.lams[active]:g}: lasso w = ({w_l1[0]:.4g}, {w_l1[1]:.4g}), ridge w = ({w_l2[0]:.4g}, "
         f"{w_l2[1]:.4g}). Beyond λ = {lam_max:.3g} the lasso sets both weights to 0; ridge only approaches 0. "
         "Drag the slider under the chart to sweep λ live; the control above sets the value for the link."
+    )
+    st.caption(
+        "In each panel: grey, the MSE contours; ×, the least-squares fit (λ = 0); dotted, the path of the "
+        "regularised optimum as λ grows; shaded, the constraint region ‖w‖₁ ≤ t or ‖w‖₂ ≤ r whose boundary the "
+        "optimum sits on; dashed, the MSE contour through the optimum — tangent to the region."
     )
     for name in ("l1_penalty", "l2_penalty"):
         s = lossviz.spec(name)
@@ -335,7 +339,7 @@ def multitask_tab() -> None:
     keep_valid("mt_b", options, "mae")
     a = choice_control("Loss A (ω = 0)", options, "mse", key("mt_a"), container=cols[0])
     b = choice_control("Loss B (ω = 1)", options, "mae", key("mt_b"), container=cols[1])
-    weight = param_control(rv.TASK_WEIGHT, key("mt_weight"), container=cols[2])
+    weight = param_control(rv.TASK_WEIGHT, key("mt_weight"), container=cols[2], label="Weight ω of loss B")
     pcols = st.columns(2)
     pa = param_controls(a, key("mta"), container=pcols[0])
     pb = param_controls(b, key("mtb"), container=pcols[1])
@@ -351,8 +355,10 @@ def multitask_tab() -> None:
     show(figure_multitask(mt, active), key=key("multitask"))
     m = mt.minimizers[active]
     st.caption(
-        f"At ω = {mt.weights[active]:g} the minimiser is a = {m[0]:.4f}, b = {m[1]:.4f}. Drag the slider under the "
-        "chart to move ω live."
+        f"Left: contours of (1 − ω)·{a} + ω·{b} over the line's intercept a and slope b, the minimisers of each loss "
+        f"alone (□ {a}, ◇ {b}), the path of the minimiser as ω moves (dotted) and the current one (★). Right: the "
+        f"data and the fitted lines. At ω = {mt.weights[active]:g} the minimiser is a = {m[0]:.4f}, "
+        f"b = {m[1]:.4f}. Drag the slider under the chart to move ω live."
     )
     for name in (a, b):
         s = lossviz.spec(name)
@@ -360,7 +366,7 @@ def multitask_tab() -> None:
         st.latex(s.latex)
 
 
-st.title("🏋️ Training lab")
+st.title("Training lab")
 st.markdown(
     "Train a small neural network on a toy dataset with **any loss of the catalogue** and watch the training and "
     "validation curves grow, then the decision boundary it learned. Every run is deterministic for its seed and "

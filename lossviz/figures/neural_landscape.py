@@ -17,7 +17,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import apply_layout, f32
-from lossviz.figures.training import Trace, axis_key, axis_refs, columns_layout
+from lossviz.figures.training import (
+    TOP_MARGIN_WITH_TITLES,
+    Trace,
+    axis_key,
+    axis_refs,
+    columns_layout,
+)
 from lossviz.regularization_view import MultiTask, RegularizationPath, diamond, disc
 
 SURFACE_SCALE = "Viridis"
@@ -70,7 +76,8 @@ def figure_interpolation(
             for a in (0.0, 1.0)
         ],
         "annotations": [
-            {"x": a, "y": 1.0, "yref": "paper", "text": text, "showarrow": False, "yanchor": "bottom"}
+            {"x": a, "y": 0.98, "yref": "paper", "text": text, "showarrow": False, "yanchor": "top", "xanchor": "left",
+             "xshift": 4, "font": {"color": "#7f7f7f"}}
             for a, text in ((0.0, "initial θ₀"), (1.0, "trained θ₁"))
         ],
     }
@@ -161,7 +168,9 @@ def figure_two_losses(
         traces.append(_centre_marker("trained weights θ*", col=col, legend=col == 1))
         layout[axis_key(col, "x")]["title"] = {"text": "a"}
         layout[axis_key(col, "y")]["title"] = {"text": "b" if col == 1 else ""}
-    return apply_layout(_figure(traces, layout), height=height)
+    layout["showlegend"] = False  # the star (trained weights) is explained in the page's caption
+    return apply_layout(_figure(traces, layout), height=height,
+                        margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 50})
 
 
 # --- regularisation -------------------------------------------------------------------------------
@@ -203,7 +212,7 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
         refs = axis_refs(col)
         traces += [
             {"type": "contour", "x": f32(path.w1), "y": f32(path.w2), "z": f32(shown), "colorscale": "Greys",
-             "reversescale": True, "opacity": 0.55, "showscale": False, "ncontours": 20,
+             "reversescale": True, "opacity": 0.9, "showscale": False, "ncontours": 24,
              "contours": {"coloring": "lines"}, "hoverinfo": "skip", "name": "MSE", **refs},
             {"type": "scatter", "x": f32(solutions[:, 0]), "y": f32(solutions[:, 1]), "mode": "lines",
              "name": f"{name} path over λ", "line": {"color": color, "width": 2, "dash": "dot"}, **refs},
@@ -219,7 +228,7 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
             {"type": "scatter", "mode": "lines", "fill": "toself", "opacity": 0.35, "line": {"color": color, "width": 2},
              "name": f"{name} constraint region", "hoverinfo": "skip", **refs},
             {"type": "scatter", "mode": "lines+markers+text", "name": f"{name} optimum and the MSE contour through it",
-             "line": {"color": color, "width": 1.5, "dash": "dash"}, "textposition": "top right",
+             "line": {"color": color, "width": 1.5, "dash": "dash"}, "textposition": "top left",
              "marker": {"size": [0] * (level_len + 1) + [11], "color": color, "line": {"color": "white", "width": 1}},
              **refs},
         ]
@@ -237,8 +246,9 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
         layout[axis_key(col, "y")].update(title={"text": "w₂" if col == 1 else ""}, range=[-extent, extent],
                                           scaleanchor=axis_refs(col)["xaxis"])
     layout["sliders"] = [_slider(path.lams, active, "λ = ")]
+    layout["showlegend"] = False  # seven entries would bury the panel titles; the page's caption names them
     fig = _figure(traces, layout, frames)
-    return apply_layout(fig, height=height, margin={"l": 60, "r": 20, "t": 80, "b": 40})
+    return apply_layout(fig, height=height, margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 40})
 
 
 def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
@@ -269,17 +279,16 @@ def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: in
     minimisers over ω and the current one. Right: the data and the line of the current minimiser.
     Frames hold every ω of ``mt.weights``.
     """
-    layout = columns_layout(
-        2, (f"(1 − ω)·{mt.loss_a} + ω·{mt.loss_b} over (intercept, slope)", "data and fitted line"),
-        spacing=0.1, widths=(0.55, 0.45),
-    )
+    layout = columns_layout(2, spacing=0.2, widths=(0.55, 0.45))
+    colorbar_x = layout["xaxis"]["domain"][1] + 0.01
     use_log = log and bool((mt.z_a > 0).all() and (mt.z_b > 0).all())
     m = mt.minimizers
     order = np.argsort(mt.x)
     xs = mt.x[order][[0, -1]]
     traces: list[Trace] = [
         {"type": "contour", "x": f32(mt.intercepts), "y": f32(mt.slopes), "colorscale": SURFACE_SCALE, "ncontours": 25,
-         "colorbar": {"title": {"text": "log₁₀ loss" if use_log else "loss"}, "x": 0.5, "len": 0.85},
+         "colorbar": {"title": {"text": "log₁₀ loss" if use_log else "loss"}, "x": colorbar_x, "len": 0.85,
+                      "thickness": 15},
          "line": {"width": 0.5}, "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>%{z:.4g}<extra></extra>",
          "name": "weighted loss", **axis_refs(1)},
         {"type": "scatter", "x": f32(m[:, 0]), "y": f32(m[:, 1]), "mode": "lines", "name": "minimiser as ω moves",
@@ -314,7 +323,7 @@ def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: in
     layout["xaxis2"]["title"] = {"text": "x"}
     layout["yaxis2"]["title"] = {"text": "y"}
     layout["sliders"] = [_slider(mt.weights, active, "ω = ")]
-    return apply_layout(_figure(traces, layout, frames), height=height, margin={"l": 60, "r": 20, "t": 80, "b": 40})
+    return apply_layout(_figure(traces, layout, frames), height=height, margin={"l": 60, "r": 20, "t": 110, "b": 40})
 
 
 def _multitask_dynamic(mt: MultiTask, k: int, log: bool, xs: np.ndarray) -> list[Trace]:

@@ -20,9 +20,22 @@ from lossviz.training import Curves, DecisionGrid
 
 CLASS_COLORS: tuple[str, ...] = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 """Colours of the classes 0, 1, 2 …: points and decision regions share them."""
-SPLIT_MARKERS = {"train": "circle", "validation": "x"}
+SPLIT_MARKERS = {"train": "circle", "validation": "x-thin-open"}
 
 Trace = dict[str, Any]
+TOP_MARGIN_WITH_TITLES = 90
+"""Top margin of a figure with panel titles and a legend above them."""
+BOTTOM_MARGIN = 50
+
+
+def legend_above_titles(height: int, top: int = TOP_MARGIN_WITH_TITLES, bottom: int = BOTTOM_MARGIN) -> dict[str, Any]:
+    """A horizontal legend 28 px above the plot area, clear of the panel titles that sit right on it.
+
+    (The shared layout puts the legend just above the plot, where the titles are.) Plotly places
+    legends in units of the plot area's height, hence the conversion from pixels.
+    """
+    plot_height = max(height - top - bottom, 50)
+    return {"orientation": "h", "yanchor": "bottom", "y": 1.0 + 28 / plot_height, "xanchor": "left", "x": 0.0}
 
 
 def run_color(index: int) -> str:
@@ -69,7 +82,11 @@ def columns_layout(
 def figure_training_curves(
     runs: Sequence[tuple[str, Curves]], *, log_loss: bool = False, height: int = 360, title: str | None = None
 ) -> go.Figure:
-    """Loss (left) and metric (right) per epoch: training solid, validation dashed, one colour per run."""
+    """Loss (left) and metric (right) per epoch: training solid, validation dashed, one colour per run.
+
+    With several runs the legend names the runs (one entry each, toggling both of its lines); the
+    panel titles say which line style is which split.
+    """
     metric = runs[0][1].metric if runs else "accuracy"
     multiple = len(runs) > 1
     traces: list[Trace] = []
@@ -80,19 +97,25 @@ def figure_training_curves(
             ("train", curves.train_loss, curves.train_metric, "solid"),
             ("validation", curves.val_loss, curves.val_metric, "dash"),
         ):
-            name = f"{label} · {split}" if multiple else split
+            if multiple:  # one legend entry per run, on its training line
+                name, shown, group = (label if split == "train" else f"{label} · {split}"), split == "train", label
+            else:
+                name, shown, group = split, True, split
             common = {"type": "scatter", "mode": "lines", "line": {"color": color, "dash": dash, "width": 2},
-                      "legendgroup": name, "name": name}
-            traces.append({**common, "x": x, "y": f32(loss), **axis_refs(1)})
+                      "legendgroup": group, "name": name}
+            traces.append({**common, "x": x, "y": f32(loss), "showlegend": shown, **axis_refs(1)})
             traces.append({**common, "x": x, "y": f32(value), "showlegend": False, **axis_refs(2)})
-    layout = columns_layout(2, ("Loss (mean over the split)", metric[:1].upper() + metric[1:]))
+    styles = " (solid: train, dashed: validation)" if multiple else ""
+    layout = columns_layout(2, (f"Loss{styles}", metric[:1].upper() + metric[1:]))
     positive = all((c.train_loss > 0).all() and (c.val_loss > 0).all() for _l, c in runs)
     layout["yaxis"]["type"] = "log" if log_loss and positive else "linear"
     if metric == "accuracy":
         layout["yaxis2"]["range"] = [0, 1.02]
     for col in (1, 2):
         layout[axis_key(col)]["title"] = {"text": "epoch"}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height, title=title)
+    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height, title=title,
+                        margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": BOTTOM_MARGIN},
+                        legend=legend_above_titles(height))
 
 
 def _points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
@@ -108,8 +131,9 @@ def _points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
                     "name": f"class {c} · {split}", "legendgroup": f"class {c} · {split}", "showlegend": legend,
                     "marker": {
                         "color": CLASS_COLORS[c % len(CLASS_COLORS)], "symbol": SPLIT_MARKERS[split],
-                        "size": 6 if split == "train" else 7,
-                        "line": {"width": 0.5, "color": "white"} if split == "train" else {"width": 1.5},
+                        "size": 6 if split == "train" else 8,
+                        "line": {"width": 0.5, "color": "white"} if split == "train"
+                        else {"width": 2, "color": CLASS_COLORS[c % len(CLASS_COLORS)]},
                     },
                     **axis_refs(col),
                 }
@@ -163,12 +187,12 @@ def figure_decision_boundaries(
         traces += _region_traces(grid, dataset.n_classes, col, colorbar=col == k)
         traces += _points(dataset, col, legend=col == 1)
         layout[axis_key(col, "x")].update(title={"text": "x₁"}, range=[float(grid.xs[0]), float(grid.xs[-1])])
-        layout[axis_key(col, "y")].update(
-            range=[float(grid.ys[0]), float(grid.ys[-1])], scaleanchor=axis_refs(col)["xaxis"],
-            title={"text": "x₂" if col == 1 else ""},
-        )
-    title = grids[0][0] if len(grids) == 1 else None
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height, title=title)
+        layout[axis_key(col, "y")].update(range=[float(grid.ys[0]), float(grid.ys[-1])],
+                                          title={"text": "x₂" if col == 1 else ""})
+    top = TOP_MARGIN_WITH_TITLES if k > 1 else 50
+    legend = {"legend": legend_above_titles(height, top)} if k > 1 else {}
+    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
+                        margin={"l": 60, "r": 20, "t": top, "b": BOTTOM_MARGIN}, **legend)
 
 
 def figure_regression_fit(
@@ -185,12 +209,13 @@ def figure_regression_fit(
             mask = out == is_outlier
             if not mask.any():
                 continue
+            color = "#d62728" if is_outlier else "#7f7f7f"
             traces.append(
                 {
                     "type": "scatter", "x": f32(x[mask, 0]), "y": f32(y[mask]), "mode": "markers",
                     "name": f"{'outlier' if is_outlier else 'point'} · {split}",
-                    "marker": {"color": "#d62728" if is_outlier else "#7f7f7f", "symbol": SPLIT_MARKERS[split],
-                               "size": 6, "opacity": 0.8},
+                    "marker": {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if split == "train" else 7,
+                               "opacity": 0.8, "line": {"width": 1.5 if split == "validation" else 0, "color": color}},
                 }
             )
     traces.append({"type": "scatter", "x": f32(xs), "y": f32(clean), "mode": "lines", "name": "true f(x)",

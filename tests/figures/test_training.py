@@ -59,8 +59,11 @@ def test_log_loss_axis_only_for_positive_losses() -> None:
 def test_several_runs_get_their_own_colours_and_names() -> None:
     fig = figure_training_curves([("η = 0.1", _curves()), ("η = 0.01", _curves(offset=1))])
     assert len(fig.data) == 8
-    assert fig.data[0].name == "η = 0.1 · train" and fig.data[4].name == "η = 0.01 · train"
+    assert fig.data[0].name == "η = 0.1" and fig.data[4].name == "η = 0.01"
+    assert fig.data[2].name == "η = 0.1 · validation" and not fig.data[2].showlegend
+    assert [t.showlegend for t in fig.data].count(True) == 2
     assert fig.data[0].line.color != fig.data[4].line.color
+    assert "dashed: validation" in fig.layout.annotations[0].text
 
 
 def test_regression_metric_has_no_fixed_range() -> None:
@@ -77,7 +80,7 @@ def test_decision_boundary_plots_the_grid_and_every_point(run: tr.TrainResult) -
     assert heat.zmid == 0.5 and contour.contours.start == contour.contours.end == 0.5
     points = [t for t in fig.data if t.type == "scatter"]
     assert sum(len(t.x) for t in points) == len(run.dataset.y_train) + len(run.dataset.y_val)
-    assert {t.marker.symbol for t in points} == {"circle", "x"}
+    assert {t.marker.symbol for t in points} == {"circle", "x-thin-open"}
     assert figure_bytes(fig) < 1_000_000
 
 
