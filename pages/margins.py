@@ -51,7 +51,12 @@ def draw_panel(key: str, margins: dict[str, float]) -> None:
 @st.fragment
 def margin_chart(key: str) -> None:
     """The margin controls of one panel and its chart: a control change reruns only this fragment."""
-    margins = {name: param_controls(name, PREFIX)["margin"] for name in es.PANELS[key][0]}
+    losses = es.PANELS[key][0]
+    margins: dict[str, float] = {}
+    for name, col in zip(losses, st.columns(len(losses)), strict=True):
+        if len(losses) > 1:
+            col.caption(f"margin of the {lossviz.spec(name).title.lower()}")
+        margins[name] = param_controls(name, PREFIX, container=col)["margin"]
     draw_panel(key, margins)
 
 
@@ -153,8 +158,8 @@ def triplet_section() -> None:
     st.table(
         {
             "point": list(es.POINT_NAMES),
-            "∂L/∂x": [f"{g:.4f}" for g in plane.grad[:, 0]],
-            "∂L/∂y": [f"{g:.4f}" for g in plane.grad[:, 1]],
+            "∂L/∂x": [f"{round(g, 4) + 0.0:.4f}" for g in plane.grad[:, 0]],  # + 0.0: no "-0.0000"
+            "∂L/∂y": [f"{round(g, 4) + 0.0:.4f}" for g in plane.grad[:, 1]],
         }
     )
 

@@ -8,7 +8,15 @@ Plotly ≥ 6 writes NumPy arrays into it as base64 typed arrays (``{"dtype": "f4
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +89,92 @@ def warnings(at: AppTest) -> list[str]:
 
 def errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
+
+
+# --- in the browser: headless Chromium against `streamlit run app.py` ----------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ERROR_BOXES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.dataset.testScriptState === 'notRunning'
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
+@contextlib.contextmanager
+def streamlit_server(timeout_s: float = 120.0) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port from the repo root; yields its base URL, stops it after.
+
+    Skips the test where Debian's Chromium or Playwright is missing.
+    """
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    pytest.importorskip("playwright")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+         "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"streamlit did not start (exit code {process.poll()})")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def chromium_page(base: str, path: str, charts: int, timeout_s: float = 180.0) -> Iterator[Any]:
+    """A Chromium tab on ``{base}/{path}`` once the app has run and ``charts`` Plotly charts are drawn.
+
+    The root is opened first: before any session has run app.py, Streamlit serves a direct page link
+    from pages/ without app.py's navigation.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/", timeout=timeout_s * 1000)
+            page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
+            page.wait_for_function(IDLE_JS, timeout=timeout_s * 1000, polling=250)
+            page.goto(f"{base}/{path}", timeout=timeout_s * 1000)
+            page.wait_for_function(
+                f"() => ({IDLE_JS})() && document.querySelectorAll('.js-plotly-plot').length >= {charts}"
+                " && Array.from(document.querySelectorAll('.js-plotly-plot')).every(p => Array.isArray(p._fullData))",
+                timeout=timeout_s * 1000,
+                polling=250,
+            )
+            yield page
+        finally:
+            browser.close()
+
+
+def browser_errors(page: Any) -> list[str]:
+    """The text of every exception or st.error box on the page."""
+    return [e.inner_text()[:2000] for e in page.query_selector_all(ERROR_BOXES)]

@@ -167,3 +167,34 @@ def test_bad_query_string_warns_and_falls_back() -> None:
     assert at.slider(key="margins_hinge_margin").value == 1.0
     assert at.slider(key="margins_anchor_x").value == 3.0
     assert at.slider(key="margins_cosine_embedding_margin").value == -1.0
+
+
+# --- in the browser ---------------------------------------------------------------------------------
+
+HINGE_Y0 = "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData[0].y[0]"
+"""The hinge's value at the left end of its axis (score −3): 3 + m."""
+
+
+@pytest.mark.browser
+def test_in_the_browser_no_error_box_and_the_plotly_slider_moves_the_margin_without_a_rerun() -> None:
+    from helpers import browser_errors, chromium_page, streamlit_server
+
+    with streamlit_server() as base, chromium_page(base, "margins", len(CHARTS)) as tab:
+        assert browser_errors(tab) == []
+        assert tab.evaluate(HINGE_Y0) == pytest.approx(4.0)
+        rail = tab.locator(".js-plotly-plot").first.locator(".slider-rail-touch-rect")
+        rail.scroll_into_view_if_needed()
+        box = rail.bounding_box()
+        tab.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + box["height"] / 2)
+        tab.wait_for_function(f"() => ({HINGE_Y0})() > 5", timeout=20_000)
+        active = tab.evaluate("() => document.querySelectorAll('.js-plotly-plot')[0]._fullLayout.sliders[0]")
+        margin = float(active["steps"][active["active"]]["label"])
+        assert tab.evaluate(HINGE_Y0) == pytest.approx(3.0 + margin, rel=1e-6)
+        state = tab.evaluate("() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState")
+        assert state == "notRunning"  # the frame changed in the browser; the script did not run
+        slider = tab.locator('[data-testid="stSlider"] input[type="range"]').first
+        assert slider.input_value() == "1"  # the Plotly slider did not touch the Streamlit control
+        slider.focus()
+        slider.press("ArrowRight")  # the hinge margin's own slider: a (fragment) rerun redraws the chart
+        tab.wait_for_function(f"() => Math.abs(({HINGE_Y0})() - 4.05) < 1e-5", timeout=60_000)
+        assert browser_errors(tab) == []

@@ -164,3 +164,32 @@ def test_undefined_tversky_is_an_error_box_and_the_rest_still_works() -> None:
     assert shown["Tversky"] == "undefined"
     assert shown["Dice"] == "1.0000"  # 1 − 0/Σp: an empty mask with smooth = 0
     assert len(figures(at)) == len(CHARTS)
+
+
+# --- in the browser ---------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_in_the_browser_no_error_box_and_a_slider_redraws_the_charts() -> None:
+    from helpers import IDLE_JS, browser_errors, chromium_page, streamlit_server
+
+    dice_map = """() => {
+        const plot = document.querySelectorAll('.js-plotly-plot')[2];  // redrawn during a rerun: may be missing
+        const trace = plot && plot._fullData && plot._fullData[0];
+        return trace && trace.z ? Array.from(trace.z.flat()).join() : '';
+    }"""
+    with streamlit_server() as base:
+        with chromium_page(base, "segmentation", len(CHARTS)) as tab:
+            assert browser_errors(tab) == []
+            before = tab.evaluate(dice_map)
+            slider = tab.locator('[data-testid="stSlider"] input[type="range"]').first  # the shift
+            slider.focus()
+            slider.press("ArrowRight")
+            assert before
+            tab.wait_for_function(f"() => !['', {before!r}].includes(({dice_map})())", timeout=60_000)
+            tab.wait_for_function(IDLE_JS, timeout=60_000)
+            assert browser_errors(tab) == []
+        query = "segmentation?segmentation_shape=empty&segmentation_smooth=0&segmentation_alpha=0&segmentation_beta=0"
+        with chromium_page(base, query, len(CHARTS)) as tab:
+            errors = browser_errors(tab)
+            assert len(errors) == 1 and "0/0" in errors[0]  # the selector does find error boxes
