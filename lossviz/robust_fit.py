@@ -19,8 +19,9 @@ Method (batched Newton / IRLS with a line search):
   Koenker & Bassett 1978). Near the IRLS solution the candidates are few, so the p-subsets of the
   closest kink constraints are solved exactly and the best one that lowers F is kept.
 * **Non-convex losses** (ρ'' < 0 somewhere on the residual scale of the data, e.g. Barron α < 1)
-  start from the MAE fit, so that they find the minimum nearest the robust solution, not an
-  arbitrary stationary point.
+  start from a robust fit — Huber's, with δ = 1.345·σ̂ and σ̂ = 1.4826·MAD of the least-squares
+  residuals — so that they find the minimum near the robust solution, not an arbitrary
+  stationary point.
 
 Convergence is reported per data set: the number of iterations, the norm of the minimal-norm
 subgradient of F (at a kink the pull ranges over the one-sided derivatives) and a flag.
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import lsq_linear
 
+from lossviz.datasets import make_regression_with_outliers
 from lossviz.engine import evaluate
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
@@ -52,13 +54,15 @@ METHOD = (
 
 ARMIJO = 1e-4
 MAX_HALVINGS = 40
+NEWTON_HALVINGS = 8
+"""A Newton step that fails its full-length test is tried down to 1/256 of its length (beside IRLS)."""
 IRLS_FLOOR = 1e-9
 """ε of the IRLS weights |ψ(r)| / max(|r|, ε), relative to the residual scale of the start fit."""
 CONVERGED_RTOL = 1e-8
 """A fit counts as converged when its minimal subgradient is below this times Σ wᵢ |ψᵢ| ‖xᵢ‖."""
 VERTEX_FTOL = 1e-6
 """Losses with kinks leave IRLS once a step lowers F by less than this (relative); the vertex walk is exact."""
-VERTEX_IRLS_STEPS = 20
+VERTEX_IRLS_STEPS = 8
 WALK_STEPS = 200
 WALK_BREAKPOINTS = 24
 """How many of the nearest breakpoints along an edge the walk's line search tries per step."""
@@ -187,6 +191,39 @@ def _damped_directions(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     return -np.linalg.solve(damped, np.nan_to_num(g)[..., None])[..., 0]
 
 
+def _backtrack(
+    problem: _Problem,
+    th: np.ndarray,
+    F: np.ndarray,
+    direction: np.ndarray,
+    rows: np.ndarray,
+    mask: np.ndarray,
+    halvings: int = MAX_HALVINGS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Halve the step along ``direction`` (rows in ``mask``) until F decreases: new θ, F, found."""
+    step = th.copy()
+    f_step = F.copy()
+    pending = mask & (np.abs(direction).sum(-1) > 0)
+    found = np.zeros(th.shape[0], dtype=bool)
+    size = 1.0
+    length = np.abs(direction).max(-1)
+    scale = 1e-14 * (1.0 + np.abs(th).max(-1))
+    for _ in range(halvings):
+        pending &= size * length > scale  # a step below rounding cannot lower F: give up on it
+        todo = np.flatnonzero(pending)
+        if todo.size == 0:
+            break
+        trial = th[todo] + size * direction[todo]
+        f_trial = problem.objective(trial, rows[todo])
+        ok = f_trial < F[todo]
+        step[todo[ok]] = trial[ok]
+        f_step[todo[ok]] = f_trial[ok]
+        found[todo[ok]] = True
+        pending[todo[ok]] = False
+        size *= 0.5
+    return step, f_step, found
+
+
 def _descend(
     problem: _Problem, theta: np.ndarray, max_iter: int, irls: bool, floor: np.ndarray, ftol: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -224,19 +261,22 @@ def _descend(
         if irls:
             irls_step, irls_ok = _directions(problem.irls_matrix(model["psi"], model["pred"], rows, floor[rows]), g)
             direction = np.where(irls_ok[:, None], irls_step, direction)
-        direction = np.where(pending[:, None], direction, 0.0)
-        step_size = 1.0
-        for _ in range(MAX_HALVINGS):
-            todo = np.flatnonzero(pending & (np.abs(direction).sum(-1) > 0))
-            if todo.size == 0:
-                break
-            trial = th[todo] + step_size * direction[todo]
-            f_trial = problem.objective(trial, rows[todo])
-            ok = f_trial < F[todo]
-            new[todo[ok]] = trial[ok]
-            f_new[todo[ok]] = f_trial[ok]
-            pending[todo[ok]] = False
-            step_size *= 0.5
+        step, f_step, found = _backtrack(problem, th, F, direction, rows, pending)
+        if irls:
+            # The IRLS majorizer can be loose along a badly determined direction (Huber with few points
+            # inside ±δ), where it crawls: if its step gained under a tenth of the decrease the Newton
+            # model predicts, try a shortened Newton step as well and keep whichever lowers F more.
+            predicted = -0.5 * np.einsum("bp,bp->b", g, newton)
+            with np.errstate(invalid="ignore"):  # F = ∞ where a custom loss is undefined: never crawling
+                crawling = pending & newton_ok & ((F - f_step) < 0.1 * predicted) & (predicted > 1e-13 * np.abs(F))
+            n_step, f_n, n_found = _backtrack(problem, th, F, newton, rows, crawling, NEWTON_HALVINGS)
+            better = n_found & (f_n < f_step)
+            step[better] = n_step[better]
+            f_step[better] = f_n[better]
+            found |= n_found
+        new[found] = step[found]
+        f_new[found] = f_step[found]
+        pending &= ~found
         moved = ~pending
         iterations[rows[moved]] += 1
         change = np.abs(new - th).max(-1)
@@ -445,7 +485,7 @@ def minimize_pointwise(
     ``design`` has shape (..., n, p), ``target`` and ``weight`` (..., n) (weight 0 drops a point);
     ``params`` are the loss's parameters. ``irls=False`` uses Newton steps only (for losses that
     are not a function of a residual, such as classification losses on logits). ``start``:
-    "auto" starts from weighted least squares, or from the MAE fit when the loss is not convex;
+    "auto" starts from weighted least squares, or from a robust Huber fit when the loss is not convex;
     "ls" always from least squares; ``theta0`` overrides both. Raises the loss's
     :class:`~lossviz.ParameterError` / :class:`~lossviz.DomainError` for bad parameters or data.
     """
@@ -469,7 +509,7 @@ def minimize_pointwise(
         theta = theta_ls
     r_scale = _residual_scale(problem, theta_ls)
     if theta0 is None and start == "auto" and irls and not is_convex(s, float(np.median(r_scale)), **values):
-        theta = minimize_pointwise("mae", problem.design, target, weight, theta0=theta_ls, start="ls").coef
+        theta = _huber_start(problem, theta_ls)
     floor = IRLS_FLOOR * r_scale
     kinks = _kink_positions(problem)
     if kinks is None:
@@ -490,6 +530,29 @@ def minimize_pointwise(
         grad_norm=norm.reshape(batch),
         converged=(norm <= CONVERGED_RTOL * scale).reshape(batch),
     )
+
+
+HUBER_K = 1.345
+"""Huber's tuning constant (95 % efficiency at the normal), in units of the robust residual scale."""
+
+
+def _huber_start(problem: _Problem, theta_ls: np.ndarray) -> np.ndarray:
+    """The Huber fit with δ = 1.345·σ̂, σ̂ = 1.4826·MAD of the least-squares residuals, per row.
+
+    The start of non-convex losses: close to the robust solution, and (unlike an L1 fit, which needs
+    the vertex walk) reached by Newton in a few steps. All rows in one batch with δ = 1, on targets
+    divided by each row's δ: Huber(r; δ) = δ²·Huber(r/δ; 1), so the coefficients scale back by δ.
+    """
+    r = problem.target - problem.pred(theta_ls, np.arange(theta_ls.shape[0]))
+    r = np.where(problem.weight > 0, r, np.nan)
+    mad = np.nanmedian(np.abs(r - np.nanmedian(r, axis=-1, keepdims=True)), axis=-1)
+    delta = HUBER_K * 1.4826 * mad
+    delta = np.where(np.isfinite(delta) & (delta > 0), delta, 1.0)[:, None]
+    fit = minimize_pointwise(
+        "huber", problem.design, problem.target / delta, problem.weight,
+        params={"delta": 1.0}, theta0=theta_ls / delta, start="ls",
+    )  # fmt: skip
+    return fit.coef * delta
 
 
 def _weighted_least_squares(problem: _Problem) -> np.ndarray:
@@ -595,7 +658,7 @@ def _warm_start(
 
     A sweep's data sets differ from the clean sample in a few points, so for a convex loss its
     solution is a good start (fewer iterations, the same unique minimum). A non-convex loss gets
-    no warm start (None): each row keeps its own start (the MAE fit), as a lone fit would.
+    no warm start (None): each row keeps its own start (a robust Huber fit), as a lone fit would.
     """
     base = estimate(loss, x, y, None, what, params)
     t = base.coef[..., 0] + (base.coef[..., 1] * x if what != "location" else 0.0)
@@ -782,11 +845,13 @@ def regression_losses(names: Sequence[str]) -> list[str]:
 
 
 def regression_set(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """n points with x ~ U(−1, 1) and y = 1 + 2x + σ·N(0, 1) (:data:`TRUE_LINE`)."""
-    rng = np.random.default_rng([seed, 15_485_863])
-    x = rng.uniform(-1.0, 1.0, n)
-    y = TRUE_LINE[0] + TRUE_LINE[1] * x + noise * rng.standard_normal(n)
-    return x, y
+    """n clean points, sorted by x, with x ~ U(−1, 1) and y = 1 + 2x + σ·N(0, 1) (:data:`TRUE_LINE`),
+    from :func:`lossviz.datasets.make_regression_with_outliers` (no outliers: :func:`contaminate` places
+    them, at a chosen position)."""
+    data = make_regression_with_outliers(
+        n, noise, 0, 0.0, seed, w_true=TRUE_LINE[1], b_true=TRUE_LINE[0], x_range=(-1.0, 1.0)
+    )
+    return data.x, data.y
 
 
 @dataclass(frozen=True)
