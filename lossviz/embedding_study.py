@@ -272,10 +272,11 @@ PRESETS: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, 
     "semi-hard": ((0.0, 0.0), (1.0, 0.0), (-0.6, 1.2)),
     "hard": ((0.0, 0.0), (1.5, 0.5), (0.4, -0.6)),
     "easy": ((0.0, 0.0), (1.0, 0.0), (-1.8, -1.6)),
-    "negative on the anchor": ((0.0, 0.0), (1.0, 0.5), (0.0, 0.0)),
-    "positive far, negative near": ((-1.0, 0.0), (2.0, 1.5), (-0.5, -0.5)),
+    "n on a": ((0.0, 0.0), (1.0, 0.5), (0.0, 0.0)),
+    "far p, near n": ((-1.0, 0.0), (2.0, 1.5), (-0.5, -0.5)),
 }
-"""(anchor, positive, negative) positions that put the negative in each region, and two telling cases."""
+"""(anchor, positive, negative) positions that put the negative in each region, and two telling cases:
+the negative on the anchor (no direction to push it but torch's ε), a far positive with a near negative."""
 DEFAULT_PRESET = "semi-hard"
 
 COORDINATES: dict[str, Param] = {

@@ -54,8 +54,7 @@ def margin_chart(key: str) -> None:
     losses = es.PANELS[key][0]
     margins: dict[str, float] = {}
     for name, col in zip(losses, st.columns(len(losses)), strict=True):
-        if len(losses) > 1:
-            col.caption(f"margin of the {lossviz.spec(name).title.lower()}")
+        col.caption(lossviz.spec(name).title)  # which loss the slider's m belongs to
         margins[name] = param_controls(name, PREFIX, container=col)["margin"]
     draw_panel(key, margins)
 
@@ -64,8 +63,8 @@ def margin_chart(key: str) -> None:
 
 st.title("Margins, ranking & embeddings")
 st.markdown(
-    "These losses do not ask for an exact target value: they ask for a **margin**. A score, a distance or a "
-    "cosine only has to land on the right side of m, and beyond it the loss — and its gradient — is exactly 0. "
+    "Most of these losses do not ask for an exact target value: they ask for a **margin**. A score, a distance "
+    "or a cosine only has to land on the right side of m, and beyond it the loss — and its gradient — is exactly 0. "
     "Each chart shows the loss (top) and its gradient (bottom); the slider **under a chart** moves its margin "
     "live in the browser, the sliders above set the value kept in the link."
 )

@@ -96,16 +96,15 @@ for name, message in failures.items():
 
 # --- masks and numbers ----------------------------------------------------------------------------
 
-metric_columns = st.columns(len(ss.LOSSES) + 1)
-metric_columns[0].metric("Σg / Σp", f"{true.sum():.0f} / {predicted.sum():.1f}",
-                         help="True pixels, and the predicted soft count Σp.")
-for name, col in zip(ss.LOSSES, metric_columns[1:], strict=True):
+metric_columns = st.columns(len(ss.LOSSES))
+for name, col in zip(ss.LOSSES, metric_columns, strict=True):
     shown = f"{float(results[name].value):.4f}" if name in results else "undefined"
     col.metric(TITLES[name], shown, help=lossviz.spec(name).title)
 left, right = st.columns([3, 2])
 with left:
     show(figure_masks(true, predicted), key=f"{PREFIX}_chart_masks")
 with right:
+    st.markdown(f"Σg = **{true.sum():.0f}** true pixels; the prediction's soft count Σp = **{predicted.sum():.2f}**.")
     st.markdown(
         "All five numbers are losses, lower is better: the Dice coefficient is 1 − Dice loss, the IoU "
         "1 − Jaccard loss. BCE and pixel CE agree: the pixel CE is given the two logits (0, log(p/(1 − p))) per "

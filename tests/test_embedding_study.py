@@ -219,7 +219,7 @@ def test_presets_put_the_negative_in_their_region(preset: str, region: str) -> N
 
 
 def test_negative_on_the_anchor_is_pushed_along_minus_one_minus_one() -> None:
-    points = es.triplet_from_coordinates(es.preset_coordinates("negative on the anchor"))
+    points = es.triplet_from_coordinates(es.preset_coordinates("n on a"))
     plane = es.triplet_plane(points, 1.0, n=5)
     assert plane.negative_region == "hard"
     np.testing.assert_allclose(-plane.grad[2], -np.ones(2) / np.sqrt(2), rtol=1e-12)

@@ -44,9 +44,7 @@ def _expected_numbers(shape: str, prediction: ss.Prediction, s: float, a: float,
         "BCE (mean)": bce,
         "pixel CE": pixel_ce,
     }
-    shown = {label: f"{v:.4f}" for label, v in values.items()}
-    shown["Σg / Σp"] = f"{g.sum():.0f} / {p.sum():.1f}"
-    return shown
+    return {label: f"{v:.4f}" for label, v in values.items()}
 
 
 def _metrics(at) -> dict[str, str]:
@@ -58,6 +56,8 @@ def test_page_renders_every_chart_formula_and_the_default_numbers(page) -> None:
     assert not errors(page) and not warnings(page)
     assert max(figure_sizes(page)) < 1_000_000
     assert _metrics(page) == _expected_numbers("disc", ss.Prediction(), 1.0, 0.5, 0.5)
+    g, p = ss.true_mask("disc"), ss.predicted_mask("disc", ss.Prediction())
+    assert any(f"Σg = **{g.sum():.0f}**" in m.value and f"Σp = **{p.sum():.2f}**" in m.value for m in page.markdown)
     shown = {t.value.strip("$\n") for t in page.latex}
     for name in ss.LOSSES:
         assert lossviz.spec(name).latex in shown
