@@ -118,6 +118,8 @@ st.markdown(
 )
 
 options = rf.regression_losses(lossviz.names())
+if not set(st.session_state.get(f"{PREFIX}_losses", [])) <= set(options):  # a custom loss was removed
+    st.session_state[f"{PREFIX}_losses"] = [n for n in st.session_state[f"{PREFIX}_losses"] if n in options]
 losses = multichoice_control(
     "Losses to fit", options, [n for n in DEFAULT_LOSSES if n in options], f"{PREFIX}_losses",
     help="Any pointwise loss of a real prediction and a real target, custom ones of this session included.",

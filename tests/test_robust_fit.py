@@ -290,3 +290,40 @@ def test_every_row_of_a_sweep_matches_linprog() -> None:
     assert fit.converged.all()
     for i in range(offsets.size):
         np.testing.assert_allclose(fit.coef[i], _quantile_lp(xs[i], ys[i], 0.5), atol=COEF_TOL)
+
+
+def test_huber_with_few_inliers_converges_fast() -> None:
+    """A third of the points in a tight leverage cluster: few residuals inside ±δ, a badly determined
+    Newton matrix and a loose IRLS majorizer (which crawled for 200 steps before Newton backtracking)."""
+    x, y = rf.regression_set(60, 1.0, 0)
+    xc, yc, _ = rf.contaminate(x, y, 20, 15.0, 0.8, rf.TRUE_LINE, seed=0)
+    fit = rf.fit_line("huber", xc, yc, delta=1.0)
+    assert fit.converged and fit.iterations < 30
+    expected = _minimize_line("huber", xc, yc, fit.coef + 0.5, delta=1.0)
+    np.testing.assert_allclose(fit.coef, expected, atol=COEF_TOL)
+
+
+def test_apply_pick_and_indices() -> None:
+    moved, dropped = rf.apply_pick({1}, {2}, {2, 3}, "outlier")
+    assert moved == {1, 2, 3} and dropped == set()
+    assert rf.apply_pick({1}, set(), {4}, "drop") == ({1}, {4})
+    assert rf.apply_pick({1, 4}, {4, 5}, {4}, "restore") == ({1}, {5})
+    with pytest.raises(ValueError, match="action"):
+        rf.apply_pick(set(), set(), set(), "delete")
+    assert rf.parse_indices("3, 7,12", 20) == ({3, 7, 12}, None)
+    found, warning = rf.parse_indices("3,x,25", 20)
+    assert found == {3} and "'x'" in warning and "'25'" in warning
+    assert rf.format_indices({12, 3}) == "3,12"
+
+
+def test_outlier_data_statuses() -> None:
+    clean_x, clean_y = rf.regression_set(30, 1.0, 0)
+    _, _, generated = rf.contaminate(clean_x, clean_y, 4, 10.0, 0.5, rf.TRUE_LINE, 0)
+    a, b, c = [i for i in range(30) if i not in set(generated)][:3]
+    data = rf.outlier_data(30, 1.0, 4, 10.0, 0.5, 0, moved=[a, b, 99], dropped=[b, c])
+    assert set(np.flatnonzero(data.status == 1)) == {*generated, a}  # b is dropped, 99 ignored
+    assert set(np.flatnonzero(data.status == 2)) == {b, c}
+    assert data.y[a] == pytest.approx(clean_y[a] + 10.0) and data.x[a] == clean_x[a]
+    np.testing.assert_array_equal(data.weight, data.status != 2)
+    np.testing.assert_array_equal(data.clean_y, clean_y)
+    assert np.all(np.diff(clean_x) >= 0)  # lossviz.datasets sorts by x

@@ -232,6 +232,14 @@ def test_custom_losses(custom_losses) -> None:
     assert any("did not reach" in w for w in warnings(at))
 
 
+def test_removed_custom_loss_leaves_the_selection(custom_losses) -> None:
+    at = _run({"outliers_losses": ["mse", "t_abs"]})
+    lossviz.user_losses().pop("t_abs")
+    at.run()
+    assert not exceptions(at), exceptions(at)
+    assert at.multiselect(key="outliers_losses").value == ["mse"]
+
+
 def test_no_loss_selected_shows_a_hint() -> None:
     at = _run({"outliers_losses": ["mse"]})
     at.multiselect(key="outliers_losses").set_value([])
