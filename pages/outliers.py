@@ -113,8 +113,8 @@ st.markdown(
     "Fit a straight line with several losses at once and watch what a few outliers do. The fit minimises "
     "Σ ρ(a + b·xᵢ − yᵢ); each point pulls on it with force |ψ(rᵢ)| = |ρ′(rᵢ)|. Squared error lets that pull grow "
     "with the residual, so one far point can tilt the line; MAE and Huber cap it (bounded influence), and "
-    "Barron's loss with α < 1 lets it fall back to zero (the outliers are ignored). Click, box- or lasso-select "
-    "points on the chart to turn them into outliers or drop them."
+    "Barron's loss with α < 1 (set it under *Loss parameters*) lets it fall back to zero, so far outliers are "
+    "ignored. Click, box- or lasso-select points on the chart to turn them into outliers or drop them."
 )
 
 options = rf.regression_losses(lossviz.names())
