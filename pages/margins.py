@@ -120,8 +120,6 @@ def apply_preset() -> None:
 
 
 def triplet_controls() -> tuple[float, dict[str, float]]:
-    st.pills("Place the points", list(es.PRESETS), key=PRESET_KEY, on_change=apply_preset,
-             help="Moves the six coordinate sliders below to a telling configuration.")
     margin = param_controls("triplet", PREFIX)["margin"]
     coordinates: dict[str, float] = {}
     for point in es.POINT_NAMES:
@@ -135,6 +133,9 @@ def triplet_controls() -> tuple[float, dict[str, float]]:
 
 @st.fragment
 def triplet_section() -> None:
+    st.pills("Place the points", list(es.PRESETS), key=PRESET_KEY, on_change=apply_preset,
+             help="Moves the six coordinate sliders below to a telling configuration: the negative in each "
+             "region, the negative on the anchor, a far positive with a near negative.")
     controls, chart = st.columns([1, 2])
     with controls:
         margin, coordinates = triplet_controls()
