@@ -81,7 +81,7 @@ check_points = [0.5, 0.9, 0.968, 0.99]
 ratios = fs.ce_to_focal_ratio(check_points, gamma)
 st.markdown(
     f"**How much less loss than cross-entropy** at γ = {gamma:g}: "
-    + ", ".join(f"p_t = {p:g}: {r:,.4g}×" for p, r in zip(check_points, ratios, strict=True))
+    + ", ".join(f"p_t = {p:g}: {r:,.0f}×" if r >= 10 else f"p_t = {p:g}: {r:.3g}×" for p, r in zip(check_points, ratios, strict=True))
     + ". Lin et al. quote 100× at p_t = 0.9 and about 1000× at p_t ≈ 0.968 for γ = 2."
 )
 

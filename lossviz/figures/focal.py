@@ -227,11 +227,14 @@ def figure_pr_curves(
          "name": f"random ({100 * base_rate:.1f} % positives)", "line": {"color": "#9e9e9e", "dash": "dot"},
          "hoverinfo": "skip"},
     ]
-    for label, (precision, recall) in curves.items():
+    for i, (label, (precision, recall)) in enumerate(curves.items()):
+        # Later curves drawn thinner on top of wider ones: identical rankings stay visible as two lines.
+        width = max(6.0 - 2.5 * i, 2.0)
         data.append({
             "type": "scatter", "mode": "lines", "x": f32(np.concatenate([[0.0], recall])),
             "y": f32(np.concatenate([[precision[0] if len(precision) else 1.0], precision])),
-            "line": {"color": colors[label], "width": 2.5, "shape": "vh"}, "name": f"{label}: AP {ap[label]:.3f}",
+            "opacity": 0.55 if i == 0 and len(curves) > 1 else 1.0,
+            "line": {"color": colors[label], "width": width, "shape": "vh"}, "name": f"{label}: AP {ap[label]:.3f}",
             "hovertemplate": "recall %{x:.2f}<br>precision %{y:.2f}<extra></extra>",
         })
     layout = {

@@ -151,12 +151,37 @@ def figure_sensitivity(
     if marker is not None:
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": marker, "x1": marker, "y0": 0, "y1": 1,
                        "line": {"color": "#888888", "dash": "dot", "width": 1}})
+    yaxis: dict = {"title": {"text": f"SC of the {what}"}, "zeroline": True}
+    annotations = []
+    y_range = sensitivity_range(curves)
+    if y_range is not None:
+        yaxis["range"] = list(y_range)
+        off = [name for name, c in curves.items() if np.nanmax(np.abs(c)) > y_range[1]]
+        annotations.append({
+            "x": 0.01, "y": 0.99, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top",
+            "showarrow": False, "font": {"size": 11, "color": "#444444"}, "bgcolor": "rgba(255,255,255,0.8)",
+            "text": f"{', '.join(off)} run{'s' if len(off) == 1 else ''} off the chart (unbounded)",
+        })
     layout = {
-        **LAYOUT_DEFAULTS, "height": height, "shapes": shapes,
+        **LAYOUT_DEFAULTS, "height": height, "shapes": shapes, "annotations": annotations,
         "xaxis": {"title": {"text": "offset y₀ − (a + b·x₀) of the extra point"}},
-        "yaxis": {"title": {"text": f"SC of the {what}"}, "zeroline": True},
+        "yaxis": yaxis,
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def sensitivity_range(curves: Mapping[str, np.ndarray], ratio: float = 4.0) -> tuple[float, float] | None:
+    """A y range that shows the bounded curves, or None when no curve dwarfs the others.
+
+    When the largest |SC| is over ``ratio`` times the next curve's, that curve (least squares: a
+    straight, unbounded line) would flatten every bounded one; the range then covers the others
+    with room to spare and lets it run off the chart.
+    """
+    peaks = sorted(float(np.nanmax(np.abs(c))) for c in curves.values() if np.isfinite(c).any())
+    if len(peaks) < 2 or peaks[-1] <= ratio * peaks[-2] or peaks[-2] <= 0:
+        return None
+    top = 2.0 * peaks[-2]
+    return -top, top
 
 
 def figure_breakdown(

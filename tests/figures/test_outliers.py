@@ -68,3 +68,13 @@ def test_sensitivity_and_breakdown_figures() -> None:
     fig = figure_breakdown(fractions, {"mse": np.array([0.0, 1.0, 2.0])}, {"mse": "#000"}, "slope")
     go.Figure(fig.to_dict())
     np.testing.assert_allclose(np.asarray(fig.data[0].x), [0, 25, 50])
+
+
+def test_sensitivity_range_lets_an_unbounded_curve_run_off() -> None:
+    offsets = np.linspace(-30, 30, 7)
+    curves = {"mse": 10 * offsets, "huber": np.clip(offsets, -2, 2), "barron": np.clip(offsets, -1, 1)}
+    fig = figure_sensitivity(offsets, curves, dict.fromkeys(curves, "#000"), "slope")
+    assert list(fig.layout.yaxis.range) == [-4.0, 4.0]
+    assert fig.layout.annotations[0].text == "mse runs off the chart (unbounded)"
+    bounded = figure_sensitivity(offsets, {"huber": curves["huber"], "b": curves["barron"]}, {"huber": "#0", "b": "#1"}, "slope")
+    assert bounded.layout.yaxis.range is None and not bounded.layout.annotations

@@ -48,7 +48,7 @@ def test_default_page(default_page) -> None:
     np.testing.assert_allclose(_live(curves)[0], -0.25 * (1 - x) ** 2 * np.log(x), rtol=1e-5, atol=1e-7)
     assert lossviz.spec("focal").latex in at.latex[0].value
     text = " ".join(m.value for m in at.markdown)
-    assert "p_t = 0.9: 100×" in text and "p_t = 0.968: 976.6×" in text
+    assert "p_t = 0.9: 100×" in text and "p_t = 0.968: 977×" in text and "p_t = 0.99: 10,000×" in text
     assert not errors(at) and not warnings(at)
     assert max(figure_sizes(at)) < 1_000_000
     metrics = at.dataframe[0].value
