@@ -117,7 +117,7 @@ GALLERY: tuple[Example, ...] = (
         "Huber, Ann. Math. Statist. 1964", builtin="huber",
     ),
     Example(
-        "linex", "LINEX", "b*(exp(a*(p - y)) - a*(p - y) - 1)", {"a": (1.0, -3.0, 3.0), "b": (1.0, 0.1, 5.0)},
+        "linex", "LINEX", "(exp(a*(p - y)) - a*(p - y) - 1) * b", {"a": (1.0, -3.0, 3.0), "b": (1.0, 0.1, 5.0)},
         "Exponential on one side, linear on the other: with a > 0 over-predicting costs far more than "
         "under-predicting (a < 0 the reverse). Near the target it is ≈ b·a²r²/2.",
         "Varian 1975; Zellner, JASA 1986",
@@ -259,13 +259,14 @@ def undefined_ranges(x: np.ndarray, bad: np.ndarray) -> list[tuple[float, float]
 
 
 def _interval(lo: float, hi: float, x: np.ndarray) -> str:
-    if lo == hi:
-        return f"p = {lo:.4g}"
+    """A run of undefined points in words; one touching an end of the plot may go on beyond it."""
     left = f"p ≤ {hi:.4g}" if lo == x[0] else None
     right = f"p ≥ {lo:.4g}" if hi == x[-1] else None
     if left and right:
         return "the whole plotted range"
-    return left or right or f"{lo:.4g} ≤ p ≤ {hi:.4g}"
+    if left or right:
+        return left or right  # type: ignore[return-value]
+    return f"p = {lo:.4g}" if lo == hi else f"{lo:.4g} ≤ p ≤ {hi:.4g}"
 
 
 def undefined_note(
@@ -481,7 +482,7 @@ def sweep_curves(
 
     One :func:`evaluate` call for all frames: a pointwise formula evaluated on a (frames, points)
     grid, with the swept parameter as a column — its Hessian is still diagonal, so gradient and
-    curvature are exactly those of the separate calls.
+    curvature are those of the separate calls (to rounding in the last bit).
     """
     column = torch.tensor(np.asarray(frame_values, dtype=np.float64)).reshape(-1, 1)
     fn = loss.fn
