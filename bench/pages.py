@@ -207,6 +207,23 @@ def table(results: list[Result], base: Result) -> str:
     return "\n".join(lines)
 
 
+def summary(results: list[Result]) -> str:
+    """One paragraph: which pages miss which target, and the largest figure."""
+    ok = [r for r in results if not r.error]
+    slow = [f"{r.page} ({r.median_cpu_ms:.0f} ms)" for r in ok if r.median_cpu_ms >= TARGET_MS]
+    big = [f"{r.page} ({r.largest_kb:.0f} KB)" for r in ok if r.largest_kb * 1024 >= TARGET_BYTES]
+    failed = [r.page for r in results if r.error]
+    largest = max(ok, key=lambda r: r.largest_kb, default=None)
+    parts = [
+        f"Over the 150 ms target (median CPU): {', '.join(slow)}." if slow else "Every page reruns under 150 ms (median CPU).",
+        f"Figures over 1 MB: {', '.join(big)}." if big else
+        (f"No figure over 1 MB (largest: {largest.page}, {largest.largest_kb:.0f} KB)." if largest else ""),
+    ]
+    if failed:
+        parts.append(f"Could not be measured: {', '.join(failed)}.")
+    return " ".join(p for p in parts if p)
+
+
 def machine() -> str:
     try:
         import torch
@@ -279,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             "the machine's speed); *CPU* is the process CPU time of a rerun, what it takes on an idle core — the "
             "number the target (< 150 ms) is judged on, since wall times on a shared machine include waiting for "
             "the CPU. *Largest figure* is the biggest chart JSON the browser receives (target < 1 MB).\n\n" + out
+            + "\n\n" + summary(results)
         )
         write_section(args.write, body)
     return 0

@@ -12,12 +12,16 @@ Method (batched Newton / IRLS with a line search):
   r = pred − y, otherwise. For losses whose ψ(r)/r does not grow with |r| (Huber, MAE, quantile,
   Barron α ≤ 2, log-cosh) the weighted least-squares step minimises a quadratic that lies above F
   and touches it at θ, so every step lowers F (Huber 1981 §7.8; Holland & Welsch 1977). Steps that
-  fail either test are halved until F decreases.
-* **Vertex finish** for losses with gradient jumps (``spec.kinks`` of order 1: MAE, quantile,
-  ε-insensitive): a piecewise-linear objective attains its minimum where p of the kink
+  fail either test are halved until F decreases. Where IRLS crawls (its step gains under a tenth
+  of the decrease the Newton model predicts: Huber with few residuals inside ±δ), a shortened
+  Newton step is tried beside it and the better one kept.
+* **Vertex finish and walk** for losses with gradient jumps (``spec.kinks`` of order 1: MAE,
+  quantile, ε-insensitive): a piecewise-linear objective attains its minimum where p of the kink
   constraints xᵢᵀθ = κᵢ hold (p = number of coefficients; a linear-programming vertex, as in
-  Koenker & Bassett 1978). Near the IRLS solution the candidates are few, so the p-subsets of the
-  closest kink constraints are solved exactly and the best one that lowers F is kept.
+  Koenker & Bassett 1978). After a few IRLS steps, the p-subsets of the closest kink constraints
+  are solved exactly and the best is kept; then the walk moves from vertex to vertex along the
+  edges (exact line search over the breakpoints) until no edge descends, which for a convex
+  piecewise-linear F is the minimum.
 * **Non-convex losses** (ρ'' < 0 somewhere on the residual scale of the data, e.g. Barron α < 1)
   start from a robust fit — Huber's, with δ = 1.345·σ̂ and σ̂ = 1.4826·MAD of the least-squares
   residuals — so that they find the minimum near the robust solution, not an arbitrary
