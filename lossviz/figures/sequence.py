@@ -58,7 +58,7 @@ def _slider(names: Sequence[str], labels: Sequence[str], active: int, prefix: st
 
 def _small(z: np.ndarray) -> list:
     """A small grid (at most 12 × 7 cells) as nested lists rounded to 5 decimals: for ~100 numbers,
-    encoding a base64 typed array costs more than it saves."""
+    encoding (and decoding) a base64 typed array costs more than it saves."""
     return np.round(z, 5).tolist()
 
 
