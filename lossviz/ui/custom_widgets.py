@@ -21,8 +21,8 @@ from lossviz.errors import FormulaError
 from lossviz.formula import MAX_CUSTOM_LOSSES, MAX_LENGTH, SUGGESTED_DEFAULT, SUGGESTED_RANGE, formula_of
 from lossviz.formula import define as define_loss
 from lossviz.formula._latex import symbol
-from lossviz.registry import user_losses
 from lossviz.ui.controls import param_control
+from lossviz.ui.session import session_losses
 
 FORMULA_KEY = cg.control_key("formula")
 NAME_KEY = cg.control_key("name")
@@ -58,8 +58,12 @@ def load_example(key: str) -> None:
 
 
 def load_registered(name: str) -> None:
-    """Callback of an "Edit" button: a custom loss of this session back into the editor."""
-    spec = user_losses().get(name)
+    """Callback of an "Edit" button: a custom loss of this session back into the editor.
+
+    Callbacks run before the page, outside its :func:`session_losses` block: they open it themselves.
+    """
+    with session_losses() as store:
+        spec = store.get(name)
     formula = formula_of(spec) if spec is not None else None
     if formula is None:
         return
@@ -69,7 +73,8 @@ def load_registered(name: str) -> None:
 
 def remove_registered(name: str) -> None:
     """Callback of a "Remove" button: forget a custom loss of this session."""
-    user_losses().pop(name, None)
+    with session_losses() as store:
+        store.pop(name, None)
 
 
 def _restore_text(key: str, default: str, check) -> None:
@@ -137,7 +142,12 @@ def show_formula_error(exc: FormulaError, text: str, container=st) -> None:
         container.code(cg.caret_lines(text, offset), language=None)
 
 
-def _table_number(label: str, key: str, fallback: float, container) -> float:
+def _slider_to_default(default_key: str, value_key: str) -> None:
+    """Callback of a table default: the parameter's slider moves to the new default."""
+    st.session_state[value_key] = st.session_state[default_key]
+
+
+def _table_number(label: str, key: str, fallback: float, container, **kwargs) -> float:
     """A number of the parameter table: from the session, else from the link (checked), else ``fallback``."""
     if key not in st.session_state:
         raw = st.query_params.get(key)
@@ -152,7 +162,9 @@ def _table_number(label: str, key: str, fallback: float, container) -> float:
             else:
                 st.warning(cg.plain(f"Link value {key}={raw[:60]!r} is not a finite number; using {fallback:g}."), icon="⚠️")
         st.session_state[key] = float(value)
-    return float(container.number_input(label, key=key, step=0.1, format="%g", label_visibility="collapsed"))
+    return float(
+        container.number_input(label, key=key, step=0.1, format="%g", label_visibility="collapsed", **kwargs)
+    )
 
 
 def _write_table_url(key: str, value: float, fallback: float) -> None:
@@ -188,10 +200,10 @@ def param_table(params: tuple[str, ...]) -> dict[str, cg.Decl] | None:
         start = (SUGGESTED_DEFAULT, *SUGGESTED_RANGE)
         label, d_col, lo_col, hi_col = st.columns([1, 1, 1, 1])
         label.markdown(f"`{name}` ${symbol(name)}$")
-        d, lo, hi = (
-            _table_number(f"{what} of {name}", keys[what], fallback, col)
-            for what, fallback, col in zip(("default", "low", "high"), start, (d_col, lo_col, hi_col), strict=True)
-        )
+        moves_slider = {"on_change": _slider_to_default, "args": (keys["default"], keys["value"])}
+        d = _table_number(f"default of {name}", keys["default"], start[0], d_col, **moves_slider)
+        lo = _table_number(f"low of {name}", keys["low"], start[1], lo_col)
+        hi = _table_number(f"high of {name}", keys["high"], start[2], hi_col)
         for what, value, fallback in zip(("default", "low", "high"), (d, lo, hi), start, strict=True):
             _write_table_url(keys[what], value, fallback)
         try:

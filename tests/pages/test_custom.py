@@ -1,0 +1,325 @@
+"""The Custom loss page in AppTest: typing formulas, rejections, gallery, controls, links, the session bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
+
+import lossviz
+from lossviz import custom_gallery as cg
+from lossviz.figures.curves import TRACES_PER_CURVE
+from lossviz.formula import MAX_CUSTOM_LOSSES
+from lossviz.ui.session import _SESSION_KEY
+
+HOSTILE = [
+    "__import__('os').system('echo pwned')",
+    "p.__class__.__mro__",
+    "().__class__.__bases__[0].__subclasses__()",
+    "(lambda: p)()",
+    "open('/etc/passwd')",
+    "р - y",  # Cyrillic 'р'
+    "[p for p in y]",
+    "(" * 60 + "p" + ")" * 60,
+    "p+" * 249 + "p",  # 499 characters (the box takes 500) but 499 nodes
+    "eval('1')",
+    "p if y else 1",
+    "p ** 1e6",
+]
+
+
+@pytest.fixture
+def page():
+    at = app_test("custom")
+    at.run()
+    assert not exceptions(at), exceptions(at)
+    return at
+
+
+def curve_y(fig: dict, curve: int = 0, panel: int = 0) -> np.ndarray:
+    return fig["data"][TRACES_PER_CURVE * curve + panel]["y"]
+
+
+def curve_names(fig: dict) -> list[str]:
+    return [t["name"] for t in fig["data"][::TRACES_PER_CURVE]]
+
+
+def shown(messages: list[str]) -> list[str]:
+    """Messages as the reader sees them (user text in them is Markdown-escaped with backslashes)."""
+    return [m.replace("\\", "") for m in messages]
+
+
+def type_formula(at, text: str) -> None:
+    at.text_input(key="custom_formula").input(text).run()
+    assert not exceptions(at), exceptions(at)
+
+
+def session_store(at) -> dict:
+    return at.session_state[_SESSION_KEY]
+
+
+def listed_losses(at) -> list[str]:
+    """The names in the page's list of this session's custom losses (their Remove buttons)."""
+    return sorted(b.key.removeprefix("custom_remove_") for b in at.button if b.key.startswith("custom_remove_"))
+
+
+def test_default_page_draws_squared_error(page) -> None:
+    (fig,) = figures(page)
+    assert curve_names(fig) == ["my_loss"]
+    x = fig["data"][0]["x"]
+    np.testing.assert_allclose(curve_y(fig), x**2, rtol=1e-6)
+    np.testing.assert_allclose(curve_y(fig, panel=1), 2 * x, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(curve_y(fig, panel=2), 2.0)
+    assert [t.value.strip("$\n") for t in page.latex] == ["L(p, y) = \\left(p - y\\right)^{2}"]
+    assert not errors(page) and not warnings(page)
+    assert list(session_store(page)) == ["my_loss"]
+    assert listed_losses(page) == ["my_loss"]
+    assert max(figure_sizes(page)) < 1_000_000
+
+
+def test_typed_formula_is_drawn_with_its_parameter_slider(page) -> None:
+    type_formula(page, "k*abs(p - y)**1.5")
+    (fig,) = figures(page)
+    x = fig["data"][0]["x"].astype(np.float64)
+    np.testing.assert_allclose(curve_y(fig), np.abs(x) ** 1.5, rtol=1e-6)
+    assert page.slider(key="custom_k").value == 1.0
+    assert len(fig["frames"]) >= 25 and fig["layout"]["sliders"][0]["currentvalue"]["prefix"].startswith("k")
+    page.slider(key="custom_k").set_value(2.5).run()
+    (fig2,) = figures(page)
+    np.testing.assert_allclose(curve_y(fig2), 2.5 * np.abs(x) ** 1.5, rtol=1e-6)
+    assert "k" in session_store(page)["my_loss"].param_names
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_formula_is_rejected_and_the_page_keeps_working(page, text: str) -> None:
+    type_formula(page, text)
+    assert not figures(page)
+    (message,) = shown(errors(page))
+    assert message.startswith("Formula rejected")
+    assert "not allowed" in message or "limit" in message or "syntax" in message or "unknown" in message
+    assert session_store(page)["my_loss"].fn.formula.text == "(p - y)**2"  # the last good formula stays
+    # The page keeps working: a gallery example loads and draws.
+    page.button(key="custom_example_huber").click().run()
+    assert not exceptions(page) and not errors(page)
+    (fig,) = figures(page)
+    assert curve_names(fig) == ["my_huber", "huber (built-in)"]
+
+
+def test_rejection_shows_the_column_with_a_caret(page) -> None:
+    type_formula(page, "log(p - y) + q.__class__")
+    (message,) = errors(page)
+    assert "column 15" in message
+    assert r"\_\_class\_\_" in message  # shown as typed, not as Markdown bold
+    carets = [c.value for c in page.code if c.value.endswith("^")]
+    assert carets == ["log(p - y) + q.__class__\n" + " " * 14 + "^"]
+
+
+def test_undefined_points_are_gaps_with_a_note(page) -> None:
+    type_formula(page, "log(p - y)")
+    (fig,) = figures(page)
+    value = curve_y(fig)
+    x = fig["data"][0]["x"]
+    assert np.isnan(value[x <= 0]).all() and np.isfinite(value[x > 0]).all()
+    (note,) = [i.value for i in page.info]
+    assert "undefined" in note and "p ≤ " in note and "gaps" in note
+    assert not errors(page)
+
+
+@pytest.mark.parametrize("ex", cg.GALLERY, ids=lambda ex: ex.key)
+def test_gallery_examples_load_with_one_click(page, ex: cg.Example) -> None:
+    page.button(key=f"custom_example_{ex.key}").click().run()
+    assert not exceptions(page) and not errors(page), (exceptions(page), errors(page))
+    assert page.text_input(key="custom_formula").value == ex.formula
+    assert page.text_input(key="custom_name").value == ex.name
+    for name, (default, low, high) in ex.params.items():
+        keys = cg.param_keys(name)
+        assert page.number_input(key=keys["default"]).value == default
+        assert page.number_input(key=keys["low"]).value == low
+        assert page.number_input(key=keys["high"]).value == high
+        assert page.slider(key=keys["value"]).value == pytest.approx(default)
+    (fig,) = figures(page)
+    assert curve_names(fig)[0] == ex.name
+    assert ex.name in session_store(page)
+    if ex.builtin:
+        (success,) = [s.value for s in page.success]
+        assert f"matches `{ex.builtin}`" in success and "1e-12" in success
+        assert curve_names(fig) == [ex.name, f"{ex.builtin} (built-in)"]
+        ours, theirs = curve_y(fig, 0), curve_y(fig, 1)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)  # float32 on the wire
+        assert fig["data"][TRACES_PER_CURVE]["line"]["dash"] == "dash"
+    else:
+        assert not page.success and curve_names(fig) == [ex.name]
+
+
+def test_each_control_changes_the_chart(page) -> None:
+    page.button(key="custom_example_cauchy").click().run()
+    (fig,) = figures(page)
+
+    def rerun(before: dict) -> dict:
+        page.run()
+        assert not exceptions(page), exceptions(page)
+        (after,) = figures(page)
+        assert not same_data(before, after)
+        return after
+
+    page.slider(key="custom_c").set_value(2.0)
+    fig = rerun(fig)
+    x = fig["data"][0]["x"].astype(np.float64)
+    np.testing.assert_allclose(curve_y(fig), 2.0 * np.log1p((x / 2.0) ** 2), rtol=1e-6)
+    np.testing.assert_allclose(curve_y(fig, 1), curve_y(fig), rtol=1e-6)  # the built-in follows c → scale
+    page.slider(key="custom_target").set_value(1.0)
+    fig = rerun(fig)
+    page.slider(key="custom_center").set_value(2.0)
+    fig = rerun(fig)
+    assert fig["data"][0]["x"][0] == pytest.approx(-3.0)
+    page.select_slider(key="custom_half_width").set_value(10.0)
+    fig = rerun(fig)
+    assert fig["data"][0]["x"][-1] == pytest.approx(12.0)
+    page.number_input(key="custom_c_high").set_value(8.0)  # the live frames span the slider range
+    fig = rerun(fig)
+    assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == "8"
+    page.number_input(key="custom_c_low").set_value(0.5)
+    fig = rerun(fig)
+    page.selectbox(key="custom_compare").set_value("welsch")
+    fig = rerun(fig)
+    assert curve_names(fig) == ["my_cauchy", "welsch (built-in)"]
+    assert any("differs from `welsch`" in w for w in shown(warnings(page)))
+    page.selectbox(key="custom_compare").set_value(cg.NO_COMPARISON)
+    fig = rerun(fig)
+    assert curve_names(fig) == ["my_cauchy"]
+    page.number_input(key="custom_c_default").set_value(3.0)
+    fig = rerun(fig)
+    assert session_store(page)["my_cauchy"].param("c").default == 3.0
+    assert page.slider(key="custom_c").value == 3.0  # a new default moves the slider to it
+
+
+def test_a_bad_parameter_table_is_explained(page) -> None:
+    type_formula(page, "k*(p - y)**2")
+    page.number_input(key="custom_k_low").set_value(20.0).run()
+    assert not exceptions(page)
+    assert any("low (20) must be below high (10)" in e for e in shown(errors(page)))
+    assert not figures(page)
+    page.number_input(key="custom_k_low").set_value(2.0).run()
+    assert any("using 2" in w for w in shown(warnings(page)))  # the default 1 moves into [2, 10]
+    assert len(figures(page)) == 1
+    assert page.slider(key="custom_k").value == 2.0
+
+
+def test_name_is_validated_and_registers(page) -> None:
+    page.text_input(key="custom_name").input("huber").run()
+    assert not exceptions(page)
+    assert any("built-in" in e for e in shown(errors(page)))
+    assert figures(page)  # drawn anyway, unregistered
+    page.text_input(key="custom_name").input("mine").run()
+    assert not errors(page)
+    assert sorted(session_store(page)) == ["mine", "my_loss"]
+    assert listed_losses(page) == ["mine", "my_loss"]
+
+
+def test_remove_and_edit(page) -> None:
+    page.button(key="custom_example_linex").click().run()
+    assert listed_losses(page) == ["my_linex", "my_loss"]
+    page.button(key="custom_edit_my_loss").click().run()
+    assert page.text_input(key="custom_formula").value == "(p - y)**2"
+    assert page.text_input(key="custom_name").value == "my_loss"
+    page.button(key="custom_remove_my_linex").click().run()
+    assert not exceptions(page)
+    assert listed_losses(page) == ["my_loss"] and "my_linex" not in session_store(page)
+
+
+def test_the_session_bound_gives_a_clear_message() -> None:
+    at = app_test("custom")
+    with lossviz.user_scope({}) as full:
+        for i in range(MAX_CUSTOM_LOSSES):
+            lossviz.define(f"loss{i:02d}", "(p - y)**2")
+    at.session_state[_SESSION_KEY] = dict(full)
+    at.query_params["custom_name"] = "one_more"
+    at.run()
+    assert not exceptions(at)
+    (message,) = shown(errors(at))
+    assert "Not registered" in message and f"the limit is {MAX_CUSTOM_LOSSES}" in message
+    assert len(session_store(at)) == MAX_CUSTOM_LOSSES and "one_more" not in session_store(at)
+    (fig,) = figures(at)  # the formula is still drawn
+    assert curve_names(fig) == ["unregistered"]
+    at.button(key="custom_remove_loss00").click().run()  # make room: now it registers
+    assert not errors(at) and "one_more" in session_store(at)
+
+
+def test_link_restores_the_same_chart(page) -> None:
+    """Formula, name, parameter table, slider and view typed in one session = the same chart from a link."""
+    type_formula(page, "where(p > y, a*(p - y)**2, b*(y - p))")
+    page.text_input(key="custom_name").input("asym").run()
+    for key, value in (("custom_a_high", 4.0), ("custom_a_default", 2.0), ("custom_b_low", 0.0)):
+        page.number_input(key=key).set_value(value).run()
+    page.slider(key="custom_b").set_value(3.0).run()
+    page.slider(key="custom_target").set_value(0.5).run()
+    page.selectbox(key="custom_compare").set_value("mse").run()
+    (typed,) = figures(page)
+
+    link = {
+        "custom_formula": "where(p > y, a*(p - y)**2, b*(y - p))",
+        "custom_name": "asym",
+        "custom_a_default": "2.0",
+        "custom_a_high": "4.0",
+        "custom_b_low": "0.0",
+        "custom_b": "3",
+        "custom_target": "0.5",
+        "custom_compare": "mse",
+    }
+    # The page writes the parameter table to the link itself (the other controls are bound widgets,
+    # which AppTest does not write back): those entries must be exactly the ones above.
+    written = {k: v for k, v in page.query_params.items() if k.endswith(("_default", "_low", "_high"))}
+    assert written == {k: v for k, v in link.items() if k.endswith(("_default", "_low", "_high"))}
+    at = app_test("custom")
+    for key, value in link.items():
+        at.query_params[key] = value
+    at.run()
+    assert not exceptions(at) and not errors(at)
+    assert warnings(at) == warnings(page)  # only the check's "differs from mse", no link warning
+    (restored,) = figures(at)
+    assert same_data(typed, restored)
+    assert restored["layout"]["sliders"][0]["steps"][-1]["label"] == typed["layout"]["sliders"][0]["steps"][-1]["label"]
+    assert "asym" in session_store(at)
+    spec = session_store(at)["asym"]
+    assert (spec.param("a").default, *spec.param("a").slider_range) == (2.0, -10.0, 4.0)
+
+
+def test_stale_table_entries_leave_the_link(page) -> None:
+    type_formula(page, "k*(p - y)**2")
+    page.number_input(key="custom_k_low").set_value(0.5).run()
+    assert page.query_params["custom_k_low"] == "0.5"
+    type_formula(page, "(p - y)**4")
+    assert "custom_k_low" not in page.query_params
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("custom_name", "1bad name"),
+        ("custom_name", "huber"),
+        ("custom_k_low", "abc"),
+        ("custom_k_default", "inf"),
+        ("custom_k", "1e9"),
+        ("custom_target", "nan"),
+        ("custom_half_width", "-3"),
+        ("custom_compare", "no_such_loss"),
+        ("custom_formula", "p" * 600),
+    ],
+)
+def test_bad_link_values_warn(key: str, value: str) -> None:
+    at = app_test("custom")
+    if key.startswith("custom_k"):
+        at.query_params["custom_formula"] = "k*(p - y)**2"
+    at.query_params[key] = value
+    at.run()
+    assert not exceptions(at), exceptions(at)
+    assert any(key in w for w in shown(warnings(at))), warnings(at)
+    assert figures(at)
+
+
+def test_a_hostile_formula_in_a_link_is_only_rejected() -> None:
+    at = app_test("custom")
+    at.query_params["custom_formula"] = "__import__('os').system('echo pwned')"
+    at.run()
+    assert not exceptions(at) and not figures(at)
+    assert any("not allowed" in e for e in shown(errors(at)))
