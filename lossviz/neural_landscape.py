@@ -55,8 +55,9 @@ DIRECTION_SEED = Param(
 )
 INTERPOLATION_RANGE = (-0.5, 1.5)
 """α range of the 1-D interpolation: a little beyond both ends, as in Goodfellow et al. and Li et al."""
-MAX_BATCH_ELEMENTS = 2_000_000
-"""Largest hidden activation tensor (grid points × samples × width) evaluated at once."""
+MAX_BATCH_ELEMENTS = 500_000
+"""Largest hidden activation tensor (grid points × samples × width) evaluated at once: 4 MB of float64
+stays in cache; a default 41 × 41 slice took 180 ms in chunks of 2 M elements and 95 ms in chunks of 0.5 M."""
 
 
 # --- directions --------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ def multitask(
     params_a: dict[str, float] | None = None,
     params_b: dict[str, float] | None = None,
     weights: np.ndarray | None = None,
-    resolution: int = 51,
+    resolution: int = 41,
     data: DataConfig | None = None,
 ) -> MultiTask:
     """Landscapes of two losses for a line fit, and the minimiser of their weighted sum for each weight."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
 import lossviz
@@ -27,6 +28,21 @@ MODELS = ("default run", "last training-lab run")
 
 def key(name: str) -> str:
     return f"{PREFIX}_{name}"
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _kept_figure(kind: str, ident: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def kept_figure(kind: str, result: tr.TrainResult, ident: tuple, build: Callable[[], go.Figure],
+                second: str | None = None) -> go.Figure:
+    """A figure built once per (run, settings) and kept (never mutated): building and validating a Plotly
+    figure costs more than the rest of a rerun. Figures of custom losses are rebuilt: their names are per session."""
+    builtin = result.setup.spec.builtin and (second is None or lossviz.spec(second).builtin)
+    if not builtin:
+        return build()
+    return _kept_figure(kind, (tr.canonical(result.config), *ident), build)
 
 
 def guarded(what: str, fn: Callable[[], Any]) -> Any:
@@ -104,8 +120,10 @@ def interpolation_section(result: tr.TrainResult) -> None:
     interp = guarded("Interpolation", lambda: nl.cached(nl.compute_interpolation, result))
     if interp is None:
         return
-    show(figure_interpolation(interp.alphas, interp.train_loss, interp.val_loss, interp.train_metric,
-                              interp.val_metric, result.curves.metric, log=log), key=key("interpolation"))
+    fig = kept_figure("interpolation", result, (log,), lambda: figure_interpolation(
+        interp.alphas, interp.train_loss, interp.val_loss, interp.train_metric, interp.val_metric,
+        result.curves.metric, log=log))
+    show(fig, key=key("interpolation"))
     st.caption(
         "θ(α) = (1 − α)·θ₀ + α·θ₁: α = 0 is the initial network, α = 1 the trained one (Goodfellow, Vinyals & Saxe, "
         "ICLR 2015; Li et al. §3). A smooth, monotone descent means nothing stood between start and solution along "
@@ -125,10 +143,13 @@ def plane_section(result: tr.TrainResult) -> None:
     if plane is None:
         return
     left, right = st.columns(2)
+    ident = (resolution, span, seed, log)
     with left:
-        show(figure_plane_contour(plane.xs, plane.ys, plane.z, log=log), key=key("contour"))
+        show(kept_figure("contour", result, ident, lambda: figure_plane_contour(plane.xs, plane.ys, plane.z, log=log)),
+             key=key("contour"))
     with right:
-        show(figure_plane_surface(plane.xs, plane.ys, plane.z, log=log), key=key("surface"))
+        show(kept_figure("surface", result, ident, lambda: figure_plane_surface(plane.xs, plane.ys, plane.z, log=log)),
+             key=key("surface"))
     st.caption(
         f"θ* + a·δ + b·η with Gaussian δ, η whose every filter (a unit's incoming weights) has been rescaled to the "
         f"norm of the same filter of θ*, biases left at 0 (Li et al. §4): that makes slices of different networks "
@@ -150,8 +171,10 @@ def two_losses_section(result: tr.TrainResult, resolution: int, span: float, see
     )
     if other is None:
         return
-    show(figure_two_losses(plane.xs, plane.ys, [(result.config.loss, plane.z), (second, other.z)], log=log),
-         key=key("two_losses"))
+    ident = (resolution, span, seed, log, second, tuple(sorted(second_params.items())))
+    fig = kept_figure("two_losses", result, ident, lambda: figure_two_losses(
+        plane.xs, plane.ys, [(result.config.loss, plane.z), (second, other.z)], log=log), second)
+    show(fig, key=key("two_losses"))
     s = lossviz.spec(second)
     st.caption(
         f"Same network, same plane and directions (the star: the trained weights); only the loss differs. "
@@ -169,8 +192,9 @@ def pca_section(result: tr.TrainResult) -> None:
     pca = guarded("PCA trajectory", lambda: nl.cached(nl.compute_pca_slice, result, resolution))
     if pca is None:
         return
-    show(figure_pca_trajectory(pca.xs, pca.ys, pca.z, pca.path, pca.explained, log=log,
-                               epochs=result.curves.epochs), key=key("pca"))
+    fig = kept_figure("pca", result, (resolution, log), lambda: figure_pca_trajectory(
+        pca.xs, pca.ys, pca.z, pca.path, pca.explained, log=log, epochs=result.curves.epochs))
+    show(fig, key=key("pca"))
     st.caption(
         "PCA of the weight history θ₀ − θₙ, …, θₙ₋₁ − θₙ (one point per epoch); each epoch's weights are projected "
         "on the two leading directions, the final weights at the origin (Li et al. §7). Random directions in a "

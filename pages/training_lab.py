@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 import lossviz
@@ -34,6 +35,17 @@ LAST_RUN_KEY = "training_last_config"  # the last trained configuration, read by
 
 def key(name: str) -> str:
     return f"{PREFIX}_{name}"
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _kept_figure(kind: str, ident: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def kept_figure(kind: str, ident: tuple, build: Callable[[], go.Figure], builtin: bool = True) -> go.Figure:
+    """A figure built once per ``ident`` and kept (never mutated): building and validating a Plotly figure
+    costs more than the rest of a rerun. Figures of custom losses are rebuilt: their names are per session."""
+    return _kept_figure(kind, ident, build) if builtin else build()
 
 
 def apply_preset(state: dict[str, object]) -> None:
@@ -150,9 +162,15 @@ def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.Trai
             found = _train_live(label, config, done, curves_slot, bar, log_loss)
         done.append((label, found))
     progress_slot.empty()
-    fig = figure_training_curves([(lb, r.curves) for lb, r in done], log_loss=bool(log_loss))
+    ident = (tuple((lb, tr.canonical(c)) for lb, c in runs), bool(log_loss))
+    fig = kept_figure("curves", ident, lambda: figure_training_curves([(lb, r.curves) for lb, r in done],
+                                                                        log_loss=bool(log_loss)), all_builtin(runs))
     show(fig, key=key("curves"), container=curves_slot)
     return done
+
+
+def all_builtin(runs: list[tuple[str, tr.TrainConfig]]) -> bool:
+    return all(lossviz.spec(c.loss).builtin for _label, c in runs)
 
 
 def _train_live(label, config, done, curves_slot, bar, log_loss) -> tr.TrainResult:
@@ -190,14 +208,21 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
             )
     first = results[0][1]
     dataset = first.dataset
+    ident = tuple((label, tr.canonical(r.config)) for label, r in results)
+    builtin = all(r.setup.spec.builtin for _label, r in results)
     if dataset.task == "regression":
-        xs, _pred = tr.regression_fit(first)
-        fits = [(label, tr.regression_fit(r)[1]) for label, r in results]
-        show(figure_regression_fit(xs, fits, dataset, td.regression_curve(xs)), key=key("fit"))
+        def fit_figure() -> go.Figure:
+            xs, _pred = tr.regression_fit(first)
+            fits = [(label, tr.regression_fit(r)[1]) for label, r in results]
+            return figure_regression_fit(xs, fits, dataset, td.regression_curve(xs))
+
+        show(kept_figure("fit", ident, fit_figure, builtin), key=key("fit"))
         st.caption("Red points are outliers (targets pushed up by 2–4). The metric is the RMSE against the true curve.")
     else:
-        grids = [(label, tr.decision_grid(r)) for label, r in results]
-        show(figure_decision_boundaries(grids, dataset), key=key("boundary"))
+        def boundary_figure() -> go.Figure:
+            return figure_decision_boundaries([(label, tr.decision_grid(r)) for label, r in results], dataset)
+
+        show(kept_figure("boundary", ident, boundary_figure, builtin), key=key("boundary"))
         st.caption(
             "Circles: training points; crosses: validation points. The background is the model's class-1 "
             "probability (or its score, for margin losses), the black line its decision boundary."
@@ -216,7 +241,9 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     st.dataframe(summary, width="stretch")
     if toggle_control("Show the trained weights (what L1 and L2 do to them)", False, key("weights_shown")):
         mask = first.setup.model.weight_mask()
-        show(figure_weight_histogram([(label, r.theta_final[mask]) for label, r in results]), key=key("weights"))
+        weights = kept_figure("weights", ident, lambda: figure_weight_histogram(
+            [(label, r.theta_final[mask]) for label, r in results]), builtin)
+        show(weights, key=key("weights"))
         st.caption(
             "Gradient steps on λ₁Σ|w| push every weight towards 0 with constant force λ₁, so small weights "
             "oscillate around 0 instead of settling exactly on it; the exact zeros of the lasso show in the "
@@ -297,7 +324,8 @@ def regularization_tab() -> None:
     lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0], label="Penalty strength λ")
     rho = param_control(rv.CORRELATION, key("reg_rho"), container=cols[1], label="Feature correlation ρ")
     path, active, lam_max = regularization_data(rho, lam)
-    show(figure_regularization(path, active), key=key("regularization"))
+    show(kept_figure("regularization", (rho, lam), lambda: figure_regularization(path, active)),
+         key=key("regularization"))
     w_l1, w_l2 = path.lasso[active], path.ridge[active]
     st.caption(
         f"At λ = {path.lams[active]:g}: lasso w = ({w_l1[0]:.4g}, {w_l1[1]:.4g}), ridge w = ({w_l2[0]:.4g}, "
@@ -352,7 +380,8 @@ def multitask_tab() -> None:
     if mt is None:
         return
     active = int(np.argmin(np.abs(mt.weights - weight)))
-    show(figure_multitask(mt, active), key=key("multitask"))
+    ident = (a, b, tuple(sorted(pa.items())), tuple(sorted(pb.items())), active)
+    show(kept_figure("multitask", ident, lambda: figure_multitask(mt, active), builtin), key=key("multitask"))
     m = mt.minimizers[active]
     st.caption(
         f"Left: contours of (1 − ω)·{a} + ω·{b} over the line's intercept a and slope b, the minimisers of each loss "

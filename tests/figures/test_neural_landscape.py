@@ -16,10 +16,15 @@ from lossviz.figures.neural_landscape import (
     figure_plane_surface,
     figure_regularization,
     figure_two_losses,
+    plain,
 )
 
 XS = np.linspace(-1, 1, 9)
 Z = 1.0 + np.add.outer(XS**2, 2 * XS**2)
+
+
+def test_plain_lists_round_and_mark_gaps() -> None:
+    assert plain(np.array([1.234567891, np.nan, -2.0])) == [1.23457, None, -2.0]
 
 
 def test_display_values_take_logs_only_of_positive_losses() -> None:
@@ -84,10 +89,12 @@ def test_regularization_frames_follow_lambda(path: rv.RegularizationPath) -> Non
     # each frame's optimum marker is the exact lasso/ridge solution
     for k in (0, 7, 11):
         lasso_marker, ridge_marker = fig.frames[k].data[1], fig.frames[k].data[3]
-        np.testing.assert_allclose([lasso_marker.x[-1], lasso_marker.y[-1]], path.lasso[k], rtol=1e-6)
-        np.testing.assert_allclose([ridge_marker.x[-1], ridge_marker.y[-1]], path.ridge[k], rtol=1e-6)
+        # frame arrays are plain lists rounded to 5 decimals
+        np.testing.assert_allclose([lasso_marker.x[-1], lasso_marker.y[-1]], path.lasso[k], rtol=0, atol=5e-6)
+        np.testing.assert_allclose([ridge_marker.x[-1], ridge_marker.y[-1]], path.ridge[k], rtol=0, atol=5e-6)
+        assert lasso_marker.x[-2] is None  # the gap between the tangent contour and the optimum
         region = np.stack([fig.frames[k].data[0].x, fig.frames[k].data[0].y], axis=1)
-        np.testing.assert_allclose(np.abs(region).sum(axis=1), np.abs(path.lasso[k]).sum(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(np.abs(region).sum(axis=1), np.abs(path.lasso[k]).sum(), rtol=0, atol=2e-5)
     assert figure_bytes(fig) < 1_000_000
 
 
@@ -98,6 +105,9 @@ def test_multitask_frames_follow_the_weight() -> None:
     contour_index, marker_index, _line_index = fig.frames[3].traces
     np.testing.assert_allclose(np.asarray(fig.frames[3].data[0].z), np.log10(mt.mixture(0.75)), rtol=1e-6)
     np.testing.assert_allclose([fig.frames[3].data[1].x[0], fig.frames[3].data[1].y[0]], mt.minimizers[3])
+    line = fig.frames[3].data[2]
+    np.testing.assert_allclose(np.asarray(line.y), mt.minimizers[3][0] + mt.minimizers[3][1] * np.asarray(line.x),
+                               atol=2e-5)
     np.testing.assert_allclose(np.asarray(fig.data[contour_index].z), np.log10(mt.mixture(0.5)), rtol=1e-6)
     assert fig.data[marker_index].x[0] == pytest.approx(mt.minimizers[2][0])
     assert figure_bytes(fig) < 1_000_000
