@@ -281,6 +281,18 @@ def parameter_sweep(
     return [loss_curve(loss, x, target, {**params, param: float(v)}) for v in values]
 
 
+def insert_frame(
+    values: Sequence[float], sweep: Sequence[Curve], value: float, curve: Curve
+) -> tuple[list[float], list[Curve], int]:
+    """The sweep with the current setting (``value``, already computed as ``curve``) in its sorted
+    place, and its index: the Plotly slider then starts exactly at the value the page shows."""
+    if value in values:
+        i = list(values).index(value)
+        return list(values), list(sweep), i
+    i = int(np.searchsorted(np.asarray(values), value))
+    return [*values[:i], value, *values[i:]], [*sweep[:i], curve, *sweep[i:]], i
+
+
 def nearest_index(values: np.ndarray, value: float) -> int:
     return int(np.argmin(np.abs(np.asarray(values) - value)))
 

@@ -117,10 +117,9 @@ def draw_group(
         others = tuple(sorted((k, v) for k, v in params[loss].items() if k != param.name))
         try:
             sweep = parameter_sweep(loss, param.name, values, zoom, curves[loss].target, others)
+            frames, frame_curves, active = lc.insert_frame(values, sweep, params[loss][param.name], curves[loss])
             symbol = plain_symbol(param.symbol) if param.symbol else param.name
-            live_curves = LiveParameter(
-                loss, f"{symbol} ({loss}, live)", values, sweep, lc.nearest_index(values, params[loss][param.name])
-            )
+            live_curves = LiveParameter(loss, f"{symbol} ({loss}, live)", frames, frame_curves, active)
         except ValueError as exc:
             st.info(f"No live slider for {loss}: {exc}")
     chart, formulas = st.columns([2, 1])

@@ -291,3 +291,16 @@ def test_zoom_param_is_a_log_control() -> None:
     assert lc.ZOOM.scale == "log" and lc.ZOOM.default == 1.0 and lc.ZOOM.contains(8.0)
     assert not lc.ZOOM.contains(0.0)
     assert math.isclose(lc.ZOOM.slider_range[0], 0.25)
+
+
+def test_insert_frame_puts_the_current_value_in_place() -> None:
+    x = lc.x_grid(lc.natural_axis("huber"))
+    values = [0.5, 1.5, 2.5]
+    sweep = lc.parameter_sweep("huber", "delta", values, x, 0.0, {})
+    current = lc.loss_curve("huber", x, 0.0, {"delta": 1.0})
+    frames, curves, active = lc.insert_frame(values, sweep, 1.0, current)
+    assert frames == [0.5, 1.0, 1.5, 2.5] and active == 1 and curves[1] is current
+    assert [c.params["delta"] for c in curves] == frames
+    again = lc.insert_frame(values, sweep, 1.5, current)
+    assert again[0] == values and again[2] == 1 and again[1][1] is sweep[1]
+    assert lc.insert_frame(values, sweep, 9.0, current)[2] == 3
