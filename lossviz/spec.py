@@ -122,9 +122,9 @@ class Param:
         if math.isnan(value):
             return self.default
         clipped = min(max(value, lo), hi)
-        if not self.contains(clipped):
-            return self.default
-        return float(round(clipped)) if self.integer else clipped
+        if self.integer:
+            clipped = float(round(clipped))
+        return clipped if self.contains(clipped) else self.default
 
 
 @dataclass(frozen=True)

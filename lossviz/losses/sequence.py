@@ -52,9 +52,10 @@ def _check_ctc(pred: np.ndarray, target: np.ndarray | None, params: Mapping[str,
     worst = np.unravel_index(int(np.argmax(needed)), needed.shape)
     if needed[worst] > steps:
         labels = target[worst].astype(int).tolist()
+        where = f" at batch index {tuple(int(i) for i in worst)}" if needed.ndim else ""
         raise DomainError(
-            f"ctc needs at least T = {int(needed[worst])} time steps for the target at batch index "
-            f"{tuple(int(i) for i in worst)} ({labels}: S = {target.shape[-1]} labels plus one blank between each "
+            f"ctc needs at least T = {int(needed[worst])} time steps for the target{where} "
+            f"({labels}: S = {target.shape[-1]} labels plus one blank between each "
             f"pair of repeated consecutive labels), but pred has T = {steps}; no alignment exists"
         )
 

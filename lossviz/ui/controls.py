@@ -101,13 +101,13 @@ def param_controls(loss: str | LossSpec, prefix: str, container=st, skip: Sequen
 
 def choice_control(label: str, options: Sequence[str], default: str, key: str, container=st, **kwargs) -> str:
     """A select box bound to the URL; a bad URL value warns and falls back to ``default``."""
-    url_state.restore_choice(key, options, default)
+    url_state.restore_choice(key, options, default, kwargs.get("format_func"))
     index = {} if key in st.session_state else {"index": list(options).index(default)}
     return container.selectbox(label, options, key=key, bind="query-params", **index, **kwargs)
 
 
 def radio_control(label: str, options: Sequence[str], default: str, key: str, container=st, **kwargs) -> str:
-    url_state.restore_choice(key, options, default)
+    url_state.restore_choice(key, options, default, kwargs.get("format_func"))
     index = {} if key in st.session_state else {"index": list(options).index(default)}
     return container.radio(label, options, key=key, bind="query-params", **index, **kwargs)
 
@@ -116,7 +116,7 @@ def multichoice_control(
     label: str, options: Sequence[str], default: Sequence[str], key: str, container=st, **kwargs
 ) -> list[str]:
     """A multiselect bound to the URL; unknown names in the URL warn and are dropped."""
-    url_state.restore_choices(key, options, default)
+    url_state.restore_choices(key, options, default, kwargs.get("format_func"))
     value = {} if key in st.session_state else {"default": list(default)}
     return list(container.multiselect(label, options, key=key, bind="query-params", **value, **kwargs))
 

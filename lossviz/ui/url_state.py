@@ -12,7 +12,7 @@ The parsing functions are plain Python (``parse_number`` …) and tested without
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,21 +43,46 @@ def parse_number(raw: str, param: Param, key: str) -> UrlValue:
     if lo <= number <= hi and param.contains(number):
         return UrlValue(int(number) if param.integer else number)
     fixed = param.nearest_valid(number)
+    if lo <= number <= hi:
+        return UrlValue(
+            int(fixed) if param.integer else fixed,
+            f"Link value {key}={raw!r} is not a valid {param.name!r} ({param.range_text}); using {fixed:g}.",
+        )
     return UrlValue(
         fixed,
         f"Link value {key}={raw!r} is outside the range {lo:g} to {hi:g} of {param.name!r}; using {fixed:g}.",
     )
 
 
-def parse_choice(raw: str, options: Sequence[str], default: str, key: str) -> UrlValue:
-    if raw in options:
-        return UrlValue(raw)
-    return UrlValue(default, f"Link value {key}={raw!r} is not one of {', '.join(options)}; using {default!r}.")
+def _by_label(options: Sequence[Any], format_func: Callable[[Any], Any] | None) -> dict[str, Any]:
+    """URL text → option. A bound widget writes its *displayed* label into the URL; raw option
+    text is accepted too, so hand-written links work."""
+    table = {str(o): o for o in options}
+    if format_func is not None:
+        table.update({str(format_func(o)): o for o in options})
+    return table
 
 
-def parse_choices(raw: Sequence[str], options: Sequence[str], default: Sequence[str], key: str) -> UrlValue:
-    valid = [r for r in raw if r in options]
-    invalid = [r for r in raw if r not in options]
+def parse_choice(
+    raw: str, options: Sequence[Any], default: Any, key: str, format_func: Callable[[Any], Any] | None = None
+) -> UrlValue:
+    table = _by_label(options, format_func)
+    if raw in table:
+        return UrlValue(table[raw])
+    shown = ", ".join(str(format_func(o) if format_func else o) for o in options)
+    return UrlValue(default, f"Link value {key}={raw!r} is not one of {shown}; using {default!r}.")
+
+
+def parse_choices(
+    raw: Sequence[str],
+    options: Sequence[Any],
+    default: Sequence[Any],
+    key: str,
+    format_func: Callable[[Any], Any] | None = None,
+) -> UrlValue:
+    table = _by_label(options, format_func)
+    valid = [table[r] for r in raw if r in table]
+    invalid = [r for r in raw if r not in table]
     if not invalid:
         return UrlValue(valid)
     chosen = valid or list(default)
@@ -77,12 +102,23 @@ def restore_number(key: str, param: Param) -> None:
         _apply(key, parse_number(raw, param, key))
 
 
-def restore_choice(key: str, options: Sequence[str], default: str) -> None:
+def restore_choice(
+    key: str, options: Sequence[Any], default: Any, format_func: Callable[[Any], Any] | None = None
+) -> None:
     raw = st.query_params.get(key)
     if raw is not None and key not in st.session_state:
-        _apply(key, parse_choice(raw, options, default, key))
+        result = parse_choice(raw, options, default, key, format_func)
+        _apply(key, result)
+        if format_func is not None and not result.warning and raw != str(format_func(result.value)):
+            st.session_state[key] = result.value  # a raw option in the link: the widget only reads labels
 
 
-def restore_choices(key: str, options: Sequence[str], default: Sequence[str]) -> None:
+def restore_choices(
+    key: str, options: Sequence[Any], default: Sequence[Any], format_func: Callable[[Any], Any] | None = None
+) -> None:
     if key in st.query_params and key not in st.session_state:
-        _apply(key, parse_choices(st.query_params.get_all(key), options, default, key))
+        raw = st.query_params.get_all(key)
+        result = parse_choices(raw, options, default, key, format_func)
+        _apply(key, result)
+        if format_func is not None and not result.warning:
+            st.session_state[key] = result.value
