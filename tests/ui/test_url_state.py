@@ -1,5 +1,7 @@
 """Shared links: URL values are validated, corrected to the nearest valid value, and warned about."""
 
+import itertools
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -52,7 +54,7 @@ def test_log_options_cover_the_range_with_the_default():
     weight = Param("pos_weight", 1.0, low=0.0, ui_low=0.1, ui_high=100.0, scale="log")
     options = log_options(weight)
     assert options[0] == 0.1 and options[-1] == 100.0 and 1.0 in options
-    ratios = [b / a for a, b in zip(options[:-1], options[1:], strict=True)]
+    ratios = [b / a for a, b in itertools.pairwise(options)]
     assert all(1.0 < r <= 2.5 for r in ratios), ratios  # 1-2-5 steps, increasing
 
 
