@@ -228,6 +228,7 @@ def fit_section() -> None:
     with right:
         show(figure_convergence(histories, minima), key=f"{FIT_PREFIX}_convergence")
     st.caption(
+        "Colour and contours: √(F − F*), so that a quadratic bowl shows evenly spaced rings (hover for F). "
         "Minimum: Nelder–Mead on F from the least-squares line. Paths: plain gradient descent and Adam "
         "(β₁ = 0.9, β₂ = 0.999, as torch.optim.Adam) with the same η, each value and gradient from lossviz.evaluate. "
         "References: Huber (1964); Kingma & Ba, Adam, ICLR 2015; Li et al., Visualizing the Loss Landscape of "

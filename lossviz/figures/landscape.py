@@ -194,9 +194,9 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
     annotations: list[dict] = []
     layout: dict = {
         **LAYOUT_DEFAULTS,
-        "height": 430,
-        "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
-        "legend": {"orientation": "h", "x": 0.0, "y": -0.16, "xanchor": "left", "yanchor": "top"},
+        "height": 450,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 80},
+        "legend": {"orientation": "h", "x": 0.0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
     }
     for k, (panel, (lo, hi)) in enumerate(zip(panels, _domains(max(len(panels), 1)), strict=False)):
         a = "" if k == 0 else str(k + 1)
