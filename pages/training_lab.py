@@ -202,8 +202,9 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     for label, r in results:
         if r.diverged_at is not None:
             st.warning(
-                f"{label}: training diverged at epoch {r.diverged_at} — the loss became non-finite or grew beyond "
-                f"{tr.BLOW_UP:.0e}× its start. Lower the learning rate; the curves stop at the last good epoch.",
+                f"{label}: training diverged at epoch {r.diverged_at} — the loss became non-finite (a step too large, "
+                f"or a custom formula undefined there) or grew beyond {tr.BLOW_UP:.0e}× its start. Lower the learning "
+                "rate; the curves stop at the last good epoch.",
                 icon="⚠️",
             )
     first = results[0][1]

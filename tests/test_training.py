@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lossviz
 from lossviz import training as tr
 from lossviz.domains import REAL, SIGN
 from lossviz.errors import DomainError, ParameterError
@@ -327,6 +328,21 @@ def test_a_custom_loss_trains_exactly_like_the_builtin_it_copies() -> None:
         store["my_sq"] = _custom("my_sq", lambda pred, target: (pred - target) ** 2)
         custom = tr.train(config.replace(loss="my_sq"))
     np.testing.assert_array_equal(custom.thetas, builtin.thetas)
+
+
+def test_a_typed_formula_trains_with_its_declared_parameters() -> None:
+    """A custom formula equal to the built-in Cauchy loss trains to the same weights."""
+    config = tr.default_config(DataConfig("regression"), loss="my_cauchy", loss_params={"c": 0.5}, **FAST)
+    with user_scope({}):
+        lossviz.define("my_cauchy", "c**2/2 * log1p(((p - y)/c)**2)", c=(1.0, 0.1, 5.0))
+        assert "my_cauchy" in tr.compatible_losses("regression")
+        assert tr.loss_head("my_cauchy", "binary").link == "sigmoid"  # a real pred against 0/1 labels
+        custom = tr.train(config)
+        with pytest.raises(ParameterError, match="'c'"):
+            tr.setup(config.replace(loss_params={"c": 50.0}))
+    builtin = tr.train(config.replace(loss="cauchy", loss_params={"scale": 0.5}))
+    np.testing.assert_allclose(custom.thetas, builtin.thetas, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(custom.curves.train_loss, builtin.curves.train_loss, rtol=1e-9)
 
 
 def test_l1_pushes_weights_towards_zero() -> None:

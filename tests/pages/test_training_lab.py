@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
+import lossviz
 from lossviz import training as tr
 
 CURVES, RESULT, REGULARIZATION, MULTITASK = 0, 1, 2, 3
@@ -52,7 +53,7 @@ def test_default_page_trains_and_shows_every_view(page) -> None:
     last = page.session_state["training_last_config"]
     assert tr.canonical(last) == tr.canonical(tr.default_config(epochs=20))
     assert any(tr.DEFAULT_LOSS["binary"] in m.value for m in page.markdown)
-    assert page.latex[0].value.strip("$\n") == __import__("lossviz").spec("bce_logits").latex
+    assert page.latex[0].value.strip("$\n") == lossviz.spec("bce_logits").latex
 
 
 @pytest.mark.parametrize(
@@ -215,3 +216,19 @@ def test_a_loss_that_does_not_fit_the_new_task_falls_back(page) -> None:
     page.run()
     assert not exceptions(page) and not errors(page)
     assert page.selectbox(key="training_loss").value == "mse"
+
+
+def test_a_custom_loss_of_the_session_is_offered_and_trains() -> None:
+    store = lossviz.user_losses()  # AppTest runs the page outside app.py's per-session scope
+    lossviz.define("lab_cauchy", "log(1 + ((p - y)/c)**2)", c=(1.0, 0.1, 5.0))
+    try:
+        at = _page(training_dataset="regression")
+        assert "lab_cauchy" in at.selectbox(key="training_loss").options
+        at.selectbox(key="training_loss").set_value("lab_cauchy")
+        at.run()
+        assert not exceptions(at) and not errors(at), errors(at)
+        before = figures(at)
+        at.slider(key="training_lab_cauchy_c").set_value(2.0)
+        _changed(at, before, CURVES)
+    finally:
+        store.pop("lab_cauchy", None)
