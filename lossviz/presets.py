@@ -43,4 +43,29 @@ class Preset:
     query: dict[str, str | list[str]] = field(default_factory=dict)
 
 
-PRESETS: tuple[Preset, ...] = ()
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "MSE vs MAE vs Huber with one outlier",
+        "pages/outliers.py",
+        "One point 25 units off the line: the MSE fit tilts towards it, MAE and Huber barely move.",
+        {"outliers_losses": ["mse", "mae", "huber"], "outliers_count": "1", "outliers_size": "25"},
+    ),
+    Preset(
+        "Focal γ sweep on 1:100 imbalance",
+        "pages/focal.py",
+        "Lin et al.'s Fig. 1, and how much of the loss the easy majority carries as γ grows.",
+        {"focal_ratio": "100", "focal_focal_gamma": "2"},
+    ),
+    Preset(
+        "Hinge vs squared hinge at the margin",
+        "pages/curves.py",
+        "The hinge's kink at y·p = m against the squared hinge's smooth but curvature-jumping shoulder.",
+        {"curves_family": "Margins, ranking & embeddings", "curves_losses": ["hinge", "squared_hinge"]},
+    ),
+    Preset(
+        "Dice vs BCE on a tiny object",
+        "pages/segmentation.py",
+        "Overlap losses weigh a few foreground pixels as much as a large object; per-pixel BCE does not.",
+        {"segmentation_shape": "tiny object"},
+    ),
+)
