@@ -17,6 +17,7 @@ from lossviz.ui.controls import (
     radio_control,
     toggle_control,
 )
+from lossviz.ui.pairs_section import render_pairs_section
 
 PREFIX = "curves"
 
@@ -203,3 +204,7 @@ if curves:
     )
 if log_y:
     st.caption("On the log scale, points where the loss is 0 (the minimum of most losses) are not drawn.")
+
+st.divider()
+with st.expander("📄 Your own data: a model's predictions vs targets", expanded=False):
+    render_pairs_section(PREFIX)

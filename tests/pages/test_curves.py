@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -191,3 +193,17 @@ def test_no_loss_selected_shows_a_hint(page) -> None:
     page.run()
     assert not exceptions(page) and not figures(page)
     assert any("at least one" in i.value for i in page.info)
+
+
+def test_predictions_vs_targets_example_file_draws_its_charts():
+    """The own-data section of the Curves page: one click on an example file gives the tail-share charts."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "curves.py"), default_timeout=120)
+    at.run()
+    before = len(at.get("plotly_chart"))
+    at.selectbox(key="curves_pairs_example").set_value("validation_predictions.csv").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == before + 2
+    shares = at.dataframe[0].value["worst 1 % share of loss"]
+    assert shares.iloc[0] > shares.iloc[1]  # MSE hands its worst 1 % of pairs more of the total than MAE
