@@ -279,7 +279,8 @@ def quick_define(prefix: str, container=st) -> str | None:
     if not submitted:
         return None
     try:
-        spec = define_loss(name.strip(), text)
+        with session_losses():  # this session's scope, even on a page run without app.py
+            spec = define_loss(name.strip(), text)
     except FormulaError as exc:
         container.error(cg.plain(str(exc)))
         return None
