@@ -130,7 +130,10 @@ def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfi
                              help="Train 2–4 variants of one setting on the same data and seed.")
     if not compare:
         return [("run", config)]
-    dimension = choice_control("Vary", list(tr.COMPARE_DIMENSIONS), "lr", key("vary"), container=cols[1])
+    dimension = choice_control(
+        "Vary", list(tr.COMPARE_DIMENSIONS), "lr", key("vary"), container=cols[1],
+        help="; ".join(f"{k}: {v}" for k, v in tr.COMPARE_DIMENSIONS.items()),
+    )
     task, n_classes = config.data.task, config.data.classes if config.data.name == "spiral" else 2
     options = tr.compare_options(dimension, task, n_classes)
     defaults = tr.compare_defaults(dimension, task, n_classes)
@@ -143,6 +146,8 @@ def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfi
         st.info("Pick at least two values to compare; showing the single run meanwhile.")
         return [("run", config)]
     label = tr.COMPARE_DIMENSIONS[dimension]
+    if dimension == "loss":
+        st.caption(f"Each compared loss uses its default parameters; {config.loss} keeps the ones set above.")
     return [(f"{label} = {v}", tr.varied(config, dimension, v)) for v in values]
 
 
