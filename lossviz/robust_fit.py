@@ -901,6 +901,12 @@ def outlier_data(
     return OutlierData(clean_x, clean_y, x, y, status)
 
 
+def user_data(x: np.ndarray, y: np.ndarray) -> OutlierData:
+    """A user's own (x, y) points as the page's data: all clean, none dropped (no true line is known)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return OutlierData(x, y, x, y, np.zeros(x.size, dtype=int))
+
+
 @dataclass(frozen=True)
 class FitStudy:
     """One loss fitted to the page's data, with each point's pull |ψ(rᵢ)| (0 for dropped points)

@@ -19,6 +19,8 @@ from lossviz.figures.outliers import (
 )
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, multichoice_control, param_control, param_controls, radio_control
+from lossviz.ui.upload import csv_source
+from lossviz.upload import UploadError, numeric_columns, plot_subsample, select_numeric
 
 PREFIX = "outliers"
 CHART_KEY = f"{PREFIX}_chart"
@@ -97,6 +99,85 @@ def on_pick(action: str) -> None:
     store_picks(moved, dropped)
 
 
+def user_fits(losses: list[str], params: dict[str, dict[str, float]], data: rf.OutlierData) -> dict[str, rf.FitStudy]:
+    """Fits to an uploaded file, memoised in this session only: uploaded data never enters st.cache_data,
+    which all sessions share."""
+    memo = st.session_state.setdefault(f"_{PREFIX}_user_fits", {})
+    data_id = (data.x.size, hash(data.x.tobytes()), hash(data.y.tobytes()))
+    if memo.get("data") != data_id:
+        memo.clear()
+        memo["data"] = data_id
+    studies = {}
+    for name in losses:
+        key = (fingerprint(name), tuple(sorted(params[name].items())))
+        try:
+            if key not in memo:
+                memo[key] = rf.fit_study(name, params[name], data)
+            studies[name] = memo[key]
+        except Exception as exc:
+            report_failure(name, exc)
+    return studies
+
+
+def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> None:
+    """Fits, pulls and the table for the user's own file (point picking and the sweeps need the synthetic set)."""
+    frame = csv_source(f"{PREFIX}_upload", "Your (x, y) data (CSV)", default_example="housing_outliers.csv")
+    if frame is None:
+        return
+    columns = numeric_columns(frame)
+    if len(columns) < 2:
+        st.error("The file needs at least two numeric columns, x and y.")
+        return
+    left, right = st.columns(2)
+    x_col = left.selectbox("x column", columns, index=0, key=f"{PREFIX}_upload_x")
+    y_col = right.selectbox("y column", columns, index=min(1, len(columns) - 1), key=f"{PREFIX}_upload_y")
+    try:
+        cleaned = select_numeric(frame, [x_col, y_col])
+    except UploadError as exc:
+        st.error(str(exc))
+        return
+    for note in cleaned.notes:
+        st.info(note)
+    data = rf.user_data(cleaned.columns[x_col], cleaned.columns[y_col])
+    studies = user_fits(losses, params, data)
+    if not studies:
+        return
+    colors = loss_colors(losses)
+    focus_default = "mse" if "mse" in studies else next(iter(studies))
+    focus = choice_control("Colour points by the pull of", list(studies), focus_default, f"{PREFIX}_upload_focus")
+    shown, note = plot_subsample(data.x.size)
+    points = rf.OutlierData(data.x[shown], data.y[shown], data.x[shown], data.y[shown], data.status[shown])
+    lines = [
+        FittedLine(name, float(s.fit.coef[0]), float(s.fit.coef[1]), colors[name], bool(s.fit.converged))
+        for name, s in studies.items()
+    ]
+    span = float(np.ptp(data.x))
+    x_range = (float(data.x.min()) - 0.03 * span, float(data.x.max()) + 0.03 * span)
+    fig = figure_fits(Points(points.x, points.y, points.status, studies[focus].share[shown]), lines, focus, x_range)
+    fig.update_xaxes(title_text=x_col)
+    fig.update_yaxes(title_text=y_col)
+    show(fig, key=f"{PREFIX}_upload_chart")
+    if note:
+        st.caption(note)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "intercept a": [float(s.fit.coef[0]) for s in studies.values()],
+                "slope b": [float(s.fit.coef[1]) for s in studies.values()],
+                "largest 1 % of pulls, share": [
+                    float(np.sort(s.share)[::-1][: max(1, data.x.size // 100)].sum()) for s in studies.values()
+                ],
+                "converged": ["✓" if s.fit.converged else "✗" for s in studies.values()],
+            },
+            index=list(studies),
+        )
+    )
+    st.caption(
+        f"{data.x.size:,} points, fitted by {rf.METHOD}. Point picking, the sensitivity curve and the breakdown "
+        "plot need a known true line: switch the data source back to *synthetic* for them."
+    )
+
+
 def loss_parameters(losses: list[str]) -> dict[str, dict[str, float]]:
     with_params = [n for n in losses if lossviz.spec(n).params]
     params: dict[str, dict[str, float]] = {n: {} for n in losses}
@@ -128,6 +209,11 @@ if not losses:
     st.info("Pick at least one loss to fit.")
     st.stop()
 params = loss_parameters(losses)
+
+source = radio_control("Data", ["synthetic", "your CSV file"], "synthetic", f"{PREFIX}_source", horizontal=True)
+if source != "synthetic":
+    show_user_data(losses, params)
+    st.stop()
 
 data_cols = st.columns(6)
 n = param_control(rf.N_POINTS, f"{PREFIX}_n", container=data_cols[0], label="points n")

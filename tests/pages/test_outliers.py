@@ -341,3 +341,33 @@ def test_lasso_selection_turns_points_into_outliers(server) -> None:
             assert "outliers_moved=" in page.url
         finally:
             browser.close()
+
+
+def test_uploaded_csv_is_fitted_and_bad_files_get_messages():
+    """Issue 'your own data': an uploaded (x, y) file is fitted by every loss; a bad file is a message."""
+    from pathlib import Path
+
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "outliers.py"), default_timeout=120)
+    at.run()
+    at.radio(key="outliers_source").set_value("your CSV file").run()
+    assert not at.exception
+    example = at.dataframe[0].value  # the housing example, loaded by default
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 10, 200)
+    y = 3.0 - 0.5 * x + rng.normal(0, 0.1, 200)
+    y[:4] += 50.0
+    text = "a,b\n" + "\n".join(f"{u:.6f},{v:.6f}" for u, v in zip(x, y, strict=True))
+    at.file_uploader[0].set_value(("mine.csv", text.encode(), "text/csv"))
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert not table.equals(example)
+    assert abs(table.loc["mae", "slope b"] + 0.5) < 0.05  # MAE ignores the four gross outliers
+    assert abs(table.loc["mse", "intercept a"] - 3.0) > 0.5  # least squares is pulled up by them
+    at.file_uploader[0].set_value(("bad.csv", b"a,b\nx,y\n", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("two numeric columns" in e.value for e in at.error)
