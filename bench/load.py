@@ -199,6 +199,17 @@ class Session:
         await self.load_page()
         return await self.connect()
 
+    async def closed_within(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True as soon as the server closes the WebSocket (as a browser notices
+        at once, not at its next message)."""
+        if self.ws is None:
+            return False
+        try:
+            await asyncio.wait_for(asyncio.shield(self.ws.wait_closed()), seconds)
+        except TimeoutError:
+            return False
+        return True
+
     async def close(self) -> None:
         if self.ws is not None:
             with contextlib.suppress(Exception):
@@ -315,6 +326,19 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def server_cpu(run_dir: Path) -> dict[str, float]:
+    return {addr: c for addr, pid in replica_pids(run_dir).items() if (c := cpu_s(pid)) is not None}
+
+
 def replica_pids(run_dir: Path) -> dict[str, int]:
     """``{"127.0.0.1:8701": pid, ...}`` from deploy/run_local.sh's pid files."""
     pids = {}
@@ -360,6 +384,8 @@ class Student:
     stats: Stats = field(default_factory=Stats)  # this student's own numbers
     replicas: list[str] = field(default_factory=list)  # replica of each connection, in order
     disconnected_at: float | None = None
+    opened: bool = False
+    reconnected_at: list[float] = field(default_factory=list)  # perf_counter() when the page was back
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -399,6 +425,7 @@ async def reconnect(student: Student, deadline: float, expected: bool) -> bool:
                 record_run(student.stats, run, opening=True)
                 student.replicas.append(s.replica)
                 student.stats.reconnect_s.append(time.perf_counter() - t0)
+                student.reconnected_at.append(time.perf_counter())
                 student.disconnected_at = None
                 return True
         except (OSError, ConnectionClosed, InvalidStatus, ProtocolError, TimeoutError) as exc:
@@ -410,16 +437,25 @@ async def reconnect(student: Student, deadline: float, expected: bool) -> bool:
     return False
 
 
+@dataclass
+class Clock:
+    """When the students stop (set once the class is in)."""
+
+    stop_at: float = math.inf
+
+
 async def student_loop(
     student: Student,
-    stop_at: float,
+    clock: Clock,
     think: float,
     pick: str,
     life: float | None,
     pages: list[str],
     expect_disconnect: asyncio.Event | None = None,
+    go: asyncio.Event | None = None,
 ) -> None:
-    """Open the page, then move controls with think time until ``stop_at``; reconnect when dropped."""
+    """Open the page, wait for ``go``, then move controls with think time until ``stop_at``;
+    reconnect when dropped."""
     st, s, rng = student.stats, student.session, student.rng
     try:
         record_run(st, await s.open(), opening=True)
@@ -427,14 +463,19 @@ async def student_loop(
     except Exception as exc:
         st.error("open", repr(exc))
         return
+    finally:
+        student.opened = True
+    if go is not None:
+        await go.wait()
     born = time.perf_counter()
     session_life = rng.uniform(0.5, 1.5) * life if life else math.inf
     while True:
         pause = rng.uniform(0.5, 1.5) * think
-        if time.perf_counter() + pause >= stop_at:
+        if time.perf_counter() + pause >= clock.stop_at:
             break
-        await asyncio.sleep(pause)
         try:
+            if await s.closed_within(pause):
+                raise ConnectionError("the server closed the session's WebSocket")
             if time.perf_counter() - born > session_life:  # the student reloads, maybe another page
                 await s.close()
                 s.page = rng.choice(pages)
@@ -560,24 +601,34 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
         await warm_up(args.url, pages, run_dir)
     rss_before = server_rss(run_dir)
     students = make_students(args, pages)
-    cpu0 = os.times()
+    life = args.session_life if args.session_life > 0 else None
+    go, clock, tasks = asyncio.Event(), Clock(), []
+    # Phase 1: the class arrives over --ramp seconds and every page is shown once.
+    t_open = time.perf_counter()
+    for st in students:
+        tasks.append(asyncio.create_task(student_loop(st, clock, args.think, args.pick, life, pages, go=go)))
+        await asyncio.sleep(args.ramp / max(len(students), 1))
+    while not all(st.opened for st in students) and time.perf_counter() - t_open < args.ramp + 120:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2.0)  # let the servers settle
+    rss_open = server_rss(run_dir)
+    opened = sum(1 for st in students if st.stats.sessions_opened)
+    # Phase 2: everyone moves sliders for --duration seconds.
+    cpu0, cpu_before = os.times(), server_cpu(run_dir)
     t0 = time.perf_counter()
+    clock.stop_at = t0 + args.duration
     sampler = MemorySampler(run_dir, args.sample_every)
     sampler.start(t0)
-    stop_at = t0 + args.duration
-    life = args.session_life if args.session_life > 0 else None
-    # Students arrive over --ramp seconds, as a class opening a link does.
-    tasks = []
-    for st in students:
-        tasks.append(asyncio.create_task(student_loop(st, stop_at, args.think, args.pick, life, pages)))
-        await asyncio.sleep(args.ramp / max(len(students), 1))
-    # Memory with every session open and warm, just before they start leaving.
-    await asyncio.sleep(max(0.0, stop_at - time.perf_counter() - min(5.0, args.duration / 4)))
+    go.set()
+    # Memory with every session open and busy, just before they start leaving.
+    await asyncio.sleep(max(0.0, clock.stop_at - time.perf_counter() - min(5.0, args.duration / 4)))
     rss_loaded = server_rss(run_dir)
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
     await sampler.stop()
     cpu1 = os.times()
+    cpu_after = server_cpu(run_dir)
+    server_cpu_s = sum(cpu_after[a] - cpu_before[a] for a in cpu_after if a in cpu_before)
     merged = merge([s.stats for s in students])
     per_replica = Counter(r for s in students for r in s.replicas[:1])
     result = {
@@ -592,34 +643,51 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
         **summary(merged, args.duration),
         "sessions_per_replica": dict(per_replica),
         "rss_mib_before": rss_before,
+        "rss_mib_open": rss_open,
         "rss_mib_loaded": rss_loaded,
         "rss_total_before": total(rss_before),
+        "rss_total_open": total(rss_open),
         "rss_total_loaded": total(rss_loaded),
-        "mib_per_extra_session": round((total(rss_loaded) - total(rss_before)) / args.sessions, 2)
-        if rss_before and rss_loaded
+        # Sessions open and drawn, nobody moving yet: what one more student costs.
+        "mib_per_extra_session": round((total(rss_open) - total(rss_before)) / opened, 2)
+        if rss_before and rss_open and opened
+        else None,
+        # After the moves: also the caches the moves filled (bounded by max_entries).
+        "mib_per_session_loaded": round((total(rss_loaded) - total(rss_before)) / opened, 2)
+        if rss_before and rss_loaded and opened
         else None,
         "client_cpu_s": round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 1),
+        # What the replicas spent, whatever else ran on the machine: the capacity figure per core.
+        "server_cpu_s": round(server_cpu_s, 1),
+        "server_cpu_ms_per_move": round(1000 * server_cpu_s / merged.moves, 1) if merged.moves else None,
+        "cpus": os.cpu_count(),
         "load_avg": os.getloadavg(),
         "rss_samples": sampler.samples if args.mode == "soak" else sampler.samples[-3:],
     }
     if args.mode == "soak":
-        result.update(soak_drift(sampler.samples, args.warmup_s))
+        result.update(soak_drift(sampler.samples, args.warmup_s, args.window_s))
     return result
 
 
-def soak_drift(samples: list[tuple[float, dict[str, float]]], warm_s: float) -> dict[str, Any]:
-    """RSS drift: mean total RSS over the last minute against the first minute after warm-up."""
+def soak_drift(samples: list[tuple[float, dict[str, float]]], warm_s: float, window_s: float = 120.0) -> dict[str, Any]:
+    """RSS drift after warm-up: the mean total RSS of the last ``window_s`` against the first
+    ``window_s`` after ``warm_s`` (caches fill and disconnected sessions expire before it), and
+    the least-squares trend of the total after ``warm_s``, in MiB per hour."""
     series = [(t, total(r)) for t, r in samples if r]
-    early = [v for t, v in series if warm_s <= t < warm_s + 60]
-    late = [v for t, v in series if t >= series[-1][0] - 60] if series else []
-    if not early or not late:
+    after = [(t, v) for t, v in series if t >= warm_s]
+    early = [v for t, v in after if t < warm_s + window_s]
+    late = [v for t, v in after if t >= series[-1][0] - window_s] if series else []
+    if not early or not late or len(after) < 3:
         return {"rss_drift": None}
     e, l_ = statistics.fmean(early), statistics.fmean(late)
+    slope = statistics.linear_regression([t for t, _ in after], [v for _, v in after]).slope
     return {
+        "rss_total_start_mib": series[0][1],
         "rss_total_early_mib": round(e, 1),
         "rss_total_late_mib": round(l_, 1),
         "rss_total_max_mib": max(v for _, v in series),
         "rss_drift": round((l_ - e) / e, 4),
+        "rss_trend_mib_per_hour": round(slope * 3600, 1),
     }
 
 
@@ -634,16 +702,17 @@ async def run_failover(args: argparse.Namespace) -> dict[str, Any]:
     students = make_students(args, pages)
     dropped = asyncio.Event()
     t0 = time.perf_counter()
-    stop_at = t0 + args.duration
+    clock = Clock(t0 + args.duration)
     tasks = [
-        asyncio.create_task(student_loop(st, stop_at, args.think, args.pick, None, pages, dropped)) for st in students
+        asyncio.create_task(student_loop(st, clock, args.think, args.pick, None, pages, dropped)) for st in students
     ]
     await asyncio.sleep(args.kill_at)
     placed = Counter(st.replicas[0] for st in students if st.replicas)
     victim = args.kill or placed.most_common(1)[0][0]
     pid = replica_pids(run_dir)[victim]
     dropped.set()
-    killed_at = time.perf_counter() - t0
+    kill_time = time.perf_counter()
+    killed_at = kill_time - t0
     os.kill(pid, signal.SIGKILL)
     await asyncio.gather(*tasks)
     on_victim = [st for st in students if st.replicas and st.replicas[0] == victim]
@@ -668,6 +737,8 @@ async def run_failover(args: argparse.Namespace) -> dict[str, Any]:
             "sessions": len(on_victim),
             "reconnected": len(moved),
             "reconnected_to": dict(Counter(st.replicas[1] for st in moved)),
+            # from the SIGKILL to the page shown again by a live replica, per student
+            "back_after_kill_ms": sorted(round(1000 * (st.reconnected_at[0] - kill_time), 1) for st in moved),
             **summary(merge([st.stats for st in on_victim]), args.duration),
         },
         "load_avg": os.getloadavg(),
@@ -687,7 +758,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--session-life", type=float, default=0.0, help="mean seconds before a student reloads (soak)")
     p.add_argument("--run-dir", default="/tmp/lossviz-cluster", help="pid files of the replicas")
     p.add_argument("--sample-every", type=float, default=5.0, help="seconds between memory samples")
-    p.add_argument("--warmup-s", type=float, default=60.0, help="soak: drift is measured from this time on")
+    p.add_argument("--warmup-s", type=float, default=180.0, help="soak: drift is measured from this time on")
+    p.add_argument("--window-s", type=float, default=120.0, help="soak: length of the early and late windows")
     p.add_argument("--kill-at", type=float, default=20.0, help="failover: seconds into the test")
     p.add_argument("--kill", default="", help="failover: replica address to kill (default: the busiest)")
     p.add_argument("--no-warmup", action="store_true")

@@ -130,10 +130,14 @@ status() {
 
 case "${1:-up}" in
     up)
-        trap stop EXIT INT TERM
+        trap stop EXIT
+        trap 'exit 130' INT TERM
         start
         echo "Ctrl-C stops it."
-        while sleep 3600; do :; done
+        while true; do
+            sleep 3600 &
+            wait $! # returns at once on a signal, unlike a foreground sleep
+        done
         ;;
     start) start ;;
     stop) stop ;;

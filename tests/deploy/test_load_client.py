@@ -54,11 +54,16 @@ def test_percentiles_are_nearest_rank() -> None:
     assert load.pct([3.0], 95) == 3.0 and load.pct([], 50) is None
 
 
-def test_soak_drift_compares_the_last_minute_with_the_first_warm_minute() -> None:
-    samples = [(float(t), {"a": 100.0 + (10.0 if t >= 540 else 0.0)}) for t in range(0, 601, 10)]
-    r = load.soak_drift(samples, warm_s=60)
+def test_soak_drift_compares_the_last_window_with_the_first_after_warm_up() -> None:
+    step = [(float(t), {"a": 50.0 if t < 180 else 100.0 + (10.0 if t >= 480 else 0.0)}) for t in range(0, 601, 10)]
+    r = load.soak_drift(step, warm_s=180, window_s=120)
+    assert r["rss_total_start_mib"] == 50.0  # the warm-up's growth (caches filling) is not drift
     assert r["rss_total_early_mib"] == 100.0 and r["rss_total_late_mib"] == 110.0
-    assert r["rss_drift"] == pytest.approx(0.1)
+    assert r["rss_drift"] == pytest.approx(0.1) and r["rss_trend_mib_per_hour"] > 0
+    flat = [(float(t), {"a": 70.0, "b": 30.0}) for t in range(0, 601, 10)]
+    r = load.soak_drift(flat, warm_s=180, window_s=120)
+    assert r["rss_drift"] == 0 and r["rss_trend_mib_per_hour"] == pytest.approx(0, abs=1e-9)
+    assert load.soak_drift(flat[:5], warm_s=180)["rss_drift"] is None
 
 
 def test_the_bench_refuses_non_loopback_targets_and_unbounded_runs() -> None:
