@@ -9,7 +9,8 @@ touch the diamond at a corner — a coefficient exactly 0 — while they touch t
 Both solutions are exact: ridge solves (A + λI)w = b; the lasso tries every support and sign
 pattern (there are nine in two dimensions) and keeps the best consistent one, so zeros are zeros.
 
-**Multi-task.** A line ŷ = a + b·x fitted to the 1-D regression data (with outliers) under
+**Multi-task.** A line ŷ = a + b·x fitted to the linear data with outliers of
+:func:`lossviz.datasets.make_regression_with_outliers` (y = 2x + 0.5 + noise, 4 of 40 points 6 higher) under
 (1 − ω)·L_A + ω·L_B for two catalogue losses: the landscape and its minimiser move from L_A's
 (ω = 0) to L_B's (ω = 1). Both losses go through the catalogue's ``spec.fn``.
 """
@@ -23,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lossviz.datasets import RegressionData, make_regression_with_outliers
 from lossviz.errors import ParameterError
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
-from lossviz.toy_data import DataConfig, make_dataset
 
 LAMBDA = Param(
     "lam", 0.3, low=0.0, ui_low=0.001, ui_high=10.0, scale="log", symbol=r"\lambda",
@@ -249,7 +250,7 @@ def multitask(
     params_b: dict[str, float] | None = None,
     weights: np.ndarray | None = None,
     resolution: int = 41,
-    data: DataConfig | None = None,
+    data: RegressionData | None = None,
 ) -> MultiTask:
     """Landscapes of two losses for a line fit, and the minimiser of their weighted sum for each weight."""
     spec_a, spec_b = get_spec(loss_a), get_spec(loss_b)
@@ -258,8 +259,8 @@ def multitask(
         if s.name not in allowed:
             raise ParameterError(f"loss {s.name!r} does not fit a regression line (pred and target must be real)")
     pa, pb = spec_a.validate_params(params_a or {}), spec_b.validate_params(params_b or {})
-    dataset = make_dataset(data or DataConfig("regression", n_samples=60, outliers=0.2))
-    x, y = dataset.x_train[:, 0], dataset.y_train
+    data = data if data is not None else make_regression_with_outliers()
+    x, y = data.x, data.y
     weights = np.linspace(0.0, 1.0, 21) if weights is None else np.asarray(weights, dtype=np.float64)
 
     def line_losses(intercepts: np.ndarray, slopes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,8 +268,11 @@ def multitask(
         grid = np.stack([ga, gb], axis=-1)
         return _line_loss(spec_a, pa, x, y, grid), _line_loss(spec_b, pb, x, y, grid)
 
-    # A wide grid to find each minimiser, refined by zooming in.
-    wide_a, wide_b = np.linspace(-2.0, 4.0, resolution), np.linspace(-2.5, 3.5, resolution)
+    # A wide grid around the least-squares line to find each minimiser, refined by zooming in.
+    ols = np.linalg.lstsq(np.stack([np.ones_like(x), x], axis=1), y, rcond=None)[0]
+    spread = 3.0 * max(float(np.std(y)), 1.0)
+    wide_a = np.linspace(ols[0] - spread, ols[0] + spread, resolution)
+    wide_b = np.linspace(ols[1] - spread, ols[1] + spread, resolution)
     za_wide, zb_wide = line_losses(wide_a, wide_b)
     cell = np.array([wide_a[1] - wide_a[0], wide_b[1] - wide_b[0]])
     minimizers = []

@@ -362,7 +362,8 @@ def multitask_builtin(a: str, b: str, pa: tuple, pb: tuple) -> rv.MultiTask:
 @st.fragment
 def multitask_tab() -> None:
     st.markdown(
-        "Two losses on one model — a line ŷ = a + b·x fitted to the regression data with outliers — combined as "
+        "Two losses on one model — a line ŷ = a + b·x fitted to y = 2x + 0.5 + noise with 4 of 40 points shifted "
+        "up by 6 (the data of the Outlier-sensitivity page) — combined as "
         "(1 − ω)·L_A + ω·L_B. As ω moves, the landscape morphs from L_A's to L_B's and the minimiser slides between "
         "theirs. The slide is rarely even: the loss with the larger values (MSE, pulled by outliers) dominates "
         "until ω is close to 1, which is why multi-task weights must account for the scale of each loss."

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 from lossviz import regularization_view as rv
+from lossviz.datasets import make_regression_with_outliers
 from lossviz.errors import ParameterError
-from lossviz.toy_data import DataConfig
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +175,20 @@ def test_zoom_minimize_finds_a_kinked_minimum() -> None:
 
 
 def test_multitask_on_other_data() -> None:
-    mt = rv.multitask("mse", "huber", data=DataConfig("regression", n_samples=40, outliers=0.0, seed=3),
-                      weights=np.array([0.0, 1.0]))
-    assert mt.x.shape == mt.y.shape and len(mt.x) < 40
+    data = make_regression_with_outliers(n=30, n_outliers=0, noise=0.1, seed=3)
+    mt = rv.multitask("mse", "huber", data=data, weights=np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(mt.x, data.x)
+    # without outliers both losses find nearly the same line, close to the true one
+    np.testing.assert_allclose(mt.minimizers[0], mt.minimizers[1], atol=0.05)
+    np.testing.assert_allclose(mt.minimizers[0], [data.b_true, data.w_true], atol=0.1)
+
+
+def test_the_default_data_is_the_outlier_pages() -> None:
+    mt = rv.multitask("mse", "mae", weights=np.array([0.0, 1.0]))
+    data = make_regression_with_outliers()
+    np.testing.assert_array_equal(mt.y, data.y)
+    # the outliers lift the least-squares line well above the least-absolute-deviations one
+    assert mt.minimizers[0][0] - mt.minimizers[1][0] > 0.3
+    for k in range(2):
+        assert mt.intercepts[0] < mt.minimizers[k][0] < mt.intercepts[-1]
+        assert mt.slopes[0] < mt.minimizers[k][1] < mt.slopes[-1]
