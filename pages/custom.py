@@ -28,7 +28,7 @@ def gallery() -> None:
     for ex, col in zip(cg.GALLERY, st.columns(len(cg.GALLERY)), strict=True):
         col.button(
             ex.title, key=f"{cg.PREFIX}_example_{ex.key}", on_click=cw.load_example, args=(ex.key,),
-            help=f"{ex.formula}\n\n{ex.about}", width="stretch",
+            help=f"`{ex.formula}`\n\n{ex.about}", width="stretch",
         )  # fmt: skip
 
 
