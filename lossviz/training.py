@@ -87,6 +87,9 @@ L2_PENALTY = Param(
     description="Weight of the L2 penalty λ₂Σw² on the weights (not the biases): shrinks all weights.",
 )
 
+LAST_RUN_KEY = "training_last_config"
+"""Session key under which the Training lab page leaves its last configuration for the Neural landscape page."""
+
 DEFAULT_LOSS: dict[Task, str] = {"binary": "bce_logits", "multiclass": "cross_entropy", "regression": "mse"}
 
 Link = Literal["identity", "sigmoid"]

@@ -22,7 +22,6 @@ from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
 
 PREFIX = "neural"
-LAST_RUN_KEY = "training_last_config"  # where the Training lab leaves its last configuration
 MODELS = ("default run", "last training-lab run")
 
 
@@ -61,7 +60,7 @@ def chosen_config() -> tr.TrainConfig:
                            help="The default run (two moons, 2×16 ReLU MLP, BCE with logits, Adam) or the "
                                 "configuration last trained on the Training lab page in this session.")
     if source == MODELS[1]:
-        config = st.session_state.get(LAST_RUN_KEY)
+        config = st.session_state.get(tr.LAST_RUN_KEY)
         if isinstance(config, tr.TrainConfig):
             return config
         st.info("No run from the Training lab in this session yet: showing the default run. Train one there first.")

@@ -30,7 +30,6 @@ from lossviz.ui.controls import (
 )
 
 PREFIX = "training"
-LAST_RUN_KEY = "training_last_config"  # the last trained configuration, read by the neural landscape page
 
 
 def key(name: str) -> str:
@@ -297,7 +296,7 @@ def train_tab() -> None:
     results = guarded("Training", lambda: train_all(runs))
     if not results:
         return
-    st.session_state[LAST_RUN_KEY] = runs[0][1]
+    st.session_state[tr.LAST_RUN_KEY] = runs[0][1]
     show_results(results)
     loss_panel(runs[0][1])
     st.markdown(
