@@ -363,9 +363,11 @@ def multitask_tab() -> None:
     st.markdown(
         "Two losses on one model — a line ŷ = a + b·x fitted to y = 2x + 0.5 + noise with 4 of 40 points shifted "
         "up by 6 (the data of the Outlier-sensitivity page) — combined as "
-        "(1 − ω)·L_A + ω·L_B. As ω moves, the landscape morphs from L_A's to L_B's and the minimiser slides between "
-        "theirs. The slide is rarely even: the loss with the larger values (MSE, pulled by outliers) dominates "
-        "until ω is close to 1, which is why multi-task weights must account for the scale of each loss."
+        "(1 − ω)·L_A + ω·L_B. As ω moves, the landscape morphs from L_A's to L_B's and the minimiser slides "
+        "between theirs, to where the two weighted gradients balance. The slide is not linear in ω: MSE's pull "
+        "grows with the distance from its own minimiser while MAE's has a constant size, so with MSE and MAE the "
+        "last stretch towards MAE's line happens only as ω nears 1. Weights in a multi-task loss therefore act "
+        "through each loss's gradients and scale, not as a simple share."
     )
     options = rv.regression_losses()
     cols = st.columns(3)
