@@ -893,7 +893,7 @@ LAB_PRESETS: tuple[LabPreset, ...] = (
     ),
     LabPreset(
         "MSE vs MAE vs Huber, outliers",
-        "1-D regression with outliers: MSE is pulled up, MAE and Huber follow the bulk (and MAE settles slowly).",
+        "1-D regression with outliers: MSE is pulled up towards the outliers, MAE and Huber follow the bulk.",
         {"dataset": "regression", "optimizer": "adam", "compare": True, "vary": "loss",
          "values_loss": ["mse", "mae", "huber"]},
     ),

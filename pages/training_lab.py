@@ -303,8 +303,11 @@ def train_tab() -> None:
         "**What to notice.** Adam rescales each weight's step by its own gradient history, so it moves fast "
         "where SGD crawls along flat directions; too large a learning rate makes the loss jump or blow up. "
         "MAE's gradient has the same size however close the fit is, so with a fixed step it keeps hopping "
-        "around the optimum, while MSE's gradient shrinks as the residuals do. Focal loss down-weights the "
-        "well-classified majority, which moves the boundary towards the rare class. The *Neural landscape* "
+        "around the optimum, while MSE's gradient shrinks as the residuals do. On the imbalanced blobs, focal "
+        "loss's (1 − p_t)^γ mutes the many easy majority points, but its α weights the classes too: RetinaNet's "
+        "α = 0.25 weights the rare positives *down*, so the rare class's region shrinks a little against "
+        "cross-entropy's; α = 0.75 or 0.9 grows it (more of the rare class found, more false alarms). The *Neural "
+        "landscape* "
         "page shows the loss surface around the run trained here."
     )
 
@@ -322,8 +325,9 @@ def regularization_tab() -> None:
     st.markdown(
         "A linear model ŷ = w₁x₁ + w₂x₂ on two correlated features (true w = (1.5, 0.5)). Grey ellipses: the mean "
         "squared error. Adding λ‖w‖₁ (lasso) or λ‖w‖₂² (ridge) moves the optimum towards 0; each regularised "
-        "optimum is where an error ellipse first touches a diamond (L1) or a disc (L2). The ellipse usually meets "
-        "the diamond at a **corner**, where one weight is exactly 0 — that is why L1 selects features."
+        "optimum is where an error ellipse first touches a diamond (L1) or a disc (L2). As λ grows, the ellipse "
+        "comes to touch the diamond at a **corner**, where one weight is exactly 0 — that is why L1 selects "
+        "features; the disc has no corners, so ridge only shrinks."
     )
     cols = st.columns(2)
     lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0], label="Penalty strength λ")
@@ -332,9 +336,13 @@ def regularization_tab() -> None:
     show(kept_figure("regularization", (rho, lam), lambda: figure_regularization(path, active)),
          key=key("regularization"))
     w_l1, w_l2 = path.lasso[active], path.ridge[active]
+    one_zero = [lam for lam, w in zip(path.lams, path.lasso, strict=True) if np.sum(w == 0.0) == 1]
+    sparse_text = (f" On the slider's grid the lasso has exactly one zero weight from λ = {one_zero[0]:.3g} on."
+                   if one_zero else "")
     st.caption(
         f"At λ = {path.lams[active]:g}: lasso w = ({w_l1[0]:.4g}, {w_l1[1]:.4g}), ridge w = ({w_l2[0]:.4g}, "
-        f"{w_l2[1]:.4g}). Beyond λ = {lam_max:.3g} the lasso sets both weights to 0; ridge only approaches 0. "
+        f"{w_l2[1]:.4g}).{sparse_text} Beyond λ = {lam_max:.3g} the lasso sets both weights to 0; ridge only "
+        "approaches 0. "
         "Drag the slider under the chart to sweep λ live; the control above sets the value for the link."
     )
     st.caption(
