@@ -126,7 +126,7 @@ def interpolation_section(result: tr.TrainResult) -> None:
     st.caption(
         "θ(α) = (1 − α)·θ₀ + α·θ₁: α = 0 is the initial network, α = 1 the trained one (Goodfellow, Vinyals & Saxe, "
         "ICLR 2015; Li et al. §3). A smooth, monotone descent means nothing stood between start and solution along "
-        "this line; beyond α = 1 the loss rises again."
+        "this line; past α = 1 the line overshoots the solution and the loss typically rises again."
     )
 
 
