@@ -139,7 +139,7 @@ def _target_margin(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     log p_y = log σ(d) and log(1 − p_y) = log σ(−d) are then exact even where p_y rounds to 1
     (x_y − logsumexp(x) would keep only the absolute accuracy of x_y). Needs C ≥ 2.
     """
-    is_target = torch.arange(pred.shape[-1]) == target.long().unsqueeze(-1)
+    is_target = torch.arange(pred.shape[-1], device=pred.device) == target.long().unsqueeze(-1)
     others = torch.logsumexp(torch.where(is_target, -torch.inf, pred), dim=-1)
     return _gather(pred, target) - others
 

@@ -157,7 +157,7 @@ def multi_margin(pred: torch.Tensor, target: torch.Tensor, *, margin: float = 1.
     index = target.long().unsqueeze(-1)
     true_score = pred.gather(-1, index)
     violations = relu(margin - true_score + pred)
-    wrong = torch.arange(pred.shape[-1]) != index
+    wrong = torch.arange(pred.shape[-1], device=pred.device) != index
     return torch.where(wrong, violations, 0.0).sum(-1) / pred.shape[-1]
 
 

@@ -98,10 +98,10 @@ def _ctc_nll(log_probs: torch.Tensor, labels: torch.Tensor, blank: int) -> torch
     extended, skip = _extended_labels(labels, blank)
     length = extended.shape[1]
     emit = log_probs.gather(2, extended.unsqueeze(1).expand(batch, steps, length))  # [N, T, L]
-    never = torch.full((batch, length), -torch.inf, dtype=log_probs.dtype)
-    start = torch.arange(length) < 2
+    never = torch.full((batch, length), -torch.inf, dtype=log_probs.dtype, device=log_probs.device)
+    start = torch.arange(length, device=log_probs.device) < 2
     alpha = torch.where(start, emit[:, 0], never)
-    pad = torch.full((batch, 2), -torch.inf, dtype=log_probs.dtype)
+    pad = torch.full((batch, 2), -torch.inf, dtype=log_probs.dtype, device=log_probs.device)
     for t in range(1, steps):
         shifted = torch.cat([pad, alpha], dim=1)
         one_back = shifted[:, 1 : length + 1]
