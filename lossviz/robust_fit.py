@@ -67,6 +67,8 @@ CONVERGED_RTOL = 1e-8
 VERTEX_FTOL = 1e-6
 """Losses with kinks leave IRLS once a step lowers F by less than this (relative); the vertex walk is exact."""
 VERTEX_IRLS_STEPS = 8
+VERTEX_MAX_POINTS = 4000
+"""Above this many points a kinked loss is fitted by IRLS alone (the vertex walk grows like n²)."""
 WALK_STEPS = 200
 WALK_BREAKPOINTS = 24
 """How many of the nearest breakpoints along an edge the walk's line search tries per step."""
@@ -516,7 +518,9 @@ def minimize_pointwise(
         theta = _huber_start(problem, theta_ls)
     floor = IRLS_FLOOR * r_scale
     kinks = _kink_positions(problem)
-    if kinks is None:
+    if kinks is None or n_points > VERTEX_MAX_POINTS:
+        # The exact vertex walk costs O(n) per candidate vertex: beyond a few thousand points (an
+        # uploaded file) IRLS alone stops close to the vertex, and the subgradient norm says how close.
         theta, iterations = _descend(problem, theta, max_iter, irls, floor)
     else:
         theta, iterations = _descend(problem, theta, min(max_iter, VERTEX_IRLS_STEPS), irls, floor, VERTEX_FTOL)

@@ -327,3 +327,29 @@ def test_outlier_data_statuses() -> None:
     np.testing.assert_array_equal(data.weight, data.status != 2)
     np.testing.assert_array_equal(data.clean_y, clean_y)
     assert np.all(np.diff(clean_x) >= 0)  # lossviz.datasets sorts by x
+
+
+def test_large_data_sets_fit_kinked_losses_by_irls_to_the_linear_program_optimum():
+    """Above VERTEX_MAX_POINTS (an uploaded file) the exact vertex walk is skipped; IRLS still lands on
+    the L1 optimum that a linear program finds."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    from lossviz import robust_fit as rf
+
+    n = rf.VERTEX_MAX_POINTS + 1000
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 10, n)
+    y = 1 + 2 * x + rng.normal(size=n)
+    y[: n // 50] += 40
+    fit = rf.fit_study("mae", {}, rf.user_data(x, y)).fit
+    design = np.column_stack([np.ones(n), x])
+    lp = linprog(
+        np.r_[0.0, 0.0, np.ones(2 * n)],
+        A_eq=np.hstack([design, np.eye(n), -np.eye(n)]),
+        b_eq=y,
+        bounds=[(None, None)] * 2 + [(0, None)] * (2 * n),
+        method="highs",
+    )
+    assert fit.converged
+    np.testing.assert_allclose(fit.coef, lp.x[:2], rtol=1e-6, atol=1e-6)
