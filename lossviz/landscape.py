@@ -37,7 +37,7 @@ FIT_GRID_POINTS = 51
 INSET = 1e-3
 DEFAULT_INPUT_LOSS = "huber"
 DEFAULT_FIT_LOSSES = ("mse", "mae", "huber")
-FIT_FAMILIES = ("regression", "robust")
+FIT_FAMILIES = ("regression", "robust", "custom")
 MAX_FIT_LOSSES = 4
 
 TARGET_CLASS = Param(
@@ -167,7 +167,8 @@ def two_logit_landscape(
 
 
 def fit_losses() -> list[str]:
-    """Pointwise losses on a real target that fit a line: the regression and robust families."""
+    """Pointwise losses on a real target that fit a line: the regression and robust families, and this
+    session's custom formulas."""
     return [n for n in names() if get_spec(n).pointwise and get_spec(n).family in FIT_FAMILIES]
 
 

@@ -18,13 +18,14 @@ from lossviz.ui.controls import (
     toggle_control,
 )
 from lossviz.ui.pairs_section import render_pairs_section
+from lossviz.ui.session import loss_identity
 
 PREFIX = "curves"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def parameter_sweep(
-    loss: str, param: str, values: tuple[float, ...], zoom: float, target: float | None, others: tuple
+    loss: str, identity: tuple, param: str, values: tuple[float, ...], zoom: float, target: float | None, others: tuple
 ) -> list[lc.Curve]:
     """The live loss at every frame value; does not depend on the live value itself, so moving
     the st.slider of that parameter is a cache hit."""
@@ -117,7 +118,7 @@ def draw_group(
         values = tuple(float(v) for v in lc.frame_values(param))
         others = tuple(sorted((k, v) for k, v in params[loss].items() if k != param.name))
         try:
-            sweep = parameter_sweep(loss, param.name, values, zoom, curves[loss].target, others)
+            sweep = parameter_sweep(loss, loss_identity(loss), param.name, values, zoom, curves[loss].target, others)
             frames, frame_curves, active = lc.insert_frame(values, sweep, params[loss][param.name], curves[loss])
             symbol = plain_symbol(param.symbol) if param.symbol else param.name
             live_curves = LiveParameter(loss, f"{symbol} ({loss}, live)", frames, frame_curves, active)

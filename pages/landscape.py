@@ -27,6 +27,7 @@ from lossviz.ui.controls import (
     param_controls,
     radio_control,
 )
+from lossviz.ui.session import loss_identity
 
 PREFIX = "landscape"
 FIT_PREFIX = "landscape_fit"
@@ -119,13 +120,15 @@ def _dataset(key: DataKey):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def fit_minimum(loss: str, params: tuple, key: DataKey) -> ll.Minimum:
+def fit_minimum(loss: str, identity: tuple, params: tuple, key: DataKey) -> ll.Minimum:
     data = _dataset(key)
     return ll.fit_minimum(loss, data.x, data.y, dict(params))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def fit_landscape(loss: str, params: tuple, key: DataKey, window: tuple[float, float, float, float]) -> np.ndarray:
+def fit_landscape(
+    loss: str, identity: tuple, params: tuple, key: DataKey, window: tuple[float, float, float, float]
+) -> np.ndarray:
     data = _dataset(key)
     w = np.linspace(window[0], window[1], ll.FIT_GRID_POINTS)
     b = np.linspace(window[2], window[3], ll.FIT_GRID_POINTS)
@@ -134,7 +137,8 @@ def fit_landscape(loss: str, params: tuple, key: DataKey, window: tuple[float, f
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def fit_paths(
-    loss: str, params: tuple, key: DataKey, start: tuple[float, float], rates: tuple[float, ...], steps: int
+    loss: str, identity: tuple, params: tuple, key: DataKey, start: tuple[float, float], rates: tuple[float, ...],
+    steps: int,
 ) -> dict[str, Trajectory]:
     """GD and Adam for every learning rate the control offers: changing the rate is a cache hit."""
     data = _dataset(key)
@@ -194,7 +198,7 @@ def fit_section() -> None:
     minima: dict[str, ll.Minimum] = {}
     for name in losses:
         try:
-            minima[name] = fit_minimum(name, tuple(sorted(params[name].items())), key)
+            minima[name] = fit_minimum(name, loss_identity(name), tuple(sorted(params[name].items())), key)
         except Exception as exc:
             _failed(name, exc)
     if not minima:
@@ -205,8 +209,8 @@ def fit_section() -> None:
     panels, histories = [], {}
     for name, minimum in minima.items():
         items = tuple(sorted(params[name].items()))
-        grid = fit_landscape(name, items, key, window)
-        paths = fit_paths(name, items, key, start, rates, steps)
+        grid = fit_landscape(name, loss_identity(name), items, key, window)
+        paths = fit_paths(name, loss_identity(name), items, key, start, rates, steps)
         panels.append(
             FitPanel(
                 name, w, b, grid, minimum, start,

@@ -128,10 +128,17 @@ def _huber(r: np.ndarray, delta: float = 1.0) -> np.ndarray:
     return np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
 
 
-def test_fit_losses_are_pointwise_regression_and_robust() -> None:
+def test_fit_losses_are_pointwise_regression_robust_and_custom() -> None:
     losses = ll.fit_losses()
     assert {"mse", "mae", "huber", "cauchy"} <= set(losses)
-    assert all(lossviz.spec(n).family in ("regression", "robust") for n in losses)
+    assert all(lossviz.spec(n).family in ("regression", "robust", "custom") for n in losses)
+    with lossviz.user_scope({}):
+        lossviz.define("my_cauchy", "log(1 + (p - y)**2)")
+        assert "my_cauchy" in ll.fit_losses()
+        value, _ = ll.linear_objective("my_cauchy", DATA.x, DATA.y, {})(np.array([[1.0, 0.0]]))
+        r = DATA.x - DATA.y
+        np.testing.assert_allclose(value, np.mean(np.log1p(r**2)), rtol=1e-12)
+    assert "my_cauchy" not in ll.fit_losses()
 
 
 def test_linear_objective_value_and_gradient() -> None:
