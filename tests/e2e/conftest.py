@@ -107,7 +107,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("page_file", pages, ids=[Path(p).stem for p in pages])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed before other modules start their own Playwright
 def browser():
     if not CHROMIUM.exists():
         pytest.fail(
@@ -122,7 +122,7 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     with streamlit_server("streamlit-e2e.log") as base:
         yield base
