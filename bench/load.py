@@ -411,12 +411,13 @@ def record_run(stats: Stats, run: Run, opening: bool) -> None:
         stats.chart_s.append(run.chart_s if run.chart_s is not None else run.finished_s)
 
 
-async def reconnect(student: Student, deadline: float, expected: bool) -> bool:
-    """Reconnect as the Streamlit frontend does after a lost WebSocket: retry until the page runs again."""
+async def reconnect(student: Student, deadline: float) -> bool:
+    """Reconnect as the Streamlit frontend does after a lost WebSocket: retry until the page runs
+    again; one error if it never does (the incident itself is counted by the caller, if unexpected)."""
     s = student.session
     await s.close()
     t0 = student.disconnected_at or time.perf_counter()
-    delay = 0.2
+    delay, last = 0.2, ""
     while time.perf_counter() < deadline:
         try:
             status, _ = await http_get(f"{s.base_url}/_stcore/health", s.cookie, timeout=5)
@@ -429,11 +430,10 @@ async def reconnect(student: Student, deadline: float, expected: bool) -> bool:
                 student.disconnected_at = None
                 return True
         except (OSError, ConnectionClosed, InvalidStatus, ProtocolError, TimeoutError) as exc:
-            if not expected:
-                student.stats.error("reconnect", repr(exc))
+            last = repr(exc)  # the proxy may still route to the dead replica: keep trying
         await asyncio.sleep(delay)
         delay = min(delay * 2, 1.0)
-    student.stats.error("reconnect", "gave up")
+    student.stats.error("reconnect", f"gave up after {deadline - t0:.0f} s: {last}")
     return False
 
 
@@ -486,17 +486,17 @@ async def student_loop(
                 continue
             _, run = await s.move(rng, pick)
             record_run(st, run, opening=False)
+        except (TimeoutError, ProtocolError) as exc:  # TimeoutError first: it is an OSError too
+            st.error("timeout" if isinstance(exc, TimeoutError) else "protocol", repr(exc))
+            student.disconnected_at = time.perf_counter()
+            if not await reconnect(student, time.perf_counter() + 30):
+                return
         except (ConnectionClosed, OSError) as exc:
             student.disconnected_at = time.perf_counter()
             expected = expect_disconnect is not None and expect_disconnect.is_set()
             if not expected:
                 st.error("disconnect", repr(exc))
-            if not await reconnect(student, time.perf_counter() + 30, expected):
-                return
-        except (TimeoutError, ProtocolError) as exc:
-            st.error(type(exc).__name__, repr(exc))
-            student.disconnected_at = time.perf_counter()
-            if not await reconnect(student, time.perf_counter() + 30, expected=False):
+            if not await reconnect(student, time.perf_counter() + 30):
                 return
     await s.close()
 
@@ -616,7 +616,9 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
     # Phase 2: everyone moves sliders for --duration seconds.
     cpu0, cpu_before = os.times(), server_cpu(run_dir)
     t0 = time.perf_counter()
-    clock.stop_at = t0 + args.duration
+    # A soak first runs --warmup-s at the same load (caches fill up to their bounds), then measures.
+    warm = args.warmup_s if args.mode == "soak" else 0.0
+    clock.stop_at = t0 + warm + args.duration
     sampler = MemorySampler(run_dir, args.sample_every)
     sampler.start(t0)
     go.set()
@@ -639,8 +641,10 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
         "think_s": args.think,
         "pages": pages,
         "pick": args.pick,
+        "warmup_s": warm,
+        "session_life_s": args.session_life,
         "wall_s": round(wall, 1),
-        **summary(merged, args.duration),
+        **summary(merged, warm + args.duration),
         "sessions_per_replica": dict(per_replica),
         "rss_mib_before": rss_before,
         "rss_mib_open": rss_open,
@@ -758,7 +762,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--session-life", type=float, default=0.0, help="mean seconds before a student reloads (soak)")
     p.add_argument("--run-dir", default="/tmp/lossviz-cluster", help="pid files of the replicas")
     p.add_argument("--sample-every", type=float, default=5.0, help="seconds between memory samples")
-    p.add_argument("--warmup-s", type=float, default=180.0, help="soak: drift is measured from this time on")
+    p.add_argument(
+        "--warmup-s", type=float, default=300.0, help="soak: seconds of the same load before the measured --duration"
+    )
     p.add_argument("--window-s", type=float, default=120.0, help="soak: length of the early and late windows")
     p.add_argument("--kill-at", type=float, default=20.0, help="failover: seconds into the test")
     p.add_argument("--kill", default="", help="failover: replica address to kill (default: the busiest)")
