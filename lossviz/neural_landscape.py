@@ -39,6 +39,7 @@ from lossviz.training import (
     TrainResult,
     loss_head,
     one_thread,
+    shared_cache_allowed,
 )
 
 RESOLUTION = Param(
@@ -215,7 +216,7 @@ def objective_for(
         x, y, clean = d.x_train, d.y_train, d.clean_train
     else:
         x, y, clean = d.x_val, d.y_val, d.clean_val
-    return Objective(su.model, head, spec, values, x, y, clean, device)
+    return Objective(su.model, head, spec, values, x, y, clean, device, d.metric_scale)
 
 
 @dataclass(frozen=True)
@@ -296,17 +297,27 @@ LANDSCAPES = RunCache(max_entries=32)
 """Computed interpolations and slices of this process, keyed by (what, run configuration, settings)."""
 
 
-def cached(compute: Callable[..., Any], result: TrainResult, *args: Any, loss: str | None = None, **kwargs: Any) -> Any:
-    """``compute(result, *args, **kwargs)`` through :data:`LANDSCAPES`.
+def cached(
+    compute: Callable[..., Any],
+    result: TrainResult,
+    *args: Any,
+    loss: str | None = None,
+    cache: RunCache | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``compute(result, *args, **kwargs)`` through ``cache`` (default :data:`LANDSCAPES`).
 
     The entry belongs to the run's loss spec and the second loss's (if any): the same configuration
-    with a custom loss redefined in another session never hits.
+    with a custom loss redefined in another session never hits. A run on a user's own data needs a
+    cache of that user's session (:func:`lossviz.training.shared_cache_allowed`).
     """
+    cache = LANDSCAPES if cache is None else cache
+    shared_cache_allowed(result.config, cache, LANDSCAPES)
     owner = (result.setup.spec, get_spec(loss) if loss else None)
     frozen = tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in kwargs.items()))
     key = (compute.__name__, result.config, args, loss, frozen)
-    found = LANDSCAPES.get(key, owner)
+    found = cache.get(key, owner)
     if found is None:
         found = compute(result, *args, loss=loss, **kwargs) if loss else compute(result, *args, **kwargs)
-        LANDSCAPES.put(key, owner, found)
+        cache.put(key, owner, found)
     return found

@@ -16,12 +16,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from lossviz.errors import ParameterError
 from lossviz.spec import Param
+
+if TYPE_CHECKING:
+    from lossviz.user_data import UserData
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -108,6 +111,19 @@ class DataConfig:
         }
         return DataConfig(name=self.name, **values)  # type: ignore[arg-type]
 
+    private = False
+    """Generated from the config alone: results may sit in caches shared by all sessions."""
+
+    @property
+    def n_classes(self) -> int:
+        """Classes of the dataset (0 for regression), as :attr:`Dataset.n_classes`."""
+        if self.task == "regression":
+            return 0
+        return self.classes if self.name == "spiral" else 2
+
+    def make(self) -> Dataset:
+        return make_dataset(self)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -116,9 +132,13 @@ class Dataset:
     ``x_*`` has shape (n, d) (d = 2 for classification, 1 for regression); ``y_*`` holds class
     indices 0 … K − 1 (as float64) or real targets. For regression, ``clean_*`` is the noise-free
     curve f(x) at the same inputs and ``outlier_*`` marks the pushed-up targets.
+
+    Arrays are in the model's units. A user's table (:mod:`lossviz.user_data`) is standardised:
+    the raw value of a feature is ``x * x_scale + x_shift`` and of a regression target
+    ``y * y_scale + y_shift`` (:meth:`raw_x`, :meth:`raw_y`); for the toy sets both are the identity.
     """
 
-    config: DataConfig
+    config: DataConfig | UserData
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
@@ -128,10 +148,38 @@ class Dataset:
     clean_val: np.ndarray | None = None
     outlier_train: np.ndarray | None = None
     outlier_val: np.ndarray | None = None
+    feature_names: tuple[str, ...] = ()
+    target_name: str = "y"
+    class_names: tuple[str, ...] = ()
+    x_shift: np.ndarray | None = None
+    x_scale: np.ndarray | None = None
+    y_shift: float = 0.0
+    y_scale: float = 1.0
 
     @property
     def task(self) -> Task:
         return self.config.task
+
+    def raw_x(self, x: np.ndarray) -> np.ndarray:
+        """Inputs (n, d) in the model's units back in the data's own units."""
+        if self.x_scale is None or self.x_shift is None:
+            return x
+        return x * self.x_scale + self.x_shift
+
+    @property
+    def metric_scale(self) -> float:
+        """Converts an RMSE in the model's units to the target's own units (1 for classification)."""
+        return self.y_scale if self.task == "regression" else 1.0
+
+    def raw_y(self, y: np.ndarray) -> np.ndarray:
+        """Regression targets or predictions in the model's units back in the target's own units."""
+        return y * self.y_scale + self.y_shift if self.task == "regression" else y
+
+    def feature_label(self, index: int) -> str:
+        return self.feature_names[index] if self.feature_names else f"x{'₁₂₃₄₅₆₇₈₉'[index] if index < 9 else index + 1}"
+
+    def class_label(self, index: int) -> str:
+        return self.class_names[index] if self.class_names else f"class {index}"
 
     @property
     def n_features(self) -> int:
@@ -237,7 +285,7 @@ _CLASSIFIERS: dict[str, Callable[[np.random.Generator, DataConfig], tuple[np.nda
 }
 
 
-def _split(rng: np.random.Generator, y: np.ndarray | None, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def split_indices(rng: np.random.Generator, y: np.ndarray | None, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Indices of training and validation points; stratified by class when ``y`` is given."""
     groups = [np.arange(n)] if y is None else [np.flatnonzero(y == c) for c in np.unique(y)]
     train, val = [], []
@@ -255,12 +303,12 @@ def make_dataset(config: DataConfig) -> Dataset:
     rng = np.random.default_rng(cfg.seed)
     if cfg.task == "regression":
         x, y, clean, outlier = _regression(rng, cfg)
-        tr, va = _split(rng, None, len(y), cfg.val_fraction)
+        tr, va = split_indices(rng, None, len(y), cfg.val_fraction)
         return Dataset(
             cfg, x[tr], y[tr], x[va], y[va], n_classes=0,
             clean_train=clean[tr], clean_val=clean[va], outlier_train=outlier[tr], outlier_val=outlier[va],
         )
     x, y = _CLASSIFIERS[cfg.name](rng, cfg)
-    tr, va = _split(rng, y, len(y), cfg.val_fraction)
+    tr, va = split_indices(rng, y, len(y), cfg.val_fraction)
     n_classes = cfg.classes if cfg.name == "spiral" else 2
     return Dataset(cfg, x[tr], y[tr], x[va], y[va], n_classes=n_classes)

@@ -47,7 +47,8 @@ from lossviz.errors import ParameterError
 from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
-from lossviz.toy_data import DataConfig, Dataset, Task, make_dataset
+from lossviz.toy_data import DataConfig, Dataset, Task
+from lossviz.user_data import UserData
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 """The one place that picks the device: CUDA when present, else the CPU."""
@@ -310,7 +311,7 @@ class MLP:
 class TrainConfig:
     """Everything that decides a training run (hashable: it is the cache key)."""
 
-    data: DataConfig = field(default_factory=DataConfig)
+    data: DataConfig | UserData = field(default_factory=DataConfig)
     hidden_layers: int = int(HIDDEN_LAYERS.default)
     width: int = int(WIDTH.default)
     activation: str = "relu"
@@ -366,7 +367,7 @@ def _check_numbers(config: TrainConfig) -> None:
 def setup(config: TrainConfig) -> Setup:
     """Check ``config`` and build what a run needs; :class:`ParameterError` says what does not fit."""
     _check_numbers(config)
-    dataset = make_dataset(config.data)
+    dataset = config.data.make()
     s = get_spec(config.loss)
     head = loss_head(s, dataset.task, max(dataset.n_classes, 2))
     if head is None:
@@ -413,9 +414,10 @@ class Objective:
         y: np.ndarray,
         clean: np.ndarray | None = None,
         device: torch.device = DEVICE,
+        metric_scale: float = 1.0,
     ) -> None:
         self.model, self.head, self.spec, self.params = model, head, spec, dict(params)
-        self.device = device
+        self.device, self.metric_scale = device, metric_scale
         self.x = torch.as_tensor(x, dtype=DTYPE, device=device)
         self.y = torch.as_tensor(y, dtype=DTYPE, device=device)
         self.target = head.target(self.y)
@@ -437,27 +439,31 @@ class Objective:
         return self.values(pred, rows).mean(-1)
 
     def loss_and_metric(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean loss and the metric (accuracy, or RMSE against the noise-free curve) over all the data."""
+        """Mean loss and the metric over all the data: accuracy, or the RMSE against the noise-free curve
+        (toy data) or the targets, in the target's own units (``metric_scale`` undoes a standardisation)."""
         pred = self.head.pred(self.model.forward(theta, self.x))
         loss = self.values(pred).mean(-1)
         predicted = self.head.predicted(pred)
         if self.head.task == "regression":
             reference = self.clean if self.clean is not None else self.y
-            metric = ((predicted - reference) ** 2).mean(-1).sqrt()
+            metric = ((predicted - reference) ** 2).mean(-1).sqrt() * self.metric_scale
         else:
             metric = (predicted == self.y).to(DTYPE).mean(-1)
         return loss, metric
 
 
-def metric_name(task: Task) -> str:
-    return "RMSE vs. true curve" if task == "regression" else "accuracy"
+def metric_name(dataset: Dataset) -> str:
+    if dataset.task != "regression":
+        return "accuracy"
+    return "RMSE vs. true curve" if dataset.clean_train is not None else "RMSE"
 
 
 def objectives(su: Setup, device: torch.device = DEVICE) -> tuple[Objective, Objective]:
     """The training and validation objectives of a setup."""
     d = su.dataset
-    train = Objective(su.model, su.head, su.spec, su.params, d.x_train, d.y_train, d.clean_train, device)
-    val = Objective(su.model, su.head, su.spec, su.params, d.x_val, d.y_val, d.clean_val, device)
+    scale = d.metric_scale
+    train = Objective(su.model, su.head, su.spec, su.params, d.x_train, d.y_train, d.clean_train, device, scale)
+    val = Objective(su.model, su.head, su.spec, su.params, d.x_val, d.y_val, d.clean_val, device, scale)
     return train, val
 
 
@@ -661,20 +667,20 @@ def _train(config: TrainConfig, progress: ProgressFn | None, updates: int, devic
             diverged_at = epoch
             break
         if progress is not None and (epoch % every == 0 or epoch == config.epochs):
-            progress(epoch, config.epochs, _curves(rows, su.dataset.task))
+            progress(epoch, config.epochs, _curves(rows, su.dataset))
     seconds = time.perf_counter() - start
     return TrainResult(
         setup=su,
-        curves=_curves(rows, su.dataset.task),
+        curves=_curves(rows, su.dataset),
         thetas=torch.stack(thetas).cpu().numpy(),
         seconds=seconds,
         diverged_at=diverged_at,
     )
 
 
-def _curves(rows: list[tuple[float, float, float, float]], task: Task) -> Curves:
+def _curves(rows: list[tuple[float, float, float, float]], dataset: Dataset) -> Curves:
     a = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
-    return Curves(np.arange(len(a)), a[:, 0], a[:, 1], a[:, 2], a[:, 3], metric_name(task))
+    return Curves(np.arange(len(a)), a[:, 0], a[:, 1], a[:, 2], a[:, 3], metric_name(dataset))
 
 
 # --- decision surface --------------------------------------------------------------------------------
@@ -697,18 +703,27 @@ class DecisionGrid:
 
 
 def decision_grid(result: TrainResult, resolution: int = 80) -> DecisionGrid:
-    """The trained model's pred over the data's bounding box (classification only)."""
-    (x0, x1), (y0, y1) = result.dataset.bounds()
+    """The trained model's pred over the data's bounding box (classification on two features only).
+
+    The grid's axes are in the data's own units (:meth:`Dataset.raw_x`), as the points are drawn.
+    """
+    dataset = result.dataset
+    if dataset.n_features != 2:
+        raise ParameterError(f"a decision boundary needs two input features; this data has {dataset.n_features}")
+    (x0, x1), (y0, y1) = dataset.bounds()
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     gx, gy = np.meshgrid(xs, ys)
     pred = result.pred(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    raw = dataset.raw_x(np.stack([xs, ys], axis=1))
+    xs, ys = raw[:, 0], raw[:, 1]
     head = result.setup.head
     if head.structured:
         cls = pred.argmax(-1)
         conf = np.exp(pred - pred.max(-1, keepdims=True))
         conf = conf.max(-1) / conf.sum(-1)
         return DecisionGrid(xs, ys, cls.reshape(gx.shape).astype(float), None, conf.reshape(gx.shape), "class")
-    label = "P(class 1)" if head.link == "sigmoid" or result.setup.spec.pred_domain == LOGIT else "score"
+    positive = dataset.class_label(1)
+    label = f"P({positive})" if head.link == "sigmoid" or result.setup.spec.pred_domain == LOGIT else "score"
     if result.setup.spec.pred_domain == LOGIT:
         pred = 1.0 / (1.0 + np.exp(-pred))
         return DecisionGrid(xs, ys, pred.reshape(gx.shape), 0.5, None, label)
@@ -716,10 +731,44 @@ def decision_grid(result: TrainResult, resolution: int = 80) -> DecisionGrid:
 
 
 def regression_fit(result: TrainResult, resolution: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """(x, prediction) along the input range, for a regression run."""
-    ((x0, x1),) = result.dataset.bounds(margin=0.02)
-    xs = np.linspace(x0, x1, resolution)
-    return xs, result.pred(xs[:, None])
+    """(x, prediction) along the input range of a one-feature regression run, in the data's own units."""
+    dataset = result.dataset
+    if dataset.n_features != 1:
+        raise ParameterError(f"a fitted curve needs one input feature; this data has {dataset.n_features}")
+    ((x0, x1),) = dataset.bounds(margin=0.02)
+    xs = np.linspace(x0, x1, resolution)[:, None]
+    return dataset.raw_x(xs)[:, 0], dataset.raw_y(result.pred(xs))
+
+
+def split_arrays(dataset: Dataset, split: Literal["train", "validation"]) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of one split, in the model's units."""
+    if split == "train":
+        return dataset.x_train, dataset.y_train
+    return dataset.x_val, dataset.y_val
+
+
+def predicted_vs_actual(
+    result: TrainResult, split: Literal["train", "validation"] = "validation"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(actual, predicted) regression targets of one split, in the target's own units."""
+    if result.dataset.task != "regression":
+        raise ParameterError("predicted against actual values needs a regression run")
+    x, y = split_arrays(result.dataset, split)
+    return result.dataset.raw_y(y), result.dataset.raw_y(result.pred(x))
+
+
+def confusion_matrix(result: TrainResult, split: Literal["train", "validation"] = "validation") -> np.ndarray:
+    """Counts ``m[i, j]`` of points of true class i predicted as class j (classification runs)."""
+    dataset = result.dataset
+    if dataset.task == "regression":
+        raise ParameterError("a confusion matrix needs a classification run")
+    x, y = split_arrays(dataset, split)
+    with torch.no_grad():
+        predicted = result.setup.head.predicted(torch.from_numpy(result.pred(x))).numpy()
+    k = max(dataset.n_classes, 2)
+    m = np.zeros((k, k), dtype=np.int64)
+    np.add.at(m, (y.astype(np.int64), predicted.astype(np.int64)), 1)
+    return m
 
 
 # --- a small cache shared by the pages ---------------------------------------------------------
@@ -776,15 +825,27 @@ RUNS = RunCache(max_entries=32)
 """Trained runs of this process, shared by the training lab and the neural landscape page."""
 
 
-def cached_train(config: TrainConfig, progress: ProgressFn | None = None) -> tuple[TrainResult, bool]:
-    """The run of ``config`` from :data:`RUNS`, training it on a miss; returns (result, was_cached)."""
+def shared_cache_allowed(config: TrainConfig, cache: RunCache, shared: RunCache) -> None:
+    """Refuse to put a run on a user's own data (``config.data.private``) into a cache all sessions share."""
+    if config.data.private and cache is shared:
+        raise ValueError("runs on uploaded data stay in the uploading session: pass that session's own cache")
+
+
+def cached_train(
+    config: TrainConfig, progress: ProgressFn | None = None, cache: RunCache | None = None
+) -> tuple[TrainResult, bool]:
+    """The run of ``config`` from ``cache`` (default :data:`RUNS`), training it on a miss; returns
+    (result, was_cached). Runs on a user's data need a cache of the user's session (see
+    :func:`shared_cache_allowed`)."""
+    cache = RUNS if cache is None else cache
+    shared_cache_allowed(config, cache, RUNS)
     owner = get_spec(config.loss)
     key = canonical(config)
-    found = RUNS.get(key, owner)
+    found = cache.get(key, owner)
     if found is not None:
         return found, True
     result = train(config, progress)
-    RUNS.put(key, owner, result)
+    cache.put(key, owner, result)
     return result, False
 
 

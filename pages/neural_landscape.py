@@ -20,6 +20,7 @@ from lossviz.figures.neural_landscape import (
 )
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
+from lossviz.ui.session import landscapes_cache, runs_cache
 
 PREFIX = "neural"
 MODELS = ("default run", "last training-lab run")
@@ -37,9 +38,10 @@ def _kept_figure(kind: str, ident: tuple, _build: Callable[[], go.Figure]) -> go
 def kept_figure(kind: str, result: tr.TrainResult, ident: tuple, build: Callable[[], go.Figure],
                 second: str | None = None) -> go.Figure:
     """A figure built once per (run, settings) and kept (never mutated): building and validating a Plotly
-    figure costs more than the rest of a rerun. Figures of custom losses are rebuilt: their names are per session."""
+    figure costs more than the rest of a rerun. Figures of custom losses are rebuilt (their names are per
+    session), and so are those of runs on uploaded data (which never leaves its session)."""
     builtin = result.setup.spec.builtin and (second is None or lossviz.spec(second).builtin)
-    if not builtin:
+    if not builtin or result.config.data.private:
         return build()
     return _kept_figure(kind, (tr.canonical(result.config), *ident), build)
 
@@ -106,7 +108,7 @@ st.markdown(
 )
 
 config = chosen_config()
-result = guarded("Training the model", lambda: tr.cached_train(config)[0])
+result = guarded("Training the model", lambda: tr.cached_train(config, cache=runs_cache(config))[0])
 if result is None:
     st.stop()
 st.caption(describe(result))
@@ -116,7 +118,8 @@ st.caption(describe(result))
 def interpolation_section(result: tr.TrainResult) -> None:
     st.subheader("1-D: from the initial to the trained weights")
     log = toggle_control("log-scale loss axis", False, key("interp_log"))
-    interp = guarded("Interpolation", lambda: nl.cached(nl.compute_interpolation, result))
+    interp = guarded("Interpolation",
+                     lambda: nl.cached(nl.compute_interpolation, result, cache=landscapes_cache(result.config)))
     if interp is None:
         return
     fig = kept_figure("interpolation", result, (log,), lambda: figure_interpolation(
@@ -138,7 +141,8 @@ def plane_section(result: tr.TrainResult) -> None:
     span = param_control(nl.SPAN, key("span"), container=cols[1], label="Span ± of a and b")
     seed = int(param_control(nl.DIRECTION_SEED, key("seed"), container=cols[2], label="Direction seed"))
     log = toggle_control("log colour scale", True, key("log"), container=cols[3])
-    plane = guarded("2-D slice", lambda: nl.cached(nl.compute_random_slice, result, resolution, span, seed))
+    plane = guarded("2-D slice", lambda: nl.cached(nl.compute_random_slice, result, resolution, span, seed,
+                                                  cache=landscapes_cache(result.config)))
     if plane is None:
         return
     left, right = st.columns(2)
@@ -166,7 +170,8 @@ def two_losses_section(result: tr.TrainResult, resolution: int, span: float, see
         return
     other = guarded(
         f"Slice for {second}",
-        lambda: nl.cached(nl.compute_random_slice, result, resolution, span, seed, loss=second, params=second_params),
+        lambda: nl.cached(nl.compute_random_slice, result, resolution, span, seed, loss=second, params=second_params,
+                          cache=landscapes_cache(result.config)),
     )
     if other is None:
         return
@@ -188,7 +193,8 @@ def pca_section(result: tr.TrainResult) -> None:
     cols = st.columns(4)
     resolution = int(param_control(nl.RESOLUTION, key("pca_resolution"), container=cols[0], label="Resolution"))
     log = toggle_control("log colour scale", True, key("pca_log"), container=cols[1])
-    pca = guarded("PCA trajectory", lambda: nl.cached(nl.compute_pca_slice, result, resolution))
+    pca = guarded("PCA trajectory",
+                  lambda: nl.cached(nl.compute_pca_slice, result, resolution, cache=landscapes_cache(result.config)))
     if pca is None:
         return
     fig = kept_figure("pca", result, (resolution, log), lambda: figure_pca_trajectory(

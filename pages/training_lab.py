@@ -1,7 +1,9 @@
-"""Training lab: train a small MLP on toy data with any catalogue loss; L1 vs L2; a weighted sum of two losses."""
+"""Training lab: train a small MLP on toy data or the user's own CSV with any catalogue loss; L1 vs L2; a
+weighted sum of two losses."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +15,12 @@ import lossviz
 from lossviz import regularization_view as rv
 from lossviz import toy_data as td
 from lossviz import training as tr
+from lossviz import user_data as ud
 from lossviz.figures.neural_landscape import figure_multitask, figure_regularization
 from lossviz.figures.training import (
+    figure_confusion_matrices,
     figure_decision_boundaries,
+    figure_predicted_vs_actual,
     figure_regression_fit,
     figure_training_curves,
     figure_weight_histogram,
@@ -26,10 +31,14 @@ from lossviz.ui.controls import (
     multichoice_control,
     param_control,
     param_controls,
+    radio_control,
     toggle_control,
 )
+from lossviz.ui.session import runs_cache
+from lossviz.ui.upload import table_source
 
 PREFIX = "training"
+SOURCES = {"generated": "Generated toy data", "upload": "Your CSV file"}
 
 
 def key(name: str) -> str:
@@ -48,6 +57,7 @@ def kept_figure(kind: str, ident: tuple, build: Callable[[], go.Figure], builtin
 
 
 def apply_preset(state: dict[str, object]) -> None:
+    st.session_state[key("source")] = "generated"
     for name, value in state.items():
         st.session_state[key(name)] = value
 
@@ -88,8 +98,36 @@ def data_controls(container) -> td.DataConfig:
     return td.DataConfig(name=name, n_samples=int(n), noise=noise, seed=int(seed), val_fraction=val, **extra)
 
 
-def model_controls(container, data: td.DataConfig) -> dict[str, Any]:
-    n_classes = data.classes if data.name == "spiral" else 2
+def user_data_controls(container, table: Any, target: str, file_name: str) -> ud.UserData:
+    """Rows, seed and split for the user's table (validated by :func:`table_source`)."""
+    memo = st.session_state.setdefault(key("_user_data"), {})
+    if memo.get("table") is not table:  # the content digest is computed once per validated table
+        memo.update(table=table, data=ud.from_table(table, target, file_name))
+    base: ud.UserData = memo["data"]
+    with container:
+        st.markdown("**Data**")
+        rows = param_control(ud.ROWS, key("rows"), label="Rows used",
+                             help=f"{ud.ROWS.description} This file has {base.rows_in_file:,} usable rows.")
+        seed = param_control(td.SEED, key("seed"), label="Seed")
+        val = param_control(td.VAL_FRACTION, key("val_fraction"), label="Validation share")
+        standardize = base.task == "regression" and toggle_control(
+            "Standardise the target", True, key("standardize_y"),
+            help="Train on (y − mean)/sd, so that the default learning rates suit any unit and a loss's scale "
+                 "parameters (Huber's δ …) count in standard deviations of y. Plots and the RMSE stay in y's units.",
+        )
+        data = dataclasses.replace(base, rows=int(rows), seed=int(seed), val_fraction=val,
+                                   standardize_target=bool(standardize))
+        st.caption(data.describe())
+    return data
+
+
+def source_control() -> str:
+    return radio_control("Data", list(SOURCES), "generated", key("source"), horizontal=True, format_func=SOURCES.get,
+                         help="A generated toy set, or a CSV of your own: feature columns and a target column.")
+
+
+def model_controls(container, data: td.DataConfig | ud.UserData) -> dict[str, Any]:
+    n_classes = max(data.n_classes, 2)
     options = tr.compatible_losses(data.task, n_classes)
     default = tr.DEFAULT_LOSS[data.task]
     keep_valid("loss", options, default)
@@ -133,7 +171,7 @@ def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfi
         "Vary", list(tr.COMPARE_DIMENSIONS), "lr", key("vary"), container=cols[1],
         help="; ".join(f"{k}: {v}" for k, v in tr.COMPARE_DIMENSIONS.items()),
     )
-    task, n_classes = config.data.task, config.data.classes if config.data.name == "spiral" else 2
+    task, n_classes = config.data.task, max(config.data.n_classes, 2)
     options = tr.compare_options(dimension, task, n_classes)
     defaults = tr.compare_defaults(dimension, task, n_classes)
     keep_valid(f"values_{dimension}", options, defaults)
@@ -160,7 +198,7 @@ def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.Trai
     done: list[tuple[str, tr.TrainResult]] = []
     log_loss = st.session_state.get(key("logloss"), False)
     for index, (label, config) in enumerate(runs):
-        found = tr.RUNS.get(tr.canonical(config), lossviz.spec(config.loss))
+        found = runs_cache(config).get(tr.canonical(config), lossviz.spec(config.loss))
         if found is None:
             bar = progress_slot.progress(0.0, text=f"Training {label} ({index + 1}/{len(runs)}) …")
             found = _train_live(label, config, done, curves_slot, bar, log_loss)
@@ -168,13 +206,15 @@ def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.Trai
     progress_slot.empty()
     ident = (tuple((lb, tr.canonical(c)) for lb, c in runs), bool(log_loss))
     fig = kept_figure("curves", ident, lambda: figure_training_curves([(lb, r.curves) for lb, r in done],
-                                                                        log_loss=bool(log_loss)), all_builtin(runs))
+                                                                        log_loss=bool(log_loss)), shareable(runs))
     show(fig, key=key("curves"), container=curves_slot)
     return done
 
 
-def all_builtin(runs: list[tuple[str, tr.TrainConfig]]) -> bool:
-    return all(lossviz.spec(c.loss).builtin for _label, c in runs)
+def shareable(runs: list[tuple[str, tr.TrainConfig]]) -> bool:
+    """Whether the runs' figures may be kept for every session: built-in losses on generated data only
+    (custom loss names are per session; uploaded data never leaves its session)."""
+    return all(lossviz.spec(c.loss).builtin and not c.data.private for _label, c in runs)
 
 
 def _train_live(label, config, done, curves_slot, bar, log_loss) -> tr.TrainResult:
@@ -184,7 +224,7 @@ def _train_live(label, config, done, curves_slot, bar, log_loss) -> tr.TrainResu
         fig = figure_training_curves(shown, log_loss=bool(log_loss))
         show(fig, key=key(f"curves_{len(done)}_{epoch}"), container=curves_slot)
 
-    result, _cached = tr.cached_train(config, progress)
+    result, _cached = tr.cached_train(config, progress, cache=runs_cache(config))
     return result
 
 
@@ -214,25 +254,46 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     first = results[0][1]
     dataset = first.dataset
     ident = tuple((label, tr.canonical(r.config)) for label, r in results)
-    builtin = all(r.setup.spec.builtin for _label, r in results)
-    if dataset.task == "regression":
+    builtin = shareable([(label, r.config) for label, r in results])
+    if dataset.task == "regression" and dataset.n_features == 1:
         def fit_figure() -> go.Figure:
             xs, _pred = tr.regression_fit(first)
             fits = [(label, tr.regression_fit(r)[1]) for label, r in results]
-            return figure_regression_fit(xs, fits, dataset, td.regression_curve(xs))
+            clean = td.regression_curve(xs) if dataset.clean_train is not None else None
+            return figure_regression_fit(xs, fits, dataset, clean)
 
         show(kept_figure("fit", ident, fit_figure, builtin), key=key("fit"))
-        st.caption("Red points are outliers (targets pushed up by 2–4). The metric is the RMSE against the true curve.")
-    else:
+        st.caption("Red points are outliers (targets pushed up by 2–4). The metric is the RMSE against the true curve."
+                   if dataset.clean_train is not None else
+                   "Circles: training rows; crosses: validation rows; lines: each model's prediction, in your units. "
+                   "The metric is the RMSE against your targets, in the target's units.")
+    elif dataset.task == "regression":
+        def scatter_figure() -> go.Figure:
+            return figure_predicted_vs_actual([(label, *tr.predicted_vs_actual(r)) for label, r in results],
+                                              dataset.target_name)
+
+        show(kept_figure("predicted", ident, scatter_figure, builtin), key=key("predicted"))
+        st.caption(f"Validation rows: each model's predicted {dataset.target_name} against the actual value; a "
+                   "perfect model puts every point on the dotted line. The metric is the RMSE in the target's units.")
+    elif dataset.n_features == 2:
         def boundary_figure() -> go.Figure:
             return figure_decision_boundaries([(label, tr.decision_grid(r)) for label, r in results], dataset)
 
         show(kept_figure("boundary", ident, boundary_figure, builtin), key=key("boundary"))
         st.caption(
-            "Circles: training points; crosses: validation points. The background is the model's class-1 "
-            "probability (or its score, for margin losses), the black line its decision boundary."
+            f"Circles: training points; crosses: validation points. The background is the model's "
+            f"{'probability of ' + dataset.class_label(1)} (or its score, for margin losses), the black line its "
+            "decision boundary."
             if dataset.n_classes == 2 else "Circles: training points; crosses: validation points; regions: predicted class."
         )
+    else:
+        def confusion_figure() -> go.Figure:
+            return figure_confusion_matrices([(label, tr.confusion_matrix(r)) for label, r in results],
+                                             [dataset.class_label(c) for c in range(max(dataset.n_classes, 2))])
+
+        show(kept_figure("confusion", ident, confusion_figure, builtin), key=key("confusion"))
+        st.caption(f"Validation rows by true class (rows) and predicted class (columns): counts, coloured by the share "
+                   f"of the row. With {dataset.n_features} features there is no plane to draw the decision boundary on.")
     summary = {
         label: {
             "final train loss": float(r.curves.train_loss[-1]),
@@ -260,7 +321,7 @@ def loss_panel(config: tr.TrainConfig) -> None:
     s = lossviz.spec(config.loss)
     st.markdown(f"**Training loss: {s.title}** (`{s.name}`) — mean over each mini-batch")
     st.latex(s.latex)
-    run = tr.RUNS.get(tr.canonical(config), s)
+    run = runs_cache(config).get(tr.canonical(config), s)
     st.caption(s.use_when + (f" {s.note}" if s.note else ""))
     if s.references:
         st.caption("Reference: " + "; ".join(s.references))
@@ -286,8 +347,15 @@ def train_tab() -> None:
         for col, preset in zip(cols, tr.LAB_PRESETS, strict=True):
             col.button(preset.title, help=preset.description, on_click=apply_preset, args=(dict(preset.state),),
                        key=key(f"preset_{preset.title}"), width="stretch")
+    uploaded = None
+    if source_control() == "upload":
+        with st.container(border=True):
+            uploaded = table_source(key("upload"), "Your table (CSV): feature columns and a target column",
+                                    default_example="classification_blobs.csv")
+        if uploaded is None:
+            return
     left, middle, right = st.columns(3)
-    data = data_controls(left)
+    data = user_data_controls(left, *uploaded) if uploaded else data_controls(left)
     model = model_controls(middle, data)
     optimiser = optimiser_controls(right)
     config = tr.TrainConfig(data=data, **optimiser).replace(**model)

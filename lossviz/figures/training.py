@@ -1,4 +1,5 @@
-"""Figures of the training lab: loss/metric curves, decision boundaries, regression fits, weights.
+"""Figures of the training lab: loss/metric curves, decision boundaries, regression fits, predicted
+against actual values, confusion matrices, weights.
 
 Pure builders (arrays in, ``go.Figure`` out); the arrays come from :mod:`lossviz.training`.
 Figures are assembled as one plain dict and turned into a ``go.Figure`` once, with side-by-side
@@ -119,16 +120,19 @@ def figure_training_curves(
 
 
 def _points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
+    """The data points in the data's own units, one trace per class and split."""
     traces = []
     for split, x, y in (("train", dataset.x_train, dataset.y_train), ("validation", dataset.x_val, dataset.y_val)):
+        x = dataset.raw_x(x)
         for c in range(max(dataset.n_classes, 2)):
             mask = y == c
             if not mask.any():
                 continue
+            name = f"{dataset.class_label(c)} · {split}"
             traces.append(
                 {
                     "type": "scatter", "x": f32(x[mask, 0]), "y": f32(x[mask, 1]), "mode": "markers",
-                    "name": f"class {c} · {split}", "legendgroup": f"class {c} · {split}", "showlegend": legend,
+                    "name": name, "legendgroup": name, "showlegend": legend,
                     "marker": {
                         "color": CLASS_COLORS[c % len(CLASS_COLORS)], "symbol": SPLIT_MARKERS[split],
                         "size": 6 if split == "train" else 8,
@@ -144,7 +148,7 @@ def _points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
 BINARY_COLORSCALE = [[0.0, "#aec7e8"], [0.5, "#ffffff"], [1.0, "#f4a6a6"]]
 
 
-def _region_traces(grid: DecisionGrid, n_classes: int, col: int, colorbar: bool) -> list[Trace]:
+def _region_traces(grid: DecisionGrid, n_classes: int, col: int, colorbar: bool, axes: tuple[str, str]) -> list[Trace]:
     refs = axis_refs(col)
     common = {"x": f32(grid.xs), "y": f32(grid.ys), "z": f32(grid.value), **refs}
     if grid.threshold is None:  # multi-class: predicted class regions
@@ -162,7 +166,7 @@ def _region_traces(grid: DecisionGrid, n_classes: int, col: int, colorbar: bool)
             "type": "heatmap", **common, "colorscale": BINARY_COLORSCALE, "zmid": grid.threshold,
             "zmin": grid.threshold - spread, "zmax": grid.threshold + spread, "showscale": colorbar,
             "colorbar": {"title": {"text": grid.label}, "len": 0.8},
-            "hovertemplate": f"x₁=%{{x:.2f}}<br>x₂=%{{y:.2f}}<br>{grid.label}=%{{z:.3f}}<extra></extra>",
+            "hovertemplate": f"{axes[0]}=%{{x:.3g}}<br>{axes[1]}=%{{y:.3g}}<br>{grid.label}=%{{z:.3f}}<extra></extra>",
         },
         {
             "type": "contour", **common, "showscale": False, "hoverinfo": "skip", "showlegend": False,
@@ -183,12 +187,13 @@ def figure_decision_boundaries(
     k = max(len(grids), 1)
     layout = columns_layout(k, [label for label, _g in grids] if k > 1 else None, spacing=0.04 if k > 1 else 0.0)
     traces: list[Trace] = []
+    axes = (dataset.feature_label(0), dataset.feature_label(1))
     for col, (_label, grid) in enumerate(grids, start=1):
-        traces += _region_traces(grid, dataset.n_classes, col, colorbar=col == k)
+        traces += _region_traces(grid, dataset.n_classes, col, colorbar=col == k, axes=axes)
         traces += _points(dataset, col, legend=col == 1)
-        layout[axis_key(col, "x")].update(title={"text": "x₁"}, range=[float(grid.xs[0]), float(grid.xs[-1])])
+        layout[axis_key(col, "x")].update(title={"text": axes[0]}, range=[float(grid.xs[0]), float(grid.xs[-1])])
         layout[axis_key(col, "y")].update(range=[float(grid.ys[0]), float(grid.ys[-1])],
-                                          title={"text": "x₂" if col == 1 else ""})
+                                          title={"text": axes[1] if col == 1 else ""})
     top = TOP_MARGIN_WITH_TITLES if k > 1 else 50
     legend = {"legend": legend_above_titles(height, top)} if k > 1 else {}
     return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
@@ -196,14 +201,21 @@ def figure_decision_boundaries(
 
 
 def figure_regression_fit(
-    xs: np.ndarray, fits: Sequence[tuple[str, np.ndarray]], dataset: Dataset, clean: np.ndarray, *, height: int = 420
+    xs: np.ndarray,
+    fits: Sequence[tuple[str, np.ndarray]],
+    dataset: Dataset,
+    clean: np.ndarray | None = None,
+    *,
+    height: int = 420,
 ) -> go.Figure:
-    """The data (outliers marked), the noise-free curve and each model's prediction along x."""
+    """The data (outliers marked, when known), the noise-free curve (when known) and each model's
+    prediction along x, all in the data's own units (``xs`` and the fits as :func:`regression_fit` gives)."""
     traces: list[Trace] = []
     for split, x, y, out in (
         ("train", dataset.x_train, dataset.y_train, dataset.outlier_train),
         ("validation", dataset.x_val, dataset.y_val, dataset.outlier_val),
     ):
+        x, y = dataset.raw_x(x), dataset.raw_y(y)
         out = np.zeros(len(y), dtype=bool) if out is None else out
         for is_outlier in (False, True):
             mask = out == is_outlier
@@ -218,13 +230,64 @@ def figure_regression_fit(
                                "opacity": 0.8, "line": {"width": 1.5 if split == "validation" else 0, "color": color}},
                 }
             )
-    traces.append({"type": "scatter", "x": f32(xs), "y": f32(clean), "mode": "lines", "name": "true f(x)",
-                   "line": {"color": "black", "dash": "dot"}})
+    if clean is not None:
+        traces.append({"type": "scatter", "x": f32(xs), "y": f32(clean), "mode": "lines", "name": "true f(x)",
+                       "line": {"color": "black", "dash": "dot"}})
     for k, (label, pred) in enumerate(fits):
         traces.append({"type": "scatter", "x": f32(xs), "y": f32(pred), "mode": "lines", "name": label,
                        "line": {"color": run_color(k), "width": 3}})
-    layout = {"xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}}}
+    x_title = dataset.feature_names[0] if dataset.feature_names else "x"
+    layout = {"xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": dataset.target_name}}}
     return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+
+
+def figure_predicted_vs_actual(
+    runs: Sequence[tuple[str, np.ndarray, np.ndarray]], target_name: str = "y", *, height: int = 420
+) -> go.Figure:
+    """Predicted against actual targets per run (``(label, actual, predicted)``), with the line y = x
+    on which a perfect model's points would lie."""
+    traces: list[Trace] = []
+    finite = [v for _l, a, p in runs for v in (a, p) if v.size]
+    everything = np.concatenate(finite) if finite else np.zeros(1)
+    lo, hi = float(np.min(everything)), float(np.max(everything))
+    traces.append({"type": "scatter", "x": [lo, hi], "y": [lo, hi], "mode": "lines", "name": "predicted = actual",
+                   "line": {"color": "black", "dash": "dot", "width": 1}})
+    for k, (label, actual, predicted) in enumerate(runs):
+        traces.append(
+            {"type": "scatter", "x": f32(actual), "y": f32(predicted), "mode": "markers", "name": label,
+             "marker": {"color": run_color(k), "size": 6, "opacity": 0.6},
+             "hovertemplate": "actual %{x:.4g}<br>predicted %{y:.4g}<extra>" + label + "</extra>"}
+        )
+    layout = {"xaxis": {"title": {"text": f"actual {target_name}"}},
+              "yaxis": {"title": {"text": f"predicted {target_name}"}, "scaleanchor": "x"}}
+    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+
+
+def figure_confusion_matrices(
+    runs: Sequence[tuple[str, np.ndarray]], class_names: Sequence[str], *, height: int = 400
+) -> go.Figure:
+    """Confusion matrices side by side: the share of each true class (row) predicted as each class
+    (column), coloured by that share and annotated with the counts."""
+    k = max(len(runs), 1)
+    layout = columns_layout(k, [label for label, _m in runs] if k > 1 else None, spacing=0.06 if k > 1 else 0.0)
+    traces: list[Trace] = []
+    names = list(class_names)
+    for col, (_label, matrix) in enumerate(runs, start=1):
+        totals = matrix.sum(axis=1, keepdims=True)
+        share = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+        traces.append(
+            {"type": "heatmap", "x": names, "y": names, "z": share.tolist(), "zmin": 0.0, "zmax": 1.0,
+             "colorscale": "Blues", "showscale": col == k, "colorbar": {"title": {"text": "share of row"}},
+             "text": matrix.tolist(), "texttemplate": "%{text}",
+             "hovertemplate": "true %{y}<br>predicted %{x}<br>%{text} points (%{z:.0%})<extra></extra>",
+             **axis_refs(col)}
+        )
+        layout[axis_key(col, "x")].update(title={"text": "predicted class"}, type="category")
+        layout[axis_key(col, "y")].update(title={"text": "true class" if col == 1 else ""}, type="category",
+                                          autorange="reversed")
+    top = TOP_MARGIN_WITH_TITLES if k > 1 else 40
+    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
+                        margin={"l": 80, "r": 20, "t": top, "b": BOTTOM_MARGIN})
 
 
 def figure_weight_histogram(

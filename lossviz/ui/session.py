@@ -1,4 +1,4 @@
-"""Per-browser-session scoping of custom losses."""
+"""Per-browser-session state: custom losses, and caches of results computed from a user's own data."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Iterator, MutableMapping
 
 import streamlit as st
 
+from lossviz.neural_landscape import LANDSCAPES
 from lossviz.registry import spec, user_scope
 from lossviz.spec import LossSpec
+from lossviz.training import RUNS, RunCache, TrainConfig
 
 _SESSION_KEY = "_lossviz_custom_losses"
 
@@ -30,3 +32,23 @@ def loss_identity(name: str) -> tuple[object, ...]:
     """
     s = spec(name)
     return (s.name,) if s.builtin else (s.name, s.latex, s.param_names)
+
+
+PRIVATE_CACHE_ENTRIES = 8
+"""Results on uploaded data kept per session and kind (runs, landscapes): enough to switch back and forth."""
+
+
+def private_cache(kind: str) -> RunCache:
+    """A cache of this browser session only: it goes away with the session and no other session reads it."""
+    return st.session_state.setdefault(f"_lossviz_private_{kind}", RunCache(max_entries=PRIVATE_CACHE_ENTRIES))
+
+
+def runs_cache(config: TrainConfig) -> RunCache:
+    """Where trained runs of ``config`` are kept: the process-wide :data:`RUNS`, or this session's own
+    cache for a run on the user's uploaded data."""
+    return private_cache("runs") if config.data.private else RUNS
+
+
+def landscapes_cache(config: TrainConfig) -> RunCache:
+    """As :func:`runs_cache`, for the neural landscape's interpolations and slices."""
+    return private_cache("landscapes") if config.data.private else LANDSCAPES

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lossviz.upload import DEFAULT_LIMITS, UploadError, read_csv
+from lossviz.upload import DEFAULT_LIMITS, Dataset, UploadError, infer_task, numeric_columns, read_csv, select_dataset
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 PRIVACY_NOTE = (
@@ -27,6 +27,9 @@ def example_files() -> list[str]:
 
 def csv_source(key: str, label: str = "Upload a CSV file", default_example: str | None = None) -> pd.DataFrame | None:
     """An uploader plus a picker of bundled examples; returns the parsed table or None.
+
+    The table's ``attrs`` hold ``file_name``, the uploaded file's (or the example's) name, and
+    ``source``, an identifier of this upload.
 
     Parse errors are shown with ``st.error`` and give None; the page keeps working.
     """
@@ -58,6 +61,7 @@ def csv_source(key: str, label: str = "Upload a CSV file", default_example: str 
         try:
             raw = data if data is not None else (EXAMPLES_DIR / example).read_bytes()
             cache[source_id] = read_csv(raw)
+            cache[source_id].attrs.update(file_name=uploaded.name if uploaded is not None else example, source=source_id)
         except UploadError as exc:
             cache[source_id] = exc
     parsed = cache[source_id]
@@ -66,3 +70,67 @@ def csv_source(key: str, label: str = "Upload a CSV file", default_example: str 
         return None
     st.caption(f"{len(parsed):,} rows × {parsed.shape[1]} columns")
     return parsed
+
+
+TASKS = ("classification", "regression")
+
+
+def _kept_options(k: str, options: list[str], default: list[str]) -> None:
+    """Drop stored choices that are no longer options (another target or file); fall back to ``default``."""
+    if k in st.session_state:
+        kept = [v for v in st.session_state[k] if v in options]
+        if kept != st.session_state[k]:
+            st.session_state[k] = kept or default
+
+
+def table_source(key: str, label: str, default_example: str | None = None) -> tuple[Dataset, str, str] | None:
+    """Features, target and task chosen from an uploaded CSV (or an example), validated.
+
+    Returns the validated table, the target column and the file's name, or None after showing what
+    is missing or wrong.
+    The task is inferred from the target column (:func:`lossviz.upload.infer_task`), shown and
+    overridable; the validated table is memoised in this session only (one entry).
+    """
+    frame = csv_source(key, label, default_example=default_example)
+    if frame is None:
+        return None
+    numeric = numeric_columns(frame)
+    columns = [str(c) for c in frame.columns]
+    left, middle, right = st.columns([1, 2, 1])
+    target = left.selectbox("Target column", columns, index=len(columns) - 1, key=f"{key}_target",
+                            help="What the network learns to predict: class labels (text or integers) or numbers.")
+    options = [c for c in numeric if c != target]
+    if not options:
+        st.error("The file needs at least one numeric column besides the target to use as a feature.")
+        return None
+    _kept_options(f"{key}_features", options, options)
+    default = {} if f"{key}_features" in st.session_state else {"default": options}
+    features = middle.multiselect("Feature columns", options, key=f"{key}_features",
+                                  help="Numeric input columns; each is standardised with the training rows' "
+                                       "mean and standard deviation.", **default)
+    inferred = infer_task(frame[target])
+    if st.session_state.get(f"{key}_task_for") != (frame.attrs["source"], target):
+        st.session_state[f"{key}_task_for"] = (frame.attrs["source"], target)
+        st.session_state[f"{key}_task"] = inferred
+    task = right.radio("Task", list(TASKS), key=f"{key}_task", horizontal=True,
+                       help=f"Inferred from the target column: {inferred}. Text labels or at most "
+                            f"{DEFAULT_LIMITS.max_classes} distinct integers mean classification.")
+    right.caption(f"Inferred: **{inferred}**" + ("" if task == inferred else f"; you chose {task}."))
+    if not features:
+        st.info("Choose at least one feature column.")
+        return None
+    memo = st.session_state.setdefault(f"_{key}_table", {})
+    ident = (frame.attrs["source"], tuple(features), target, task)
+    if ident not in memo:
+        memo.clear()
+        try:
+            memo[ident] = select_dataset(frame, features, target, task)
+        except UploadError as exc:
+            memo[ident] = exc
+    table = memo[ident]
+    if isinstance(table, UploadError):
+        st.error(str(table))
+        return None
+    for note in table.notes:
+        st.info(note)
+    return table, target, str(frame.attrs.get("file_name", "your data"))
