@@ -5,13 +5,18 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lossviz import training as tr
+from lossviz import upload
+from lossviz import user_data as ud
 from lossviz.figures.common import figure_bytes
 from lossviz.figures.training import (
     columns_layout,
+    figure_confusion_matrices,
     figure_decision_boundaries,
+    figure_predicted_vs_actual,
     figure_regression_fit,
     figure_training_curves,
     figure_weight_histogram,
@@ -117,3 +122,52 @@ def test_weight_histogram_reports_the_share_of_small_weights() -> None:
     fig = figure_weight_histogram([("l1", w)])
     assert fig.data[0].name == "l1: 38% of |w| < 0.001"
     np.testing.assert_allclose(fig.data[0].x, w, rtol=1e-6)
+
+
+def _user_run(frame, features, target, epochs: int = 5) -> tr.TrainResult:
+    data = ud.from_table(upload.select_dataset(frame, features, target), target, "f.csv")
+    return tr.train(tr.default_config(data, epochs=epochs))
+
+
+def test_user_data_boundary_is_in_the_columns_units_and_names() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"area": rng.uniform(20, 200, 60), "age": rng.uniform(0, 90, 60)})
+    frame["kind"] = np.where(frame["area"] > 110, "house", "flat")
+    run = _user_run(frame, ["area", "age"], "kind")
+    fig = figure_decision_boundaries([("run", tr.decision_grid(run, resolution=30))], run.dataset)
+    assert fig.layout.xaxis.title.text == "area" and fig.layout.yaxis.title.text == "age"
+    points = [t for t in fig.data if t.type == "scatter"]
+    assert {t.name for t in points} == {"flat · train", "house · train", "flat · validation", "house · validation"}
+    xs = np.concatenate([np.asarray(t.x, dtype=float) for t in points])
+    np.testing.assert_allclose(np.sort(xs), np.sort(frame["area"].to_numpy()), rtol=1e-6)  # float32 on the wire
+    assert "area=" in fig.data[0].hovertemplate and fig.data[0].colorbar.title.text == "P(house)"
+
+
+def test_regression_fit_without_a_known_curve() -> None:
+    x = np.linspace(0, 50, 40)
+    run = _user_run(pd.DataFrame({"size": x, "price": 3 * x + 100}), ["size"], "price")
+    xs, fit = tr.regression_fit(run)
+    fig = figure_regression_fit(xs, [("run", fit)], run.dataset)
+    assert "true f(x)" not in {t.name for t in fig.data}
+    assert fig.layout.xaxis.title.text == "size" and fig.layout.yaxis.title.text == "price"
+    ys = np.concatenate([np.asarray(t.y, dtype=float) for t in fig.data if t.mode == "markers"])
+    np.testing.assert_allclose(np.sort(ys), np.sort(3 * x + 100), rtol=1e-6)
+
+
+def test_predicted_vs_actual_plots_each_run_and_the_diagonal() -> None:
+    actual = np.array([1.0, 2.0, 3.0])
+    fig = figure_predicted_vs_actual([("a", actual, actual + 0.5), ("b", actual, actual * 2)], "price")
+    assert [t.name for t in fig.data] == ["predicted = actual", "a", "b"]
+    assert list(fig.data[0].x) == [1.0, 6.0] == list(fig.data[0].y)
+    np.testing.assert_allclose(np.asarray(fig.data[2].y, dtype=float), [2, 4, 6])
+    assert fig.layout.xaxis.title.text == "actual price" and fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_confusion_matrices_colour_row_shares_and_print_counts() -> None:
+    m = np.array([[8, 2, 0], [1, 1, 0], [0, 0, 0]])
+    fig = figure_confusion_matrices([("run", m), ("other", np.eye(3, dtype=int))], ["a", "b", "c"])
+    first = fig.data[0]
+    np.testing.assert_allclose(np.array(first.z, dtype=float), [[0.8, 0.2, 0.0], [0.5, 0.5, 0.0], [0, 0, 0]])
+    assert np.array(first.text).tolist() == m.tolist() and list(first.x) == ["a", "b", "c"]
+    assert fig.data[1].xaxis == "x2" and [a.text for a in fig.layout.annotations] == ["run", "other"]
+    assert fig.layout.yaxis.autorange == "reversed"
