@@ -481,8 +481,9 @@ def multitask_tab() -> None:
 
 st.title("Training lab")
 st.markdown(
-    "Train a small neural network on a toy dataset with **any loss of the catalogue** and watch the training and "
-    "validation curves grow, then the decision boundary it learned. Every run is deterministic for its seed and "
+    "Train a small neural network on a toy dataset — or on **your own CSV** — with **any loss of the catalogue** "
+    "and watch the training and validation curves grow, then what it learned: the decision boundary, the fitted "
+    "curve, predicted against actual values or a confusion matrix. Every run is deterministic for its seed and "
     "cached, so you can switch back and forth; *Compare runs* trains 2–4 variants side by side on the same data."
 )
 tab_train, tab_reg, tab_multi = st.tabs(["Train a network", "L1 vs L2 regularisation", "Multi-task: two losses"])

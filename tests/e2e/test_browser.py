@@ -196,3 +196,23 @@ def test_direct_link_runs_app_navigation(browser, fresh_server) -> None:
         sidebar = tab.inner_text('[data-testid="stSidebar"]') if tab.query_selector('[data-testid="stSidebar"]') else ""
         context.close()
     assert "losses" in sidebar and "app" not in sidebar.split(), f"app.py did not run; sidebar: {sidebar!r}"
+
+
+def test_training_lab_trains_on_an_uploaded_example_file(app_url: str, page) -> None:
+    """Choose "Your CSV file", upload examples/housing_outliers.csv through the file input: the lab trains
+    on it and draws the fit in the file's own columns."""
+    page.goto(f"{app_url}/training_lab?training_epochs=20", timeout=LOAD_TIMEOUT_MS)
+    wait_idle(page, expect_chart=True)
+    page.get_by_text("Your CSV file", exact=True).click()
+    page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached", timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page, expect_chart=True)
+    page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(ROOT / "examples" / "housing_outliers.csv"))
+    titles = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .map(p => p.layout && p.layout.xaxis && p.layout.xaxis.title ? p.layout.xaxis.title.text : null)"""
+    page.wait_for_function(f"() => ({titles})().includes('area_m2')", timeout=LOAD_TIMEOUT_MS, polling=500)
+    wait_idle(page, expect_chart=True)
+    save_screenshot(page, "training_lab_upload")
+    assert not exception_texts(page), "\n".join(exception_texts(page))
+    assert not page.query_selector_all('[data-testid="stAlertContentError"]')
+    text = page.inner_text('[data-testid="stMain"]')
+    assert "housing_outliers.csv" in text and "300 rows" in text
