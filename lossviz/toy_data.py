@@ -310,5 +310,4 @@ def make_dataset(config: DataConfig) -> Dataset:
         )
     x, y = _CLASSIFIERS[cfg.name](rng, cfg)
     tr, va = split_indices(rng, y, len(y), cfg.val_fraction)
-    n_classes = cfg.classes if cfg.name == "spiral" else 2
-    return Dataset(cfg, x[tr], y[tr], x[va], y[va], n_classes=n_classes)
+    return Dataset(cfg, x[tr], y[tr], x[va], y[va], n_classes=cfg.n_classes)

@@ -1,4 +1,5 @@
-"""The training lab's core: a small MLP trained on toy data with any loss of the catalogue.
+"""The training lab's core: a small MLP trained on toy data (:mod:`lossviz.toy_data`) or a user's own
+table (:mod:`lossviz.user_data`) with any loss of the catalogue.
 
 The loss goes through the catalogue's own declaration: ``spec.fn`` on float64 tensors with the
 parameters checked by ``spec.validate_params`` — the same function :func:`lossviz.evaluate` uses —
