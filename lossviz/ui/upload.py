@@ -6,7 +6,9 @@ all sessions): the parsed table lives in ``st.session_state`` and goes away with
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +21,24 @@ PRIVACY_NOTE = (
     "users, and disappears when you close the tab."
 )
 NO_EXAMPLE = "— none —"
+T = TypeVar("T")
+
+
+def _session_memo(name: str, ident: Hashable, compute: Callable[[], T]) -> T | None:
+    """``compute()`` kept in this session's state under ``name``, one entry (a new ``ident`` releases the
+    previous result). A rejection (:class:`UploadError`) is kept too, shown with ``st.error``, and gives None."""
+    memo = st.session_state.setdefault(name, {})
+    if ident not in memo:
+        memo.clear()
+        try:
+            memo[ident] = compute()
+        except UploadError as exc:
+            memo[ident] = exc
+    value = memo[ident]
+    if isinstance(value, UploadError):
+        st.error(str(value))
+        return None
+    return value
 
 
 def example_files() -> list[str]:
@@ -55,18 +75,13 @@ def csv_source(key: str, label: str = "Upload a CSV file", default_example: str 
         source_id, data = f"example:{example}", None
     else:
         return None
-    cache = st.session_state.setdefault(f"_{key}_parsed", {})
-    if source_id not in cache:
-        cache.clear()  # one table per control: the previous upload is released
-        try:
-            raw = data if data is not None else (EXAMPLES_DIR / example).read_bytes()
-            cache[source_id] = read_csv(raw)
-            cache[source_id].attrs.update(file_name=uploaded.name if uploaded is not None else example, source=source_id)
-        except UploadError as exc:
-            cache[source_id] = exc
-    parsed = cache[source_id]
-    if isinstance(parsed, UploadError):
-        st.error(str(parsed))
+    def parse() -> pd.DataFrame:
+        frame = read_csv(data if data is not None else (EXAMPLES_DIR / example).read_bytes())
+        frame.attrs.update(file_name=uploaded.name if uploaded is not None else example, source=source_id)
+        return frame
+
+    parsed = _session_memo(f"_{key}_parsed", source_id, parse)
+    if parsed is None:
         return None
     st.caption(f"{len(parsed):,} rows × {parsed.shape[1]} columns")
     return parsed
@@ -119,17 +134,9 @@ def table_source(key: str, label: str, default_example: str | None = None) -> tu
     if not features:
         st.info("Choose at least one feature column.")
         return None
-    memo = st.session_state.setdefault(f"_{key}_table", {})
     ident = (frame.attrs["source"], tuple(features), target, task)
-    if ident not in memo:
-        memo.clear()
-        try:
-            memo[ident] = select_dataset(frame, features, target, task)
-        except UploadError as exc:
-            memo[ident] = exc
-    table = memo[ident]
-    if isinstance(table, UploadError):
-        st.error(str(table))
+    table = _session_memo(f"_{key}_table", ident, lambda: select_dataset(frame, features, target, task))
+    if table is None:
         return None
     for note in table.notes:
         st.info(note)
