@@ -36,6 +36,7 @@ from lossviz.ui.controls import (
 )
 from lossviz.ui.session import runs_cache
 from lossviz.ui.upload import table_source
+from lossviz.upload import Dataset as Table
 
 PREFIX = "training"
 SOURCES = {"generated": "Generated toy data", "upload": "Your CSV file"}
@@ -50,10 +51,11 @@ def _kept_figure(kind: str, ident: tuple, _build: Callable[[], go.Figure]) -> go
     return _build()
 
 
-def kept_figure(kind: str, ident: tuple, build: Callable[[], go.Figure], builtin: bool = True) -> go.Figure:
+def kept_figure(kind: str, ident: tuple, build: Callable[[], go.Figure], shared: bool = True) -> go.Figure:
     """A figure built once per ``ident`` and kept (never mutated): building and validating a Plotly figure
-    costs more than the rest of a rerun. Figures of custom losses are rebuilt: their names are per session."""
-    return _kept_figure(kind, ident, build) if builtin else build()
+    costs more than the rest of a rerun. Figures that may not be shared across sessions (see :func:`shareable`)
+    are rebuilt."""
+    return _kept_figure(kind, ident, build) if shared else build()
 
 
 def apply_preset(state: dict[str, object]) -> None:
@@ -98,7 +100,7 @@ def data_controls(container) -> td.DataConfig:
     return td.DataConfig(name=name, n_samples=int(n), noise=noise, seed=int(seed), val_fraction=val, **extra)
 
 
-def user_data_controls(container, table: Any, target: str, file_name: str) -> ud.UserData:
+def user_data_controls(container, table: Table, target: str, file_name: str) -> ud.UserData:
     """Rows, seed and split for the user's table (validated by :func:`table_source`)."""
     memo = st.session_state.setdefault(key("_user_data"), {})
     if memo.get("table") is not table:  # the content digest is computed once per validated table
@@ -254,7 +256,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     first = results[0][1]
     dataset = first.dataset
     ident = tuple((label, tr.canonical(r.config)) for label, r in results)
-    builtin = shareable([(label, r.config) for label, r in results])
+    shared = shareable([(label, r.config) for label, r in results])
     if dataset.task == "regression" and dataset.n_features == 1:
         def fit_figure() -> go.Figure:
             xs, _pred = tr.regression_fit(first)
@@ -262,7 +264,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
             clean = td.regression_curve(xs) if dataset.clean_train is not None else None
             return figure_regression_fit(xs, fits, dataset, clean)
 
-        show(kept_figure("fit", ident, fit_figure, builtin), key=key("fit"))
+        show(kept_figure("fit", ident, fit_figure, shared), key=key("fit"))
         st.caption("Red points are outliers (targets pushed up by 2–4). The metric is the RMSE against the true curve."
                    if dataset.clean_train is not None else
                    "Circles: training rows; crosses: validation rows; lines: each model's prediction, in your units. "
@@ -272,14 +274,14 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
             return figure_predicted_vs_actual([(label, *tr.predicted_vs_actual(r)) for label, r in results],
                                               dataset.target_name)
 
-        show(kept_figure("predicted", ident, scatter_figure, builtin), key=key("predicted"))
+        show(kept_figure("predicted", ident, scatter_figure, shared), key=key("predicted"))
         st.caption(f"Validation rows: each model's predicted {dataset.target_name} against the actual value; a "
                    "perfect model puts every point on the dotted line. The metric is the RMSE in the target's units.")
     elif dataset.n_features == 2:
         def boundary_figure() -> go.Figure:
             return figure_decision_boundaries([(label, tr.decision_grid(r)) for label, r in results], dataset)
 
-        show(kept_figure("boundary", ident, boundary_figure, builtin), key=key("boundary"))
+        show(kept_figure("boundary", ident, boundary_figure, shared), key=key("boundary"))
         st.caption(
             f"Circles: training points; crosses: validation points. The background is the model's "
             f"{'probability of ' + dataset.class_label(1)} (or its score, for margin losses), the black line its "
@@ -291,7 +293,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
             return figure_confusion_matrices([(label, tr.confusion_matrix(r)) for label, r in results],
                                              [dataset.class_label(c) for c in range(max(dataset.n_classes, 2))])
 
-        show(kept_figure("confusion", ident, confusion_figure, builtin), key=key("confusion"))
+        show(kept_figure("confusion", ident, confusion_figure, shared), key=key("confusion"))
         st.caption(f"Validation rows by true class (rows) and predicted class (columns): counts, coloured by the share "
                    f"of the row. With {dataset.n_features} features there is no plane to draw the decision boundary on.")
     summary = {
@@ -308,7 +310,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     if toggle_control("Show the trained weights (what L1 and L2 do to them)", False, key("weights_shown")):
         mask = first.setup.model.weight_mask()
         weights = kept_figure("weights", ident, lambda: figure_weight_histogram(
-            [(label, r.theta_final[mask]) for label, r in results]), builtin)
+            [(label, r.theta_final[mask]) for label, r in results]), shared)
         show(weights, key=key("weights"))
         st.caption(
             "Gradient steps on λ₁Σ|w| push every weight towards 0 with constant force λ₁, so small weights "
