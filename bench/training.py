@@ -36,8 +36,8 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from lossviz import neural_landscape as nl
-from lossviz import training as tr
+from lossviz.studies import neural_landscape as nl
+from lossviz.toolkit import training as tr
 
 TARGET_TRAIN_S = 3.0
 TARGET_SLICE_S = 2.0

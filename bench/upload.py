@@ -12,7 +12,7 @@ process CPU time:
 
 * **baseline**: ``pandas.read_csv`` on the same bytes with no checks at all: the ratio column is each
   step's time over it, measured in the same run;
-* parsing with every check (:func:`lossviz.upload.read_csv`: size, encoding, NUL bytes, delimiter
+* parsing with every check (:func:`lossviz.toolkit.tables.read_csv`: size, encoding, NUL bytes, delimiter
   sniffing, row and column limits, duplicate headers);
 * Outlier sensitivity: choosing and cleaning the (x, y) columns, then the MSE, Huber and MAE line fits
   (the page fits every chosen loss; MAE, kinked, is fitted by IRLS at this size and is the slowest);
@@ -41,11 +41,11 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from lossviz import robust_fit as rf
-from lossviz import training as tr
-from lossviz import upload
-from lossviz import user_data as ud
-from lossviz.pair_analysis import analyze_pairs
+from lossviz.studies import outliers as rf
+from lossviz.studies.curves import analyze_pairs
+from lossviz.toolkit import tables as ud
+from lossviz.toolkit import tables as upload
+from lossviz.toolkit import training as tr
 
 
 def make_file(rows: int, seed: int = 0) -> bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import lossviz
-from lossviz import curves as lc
 from lossviz.figures.common import plain_symbol
 from lossviz.figures.curves import LiveParameter, figure_loss_curves
+from lossviz.studies import curves as lc
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,

@@ -8,12 +8,12 @@ import numpy as np
 import streamlit as st
 
 import lossviz
-from lossviz import curves as lc
-from lossviz import custom_gallery as cg
 from lossviz.errors import FormulaError
 from lossviz.figures.common import plain_symbol
 from lossviz.figures.curves import LiveParameter, figure_loss_curves
 from lossviz.formula import MAX_CUSTOM_LOSSES, NAN_NOTE, Formula, parse_formula
+from lossviz.studies import curves as lc
+from lossviz.studies import custom as cg
 from lossviz.ui import custom_widgets as cw
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control

@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 import lossviz
-from lossviz import focal_study as fs
 from lossviz.figures.focal import (
     Boundary,
     LiveGamma,
@@ -15,6 +14,7 @@ from lossviz.figures.focal import (
     figure_loss_share,
     figure_pr_curves,
 )
+from lossviz.studies import focal as fs
 from lossviz.ui.charts import show
 from lossviz.ui.controls import param_control, param_controls, toggle_control
 

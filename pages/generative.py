@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 import lossviz
-from lossviz import gan_study as gs
 from lossviz.figures.generative import (
     figure_discriminator_losses,
     figure_generator_losses,
     figure_tv_denoising,
     short_name,
 )
+from lossviz.studies import generative as gs
 from lossviz.ui.charts import show
 from lossviz.ui.controls import multichoice_control, param_control, radio_control
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 import lossviz
-from lossviz.presets import PRESETS, page_for
 from lossviz.registry import FAMILIES
+from lossviz.studies.home import PRESETS, page_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

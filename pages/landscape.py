@@ -6,8 +6,6 @@ import numpy as np
 import streamlit as st
 
 import lossviz
-from lossviz import landscape as ll
-from lossviz.datasets import DATASET_PARAMS, make_regression_with_outliers
 from lossviz.figures.landscape import (
     FitPanel,
     figure_convergence,
@@ -16,7 +14,9 @@ from lossviz.figures.landscape import (
     figure_input_surface,
     figure_parameter_landscapes,
 )
-from lossviz.optimizers import Trajectory
+from lossviz.studies import landscape as ll
+from lossviz.toolkit.data import LINE_DATA_PARAMS, make_regression_with_outliers
+from lossviz.toolkit.optim import Trajectory
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,
@@ -158,9 +158,9 @@ def fit_controls() -> tuple[list[str], DataKey, tuple[float, float], float, int,
     lr = param_control(ll.LEARNING_RATE, f"{FIT_PREFIX}_lr", container=cols[2], label="learning rate η")
     steps = int(param_control(ll.STEPS, f"{FIT_PREFIX}_steps", container=cols[3], label="steps"))
     with st.expander("Dataset: y = 2x + 0.5 + noise, with outliers shifted by a fixed amount"):
-        dcols = st.columns(len(DATASET_PARAMS))
+        dcols = st.columns(len(LINE_DATA_PARAMS))
         key = tuple(
-            param_control(p, f"{FIT_PREFIX}_{p.name}", container=c) for p, c in zip(DATASET_PARAMS, dcols, strict=True)
+            param_control(p, f"{FIT_PREFIX}_{p.name}", container=c) for p, c in zip(LINE_DATA_PARAMS, dcols, strict=True)
         )
     params: dict[str, dict[str, float]] = {n: {} for n in losses}
     with_params = [n for n in losses if lossviz.spec(n).params]

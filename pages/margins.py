@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import streamlit as st
 
 import lossviz
-from lossviz import embedding_study as es
 from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane, margin_frames
+from lossviz.studies import margins as es
 from lossviz.ui.charts import show
 from lossviz.ui.controls import control_key, param_control, param_controls
 

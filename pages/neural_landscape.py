@@ -9,8 +9,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import lossviz
-from lossviz import neural_landscape as nl
-from lossviz import training as tr
 from lossviz.figures.neural_landscape import (
     figure_interpolation,
     figure_pca_trajectory,
@@ -18,6 +16,8 @@ from lossviz.figures.neural_landscape import (
     figure_plane_surface,
     figure_two_losses,
 )
+from lossviz.studies import neural_landscape as nl
+from lossviz.toolkit import training as tr
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
 from lossviz.ui.session import landscapes_cache, runs_cache

@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 import lossviz
-from lossviz import robust_fit as rf
 from lossviz.figures.common import loss_colors
 from lossviz.figures.outliers import (
     FittedLine,
@@ -17,10 +16,12 @@ from lossviz.figures.outliers import (
     figure_outlier_pull,
     figure_sensitivity,
 )
+from lossviz.studies import outliers as rf
+from lossviz.toolkit import fit as fitting
+from lossviz.toolkit.tables import UploadError, numeric_columns, plot_subsample, select_numeric
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, multichoice_control, param_control, param_controls, radio_control
 from lossviz.ui.upload import csv_source
-from lossviz.upload import UploadError, numeric_columns, plot_subsample, select_numeric
 
 PREFIX = "outliers"
 CHART_KEY = f"{PREFIX}_chart"
@@ -173,7 +174,7 @@ def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> No
         )
     )
     st.caption(
-        f"{data.x.size:,} points, fitted by {rf.METHOD}. Point picking, the sensitivity curve and the breakdown "
+        f"{data.x.size:,} points, fitted by {fitting.METHOD}. Point picking, the sensitivity curve and the breakdown "
         "plot need a known true line: switch the data source back to *synthetic* for them."
     )
 
@@ -198,7 +199,7 @@ st.markdown(
     "ignored. Click, box- or lasso-select points on the chart to turn them into outliers or drop them."
 )
 
-options = rf.regression_losses(lossviz.names())
+options = fitting.regression_losses(lossviz.names())
 if not set(st.session_state.get(f"{PREFIX}_losses", [])) <= set(options):  # a custom loss was removed
     st.session_state[f"{PREFIX}_losses"] = [n for n in st.session_state[f"{PREFIX}_losses"] if n in options]
 losses = multichoice_control(
@@ -291,7 +292,7 @@ table = pd.DataFrame(
 with table_col:
     st.dataframe(table)
     st.caption(
-        f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {rf.METHOD}; non-convex losses "
+        f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {fitting.METHOD}; non-convex losses "
         "(Barron α < 1) start from a robust Huber line (δ = 1.345·MAD-scale). ‖subgradient‖ is the smallest gradient norm of the objective at "
         "the solution (on standardised x)."
     )

@@ -7,7 +7,6 @@ import dataclasses
 import streamlit as st
 
 import lossviz
-from lossviz import segmentation_study as ss
 from lossviz.figures.segmentation import (
     SATURATION_PERCENTILE,
     figure_gradient_maps,
@@ -15,6 +14,7 @@ from lossviz.figures.segmentation import (
     figure_smooth_study,
     figure_sweep,
 )
+from lossviz.studies import segmentation as ss
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, radio_control
 

@@ -7,9 +7,9 @@ import math
 import streamlit as st
 
 import lossviz
-from lossviz import ctc_study as cs
 from lossviz.errors import ParameterError
 from lossviz.figures.sequence import figure_ctc, figure_nll_curves, padded_range
+from lossviz.studies import sequence as cs
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls
 

@@ -12,19 +12,21 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import lossviz
-from lossviz import regularization_view as rv
-from lossviz import toy_data as td
-from lossviz import training as tr
-from lossviz import user_data as ud
-from lossviz.figures.neural_landscape import figure_multitask, figure_regularization
-from lossviz.figures.training import (
+from lossviz.figures.training_lab import (
     figure_confusion_matrices,
     figure_decision_boundaries,
+    figure_multitask,
     figure_predicted_vs_actual,
     figure_regression_fit,
+    figure_regularization,
     figure_training_curves,
     figure_weight_histogram,
 )
+from lossviz.studies import training_lab as rv
+from lossviz.toolkit import data as td
+from lossviz.toolkit import tables as ud
+from lossviz.toolkit import training as tr
+from lossviz.toolkit.tables import Table
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,
@@ -36,7 +38,6 @@ from lossviz.ui.controls import (
 )
 from lossviz.ui.session import runs_cache
 from lossviz.ui.upload import table_source
-from lossviz.upload import Dataset as Table
 
 PREFIX = "training"
 SOURCES = {"generated": "Generated toy data", "upload": "Your CSV file"}

@@ -1,4 +1,4 @@
-"""lossviz.ctc_study against F.ctc_loss, a brute-force sum over every path of T classes (Graves et al.
+"""lossviz.studies.sequence against F.ctc_loss, a brute-force sum over every path of T classes (Graves et al.
 2006, eq. 3, written out here), brute-force Viterbi, and F.poisson_nll_loss / F.gaussian_nll_loss."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lossviz import ctc_study as cs
 from lossviz.errors import DomainError, ParameterError
+from lossviz.studies import sequence as cs
 
 
 def collapse_ref(path: tuple[int, ...]) -> tuple[int, ...]:

@@ -1,4 +1,4 @@
-"""lossviz.curves: axes, targets, kinks and the curve data, against independent formulas."""
+"""lossviz.studies.curves: axes, targets, kinks and the curve data, against independent formulas."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lossviz
-from lossviz import curves as lc
 from lossviz.domains import BINARY, PROBABILITY, REAL, SIGN, UNIT_INTERVAL
 from lossviz.spec import LossSpec
+from lossviz.studies import curves as lc
 
 RESIDUAL_LOSSES = lc.curve_losses("regression") + lc.curve_losses("robust")
 

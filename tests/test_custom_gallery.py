@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lossviz
-from lossviz import curves as lc
-from lossviz import custom_gallery as cg
 from lossviz.errors import FormulaError
 from lossviz.registry import user_scope
+from lossviz.studies import curves as lc
+from lossviz.studies import custom as cg
 
 WITH_BUILTIN = [ex for ex in cg.GALLERY if ex.builtin]
 OTHER_VALUES = {

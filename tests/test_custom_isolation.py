@@ -111,12 +111,12 @@ def test_curves_page_lists_the_sessions_custom_losses() -> None:
 
 def test_landscape_and_outliers_list_them_too(two_sessions) -> None:
     at = two_sessions["alice_loss"]
-    from lossviz import landscape
-    from lossviz import robust_fit as rf
+    from lossviz.studies import landscape
+    from lossviz.toolkit import fit as fitting
 
     with lossviz.user_scope(at.session_state[_SESSION_KEY]):
         assert "alice_loss" in landscape.input_losses()
-        assert "alice_loss" in rf.regression_losses(lossviz.names())
+        assert "alice_loss" in fitting.regression_losses(lossviz.names())
         assert "bob_loss" not in landscape.input_losses()
 
 

@@ -1,4 +1,4 @@
-"""The Margins page's maths (lossviz.embedding_study) against formulas written out here in NumPy."""
+"""The Margins page's maths (lossviz.studies.margins) against formulas written out here in NumPy."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lossviz import embedding_study as es
 from lossviz.losses.ranking import TRIPLET_EPS
+from lossviz.studies import margins as es
 
 MARGINS = st.floats(0.0, 3.0, allow_nan=False)
 

@@ -1,4 +1,4 @@
-"""lossviz.focal_study: Lin et al.'s numbers, curves against the paper's formula, AP by hand, training."""
+"""lossviz.studies.focal: Lin et al.'s numbers, curves against the paper's formula, AP by hand, training."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from lossviz import focal_study as fs
+from lossviz.studies import focal as fs
 
 
 def _paper_focal(p_t: np.ndarray, gamma: float, alpha: float = 1.0) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""lossviz.gan_study against formulas written out independently here (numpy), and TV denoising against
+"""lossviz.studies.generative against formulas written out independently here (numpy), and TV denoising against
 a numpy total variation, its gradient 2·Lx (L the grid Laplacian) and the exact minimiser of the
 quadratic denoising objective."""
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from lossviz import gan_study as gs
+from lossviz.studies import generative as gs
 
 A = np.linspace(-12.0, 12.0, 481)
 

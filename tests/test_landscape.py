@@ -1,4 +1,4 @@
-"""lossviz.landscape and lossviz.datasets against independent computations."""
+"""lossviz.studies.landscape and lossviz.toolkit.data against independent computations."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from scipy.optimize import linprog, minimize
 from scipy.special import logsumexp
 
 import lossviz
-from lossviz import landscape as ll
-from lossviz.datasets import DATASET_PARAMS, make_regression_with_outliers
+from lossviz.studies import landscape as ll
+from lossviz.toolkit.data import LINE_DATA_PARAMS, make_regression_with_outliers
 
 # --- datasets ------------------------------------------------------------------------------------
 
@@ -43,8 +43,8 @@ def test_dataset_validates_its_arguments() -> None:
         make_regression_with_outliers(5, -0.1, 1)
     with pytest.raises(lossviz.ParameterError, match="'n'"):
         make_regression_with_outliers(1.5, 0.1, 1)
-    assert [p.name for p in DATASET_PARAMS] == ["n", "noise", "n_outliers", "outlier_size", "seed"]
-    for p in DATASET_PARAMS:
+    assert [p.name for p in LINE_DATA_PARAMS] == ["n", "noise", "n_outliers", "outlier_size", "seed"]
+    for p in LINE_DATA_PARAMS:
         assert p.contains(p.default)
 
 

@@ -8,13 +8,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lossviz import neural_landscape as nl
-from lossviz import training as tr
 from lossviz.domains import REAL
 from lossviz.errors import ParameterError
 from lossviz.registry import user_scope
 from lossviz.spec import LossSpec
-from lossviz.toy_data import DataConfig
+from lossviz.studies import neural_landscape as nl
+from lossviz.toolkit import training as tr
+from lossviz.toolkit.data import DataConfig
 
 
 @pytest.fixture(scope="module")

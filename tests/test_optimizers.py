@@ -1,4 +1,4 @@
-"""lossviz.optimizers against torch.optim (SGD, Adam) step by step, and closed forms on quadratics."""
+"""lossviz.toolkit.optim against torch.optim (SGD, Adam) step by step, and closed forms on quadratics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lossviz.optimizers import DIVERGED, Adam, GradientDescent, run
+from lossviz.toolkit.optim import DIVERGED, Adam, GradientDescent, run
 
 A = np.array([[3.0, 0.5], [0.5, 1.0]])
 C = np.array([1.0, -2.0])

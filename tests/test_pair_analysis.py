@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lossviz.pair_analysis import analyze_pairs
+from lossviz.studies.curves import analyze_pairs
 
 
 def test_values_grads_and_tail_shares_match_direct_formulas():

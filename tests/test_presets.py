@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lossviz
-from lossviz.presets import PRESETS, page_for
+from lossviz.studies.home import PRESETS, page_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from lossviz import regularization_view as rv
-from lossviz.datasets import make_regression_with_outliers
 from lossviz.errors import ParameterError
+from lossviz.studies import training_lab as rv
+from lossviz.toolkit.data import make_regression_with_outliers
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""lossviz.robust_fit against independent solvers: np.polyfit, scipy's linprog and minimize."""
+"""lossviz.studies.outliers against independent solvers: np.polyfit, scipy's linprog and minimize."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 
 import lossviz
-from lossviz import robust_fit as rf
+from lossviz.studies import outliers as rf
+from lossviz.toolkit import fit as fitting
 
 COEF_TOL = 1e-6
 
@@ -74,7 +75,7 @@ _NUMPY_LOSSES = {
 @pytest.mark.parametrize("seed", range(5))
 def test_mse_matches_polyfit(seed: int) -> None:
     x, y = _data(seed)
-    fit = rf.fit_line("mse", x, y)
+    fit = fitting.fit_line("mse", x, y)
     np.testing.assert_allclose(fit.coef, np.polyfit(x, y, 1)[::-1], rtol=0, atol=COEF_TOL)
     assert fit.converged and fit.grad_norm < 1e-8
 
@@ -84,7 +85,7 @@ def test_mse_matches_polyfit(seed: int) -> None:
 def test_piecewise_linear_matches_linprog(seed: int, loss: str, tau: float) -> None:
     x, y = _data(seed, n=30 + seed)
     params = {"tau": tau} if loss == "quantile" else {}
-    fit = rf.fit_line(loss, x, y, **params)
+    fit = fitting.fit_line(loss, x, y, **params)
     np.testing.assert_allclose(fit.coef, _quantile_lp(x, y, tau), rtol=0, atol=COEF_TOL)
     assert fit.converged
     assert fit.grad_norm < 1e-9  # the minimal subgradient of an exact vertex solution
@@ -97,7 +98,7 @@ def test_piecewise_linear_matches_linprog(seed: int, loss: str, tau: float) -> N
 )
 def test_smooth_convex_matches_bfgs(seed: int, loss: str, params: dict[str, float]) -> None:
     x, y = _data(seed)
-    fit = rf.fit_line(loss, x, y, **params)
+    fit = fitting.fit_line(loss, x, y, **params)
     expected = _minimize_line(loss, x, y, np.polyfit(x, y, 1)[::-1], **params)
     np.testing.assert_allclose(fit.coef, expected, rtol=0, atol=COEF_TOL)
     assert fit.converged and fit.iterations < 50
@@ -107,7 +108,7 @@ def test_smooth_convex_matches_bfgs(seed: int, loss: str, params: dict[str, floa
 def test_nonconvex_barron_from_robust_start(alpha: float) -> None:
     """Barron α < 1: BFGS started at the L1 line reaches the same minimum, which ignores the outliers."""
     x, y = _data(3, n=50, outliers=6, size=25.0)
-    fit = rf.fit_line("barron", x, y, alpha=alpha)
+    fit = fitting.fit_line("barron", x, y, alpha=alpha)
     expected = _minimize_line("barron", x, y, _quantile_lp(x, y, 0.5), alpha=alpha)
     np.testing.assert_allclose(fit.coef, expected, rtol=0, atol=COEF_TOL)
     assert fit.converged
@@ -119,15 +120,15 @@ def test_weights_drop_points() -> None:
     weight = np.ones_like(x)
     weight[:4] = 0.0
     for loss in ("mse", "mae", "huber"):
-        dropped = rf.fit_line(loss, x, y, weight)
-        kept = rf.fit_line(loss, x[4:], y[4:])
+        dropped = fitting.fit_line(loss, x, y, weight)
+        kept = fitting.fit_line(loss, x[4:], y[4:])
         np.testing.assert_allclose(dropped.coef, kept.coef, atol=COEF_TOL)
 
 
 def test_integer_weights_equal_repeated_points() -> None:
     x, y = _data(1, n=25)
     weight = np.arange(25) % 3 + 1.0
-    fit = rf.fit_line("mae", x, y, weight)
+    fit = fitting.fit_line("mae", x, y, weight)
     np.testing.assert_allclose(fit.coef, _quantile_lp(x, y, 0.5, weight), atol=COEF_TOL)
 
 
@@ -135,10 +136,10 @@ def test_batch_equals_separate_fits() -> None:
     sets = [_data(s, n=30) for s in range(6)]
     xs, ys = np.stack([s[0] for s in sets]), np.stack([s[1] for s in sets])
     for loss in ("mae", "huber", "barron"):
-        batch = rf.fit_line(loss, xs, ys)
+        batch = fitting.fit_line(loss, xs, ys)
         assert batch.coef.shape == (6, 2) and batch.converged.shape == (6,)
         for i, (x, y) in enumerate(sets):
-            np.testing.assert_allclose(batch.coef[i], rf.fit_line(loss, x, y).coef, atol=COEF_TOL)
+            np.testing.assert_allclose(batch.coef[i], fitting.fit_line(loss, x, y).coef, atol=COEF_TOL)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -149,7 +150,7 @@ def test_batch_equals_separate_fits() -> None:
 )
 def test_quantile_property_against_linprog(seed: int, n: int, tau: float) -> None:
     x, y = _data(seed, n=n, outliers=min(3, n))
-    fit = rf.fit_line("quantile", x, y, tau=tau)
+    fit = fitting.fit_line("quantile", x, y, tau=tau)
     expected = _quantile_lp(x, y, tau)
     # The LP optimum may be a whole face (several optimal lines) for small n: compare objectives.
     assert fit.objective <= _pinball(expected, x, y, tau) * (1 + 1e-9) + 1e-12
@@ -163,31 +164,31 @@ def _pinball(theta: np.ndarray, x: np.ndarray, y: np.ndarray, tau: float) -> flo
 
 def test_location_estimates() -> None:
     y = np.array([0.3, -1.2, 5.0, 0.8, 2.2, 40.0, 1.1])
-    assert rf.fit_location("mse", y).coef[0] == pytest.approx(y.mean(), abs=1e-12)
-    assert rf.fit_location("mae", y).coef[0] == pytest.approx(np.median(y), abs=1e-12)
-    huber = rf.fit_location("huber", y, delta=1.0).coef[0]
+    assert fitting.fit_location("mse", y).coef[0] == pytest.approx(y.mean(), abs=1e-12)
+    assert fitting.fit_location("mae", y).coef[0] == pytest.approx(np.median(y), abs=1e-12)
+    huber = fitting.fit_location("huber", y, delta=1.0).coef[0]
     assert np.clip(y - huber, -1.0, 1.0).sum() == pytest.approx(0.0, abs=1e-10)
 
 
 def test_convergence_report_for_every_regression_loss() -> None:
     x, y = _data(2)
-    for loss in rf.regression_losses(lossviz.names()):
-        fit = rf.fit_line(loss, x, y)
+    for loss in fitting.regression_losses(lossviz.names()):
+        fit = fitting.fit_line(loss, x, y)
         assert fit.converged, (loss, fit.grad_norm)
         assert fit.iterations >= 1 and np.isfinite(fit.objective)
 
 
 def test_regression_losses_filter() -> None:
-    names = rf.regression_losses(lossviz.names())
+    names = fitting.regression_losses(lossviz.names())
     assert {"mse", "mae", "huber", "log_cosh", "quantile", "barron"} <= set(names)
     assert "bce" not in names and "focal" not in names and "cross_entropy" not in names
 
 
 def test_pull_and_share() -> None:
-    pulls = rf.pull("huber", np.array([0.0, 0.5, 10.0]), 0.0, delta=1.0)
+    pulls = fitting.pull("huber", np.array([0.0, 0.5, 10.0]), 0.0, delta=1.0)
     np.testing.assert_allclose(pulls, [0.0, 0.5, 1.0])
-    np.testing.assert_allclose(rf.pull_share(pulls), [0.0, 1 / 3, 2 / 3])
-    assert rf.pull_share(np.zeros(3)).sum() == 0.0
+    np.testing.assert_allclose(fitting.pull_share(pulls), [0.0, 1 / 3, 2 / 3])
+    assert fitting.pull_share(np.zeros(3)).sum() == 0.0
 
 
 def test_sensitivity_curve_shapes_of_mse_mae_huber() -> None:
@@ -254,7 +255,7 @@ def test_breakdown_least_squares_vs_median_regression() -> None:
 def test_bad_parameters_raise_parameter_error() -> None:
     x, y = _data(0)
     with pytest.raises(lossviz.ParameterError):
-        rf.fit_line("huber", x, y, delta=-1.0)
+        fitting.fit_line("huber", x, y, delta=-1.0)
     with pytest.raises(ValueError, match="estimate"):
         rf.estimate("mse", x, y, None, "median", {})
 
@@ -275,7 +276,7 @@ def _epsilon_insensitive_lp(x: np.ndarray, y: np.ndarray, eps: float) -> float:
 def test_epsilon_insensitive_reaches_lp_optimum(seed: int) -> None:
     """A third piecewise-linear loss through the same generic kink path (ε-insensitive, kinks at y ± ε)."""
     x, y = _data(seed, n=35)
-    fit = rf.fit_line("epsilon_insensitive", x, y, epsilon=0.5)
+    fit = fitting.fit_line("epsilon_insensitive", x, y, epsilon=0.5)
     assert fit.objective == pytest.approx(_epsilon_insensitive_lp(x, y, 0.5), rel=1e-9, abs=1e-12)
     assert fit.converged
 
@@ -286,7 +287,7 @@ def test_every_row_of_a_sweep_matches_linprog() -> None:
     offsets = rf.sweep_offsets(30.0, 15)
     xs = np.broadcast_to(np.append(x, 0.8), (offsets.size, x.size + 1))
     ys = np.column_stack([np.broadcast_to(y, (offsets.size, x.size)), 2.6 + offsets])
-    fit = rf.fit_line("mae", xs, ys)
+    fit = fitting.fit_line("mae", xs, ys)
     assert fit.converged.all()
     for i in range(offsets.size):
         np.testing.assert_allclose(fit.coef[i], _quantile_lp(xs[i], ys[i], 0.5), atol=COEF_TOL)
@@ -297,7 +298,7 @@ def test_huber_with_few_inliers_converges_fast() -> None:
     Newton matrix and a loose IRLS majorizer (which crawled for 200 steps before Newton backtracking)."""
     x, y = rf.regression_set(60, 1.0, 0)
     xc, yc, _ = rf.contaminate(x, y, 20, 15.0, 0.8, rf.TRUE_LINE, seed=0)
-    fit = rf.fit_line("huber", xc, yc, delta=1.0)
+    fit = fitting.fit_line("huber", xc, yc, delta=1.0)
     assert fit.converged and fit.iterations < 30
     expected = _minimize_line("huber", xc, yc, fit.coef + 0.5, delta=1.0)
     np.testing.assert_allclose(fit.coef, expected, atol=COEF_TOL)
@@ -326,7 +327,7 @@ def test_outlier_data_statuses() -> None:
     assert data.y[a] == pytest.approx(clean_y[a] + 10.0) and data.x[a] == clean_x[a]
     np.testing.assert_array_equal(data.weight, data.status != 2)
     np.testing.assert_array_equal(data.clean_y, clean_y)
-    assert np.all(np.diff(clean_x) >= 0)  # lossviz.datasets sorts by x
+    assert np.all(np.diff(clean_x) >= 0)  # lossviz.toolkit.data sorts by x
 
 
 def test_large_data_sets_fit_kinked_losses_by_irls_to_the_linear_program_optimum():
@@ -335,9 +336,9 @@ def test_large_data_sets_fit_kinked_losses_by_irls_to_the_linear_program_optimum
     import numpy as np
     from scipy.optimize import linprog
 
-    from lossviz import robust_fit as rf
+    from lossviz.toolkit import fit as fitting
 
-    n = rf.VERTEX_MAX_POINTS + 1000
+    n = fitting.VERTEX_MAX_POINTS + 1000
     rng = np.random.default_rng(7)
     x = rng.uniform(0, 10, n)
     y = 1 + 2 * x + rng.normal(size=n)

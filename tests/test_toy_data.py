@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lossviz.errors import ParameterError
-from lossviz.toy_data import DATASETS, DataConfig, make_dataset, regression_curve
+from lossviz.toolkit.data import DATASETS, DataConfig, make_dataset, regression_curve
 
 CLASSIFIERS = [name for name, info in DATASETS.items() if info.task != "regression"]
 

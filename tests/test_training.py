@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lossviz
-from lossviz import training as tr
 from lossviz.domains import REAL, SIGN
 from lossviz.errors import DomainError, ParameterError
 from lossviz.registry import user_scope
 from lossviz.spec import LossSpec
-from lossviz.toy_data import DataConfig
+from lossviz.toolkit import training as tr
+from lossviz.toolkit.data import DataConfig
 
 FAST = {"epochs": 12}
 

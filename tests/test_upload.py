@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lossviz.upload import (
+from lossviz.toolkit.tables import (
     UploadError,
     UploadLimits,
     infer_task,

@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 import torch
 
-from lossviz import neural_landscape as nl
-from lossviz import training as tr
-from lossviz import upload
-from lossviz import user_data as ud
 from lossviz.errors import ParameterError
+from lossviz.studies import neural_landscape as nl
+from lossviz.toolkit import tables as ud
+from lossviz.toolkit import tables as upload
+from lossviz.toolkit import training as tr
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def _table(frame: pd.DataFrame, features: list[str], target: str, task=None) -> upload.Dataset:
+def _table(frame: pd.DataFrame, features: list[str], target: str, task=None) -> upload.Table:
     return upload.select_dataset(frame, features, target, task)
 
 

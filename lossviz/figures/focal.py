@@ -2,7 +2,7 @@
 
 Pure builders (data → ``go.Figure``), assembled from plain dicts with ``_validate=False`` (Plotly's
 per-property validation costs more than the page's maths; the unit tests validate every figure).
-The curve figure carries one Plotly frame per γ of :data:`lossviz.focal_study.GAMMA_FRAMES` and a
+The curve figure carries one Plotly frame per γ of :data:`lossviz.studies.focal.GAMMA_FRAMES` and a
 Plotly slider, so the highlighted curves follow a drag in the browser without a rerun.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, f32
-from lossviz.figures.prebuilt import FramedFigure, typed_array
-from lossviz.focal_study import Blobs, FocalCurves
+from lossviz.figures.live import FramedFigure, typed_array
+from lossviz.studies.focal import Blobs, FocalCurves
 
 PANELS = ("loss", "modulating", "grad")
 PANEL_TITLES = ("loss FL(p<sub>t</sub>)", "(1 − p<sub>t</sub>)<sup>γ</sup> = FL / CE (log)", "gradient |∂FL/∂x|")

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
-from lossviz.gan_study import Axis, GanCurve, TvStudy
+from lossviz.studies.generative import Axis, GanCurve, TvStudy
 
 SHADE_AXES = ("y3", "y4")
 """Hidden y axes (0 to 1) overlaying the value and gradient panels, carrying the vanishing-gradient shading."""

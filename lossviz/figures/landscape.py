@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.datasets import RegressionData
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
-from lossviz.landscape import InputLandscape, Minimum
+from lossviz.studies.landscape import InputLandscape, Minimum
+from lossviz.toolkit.data import RegressionData
 
 LANDSCAPE_SCALE = "Blues"
 GRADIENT_SCALE = "Inferno"

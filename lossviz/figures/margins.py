@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.embedding_study import REGIONS, Panel, TripletPlane
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+from lossviz.studies.margins import REGIONS, Panel, TripletPlane
 
 VALUE_DOMAIN = (0.55, 1.0)
 GRAD_DOMAIN = (0.0, 0.45)

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
-from lossviz.segmentation_study import LOSSES, SHAPES, SmoothStudy, Sweep
+from lossviz.studies.segmentation import LOSSES, SHAPES, SmoothStudy, Sweep
 
 MASK_SCALE = "Greys"
 GRADIENT_SCALE = "RdBu_r"

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.ctc_study import CtcSweep, NllCurve
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32
 from lossviz.figures.generative import figure_with_frames
+from lossviz.studies.sequence import CtcSweep, NllCurve
 
 HEATMAP_ROW = (0.40, 0.92)
 LOSS_ROW = (0.0, 0.24)

@@ -2,7 +2,7 @@
 sliders, the list of this session's custom losses, and a compact form other pages can embed.
 
 Every control is bound to the URL (``bind="query-params"``) under a ``custom_…`` key from
-:mod:`lossviz.custom_gallery`; link values are checked before the widgets exist and a bad one gives a
+:mod:`lossviz.studies.custom`; link values are checked before the widgets exist and a bad one gives a
 visible warning (as :mod:`lossviz.ui.url_state` does for the other controls). Values are loaded into
 the widgets by ``on_click`` callbacks (:func:`load_into_editor`), which run before the next script
 run creates the widgets, so the widgets take them.
@@ -16,11 +16,11 @@ from collections.abc import Mapping
 import streamlit as st
 
 import lossviz
-from lossviz import custom_gallery as cg
 from lossviz.errors import FormulaError
 from lossviz.formula import MAX_CUSTOM_LOSSES, MAX_LENGTH, SUGGESTED_DEFAULT, SUGGESTED_RANGE, formula_of
 from lossviz.formula import define as define_loss
 from lossviz.formula._latex import symbol
+from lossviz.studies import custom as cg
 from lossviz.ui.controls import param_control
 from lossviz.ui.session import session_losses
 

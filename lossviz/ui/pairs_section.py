@@ -8,12 +8,12 @@ import pandas as pd
 import streamlit as st
 
 import lossviz
-from lossviz.figures.pairs import figure_pair_distributions, figure_tail_shares
-from lossviz.pair_analysis import analyze_pairs
+from lossviz.figures.curves import figure_pair_distributions, figure_tail_shares
+from lossviz.studies.curves import analyze_pairs
+from lossviz.toolkit.tables import UploadError, numeric_columns, select_numeric
 from lossviz.ui.charts import show
 from lossviz.ui.controls import multichoice_control, param_controls
 from lossviz.ui.upload import csv_source
-from lossviz.upload import UploadError, numeric_columns, select_numeric
 
 
 def pair_losses() -> list[str]:

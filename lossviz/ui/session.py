@@ -7,10 +7,10 @@ from collections.abc import Iterator, MutableMapping
 
 import streamlit as st
 
-from lossviz.neural_landscape import LANDSCAPES
 from lossviz.registry import spec, user_scope
 from lossviz.spec import LossSpec
-from lossviz.training import RUNS, RunCache, TrainConfig
+from lossviz.studies.neural_landscape import LANDSCAPES
+from lossviz.toolkit.training import RUNS, RunCache, TrainConfig
 
 _SESSION_KEY = "_lossviz_custom_losses"
 

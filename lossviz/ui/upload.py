@@ -13,7 +13,15 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from lossviz.upload import DEFAULT_LIMITS, Dataset, UploadError, infer_task, numeric_columns, read_csv, select_dataset
+from lossviz.toolkit.tables import (
+    DEFAULT_LIMITS,
+    Table,
+    UploadError,
+    infer_task,
+    numeric_columns,
+    read_csv,
+    select_dataset,
+)
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 PRIVACY_NOTE = (
@@ -98,12 +106,12 @@ def _kept_options(k: str, options: list[str], default: list[str]) -> None:
             st.session_state[k] = kept or default
 
 
-def table_source(key: str, label: str, default_example: str | None = None) -> tuple[Dataset, str, str] | None:
+def table_source(key: str, label: str, default_example: str | None = None) -> tuple[Table, str, str] | None:
     """Features, target and task chosen from an uploaded CSV (or an example), validated.
 
     Returns the validated table, the target column and the file's name, or None after showing what
     is missing or wrong.
-    The task is inferred from the target column (:func:`lossviz.upload.infer_task`), shown and
+    The task is inferred from the target column (:func:`lossviz.toolkit.tables.infer_task`), shown and
     overridable; the validated table is memoised in this session only (one entry).
     """
     frame = csv_source(key, label, default_example=default_example)

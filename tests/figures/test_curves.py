@@ -8,9 +8,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz import curves as lc
 from lossviz.figures import common
 from lossviz.figures.curves import TRACES_PER_CURVE, LiveParameter, figure_loss_curves
+from lossviz.studies import curves as lc
 
 
 def _curves(names=("mse", "mae", "huber"), zoom: float = 1.0, **params: dict) -> list[lc.Curve]:

@@ -8,7 +8,6 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz import focal_study as fs
 from lossviz.figures.common import figure_bytes
 from lossviz.figures.focal import (
     PANELS,
@@ -20,6 +19,7 @@ from lossviz.figures.focal import (
     figure_loss_share,
     figure_pr_curves,
 )
+from lossviz.studies import focal as fs
 
 
 def _typed(spec: dict) -> np.ndarray:

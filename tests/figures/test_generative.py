@@ -10,7 +10,6 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz import gan_study as gs
 from lossviz.figures.common import figure_bytes
 from lossviz.figures.generative import (
     DENOISED_TRACE,
@@ -19,6 +18,7 @@ from lossviz.figures.generative import (
     figure_generator_losses,
     figure_tv_denoising,
 )
+from lossviz.studies import generative as gs
 
 MAX_BYTES = 1_000_000
 

@@ -6,10 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz import landscape as ll
-from lossviz.datasets import make_regression_with_outliers
 from lossviz.figures import landscape as fl
 from lossviz.figures.common import figure_bytes
+from lossviz.studies import landscape as ll
+from lossviz.toolkit.data import make_regression_with_outliers
 
 
 def _arrows(xs, ys) -> list[np.ndarray]:

@@ -8,7 +8,6 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz import embedding_study as es
 from lossviz.figures.common import figure_bytes
 from lossviz.figures.margins import (
     ARROW_SCALE,
@@ -17,6 +16,7 @@ from lossviz.figures.margins import (
     figure_triplet_plane,
     margin_frames,
 )
+from lossviz.studies import margins as es
 
 DEFAULT_MARGINS = {loss: es.margin_param(loss).default for loss in es.MARGIN_LOSSES}
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lossviz import regularization_view as rv
-from lossviz.figures.common import figure_bytes
+from lossviz.figures.common import display_values, figure_bytes, plain
 from lossviz.figures.neural_landscape import (
-    display_values,
     figure_interpolation,
-    figure_multitask,
     figure_pca_trajectory,
     figure_plane_contour,
     figure_plane_surface,
-    figure_regularization,
     figure_two_losses,
-    plain,
 )
+from lossviz.figures.training_lab import figure_multitask, figure_regularization
+from lossviz.studies import training_lab as rv
 
 XS = np.linspace(-1, 1, 9)
 Z = 1.0 + np.add.outer(XS**2, 2 * XS**2)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from lossviz.figures.pairs import HISTOGRAM_BINS, figure_pair_distributions, figure_tail_shares
-from lossviz.pair_analysis import analyze_pairs
+from lossviz.figures.curves import HISTOGRAM_BINS, figure_pair_distributions, figure_tail_shares
+from lossviz.studies.curves import analyze_pairs
 
 
 def _summaries(n):

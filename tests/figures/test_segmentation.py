@@ -6,7 +6,6 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz import segmentation_study as ss
 from lossviz.figures.common import figure_bytes
 from lossviz.figures.segmentation import (
     SATURATION_PERCENTILE,
@@ -16,6 +15,7 @@ from lossviz.figures.segmentation import (
     figure_sweep,
     saturation,
 )
+from lossviz.studies import segmentation as ss
 
 TITLES = ss.loss_titles()
 

@@ -9,7 +9,6 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz import ctc_study as cs
 from lossviz.figures.common import figure_bytes
 from lossviz.figures.sequence import (
     CORNER,
@@ -19,6 +18,7 @@ from lossviz.figures.sequence import (
     figure_nll_curves,
     padded_range,
 )
+from lossviz.studies import sequence as cs
 
 
 def validated(fig: go.Figure) -> go.Figure:

@@ -8,11 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lossviz import training as tr
-from lossviz import upload
-from lossviz import user_data as ud
 from lossviz.figures.common import figure_bytes
-from lossviz.figures.training import (
+from lossviz.figures.training_lab import (
     columns_layout,
     figure_confusion_matrices,
     figure_decision_boundaries,
@@ -21,7 +18,10 @@ from lossviz.figures.training import (
     figure_training_curves,
     figure_weight_histogram,
 )
-from lossviz.toy_data import DataConfig, regression_curve
+from lossviz.toolkit import tables as ud
+from lossviz.toolkit import tables as upload
+from lossviz.toolkit import training as tr
+from lossviz.toolkit.data import DataConfig, regression_curve
 
 
 def _curves(n: int = 11, metric: str = "accuracy", offset: float = 0.0) -> tr.Curves:

@@ -7,9 +7,9 @@ import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
-from lossviz import custom_gallery as cg
 from lossviz.figures.curves import TRACES_PER_CURVE
 from lossviz.formula import MAX_CUSTOM_LOSSES
+from lossviz.studies import custom as cg
 from lossviz.ui.session import _SESSION_KEY
 
 HOSTILE = [

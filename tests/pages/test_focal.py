@@ -7,7 +7,7 @@ import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
-from lossviz import focal_study as fs
+from lossviz.studies import focal as fs
 
 
 def _run(query: dict | None = None):

@@ -10,7 +10,7 @@ import pytest
 from helpers import app_test, errors, exceptions, figures, same_data, warnings
 from streamlit.testing.v1 import AppTest
 
-from lossviz import gan_study as gs
+from lossviz.studies import generative as gs
 
 GENERATOR, DISCRIMINATOR, TV = 0, 1, 2
 

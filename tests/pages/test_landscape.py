@@ -8,10 +8,10 @@ import torch
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
-from lossviz import landscape as ll
-from lossviz.datasets import make_regression_with_outliers
 from lossviz.domains import REAL
 from lossviz.spec import LossSpec
+from lossviz.studies import landscape as ll
+from lossviz.toolkit.data import make_regression_with_outliers
 
 MAP, SURFACE, LANDSCAPES, FITS, CONVERGENCE = range(5)
 

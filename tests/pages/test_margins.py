@@ -8,7 +8,7 @@ import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
-from lossviz import embedding_study as es
+from lossviz.studies import margins as es
 
 CHARTS = ("binary", "multiclass", "ranking", "contrastive", "triplet", "cosine")
 """The page's charts, in page order."""

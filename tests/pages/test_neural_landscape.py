@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
-from lossviz import training as tr
+from lossviz.toolkit import training as tr
 
 INTERP, CONTOUR, SURFACE, TWO_LOSSES, PCA = range(5)
 

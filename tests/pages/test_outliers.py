@@ -8,9 +8,10 @@ import torch
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
-from lossviz import robust_fit as rf
 from lossviz.domains import REAL
 from lossviz.spec import LossSpec
+from lossviz.studies import outliers as rf
+from lossviz.toolkit import fit as fitting
 
 FAST = {"outliers_losses": ["mse", "huber"]}
 """Two cheap losses, for the tests of the data controls (each change refits and resweeps)."""
@@ -172,7 +173,7 @@ def test_query_string_restores_state_and_picks() -> None:
     assert pts["outliers"][2] == [3, 4] and pts["dropped (not fitted)"][2] == [5]
     assert len(pts["clean points"][0]) == 37
     data = rf.outlier_data(40, 1.0, 0, rf.OUTLIER_SIZE.default, rf.OUTLIER_POSITION.default, 0, [3, 4], [5])
-    mse = rf.fit_line("mse", data.x, data.y, data.weight)
+    mse = fitting.fit_line("mse", data.x, data.y, data.weight)
     table = at.dataframe[0].value
     assert table.loc["mse", "slope b"] == pytest.approx(mse.coef[1], rel=1e-9)
     assert not warnings(at)

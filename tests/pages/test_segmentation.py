@@ -8,7 +8,7 @@ import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
-from lossviz import segmentation_study as ss
+from lossviz.studies import segmentation as ss
 
 CHARTS = ("masks", "sweep", "gradients", "smooth")
 """The page's charts, in page order."""

@@ -7,7 +7,7 @@ import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
-from lossviz import training as tr
+from lossviz.toolkit import training as tr
 
 CURVES, RESULT, REGULARIZATION, MULTITASK = 0, 1, 2, 3
 FAST_EPOCHS = "20"

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from helpers import ROOT, app_test, errors, exceptions, figures, same_data
 
-from lossviz import neural_landscape as nl
-from lossviz import training as tr
-from lossviz import upload
-from lossviz import user_data as ud
+from lossviz.studies import neural_landscape as nl
+from lossviz.toolkit import tables as ud
+from lossviz.toolkit import tables as upload
+from lossviz.toolkit import training as tr
 
 CURVES, RESULT = 0, 1
 EPOCHS = "20"

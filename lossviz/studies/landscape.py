@@ -22,10 +22,10 @@ import numpy as np
 from scipy.optimize import minimize
 
 from lossviz.engine import evaluate
-from lossviz.optimizers import Adam, GradientDescent, Objective, Trajectory, run
 from lossviz.registry import names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
+from lossviz.toolkit.optim import Adam, GradientDescent, Objective, Trajectory, run
 
 MULTICLASS = ("cross_entropy", "softmax_focal", "multi_margin", "kl_div")
 """Losses over a vector of class scores that the input landscape shows over two logits."""

@@ -1,4 +1,6 @@
-"""Toy datasets for the training lab, generated in code from a seed.
+"""Every generated data set, and the one vocabulary of data: :class:`Dataset`, :data:`Task`, :data:`SEED`.
+
+Toy datasets for the training lab, generated in code from a seed.
 
 Classification: two moons, circles, spiral (K arms), XOR and imbalanced blobs; regression: a 1-D
 curve with one-sided outliers. Every dataset comes with a held-out validation split (stratified
@@ -16,15 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
 from lossviz.errors import ParameterError
 from lossviz.spec import Param
-
-if TYPE_CHECKING:
-    from lossviz.user_data import UserData
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -38,7 +37,7 @@ NOISE = Param(
 )
 SEED = Param(
     "seed", 0, low=0, high=2**31 - 1, integer=True, ui_low=0, ui_high=99, step=1,
-    description="Seed of the data, the initial weights and the mini-batch order: the same seed gives the same run.",
+    description="Seed of the random numbers: the data, and in the training lab the initial weights and the mini-batch order. The same seed gives the same result.",
 )
 VAL_FRACTION = Param(
     "val_fraction", 0.3, low=0.05, high=0.8, ui_low=0.1, ui_high=0.5, step=0.05,
@@ -56,6 +55,29 @@ OUTLIERS = Param(
     "outliers", 0.1, low=0.0, high=0.5, ui_low=0.0, ui_high=0.3, step=0.01,
     description="Share of regression targets pushed up by 2–4 units: gross errors that a robust loss should ignore.",
 )
+
+
+class DataSource(Protocol):
+    """What the training lab needs of a data source: a generated :class:`DataConfig` or a user's table
+    (:class:`lossviz.toolkit.tables.UserData`) both satisfy it."""
+
+    seed: int
+    val_fraction: float
+
+    @property
+    def task(self) -> Task: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def n_classes(self) -> int: ...
+
+    private: bool
+
+    def validated(self) -> DataSource: ...
+
+    def make(self) -> Dataset: ...
 
 
 @dataclass(frozen=True)
@@ -133,12 +155,12 @@ class Dataset:
     indices 0 … K − 1 (as float64) or real targets. For regression, ``clean_*`` is the noise-free
     curve f(x) at the same inputs and ``outlier_*`` marks the pushed-up targets.
 
-    Arrays are in the model's units. A user's table (:mod:`lossviz.user_data`) is standardised:
+    Arrays are in the model's units. A user's table (:mod:`lossviz.toolkit.tables`) is standardised:
     the raw value of a feature is ``x * x_scale + x_shift`` and of a regression target
     ``y * y_scale + y_shift`` (:meth:`raw_x`, :meth:`raw_y`); for the toy sets both are the identity.
     """
 
-    config: DataConfig | UserData
+    config: DataSource
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
@@ -311,3 +333,86 @@ def make_dataset(config: DataConfig) -> Dataset:
     x, y = _CLASSIFIERS[cfg.name](rng, cfg)
     tr, va = split_indices(rng, y, len(y), cfg.val_fraction)
     return Dataset(cfg, x[tr], y[tr], x[va], y[va], n_classes=cfg.n_classes)
+
+
+# --- a line with outliers (Landscape, Outliers, Training lab's multi-task view) ---
+"""Small synthetic datasets for the pages, generated in code from a seed.
+
+:func:`make_regression_with_outliers` draws a 1-D linear regression problem y = w·x + b + noise and
+shifts a few points by a fixed amount (gross errors), the textbook setting in which the mean
+(MSE) is dragged towards the outliers while the median (MAE) and Huber's M-estimator are not
+(Huber, Robust Estimation of a Location Parameter, 1964; Hampel et al., Robust Statistics, 1986).
+The same arguments always give the same arrays: all randomness comes from one
+``numpy.random.Generator`` seeded with ``seed``.
+"""
+
+W_TRUE = 2.0
+B_TRUE = 0.5
+X_RANGE = (-2.0, 2.0)
+
+LINE_POINTS = Param(
+    "n", 40, low=2, high=10_000, integer=True, ui_low=5, ui_high=200, step=1, symbol="n",
+    description="Number of data points, outliers included.",
+)
+LINE_NOISE = Param(
+    "noise", 0.3, low=0.0, ui_low=0.0, ui_high=2.0, step=0.05, symbol=r"\sigma",
+    description="Standard deviation of the Gaussian noise on y.",
+)
+LINE_OUTLIERS = Param(
+    "n_outliers", 4, low=0, high=10_000, integer=True, ui_low=0, ui_high=50, step=1,
+    description="How many points are shifted by the outlier size (at most n).",
+)
+LINE_OUTLIER_SIZE = Param(
+    "outlier_size", 6.0, ui_low=-20.0, ui_high=20.0, step=0.5,
+    description="How far each outlier is shifted in y (negative: downwards).",
+)
+LINE_DATA_PARAMS = (LINE_POINTS, LINE_NOISE, LINE_OUTLIERS, LINE_OUTLIER_SIZE, SEED)
+"""The generator's arguments as declarations, in signature order (for page controls)."""
+
+
+@dataclass(frozen=True)
+class RegressionData:
+    """Points (x, y) sorted by x, which of them are outliers, and the line they were drawn from."""
+
+    x: np.ndarray
+    y: np.ndarray
+    is_outlier: np.ndarray
+    w_true: float = W_TRUE
+    b_true: float = B_TRUE
+
+    @property
+    def n(self) -> int:
+        return len(self.x)
+
+
+def make_regression_with_outliers(
+    n: int = 40,
+    noise: float = 0.3,
+    n_outliers: int = 4,
+    outlier_size: float = 6.0,
+    seed: int = 0,
+    *,
+    w_true: float = W_TRUE,
+    b_true: float = B_TRUE,
+    x_range: tuple[float, float] = X_RANGE,
+) -> RegressionData:
+    """n points with x ~ U(x_range), y = w_true·x + b_true + noise·N(0, 1), of which ``n_outliers``
+    (chosen uniformly at random) have ``outlier_size`` added to y.
+
+    Raises :class:`ParameterError` for values outside :data:`LINE_DATA_PARAMS` or more outliers than
+    points.
+    """
+    n = LINE_POINTS.validate(n, "make_regression_with_outliers")
+    noise = LINE_NOISE.validate(noise, "make_regression_with_outliers")
+    n_outliers = LINE_OUTLIERS.validate(n_outliers, "make_regression_with_outliers")
+    outlier_size = LINE_OUTLIER_SIZE.validate(outlier_size, "make_regression_with_outliers")
+    seed = SEED.validate(seed, "make_regression_with_outliers")
+    if n_outliers > n:
+        raise ParameterError(f"n_outliers ({n_outliers}) must be at most n ({n})")
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(x_range[0], x_range[1], n))
+    y = w_true * x + b_true + noise * rng.standard_normal(n)
+    is_outlier = np.zeros(n, dtype=bool)
+    is_outlier[rng.choice(n, size=n_outliers, replace=False)] = True
+    y[is_outlier] += outlier_size
+    return RegressionData(x, y, is_outlier, w_true, b_true)

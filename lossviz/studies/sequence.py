@@ -30,9 +30,9 @@ import numpy as np
 
 from lossviz.engine import evaluate, prepare
 from lossviz.errors import ParameterError
-from lossviz.gan_study import log_frame_values
 from lossviz.losses.probabilistic import GAUSSIAN_VAR_EPS
 from lossviz.spec import Param
+from lossviz.studies.generative import log_frame_values
 
 BLANK = 0
 BLANK_SYMBOL = "∅"

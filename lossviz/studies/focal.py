@@ -8,7 +8,7 @@ p_t = σ(x) is the probability the model gives the true class.
   5), the modulating factor (1 − p_t)^γ = FL/CE, and the gradient magnitude |∂FL/∂x|.
 * :func:`imbalanced_blobs` — a 2-D two-class set with a chosen majority : minority ratio.
 * :func:`train_logistic` — a logistic model x ↦ w·x + b trained to convergence (Newton with a
-  line search, :func:`lossviz.robust_fit.minimize_pointwise`) on the mean of any binary loss.
+  line search, :func:`lossviz.toolkit.fit.minimize_pointwise`) on the mean of any binary loss.
 * :func:`well_classified_share` — the share of the total loss that comes from examples the model
   already gets right with p_t > 0.6, as γ varies (the point of Lin et al.'s Fig. 4: easy negatives
   dominate cross-entropy, focal loss silences them).
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossviz.engine import evaluate
-from lossviz.robust_fit import minimize_pointwise
 from lossviz.spec import Param
+from lossviz.toolkit.fit import minimize_pointwise
 
 LIN_GAMMAS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0)
 """The γ values of Fig. 1 in Lin et al. 2017."""

@@ -12,7 +12,7 @@
   unit directions, so the final weights sit at the origin, and the loss drawn on θₙ + a·d₁ + b·d₂.
 
 A grid is evaluated in one batch: the parameter vectors of all grid points form a (G, P) tensor
-and the MLP runs as batched matrix products (:meth:`lossviz.training.MLP.forward`), the loss
+and the MLP runs as batched matrix products (:meth:`lossviz.toolkit.training.MLP.forward`), the loss
 through the catalogue's ``spec.fn`` on the (G, N) predictions — no Python loop over grid points.
 :func:`surface_loop` is that loop, kept as the reference the tests and the benchmark compare with.
 """
@@ -30,7 +30,7 @@ import torch
 from lossviz.errors import ParameterError
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Param
-from lossviz.training import (
+from lossviz.toolkit.training import (
     DEVICE,
     DTYPE,
     MLP,
@@ -309,7 +309,7 @@ def cached(
 
     The entry belongs to the run's loss spec and the second loss's (if any): the same configuration
     with a custom loss redefined in another session never hits. A run on a user's own data needs a
-    cache of that user's session (:func:`lossviz.training.shared_cache_allowed`).
+    cache of that user's session (:func:`lossviz.toolkit.training.shared_cache_allowed`).
     """
     cache = LANDSCAPES if cache is None else cache
     shared_cache_allowed(result.config, cache, LANDSCAPES)

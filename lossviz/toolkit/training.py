@@ -1,5 +1,5 @@
-"""The training lab's core: a small MLP trained on toy data (:mod:`lossviz.toy_data`) or a user's own
-table (:mod:`lossviz.user_data`) with any loss of the catalogue.
+"""The training lab's core: a small MLP trained on toy data (:mod:`lossviz.toolkit.data`) or a user's own
+table (:mod:`lossviz.toolkit.tables`) with any loss of the catalogue.
 
 The loss goes through the catalogue's own declaration: ``spec.fn`` on float64 tensors with the
 parameters checked by ``spec.validate_params`` — the same function :func:`lossviz.evaluate` uses —
@@ -19,7 +19,7 @@ fit is derived from each spec's ``kind`` and domains (:func:`loss_head`), not fr
 
 The network is a function of one flat parameter vector θ (:class:`MLP`), so a whole batch of
 parameter vectors — a grid over a loss-landscape plane — runs as batched matrix products in one
-call (:mod:`lossviz.neural_landscape`). Runs are deterministic for a seed: the data, the initial
+call (:mod:`lossviz.studies.neural_landscape`). Runs are deterministic for a seed: the data, the initial
 weights (PyTorch's ``nn.Linear`` default, U(±1/√fan_in)) and the mini-batch order each come
 from their own generator seeded by it.
 
@@ -48,8 +48,8 @@ from lossviz.errors import ParameterError
 from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
-from lossviz.toy_data import DataConfig, Dataset, Task
-from lossviz.user_data import UserData
+from lossviz.toolkit.data import DataConfig, Dataset, Task
+from lossviz.toolkit.tables import UserData
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 """The one place that picks the device: CUDA when present, else the CPU."""

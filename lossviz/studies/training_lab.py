@@ -10,7 +10,7 @@ Both solutions are exact: ridge solves (A + λI)w = b; the lasso tries every sup
 pattern (there are nine in two dimensions) and keeps the best consistent one, so zeros are zeros.
 
 **Multi-task.** A line ŷ = a + b·x fitted to the linear data with outliers of
-:func:`lossviz.datasets.make_regression_with_outliers` (y = 2x + 0.5 + noise, 4 of 40 points 6 higher) under
+:func:`lossviz.toolkit.data.make_regression_with_outliers` (y = 2x + 0.5 + noise, 4 of 40 points 6 higher) under
 (1 − ω)·L_A + ω·L_B for two catalogue losses: the landscape and its minimiser move from L_A's
 (ω = 0) to L_B's (ω = 1). Both losses go through the catalogue's ``spec.fn``.
 """
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lossviz.datasets import RegressionData, make_regression_with_outliers
 from lossviz.errors import ParameterError
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
+from lossviz.toolkit.data import RegressionData, make_regression_with_outliers
 
 LAMBDA = Param(
     "lam", 0.3, low=0.0, ui_low=0.001, ui_high=10.0, scale="log", symbol=r"\lambda",
@@ -238,7 +238,7 @@ def zoom_minimize(
 
 def regression_losses() -> list[str]:
     """Catalogue losses (custom ones included) that fit a line to real targets."""
-    from lossviz.training import compatible_losses
+    from lossviz.toolkit.training import compatible_losses
 
     return compatible_losses("regression")
 

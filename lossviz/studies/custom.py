@@ -26,13 +26,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from lossviz.curves import Curve
 from lossviz.engine import evaluate
 from lossviz.errors import FormulaError
 from lossviz.formula import define, make_param, parse_formula
 from lossviz.registry import builtin_names, user_scope
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
+from lossviz.studies.curves import Curve
 
 PREFIX = "custom"
 """URL/session key prefix of the Custom loss page."""

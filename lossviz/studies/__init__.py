@@ -1,0 +1,1 @@
+"""Per-page maths, one module named like each page in pages/."""

@@ -1,0 +1,365 @@
+"""The Outliers page: robustness studies of line fits (sensitivity curve, breakdown) and the page's data.
+
+Every fit comes from :mod:`lossviz.toolkit.fit`.
+
+References: Hampel et al., Robust Statistics: The Approach Based on Influence Functions, 1986
+(sensitivity curve, breakdown point); Tukey, Exploratory Data Analysis, 1977 (sensitivity curve).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossviz.spec import LossSpec, Param
+from lossviz.toolkit.data import make_regression_with_outliers
+from lossviz.toolkit.fit import Fit, fit_line, fit_location, is_convex, pull, pull_share
+
+ESTIMATES = ("slope", "intercept", "location")
+"""What a study tracks: the fitted slope or intercept of a line, or a location (intercept-only fit)."""
+
+# --- page-level settings, declared once (controls, URL validation and ranges come from here) ---
+
+N_POINTS = Param(
+    "n", 60, low=5, high=2000, integer=True, ui_low=10, ui_high=300, step=1, symbol="n",
+    description="Number of clean points in the synthetic regression set.",
+)
+NOISE = Param(
+    "noise", 1.0, low=0.0, ui_low=0.0, ui_high=5.0, step=0.1, symbol=r"\sigma",
+    description="Standard deviation of the Gaussian noise around the true line y = 1 + 2x (x uniform in −1 … 1).",
+)
+N_OUTLIERS = Param(
+    "count", 5, low=0, high=2000, integer=True, ui_low=0, ui_high=60, step=1, symbol="k",
+    description="Number of clean points turned into outliers (moved vertically by the outlier size).",
+)
+OUTLIER_SIZE = Param(
+    "size", 15.0, ui_low=-40.0, ui_high=40.0, step=0.5, symbol="s",
+    description="How far the outliers sit above (s > 0) or below (s < 0) the true line.",
+)
+OUTLIER_POSITION = Param(
+    "position", 0.8, low=-1.0, high=1.0, ui_low=-1.0, ui_high=1.0, step=0.05, symbol="x_o",
+    description="Where along x the outliers sit (x spans −1 … 1): near ±1 they have high leverage, near 0 none.",
+)
+SEED = Param(
+    "seed", 0, low=0, high=2**31 - 1, integer=True, ui_low=0, ui_high=99, step=1,
+    description="Random seed of the synthetic data.",
+)
+SWEEP_RANGE = Param(
+    "sweep", 30.0, low=0.0, low_open=True, ui_low=2.0, ui_high=100.0, step=1.0, symbol="R",
+    description="The swept outlier moves from R below to R above the true line (sensitivity curve).",
+)
+
+TRUE_LINE = (1.0, 2.0)
+"""Intercept and slope of the line the synthetic data scatter around."""
+SWEEP_POINTS = 41
+CONTAMINATION = np.linspace(0.0, 0.5, 21)
+"""Contamination fractions of the breakdown plot: 0 … 50 % in steps of 2.5 %."""
+
+
+def estimate(
+    loss: str | LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray | None,
+    what: str,
+    params: Mapping[str, float],
+    start: np.ndarray | None = None,
+) -> Fit:
+    """Fit for the tracked ``what`` (one of :data:`ESTIMATES`), optionally from ``start``."""
+    if what not in ESTIMATES:
+        raise ValueError(f"estimate must be one of {', '.join(ESTIMATES)}, got {what!r}")
+    if what == "location":
+        return fit_location(loss, y, weight, start=start, **params)
+    return fit_line(loss, x, y, weight, start=start, **params)
+
+
+def _warm_start(
+    loss: str | LossSpec, x: np.ndarray, y: np.ndarray, what: str, params: Mapping[str, float]
+) -> tuple[Fit, np.ndarray | None]:
+    """The fit of the clean sample, and the start a sweep over variations of it may use.
+
+    A sweep's data sets differ from the clean sample in a few points, so for a convex loss its
+    solution is a good start (fewer iterations, the same unique minimum). A non-convex loss gets
+    no warm start (None): each row keeps its own start (a robust Huber fit), as a lone fit would.
+    """
+    base = estimate(loss, x, y, None, what, params)
+    t = base.coef[..., 0] + (base.coef[..., 1] * x if what != "location" else 0.0)
+    scale = float(np.mean(np.abs(np.asarray(y) - t))) or 1.0
+    return base, (base.coef if is_convex(loss, scale, **base.params) else None)
+
+
+def tracked(fit: Fit, what: str) -> np.ndarray:
+    """The number a study follows: slope, intercept or location."""
+    return fit.coef[..., 1] if what == "slope" else fit.coef[..., 0]
+
+
+# --- sensitivity curve and breakdown ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Tukey's sensitivity curve SC(y₀) = n·(T(x₁…x_{n−1}, (x₀, y₀)) − T(x₁…x_{n−1})).
+
+    ``offsets`` are the swept outlier's distances y₀ − (a + b x₀) from the reference line, ``curve``
+    the values SC, ``estimate`` T with the outlier, ``base`` T without it.
+    """
+
+    offsets: np.ndarray
+    curve: np.ndarray
+    estimate: np.ndarray
+    base: float
+    converged: bool
+
+
+def sensitivity_curve(
+    loss: str | LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    x0: float,
+    offsets: np.ndarray,
+    line: tuple[float, float],
+    what: str = "slope",
+    params: Mapping[str, float] | None = None,
+) -> Sensitivity:
+    """SC of the tracked estimate as one extra point at x₀ moves through ``offsets`` from ``line``.
+
+    ``line`` = (a, b): the swept point is (x₀, a + b·x₀ + offset); use the true line of the data.
+
+    The fit without the extra point comes first; all sweep positions are then fitted as one batch,
+    started from it when the loss is convex.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    offsets = np.asarray(offsets, dtype=float)
+    n = x.size + 1
+    base, start = _warm_start(loss, x, y, what, params or {})
+    xs = np.broadcast_to(np.append(x, x0), (offsets.size, n))
+    y0 = line[0] + line[1] * x0 + offsets
+    ys = np.concatenate([np.broadcast_to(y, (offsets.size, n - 1)), y0[:, None]], axis=1)
+    fit = estimate(loss, xs, ys, None, what, params or {}, start=start)
+    t, t_base = tracked(fit, what), float(tracked(base, what))
+    return Sensitivity(
+        offsets=offsets,
+        curve=n * (t - t_base),
+        estimate=t,
+        base=t_base,
+        converged=bool(fit.converged.all() and base.converged),
+    )
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """How far contamination moves the tracked estimate: |T(ε) − T(0)| against the fraction ε.
+
+    ``clean`` is T(0), the estimate on the uncontaminated data; ``estimate`` T(ε).
+    """
+
+    fractions: np.ndarray
+    error: np.ndarray
+    estimate: np.ndarray
+    clean: float
+    converged: bool
+
+
+def contaminate(
+    x: np.ndarray,
+    y: np.ndarray,
+    count: int,
+    size: float,
+    position: float,
+    line: tuple[float, float],
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move ``count`` points into an outlier cluster at x ≈ ``position``, ``size`` above ``line``.
+
+    The points are taken in a fixed random order (so larger counts contain smaller ones); each goes
+    to x = position + 2 % jitter (of the x range) and y = a + b·x + size + 5 % jitter (of |size|).
+    Returns the new x, y and the sorted indices moved.
+    """
+    x = np.array(x, dtype=float)
+    y = np.array(y, dtype=float)
+    count = int(min(max(count, 0), x.size))
+    rng = np.random.default_rng([seed, 7919])
+    order = rng.permutation(x.size)
+    spread = float(np.ptp(x)) if x.size else 0.0
+    jitter_x = rng.uniform(-1.0, 1.0, x.size)
+    jitter_y = rng.standard_normal(x.size)
+    moved = order[:count]
+    x[moved] = position + 0.02 * spread * jitter_x[moved]
+    y[moved] = line[0] + line[1] * x[moved] + size + 0.05 * abs(size) * jitter_y[moved]
+    return x, y, np.sort(moved)
+
+
+def breakdown_curve(
+    loss: str | LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    size: float,
+    position: float,
+    line: tuple[float, float],
+    seed: int,
+    what: str = "slope",
+    fractions: np.ndarray = CONTAMINATION,
+    params: Mapping[str, float] | None = None,
+) -> Breakdown:
+    """|T(ε) − T(0)| as a fraction ε (0 … 50 %) of the points joins the outlier cluster; one batched solve
+    (started from the clean fit T(0) when the loss is convex).
+
+    The breakdown point is where this stops being bounded as the cluster moves away (Hampel et
+    al. 1986, §2.2): 0 for the mean/least squares (one point suffices), 50 % for the median and
+    for L1 regression without leverage, but only 1/n for L1 when the cluster sits at high leverage.
+    """
+    x = np.asarray(x, dtype=float)
+    fractions = np.asarray(fractions, dtype=float)
+    counts = np.round(fractions * x.size).astype(int)
+    sets = [contaminate(x, y, int(c), size, position, line, seed)[:2] for c in counts]
+    base, start = _warm_start(loss, x, y, what, params or {})
+    fit = estimate(loss, np.stack([s[0] for s in sets]), np.stack([s[1] for s in sets]), None, what, params or {}, start)
+    t, clean = tracked(fit, what), float(tracked(base, what))
+    return Breakdown(
+        fractions=fractions,
+        error=np.abs(t - clean),
+        estimate=t,
+        clean=clean,
+        converged=bool(fit.converged.all() and base.converged),
+    )
+
+
+def sweep_offsets(sweep: float, count: int = SWEEP_POINTS) -> np.ndarray:
+    """The offsets of the swept outlier: ``count`` values from −R to R (0 included for odd counts)."""
+    return np.linspace(-sweep, sweep, count)
+
+
+# --- the page's data ------------------------------------------------------------------------------
+
+
+def regression_set(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n clean points, sorted by x, with x ~ U(−1, 1) and y = 1 + 2x + σ·N(0, 1) (:data:`TRUE_LINE`),
+    from :func:`lossviz.toolkit.data.make_regression_with_outliers` (no outliers: :func:`contaminate` places
+    them, at a chosen position)."""
+    data = make_regression_with_outliers(
+        n, noise, 0, 0.0, seed, w_true=TRUE_LINE[1], b_true=TRUE_LINE[0], x_range=(-1.0, 1.0)
+    )
+    return data.x, data.y
+
+
+@dataclass(frozen=True)
+class OutlierData:
+    """The data of the page: clean x, y; shown x, y after outliers and picks; status per point.
+
+    ``status`` is 0 (clean), 1 (outlier: generated, or picked and moved by the outlier size) or 2
+    (dropped: shown but left out of the fits).
+    """
+
+    clean_x: np.ndarray
+    clean_y: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    status: np.ndarray
+
+    @property
+    def weight(self) -> np.ndarray:
+        return (self.status != 2).astype(float)
+
+
+def outlier_data(
+    n: int,
+    noise: float,
+    count: int,
+    size: float,
+    position: float,
+    seed: int,
+    moved: Sequence[int] = (),
+    dropped: Sequence[int] = (),
+) -> OutlierData:
+    """The synthetic set with ``count`` points moved into an outlier cluster (:func:`contaminate`),
+    the points in ``moved`` shifted vertically by ``size`` and those in ``dropped`` marked for
+    leaving out (indices ≥ n are ignored; a point both moved and dropped is dropped)."""
+    clean_x, clean_y = regression_set(n, noise, seed)
+    x, y, generated = contaminate(clean_x, clean_y, count, size, position, TRUE_LINE, seed)
+    status = np.zeros(n, dtype=int)
+    status[generated] = 1
+    picked = np.array([i for i in set(moved) if 0 <= i < n and i not in set(generated)], dtype=int)
+    y[picked] += size
+    status[picked] = 1
+    status[[i for i in set(dropped) if 0 <= i < n]] = 2
+    return OutlierData(clean_x, clean_y, x, y, status)
+
+
+def user_data(x: np.ndarray, y: np.ndarray) -> OutlierData:
+    """A user's own (x, y) points as the page's data: all clean, none dropped (no true line is known)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return OutlierData(x, y, x, y, np.zeros(x.size, dtype=int))
+
+
+@dataclass(frozen=True)
+class FitStudy:
+    """One loss fitted to the page's data, with each point's pull |ψ(rᵢ)| (0 for dropped points)
+    and its share of the total pull."""
+
+    fit: Fit
+    pull: np.ndarray
+    share: np.ndarray
+
+
+def fit_study(loss: str | LossSpec, params: Mapping[str, float], data: OutlierData) -> FitStudy:
+    fit = fit_line(loss, data.x, data.y, data.weight, **params)
+    pred = fit.coef[0] + fit.coef[1] * data.x
+    pulls = pull(loss, pred, data.y, **fit.params) * data.weight
+    return FitStudy(fit=fit, pull=pulls, share=pull_share(pulls))
+
+
+def robustness_curves(
+    loss: str | LossSpec,
+    params: Mapping[str, float],
+    clean_x: np.ndarray,
+    clean_y: np.ndarray,
+    size: float,
+    position: float,
+    sweep: float,
+    seed: int,
+    what: str = "slope",
+) -> tuple[Sensitivity, Breakdown]:
+    """The sensitivity curve (one extra point at x₀ = ``position`` swept over ±``sweep`` around the
+    true line) and the breakdown curve (the clean data contaminated 0 … 50 % at ``position``)."""
+    sens = sensitivity_curve(loss, clean_x, clean_y, position, sweep_offsets(sweep), TRUE_LINE, what, params)
+    brk = breakdown_curve(loss, clean_x, clean_y, size, position, TRUE_LINE, seed, what, params=params)
+    return sens, brk
+
+
+PICK_ACTIONS = ("outlier", "drop", "restore")
+
+
+def apply_pick(
+    moved: set[int], dropped: set[int], picked: set[int], action: str
+) -> tuple[set[int], set[int]]:
+    """New (moved, dropped) index sets after turning the picked points into outliers, dropping them
+    or restoring them."""
+    if action == "outlier":
+        return moved | picked, dropped - picked
+    if action == "drop":
+        return moved, dropped | picked
+    if action == "restore":
+        return moved - picked, dropped - picked
+    raise ValueError(f"action must be one of {', '.join(PICK_ACTIONS)}, got {action!r}")
+
+
+def parse_indices(text: str, n: int) -> tuple[set[int], str | None]:
+    """Point indices from a link value such as "3,7,12"; returns the valid ones and a warning."""
+    found: set[int] = set()
+    bad: list[str] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if part.isdigit() and int(part) < n:
+            found.add(int(part))
+        else:
+            bad.append(part)
+    warning = None
+    if bad:
+        warning = f"ignored {', '.join(map(repr, bad[:5]))}: not point indices 0 … {n - 1}"
+    return found, warning
+
+
+def format_indices(indices: set[int]) -> str:
+    return ",".join(str(i) for i in sorted(indices))

@@ -1,0 +1,1 @@
+"""Shared maths: each concept that two pages use, exactly once."""
