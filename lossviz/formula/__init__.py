@@ -46,7 +46,7 @@ from lossviz.formula._define import (
     suggest_params,
 )
 from lossviz.formula._latex import to_latex
-from lossviz.formula._parse import Formula, parse_formula
+from lossviz.formula._parse import parse_formula
 from lossviz.formula._tree import (
     FUNCTIONS,
     MAX_DEPTH,
@@ -54,6 +54,7 @@ from lossviz.formula._tree import (
     MAX_LENGTH,
     MAX_NODES,
     MAX_PARAMS,
+    Formula,
 )
 
 

@@ -18,15 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 import torch
 
 from lossviz.formula import _tree as t
 from lossviz.losses._numerics import relu, softplus
-
-if TYPE_CHECKING:
-    from lossviz.formula._parse import Formula
 
 Env = Mapping[str, torch.Tensor]
 Op = Callable[[Env], torch.Tensor]
@@ -194,16 +190,17 @@ class CompiledFormula:
     finite or NaN; see the module docstring for gradients.
     """
 
-    def __init__(self, formula: Formula) -> None:
+    def __init__(self, formula: t.Formula) -> None:
         self.formula = formula
         self._op = build(formula.tree)
 
     def __repr__(self) -> str:
         return f"CompiledFormula({self.formula.text!r})"
 
-    def __reduce__(self) -> tuple[Callable[[str], CompiledFormula], tuple[str]]:
-        # The closures cannot be pickled or deep-copied; the text is all it takes to rebuild them.
-        return _from_text, (self.formula.text,)
+    def __reduce__(self) -> tuple[type[CompiledFormula], tuple[t.Formula]]:
+        # The closures cannot be pickled or deep-copied; the checked formula (plain frozen
+        # dataclasses) is all it takes to rebuild them.
+        return CompiledFormula, (self.formula,)
 
     def __call__(self, pred: torch.Tensor, target: torch.Tensor | None = None, **params: float) -> torch.Tensor:
         missing = [n for n in self.formula.params if n not in params]
@@ -233,9 +230,3 @@ class CompiledFormula:
             d = p - p.detach()
             value = value + (d + 0.5 * d * d) * (factor - 1.0)
         return value
-
-
-def _from_text(text: str) -> CompiledFormula:
-    from lossviz.formula._parse import parse_formula  # _parse imports this module
-
-    return CompiledFormula(parse_formula(text))

@@ -14,7 +14,8 @@ from lossviz.domains import REAL
 from lossviz.errors import FormulaError
 from lossviz.formula._compile import CompiledFormula
 from lossviz.formula._latex import symbol
-from lossviz.formula._parse import Formula, parse_formula
+from lossviz.formula._parse import parse_formula
+from lossviz.formula._tree import Formula
 from lossviz.registry import builtin_names, user_losses
 from lossviz.spec import LossSpec, Param
 

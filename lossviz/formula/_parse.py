@@ -22,11 +22,10 @@ import difflib
 import functools
 import math
 import unicodedata
-from dataclasses import dataclass
 
 from lossviz.errors import FormulaError
 from lossviz.formula import _tree as t
-from lossviz.formula._compile import constant_value
+from lossviz.formula._compile import constant_value  # a constant exponent is judged by the arithmetic the loss runs
 from lossviz.formula._latex import to_latex
 
 _WHITESPACE = " \t\n\r"
@@ -46,20 +45,6 @@ _LOOK_ALIKES = {
     "−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "∙": "*", "÷": "/", "≤": "<=", "≥": ">=", "≠": "!=",
     "π": "pi", "（": "(", "）": ")", "，": ",", "’": "'", "‘": "'", "“": '"', "”": '"',
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A checked formula: its text, tree, parameter names (in order of appearance) and LaTeX."""
-
-    text: str
-    tree: t.Expr
-    params: tuple[str, ...]
-    uses_pred: bool
-    uses_target: bool
-    latex: str
-    nodes: int
-    depth: int
 
 
 def where_in(text: str, offset: int) -> str:
@@ -444,7 +429,7 @@ def _check_params(tree: t.Expr, text: str) -> tuple[str, ...]:
     return params
 
 
-def parse_formula(text: str) -> Formula:
+def parse_formula(text: str) -> t.Formula:
     """Parse and check ``text``; raise :class:`~lossviz.FormulaError` pointing at the first problem.
 
     >>> f = parse_formula("where(abs(p - y) <= d, 0.5*(p - y)**2, d*(abs(p - y) - 0.5*d))")
@@ -457,7 +442,7 @@ def parse_formula(text: str) -> Formula:
 
 
 @functools.lru_cache(maxsize=512)  # the pages re-run on every interaction; parsing is pure
-def _parse(text: str) -> Formula:
+def _parse(text: str) -> t.Formula:
     flat = _prescan(text)
     root, lead = _parse_ast(text, flat)
     pos = _Positions(text, lead)
@@ -465,7 +450,7 @@ def _parse(text: str) -> Formula:
     tree = _Converter(pos).expr(root)
     params = _check_params(tree, text)
     used = t.names_used(tree)
-    return Formula(
+    return t.Formula(
         text=text,
         tree=tree,
         params=params,

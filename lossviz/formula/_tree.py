@@ -1,9 +1,9 @@
 """The whitelisted tree of a custom formula, its vocabulary and its limits.
 
 Every formula a user types becomes a tree of the frozen dataclasses below and nothing else: the
-parser (``_parse``) builds them from Python's ``ast``, the compiler (``_compile``) maps each one
-to a torch operation, and ``_latex`` renders them. Positions (``pos``, ``end``) are 0-based
-character offsets into the formula text and take no part in equality.
+parser (``_parse``) builds them from Python's ``ast`` into a :class:`Formula`, the compiler
+(``_compile``) maps each node to a torch operation, and ``_latex`` renders them. Positions (``pos``,
+``end``) are 0-based character offsets into the formula text and take no part in equality.
 """
 
 from __future__ import annotations
@@ -156,6 +156,20 @@ Expr = Num | Var | Const | Neg | BinOp | Call
 Cond = Compare | Logic | Not
 """A node with a true/false value: only the first argument of ``where`` (and parts of one)."""
 Node = Expr | Cond
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A checked formula: its text, tree, parameter names (in order of appearance) and LaTeX."""
+
+    text: str
+    tree: Expr
+    params: tuple[str, ...]
+    uses_pred: bool
+    uses_target: bool
+    latex: str
+    nodes: int
+    depth: int
 
 
 def children(node: Node) -> tuple[Node, ...]:
