@@ -15,7 +15,7 @@ HERE = Path(__file__).parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from deploy_helpers import Cluster, free_port_block  # noqa: E402
+from deploy_helpers import Cluster, free_port_block, nginx  # noqa: E402
 
 REPLICAS = 3
 
@@ -23,8 +23,7 @@ REPLICAS = 3
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     """deploy/run_local.sh with 3 replicas behind nginx on free loopback ports, in a scratch run directory."""
-    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        pytest.skip("nginx is not installed (Debian: apt-get install -y nginx)")
+    nginx_path = nginx()
     base = free_port_block(REPLICAS + 1)
     run_dir = Path(tempfile.mkdtemp(prefix="lossviz-cluster-"))
     env = {
@@ -34,11 +33,9 @@ def cluster() -> Iterator[Cluster]:
         "LOSSVIZ_REPLICAS": str(REPLICAS),
         "LOSSVIZ_RUN_DIR": str(run_dir),
         "PYTHON": sys.executable,
-        "PATH": os.environ.get("PATH", "") + ":/usr/sbin",
+        "NGINX": nginx_path,
     }
-    c = Cluster(
-        f"http://127.0.0.1:{base}", run_dir, [f"http://127.0.0.1:{base + 1 + i}" for i in range(REPLICAS)], env
-    )
+    c = Cluster(f"http://127.0.0.1:{base}", run_dir, [f"http://127.0.0.1:{base + 1 + i}" for i in range(REPLICAS)], env)
     started = c.script("start")
     try:
         assert started.returncode == 0, f"run_local.sh start failed:\n{started.stdout}\n{started.stderr}"

@@ -6,12 +6,15 @@ import fnmatch
 import importlib.util
 import json
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,6 +117,18 @@ def build_context() -> list[str]:
     ).stdout.splitlines()
     patterns = dockerignore_patterns()
     return sorted(p for p in out if (ROOT / p).is_file() and not ignored(p, patterns))
+
+
+def nginx() -> str:
+    """Debian's nginx: on PATH, or in /usr/sbin (not on every user's PATH). A missing nginx fails the test,
+    never skips it: the test command (scripts/test.sh) installs it, so a fresh machine runs every test."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if found is None:
+        pytest.fail(
+            "nginx is missing: the deployment tests run Debian's nginx. Install it with "
+            "`apt-get install nginx` (scripts/test.sh does this)."
+        )
+    return found
 
 
 def free_port_block(count: int) -> int:

@@ -9,14 +9,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from deploy_helpers import ROOT, dockerfile
+from deploy_helpers import ROOT, dockerfile, nginx
 
 DEPLOY = ROOT / "deploy"
 NGINX_CONF = (DEPLOY / "nginx" / "nginx.conf").read_text()
 COMPOSE = (DEPLOY / "docker-compose.yml").read_text()
 K8S = (DEPLOY / "k8s" / "lossviz.yaml").read_text()
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 
 
 def _nginx_bytes(size: str) -> int:
@@ -78,13 +77,12 @@ def test_nginx_body_limit_covers_streamlit_uploads() -> None:
     assert _nginx_bytes(size) >= CONFIG["server"]["maxUploadSize"] * 2**20
 
 
-@pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
 def test_nginx_accepts_the_config_with_loopback_includes(tmp_path: Path) -> None:
     (tmp_path / "nginx.conf").symlink_to(DEPLOY / "nginx" / "nginx.conf")
     (tmp_path / "listen.conf").write_text("listen 127.0.0.1:1;\n")
     (tmp_path / "upstream-servers.conf").write_text("server 127.0.0.1:2 max_fails=1 fail_timeout=5s;\n")
     out = subprocess.run(
-        [NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", f"pid {tmp_path}/nginx.pid;"],
+        [nginx(), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", f"pid {tmp_path}/nginx.pid;"],
         capture_output=True,
         text=True,
     )
