@@ -49,7 +49,7 @@ def imported_modules(
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = package.rsplit(".", node.level - 1)[0]  # level 1: this package, 2: its parent, …
                 base = f"{base}.{node.module}" if node.module else base
             else:
                 base = node.module or ""
