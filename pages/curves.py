@@ -8,6 +8,7 @@ import lossviz
 from lossviz.figures.common import plain_symbol
 from lossviz.figures.curves import LiveParameter, figure_loss_curves
 from lossviz.studies import curves as lc
+from lossviz.toolkit.frames import even_values
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,
@@ -115,7 +116,7 @@ def draw_group(
     live_curves = None
     if live is not None and live[0] in {c.name for c in shown}:
         loss, param = live
-        values = tuple(float(v) for v in lc.frame_values(param))
+        values = tuple(float(v) for v in even_values(param))
         others = tuple(sorted((k, v) for k, v in params[loss].items() if k != param.name))
         try:
             sweep = parameter_sweep(loss, loss_identity(loss), param.name, values, zoom, curves[loss].target, others)

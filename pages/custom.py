@@ -14,6 +14,7 @@ from lossviz.figures.curves import LiveParameter, figure_loss_curves
 from lossviz.formula import MAX_CUSTOM_LOSSES, NAN_NOTE, Formula, parse_formula
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
+from lossviz.toolkit.frames import even_values, nearest_index
 from lossviz.ui import custom_widgets as cw
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control
@@ -70,14 +71,14 @@ def live_curves(spec: lossviz.LossSpec, x: np.ndarray, target: float, values: di
     if not spec.params:
         return None
     param = spec.params[0]
-    frames = np.union1d(lc.frame_values(param), [values[param.name]])  # the chart starts at the slider's value
+    frames = np.union1d(even_values(param), [values[param.name]])  # the chart starts at the slider's value
     try:
         curves = cg.sweep_curves(spec, param.name, frames, x, target, values)
     except ValueError as exc:
         st.info(f"No live slider: {exc}")
         return None
     symbol = plain_symbol(param.symbol) if param.symbol else param.name
-    return LiveParameter(spec.name, f"{symbol} (live)", frames, curves, lc.nearest_index(frames, values[param.name]))
+    return LiveParameter(spec.name, f"{symbol} (live)", frames, curves, nearest_index(frames, values[param.name]))
 
 
 def builtin_overlay(check: cg.Check, x: np.ndarray, target: float) -> lc.Curve | None:

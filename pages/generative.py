@@ -12,6 +12,7 @@ from lossviz.figures.generative import (
     short_name,
 )
 from lossviz.studies import generative as gs
+from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 from lossviz.ui.charts import show
 from lossviz.ui.controls import multichoice_control, param_control, radio_control
 
@@ -23,7 +24,7 @@ AXES = ("logit", "probability")
 @st.cache_data(max_entries=16, show_spinner=False)
 def tv_study(noise: float, seed: int, steps: int) -> gs.TvStudy:
     """The denoising at every λ of the live slider; moving the λ control is a cache hit."""
-    return gs.tv_study(noise, seed, steps, gs.log_frame_values(gs.TV_WEIGHT))
+    return gs.tv_study(noise, seed, steps, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
 
 
 def formula_panel(names: list[str]) -> None:

@@ -16,12 +16,12 @@ from lossviz.figures.landscape import (
 )
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import LINE_DATA_PARAMS, make_regression_with_outliers
+from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import Trajectory
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,
     control_key,
-    log_options,
     multichoice_control,
     param_control,
     param_controls,
@@ -193,7 +193,7 @@ def fit_section() -> None:
     except ValueError as exc:
         st.error(f"Dataset: {exc}")
         return
-    rates = tuple(log_options(ll.LEARNING_RATE))
+    rates = tuple(log_ladder(ll.LEARNING_RATE))
     run = rates.index(min(rates, key=lambda r: abs(r - lr)))
     minima: dict[str, ll.Minimum] = {}
     for name in losses:

@@ -9,6 +9,7 @@ import streamlit as st
 import lossviz
 from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane, margin_frames
 from lossviz.studies import margins as es
+from lossviz.toolkit.frames import nearest_index, round_values
 from lossviz.ui.charts import show
 from lossviz.ui.controls import control_key, param_control, param_controls
 
@@ -20,7 +21,7 @@ def frames(key: str) -> tuple[list[float], tuple]:
     """The Plotly frames of a panel at every live margin value: independent of the controls, so built
     (and validated) once per process and shared read-only (figures never modify their frames)."""
     _, param = es.live_param(key)
-    values = [float(v) for v in es.frame_values(param)]
+    values = [float(v) for v in round_values(param)]
     return values, margin_frames(es.panel_frames(key, values), values)
 
 
@@ -42,7 +43,7 @@ def draw_panel(key: str, margins: dict[str, float]) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    fig = figure_margin_panel(panel, moved, values, live_label="m (live)", active=es.nearest_index(values, margins[loss]))
+    fig = figure_margin_panel(panel, moved, values, live_label="m (live)", active=nearest_index(values, margins[loss]))
     show(fig, key=f"{PREFIX}_chart_{key}")
     if key == "multiclass":
         st.caption(f"Fixed scores {es.MULTICLASS_TEXT}; one of x0 or x1 varies along the x axis.")

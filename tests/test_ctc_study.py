@@ -269,11 +269,11 @@ def test_gaussian_curves_against_torch() -> None:
 
 def test_variance_frames_contain_every_option_of_the_variance_control() -> None:
     import lossviz
-    from lossviz.ui.controls import log_options
+    from lossviz.toolkit.frames import log_ladder
 
     var = lossviz.spec("gaussian_nll").param("var")
     frames = cs.variance_values(var)
-    assert set(log_options(var)) <= set(frames) and frames == sorted(frames)
+    assert set(log_ladder(var)) <= set(frames) and len(frames) > len(log_ladder(var)) and frames == sorted(frames)
 
 
 def test_page_settings_are_valid_params() -> None:

@@ -252,20 +252,6 @@ def test_live_parameter_is_the_first_parameter_of_the_first_parameterised_loss()
     assert lc.live_parameter(["mse", "mae"]) is None
 
 
-def test_frame_values() -> None:
-    delta = lossviz.spec("huber").param("delta")
-    values = lc.frame_values(delta)
-    assert len(values) == lc.FRAME_COUNT
-    assert values[0] == pytest.approx(0.05) and values[-1] == pytest.approx(5.0)
-    assert np.allclose(np.diff(values), np.diff(values)[0])
-    log_param = lossviz.Param("w", 1.0, low=0.0, low_open=True, ui_low=0.01, ui_high=100.0, scale="log")
-    log_values = lc.frame_values(log_param, 5)
-    np.testing.assert_allclose(log_values, [0.01, 0.1, 1.0, 10.0, 100.0])
-    integer = lossviz.Param("k", 1, low=0, integer=True, ui_low=0, ui_high=3)
-    assert lc.frame_values(integer).tolist() == [0.0, 1.0, 2.0, 3.0]
-    assert lc.nearest_index(values, 1.0) == int(np.argmin(np.abs(values - 1.0)))
-
-
 def test_parameter_sweep_moves_only_the_swept_parameter() -> None:
     x = lc.x_grid(lc.natural_axis("quantile"), 0.5)
     sweep = lc.parameter_sweep("quantile", "tau", [0.1, 0.9], x, 0.0, {"tau": 0.5})

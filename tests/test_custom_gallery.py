@@ -14,6 +14,7 @@ from lossviz.errors import FormulaError
 from lossviz.registry import user_scope
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
+from lossviz.toolkit.frames import even_values
 
 WITH_BUILTIN = [ex for ex in cg.GALLERY if ex.builtin]
 OTHER_VALUES = {
@@ -182,7 +183,7 @@ def test_sweep_equals_separate_curves(key: str) -> None:
     formula = ex.formula if ex.params else "k*" + ex.formula
     spec = cg.spec_for(ex.name, formula, ex.params)
     param = spec.params[0]
-    frames = lc.frame_values(param)
+    frames = even_values(param)
     x = cg.x_grid(ex.center, ex.half_width, 201)
     curves = cg.sweep_curves(spec, param.name, frames, x, ex.target, spec.defaults)
     assert len(curves) == len(frames)

@@ -134,23 +134,6 @@ def test_panel_by_key_and_frames_match_the_builders() -> None:
             np.testing.assert_array_equal(frame.series[0].value, build(*([value] * len(losses))).series[0].value)
 
 
-@pytest.mark.parametrize("loss", es.MARGIN_LOSSES)
-def test_frame_values_are_round_valid_and_span_the_control(loss: str) -> None:
-    param = es.margin_param(loss)
-    values = es.frame_values(param)
-    lo, hi = param.slider_range
-    assert values[0] == pytest.approx(lo) and values[-1] == pytest.approx(hi)
-    assert np.all(np.diff(values) > 0)
-    assert 15 <= len(values) <= 60
-    assert all(param.contains(float(v)) for v in values)
-    assert all(abs(v * 100 - round(v * 100)) < 1e-9 for v in values)  # round numbers for the slider labels
-
-
-def test_nearest_index() -> None:
-    assert es.nearest_index([0.0, 0.5, 1.0], 0.7) == 1
-    assert es.nearest_index([0.0, 0.5, 1.0], 5.0) == 2
-
-
 # --- the triplet plane ----------------------------------------------------------------------------
 
 

@@ -45,8 +45,6 @@ DEFAULT_LOSSES: dict[str, tuple[str, ...]] = {
 MAX_LOSSES = 6
 POINTS = 501
 """Points per curve: smooth at any zoom, and 3 panels × 6 losses stay far below 1 MB as float32."""
-FRAME_COUNT = 25
-"""Plotly slider frames for the live parameter (20–60 keeps a drag smooth and the figure small)."""
 INSET = 1e-3
 """Fraction of the plot span kept inside a finite domain bound (log-losses are clamped right at p = 0, 1)."""
 
@@ -266,15 +264,6 @@ def live_parameter(losses: Sequence[str]) -> tuple[str, Param] | None:
     return None
 
 
-def frame_values(param: Param, count: int = FRAME_COUNT) -> np.ndarray:
-    """``count`` valid values across the control range (log-spaced for log-scale parameters)."""
-    lo, hi = param.slider_range
-    values = np.geomspace(lo, hi, count) if param.scale == "log" else np.linspace(lo, hi, count)
-    if param.integer:
-        values = np.unique(np.round(values))
-    return np.array([v for v in values if param.contains(float(v))])
-
-
 def parameter_sweep(
     loss: str, param: str, values: Sequence[float], x: np.ndarray, target: float | None, params: Mapping[str, float]
 ) -> list[Curve]:
@@ -292,10 +281,6 @@ def insert_frame(
         return list(values), list(sweep), i
     i = int(np.searchsorted(np.asarray(values), value))
     return [*values[:i], value, *values[i:]], [*sweep[:i], curve, *sweep[i:]], i
-
-
-def nearest_index(values: np.ndarray, value: float) -> int:
-    return int(np.argmin(np.abs(np.asarray(values) - value)))
 
 
 def curves_table(curves: Sequence[Curve], axis_label: Callable[[str], str]) -> pd.DataFrame:

@@ -258,21 +258,6 @@ def psnr(image: np.ndarray, reference: np.ndarray, peak: float = 1.0) -> np.ndar
         return 10.0 * np.log10(peak**2 / mse)
 
 
-FRAME_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
-
-
-def log_frame_values(param: Param, mantissas: Sequence[float] = FRAME_MANTISSAS) -> list[float]:
-    """Values of a log-scale parameter for a live Plotly slider: ``mantissas`` × 10ᵏ inside its control
-    range, plus its default. With 1, 2 and 5 among the mantissas this is a superset of the 1-2-5 options
-    of its control (``lossviz.ui.controls.log_options``), so the chosen value is always a frame."""
-    lo, hi = param.slider_range
-    values = {float(param.default)}
-    for exponent in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
-        for mantissa in mantissas:
-            v = float(f"{mantissa * 10.0**exponent:.6g}")
-            if lo <= v <= hi:
-                values.add(v)
-    return sorted(values)
 
 
 @dataclass(frozen=True)

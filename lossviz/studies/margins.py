@@ -32,8 +32,6 @@ from lossviz.spec import Param
 
 POINTS = 301
 """Points per curve: sharp enough kinks at 0.02 spacing, and 25 frames of 4 curves stay near 150 kB."""
-FRAME_COUNT = 30
-"""About how many Plotly slider frames a live margin gets (20–60 keeps a drag smooth and the figure small)."""
 SCORE_RANGE = (-3.0, 3.0)
 DISTANCE_RANGE = (0.0, 3.0)
 
@@ -86,23 +84,6 @@ class Panel:
 def margin_param(loss: str) -> Param:
     """The declared margin parameter of ``loss`` (range, step, default) from its registration."""
     return get_spec(loss).param("margin")
-
-
-def frame_values(param: Param, count: int = FRAME_COUNT) -> np.ndarray:
-    """Round values across the control range of ``param`` for Plotly frames: multiples of a 1-2-2.5-5
-    spacing giving at most about ``count`` values, plus the ends of the range."""
-    lo, hi = param.slider_range
-    raw = (hi - lo) / count
-    exponent = math.floor(math.log10(raw))
-    spacing = next(m * 10.0**exponent for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * 10.0**exponent >= raw)
-    inner = np.arange(math.ceil(lo / spacing), math.floor(hi / spacing) + 1) * spacing
-    values = np.unique(np.round(np.concatenate([[lo], inner, [hi]]), 10))
-    return np.array([v for v in values if param.contains(float(v))])
-
-
-def nearest_index(values: Sequence[float], value: float) -> int:
-    """The frame closest to ``value`` (the Plotly slider starts there)."""
-    return int(np.argmin(np.abs(np.asarray(values, dtype=np.float64) - value)))
 
 
 # --- score panels --------------------------------------------------------------------------------

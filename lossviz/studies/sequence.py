@@ -32,7 +32,7 @@ from lossviz.engine import evaluate, prepare
 from lossviz.errors import ParameterError
 from lossviz.losses.probabilistic import GAUSSIAN_VAR_EPS
 from lossviz.spec import Param
-from lossviz.studies.generative import log_frame_values
+from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 
 BLANK = 0
 BLANK_SYMBOL = "∅"
@@ -327,7 +327,7 @@ def poisson_curves(counts: Sequence[float], **params: float) -> list[NllCurve]:
 
 def variance_values(var_param: Param) -> list[float]:
     """σ² values of the Gaussian live slider (a superset of the σ² control's options)."""
-    return log_frame_values(var_param)
+    return log_ladder(var_param, FINE_MANTISSAS)
 
 
 def gaussian_curves(target: float, variances: Sequence[float], **params: float) -> list[NllCurve]:

@@ -15,24 +15,13 @@ import streamlit as st
 
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
+from lossviz.toolkit.frames import log_ladder
 from lossviz.ui import url_state
 
 
 def control_key(prefix: str, name: str) -> str:
     """URL/session key of a control: page prefix + name, e.g. ``curves_huber_delta``."""
     return f"{prefix}_{name}"
-
-
-def log_options(param: Param, per_decade: Sequence[float] = (1.0, 2.0, 5.0)) -> list[float]:
-    """1-2-5 values spanning the control range of a log-scale parameter, its default included."""
-    lo, hi = param.slider_range
-    values = {param.default}
-    for exponent in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
-        for mantissa in per_decade:
-            v = float(f"{mantissa * 10.0**exponent:.6g}")
-            if lo <= v <= hi:
-                values.add(v)
-    return sorted(values)
 
 
 def _snap(value: float, options: Sequence[float]) -> float:
@@ -49,7 +38,7 @@ def param_control(param: Param, key: str, container=st, label: str | None = None
     label = label or param.label
     help = help or f"{param.description} Valid: {param.range_text}."
     if param.scale == "log":
-        options = log_options(param)
+        options = log_ladder(param)
         url_state.restore_number(key, param)
         if key in st.session_state and st.session_state[key] not in options:
             st.session_state[key] = _snap(float(st.session_state[key]), options)

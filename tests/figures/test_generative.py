@@ -19,6 +19,7 @@ from lossviz.figures.generative import (
     figure_tv_denoising,
 )
 from lossviz.studies import generative as gs
+from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 
 MAX_BYTES = 1_000_000
 
@@ -108,7 +109,7 @@ def test_discriminator_figure_splits_real_and_fake(axis: str) -> None:
 
 @pytest.fixture(scope="module")
 def study() -> gs.TvStudy:
-    return gs.tv_study(0.15, 0, 10, gs.log_frame_values(gs.TV_WEIGHT))
+    return gs.tv_study(0.15, 0, 10, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
 
 
 def test_tv_figure_is_valid_and_small(study: gs.TvStudy) -> None:
@@ -136,5 +137,5 @@ def test_tv_panels_and_frames_carry_the_images(study: gs.TvStudy) -> None:
 
 
 def test_tv_figure_stays_small_at_the_largest_settings() -> None:
-    study = gs.tv_study(gs.NOISE.slider_range[1], 99, 3, gs.log_frame_values(gs.TV_WEIGHT))
+    study = gs.tv_study(gs.NOISE.slider_range[1], 99, 3, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
     assert figure_bytes(figure_tv_denoising(study, 0)) < 400_000
