@@ -21,7 +21,29 @@ whole arrays of predictions, never point by point:
    reports), the one-sided slopes beside it, and geometric sequences of points walking into each
    border and spike (is the loss falling without bound there?).
 
-A smooth formula stops after step 1. See ``bench/diagnose.py`` for times.
+A smooth formula defined everywhere stops after step 1. See ``bench/diagnose.py`` for times.
+
+The codes and their rules
+-------------------------
+Every threshold is relative to a size of the loss itself on the range (its spread of values, its
+typical gradient or curvature), so c·L gets the findings of L for any c > 0.
+
+- ``sign`` (error): somewhere the loss is lower than at the predictions that match the target, by
+  more than :data:`SIGN_RTOL` × its spread — a likelihood instead of a loss, or a minimum off the
+  target. Which predictions match the target depends on how the formula uses y: see :func:`diagnose`.
+- ``unbounded_below`` (error): the loss keeps falling, without slowing down geometrically, along a
+  chain of points beyond an end of the range (up to 1e5 × its width), into the border of an undefined
+  region, or into a downward spike between grid points (:func:`_falls_without_bound`).
+- ``gradient_mismatch`` (error): autograd's gradient differs from the central difference of the
+  values beside a grid point (:data:`FD_RTOL` plus the difference's own error), away from kinks and
+  undefined points; or, at a point, from the equal slopes on both sides of it.
+- ``nan`` (warning): grid runs where value, gradient or curvature is undefined.
+- ``jump`` (warning): the value steps (or takes a value of its own at one point).
+- ``flat`` (warning): |gradient| below :data:`FLAT_RTOL` × the mean slope over an interval of at
+  least :data:`FLAT_MIN_WIDTH` of the range that stays above the minimum's level.
+- ``kink`` (info): the gradient jumps; with autograd's subgradient at the point and the two slopes.
+- ``nonconvex`` (info): curvature below −:data:`NONCONVEX_RTOL` × its typical size.
+- ``negative`` (info): values below −:data:`NEGATIVE_RTOL` × their typical size.
 
 Positions
 ---------
@@ -199,13 +221,18 @@ DIAGNOSIS_EXAMPLES: tuple[DiagnosisExample, ...] = (
         params={"c": 4.685},
     ),
     DiagnosisExample(
+        "gradient_mismatch", "relu(p - y) - relu(y - p)",
+        "This is p − y written with two relus: at p = y autograd adds their subgradients 0 + 0 and reports the "
+        "slope 0, where the loss's slope is 1 on both sides.",
+    ),
+    DiagnosisExample(
         "negative", "(p - y)**2 - 1",
         "A constant shift changes no gradient, so training is the same as for (p − y)², but the reported loss "
         "can now be negative.",
     ),
 )  # fmt: skip
-"""One example per code, except ``gradient_mismatch``: a formula's gradient is autograd's, which always
-agrees with its own value (that check guards closed-form gradients of built-ins and of LossSpecs)."""
+"""One example per code. Each shows its code and may show others (the flat GAN loss is also unbounded
+below as p → ∞); ``p_range`` and ``y`` left None are the Custom page's."""
 
 
 # --- entry points -------------------------------------------------------------------------------------
@@ -242,6 +269,9 @@ def diagnose(
     - a formula without p or without y has no sign check.
 
     Pass ``best`` when p is on another scale than y (a log-rate has best = (log y, log y)).
+
+    Returns the findings sorted by severity (error, warning, info), then in the order of :data:`CODES`;
+    an empty list when nothing is wrong. Each check's rule is in the module docstring.
     """
     parsed = formula if isinstance(formula, Formula) else parse_formula(formula)
     values = _formula_params(parsed, params)
@@ -249,8 +279,7 @@ def diagnose(
     target = page.target if y is None else _finite(y, "y")
     spec = _formula_spec(parsed, values)
     lo, hi = _checked_range(page.p_range if p_range is None else p_range, spec.pred_domain, "the formula")
-    if best is None:
-        best = _formula_best(parsed, target)
+    best = _formula_best(parsed, target) if best is None else _checked_best(best)
     return _run(_Problem(spec, values, lo, hi, page.points, target, best))
 
 
@@ -281,9 +310,10 @@ def diagnose_spec(
     target = _spec_target(spec, y)
     default_range = _inset_range(spec.pred_domain)
     lo, hi = _checked_range(default_range if p_range is None else p_range, spec.pred_domain, repr(spec.name))
-    if best is None:
-        best = _spec_best(spec, target)
+    best = _spec_best(spec, target) if best is None else _checked_best(best)
     n = _page_view().points if points is None else int(points)
+    if n < 3:
+        raise ParameterError(f"points must be at least 3, got {points!r}")
     return _run(_Problem(spec, values, lo, hi, n, target, best))
 
 
@@ -346,6 +376,14 @@ def _checked_range(p_range: tuple[float, float], domain: Domain, what: str) -> t
         raise ParameterError(f"p_range must have lo < hi, got {p_range!r}")
     if domain.invalid_mask(np.array([lo, hi])).any():
         raise ParameterError(f"p_range {p_range!r} leaves the predictions of {what}: {domain.describe()}")
+    return lo, hi
+
+
+def _checked_best(best: tuple[float, float]) -> tuple[float, float]:
+    """(lo, hi) with lo ≤ hi, not NaN (either may be infinite)."""
+    lo, hi = (float(v) for v in best)
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        raise ParameterError(f"best must be (lo, hi) with lo <= hi (either may be infinite), got {best!r}")
     return lo, hi
 
 
@@ -527,7 +565,7 @@ def _best_points(problem: _Problem) -> np.ndarray:
     if problem.best is None:
         return np.empty(0)
     eta = 1e-9 * problem.width
-    ends = [v for v in problem.best if problem.lo <= v <= problem.hi]
+    ends = [v for v in sorted(set(problem.best)) if problem.lo <= v <= problem.hi]
     pts = np.array([e + d for e in ends for d in (-eta, 0.0, eta)])
     return pts[(pts >= problem.lo) & (pts <= problem.hi)] if pts.size else pts
 
@@ -583,6 +621,11 @@ class _Cells:
         return int(self.a.size)
 
 
+def _zero_nan(a: np.ndarray) -> np.ndarray:
+    """``a`` with NaN as 0 (a difference next to an undefined point counts as no change)."""
+    return np.where(np.isnan(a), 0.0, a)
+
+
 def _strongest(score: np.ndarray, mask: np.ndarray, limit: int) -> np.ndarray:
     """Indices where ``mask`` holds, the ``limit`` highest scores first."""
     idx = np.flatnonzero(mask)
@@ -601,7 +644,9 @@ def _screen(main: _Main, scales: _Scales) -> tuple[_Cells, np.ndarray, np.ndarra
     Kink: the gradient changes across the cell by more than the trapezoid rule over the curvature
     gives, beyond :data:`SCREEN_RATIO` × that rule's own error for a smooth loss (Δ·|c″|Δ²/12, with
     c″ from the curvature's second difference around the cell). Jump: likewise for the value against
-    the gradient, beyond what a kink could explain (Δ × the gradient's unexplained change). Border:
+    its slope, beyond what a kink could explain (Δ × the gradient's unexplained change); the slope is
+    the finite difference where it is defined, so that a wrong gradient shows as a mismatch, not as
+    steps everywhere. Border:
     the value is defined at one end only. Spike: a grid local minimum with negative (or undefined)
     curvature — the loss dips between grid points, possibly to −∞.
 
@@ -609,18 +654,19 @@ def _screen(main: _Main, scales: _Scales) -> tuple[_Cells, np.ndarray, np.ndarra
     not refined, only reported as cells, and the finite-difference check skips their ends.
     """
     x, v, g, c, d = main.x, main.value, main.grad, main.curv, main.step
+    slope = np.where(np.isfinite(main.fd), main.fd, g)
     ok = main.ok
     cell_ok = ok[:-1] & ok[1:]
     with np.errstate(invalid="ignore"):
-        second = np.abs(np.diff(np.nan_to_num(c), 2))
+        second = np.abs(np.diff(_zero_nan(c), 2))
     c2 = _neighbour_max(np.concatenate([second[:1], second, second[-1:]]))  # one per grid point
     c2_cell = np.maximum(c2[:-1], c2[1:])
-    dc_cell = _neighbour_max(np.abs(np.diff(np.nan_to_num(c))))
+    dc_cell = _neighbour_max(np.abs(np.diff(_zero_nan(c))))
     smooth_g = d * c2_cell / 12.0
     smooth_v = d * d * dc_cell / 12.0
     with np.errstate(invalid="ignore", over="ignore"):
         unexplained_g = np.abs(np.diff(g) - d * (c[:-1] + c[1:]) / 2.0)
-        unexplained_v = np.abs(np.diff(v) - d * (g[:-1] + g[1:]) / 2.0)
+        unexplained_v = np.abs(np.diff(v) - d * (slope[:-1] + slope[1:]) / 2.0)
         kink = cell_ok & (unexplained_g > SCREEN_RATIO * smooth_g + SCREEN_RTOL * scales.grad)
         jump = cell_ok & (unexplained_v > SCREEN_RATIO * smooth_v + d * unexplained_g + SCREEN_RTOL * scales.spread)
     kinks = _strongest(unexplained_g / (smooth_g + 1e-300), kink, MAX_KINK_CELLS)
@@ -636,7 +682,7 @@ def _screen(main: _Main, scales: _Scales) -> tuple[_Cells, np.ndarray, np.ndarra
             defined[inner - 1] & defined[inner] & defined[inner + 1]
             & (v[inner] <= v[inner - 1]) & (v[inner] <= v[inner + 1]) & ~(c[inner] >= 0)
         )  # fmt: skip
-    spikes = inner[_strongest(-np.nan_to_num(v[inner], nan=np.inf), local_min, MAX_SPIKE_CELLS)]
+    spikes = inner[_strongest(-np.where(np.isnan(v[inner]), np.inf, v[inner]), local_min, MAX_SPIKE_CELLS)]
 
     cells = np.concatenate([kinks, jumps, borders, spikes - 1])
     b_index = np.concatenate([kinks + 1, jumps + 1, borders + 1, spikes + 1])
@@ -675,8 +721,8 @@ def _samples(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _choose(kind: np.ndarray, finite_left: np.ndarray, value: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """The sub-cell index each cell keeps: largest gradient change (KINK), value change (JUMP), the
     defined/undefined crossing nearest the defined end (BORDER), the cell left of the lowest sample (SPIKE)."""
-    dg = np.nan_to_num(np.abs(np.diff(grad, axis=1)))
-    dv = np.nan_to_num(np.abs(np.diff(value, axis=1)))
+    dg = _zero_nan(np.abs(np.diff(grad, axis=1)))
+    dv = _zero_nan(np.abs(np.diff(value, axis=1)))
     defined = np.isfinite(value)
     to_undefined = defined[:, :-1] & ~defined[:, 1:]
     from_undefined = ~defined[:, :-1] & defined[:, 1:]
@@ -882,11 +928,11 @@ def _features(refined: _Refined, scales: _Scales) -> list[_Feature]:
     rows = np.arange(refined.s.shape[0])
     j = refined.j
     a, b = refined.sub()
-    dg = np.nan_to_num(np.abs(np.diff(refined.grad, axis=1)))
-    dv = np.nan_to_num(np.abs(np.diff(refined.value, axis=1)))
+    dg = _zero_nan(np.abs(np.diff(refined.grad, axis=1)))
+    dv = _zero_nan(np.abs(np.diff(refined.value, axis=1)))
     kink_size = dg[rows, j]
     kink_ok = (kink_size > KINK_CONTRAST * np.median(dg, axis=1)) & (kink_size > KINK_RTOL * scales.grad)
-    slope = np.nan_to_num(np.maximum(np.abs(refined.grad[rows, j]), np.abs(refined.grad[rows, j + 1])))
+    slope = _zero_nan(np.maximum(np.abs(refined.grad[rows, j]), np.abs(refined.grad[rows, j + 1])))
     jump_size = dv[rows, j]
     jump_ok = jump_size > JUMP_CONTRAST * slope * (b - a) + SCREEN_RTOL * scales.spread
     kinds = refined.cells.kind
@@ -965,18 +1011,53 @@ def _kink_finding(f: _Feature, grads: np.ndarray) -> Finding:
     return _finding("kink", message, ((f.at, f.at),), subgradient=at, slopes=(left, right))
 
 
-def _jump_finding(f: _Feature, values: np.ndarray) -> Finding:
-    left, _, right = _one_sided(values)
-    message = (
-        f"The loss jumps from {_num(left)} to {_num(right)} at p = {_num(f.at)}. The gradient does not see a step "
-        "(it is the slope on either side), so training cannot tell which side is lower."
-    )
-    return _finding("jump", message, ((f.at, f.at),), slopes=(left, right))
+def _differ(a: float, b: float, scale: float) -> bool:
+    """Whether two one-sided limits (or a limit and the value at the point) differ beyond extrapolation error."""
+    return abs(a - b) > 1e-6 * (abs(a) + abs(b)) + 1e-9 * scale
 
 
-def _unlocated(main: _Main, cells: np.ndarray, code: Code, limit: int) -> list[Finding]:
-    """Kink or jump candidates beyond the cap, as the grid cells [x_i, x_{i+1}] that hold them."""
-    if not cells.any():
+def _jump_finding(f: _Feature, values: np.ndarray, scales: _Scales) -> list[Finding]:
+    left, at, right = _one_sided(values)
+    if _differ(left, right, scales.spread):
+        message = (
+            f"The loss jumps from {_num(left)} to {_num(right)} at p = {_num(f.at)}. The gradient does not see a "
+            "step (it is the slope on either side), so training cannot tell which side is lower."
+        )
+    elif _differ(at, left, scales.spread):
+        message = (
+            f"The loss is {_num(at)} at the single point p = {_num(f.at)} but {_num(left)} on either side of it: "
+            "a value no gradient leads to or away from."
+        )
+    else:
+        return []
+    return [_finding("jump", message, ((f.at, f.at),), slopes=(left, right))]
+
+
+def _corners(corners: list[_Feature], grads: np.ndarray, scales: _Scales) -> tuple[list[Finding], list[Interval]]:
+    """Kink findings, and the points where the slopes on both sides agree but autograd's gradient at the
+    point differs from them (e.g. relu(p) − relu(−p) = p, whose autograd gradient at 0 is 0 + 0): a
+    gradient mismatch at one point, not a kink."""
+    kinks, glitches = [], []
+    for f, g in zip(corners, grads, strict=True):
+        left, at, right = _one_sided(g)
+        if _differ(left, right, scales.grad):
+            kinks.append(_kink_finding(f, g))
+        elif _differ(at, 0.5 * (left + right), scales.grad):
+            glitches.append((f.at, f.at))
+    return kinks, glitches
+
+
+def _all_real(features: list[_Feature], kind: int) -> bool:
+    """Whether every refined candidate of this kind was confirmed (then the weaker ones beyond the cap
+    probably are real too)."""
+    of_kind = [f for f in features if f.kind == kind]
+    return bool(of_kind) and all(f.confirmed for f in of_kind)
+
+
+def _unlocated(main: _Main, cells: np.ndarray, code: Code, limit: int, plausible: bool) -> list[Finding]:
+    """Kink or jump candidates beyond the cap, as the grid cells [x_i, x_{i+1}] that hold them; reported
+    only when ``plausible`` (every refined candidate of the kind was real)."""
+    if not cells.any() or not plausible:
         return []
     idx = np.flatnonzero(cells)
     where = tuple((float(main.x[i]), float(main.x[i + 1])) for i in idx)
@@ -1097,8 +1178,9 @@ def _check_flat(problem: _Problem, main: _Main, scales: _Scales, jumps: list[int
     return [_finding("flat", message, tuple(where))]
 
 
-def _mismatch(main: _Main, scales: _Scales, exclude: np.ndarray) -> list[Finding]:
-    """``gradient_mismatch``: autograd's gradient against the central difference (L(p+h) − L(p−h)) / 2h.
+def _mismatch(main: _Main, scales: _Scales, exclude: np.ndarray, points: list[Interval]) -> list[Finding]:
+    """``gradient_mismatch``: autograd's gradient against the central difference (L(p+h) − L(p−h)) / 2h
+    on the grid, and ``points`` found by refinement where it differs from the slope on both sides.
 
     Skipped where any of the three values is undefined and within 2h of a kink or jump. Allowed:
     :data:`FD_RTOL` × the larger of the two, 1e-9 × the gradient scale, the quotient's rounding error
@@ -1106,7 +1188,7 @@ def _mismatch(main: _Main, scales: _Scales, exclude: np.ndarray) -> list[Finding
     from the change of curvature over a grid step).
     """
     g, fd, h = main.grad, main.fd, main.h
-    dc = np.abs(np.diff(np.nan_to_num(main.curv)))
+    dc = np.abs(np.diff(_zero_nan(main.curv)))
     third = np.maximum(np.concatenate([dc[:1], dc]), np.concatenate([dc, dc[-1:]])) / main.step
     allowed = (
         FD_RTOL * np.maximum(np.abs(g), np.abs(fd)) + 1e-9 * scales.grad
@@ -1114,16 +1196,20 @@ def _mismatch(main: _Main, scales: _Scales, exclude: np.ndarray) -> list[Finding
     )  # fmt: skip
     with np.errstate(invalid="ignore"):
         bad = np.isfinite(fd) & main.ok & ~exclude & (np.abs(g - fd) > allowed)
-    if not bad.any():
-        return []
     where = _intervals(main.x, bad)
-    k = int(np.argmax(np.where(bad, np.abs(g - fd), -np.inf)))
+    where += tuple(p for p in points if not any(lo <= p[0] <= hi for lo, hi in where))
+    if not where:
+        return []
+    worst = ""
+    if bad.any():
+        k = int(np.argmax(np.where(bad, np.abs(g - fd), -np.inf)))
+        worst = f" (at p = {_num(main.x[k])}: {_num(g[k])} against a finite difference of {_num(fd[k])})"
     message = (
-        f"The gradient lossviz computes disagrees with the slope of the loss itself at {_describe(where)} (at p = "
-        f"{_num(main.x[k])}: {_num(g[k])} against a finite difference of {_num(fd[k])}). Training would follow a "
-        "wrong direction: this is a bug in the loss's gradient."
+        f"The gradient lossviz computes disagrees with the slope of the loss itself at {_describe(where)}{worst}. "
+        "Training would follow a wrong direction there: autograd's rule for a tie or a corner, or a bug in a "
+        "closed-form gradient."
     )
-    return [_finding("gradient_mismatch", message, where)]
+    return [_finding("gradient_mismatch", message, tuple(sorted(where)))]
 
 
 def _near(x: np.ndarray, points: list[float], radius: np.ndarray) -> np.ndarray:
@@ -1149,6 +1235,10 @@ def _walks(borders: list[_Feature], spikes: list[_Feature]) -> tuple[list[_Featu
     return features, specs
 
 
+def _is(features: list[_Feature], kind: int) -> np.ndarray:
+    return np.array([f.kind == kind for f in features], dtype=bool)
+
+
 def _run(problem: _Problem) -> list[Finding]:
     main = _main_pass(problem)
     scales = _scales(main)
@@ -1161,18 +1251,23 @@ def _run(problem: _Problem) -> list[Finding]:
     borders = [f for f in features if f.kind == BORDER]
     walk_features, walk_specs = _walks(borders, [f for f in features if f.kind == SPIKE])
     probes = _probe_pass(problem, main, corners, walk_specs)
-    exclude = _near(main.x, [f.at for f in corners], 2.0 * main.h) | unrefined
+    kinks, glitches = _corners([f for f in corners if f.kind == KINK], probes.corner_grad[_is(corners, KINK)], scales)
+    jumps = [f.at for f in corners if f.kind == JUMP]
+    glitches = [g for g in glitches if not any(abs(g[0] - at) <= 1e-6 * problem.width for at in jumps)]
+    real = jumps + [k.where[0][0] for k in kinks]
+    exclude = _near(main.x, real, 2.0 * main.h) | unrefined
 
     findings: list[Finding] = []
     findings += _check_sign(problem, main, scales)
     findings += _check_unbounded(problem, main, walk_features, probes.walks)
-    findings += _mismatch(main, scales, exclude)
+    findings += _mismatch(main, scales, exclude, glitches)
     findings += _check_nan(main, borders)
-    findings += [_jump_finding(f, probes.corner[i]) for i, f in enumerate(corners) if f.kind == JUMP]
-    findings += _unlocated(main, more_jumps, "jump", MAX_JUMP_CELLS)
+    for f, values in zip([f for f in corners if f.kind == JUMP], probes.corner[_is(corners, JUMP)], strict=True):
+        findings += _jump_finding(f, values, scales)
+    findings += _unlocated(main, more_jumps, "jump", MAX_JUMP_CELLS, _all_real(features, JUMP))
     findings += _check_flat(problem, main, scales, [f.cell for f in corners if f.kind == JUMP])
-    findings += [_kink_finding(f, probes.corner_grad[i]) for i, f in enumerate(corners) if f.kind == KINK]
-    findings += _unlocated(main, more_kinks, "kink", MAX_KINK_CELLS)
+    findings += kinks
+    findings += _unlocated(main, more_kinks, "kink", MAX_KINK_CELLS, _all_real(features, KINK))
     findings += _check_nonconvex(main, scales)
     findings += _check_negative(main, scales)
     return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], CODES.index(f.code)))
