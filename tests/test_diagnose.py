@@ -388,6 +388,13 @@ def test_formula_style(text: str, style: str) -> None:
     assert formula_style(parse_formula(text)) == style
 
 
+def test_a_defined_custom_loss_is_read_as_its_formula() -> None:
+    spec = cg.spec_for("my_logistic", "log(1 + exp(-p*y))", {})
+    assert "sign" not in codes(diagnose_spec(spec, y=1.0))  # classification-style: may overshoot the label
+    assert "sign" in codes(diagnose_spec(spec, y=1.0, best=(1.0, 1.0)))
+    assert diagnose_spec(spec, y=1.0, p_range=(-5.0, 5.0)) == diagnose("log(1 + exp(-p*y))", y=1.0)
+
+
 def test_soft_labels_of_a_classification_formula_get_no_sign_check() -> None:
     # The best prediction for y = 0.3 is 0.3 for a probability and logit(0.3) for a logit: unknown here.
     assert "sign" not in codes(diagnose("y*softplus(-p) + (1 - y)*softplus(p)", y=0.3))

@@ -49,9 +49,9 @@ Positions
 ---------
 :attr:`Finding.where` is a tuple of closed intervals ``(lo, hi)`` of the prediction p; ``lo == hi``
 is a single point, and an infinite end means "as p → ±∞" (beyond the range). Intervals found on the
-grid are exact to the grid step; kinks, jumps and the borders of undefined regions are exact to
-about 1e-9 of the range and are reported as the shortest decimal number inside their final
-bracket — so a kink at p = y = 0.5 is reported at 0.5 itself, where autograd's gradient (the
+grid are exact to the grid step; kinks, jumps and the borders of undefined regions to the grid step
+/ 256³ (about 1e-10 of the range on the page's grid), spikes to a hundred times that. They are
+reported as the shortest decimal number inside their final bracket — so a kink at p = y = 0.5 is reported at 0.5 itself, where autograd's gradient (the
 subgradient lossviz shows) is read.
 """
 
@@ -69,7 +69,7 @@ from lossviz.engine import evaluate
 from lossviz.errors import FormulaError, ParameterError
 from lossviz.formula import _tree as t
 from lossviz.formula._compile import CompiledFormula
-from lossviz.formula._define import SUGGESTED_DEFAULT, make_param
+from lossviz.formula._define import SUGGESTED_DEFAULT, formula_of, make_param
 from lossviz.formula._parse import Formula, parse_formula
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec
@@ -299,7 +299,8 @@ def diagnose_spec(
     as the Custom page's check does; ``y`` to the Custom page's target 0 if the target domain has it,
     else the domain value nearest to 0. ``best`` defaults to (y, y) for a continuous target (p and y on
     one scale), to [y, ∞) / (−∞, y] for a label target at or above 1 / at or below 0 (a score or
-    probability of the positive class), and to no sign check for a loss without a target. Pass it for
+    probability of the positive class), and to no sign check for a loss without a target; a custom
+    formula's spec (from :func:`lossviz.define`) is read as :func:`diagnose` reads its formula. Pass it for
     a loss whose prediction lives on another scale (Poisson's log-rate: (log y, log y)).
     Raises :class:`~lossviz.ParameterError` for a structured loss or a discrete prediction.
     """
@@ -421,8 +422,12 @@ def _label_best(y: float) -> tuple[float, float] | None:
 
 
 def _spec_best(spec: LossSpec, y: float | None) -> tuple[float, float] | None:
+    """A custom formula's spec: as :func:`diagnose` reads the formula; else by the target domain."""
     if y is None or spec.target_domain is None:
         return None
+    formula = formula_of(spec)
+    if formula is not None:
+        return _formula_best(formula, y)
     return _label_best(y) if spec.target_domain.is_discrete else (y, y)
 
 
@@ -825,8 +830,7 @@ def _best_level(problem: _Problem, main: _Main) -> float | None:
     eta = 1e-9 * problem.width  # a grid point 1e-16 from y is at the target (log|p − y| is −35 there)
     lo, hi = problem.best
     inside = (main.x >= lo - eta) & (main.x <= hi + eta)
-    if not inside.any():
-        inside = np.zeros_like(inside)
+    if hi < problem.lo or lo > problem.hi:  # all beyond one end: the nearest end stands for them
         inside[0 if hi < problem.lo else -1] = True
     levels = np.concatenate([main.value[inside], main.best_value])
     levels = levels[np.isfinite(levels)]
