@@ -24,6 +24,9 @@ from lossviz.formula._diagnose import CODES, DIAGNOSIS_EXAMPLES, diagnose_spec, 
 from lossviz.registry import builtin_names
 from lossviz.spec import LossSpec
 
+PAGE = (cg.CENTER.default - cg.HALF_WIDTH.default, cg.CENTER.default + cg.HALF_WIDTH.default)
+"""The Custom page's default range of predictions, the doctor's default."""
+LO, HI = PAGE
 TUKEY = "where(abs(p - y) <= c, c**2/6 * (1 - (1 - ((p - y)/c)**2)**3), c**2/6)"
 HUBER = "where(abs(p - y) <= d, 0.5*(p - y)**2, d*(abs(p - y) - 0.5*d))"
 
@@ -120,7 +123,7 @@ def test_sign_through_a_spec_and_where_the_loss_beats_the_target() -> None:
     assert "sign" in codes(diagnose_spec(gain, y=0.0))
     found = diagnose("(p - y - 1)**2")  # lower than at p = y = 0 wherever |p − 1| < 1
     [(lo, hi)] = of(found, "sign")[0].where
-    step = 10.0 / (cg.POINTS - 1)
+    step = (HI - LO) / (cg.POINTS - 1)
     assert 0.0 < lo <= step + 1e-12 and 2.0 - step - 1e-12 <= hi < 2.0
 
 
@@ -135,13 +138,13 @@ def test_flat_needs_an_interval_not_a_point() -> None:
 def test_a_constant_loss_is_flat_everywhere() -> None:
     for text in ("y**2", "log(1 + exp(-p*y))"):  # the margin loss at the page's target y = 0 is log 2
         [flat] = of(diagnose(text), "flat")
-        assert flat.where == ((-5.0, 5.0),)
+        assert flat.where == (PAGE,)
 
 
 def test_nan_intervals_end_where_the_value_stops_being_defined() -> None:
     [nan] = of(diagnose("log(p - 0.013)"), "nan")
     [(lo, hi)] = nan.where
-    assert lo == -5.0 and hi == pytest.approx(0.013, abs=1e-8)
+    assert lo == LO and hi == pytest.approx(0.013, abs=1e-8)
     [nan] = of(diagnose("log(abs(p - y))"), "nan")
     assert nan.where == ((0.0, 0.0),)
 
@@ -152,7 +155,7 @@ def test_unbounded_below_between_grid_points_and_beyond_the_range() -> None:
     [(a, b)] = below.where
     assert a == b == pytest.approx(0.1, abs=1e-8)
     [below] = of(diagnose("-log1p(p**2)"), "unbounded_below")
-    assert below.where == ((-math.inf, -5.0), (5.0, math.inf))
+    assert below.where == ((-math.inf, LO), (HI, math.inf))
 
 
 # --- kinks: where exactly, and which subgradient ---------------------------------------------------------
@@ -392,7 +395,7 @@ def test_a_defined_custom_loss_is_read_as_its_formula() -> None:
     spec = cg.spec_for("my_logistic", "log(1 + exp(-p*y))", {})
     assert "sign" not in codes(diagnose_spec(spec, y=1.0))  # classification-style: may overshoot the label
     assert "sign" in codes(diagnose_spec(spec, y=1.0, best=(1.0, 1.0)))
-    assert diagnose_spec(spec, y=1.0, p_range=(-5.0, 5.0)) == diagnose("log(1 + exp(-p*y))", y=1.0)
+    assert diagnose_spec(spec, y=1.0, p_range=PAGE) == diagnose("log(1 + exp(-p*y))", y=1.0)
 
 
 def test_soft_labels_of_a_classification_formula_get_no_sign_check() -> None:
@@ -440,7 +443,7 @@ def test_any_formula_gets_a_well_formed_diagnosis(text: str, y: float, a: float)
         assert f.code in CODES and f.severity == doctor.SEVERITY[f.code] and f.message
         for lo, hi in f.where:
             assert lo <= hi
-            assert (-5.0 <= lo and hi <= 5.0) or (f.code == "unbounded_below" and math.isinf(lo) != math.isinf(hi))
+            assert (LO <= lo and hi <= HI) or (f.code == "unbounded_below" and math.isinf(lo) != math.isinf(hi))
     for k in of(found, "kink"):
         if k.subgradient is None:  # kinks beyond the cap, reported as grid cells
             continue
