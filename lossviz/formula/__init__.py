@@ -45,6 +45,7 @@ from lossviz.formula._define import (
     make_param,
     suggest_params,
 )
+from lossviz.formula._diagnose import Finding, diagnose
 from lossviz.formula._latex import to_latex
 from lossviz.formula._parse import parse_formula
 from lossviz.formula._tree import (
@@ -75,10 +76,12 @@ __all__ = [
     "SUGGESTED_DEFAULT",
     "SUGGESTED_RANGE",
     "CompiledFormula",
+    "Finding",
     "Formula",
     "FormulaError",
     "compile_formula",
     "define",
+    "diagnose",
     "formula_of",
     "make_param",
     "parse_formula",
