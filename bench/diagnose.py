@@ -26,10 +26,10 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from lossviz import custom_gallery as cg
 from lossviz.engine import evaluate
 from lossviz.formula import MAX_LENGTH, diagnose, parse_formula
 from lossviz.formula import _diagnose as doctor
+from lossviz.studies import custom as cg
 
 REPEATS = 25
 BIG = (

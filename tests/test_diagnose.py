@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lossviz
-from lossviz import custom_gallery as cg
 from lossviz.domains import REAL
 from lossviz.errors import FormulaError, ParameterError
 from lossviz.formula import SUGGESTED_DEFAULT, Finding, compile_formula, diagnose, parse_formula
@@ -23,6 +22,7 @@ from lossviz.formula import _diagnose as doctor
 from lossviz.formula._diagnose import CODES, DIAGNOSIS_EXAMPLES, diagnose_spec, formula_style
 from lossviz.registry import builtin_names
 from lossviz.spec import LossSpec
+from lossviz.studies import custom as cg
 
 PAGE = (cg.CENTER.default - cg.HALF_WIDTH.default, cg.CENTER.default + cg.HALF_WIDTH.default)
 """The Custom page's default range of predictions, the doctor's default."""

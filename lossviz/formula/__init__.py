@@ -45,7 +45,15 @@ from lossviz.formula._define import (
     make_param,
     suggest_params,
 )
-from lossviz.formula._diagnose import Finding, diagnose
+from lossviz.formula._diagnose import (
+    DEFAULT_VIEW,
+    DIAGNOSIS_EXAMPLES,
+    DiagnosisExample,
+    Finding,
+    View,
+    diagnose,
+    diagnose_spec,
+)
 from lossviz.formula._latex import to_latex
 from lossviz.formula._parse import parse_formula
 from lossviz.formula._tree import (
@@ -65,6 +73,8 @@ def compile_formula(formula: Formula | str) -> CompiledFormula:
 
 
 __all__ = [
+    "DEFAULT_VIEW",
+    "DIAGNOSIS_EXAMPLES",
     "FUNCTIONS",
     "MAX_CUSTOM_LOSSES",
     "MAX_DEPTH",
@@ -76,12 +86,15 @@ __all__ = [
     "SUGGESTED_DEFAULT",
     "SUGGESTED_RANGE",
     "CompiledFormula",
+    "DiagnosisExample",
     "Finding",
     "Formula",
     "FormulaError",
+    "View",
     "compile_formula",
     "define",
     "diagnose",
+    "diagnose_spec",
     "formula_of",
     "make_param",
     "parse_formula",

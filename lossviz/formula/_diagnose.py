@@ -70,7 +70,8 @@ from lossviz.errors import FormulaError, ParameterError
 from lossviz.formula import _tree as t
 from lossviz.formula._compile import CompiledFormula
 from lossviz.formula._define import SUGGESTED_DEFAULT, formula_of, make_param
-from lossviz.formula._parse import Formula, parse_formula
+from lossviz.formula._parse import parse_formula
+from lossviz.formula._tree import Formula
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec
 
@@ -275,7 +276,7 @@ def diagnose(
     """
     parsed = formula if isinstance(formula, Formula) else parse_formula(formula)
     values = _formula_params(parsed, params)
-    page = _page_view()
+    page = DEFAULT_VIEW
     target = page.target if y is None else _finite(y, "y")
     spec = _formula_spec(parsed, values)
     lo, hi = _checked_range(page.p_range if p_range is None else p_range, spec.pred_domain, "the formula")
@@ -312,7 +313,7 @@ def diagnose_spec(
     default_range = _inset_range(spec.pred_domain)
     lo, hi = _checked_range(default_range if p_range is None else p_range, spec.pred_domain, repr(spec.name))
     best = _spec_best(spec, target) if best is None else _checked_best(best)
-    n = _page_view().points if points is None else int(points)
+    n = DEFAULT_VIEW.points if points is None else int(points)
     if n < 3:
         raise ParameterError(f"points must be at least 3, got {points!r}")
     return _run(_Problem(spec, values, lo, hi, n, target, best))
@@ -322,21 +323,17 @@ def diagnose_spec(
 
 
 @dataclass(frozen=True)
-class _PageView:
+class View:
+    """Where a typed loss is looked at: the range of predictions, the target and the grid size."""
+
     p_range: tuple[float, float]
     target: float
     points: int
 
 
-def _page_view() -> _PageView:
-    """The Custom page's default view: its prediction range, grid size and target.
-
-    Imported here, not at module level: the page's module imports :mod:`lossviz.formula`.
-    """
-    from lossviz import custom_gallery as cg
-
-    center, half = cg.CENTER.default, cg.HALF_WIDTH.default
-    return _PageView((center - half, center + half), float(cg.TARGET.default), cg.POINTS)
+DEFAULT_VIEW = View(p_range=(-5.0, 5.0), target=0.0, points=501)
+"""The Custom page's default view, declared here so that the doctor's defaults and the page's controls
+(:mod:`lossviz.studies.custom` derives its defaults from it) are one declaration."""
 
 
 def _finite(x: object, what: str) -> float:

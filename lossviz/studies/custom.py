@@ -28,11 +28,11 @@ import torch
 
 from lossviz.engine import evaluate
 from lossviz.errors import FormulaError
-from lossviz.formula import define, make_param, parse_formula
+from lossviz.formula import DEFAULT_VIEW, define, make_param, parse_formula
 from lossviz.registry import builtin_names, user_scope
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
-from lossviz.studies.curves import Curve
+from lossviz.toolkit.curve import Curve
 
 PREFIX = "custom"
 """URL/session key prefix of the Custom loss page."""
@@ -40,7 +40,7 @@ DEFAULT_NAME = "my_loss"
 DEFAULT_FORMULA = "(p - y)**2"
 TOLERANCE = 1e-12
 """A custom formula *matches* a built-in when both value and gradient agree to this (see :class:`Check`)."""
-POINTS = 501
+POINTS = DEFAULT_VIEW.points
 """Points per plotted curve (as the Curves page)."""
 CHECK_POINTS = 2001
 """Predictions of the check grid, over [−CHECK_HALF_WIDTH, CHECK_HALF_WIDTH] (clipped to the built-in's domain)."""
@@ -49,15 +49,15 @@ CHECK_TARGETS = (0.0, 0.5, 1.5)
 """Targets of the check for built-ins with a continuous target (those in its domain); discrete ones use their labels."""
 
 TARGET = Param(
-    "target", 0.0, ui_low=-5.0, ui_high=5.0, step=0.1, symbol="y",
+    "target", DEFAULT_VIEW.target, ui_low=-5.0, ui_high=5.0, step=0.1, symbol="y",
     description="The target y at which the curves are drawn against the prediction p.",
 )  # fmt: skip
 CENTER = Param(
-    "center", 0.0, ui_low=-10.0, ui_high=10.0, step=0.5,
+    "center", sum(DEFAULT_VIEW.p_range) / 2, ui_low=-10.0, ui_high=10.0, step=0.5,
     description="Centre of the plotted range of predictions p.",
 )  # fmt: skip
 HALF_WIDTH = Param(
-    "half_width", 5.0, low=0.0, low_open=True, ui_low=0.1, ui_high=100.0, scale="log",
+    "half_width", (DEFAULT_VIEW.p_range[1] - DEFAULT_VIEW.p_range[0]) / 2, low=0.0, low_open=True, ui_low=0.1, ui_high=100.0, scale="log",
     description="Half the width of the plotted range: p runs from centre − w to centre + w.",
 )  # fmt: skip
 PAGE_CONTROLS = ("formula", "name", "target", "center", "half_width", "compare")

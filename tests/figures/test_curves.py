@@ -11,6 +11,7 @@ import pytest
 from lossviz.figures import common
 from lossviz.figures.curves import TRACES_PER_CURVE, LiveParameter, figure_loss_curves
 from lossviz.studies import curves as lc
+from lossviz.toolkit.frames import EVEN_COUNT, even_values, nearest_index
 
 
 def _curves(names=("mse", "mae", "huber"), zoom: float = 1.0, **params: dict) -> list[lc.Curve]:
@@ -19,9 +20,9 @@ def _curves(names=("mse", "mae", "huber"), zoom: float = 1.0, **params: dict) ->
 
 
 def _live(curves: list[lc.Curve], loss: str = "huber") -> LiveParameter:
-    values = lc.frame_values(lc.live_parameter([loss])[1])
+    values = even_values(lc.live_parameter([loss])[1])
     sweep = lc.parameter_sweep(loss, "delta", values, curves[0].x, 0.0, {})
-    return LiveParameter(loss, "δ", values, sweep, lc.nearest_index(values, 1.0))
+    return LiveParameter(loss, "δ", values, sweep, nearest_index(values, 1.0))
 
 
 def _array(values) -> np.ndarray:
@@ -90,7 +91,7 @@ def test_live_parameter_adds_frames_and_a_slider() -> None:
     fig = figure_loss_curves(curves, x_label="r", symbol="r", live=live)
     frames = fig.to_dict()["frames"]
     validated = go.Figure(fig.to_dict())
-    assert len(validated.frames) == len(frames) == len(live.values) == lc.FRAME_COUNT
+    assert len(validated.frames) == len(frames) == len(live.values) == EVEN_COUNT
     first = TRACES_PER_CURVE * 2
     for frame, value, moved in zip(frames, live.values, live.curves, strict=True):
         assert frame["name"] == f"{value:.6g}"
