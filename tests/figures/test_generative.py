@@ -19,6 +19,7 @@ from lossviz.figures.generative import (
     figure_tv_denoising,
 )
 from lossviz.studies import generative as gs
+from lossviz.toolkit.data import IMAGE_NOISE
 
 MAX_BYTES = 1_000_000
 
@@ -136,5 +137,5 @@ def test_tv_panels_and_frames_carry_the_images(study: gs.TvStudy) -> None:
 
 
 def test_tv_figure_stays_small_at_the_largest_settings() -> None:
-    study = gs.tv_study(gs.NOISE.slider_range[1], 99, 3, gs.log_frame_values(gs.TV_WEIGHT))
+    study = gs.tv_study(IMAGE_NOISE.slider_range[1], 99, 3, gs.log_frame_values(gs.TV_WEIGHT))
     assert figure_bytes(figure_tv_denoising(study, 0)) < 400_000
