@@ -15,6 +15,7 @@ from lossviz.figures.focal import (
     figure_pr_curves,
 )
 from lossviz.studies import focal as fs
+from lossviz.toolkit import data as td
 from lossviz.ui.charts import show
 from lossviz.ui.controls import param_control, param_controls, toggle_control
 
@@ -30,13 +31,13 @@ def cached_frames(alpha: float) -> fs.FocalCurves:
 
 @st.cache_data(max_entries=32, show_spinner="Training the logistic models …")
 def cached_model(loss: str, params: tuple, ratio: float, separation: float, seed: int) -> fs.Logistic:
-    return fs.train_logistic(loss, fs.imbalanced_blobs(ratio, separation, seed), dict(params))
+    return fs.train_logistic(loss, td.imbalanced_blobs(ratio, separation, seed), dict(params))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_share(ratio: float, separation: float, seed: int, alpha: float) -> tuple:
     """Share of the focal loss from examples with p_t > 0.6 (under the CE model) for γ = 0 … 5."""
-    data = fs.imbalanced_blobs(ratio, separation, seed)
+    data = td.imbalanced_blobs(ratio, separation, seed)
     logits = cached_model("bce_logits", (), ratio, separation, seed).logits(data.x)
     easy = float((fs.p_true(logits, data.y) > fs.WELL_CLASSIFIED).mean())
     return fs.well_classified_share(logits, data.y, fs.SHARE_GAMMAS, alpha), easy
@@ -93,12 +94,13 @@ st.markdown(
     "PR-AUC — changes much less."
 )
 data_cols = st.columns(3)
-ratio = param_control(fs.RATIO, f"{PREFIX}_ratio", container=data_cols[0], label="majority : minority ratio")
-separation = param_control(fs.SEPARATION, f"{PREFIX}_separation", container=data_cols[1], label="class separation d")
-seed = param_control(fs.SEED, f"{PREFIX}_seed", container=data_cols[2], label="seed")
+ratio = param_control(td.BLOBS_RATIO, f"{PREFIX}_ratio", container=data_cols[0], label="majority : minority ratio")
+separation = param_control(td.BLOBS_SEPARATION, f"{PREFIX}_separation", container=data_cols[1],
+                           label="class separation d")
+seed = param_control(td.SEED, f"{PREFIX}_seed", container=data_cols[2], label="seed")
 
-train = fs.imbalanced_blobs(ratio, separation, seed)
-test = fs.imbalanced_blobs(ratio, separation, seed + 1)
+train = td.imbalanced_blobs(ratio, separation, seed)
+test = td.imbalanced_blobs(ratio, separation, seed + 1)
 try:
     ce = cached_model("bce_logits", (), ratio, separation, seed)
     focal = cached_model("focal", (("alpha", alpha), ("gamma", gamma)), ratio, separation, seed)

@@ -12,6 +12,7 @@ from lossviz.figures.generative import (
     short_name,
 )
 from lossviz.studies import generative as gs
+from lossviz.toolkit import data as td
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 from lossviz.ui.charts import show
 from lossviz.ui.controls import multichoice_control, param_control, radio_control
@@ -139,8 +140,8 @@ def tv_section() -> None:
         "the L1 form of Rudin, Osher & Fatemi (1992) keeps them."
     )
     cols = st.columns(4)
-    noise = param_control(gs.NOISE, f"{PREFIX}_noise", container=cols[0], label="noise σ")
-    seed = param_control(gs.SEED, f"{PREFIX}_seed", container=cols[1], label="noise seed")
+    noise = param_control(td.IMAGE_NOISE, f"{PREFIX}_noise", container=cols[0], label="noise σ")
+    seed = param_control(td.SEED, f"{PREFIX}_seed", container=cols[1], label="noise seed")
     weight = param_control(gs.TV_WEIGHT, f"{PREFIX}_weight", container=cols[2], label="TV weight λ")
     steps = param_control(gs.STEPS, f"{PREFIX}_steps", container=cols[3], label="gradient steps K")
     try:

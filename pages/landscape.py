@@ -15,7 +15,7 @@ from lossviz.figures.landscape import (
     figure_parameter_landscapes,
 )
 from lossviz.studies import landscape as ll
-from lossviz.toolkit.data import LINE_DATA_PARAMS, make_regression_with_outliers
+from lossviz.toolkit.data import LINE_DATA_PARAMS, line_with_outliers
 from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import Trajectory
 from lossviz.ui.charts import show
@@ -116,7 +116,7 @@ DataKey = tuple[int, float, int, float, int]
 
 
 def _dataset(key: DataKey):
-    return make_regression_with_outliers(*key)
+    return line_with_outliers(*key)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

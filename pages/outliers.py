@@ -17,6 +17,7 @@ from lossviz.figures.outliers import (
     figure_sensitivity,
 )
 from lossviz.studies import outliers as rf
+from lossviz.toolkit import data as td
 from lossviz.toolkit import fit as fitting
 from lossviz.toolkit.tables import UploadError, numeric_columns, plot_subsample, select_numeric
 from lossviz.ui.charts import show
@@ -49,8 +50,8 @@ def cached_curves(
     what: str,
 ) -> tuple[rf.Sensitivity, rf.Breakdown]:
     """The sweeps (41 + 21 batched fits) depend on the clean data only, not on the outliers or picks."""
-    x, y = rf.regression_set(n, noise, seed)
-    return rf.robustness_curves(loss, dict(params), x, y, size, position, sweep, seed, what)
+    clean = rf.outlier_data(n, noise, 0, size, position, seed)
+    return rf.robustness_curves(loss, dict(params), clean.clean_x, clean.clean_y, size, position, sweep, seed, what)
 
 
 def report_failure(name: str, exc: Exception) -> None:
@@ -218,8 +219,8 @@ if source != "synthetic":
 
 data_cols = st.columns(6)
 n = param_control(rf.N_POINTS, f"{PREFIX}_n", container=data_cols[0], label="points n")
-noise = param_control(rf.NOISE, f"{PREFIX}_noise", container=data_cols[1], label="noise σ")
-seed = param_control(rf.SEED, f"{PREFIX}_seed", container=data_cols[2], label="seed")
+noise = param_control(rf.CLEAN_NOISE, f"{PREFIX}_noise", container=data_cols[1], label="noise σ")
+seed = param_control(td.SEED, f"{PREFIX}_seed", container=data_cols[2], label="seed")
 count = param_control(rf.N_OUTLIERS, f"{PREFIX}_count", container=data_cols[3], label="outliers k")
 size = param_control(rf.OUTLIER_SIZE, f"{PREFIX}_size", container=data_cols[4], label="outlier size s")
 position = param_control(rf.OUTLIER_POSITION, f"{PREFIX}_position", container=data_cols[5], label="outlier position x₀")

@@ -129,7 +129,7 @@ def source_control() -> str:
                          help="A generated toy set, or a CSV of your own: feature columns and a target column.")
 
 
-def model_controls(container, data: td.DataConfig | ud.UserData) -> dict[str, Any]:
+def model_controls(container, data: td.DataSource) -> dict[str, Any]:
     n_classes = max(data.n_classes, 2)
     options = tr.compatible_losses(data.task, n_classes)
     default = tr.DEFAULT_LOSS[data.task]
@@ -385,7 +385,7 @@ def train_tab() -> None:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def regularization_data(correlation: float, lam: float) -> tuple[rv.RegularizationPath, int, float]:
-    problem = rv.linear_problem(correlation)
+    problem = rv.LinearProblem(*td.correlated_regression(correlation))
     lams = np.unique(np.concatenate([np.geomspace(0.001, 10.0, 25), [lam]]))
     path = rv.regularization_path(problem, lams)
     return path, int(np.argmin(np.abs(lams - lam))), rv.lambda_max(problem)
@@ -402,7 +402,7 @@ def regularization_tab() -> None:
     )
     cols = st.columns(2)
     lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0], label="Penalty strength λ")
-    rho = param_control(rv.CORRELATION, key("reg_rho"), container=cols[1], label="Feature correlation ρ")
+    rho = param_control(td.CORRELATION, key("reg_rho"), container=cols[1], label="Feature correlation ρ")
     path, active, lam_max = regularization_data(rho, lam)
     show(kept_figure("regularization", (rho, lam), lambda: figure_regularization(path, active)),
          key=key("regularization"))

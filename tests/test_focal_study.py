@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 from lossviz.studies import focal as fs
+from lossviz.toolkit.data import imbalanced_blobs
 
 
 def _paper_focal(p_t: np.ndarray, gamma: float, alpha: float = 1.0) -> np.ndarray:
@@ -127,22 +128,13 @@ def test_minority_scores() -> None:
     assert s.average_precision == pytest.approx(_ap_brute_force(logits, y))
 
 
-# --- data, training, loss shares -------------------------------------------------------------------
-
-
-def test_imbalanced_blobs_ratio_and_determinism() -> None:
-    data = fs.imbalanced_blobs(100.0, 2.5, seed=3)
-    assert data.y.size == fs.N_MAJORITY + 30 and data.n_minority == 30
-    again = fs.imbalanced_blobs(100.0, 2.5, seed=3)
-    np.testing.assert_array_equal(data.x, again.x)
-    assert fs.imbalanced_blobs(1e4, 2.5, seed=3).n_minority == 3  # at least 3 minority points
-    assert fs.imbalanced_blobs(1.0, 2.5, seed=3).n_minority == fs.N_MAJORITY
+# --- training, loss shares -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("loss", "params"), [("bce_logits", {}), ("focal", {"gamma": 2.0, "alpha": 0.25})])
 def test_train_logistic_matches_scipy(loss: str, params: dict[str, float]) -> None:
     """The Newton solution against scipy's BFGS on the same objective written in NumPy."""
-    data = fs.imbalanced_blobs(20.0, 2.0, seed=1, n_majority=400)
+    data = imbalanced_blobs(20.0, 2.0, seed=1, n_majority=400)
     model = fs.train_logistic(loss, data, params)
     assert model.converged
 
@@ -162,7 +154,7 @@ def test_train_logistic_matches_scipy(loss: str, params: dict[str, float]) -> No
 
 
 def test_well_classified_share_falls_with_gamma() -> None:
-    data = fs.imbalanced_blobs(100.0, 2.5, seed=0)
+    data = imbalanced_blobs(100.0, 2.5, seed=0)
     logits = fs.train_logistic("bce_logits", data).logits(data.x)
     share = fs.well_classified_share(logits, data.y, [0.0, 1.0, 2.0, 5.0])
     assert np.all(np.diff(share) < 0) and 0 < share[-1] < share[0] < 1

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 from lossviz.studies import generative as gs
+from lossviz.toolkit.data import IMAGE_NOISE, SEED, clean_image, noisy_image
 
 A = np.linspace(-12.0, 12.0, 481)
 
@@ -202,8 +203,8 @@ def test_tv_lipschitz_bound_covers_the_largest_curvature() -> None:
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 1000), st.floats(0.0, 0.5), st.sampled_from([0.01, 0.2, 1.0, 10.0]))
 def test_every_denoising_step_lowers_the_objective(seed: int, noise: float, weight: float) -> None:
-    clean = gs.clean_image(10)
-    noisy = gs.noisy_image(clean, noise, seed)
+    clean = clean_image(10)
+    noisy = noisy_image(clean, noise, seed)
     energies = [gs.energy(gs.denoise(noisy, [weight], k)[0], noisy, weight) for k in range(6)]
     assert all(b <= a + 1e-12 for a, b in itertools.pairwise(energies))
 
@@ -212,34 +213,22 @@ def test_every_denoising_step_lowers_the_objective(seed: int, noise: float, weig
 def test_denoising_converges_to_the_exact_minimiser(weight: float) -> None:
     """E is quadratic: its minimiser solves (I + 2λ DᵀD) x = y."""
     h = w = 8
-    noisy = gs.noisy_image(gs.clean_image(h), 0.2, 3)
+    noisy = noisy_image(clean_image(h), 0.2, 3)
     exact = np.linalg.solve(np.eye(h * w) + 2 * weight * laplacian_matrix(h, w), noisy.ravel()).reshape(h, w)
     (x,) = gs.denoise(noisy, [weight], 400)
     np.testing.assert_allclose(x, exact, atol=1e-10)
 
 
 def test_denoising_batches_the_weights_independently() -> None:
-    noisy = gs.noisy_image(gs.clean_image(12), 0.1, 1)
+    noisy = noisy_image(clean_image(12), 0.1, 1)
     together = gs.denoise(noisy, [0.1, 1.0, 5.0], 7)
     for i, weight in enumerate([0.1, 1.0, 5.0]):
         np.testing.assert_allclose(together[i], gs.denoise(noisy, [weight], 7)[0], rtol=0, atol=0)
 
 
 def test_zero_steps_return_the_noisy_image() -> None:
-    noisy = gs.noisy_image(gs.clean_image(), 0.15, 0)
+    noisy = noisy_image(clean_image(), 0.15, 0)
     np.testing.assert_array_equal(gs.denoise(noisy, [1.0], 0)[0], noisy)
-
-
-def test_clean_and_noisy_images() -> None:
-    clean = gs.clean_image()
-    assert clean.shape == (gs.IMAGE_SIZE, gs.IMAGE_SIZE)
-    assert clean.min() >= 0.0 and clean.max() <= 1.0
-    assert len(np.unique(clean)) > 5  # a square, a disk, a ramp and the background
-    np.testing.assert_array_equal(gs.noisy_image(clean, 0.0, 5), clean)
-    np.testing.assert_array_equal(gs.noisy_image(clean, 0.2, 5), gs.noisy_image(clean, 0.2, 5))
-    assert not np.array_equal(gs.noisy_image(clean, 0.2, 5), gs.noisy_image(clean, 0.2, 6))
-    residual = gs.noisy_image(clean, 0.2, 5) - clean
-    assert residual.std() == pytest.approx(0.2, rel=0.1)
 
 
 def test_psnr() -> None:
@@ -251,7 +240,7 @@ def test_psnr() -> None:
 def test_tv_study_numbers_match_numpy() -> None:
     weights = [0.1, 0.2, 1.0]
     study = gs.tv_study(0.15, 0, 5, weights)
-    clean = gs.clean_image()
+    clean = clean_image()
     noisy = clean + 0.15 * np.random.default_rng(0).standard_normal(clean.shape)
     assert study.tv_clean == pytest.approx(float(numpy_tv(clean)), rel=1e-13)
     assert study.tv_noisy == pytest.approx(float(numpy_tv(noisy)), rel=1e-13)
@@ -267,6 +256,6 @@ def test_tv_study_numbers_match_numpy() -> None:
 
 
 def test_page_settings_are_valid_params() -> None:
-    for param in (gs.LOGIT_RANGE, gs.VANISH, gs.NOISE, gs.SEED, gs.TV_WEIGHT, gs.STEPS):
+    for param in (gs.LOGIT_RANGE, gs.VANISH, IMAGE_NOISE, SEED, gs.TV_WEIGHT, gs.STEPS):
         lo, hi = param.slider_range
         assert param.contains(lo) and param.contains(hi) and lo <= param.default <= hi

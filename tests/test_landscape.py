@@ -1,4 +1,4 @@
-"""lossviz.studies.landscape and lossviz.toolkit.data against independent computations."""
+"""lossviz.studies.landscape against independent computations."""
 
 from __future__ import annotations
 
@@ -13,40 +13,7 @@ from scipy.special import logsumexp
 
 import lossviz
 from lossviz.studies import landscape as ll
-from lossviz.toolkit.data import LINE_DATA_PARAMS, make_regression_with_outliers
-
-# --- datasets ------------------------------------------------------------------------------------
-
-
-def test_dataset_is_reproducible_and_has_the_outliers_asked_for() -> None:
-    a = make_regression_with_outliers(30, 0.2, 5, -4.0, seed=7)
-    b = make_regression_with_outliers(30, 0.2, 5, -4.0, seed=7)
-    np.testing.assert_array_equal(a.x, b.x)
-    np.testing.assert_array_equal(a.y, b.y)
-    assert a.n == 30 and a.is_outlier.sum() == 5 and (np.diff(a.x) >= 0).all()
-    assert -2.0 <= a.x.min() and a.x.max() <= 2.0
-    c = make_regression_with_outliers(30, 0.2, 5, -4.0, seed=8)
-    assert not np.array_equal(a.y, c.y)
-
-
-def test_dataset_without_noise_lies_on_the_line_except_the_outliers() -> None:
-    d = make_regression_with_outliers(50, 0.0, 6, 3.5, seed=1)
-    residual = d.y - (d.w_true * d.x + d.b_true)
-    np.testing.assert_allclose(residual[~d.is_outlier], 0.0, atol=1e-15)
-    np.testing.assert_allclose(residual[d.is_outlier], 3.5, rtol=1e-14)
-
-
-def test_dataset_validates_its_arguments() -> None:
-    with pytest.raises(lossviz.ParameterError, match="n_outliers"):
-        make_regression_with_outliers(5, 0.1, 6)
-    with pytest.raises(lossviz.ParameterError, match="noise"):
-        make_regression_with_outliers(5, -0.1, 1)
-    with pytest.raises(lossviz.ParameterError, match="'n'"):
-        make_regression_with_outliers(1.5, 0.1, 1)
-    assert [p.name for p in LINE_DATA_PARAMS] == ["n", "noise", "n_outliers", "outlier_size", "seed"]
-    for p in LINE_DATA_PARAMS:
-        assert p.contains(p.default)
-
+from lossviz.toolkit.data import line_with_outliers
 
 # --- input landscapes ---------------------------------------------------------------------------
 
@@ -121,7 +88,7 @@ def test_softmax_focal_two_logits_with_gamma_zero_is_cross_entropy() -> None:
 
 # --- the (w, b) landscape ----------------------------------------------------------------------------
 
-DATA = make_regression_with_outliers(25, 0.3, 3, 5.0, seed=3)
+DATA = line_with_outliers(25, 0.3, 3, 5.0, seed=3)
 
 
 def _huber(r: np.ndarray, delta: float = 1.0) -> np.ndarray:
@@ -212,7 +179,7 @@ def test_huber_minimum_matches_an_independent_solver() -> None:
 
 
 def test_outliers_pull_the_mse_line_more_than_mae_and_huber() -> None:
-    d = make_regression_with_outliers(40, 0.2, 6, 8.0, seed=0)
+    d = line_with_outliers(40, 0.2, 6, 8.0, seed=0)
     errors = {
         name: abs(ll.fit_minimum(name, d.x, d.y, {}).b - d.b_true) for name in ("mse", "mae", "huber")
     }

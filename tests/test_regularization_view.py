@@ -12,12 +12,12 @@ from scipy.optimize import minimize
 
 from lossviz.errors import ParameterError
 from lossviz.studies import training_lab as rv
-from lossviz.toolkit.data import make_regression_with_outliers
+from lossviz.toolkit.data import correlated_regression, line_with_outliers
 
 
 @pytest.fixture(scope="module")
 def problem() -> rv.LinearProblem:
-    return rv.linear_problem()
+    return rv.LinearProblem(*correlated_regression())
 
 
 def test_data_loss_through_the_catalogue_is_the_quadratic_form(problem: rv.LinearProblem) -> None:
@@ -29,13 +29,6 @@ def test_data_loss_through_the_catalogue_is_the_quadratic_form(problem: rv.Linea
     c = problem.y @ problem.y / len(problem.y)
     quadratic = np.einsum("ki,ij,kj->k", w, a, w) - 2 * w @ b + c
     np.testing.assert_allclose(problem.data_loss(w), quadratic, rtol=1e-12)
-
-
-def test_features_have_the_asked_correlation() -> None:
-    p = rv.linear_problem(correlation=0.8, n=20_000)
-    assert np.corrcoef(p.x.T)[0, 1] == pytest.approx(0.8, abs=0.01)
-    with pytest.raises(ParameterError):
-        rv.linear_problem(correlation=1.0)
 
 
 def test_ridge_solves_the_augmented_least_squares(problem: rv.LinearProblem) -> None:
@@ -62,7 +55,7 @@ def _kkt_holds(problem: rv.LinearProblem, w: np.ndarray, lam: float) -> bool:
 @settings(max_examples=40, deadline=None)
 @given(lam=st.floats(0.0, 6.0), rho=st.floats(-0.9, 0.9), seed=st.integers(0, 50))
 def test_lasso_is_the_exact_minimiser(lam: float, rho: float, seed: int) -> None:
-    p = rv.linear_problem(rho, seed=seed)
+    p = rv.LinearProblem(*correlated_regression(rho, seed=seed))
     w = rv.lasso(p, lam)
     assert _kkt_holds(p, w, lam)
     # No start of a derivative-free search finds a lower objective.
@@ -175,7 +168,7 @@ def test_zoom_minimize_finds_a_kinked_minimum() -> None:
 
 
 def test_multitask_on_other_data() -> None:
-    data = make_regression_with_outliers(n=30, n_outliers=0, noise=0.1, seed=3)
+    data = line_with_outliers(n=30, n_outliers=0, noise=0.1, seed=3)
     mt = rv.multitask("mse", "huber", data=data, weights=np.array([0.0, 1.0]))
     np.testing.assert_array_equal(mt.x, data.x)
     # without outliers both losses find nearly the same line, close to the true one
@@ -185,7 +178,7 @@ def test_multitask_on_other_data() -> None:
 
 def test_the_default_data_is_the_outlier_pages() -> None:
     mt = rv.multitask("mse", "mae", weights=np.array([0.0, 1.0]))
-    data = make_regression_with_outliers()
+    data = line_with_outliers()
     np.testing.assert_array_equal(mt.y, data.y)
     # the outliers lift the least-squares line well above the least-absolute-deviations one
     assert mt.minimizers[0][0] - mt.minimizers[1][0] > 0.3

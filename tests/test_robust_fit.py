@@ -11,6 +11,7 @@ from scipy.optimize import linprog, minimize
 import lossviz
 from lossviz.studies import outliers as rf
 from lossviz.toolkit import fit as fitting
+from lossviz.toolkit.data import LineData, contaminate, line_with_outliers
 
 COEF_TOL = 1e-6
 
@@ -21,6 +22,12 @@ def _data(seed: int, n: int = 40, outliers: int = 4, size: float = 12.0) -> tupl
     y = 1.0 + 2.0 * x + rng.standard_normal(n)
     y[:outliers] += size
     return x, y
+
+
+def _page_line(n: int, seed: int = 0) -> LineData:
+    """The Outliers page's clean points: σ = 1 around its true line, x in −1 … 1."""
+    a, b = rf.TRUE_LINE
+    return line_with_outliers(n, 1.0, 0, 0.0, seed, w_true=b, b_true=a, x_range=rf.X_RANGE)
 
 
 def _quantile_lp(x: np.ndarray, y: np.ndarray, tau: float, weight: np.ndarray | None = None) -> np.ndarray:
@@ -227,18 +234,6 @@ def test_sensitivity_of_location_matches_tukey_definition() -> None:
     assert len(expected) == 3
 
 
-def test_contaminate_is_nested_and_placed() -> None:
-    x, y = _data(0, n=20, outliers=0)
-    x3, y3, moved3 = rf.contaminate(x, y, 3, 10.0, 0.5, (1.0, 2.0), seed=1)
-    x5, _, moved5 = rf.contaminate(x, y, 5, 10.0, 0.5, (1.0, 2.0), seed=1)
-    assert set(moved3) <= set(moved5) and len(moved5) == 5
-    np.testing.assert_allclose(x3[moved3], x5[moved3])
-    assert np.all(np.abs(x3[moved3] - 0.5) <= 0.02 * np.ptp(x) + 1e-12)
-    assert np.all(y3[moved3] - (1 + 2 * x3[moved3]) > 5.0)
-    untouched = np.setdiff1d(np.arange(20), moved3)
-    np.testing.assert_array_equal(y3[untouched], y[untouched])
-
-
 def test_breakdown_least_squares_vs_median_regression() -> None:
     """Outliers at no leverage (x ≈ 0): the L1 line holds until about half the data, the LS line never."""
     x, y = _data(5, n=60, outliers=0)
@@ -296,8 +291,8 @@ def test_every_row_of_a_sweep_matches_linprog() -> None:
 def test_huber_with_few_inliers_converges_fast() -> None:
     """A third of the points in a tight leverage cluster: few residuals inside ±δ, a badly determined
     Newton matrix and a loose IRLS majorizer (which crawled for 200 steps before Newton backtracking)."""
-    x, y = rf.regression_set(60, 1.0, 0)
-    xc, yc, _ = rf.contaminate(x, y, 20, 15.0, 0.8, rf.TRUE_LINE, seed=0)
+    clean = _page_line(60)
+    xc, yc, _ = contaminate(clean.x, clean.y, 20, 15.0, 0.8, rf.TRUE_LINE, seed=0)
     fit = fitting.fit_line("huber", xc, yc, delta=1.0)
     assert fit.converged and fit.iterations < 30
     expected = _minimize_line("huber", xc, yc, fit.coef + 0.5, delta=1.0)
@@ -318,8 +313,9 @@ def test_apply_pick_and_indices() -> None:
 
 
 def test_outlier_data_statuses() -> None:
-    clean_x, clean_y = rf.regression_set(30, 1.0, 0)
-    _, _, generated = rf.contaminate(clean_x, clean_y, 4, 10.0, 0.5, rf.TRUE_LINE, 0)
+    clean = _page_line(30)
+    clean_x, clean_y = clean.x, clean.y
+    _, _, generated = contaminate(clean_x, clean_y, 4, 10.0, 0.5, rf.TRUE_LINE, 0)
     a, b, c = [i for i in range(30) if i not in set(generated)][:3]
     data = rf.outlier_data(30, 1.0, 4, 10.0, 0.5, 0, moved=[a, b, 99], dropped=[b, c])
     assert set(np.flatnonzero(data.status == 1)) == {*generated, a}  # b is dropped, 99 ignored

@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, f32
 from lossviz.figures.live import FramedFigure, typed_array
-from lossviz.studies.focal import Blobs, FocalCurves
+from lossviz.studies.focal import FocalCurves
+from lossviz.toolkit.data import Blobs
 
 PANELS = ("loss", "modulating", "grad")
 PANEL_TITLES = ("loss FL(p<sub>t</sub>)", "(1 − p<sub>t</sub>)<sup>γ</sup> = FL / CE (log)", "gradient |∂FL/∂x|")

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
 from lossviz.studies.landscape import InputLandscape, Minimum
-from lossviz.toolkit.data import RegressionData
+from lossviz.toolkit.data import LineData
 
 LANDSCAPE_SCALE = "Blues"
 GRADIENT_SCALE = "Inferno"
@@ -254,7 +254,7 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def figure_fits(data: RegressionData, minima: Mapping[str, Minimum]) -> go.Figure:
+def figure_fits(data: LineData, minima: Mapping[str, Minimum]) -> go.Figure:
     """The dataset (outliers highlighted), the true line and the line each loss fits."""
     colours = loss_colors(minima)
     ends = np.array([data.x.min(), data.x.max()])

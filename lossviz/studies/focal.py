@@ -6,8 +6,8 @@ p_t = σ(x) is the probability the model gives the true class.
 
 * :func:`focal_curves` — FL(p_t) for several γ (Fig. 1 of Lin et al. 2017 with γ = 0, 0.5, 1, 2,
   5), the modulating factor (1 − p_t)^γ = FL/CE, and the gradient magnitude |∂FL/∂x|.
-* :func:`imbalanced_blobs` — a 2-D two-class set with a chosen majority : minority ratio.
-* :func:`train_logistic` — a logistic model x ↦ w·x + b trained to convergence (Newton with a
+* :func:`train_logistic` — a logistic model x ↦ w·x + b, on the imbalanced blobs of
+  :func:`lossviz.toolkit.data.imbalanced_blobs`, trained to convergence (Newton with a
   line search, :func:`lossviz.toolkit.fit.minimize_pointwise`) on the mean of any binary loss.
 * :func:`well_classified_share` — the share of the total loss that comes from examples the model
   already gets right with p_t > 0.6, as γ varies (the point of Lin et al.'s Fig. 4: easy negatives
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossviz.engine import evaluate
-from lossviz.spec import Param
+from lossviz.toolkit.data import Blobs
 from lossviz.toolkit.fit import minimize_pointwise
 
 LIN_GAMMAS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0)
@@ -40,22 +40,8 @@ P_T = np.linspace(0.001, 0.999, 201)
 WELL_CLASSIFIED = 0.6
 """Lin et al.'s threshold: examples with p_t > 0.6 count as well classified."""
 SHARE_GAMMAS = np.round(np.linspace(0.0, 5.0, 51), 2)
-N_MAJORITY = 3000
 RIDGE = 1e-4
 """L2 penalty ½λ‖w‖² on the weights (not the bias) of the logistic model: keeps its minimum finite."""
-
-RATIO = Param(
-    "ratio", 100.0, low=1.0, high=10_000.0, ui_low=1.0, ui_high=1000.0, scale="log",
-    description="Majority examples per minority example (100 means 1:100; Lin et al. face about 1:1000).",
-)
-SEPARATION = Param(
-    "separation", 2.5, low=0.0, ui_low=0.0, ui_high=5.0, step=0.1, symbol="d",
-    description="Distance between the centres of the two classes, in units of the majority's spread.",
-)
-SEED = Param(
-    "seed", 0, low=0, high=2**31 - 1, integer=True, ui_low=0, ui_high=99, step=1,
-    description="Random seed of the imbalanced set (the test set uses the next seed).",
-)
 
 
 def logit_of(p_t: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -107,32 +93,7 @@ def ce_to_focal_ratio(p_t: float | np.ndarray, gamma: float) -> np.ndarray:
     return ce / fl
 
 
-# --- an imbalanced set and a logistic model --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Blobs:
-    """Points ``x`` (n, 2) with labels ``y`` (n,) in {0, 1}; 1 is the minority class."""
-
-    x: np.ndarray
-    y: np.ndarray
-
-    @property
-    def n_minority(self) -> int:
-        return int(self.y.sum())
-
-
-def imbalanced_blobs(ratio: float, separation: float, seed: int, n_majority: int = N_MAJORITY) -> Blobs:
-    """Majority N(0, I) (label 0) and minority N((d/√2)(1, 1), 0.7²·I) (label 1), ``ratio`` : 1.
-
-    The minority count is n_majority / ratio rounded, at least 3.
-    """
-    rng = np.random.default_rng([seed, 104_729])
-    n_minor = max(3, round(n_majority / ratio))
-    centre = np.full(2, separation / np.sqrt(2.0))
-    x0 = rng.standard_normal((n_majority, 2))
-    x1 = centre + 0.7 * rng.standard_normal((n_minor, 2))
-    return Blobs(np.concatenate([x0, x1]), np.concatenate([np.zeros(n_majority), np.ones(n_minor)]))
+# --- a logistic model on imbalanced data ------------------------------------------------------------
 
 
 @dataclass(frozen=True)

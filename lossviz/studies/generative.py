@@ -12,8 +12,8 @@ GAN losses
 
 Total variation
     Denoising by gradient descent on E(x) = ½‖x − y‖² + λ·TV(x), where y is a noisy synthetic image
-    and TV is lossviz's squared anisotropic total variation; ∇TV comes from
-    ``lossviz.evaluate("total_variation", …)``, the same path as every other loss.
+    (:func:`lossviz.toolkit.data.noisy_image`) and TV is lossviz's squared anisotropic total variation;
+    ∇TV comes from ``lossviz.evaluate("total_variation", …)``, the same path as every other loss.
 
 Every number comes from :func:`lossviz.evaluate`; this module only arranges grids and steps.
 """
@@ -31,6 +31,7 @@ from scipy.special import expit
 from lossviz.engine import evaluate
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Param
+from lossviz.toolkit.data import clean_image, noisy_image
 
 Axis = Literal["logit", "probability"]
 
@@ -186,16 +187,10 @@ def saturating_vanishing_bound(threshold: float) -> float:
 # Total-variation denoising
 # ---------------------------------------------------------------------------------------------
 
-IMAGE_SIZE = 32
 TV_LIPSCHITZ = 16.0
 """A bound on the largest eigenvalue of the Hessian of TV: TV(x) = ‖Dx‖², Hessian 2DᵀD, and the
 grid Laplacian DᵀD has eigenvalues below 8 (4 neighbours, each difference at most doubling)."""
 
-NOISE = Param(
-    "noise", 0.15, low=0.0, ui_low=0.0, ui_high=0.5, step=0.01, symbol=r"\sigma",
-    description="Standard deviation of the Gaussian noise added to the clean image (pixels in [0, 1]).",
-)
-SEED = Param("seed", 0, low=0, integer=True, ui_low=0, ui_high=99, step=1, description="Seed of the noise.")
 TV_WEIGHT = Param(
     "weight", 0.2, low=0.0, low_open=True, ui_low=0.01, ui_high=10.0, scale="log", symbol=r"\lambda",
     description="Weight λ of total variation in ½‖x − y‖² + λ·TV(x): larger is smoother (and blurrier).",
@@ -204,22 +199,6 @@ STEPS = Param(
     "steps", 30, low=0, integer=True, ui_low=0, ui_high=100, step=1, symbol="K",
     description="Gradient-descent steps, each of size 1 / (1 + 16λ), started from the noisy image.",
 )
-
-
-def clean_image(size: int = IMAGE_SIZE) -> np.ndarray:
-    """A synthetic test image in [0, 1]: a bright square, a grey disk and a ramp on a dark background."""
-    rows, cols = np.mgrid[0:size, 0:size] / size
-    image = np.full((size, size), 0.15)
-    image[(rows >= 0.15) & (rows < 0.5) & (cols >= 0.12) & (cols < 0.47)] = 0.9
-    image[(rows - 0.66) ** 2 + (cols - 0.66) ** 2 < 0.2**2] = 0.6
-    ramp = (rows >= 0.78) & (rows < 0.9) & (cols >= 0.06) & (cols < 0.4)
-    image[ramp] = 0.3 + 0.6 * (cols[ramp] - 0.06) / 0.34
-    return image
-
-
-def noisy_image(clean: np.ndarray, noise: float, seed: int) -> np.ndarray:
-    """``clean`` plus independent Gaussian noise of standard deviation ``noise`` (not clipped)."""
-    return clean + noise * np.random.default_rng(seed).standard_normal(clean.shape)
 
 
 def step_size(weight: float | np.ndarray) -> float | np.ndarray:

@@ -1,6 +1,7 @@
 """The Outliers page: robustness studies of line fits (sensitivity curve, breakdown) and the page's data.
 
-Every fit comes from :mod:`lossviz.toolkit.fit`.
+Every fit comes from :mod:`lossviz.toolkit.fit`; the points, and the outlier clusters placed in them, from
+:func:`lossviz.toolkit.data.line_with_outliers` and :func:`lossviz.toolkit.data.contaminate`.
 
 References: Hampel et al., Robust Statistics: The Approach Based on Influence Functions, 1986
 (sensitivity curve, breakdown point); Tukey, Exploratory Data Analysis, 1977 (sensitivity curve).
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossviz.spec import LossSpec, Param
-from lossviz.toolkit.data import make_regression_with_outliers
+from lossviz.toolkit.data import contaminate, line_with_outliers
 from lossviz.toolkit.fit import Fit, fit_line, fit_location, is_convex, pull, pull_share
 
 ESTIMATES = ("slope", "intercept", "location")
@@ -26,7 +27,7 @@ N_POINTS = Param(
     "n", 60, low=5, high=2000, integer=True, ui_low=10, ui_high=300, step=1, symbol="n",
     description="Number of clean points in the synthetic regression set.",
 )
-NOISE = Param(
+CLEAN_NOISE = Param(
     "noise", 1.0, low=0.0, ui_low=0.0, ui_high=5.0, step=0.1, symbol=r"\sigma",
     description="Standard deviation of the Gaussian noise around the true line y = 1 + 2x (x uniform in −1 … 1).",
 )
@@ -42,10 +43,6 @@ OUTLIER_POSITION = Param(
     "position", 0.8, low=-1.0, high=1.0, ui_low=-1.0, ui_high=1.0, step=0.05, symbol="x_o",
     description="Where along x the outliers sit (x spans −1 … 1): near ±1 they have high leverage, near 0 none.",
 )
-SEED = Param(
-    "seed", 0, low=0, high=2**31 - 1, integer=True, ui_low=0, ui_high=99, step=1,
-    description="Random seed of the synthetic data.",
-)
 SWEEP_RANGE = Param(
     "sweep", 30.0, low=0.0, low_open=True, ui_low=2.0, ui_high=100.0, step=1.0, symbol="R",
     description="The swept outlier moves from R below to R above the true line (sensitivity curve).",
@@ -53,6 +50,8 @@ SWEEP_RANGE = Param(
 
 TRUE_LINE = (1.0, 2.0)
 """Intercept and slope of the line the synthetic data scatter around."""
+X_RANGE = (-1.0, 1.0)
+"""The synthetic data's x: uniform in −1 … 1."""
 SWEEP_POINTS = 41
 CONTAMINATION = np.linspace(0.0, 0.5, 21)
 """Contamination fractions of the breakdown plot: 0 … 50 % in steps of 2.5 %."""
@@ -163,35 +162,6 @@ class Breakdown:
     converged: bool
 
 
-def contaminate(
-    x: np.ndarray,
-    y: np.ndarray,
-    count: int,
-    size: float,
-    position: float,
-    line: tuple[float, float],
-    seed: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Move ``count`` points into an outlier cluster at x ≈ ``position``, ``size`` above ``line``.
-
-    The points are taken in a fixed random order (so larger counts contain smaller ones); each goes
-    to x = position + 2 % jitter (of the x range) and y = a + b·x + size + 5 % jitter (of |size|).
-    Returns the new x, y and the sorted indices moved.
-    """
-    x = np.array(x, dtype=float)
-    y = np.array(y, dtype=float)
-    count = int(min(max(count, 0), x.size))
-    rng = np.random.default_rng([seed, 7919])
-    order = rng.permutation(x.size)
-    spread = float(np.ptp(x)) if x.size else 0.0
-    jitter_x = rng.uniform(-1.0, 1.0, x.size)
-    jitter_y = rng.standard_normal(x.size)
-    moved = order[:count]
-    x[moved] = position + 0.02 * spread * jitter_x[moved]
-    y[moved] = line[0] + line[1] * x[moved] + size + 0.05 * abs(size) * jitter_y[moved]
-    return x, y, np.sort(moved)
-
-
 def breakdown_curve(
     loss: str | LossSpec,
     x: np.ndarray,
@@ -235,16 +205,6 @@ def sweep_offsets(sweep: float, count: int = SWEEP_POINTS) -> np.ndarray:
 # --- the page's data ------------------------------------------------------------------------------
 
 
-def regression_set(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """n clean points, sorted by x, with x ~ U(−1, 1) and y = 1 + 2x + σ·N(0, 1) (:data:`TRUE_LINE`),
-    from :func:`lossviz.toolkit.data.make_regression_with_outliers` (no outliers: :func:`contaminate` places
-    them, at a chosen position)."""
-    data = make_regression_with_outliers(
-        n, noise, 0, 0.0, seed, w_true=TRUE_LINE[1], b_true=TRUE_LINE[0], x_range=(-1.0, 1.0)
-    )
-    return data.x, data.y
-
-
 @dataclass(frozen=True)
 class OutlierData:
     """The data of the page: clean x, y; shown x, y after outliers and picks; status per point.
@@ -274,10 +234,12 @@ def outlier_data(
     moved: Sequence[int] = (),
     dropped: Sequence[int] = (),
 ) -> OutlierData:
-    """The synthetic set with ``count`` points moved into an outlier cluster (:func:`contaminate`),
-    the points in ``moved`` shifted vertically by ``size`` and those in ``dropped`` marked for
-    leaving out (indices ≥ n are ignored; a point both moved and dropped is dropped)."""
-    clean_x, clean_y = regression_set(n, noise, seed)
+    """The synthetic set: n clean points sorted by x, x ~ U(−1, 1) and y = 1 + 2x + σ·N(0, 1) (:data:`TRUE_LINE`),
+    with ``count`` of them moved into an outlier cluster (:func:`lossviz.toolkit.data.contaminate`), the points
+    in ``moved`` shifted vertically by ``size`` and those in ``dropped`` marked for leaving out (indices ≥ n are
+    ignored; a point both moved and dropped is dropped)."""
+    clean = line_with_outliers(n, noise, 0, 0.0, seed, w_true=TRUE_LINE[1], b_true=TRUE_LINE[0], x_range=X_RANGE)
+    clean_x, clean_y = clean.x, clean.y
     x, y, generated = contaminate(clean_x, clean_y, count, size, position, TRUE_LINE, seed)
     status = np.zeros(n, dtype=int)
     status[generated] = 1

@@ -1,6 +1,7 @@
 """Two-parameter views: L1 versus L2 regularisation, and a weighted sum of two losses.
 
-**Regularisation.** A linear model ŷ = w₁x₁ + w₂x₂ on correlated features, data loss the mean
+**Regularisation.** A linear model ŷ = w₁x₁ + w₂x₂ on correlated features
+(:func:`lossviz.toolkit.data.correlated_regression`), data loss the mean
 squared error L(w) = mean((Xw − y)²) = wᵀAw − 2bᵀw + c with A = XᵀX/n, b = Xᵀy/n. The lasso
 minimises L(w) + λ‖w‖₁, ridge L(w) + λ‖w‖₂². Each is the constrained problem min L(w) subject to
 ‖w‖₁ ≤ t (a diamond) or ‖w‖₂ ≤ r (a disc) for the t, r its solution reaches (Tibshirani 1996,
@@ -10,7 +11,7 @@ Both solutions are exact: ridge solves (A + λI)w = b; the lasso tries every sup
 pattern (there are nine in two dimensions) and keeps the best consistent one, so zeros are zeros.
 
 **Multi-task.** A line ŷ = a + b·x fitted to the linear data with outliers of
-:func:`lossviz.toolkit.data.make_regression_with_outliers` (y = 2x + 0.5 + noise, 4 of 40 points 6 higher) under
+:func:`lossviz.toolkit.data.line_with_outliers` (y = 2x + 0.5 + noise, 4 of 40 points 6 higher) under
 (1 − ω)·L_A + ω·L_B for two catalogue losses: the landscape and its minimiser move from L_A's
 (ω = 0) to L_B's (ω = 1). Both losses go through the catalogue's ``spec.fn``.
 """
@@ -27,22 +28,16 @@ import torch
 from lossviz.errors import ParameterError
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
-from lossviz.toolkit.data import RegressionData, make_regression_with_outliers
+from lossviz.toolkit.data import LineData, line_with_outliers
 
 LAMBDA = Param(
     "lam", 0.3, low=0.0, ui_low=0.001, ui_high=10.0, scale="log", symbol=r"\lambda",
     description="Strength λ of the penalty: λ‖w‖₁ (lasso) or λ‖w‖₂² (ridge) added to the mean squared error.",
 )
-CORRELATION = Param(
-    "correlation", 0.6, low=-0.99, high=0.99, ui_low=-0.9, ui_high=0.9, step=0.05, symbol=r"\rho",
-    description="Correlation of the two features: it tilts and stretches the error ellipses.",
-)
 TASK_WEIGHT = Param(
     "weight", 0.5, low=0.0, high=1.0, ui_low=0.0, ui_high=1.0, step=0.05, symbol=r"\omega",
     description="Weight ω of the second loss in (1 − ω)·L_A + ω·L_B.",
 )
-TRUE_WEIGHTS = (1.5, 0.5)
-"""The true coefficients of the regularisation data: one strong, one weak (the weak one hits 0 first)."""
 
 
 # --- regularisation --------------------------------------------------------------------------------
@@ -50,7 +45,10 @@ TRUE_WEIGHTS = (1.5, 0.5)
 
 @dataclass(frozen=True)
 class LinearProblem:
-    """Data of the 2-parameter linear model and the quadratic form of its mean squared error."""
+    """Data of the 2-parameter linear model and the quadratic form of its mean squared error.
+
+    Built on generated data as ``LinearProblem(*lossviz.toolkit.data.correlated_regression(ρ))``.
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -73,16 +71,6 @@ class LinearProblem:
 
     def least_squares(self) -> np.ndarray:
         return np.linalg.solve(self.gram, self.moment)
-
-
-def linear_problem(correlation: float = CORRELATION.default, n: int = 60, noise: float = 0.5, seed: int = 0) -> LinearProblem:
-    """n points with two standard-normal features of correlation ρ and y = 1.5x₁ + 0.5x₂ + noise."""
-    rho = CORRELATION.validate(correlation, "regularisation view")
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, 2))
-    x = np.stack([z[:, 0], rho * z[:, 0] + np.sqrt(1 - rho**2) * z[:, 1]], axis=1)
-    y = x @ np.array(TRUE_WEIGHTS) + noise * rng.standard_normal(n)
-    return LinearProblem(x, y)
 
 
 def ridge(problem: LinearProblem, lam: float) -> np.ndarray:
@@ -250,7 +238,7 @@ def multitask(
     params_b: dict[str, float] | None = None,
     weights: np.ndarray | None = None,
     resolution: int = 41,
-    data: RegressionData | None = None,
+    data: LineData | None = None,
 ) -> MultiTask:
     """Landscapes of two losses for a line fit, and the minimiser of their weighted sum for each weight."""
     spec_a, spec_b = get_spec(loss_a), get_spec(loss_b)
@@ -259,7 +247,7 @@ def multitask(
         if s.name not in allowed:
             raise ParameterError(f"loss {s.name!r} does not fit a regression line (pred and target must be real)")
     pa, pb = spec_a.validate_params(params_a or {}), spec_b.validate_params(params_b or {})
-    data = data if data is not None else make_regression_with_outliers()
+    data = data if data is not None else line_with_outliers()
     x, y = data.x, data.y
     weights = np.linspace(0.0, 1.0, 21) if weights is None else np.asarray(weights, dtype=np.float64)
 

@@ -1,16 +1,35 @@
-"""Every generated data set, and the one vocabulary of data: :class:`Dataset`, :data:`Task`, :data:`SEED`.
+"""Every data set lossviz generates, and the one vocabulary of data.
 
-Toy datasets for the training lab, generated in code from a seed.
+The vocabulary
+    :data:`Task` is what a model learns: ``"binary"``, ``"multiclass"`` or ``"regression"`` (a user's table,
+    :mod:`lossviz.toolkit.tables`, gets the same). :data:`SEED` is the seed of every generator: all the randomness
+    of a data set comes from ``numpy.random`` Generators seeded from it, so the same arguments always give the
+    same arrays. :class:`Dataset` holds the training lab's training and validation points, and
+    :class:`DataSource` is what the lab needs of their source: a generated :class:`DataConfig` and an uploaded
+    table (:class:`lossviz.toolkit.tables.UserData`) both satisfy it.
 
-Classification: two moons, circles, spiral (K arms), XOR and imbalanced blobs; regression: a 1-D
-curve with one-sided outliers. Every dataset comes with a held-out validation split (stratified
-by class for classification, so that the rare class of the imbalanced blobs appears in both).
-The same :class:`DataConfig` always gives the same arrays: all randomness comes from one
-``numpy.random.Generator`` seeded with ``seed``.
+The data sets, by page
+    * Training lab, toy sets (:class:`DataConfig` → :func:`make_dataset`): two moons, circles, a K-arm spiral,
+      XOR, imbalanced blobs and a 1-D curve y = sin(1.5x) + 0.3x with one-sided outliers, each with a held-out
+      validation split (stratified by class, so that the rare class of the blobs appears in both).
+    * Landscape, Outliers and the training lab's multi-task view: a line y = w·x + b + noise with outliers
+      (:func:`line_with_outliers`), and an outlier cluster placed at a chosen x (:func:`contaminate`).
+    * Focal: imbalanced blobs at a majority : minority ratio (:func:`imbalanced_blobs`), from the same
+      two-Gaussian generator (:func:`two_blobs`) as the toy blobs.
+    * Training lab, regularisation view: a linear target of two correlated features (:func:`correlated_regression`).
+    * Generative, total-variation denoising: a synthetic test image and its noisy copy (:func:`clean_image`,
+      :func:`noisy_image`).
 
-The generators follow the shapes of scikit-learn's ``make_moons``/``make_circles`` and the
-spiral of the CS231n notes, written independently; XOR and the regression curve are the
-classic teaching examples (TensorFlow Playground, Smilkov & Carter).
+Declarations: :data:`SEED` serves every set; the toy sets' other settings (fields of :class:`DataConfig`) are
+unprefixed, and every other generator's arguments carry the name of their set (``LINE_*``, ``BLOBS_*``,
+``IMAGE_*``, ``CORRELATION``).
+
+References: the moons and circles follow the shapes of scikit-learn's ``make_moons``/``make_circles``, the spiral
+the CS231n notes (written independently); XOR and the 1-D curve are the classic teaching examples (TensorFlow
+Playground, Smilkov & Carter). The line with outliers is the textbook setting in which the mean (MSE) is dragged
+towards the outliers while the median (MAE) and Huber's M-estimator are not (Huber, Robust Estimation of a Location
+Parameter, 1964; Hampel et al., Robust Statistics, 1986). Correlated features make the lasso's diamond and ridge's
+disc meet the error ellipses differently (Tibshirani 1996, Fig. 2).
 """
 
 from __future__ import annotations
@@ -26,34 +45,12 @@ from lossviz.errors import ParameterError
 from lossviz.spec import Param
 
 Task = Literal["binary", "multiclass", "regression"]
+"""What a model learns: two classes, more than two, or real targets."""
 
-N_SAMPLES = Param(
-    "n_samples", 300, low=20, high=5000, integer=True, ui_low=50, ui_high=1000, step=50,
-    description="Number of points in the dataset, training and validation together.",
-)
-NOISE = Param(
-    "noise", 0.15, low=0.0, ui_low=0.0, ui_high=1.0, step=0.01, symbol=r"\sigma",
-    description="Standard deviation of the Gaussian noise added to the inputs (classification) or targets (regression).",
-)
 SEED = Param(
     "seed", 0, low=0, high=2**31 - 1, integer=True, ui_low=0, ui_high=99, step=1,
-    description="Seed of the random numbers: the data, and in the training lab the initial weights and the mini-batch order. The same seed gives the same result.",
-)
-VAL_FRACTION = Param(
-    "val_fraction", 0.3, low=0.05, high=0.8, ui_low=0.1, ui_high=0.5, step=0.05,
-    description="Share of the points held out for validation (never trained on).",
-)
-CLASSES = Param(
-    "classes", 3, low=2, high=8, integer=True, ui_low=2, ui_high=5, step=1, symbol="K",
-    description="Number of spiral arms, one class each.",
-)
-MINORITY = Param(
-    "minority", 0.1, low=0.01, high=0.5, ui_low=0.02, ui_high=0.5, step=0.01,
-    description="Share of the points in the rare (positive) class of the imbalanced blobs.",
-)
-OUTLIERS = Param(
-    "outliers", 0.1, low=0.0, high=0.5, ui_low=0.0, ui_high=0.3, step=0.01,
-    description="Share of regression targets pushed up by 2–4 units: gross errors that a robust loss should ignore.",
+    description="Seed of the random numbers: the same seed gives the same data (in the training lab also the same "
+    "initial weights and mini-batch order).",
 )
 
 
@@ -81,75 +78,8 @@ class DataSource(Protocol):
 
 
 @dataclass(frozen=True)
-class DatasetInfo:
-    """A dataset's display name, task and one line for a student."""
-
-    title: str
-    task: Task
-    description: str
-
-
-DATASETS: dict[str, DatasetInfo] = {
-    "moons": DatasetInfo("Two moons", "binary", "Two interleaved half circles: needs a curved boundary."),
-    "circles": DatasetInfo("Circles", "binary", "A ring around a disc: no straight line separates them."),
-    "spiral": DatasetInfo("Spiral", "multiclass", "K interleaved spiral arms, one class each: a hard multi-class task."),
-    "xor": DatasetInfo("XOR", "binary", "Opposite quadrants share a class: no linear model can do better than chance."),
-    "blobs": DatasetInfo(
-        "Imbalanced blobs", "binary", "Two overlapping Gaussian blobs, one rare: where class weighting and focal loss matter."
-    ),
-    "regression": DatasetInfo(
-        "1-D regression with outliers", "regression", "y = sin(1.5x) + 0.3x plus noise, some targets pushed far up."
-    ),
-}
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """Everything that decides a dataset: the same config always gives the same arrays."""
-
-    name: str = "moons"
-    n_samples: int = int(N_SAMPLES.default)
-    noise: float = NOISE.default
-    seed: int = int(SEED.default)
-    val_fraction: float = VAL_FRACTION.default
-    classes: int = int(CLASSES.default)
-    minority: float = MINORITY.default
-    outliers: float = OUTLIERS.default
-
-    @property
-    def task(self) -> Task:
-        """The dataset's task; a spiral with two arms is a binary task."""
-        task = dataset_info(self.name).task
-        if task == "multiclass" and self.classes == 2:
-            return "binary"
-        return task
-
-    def validated(self) -> DataConfig:
-        """The same config with every number checked against its ``Param`` (ParameterError if not)."""
-        dataset_info(self.name)
-        values = {
-            p.name: p.validate(getattr(self, p.name), "dataset")
-            for p in (N_SAMPLES, NOISE, SEED, VAL_FRACTION, CLASSES, MINORITY, OUTLIERS)
-        }
-        return DataConfig(name=self.name, **values)  # type: ignore[arg-type]
-
-    private = False
-    """Generated from the config alone: results may sit in caches shared by all sessions."""
-
-    @property
-    def n_classes(self) -> int:
-        """Classes of the dataset (0 for regression), as :attr:`Dataset.n_classes`."""
-        if self.task == "regression":
-            return 0
-        return self.classes if self.name == "spiral" else 2
-
-    def make(self) -> Dataset:
-        return make_dataset(self)
-
-
-@dataclass(frozen=True)
 class Dataset:
-    """A generated dataset, split into training and validation points.
+    """The training lab's data (a toy set, or a user's table), split into training and validation points.
 
     ``x_*`` has shape (n, d) (d = 2 for classification, 1 for regression); ``y_*`` holds class
     indices 0 … K − 1 (as float64) or real targets. For regression, ``clean_*`` is the noise-free
@@ -215,6 +145,106 @@ class Dataset:
         return tuple((float(a), float(b)) for a, b in zip(lo - pad, hi + pad, strict=True))
 
 
+# --- the training lab's toy sets ------------------------------------------------------------------
+
+N_SAMPLES = Param(
+    "n_samples", 300, low=20, high=5000, integer=True, ui_low=50, ui_high=1000, step=50,
+    description="Number of points in the dataset, training and validation together.",
+)
+NOISE = Param(
+    "noise", 0.15, low=0.0, ui_low=0.0, ui_high=1.0, step=0.01, symbol=r"\sigma",
+    description="Standard deviation of the Gaussian noise added to the inputs (classification) or targets "
+    "(regression).",
+)
+VAL_FRACTION = Param(
+    "val_fraction", 0.3, low=0.05, high=0.8, ui_low=0.1, ui_high=0.5, step=0.05,
+    description="Share of the points held out for validation (never trained on).",
+)
+CLASSES = Param(
+    "classes", 3, low=2, high=8, integer=True, ui_low=2, ui_high=5, step=1, symbol="K",
+    description="Number of spiral arms, one class each.",
+)
+MINORITY = Param(
+    "minority", 0.1, low=0.01, high=0.5, ui_low=0.02, ui_high=0.5, step=0.01,
+    description="Share of the points in the rare (positive) class of the imbalanced blobs.",
+)
+OUTLIERS = Param(
+    "outliers", 0.1, low=0.0, high=0.5, ui_low=0.0, ui_high=0.3, step=0.01,
+    description="Share of regression targets pushed up by 2–4 units: gross errors that a robust loss should ignore.",
+)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset's display name, task and one line for a student."""
+
+    title: str
+    task: Task
+    description: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "moons": DatasetInfo("Two moons", "binary", "Two interleaved half circles: needs a curved boundary."),
+    "circles": DatasetInfo("Circles", "binary", "A ring around a disc: no straight line separates them."),
+    "spiral": DatasetInfo(
+        "Spiral", "multiclass", "K interleaved spiral arms, one class each: a hard multi-class task."
+    ),
+    "xor": DatasetInfo("XOR", "binary", "Opposite quadrants share a class: no linear model can do better than chance."),
+    "blobs": DatasetInfo(
+        "Imbalanced blobs",
+        "binary",
+        "Two overlapping Gaussian blobs, one rare: where class weighting and focal loss matter.",
+    ),
+    "regression": DatasetInfo(
+        "1-D regression with outliers", "regression", "y = sin(1.5x) + 0.3x plus noise, some targets pushed far up."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Everything that decides a dataset: the same config always gives the same arrays."""
+
+    name: str = "moons"
+    n_samples: int = int(N_SAMPLES.default)
+    noise: float = NOISE.default
+    seed: int = int(SEED.default)
+    val_fraction: float = VAL_FRACTION.default
+    classes: int = int(CLASSES.default)
+    minority: float = MINORITY.default
+    outliers: float = OUTLIERS.default
+
+    @property
+    def task(self) -> Task:
+        """The dataset's task; a spiral with two arms is a binary task."""
+        task = dataset_info(self.name).task
+        if task == "multiclass" and self.classes == 2:
+            return "binary"
+        return task
+
+    def validated(self) -> DataConfig:
+        """The same config with every number checked against its ``Param`` (ParameterError if not)."""
+        dataset_info(self.name)
+        values = {
+            p.name: p.validate(getattr(self, p.name), "dataset")
+            for p in (N_SAMPLES, NOISE, SEED, VAL_FRACTION, CLASSES, MINORITY, OUTLIERS)
+        }
+        return DataConfig(name=self.name, **values)  # type: ignore[arg-type]
+
+    private = False
+    """Generated from the config alone: results may sit in caches shared by all sessions."""
+
+    @property
+    def n_classes(self) -> int:
+        """Classes of the dataset (0 for regression), as :attr:`Dataset.n_classes`."""
+        if self.task == "regression":
+            return 0
+        return self.classes if self.name == "spiral" else 2
+
+    def make(self) -> Dataset:
+        return make_dataset(self)
+
+
 def dataset_info(name: str) -> DatasetInfo:
     try:
         return DATASETS[name]
@@ -227,7 +257,7 @@ def regression_curve(x: np.ndarray) -> np.ndarray:
     return np.sin(1.5 * x) + 0.3 * x
 
 
-# --- generators: (x, y) for n points ----------------------------------------------------------
+# --- the toy sets' generators: (x, y) for n points ----------------------------------------------
 
 
 def _moons(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -277,13 +307,10 @@ def _xor(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndar
 
 
 def _blobs(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
-    """A common blob at (−0.6, 0) (class 0) and a rare one at (0.6, 0) (class 1), spread 0.4 + σ."""
+    """A common blob at (−0.6, 0) (class 0) and a rare one at (0.6, 0) (class 1), both of spread 0.4 + σ."""
     n1 = max(2, round(cfg.minority * cfg.n_samples))
-    n0 = cfg.n_samples - n1
     spread = 0.4 + cfg.noise
-    x0 = np.array([-0.6, 0.0]) + spread * rng.standard_normal((n0, 2))
-    x1 = np.array([0.6, 0.0]) + spread * rng.standard_normal((n1, 2))
-    return np.concatenate([x0, x1]), np.concatenate([np.zeros(n0), np.ones(n1)])
+    return two_blobs(rng, cfg.n_samples - n1, n1, np.array([-0.6, 0.0]), spread, np.array([0.6, 0.0]), spread)
 
 
 def _regression(rng: np.random.Generator, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -335,20 +362,11 @@ def make_dataset(config: DataConfig) -> Dataset:
     return Dataset(cfg, x[tr], y[tr], x[va], y[va], n_classes=cfg.n_classes)
 
 
-# --- a line with outliers (Landscape, Outliers, Training lab's multi-task view) ---
-"""Small synthetic datasets for the pages, generated in code from a seed.
+# --- a line with outliers (Landscape, Outliers, Training lab's multi-task view) -------------------------
 
-:func:`make_regression_with_outliers` draws a 1-D linear regression problem y = w·x + b + noise and
-shifts a few points by a fixed amount (gross errors), the textbook setting in which the mean
-(MSE) is dragged towards the outliers while the median (MAE) and Huber's M-estimator are not
-(Huber, Robust Estimation of a Location Parameter, 1964; Hampel et al., Robust Statistics, 1986).
-The same arguments always give the same arrays: all randomness comes from one
-``numpy.random.Generator`` seeded with ``seed``.
-"""
-
-W_TRUE = 2.0
-B_TRUE = 0.5
-X_RANGE = (-2.0, 2.0)
+LINE_W_TRUE = 2.0
+LINE_B_TRUE = 0.5
+LINE_X_RANGE = (-2.0, 2.0)
 
 LINE_POINTS = Param(
     "n", 40, low=2, high=10_000, integer=True, ui_low=5, ui_high=200, step=1, symbol="n",
@@ -367,46 +385,46 @@ LINE_OUTLIER_SIZE = Param(
     description="How far each outlier is shifted in y (negative: downwards).",
 )
 LINE_DATA_PARAMS = (LINE_POINTS, LINE_NOISE, LINE_OUTLIERS, LINE_OUTLIER_SIZE, SEED)
-"""The generator's arguments as declarations, in signature order (for page controls)."""
+"""The arguments of :func:`line_with_outliers` as declarations, in signature order (for page controls)."""
 
 
 @dataclass(frozen=True)
-class RegressionData:
-    """Points (x, y) sorted by x, which of them are outliers, and the line they were drawn from."""
+class LineData:
+    """Points (x, y) sorted by x, which of them are outliers, and the line y = w_true·x + b_true they lie around."""
 
     x: np.ndarray
     y: np.ndarray
     is_outlier: np.ndarray
-    w_true: float = W_TRUE
-    b_true: float = B_TRUE
+    w_true: float = LINE_W_TRUE
+    b_true: float = LINE_B_TRUE
 
     @property
     def n(self) -> int:
         return len(self.x)
 
 
-def make_regression_with_outliers(
-    n: int = 40,
-    noise: float = 0.3,
-    n_outliers: int = 4,
-    outlier_size: float = 6.0,
-    seed: int = 0,
+def line_with_outliers(
+    n: int = int(LINE_POINTS.default),
+    noise: float = LINE_NOISE.default,
+    n_outliers: int = int(LINE_OUTLIERS.default),
+    outlier_size: float = LINE_OUTLIER_SIZE.default,
+    seed: int = int(SEED.default),
     *,
-    w_true: float = W_TRUE,
-    b_true: float = B_TRUE,
-    x_range: tuple[float, float] = X_RANGE,
-) -> RegressionData:
+    w_true: float = LINE_W_TRUE,
+    b_true: float = LINE_B_TRUE,
+    x_range: tuple[float, float] = LINE_X_RANGE,
+) -> LineData:
     """n points with x ~ U(x_range), y = w_true·x + b_true + noise·N(0, 1), of which ``n_outliers``
     (chosen uniformly at random) have ``outlier_size`` added to y.
 
     Raises :class:`ParameterError` for values outside :data:`LINE_DATA_PARAMS` or more outliers than
     points.
     """
-    n = LINE_POINTS.validate(n, "make_regression_with_outliers")
-    noise = LINE_NOISE.validate(noise, "make_regression_with_outliers")
-    n_outliers = LINE_OUTLIERS.validate(n_outliers, "make_regression_with_outliers")
-    outlier_size = LINE_OUTLIER_SIZE.validate(outlier_size, "make_regression_with_outliers")
-    seed = SEED.validate(seed, "make_regression_with_outliers")
+    n = LINE_POINTS.validate(n, "line_with_outliers")
+    noise = LINE_NOISE.validate(noise, "line_with_outliers")
+    n_outliers = LINE_OUTLIERS.validate(n_outliers, "line_with_outliers")
+    outlier_size = LINE_OUTLIER_SIZE.validate(outlier_size, "line_with_outliers")
+    seed = SEED.validate(seed, "line_with_outliers")
     if n_outliers > n:
         raise ParameterError(f"n_outliers ({n_outliers}) must be at most n ({n})")
     rng = np.random.default_rng(seed)
@@ -415,4 +433,139 @@ def make_regression_with_outliers(
     is_outlier = np.zeros(n, dtype=bool)
     is_outlier[rng.choice(n, size=n_outliers, replace=False)] = True
     y[is_outlier] += outlier_size
-    return RegressionData(x, y, is_outlier, w_true, b_true)
+    return LineData(x, y, is_outlier, w_true, b_true)
+
+
+def contaminate(
+    x: np.ndarray,
+    y: np.ndarray,
+    count: int,
+    size: float,
+    position: float,
+    line: tuple[float, float],
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move ``count`` points into an outlier cluster at x ≈ ``position``, ``size`` above ``line`` = (a, b).
+
+    The points are taken in a fixed random order (so larger counts contain smaller ones); each goes
+    to x = position + 2 % jitter (of the x range) and y = a + b·x + size + 5 % jitter (of |size|).
+    Returns the new x, y and the sorted indices moved.
+    """
+    x = np.array(x, dtype=float)
+    y = np.array(y, dtype=float)
+    count = int(min(max(count, 0), x.size))
+    # A stream of its own (seed, 7919): the cluster does not depend on how the clean points were drawn.
+    rng = np.random.default_rng([seed, 7919])
+    order = rng.permutation(x.size)
+    spread = float(np.ptp(x)) if x.size else 0.0
+    jitter_x = rng.uniform(-1.0, 1.0, x.size)
+    jitter_y = rng.standard_normal(x.size)
+    moved = order[:count]
+    x[moved] = position + 0.02 * spread * jitter_x[moved]
+    y[moved] = line[0] + line[1] * x[moved] + size + 0.05 * abs(size) * jitter_y[moved]
+    return x, y, np.sort(moved)
+
+
+# --- imbalanced blobs (Focal; the toy set "blobs") ---------------------------------------------------
+
+BLOBS_MAJORITY = 3000
+"""Majority points of the Focal page's set."""
+BLOBS_RATIO = Param(
+    "ratio", 100.0, low=1.0, high=10_000.0, ui_low=1.0, ui_high=1000.0, scale="log",
+    description="Majority examples per minority example (100 means 1:100; Lin et al. face about 1:1000).",
+)
+BLOBS_SEPARATION = Param(
+    "separation", 2.5, low=0.0, ui_low=0.0, ui_high=5.0, step=0.1, symbol="d",
+    description="Distance between the centres of the two classes, in units of the majority's spread.",
+)
+
+
+@dataclass(frozen=True)
+class Blobs:
+    """Points ``x`` (n, 2) with labels ``y`` (n,) in {0, 1}; 1 is the minority class."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def n_minority(self) -> int:
+        return int(self.y.sum())
+
+
+def two_blobs(
+    rng: np.random.Generator,
+    n_majority: int,
+    n_minority: int,
+    majority_centre: np.ndarray,
+    majority_spread: float,
+    minority_centre: np.ndarray,
+    minority_spread: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Isotropic Gaussian blobs in 2-D: the majority (label 0) first, then the minority (label 1).
+
+    Returns ``x`` (n_majority + n_minority, 2) and ``y``, drawing the majority's points from ``rng`` first.
+    """
+    x0 = majority_centre + majority_spread * rng.standard_normal((n_majority, 2))
+    x1 = minority_centre + minority_spread * rng.standard_normal((n_minority, 2))
+    return np.concatenate([x0, x1]), np.concatenate([np.zeros(n_majority), np.ones(n_minority)])
+
+
+def imbalanced_blobs(ratio: float, separation: float, seed: int, n_majority: int = BLOBS_MAJORITY) -> Blobs:
+    """Majority N(0, I) (label 0) and minority N((d/√2)(1, 1), 0.7²·I) (label 1), ``ratio`` : 1.
+
+    The minority count is n_majority / ratio rounded, at least 3.
+    """
+    rng = np.random.default_rng([seed, 104_729])
+    n_minor = max(3, round(n_majority / ratio))
+    centre = np.full(2, separation / np.sqrt(2.0))
+    return Blobs(*two_blobs(rng, n_majority, n_minor, np.zeros(2), 1.0, centre, 0.7))
+
+
+# --- two correlated features (Training lab, regularisation view) ----------------------------------------
+
+CORRELATION = Param(
+    "correlation", 0.6, low=-0.99, high=0.99, ui_low=-0.9, ui_high=0.9, step=0.05, symbol=r"\rho",
+    description="Correlation of the two features: it tilts and stretches the error ellipses.",
+)
+CORRELATED_WEIGHTS = (1.5, 0.5)
+"""The true coefficients of the correlated-features target: one strong, one weak (the weak one hits 0 first)."""
+
+
+def correlated_regression(
+    correlation: float = CORRELATION.default, n: int = 60, noise: float = 0.5, seed: int = int(SEED.default)
+) -> tuple[np.ndarray, np.ndarray]:
+    """n points: two standard-normal features x (n, 2) of correlation ρ and y = 1.5x₁ + 0.5x₂ + noise·N(0, 1).
+
+    x₂ = ρ·z₁ + √(1 − ρ²)·z₂ for independent standard normals z₁ = x₁ and z₂.
+    """
+    rho = CORRELATION.validate(correlation, "correlated_regression")
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, 2))
+    x = np.stack([z[:, 0], rho * z[:, 0] + np.sqrt(1 - rho**2) * z[:, 1]], axis=1)
+    y = x @ np.array(CORRELATED_WEIGHTS) + noise * rng.standard_normal(n)
+    return x, y
+
+
+# --- a test image and its noisy copy (Generative, total-variation denoising) ---------------------------
+
+IMAGE_SIZE = 32
+IMAGE_NOISE = Param(
+    "noise", 0.15, low=0.0, ui_low=0.0, ui_high=0.5, step=0.01, symbol=r"\sigma",
+    description="Standard deviation of the Gaussian noise added to the clean image (pixels in [0, 1]).",
+)
+
+
+def clean_image(size: int = IMAGE_SIZE) -> np.ndarray:
+    """A synthetic test image in [0, 1]: a bright square, a grey disk and a ramp on a dark background."""
+    rows, cols = np.mgrid[0:size, 0:size] / size
+    image = np.full((size, size), 0.15)
+    image[(rows >= 0.15) & (rows < 0.5) & (cols >= 0.12) & (cols < 0.47)] = 0.9
+    image[(rows - 0.66) ** 2 + (cols - 0.66) ** 2 < 0.2**2] = 0.6
+    ramp = (rows >= 0.78) & (rows < 0.9) & (cols >= 0.06) & (cols < 0.4)
+    image[ramp] = 0.3 + 0.6 * (cols[ramp] - 0.06) / 0.34
+    return image
+
+
+def noisy_image(clean: np.ndarray, noise: float, seed: int) -> np.ndarray:
+    """``clean`` plus independent Gaussian noise of standard deviation ``noise`` (not clipped)."""
+    return clean + noise * np.random.default_rng(seed).standard_normal(clean.shape)

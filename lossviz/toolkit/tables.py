@@ -12,7 +12,6 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -154,27 +153,22 @@ def select_numeric(
     return Cleaned(cleaned, rows_read=len(frame), rows_dropped=dropped, notes=tuple(notes))
 
 
-TargetKind = Literal["classification", "regression"]
-
-
-def infer_task(target: pd.Series, limits: UploadLimits = DEFAULT_LIMITS) -> TargetKind:
-    """Classification when the target is text, or integers with at most ``max_classes`` values."""
+def infer_classify(target: pd.Series, limits: UploadLimits = DEFAULT_LIMITS) -> bool:
+    """Whether the target looks like class labels: text, or integers with at most ``max_classes`` values."""
     numeric = pd.to_numeric(target, errors="coerce")
     if numeric.notna().sum() < target.notna().sum():
-        return "classification"
+        return True
     values = numeric.dropna().to_numpy()
-    if np.all(values == np.round(values)) and len(np.unique(values)) <= limits.max_classes:
-        return "classification"
-    return "regression"
+    return bool(np.all(values == np.round(values)) and len(np.unique(values)) <= limits.max_classes)
 
 
 @dataclass(frozen=True)
 class Table:
-    """Features and target for the training lab: ``y`` holds class indices (classification) or values."""
+    """Features and target for the training lab: ``y`` holds class indices (binary, multiclass) or values."""
 
     x: np.ndarray
     y: np.ndarray
-    task: TargetKind
+    task: Task
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -184,19 +178,21 @@ def select_dataset(
     frame: pd.DataFrame,
     features: Sequence[str],
     target: str,
-    task: TargetKind | None = None,
+    classify: bool | None = None,
     limits: UploadLimits = DEFAULT_LIMITS,
 ) -> Table:
-    """Validated features and target; ``task=None`` infers it (see :func:`infer_task`)."""
+    """Validated features and target, the target as classes or as values (``classify=None`` infers which, see
+    :func:`infer_classify`). Classes make a binary task when there are two of them, a multiclass one when more."""
     if not features:
         raise UploadError("Choose at least one feature column.")
     if target in features:
         raise UploadError(f"The target {target!r} cannot also be a feature.")
     if target not in frame.columns:
         raise UploadError(f"Column {target!r} is not in the file.")
-    task = task or infer_task(frame[target], limits)
+    if classify is None:
+        classify = infer_classify(frame[target], limits)
     notes: list[str] = []
-    if task == "classification":
+    if classify:
         labels = frame[target]
         present = labels.notna()
         codes, classes = pd.factorize(labels[present], sort=True)
@@ -213,12 +209,14 @@ def select_dataset(
         work["__target__"] = y_all
         cleaned = select_numeric(work, [*features, "__target__"], min_rows=2, allow_constant=["__target__"])
         class_names = tuple(str(c) for c in classes)
+        task: Task = "binary" if len(classes) == 2 else "multiclass"
     else:
         cleaned = select_numeric(frame, [*features, target], min_rows=2)
         class_names = ()
+        task = "regression"
     notes.extend(cleaned.notes)
     x = np.column_stack([cleaned.columns[f] for f in features])
-    y_key = "__target__" if task == "classification" else target
+    y_key = "__target__" if classify else target
     return Table(x, cleaned.columns[y_key], task, tuple(features), class_names, tuple(notes))
 
 
@@ -344,13 +342,6 @@ class UserData:
         return f"{self.label} ({used}; {len(self.features)} feature{'s' if len(self.features) != 1 else ''}; {what})"
 
 
-def task_of(table: Table) -> Task:
-    """The lab's task for a validated table: binary for two classes, multi-class for more."""
-    if table.task == "regression":
-        return "regression"
-    return "binary" if len(table.class_names) == 2 else "multiclass"
-
-
 def content_digest(table: Table) -> str:
     """A content digest of the chosen columns (names, task and values): equal tables, equal digests."""
     h = hashlib.sha256()
@@ -372,7 +363,7 @@ def from_table(
 ) -> UserData:
     """A training-lab data source from the columns :func:`lossviz.toolkit.tables.select_dataset` validated."""
     return UserData(
-        label=label, features=tuple(table.feature_names), target=target, task=task_of(table),
+        label=label, features=tuple(table.feature_names), target=target, task=table.task,
         class_names=tuple(table.class_names), digest=content_digest(table), rows=int(rows), seed=int(seed),
         val_fraction=float(val_fraction), standardize_target=bool(standardize_target and table.task == "regression"),
         x=np.asarray(table.x, dtype=np.float64), y=np.asarray(table.y, dtype=np.float64),

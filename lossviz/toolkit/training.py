@@ -48,8 +48,7 @@ from lossviz.errors import ParameterError
 from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
-from lossviz.toolkit.data import DataConfig, Dataset, Task
-from lossviz.toolkit.tables import UserData
+from lossviz.toolkit.data import DataConfig, Dataset, DataSource, Task
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 """The one place that picks the device: CUDA when present, else the CPU."""
@@ -312,7 +311,7 @@ class MLP:
 class TrainConfig:
     """Everything that decides a training run (hashable: it is the cache key)."""
 
-    data: DataConfig | UserData = field(default_factory=DataConfig)
+    data: DataSource = field(default_factory=DataConfig)
     hidden_layers: int = int(HIDDEN_LAYERS.default)
     width: int = int(WIDTH.default)
     activation: str = "relu"
@@ -333,7 +332,7 @@ class TrainConfig:
         return TrainConfig(**values)
 
 
-def default_config(data: DataConfig | None = None, **changes: Any) -> TrainConfig:
+def default_config(data: DataSource | None = None, **changes: Any) -> TrainConfig:
     """The default run for ``data`` (two moons unless given), with the task's default loss."""
     data = data or DataConfig()
     return TrainConfig(data=data, loss=DEFAULT_LOSS[data.task]).replace(**changes)

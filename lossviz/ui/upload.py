@@ -17,7 +17,7 @@ from lossviz.toolkit.tables import (
     DEFAULT_LIMITS,
     Table,
     UploadError,
-    infer_task,
+    infer_classify,
     numeric_columns,
     read_csv,
     select_dataset,
@@ -95,7 +95,8 @@ def csv_source(key: str, label: str = "Upload a CSV file", default_example: str 
     return parsed
 
 
-TASKS = ("classification", "regression")
+TARGET_KINDS = {"classification": True, "regression": False}
+"""The choice the user makes about the target (shown as words): treat it as classes or as values."""
 
 
 def _kept_options(k: str, options: list[str], default: list[str]) -> None:
@@ -111,8 +112,9 @@ def table_source(key: str, label: str, default_example: str | None = None) -> tu
 
     Returns the validated table, the target column and the file's name, or None after showing what
     is missing or wrong.
-    The task is inferred from the target column (:func:`lossviz.toolkit.tables.infer_task`), shown and
-    overridable; the validated table is memoised in this session only (one entry).
+    Whether the target holds classes is inferred from its column (:func:`lossviz.toolkit.tables.infer_classify`),
+    shown and overridable; the task follows from the classes counted (two: binary, more: multiclass). The
+    validated table is memoised in this session only (one entry).
     """
     frame = csv_source(key, label, default_example=default_example)
     if frame is None:
@@ -131,19 +133,20 @@ def table_source(key: str, label: str, default_example: str | None = None) -> tu
     features = middle.multiselect("Feature columns", options, key=f"{key}_features",
                                   help="Numeric input columns; each is standardised with the training rows' "
                                        "mean and standard deviation.", **default)
-    inferred = infer_task(frame[target])
+    inferred = "classification" if infer_classify(frame[target]) else "regression"
     if st.session_state.get(f"{key}_task_for") != (frame.attrs["source"], target):
         st.session_state[f"{key}_task_for"] = (frame.attrs["source"], target)
         st.session_state[f"{key}_task"] = inferred
-    task = right.radio("Task", list(TASKS), key=f"{key}_task", horizontal=True,
+    kind = right.radio("Task", list(TARGET_KINDS), key=f"{key}_task", horizontal=True,
                        help=f"Inferred from the target column: {inferred}. Text labels or at most "
                             f"{DEFAULT_LIMITS.max_classes} distinct integers mean classification.")
-    right.caption(f"Inferred: **{inferred}**" + ("" if task == inferred else f"; you chose {task}."))
+    right.caption(f"Inferred: **{inferred}**" + ("" if kind == inferred else f"; you chose {kind}."))
     if not features:
         st.info("Choose at least one feature column.")
         return None
-    ident = (frame.attrs["source"], tuple(features), target, task)
-    table = _session_memo(f"_{key}_table", ident, lambda: select_dataset(frame, features, target, task))
+    classify = TARGET_KINDS[kind]
+    ident = (frame.attrs["source"], tuple(features), target, classify)
+    table = _session_memo(f"_{key}_table", ident, lambda: select_dataset(frame, features, target, classify))
     if table is None:
         return None
     for note in table.notes:

@@ -20,6 +20,7 @@ from lossviz.figures.focal import (
     figure_pr_curves,
 )
 from lossviz.studies import focal as fs
+from lossviz.toolkit.data import imbalanced_blobs
 
 
 def _typed(spec: dict) -> np.ndarray:
@@ -104,7 +105,7 @@ def test_boundary_segment(w, b, expected) -> None:
 
 
 def test_boundaries_figure() -> None:
-    data = fs.imbalanced_blobs(50.0, 2.0, seed=0, n_majority=200)
+    data = imbalanced_blobs(50.0, 2.0, seed=0, n_majority=200)
     fig = figure_boundaries(data, [Boundary("ce", np.array([1.0, 1.0]), -2.0, "#123456")])
     go.Figure(fig.to_dict())
     assert len(fig.data[0].x) == 200 and len(fig.data[1].x) == 4

@@ -19,6 +19,7 @@ from lossviz.figures.generative import (
     figure_tv_denoising,
 )
 from lossviz.studies import generative as gs
+from lossviz.toolkit.data import IMAGE_NOISE
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 
 MAX_BYTES = 1_000_000
@@ -137,5 +138,5 @@ def test_tv_panels_and_frames_carry_the_images(study: gs.TvStudy) -> None:
 
 
 def test_tv_figure_stays_small_at_the_largest_settings() -> None:
-    study = gs.tv_study(gs.NOISE.slider_range[1], 99, 3, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
+    study = gs.tv_study(IMAGE_NOISE.slider_range[1], 99, 3, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
     assert figure_bytes(figure_tv_denoising(study, 0)) < 400_000

@@ -9,7 +9,7 @@ import pytest
 from lossviz.figures import landscape as fl
 from lossviz.figures.common import figure_bytes
 from lossviz.studies import landscape as ll
-from lossviz.toolkit.data import make_regression_with_outliers
+from lossviz.toolkit.data import line_with_outliers
 
 
 def _arrows(xs, ys) -> list[np.ndarray]:
@@ -85,7 +85,7 @@ def test_input_map_of_two_logits_labels_the_plane_gradient() -> None:
 
 
 def _panels() -> tuple[list[fl.FitPanel], dict]:
-    data = make_regression_with_outliers(20, 0.3, 2, 5.0, seed=2)
+    data = line_with_outliers(20, 0.3, 2, 5.0, seed=2)
     w, b = np.linspace(-3, 4, 21), np.linspace(-2, 4, 17)
     panels, histories = [], {}
     for name in ("mse", "mae"):
@@ -123,7 +123,7 @@ def test_parameter_landscapes_side_by_side() -> None:
 
 def test_fits_and_convergence() -> None:
     panels, histories = _panels()
-    data = make_regression_with_outliers(20, 0.3, 2, 5.0, seed=2)
+    data = line_with_outliers(20, 0.3, 2, 5.0, seed=2)
     minima = {p.loss: p.minimum for p in panels}
     fits = fl.figure_fits(data, minima)
     go.Figure(fits.to_dict())

@@ -15,6 +15,7 @@ from lossviz.figures.neural_landscape import (
 )
 from lossviz.figures.training_lab import figure_multitask, figure_regularization
 from lossviz.studies import training_lab as rv
+from lossviz.toolkit.data import correlated_regression
 
 XS = np.linspace(-1, 1, 9)
 Z = 1.0 + np.add.outer(XS**2, 2 * XS**2)
@@ -71,7 +72,7 @@ def test_two_losses_side_by_side() -> None:
 
 @pytest.fixture(scope="module")
 def path() -> rv.RegularizationPath:
-    return rv.regularization_path(rv.linear_problem(), np.geomspace(0.01, 5, 12), resolution=31)
+    return rv.regularization_path(rv.LinearProblem(*correlated_regression()), np.geomspace(0.01, 5, 12), resolution=31)
 
 
 def test_regularization_frames_follow_lambda(path: rv.RegularizationPath) -> None:

@@ -8,6 +8,7 @@ from helpers import app_test, errors, exceptions, figure_sizes, figures, same_da
 
 import lossviz
 from lossviz.studies import focal as fs
+from lossviz.toolkit.data import BLOBS_MAJORITY
 
 
 def _run(query: dict | None = None):
@@ -104,7 +105,7 @@ def test_data_controls_change_the_set_and_models(kind: str, key: str, value: flo
         assert not same_data(before[role], after[role]), role
     assert same_data(before["curves"], after["curves"])
     if key == "focal_ratio":
-        assert len(after["boundaries"]["data"][1]["x"]) == fs.N_MAJORITY // 10
+        assert len(after["boundaries"]["data"][1]["x"]) == BLOBS_MAJORITY // 10
 
 
 def test_query_string_restores_state() -> None:

@@ -11,6 +11,7 @@ from helpers import app_test, errors, exceptions, figures, same_data, warnings
 from streamlit.testing.v1 import AppTest
 
 from lossviz.studies import generative as gs
+from lossviz.toolkit.data import clean_image
 
 GENERATOR, DISCRIMINATOR, TV = 0, 1, 2
 
@@ -47,7 +48,7 @@ def test_renders_three_charts_without_errors(default: AppTest) -> None:
 
 def test_shown_tv_numbers_match_numpy(default: AppTest) -> None:
     """Default image (noise 0.15, seed 0), λ = 0.2, 30 steps of x ← x − [(x − y) + λ∇TV(x)]/(1 + 16λ)."""
-    clean = gs.clean_image()
+    clean = clean_image()
     noisy = clean + 0.15 * np.random.default_rng(0).standard_normal(clean.shape)
     x = noisy.copy()
     for _ in range(30):

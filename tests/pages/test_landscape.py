@@ -11,7 +11,7 @@ import lossviz
 from lossviz.domains import REAL
 from lossviz.spec import LossSpec
 from lossviz.studies import landscape as ll
-from lossviz.toolkit.data import make_regression_with_outliers
+from lossviz.toolkit.data import line_with_outliers
 
 MAP, SURFACE, LANDSCAPES, FITS, CONVERGENCE = range(5)
 
@@ -42,7 +42,7 @@ def test_default_page(page) -> None:
                                atol=1e-6)
     landscape_names = [a["text"] for a in figs[LANDSCAPES]["layout"]["annotations"]]
     assert [t.removeprefix("<b>").split("</b>")[0].split(" ")[0] for t in landscape_names] == ["mse", "mae", "huber"]
-    data = make_regression_with_outliers()
+    data = line_with_outliers()
     minimum = ll.fit_minimum("mse", data.x, data.y, {})
     mse_min = next(t for t in figs[LANDSCAPES]["data"] if t.get("name") == "minimum")
     assert mse_min["x"][0] == pytest.approx(minimum.w) and mse_min["y"][0] == pytest.approx(minimum.b)

@@ -11,8 +11,7 @@ import pytest
 from helpers import ROOT, app_test, errors, exceptions, figures, same_data
 
 from lossviz.studies import neural_landscape as nl
-from lossviz.toolkit import tables as ud
-from lossviz.toolkit import tables as upload
+from lossviz.toolkit import tables
 from lossviz.toolkit import training as tr
 
 CURVES, RESULT = 0, 1
@@ -74,9 +73,9 @@ def test_example_file_trains_in_one_click() -> None:
     assert boundary["layout"]["xaxis"]["title"]["text"] == "feature_1"
     assert {t["name"] for t in boundary["data"] if t["type"] == "scatter"} >= {"rare · train", "common_a · validation"}
     # the curves are those of the same run computed directly from the file
-    frame = upload.read_csv((ROOT / "examples" / "classification_blobs.csv").read_bytes())
-    table = upload.select_dataset(frame, ["feature_1", "feature_2"], "label")
-    config = tr.default_config(ud.from_table(table, "label", "classification_blobs.csv"), epochs=int(EPOCHS))
+    frame = tables.read_csv((ROOT / "examples" / "classification_blobs.csv").read_bytes())
+    table = tables.select_dataset(frame, ["feature_1", "feature_2"], "label")
+    config = tr.default_config(tables.from_table(table, "label", "classification_blobs.csv"), epochs=int(EPOCHS))
     result = tr.train(config)
     np.testing.assert_allclose(figs[CURVES]["data"][0]["y"], result.curves.train_loss, rtol=1e-6)
     assert any("browser session's memory" in c.value for c in at.caption)

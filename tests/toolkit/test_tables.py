@@ -1,4 +1,5 @@
-"""A user's table as training-lab data: sampling, split, standardisation, units of the results, privacy."""
+"""Users' tables: parsing and validation of uploaded CSV files (each bad input gets its message), the task a
+target makes, and a table as training-lab data (sampling, split, standardisation, units of the results, privacy)."""
 
 from __future__ import annotations
 
@@ -12,29 +13,147 @@ import torch
 
 from lossviz.errors import ParameterError
 from lossviz.studies import neural_landscape as nl
-from lossviz.toolkit import tables as ud
-from lossviz.toolkit import tables as upload
 from lossviz.toolkit import training as tr
+from lossviz.toolkit.tables import (
+    Table,
+    UploadError,
+    UploadLimits,
+    UserData,
+    from_table,
+    infer_classify,
+    plot_subsample,
+    read_csv,
+    select_dataset,
+    select_numeric,
+    tail_share,
+)
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+# --- parsing and validating a file -----------------------------------------------------------------
+
+def test_reads_comma_semicolon_and_bom():
+    for text in ("x,y\n1,2\n3,4\n", "x;y\n1;2\n3;4\n", "\ufeffx,y\n1,2\n3,4\n"):
+        frame = read_csv(text.encode("utf-8"))
+        assert list(frame.columns) == ["x", "y"]
+        assert frame.shape == (2, 2)
 
 
-def _table(frame: pd.DataFrame, features: list[str], target: str, task=None) -> upload.Table:
-    return upload.select_dataset(frame, features, target, task)
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"x,y\n", "no data rows"),
+        (b"x,y\n\xff\xfe1,2\n", "not UTF-8"),
+        (b"x,y\n1\x002\n", "NUL"),
+        (b"x,x\n1,2\n", "same name"),
+    ],
+)
+def test_bad_files_are_rejected_with_a_message(data, message):
+    with pytest.raises(UploadError, match=message):
+        read_csv(data)
 
 
-def _blobs(**changes) -> ud.UserData:
-    frame = upload.read_csv((EXAMPLES / "classification_blobs.csv").read_bytes())
-    return ud.from_table(_table(frame, ["feature_1", "feature_2"], "label"), "label", "blobs.csv", **changes)
+def test_size_and_row_limits():
+    with pytest.raises(UploadError, match="limit is"):
+        read_csv(b"x,y\n" + b"1,2\n" * 100, UploadLimits(max_bytes=50))
+    with pytest.raises(UploadError, match="more than 10 rows"):
+        read_csv(b"x,y\n" + b"1,2\n" * 11, UploadLimits(max_rows=10))
+    assert len(read_csv(b"x,y\n" + b"1,2\n" * 10, UploadLimits(max_rows=10))) == 10
 
 
-def _line(n: int = 400, seed: int = 0, scale: float = 1000.0, features: int = 1) -> ud.UserData:
+def test_nan_inf_and_text_rows_are_dropped_and_counted():
+    frame = read_csv(b"x,y\n1,2\n2,nan\n3,inf\nfoo,4\n5,6\n,7\n8,9\n")
+    cleaned = select_numeric(frame, ["x", "y"])
+    np.testing.assert_array_equal(cleaned.columns["x"], [1, 5, 8])
+    np.testing.assert_array_equal(cleaned.columns["y"], [2, 6, 9])
+    assert cleaned.rows_dropped == 4
+    assert "Dropped 4 of 7 rows" in cleaned.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "columns", "message"),
+    [
+        ("x,y\n1,2\n3,4\n", ["x", "z"], "not in the file"),
+        ("x,y\na,2\nb,4\n", ["x", "y"], "no numeric values"),
+        ("x,y\n1,2\n", ["x", "y"], "at least 2"),
+        ("x,y\n1,2\n1,4\n1,5\n", ["x", "y"], "constant"),
+        ("x,y\n1,2\n3,4\n", ["x", "x"], "picked twice"),
+    ],
+)
+def test_bad_column_choices(text, columns, message):
+    with pytest.raises(UploadError, match=message):
+        select_numeric(read_csv(text.encode()), columns)
+
+
+def test_classes_are_inferred_from_text_or_few_integers():
+    assert infer_classify(pd.Series(["cat", "dog", "cat"]))
+    assert infer_classify(pd.Series([0, 1, 1, 0]))
+    assert not infer_classify(pd.Series([0.5, 1.25, 3.0]))
+    assert not infer_classify(pd.Series(range(100)))
+    assert infer_classify(pd.Series(range(20)))
+    assert not infer_classify(pd.Series(range(20)), UploadLimits(max_classes=19))
+
+
+def test_classes_make_a_multiclass_task_and_too_many_are_refused():
+    frame = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [0.0, 1, 0, 1], "label": ["x", "y", "x", "z"]})
+    data = select_dataset(frame, ["a", "b"], "label")
+    assert data.task == "multiclass"
+    assert data.class_names == ("x", "y", "z")
+    np.testing.assert_array_equal(data.y, [0, 1, 0, 2])
+    assert data.x.shape == (4, 2)
+    many = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) % 7, "label": [f"c{i}" for i in range(50)]})
+    with pytest.raises(UploadError, match="50 distinct values"):
+        select_dataset(many, ["a", "b"], "label", classify=True, limits=UploadLimits(max_classes=20))
+    with pytest.raises(UploadError, match="cannot also be a feature"):
+        select_dataset(frame, ["a", "label"], "label")
+    with pytest.raises(UploadError, match="single class"):
+        select_dataset(frame.assign(label="x"), ["a"], "label")
+
+
+def test_two_classes_make_a_binary_task_and_values_a_regression():
+    frame = pd.DataFrame({"a": [1.0, 2, 3, 4], "t": [0, 1, 1, 0]})
+    binary = select_dataset(frame, ["a"], "t")
+    assert binary.task == "binary" and binary.class_names == ("0", "1")
+    data = select_dataset(frame, ["a"], "t", classify=False)
+    assert data.task == "regression" and data.class_names == ()
+    np.testing.assert_array_equal(data.y, [0, 1, 1, 0])
+    # three integer values: inferred as classes, or values when asked
+    three = frame.assign(t=[0, 1, 2, 0])
+    assert select_dataset(three, ["a"], "t").task == "multiclass"
+    assert select_dataset(three, ["a"], "t", classify=False).task == "regression"
+
+
+def test_plot_subsample_and_tail_share():
+    index, note = plot_subsample(100, limit=200)
+    assert len(index) == 100 and note is None
+    index, note = plot_subsample(10_000, limit=500, seed=1)
+    assert len(index) == 500 and len(np.unique(index)) == 500 and "500 of 10,000" in note
+    values = np.array([100.0] + [1.0] * 99)
+    shares = tail_share(values)
+    assert shares[0.01] == pytest.approx(100 / 199)
+    assert shares[0.10] == pytest.approx(109 / 199)
+
+
+# --- a table as the training lab's data -----------------------------------------------------------
+
+
+def _table(frame: pd.DataFrame, features: list[str], target: str) -> Table:
+    return select_dataset(frame, features, target)
+
+
+def _blobs(**changes) -> UserData:
+    frame = read_csv((EXAMPLES / "classification_blobs.csv").read_bytes())
+    return from_table(_table(frame, ["feature_1", "feature_2"], "label"), "label", "blobs.csv", **changes)
+
+
+def _line(n: int = 400, seed: int = 0, scale: float = 1000.0, features: int = 1) -> UserData:
     """y = scale·(2x₁ + 1) + noise in large units, x₁ in [0, 100]."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, 100, (n, features))
     y = scale * (2 * x[:, 0] / 100 + 1) + rng.normal(0, 0.05 * scale, n)
     frame = pd.DataFrame({**{f"x{i}": x[:, i] for i in range(features)}, "y": y})
-    return ud.from_table(_table(frame, [f"x{i}" for i in range(features)], "y"), "y", "line.csv")
+    return from_table(_table(frame, [f"x{i}" for i in range(features)], "y"), "y", "line.csv")
 
 
 def test_classification_source_describes_the_table() -> None:
@@ -47,7 +166,7 @@ def test_classification_source_describes_the_table() -> None:
 
 def test_two_classes_are_a_binary_task() -> None:
     frame = pd.DataFrame({"a": [0.1, 0.5, 0.9, 0.3, 0.7, 0.2], "label": ["no", "yes", "yes", "no", "yes", "no"]})
-    data = ud.from_table(_table(frame, ["a"], "label"), "label", "f.csv")
+    data = from_table(_table(frame, ["a"], "label"), "label", "f.csv")
     assert data.task == "binary" and data.class_names == ("no", "yes")
     assert "bce_logits" in tr.compatible_losses(data.task, data.n_classes)
 
@@ -100,9 +219,9 @@ def test_equality_and_hash_go_by_content_digest() -> None:
     assert dataclasses.replace(a, rows=100) != a
     c = _line()
     assert c.digest != a.digest
-    frame = upload.read_csv((EXAMPLES / "classification_blobs.csv").read_bytes())
+    frame = read_csv((EXAMPLES / "classification_blobs.csv").read_bytes())
     frame.loc[0, "feature_1"] += 1e-9
-    changed = ud.from_table(_table(frame, ["feature_1", "feature_2"], "label"), "label", "blobs.csv")
+    changed = from_table(_table(frame, ["feature_1", "feature_2"], "label"), "label", "blobs.csv")
     assert changed.digest != a.digest
 
 
@@ -148,7 +267,7 @@ def test_confusion_matrix_agrees_with_the_accuracy() -> None:
 def test_binary_confusion_uses_the_heads_threshold() -> None:
     frame = pd.DataFrame({"a": np.linspace(-1, 1, 80), "b": np.cos(np.linspace(0, 3, 80)),
                           "label": ["low"] * 40 + ["high"] * 40})
-    data = ud.from_table(_table(frame, ["a", "b"], "label"), "label", "f.csv")
+    data = from_table(_table(frame, ["a", "b"], "label"), "label", "f.csv")
     for loss in ("bce_logits", "hinge", "mse"):
         result, _ = tr.cached_train(tr.default_config(data, epochs=30, loss=loss), cache=tr.RunCache())
         m = tr.confusion_matrix(result)
@@ -171,7 +290,7 @@ def test_decision_grid_is_drawn_in_the_datas_units() -> None:
 def test_decision_grid_needs_two_features() -> None:
     frame = pd.DataFrame({"a": np.linspace(0, 1, 30), "b": np.linspace(1, 0, 30) ** 2,
                           "c": np.sin(np.arange(30)), "label": [0, 1, 2] * 10})
-    data = ud.from_table(_table(frame, ["a", "b", "c"], "label"), "label", "f.csv")
+    data = from_table(_table(frame, ["a", "b", "c"], "label"), "label", "f.csv")
     result, _ = tr.cached_train(tr.default_config(data, epochs=2), cache=tr.RunCache())
     with pytest.raises(ParameterError, match="two input features"):
         tr.decision_grid(result)
