@@ -25,7 +25,7 @@ from lossviz.engine import evaluate
 from lossviz.registry import names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
-from lossviz.toolkit.optim import Adam, GradientDescent, Objective, Trajectory, run
+from lossviz.toolkit.optim import SGD, Adam, Objective, Trajectory, run
 
 MULTICLASS = ("cross_entropy", "softmax_focal", "multi_margin", "kl_div")
 """Losses over a vector of class scores that the input landscape shows over two logits."""
@@ -271,8 +271,7 @@ def descend(
     learning_rates: Sequence[float],
     steps: int,
 ) -> dict[str, Trajectory]:
-    """Gradient descent and Adam from ``start``, one run per learning rate, in lockstep (one
-    :func:`evaluate` call per step for all runs): ``{"gd": ..., "adam": ...}``."""
-    rates = np.asarray(learning_rates, dtype=np.float64)
-    gd, adam = run(linear_objective(loss, x, y, params), start, [GradientDescent(rates), Adam(rates)], steps)
+    """Gradient descent and Adam (``torch.optim``'s defaults) from ``start``, one run per learning rate, in
+    lockstep (one :func:`evaluate` call per step for all runs): ``{"gd": ..., "adam": ...}``."""
+    gd, adam = run(linear_objective(loss, x, y, params), start, [SGD(), Adam()], learning_rates, steps)
     return {"gd": gd, "adam": adam}

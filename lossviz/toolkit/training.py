@@ -24,9 +24,9 @@ weights (PyTorch's ``nn.Linear`` default, U(±1/√fan_in)) and the mini-batch o
 from their own generator seeded by it.
 
 References: Li, Xu, Taylor, Studer & Goldstein, *Visualizing the Loss Landscape of Neural Nets*,
-NeurIPS 2018; Smilkov & Carter, *TensorFlow Playground* (the live-training idea); Kingma & Ba,
-*Adam*, ICLR 2015; Tieleman & Hinton, RMSprop, 2012; Tibshirani 1996 (L1) and Hoerl & Kennard
-1970 (L2) for the weight penalties.
+NeurIPS 2018; Smilkov & Carter, *TensorFlow Playground* (the live-training idea); Tibshirani 1996
+(L1) and Hoerl & Kennard 1970 (L2) for the weight penalties. The optimisers, with their references, are
+:mod:`lossviz.toolkit.optim`'s.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
 from lossviz.toolkit.data import DataConfig, Dataset, DataSource, Task
+from lossviz.toolkit.optim import SGD, Adam, Optimizer, RMSprop, Rule
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 """The one place that picks the device: CUDA when present, else the CPU."""
@@ -56,8 +57,13 @@ DTYPE = torch.float64
 
 ACTIVATIONS: dict[str, str] = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
 OPTIMIZERS: dict[str, str] = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop"}
-MOMENTUM = 0.9
-"""The momentum of "SGD + momentum" (heavy ball, as ``torch.optim.SGD(momentum=0.9)``)."""
+OPTIMIZER_RULES: dict[str, Rule] = {
+    "sgd": SGD(),
+    "momentum": SGD(momentum=0.9),  # torch's default is 0: 0.9 is the usual heavy-ball choice
+    "adam": Adam(),
+    "rmsprop": RMSprop(),
+}
+"""The update rule behind each of :data:`OPTIMIZERS`, with ``torch.optim``'s defaults otherwise."""
 
 HIDDEN_LAYERS = Param(
     "hidden_layers", 2, low=1, high=6, integer=True, ui_low=1, ui_high=4, step=1,
@@ -543,53 +549,6 @@ BLOW_UP = 1e8
 """A run counts as diverged when its training loss is not finite or exceeds 10⁸ × max(1, initial loss)."""
 
 
-ADAM_BETAS = (0.9, 0.999)
-RMSPROP_ALPHA = 0.99
-OPTIMIZER_EPS = 1e-8
-
-
-class Optimizer:
-    """SGD, SGD + momentum, Adam and RMSprop on one flat parameter vector, with ``torch.optim``'s defaults.
-
-    The update rules of ``torch.optim.SGD`` (momentum 0.9, dampening 0: b ← μb + g, θ ← θ − ηb),
-    ``Adam`` (Kingma & Ba 2015, β = (0.9, 0.999), ε = 1e-8, bias-corrected) and ``RMSprop``
-    (α = 0.99, ε = 1e-8: v ← αv + (1 − α)g², θ ← θ − ηg/(√v + ε)), written out so that a run needs
-    no ``torch.optim`` (whose first step imports the compiler stack, seconds of cold start);
-    tests compare every step with ``torch.optim``.
-    """
-
-    def __init__(self, name: str, lr: float, theta: torch.Tensor) -> None:
-        if name not in OPTIMIZERS:
-            raise ParameterError(f"unknown optimiser {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-        self.name, self.lr, self.steps = name, lr, 0
-        self.first = torch.zeros_like(theta)  # momentum buffer, or Adam's first moment
-        self.second = torch.zeros_like(theta)  # Adam's / RMSprop's mean of squared gradients
-
-    @torch.no_grad()
-    def step(self, theta: torch.Tensor, grad: torch.Tensor) -> None:
-        """Update ``theta`` in place from its gradient ``grad``."""
-        self.steps += 1
-        if self.name == "sgd":
-            theta.add_(grad, alpha=-self.lr)
-        elif self.name == "momentum":
-            if self.steps == 1:
-                self.first.copy_(grad)
-            else:
-                self.first.mul_(MOMENTUM).add_(grad)
-            theta.add_(self.first, alpha=-self.lr)
-        elif self.name == "adam":
-            beta1, beta2 = ADAM_BETAS
-            self.first.lerp_(grad, 1 - beta1)
-            self.second.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            correction1 = 1 - beta1**self.steps
-            correction2 = 1 - beta2**self.steps
-            denom = (self.second.sqrt() / math.sqrt(correction2)).add_(OPTIMIZER_EPS)
-            theta.addcdiv_(self.first, denom, value=-self.lr / correction1)
-        else:
-            self.second.mul_(RMSPROP_ALPHA).addcmul_(grad, grad, value=1 - RMSPROP_ALPHA)
-            theta.addcdiv_(grad, self.second.sqrt().add_(OPTIMIZER_EPS), value=-self.lr)
-
-
 def _shuffle_seed(seed: int) -> int:
     return (seed * 1_000_003 + 12_345) % (2**63 - 1)
 
@@ -629,7 +588,7 @@ def _train(config: TrainConfig, progress: ProgressFn | None, updates: int, devic
     penalty = penalty_fn(su.model, config.l1, config.l2, device)
     penalised = config.l1 > 0 or config.l2 > 0
     theta = su.model.init(config.data.seed).to(device).requires_grad_(True)
-    opt = Optimizer(config.optimizer, config.lr, theta)
+    opt = Optimizer(OPTIMIZER_RULES[config.optimizer], config.lr, theta)
     shuffle = torch.Generator().manual_seed(_shuffle_seed(config.data.seed))
     n = len(train_obj.y)
     batch = min(config.batch_size, n)
