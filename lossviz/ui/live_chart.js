@@ -278,6 +278,10 @@ function destroy(inst, parentElement) {
 export default function (component) {
   const { data, parentElement, setStateValue, key } = component;
   let inst = instances.get(parentElement);
+  if (inst && !inst.root.isConnected) {
+    destroy(inst, parentElement); // Streamlit rebuilt the component's HTML (its CSS changed): start again
+    inst = undefined;
+  }
   if (!inst) {
     inst = create(parentElement, key);
     instances.set(parentElement, inst);

@@ -39,6 +39,8 @@ from lossviz.ui.live_chart import (
 ROOT = Path(__file__).resolve().parents[2]
 APP = "tests/apps/live_chart_app.py"
 ARTIFACTS = ROOT / "test-artifacts"
+LIVE_JS = (ROOT / "lossviz/ui/live_chart.js").read_text(encoding="utf-8")
+LIVE_CSS = (ROOT / "lossviz/ui/live_chart.css").read_text(encoding="utf-8")
 
 DELTA = Param("delta", 1.0, low=0.0, low_open=True, symbol=r"\delta", ui_low=0.05, ui_high=5.0, scale="log")
 SHIFT = Param("shift", 0.0, ui_low=-1.0, ui_high=1.0)
@@ -224,6 +226,17 @@ def test_demo_renders_both_components_with_their_labels_and_plotly_url():
     assert PLOTLY_JS.is_file()
     assert committed(at) == ["committed frequency = 1.0", "committed pad = 1.0, 0.0"]
     assert not at.warning and at.query_params == {}
+
+
+def test_user_text_only_travels_as_data():
+    """The component's html, css and js are the same for every page; labels and values are data, which the
+    JS sets as text (never parsed as HTML)."""
+    at = demo_app()
+    elements = [e.proto for e in at.main if getattr(e, "type", None) == "bidi_component"]
+    assert {(e.html_content, e.css_content, e.js_content) for e in elements} == {
+        ('<div class="lossviz-live"></div>', LIVE_CSS, LIVE_JS)
+    }
+    assert not any(marker in LIVE_JS for marker in ("innerHTML", "outerHTML", "insertAdjacentHTML", "eval("))
 
 
 def test_a_commit_reaches_the_script_and_the_link():
