@@ -40,7 +40,8 @@ the file is served where pip put it, by any ``streamlit run``, from any main scr
 - The plotly.js that Streamlit's frontend bundles for ``st.plotly_chart`` is not exposed by any public API.
 
 The script is loaded once per browser page (Streamlit's own navigation keeps the page) and, like every
-response of that route, is not cached across page loads: 4.8 MB, about 1.5 MB with gzip.
+response of that route, is not cached across page loads: 4.8 MB, 1.48 MB with the gzip that Streamlit applies
+to it on every request (measured: 0.47-0.54 s of server CPU each, on a busy 2-core machine).
 """
 
 from __future__ import annotations
@@ -276,7 +277,8 @@ def live_payload(
 
 
 def _plotly_js_url() -> str:
-    # Registers the installed plotly package's data folder for serving; a no-op after the first run.
+    # Registers the installed plotly package's data folder for serving (only possible during a script run;
+    # repeating it is a dictionary update).
     served = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS.parent))
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return f"{'/' + base if base else ''}/component/{served.name}/{PLOTLY_JS.name}"
@@ -286,7 +288,9 @@ def _ignore() -> None:
     """The component needs a callback for its state to be a state; the rerun itself is what counts."""
 
 
-def _mount(figure: Mapping[str, Any], params: Sequence[LiveParam], key: str, url_keys: Sequence[str]) -> tuple:
+def _mount(
+    figure: Mapping[str, Any], params: Sequence[LiveParam], key: str, url_keys: Sequence[str]
+) -> tuple[float, ...]:
     stored = st.session_state[key].get("committed") if key in st.session_state else None
     committed = committed_values(stored, params)
     if committed is None:  # first run of this key: the link decides
