@@ -1,0 +1,305 @@
+// The browser half of lossviz.ui.live_chart (the module's docstring has the flow and the data shape).
+// Moving a control redraws the chart here, with no message to the server; releasing it commits the value
+// once, with setStateValue. Labels and values come from the component's data (a page may put user text in
+// them) and are set with textContent or attributes, never parsed as HTML.
+
+// Streamlit calls the default export again, on the same parentElement, whenever the data changes.
+const instances = new WeakMap();
+// One <script> per document, shared by every live chart of the page.
+let plotlyLoad = null;
+
+// Sized by a ResizeObserver on the component rather than by `responsive` (window resizes only): a chart
+// drawn inside a hidden tab or a collapsed expander gets its width when it is shown.
+const CONFIG = { displaylogo: false };
+
+function loadPlotly(url) {
+  if (plotlyLoad === null) {
+    plotlyLoad = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.async = true;
+      script.addEventListener("load", () =>
+        window.Plotly ? resolve(window.Plotly) : reject(new Error(`${url} did not define Plotly`)),
+      );
+      script.addEventListener("error", () => reject(new Error(`plotly.js could not be loaded from ${url}`)));
+      document.head.appendChild(script);
+    });
+    plotlyLoad.catch(() => {
+      plotlyLoad = null; // the next render tries again
+    });
+  }
+  return plotlyLoad;
+}
+
+function el(tag, className, attributes = {}) {
+  const node = document.createElement(tag);
+  node.className = className;
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+const clamp = (x, lo, hi) => Math.min(Math.max(x, lo), hi);
+const same = (a, b) => a.length === b.length && a.every((x, n) => x === b[n]);
+const isObject = (x) => x !== null && typeof x === "object" && !Array.isArray(x);
+
+// A frame's partial traces merged into the base traces, as Plotly.animate applies them (typed arrays
+// {dtype, bdata} are values, not objects to merge into).
+function mergeTrace(base, part) {
+  const out = { ...base };
+  for (const [name, value] of Object.entries(part)) {
+    const nested = isObject(value) && isObject(base[name]) && !("bdata" in value);
+    out[name] = nested ? mergeTrace(base[name], value) : value;
+  }
+  return out;
+}
+
+function withFrame(traces, frame) {
+  const data = traces.slice();
+  const targets = frame.traces || frame.data.map((_, n) => n);
+  targets.forEach((t, n) => {
+    data[t] = mergeTrace(data[t] || {}, frame.data[n]);
+  });
+  return data;
+}
+
+// Frame k shows values[k] of a slider; the pad's frames are indexed i * ny + j (i along x, j along y).
+function frameIndex(inst) {
+  const [i, j] = inst.index;
+  return inst.index.length === 1 ? i : i * inst.data.params[1].values.length + j;
+}
+
+const interacting = (inst) => inst.keys.size > 0 || inst.dragging || inst.padPointer !== null;
+
+function create(parentElement, key) {
+  const root = parentElement.querySelector(".lossviz-live");
+  const chart = el("div", "lossviz-live__chart");
+  const status = el("div", "lossviz-live__status", { role: "alert" });
+  const controls = el("div", "lossviz-live__controls");
+  root.append(chart, status, controls);
+  const inst = {
+    root, chart, status, controls, id: key, data: null, Plotly: null, frames: [],
+    figureId: null, plotted: false, busy: false, drawing: false, drawn: -1, since: null,
+    index: [], committed: [], seq: 0, keys: new Set(), dragging: false, padPointer: null,
+    rows: [], pad: null, setStateValue: null, chain: Promise.resolve(), listeners: [],
+  };
+  // A drag on a range input may end outside it; only `change` commits, this only ends "interacting".
+  const release = () => {
+    inst.dragging = false;
+  };
+  for (const type of ["pointerup", "pointercancel"]) {
+    window.addEventListener(type, release);
+    inst.listeners.push([type, release]);
+  }
+  let width = 0;
+  inst.resizer = new ResizeObserver(([entry]) => {
+    const now = Math.round(entry.contentRect.width);
+    if (now !== width && inst.plotted && now > 0) inst.Plotly.Plots.resize(inst.chart);
+    width = now;
+  });
+  inst.resizer.observe(root);
+  return inst;
+}
+
+function commit(inst) {
+  if (same(inst.index, inst.committed)) return;
+  inst.committed = inst.index.slice();
+  inst.seq += 1;
+  const values = inst.index.map((k, p) => inst.data.params[p].values[k]);
+  inst.setStateValue("committed", { values, seq: inst.seq });
+}
+
+function moved(inst, event) {
+  showIndex(inst);
+  if (inst.since === null) inst.since = event.timeStamp;
+  draw(inst);
+}
+
+function buildRow(inst, p) {
+  const id = `${inst.id}-param-${p}`;
+  const row = el("div", "lossviz-live__row");
+  const label = el("label", "lossviz-live__label", { for: id });
+  const input = el("input", "lossviz-live__range", { id, type: "range", min: "0", step: "1" });
+  const output = el("output", "lossviz-live__value", { for: id, "aria-hidden": "true" });
+  row.append(label, input, output);
+  input.addEventListener("input", (event) => {
+    inst.index[p] = Number(input.value);
+    moved(inst, event);
+  });
+  // `change` ends a pointer drag (and an assistive technology's step); a key commits on its release, so
+  // holding an arrow key sends one value, not one per step.
+  input.addEventListener("change", () => {
+    if (inst.keys.size === 0) commit(inst);
+  });
+  input.addEventListener("keydown", (event) => inst.keys.add(event.key));
+  input.addEventListener("keyup", (event) => {
+    inst.keys.delete(event.key);
+    if (inst.keys.size === 0) commit(inst);
+  });
+  input.addEventListener("blur", () => {
+    inst.keys.clear();
+    commit(inst);
+  });
+  input.addEventListener("pointerdown", () => {
+    inst.dragging = true;
+  });
+  return { row, label, input, output };
+}
+
+// The pad is a pointer surface only (aria-hidden): the two labelled range inputs beside it are the
+// accessible, keyboard-operable control of the same two values.
+function buildPad(inst) {
+  const pad = el("div", "lossviz-live__pad", { "aria-hidden": "true" });
+  const knob = el("div", "lossviz-live__knob");
+  const xLabel = el("span", "lossviz-live__pad-x");
+  const yLabel = el("span", "lossviz-live__pad-y");
+  pad.append(knob, xLabel, yLabel);
+  const at = (event) => {
+    const box = pad.getBoundingClientRect();
+    const [nx, ny] = inst.data.params.map((q) => q.values.length);
+    const i = Math.round(clamp((event.clientX - box.left) / box.width, 0, 1) * (nx - 1));
+    const j = Math.round(clamp((box.bottom - event.clientY) / box.height, 0, 1) * (ny - 1));
+    if (i !== inst.index[0] || j !== inst.index[1]) {
+      inst.index = [i, j];
+      moved(inst, event);
+    }
+  };
+  pad.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    event.preventDefault();
+    pad.setPointerCapture(event.pointerId);
+    inst.padPointer = event.pointerId;
+    at(event);
+  });
+  pad.addEventListener("pointermove", (event) => {
+    if (inst.padPointer === event.pointerId) at(event);
+  });
+  const end = (event) => {
+    if (inst.padPointer !== event.pointerId) return;
+    inst.padPointer = null;
+    commit(inst);
+  };
+  pad.addEventListener("pointerup", end);
+  pad.addEventListener("pointercancel", end);
+  return { pad, knob, xLabel, yLabel };
+}
+
+function ensureControls(inst, params) {
+  if (inst.rows.length === params.length) return;
+  inst.controls.replaceChildren();
+  inst.pad = params.length === 2 ? buildPad(inst) : null;
+  if (inst.pad) inst.controls.append(inst.pad.pad);
+  const sliders = el("div", "lossviz-live__sliders");
+  inst.rows = params.map((_, p) => buildRow(inst, p));
+  sliders.append(...inst.rows.map((r) => r.row));
+  inst.controls.append(sliders);
+}
+
+function showIndex(inst) {
+  const { params } = inst.data;
+  inst.rows.forEach((r, p) => {
+    const { label, texts } = params[p];
+    const k = inst.index[p];
+    r.label.textContent = label;
+    r.input.max = String(texts.length - 1);
+    r.input.value = String(k);
+    r.input.setAttribute("aria-valuetext", texts[k]);
+    r.output.textContent = texts[k];
+  });
+  if (inst.pad) {
+    const [x, y] = inst.index.map((k, p) => (100 * k) / (params[p].texts.length - 1));
+    inst.pad.pad.style.setProperty("--x", `${x}%`);
+    inst.pad.pad.style.setProperty("--y", `${100 - y}%`);
+    inst.pad.xLabel.textContent = params[0].symbol;
+    inst.pad.yLabel.textContent = params[1].symbol;
+  }
+}
+
+function showError(inst, error) {
+  inst.status.textContent = String(error && error.message ? error.message : error);
+}
+
+// Draws the frame of the controls' position; when that moved again meanwhile, draws the newest one next
+// (frames are skipped, never queued). data-frame-ms: time from the oldest undrawn input event to the
+// finished redraw, read by the browser tests and the bench.
+async function drawLoop(inst) {
+  if (inst.drawing || inst.busy || !inst.plotted) return;
+  inst.drawing = true;
+  try {
+    for (let k = frameIndex(inst); k !== inst.drawn; k = frameIndex(inst)) {
+      const since = inst.since;
+      inst.since = null;
+      const frame = inst.frames[k];
+      await inst.Plotly.animate(inst.chart, [frame.name], {
+        mode: "immediate",
+        frame: { duration: 0, redraw: Boolean(frame.layout) },
+        transition: { duration: 0 },
+      });
+      inst.drawn = k;
+      inst.root.dataset.frame = String(k);
+      if (since !== null) inst.root.dataset.frameMs = (performance.now() - since).toFixed(1);
+    }
+  } finally {
+    inst.drawing = false;
+  }
+}
+
+function draw(inst) {
+  drawLoop(inst).catch((error) => showError(inst, error));
+}
+
+async function render(inst) {
+  const { data } = inst;
+  if (!inst.Plotly) inst.Plotly = await loadPlotly(data.plotly_url);
+  if (inst.figureId !== data.figure_id) {
+    const fig = data.figure;
+    const frames = fig.frames.map((frame, k) => ({ ...frame, name: String(k) }));
+    const k = frameIndex(inst);
+    const figure = { data: withFrame(fig.data, frames[k]), layout: fig.layout || {}, frames, config: CONFIG };
+    inst.busy = true;
+    try {
+      await (inst.plotted ? inst.Plotly.react(inst.chart, figure) : inst.Plotly.newPlot(inst.chart, figure));
+    } finally {
+      inst.busy = false;
+    }
+    Object.assign(inst, { plotted: true, figureId: data.figure_id, frames, drawn: k });
+    inst.root.dataset.frame = String(k);
+  }
+  inst.status.textContent = "";
+  await drawLoop(inst);
+}
+
+function destroy(inst, parentElement) {
+  for (const [type, listener] of inst.listeners) window.removeEventListener(type, listener);
+  inst.resizer.disconnect();
+  if (inst.plotted) inst.Plotly.purge(inst.chart);
+  instances.delete(parentElement);
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, key } = component;
+  let inst = instances.get(parentElement);
+  if (inst && !inst.root.isConnected) {
+    destroy(inst, parentElement); // Streamlit rebuilt the component's HTML (its CSS changed): start again
+    inst = undefined;
+  }
+  if (!inst) {
+    inst = create(parentElement, key);
+    instances.set(parentElement, inst);
+    inst.chart.style.minHeight = `${(data.figure.layout && data.figure.layout.height) || 450}px`;
+  }
+  inst.setStateValue = setStateValue;
+  inst.data = data;
+  ensureControls(inst, data.params);
+  const served = data.params.map((p) => p.index);
+  // data.seq echoes the last commit the script has seen: an older one is a rerun that started before this
+  // browser's latest commit, and must not move the controls back.
+  if (data.seq >= inst.seq) {
+    inst.seq = data.seq;
+    inst.committed = served;
+    if (!interacting(inst)) inst.index = served.slice();
+  }
+  inst.index = inst.index.map((k, p) => clamp(k, 0, data.params[p].values.length - 1));
+  showIndex(inst);
+  inst.chain = inst.chain.then(() => render(inst)).catch((error) => showError(inst, error));
+  return () => destroy(inst, parentElement);
+}
