@@ -17,16 +17,17 @@ from lossviz.figures.margins import (
     margin_frames,
 )
 from lossviz.studies import margins as es
+from lossviz.toolkit.frames import nearest_index, round_values
 
 DEFAULT_MARGINS = {loss: es.margin_param(loss).default for loss in es.MARGIN_LOSSES}
 
 
 def _live_figure(key: str, margin: float = 1.0) -> tuple[go.Figure, es.Panel, list[float], list[es.Panel]]:
-    values = [float(v) for v in es.frame_values(es.live_param(key)[1])]
+    values = [float(v) for v in round_values(es.live_param(key)[1])]
     frames = es.panel_frames(key, values)
     panel = es.panel(key, {**DEFAULT_MARGINS, **dict.fromkeys(es.PANELS[key][0], margin)})
     fig = figure_margin_panel(
-        panel, margin_frames(frames, values), values, live_label="m (live)", active=es.nearest_index(values, margin)
+        panel, margin_frames(frames, values), values, live_label="m (live)", active=nearest_index(values, margin)
     )
     return fig, panel, values, frames
 
