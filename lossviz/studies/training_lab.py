@@ -184,6 +184,32 @@ def regularization_path(problem: LinearProblem, lams: np.ndarray, resolution: in
     return RegularizationPath(lams, lasso_w, ridge_w, ols, w1, w2, loss, lasso_levels, ridge_levels)
 
 
+PATH_LAMBDAS = np.geomspace(0.001, 10.0, 25)
+"""The λ of the regularisation path drawn (the control's λ joins them)."""
+
+
+@dataclass(frozen=True)
+class RegularizationView:
+    """The regularisation path through the chosen λ: which of its λ that is, beyond which λ the lasso is 0,
+    and from which λ of the path on the lasso has exactly one zero weight (None: nowhere on it)."""
+
+    path: RegularizationPath
+    active: int
+    lambda_max: float
+    one_zero_from: float | None
+
+
+def regularization_view(correlation: float, lam: float) -> RegularizationView:
+    """Lasso and ridge on :func:`linear_problem` for the λ of :data:`PATH_LAMBDAS` and ``lam``."""
+    problem = linear_problem(correlation)
+    lams = np.unique(np.concatenate([PATH_LAMBDAS, [lam]]))
+    path = regularization_path(problem, lams)
+    one_zero = [float(at) for at, w in zip(path.lams, path.lasso, strict=True) if np.sum(w == 0.0) == 1]
+    return RegularizationView(
+        path, int(np.argmin(np.abs(lams - lam))), lambda_max(problem), one_zero[0] if one_zero else None
+    )
+
+
 # --- multi-task: a weighted sum of two losses ---------------------------------------------------------
 
 
@@ -201,6 +227,10 @@ class MultiTask:
     minimizers: np.ndarray
     x: np.ndarray
     y: np.ndarray
+
+    def index(self, weight: float) -> int:
+        """The ω of :attr:`weights` nearest ``weight``."""
+        return int(np.argmin(np.abs(self.weights - weight)))
 
     def mixture(self, weight: float) -> np.ndarray:
         return (1.0 - weight) * self.z_a + weight * self.z_b

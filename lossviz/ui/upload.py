@@ -15,13 +15,16 @@ import streamlit as st
 
 from lossviz.toolkit.tables import (
     DEFAULT_LIMITS,
+    Cleaned,
     Table,
     UploadError,
     infer_task,
     numeric_columns,
     read_csv,
     select_dataset,
+    select_numeric,
 )
+from lossviz.ui.controls import keep_valid
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 PRIVACY_NOTE = (
@@ -83,6 +86,7 @@ def csv_source(key: str, label: str = "Upload a CSV file", default_example: str 
         source_id, data = f"example:{example}", None
     else:
         return None
+
     def parse() -> pd.DataFrame:
         frame = read_csv(data if data is not None else (EXAMPLES_DIR / example).read_bytes())
         frame.attrs.update(file_name=uploaded.name if uploaded is not None else example, source=source_id)
@@ -95,15 +99,45 @@ def csv_source(key: str, label: str = "Upload a CSV file", default_example: str 
     return parsed
 
 
+def column_pair(
+    key: str,
+    label: str,
+    roles: tuple[str, str],
+    guess: Callable[[list[str]], tuple[str, str]] | None = None,
+    default_example: str | None = None,
+    allow_constant: bool = False,
+) -> tuple[Cleaned, str, str] | None:
+    """Two numeric columns of an uploaded CSV (or an example), chosen in two select boxes, with the rows where
+    either is missing or not finite dropped (said in a note). Returns the cleaned columns and the two names, or
+    None after showing what is missing or wrong.
+
+    ``roles`` name the columns: ``("Prediction", "Target")`` labels the boxes "Prediction column" and "Target
+    column", keyed ``{key}_prediction`` and ``{key}_target``; ``guess`` picks the starting columns (default:
+    the first two); ``allow_constant`` accepts a column with one value throughout.
+    """
+    frame = csv_source(key, label, default_example=default_example)
+    if frame is None:
+        return None
+    columns = numeric_columns(frame)
+    if len(columns) < 2:
+        st.error(f"The file needs at least two numeric columns: {roles[0].lower()} and {roles[1].lower()}.")
+        return None
+    guessed = guess(columns) if guess is not None else (columns[0], columns[1])
+    first, second = (
+        box.selectbox(f"{role} column", columns, index=columns.index(start), key=f"{key}_{role.lower()}")
+        for box, role, start in zip(st.columns(2), roles, guessed, strict=True)
+    )
+    try:
+        cleaned = select_numeric(frame, [first, second], allow_constant=[first, second] if allow_constant else [])
+    except UploadError as exc:
+        st.error(str(exc))
+        return None
+    for note in cleaned.notes:
+        st.info(note)
+    return cleaned, first, second
+
+
 TASKS = ("classification", "regression")
-
-
-def _kept_options(k: str, options: list[str], default: list[str]) -> None:
-    """Drop stored choices that are no longer options (another target or file); fall back to ``default``."""
-    if k in st.session_state:
-        kept = [v for v in st.session_state[k] if v in options]
-        if kept != st.session_state[k]:
-            st.session_state[k] = kept or default
 
 
 def table_source(key: str, label: str, default_example: str | None = None) -> tuple[Table, str, str] | None:
@@ -120,24 +154,38 @@ def table_source(key: str, label: str, default_example: str | None = None) -> tu
     numeric = numeric_columns(frame)
     columns = [str(c) for c in frame.columns]
     left, middle, right = st.columns([1, 2, 1])
-    target = left.selectbox("Target column", columns, index=len(columns) - 1, key=f"{key}_target",
-                            help="What the network learns to predict: class labels (text or integers) or numbers.")
+    target = left.selectbox(
+        "Target column",
+        columns,
+        index=len(columns) - 1,
+        key=f"{key}_target",
+        help="What the network learns to predict: class labels (text or integers) or numbers.",
+    )
     options = [c for c in numeric if c != target]
     if not options:
         st.error("The file needs at least one numeric column besides the target to use as a feature.")
         return None
-    _kept_options(f"{key}_features", options, options)
+    keep_valid(f"{key}_features", options, options)
     default = {} if f"{key}_features" in st.session_state else {"default": options}
-    features = middle.multiselect("Feature columns", options, key=f"{key}_features",
-                                  help="Numeric input columns; each is standardised with the training rows' "
-                                       "mean and standard deviation.", **default)
+    features = middle.multiselect(
+        "Feature columns",
+        options,
+        key=f"{key}_features",
+        help="Numeric input columns; each is standardised with the training rows' mean and standard deviation.",
+        **default,
+    )
     inferred = infer_task(frame[target])
     if st.session_state.get(f"{key}_task_for") != (frame.attrs["source"], target):
         st.session_state[f"{key}_task_for"] = (frame.attrs["source"], target)
         st.session_state[f"{key}_task"] = inferred
-    task = right.radio("Task", list(TASKS), key=f"{key}_task", horizontal=True,
-                       help=f"Inferred from the target column: {inferred}. Text labels or at most "
-                            f"{DEFAULT_LIMITS.max_classes} distinct integers mean classification.")
+    task = right.radio(
+        "Task",
+        list(TASKS),
+        key=f"{key}_task",
+        horizontal=True,
+        help=f"Inferred from the target column: {inferred}. Text labels or at most "
+        f"{DEFAULT_LIMITS.max_classes} distinct integers mean classification.",
+    )
     right.caption(f"Inferred: **{inferred}**" + ("" if task == inferred else f"; you chose {task}."))
     if not features:
         st.info("Choose at least one feature column.")
