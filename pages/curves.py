@@ -6,22 +6,25 @@ import streamlit as st
 
 import lossviz
 from lossviz.figures.common import plain_symbol
-from lossviz.figures.curves import LiveParameter, figure_loss_curves
+from lossviz.figures.curves import LiveParameter, figure_loss_curves, figure_pair_distributions, figure_tail_shares
 from lossviz.studies import curves as lc
+from lossviz.toolkit import fit as fitting
 from lossviz.toolkit.frames import even_values
+from lossviz.ui.cards import guarded, guarded_each, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,
+    loss_param_controls,
     multichoice_control,
     param_control,
-    param_controls,
     radio_control,
     toggle_control,
 )
-from lossviz.ui.pairs_section import render_pairs_section
 from lossviz.ui.session import loss_identity
+from lossviz.ui.upload import column_pair
 
 PREFIX = "curves"
+PAIRS = f"{PREFIX}_pairs"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -44,16 +47,11 @@ def loss_selection() -> list[str]:
         container=left,
     )
     family = families[title]
-    options = lc.curve_losses(family)
-    key = f"{PREFIX}_losses"
-    if key in st.session_state and not set(st.session_state[key]) <= set(options):
-        kept = [n for n in st.session_state[key] if n in options]
-        st.session_state[key] = kept or lc.default_losses(family)
     return multichoice_control(
         "Losses to overlay",
-        options,
+        lc.curve_losses(family),
         lc.default_losses(family),
-        key,
+        f"{PREFIX}_losses",
         container=right,
         max_selections=lc.MAX_LOSSES,
         help="Pointwise losses of this family, by their lossviz name; formulas are listed beside the chart.",
@@ -75,28 +73,6 @@ def target_controls(losses: list[str]) -> dict[str, float]:
             value = param_control(lc.target_param(group.domain), key, container=col, label=label)
         targets.update(dict.fromkeys(group.losses, value))
     return targets
-
-
-def parameter_controls(losses: list[str]) -> dict[str, dict[str, float]]:
-    with_params = [n for n in losses if lossviz.spec(n).params]
-    params: dict[str, dict[str, float]] = {n: {} for n in losses}
-    if not with_params:
-        return params
-    with st.expander("Loss parameters", expanded=True):
-        for name, col in zip(with_params, st.columns(len(with_params)), strict=True):
-            col.markdown(f"**{name}**")
-            params[name] = param_controls(name, PREFIX, container=col)
-    return params
-
-
-def formula_panel(names: list[str]) -> None:
-    for name in names:
-        s = lossviz.spec(name)
-        st.markdown(f"**{s.title}** (`{name}`)")
-        st.latex(s.latex)
-        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
-        if s.references:
-            st.caption("Reference: " + "; ".join(s.references))
 
 
 def draw_group(
@@ -141,32 +117,61 @@ def draw_group(
                 "live; the slider in *Loss parameters* sets the value for the link and the data download."
             )
     with formulas:
-        formula_panel([c.name for c in shown])
+        loss_cards([c.name for c in shown])
 
 
 def compute_curves(
     losses: list[str], zoom: float, targets: dict[str, float], params: dict[str, dict[str, float]]
 ) -> dict[str, lc.Curve]:
-    curves: dict[str, lc.Curve] = {}
-    for name in losses:
-        try:
-            x = lc.x_grid(lc.natural_axis(name), zoom)
-            curves[name] = lc.loss_curve(name, x, lc.curve_target(name, targets), params[name])
-        except ValueError as exc:
-            st.error(f"{name}: {exc}")
-        except Exception as exc:  # a custom formula may fail in ways no declaration foresaw
-            if lossviz.spec(name).builtin:
-                raise
-            st.error(f"{name}: the formula could not be evaluated ({type(exc).__name__}: {exc})")
-        else:
-            bad = curves[name].nonfinite
-            if bad:
-                st.warning(
-                    f"{name}: {bad} of {len(x)} points have no finite value, gradient or curvature "
-                    "(NaN or ±∞, e.g. a log of a negative number); they are left as gaps.",
-                    icon="⚠️",
-                )
+    curves = guarded_each(
+        losses,
+        lambda name: lc.loss_curve(
+            name, lc.x_grid(lc.natural_axis(name), zoom), lc.curve_target(name, targets), params[name]
+        ),
+    )
+    for name, curve in curves.items():
+        if curve.nonfinite:
+            st.warning(
+                f"{name}: {curve.nonfinite} of {curve.x.size} points have no finite value, gradient or curvature "
+                "(NaN or ±∞, e.g. a log of a negative number); they are left as gaps.",
+                icon="⚠️",
+            )
     return curves
+
+
+def pairs_section() -> None:
+    """Upload a model's (prediction, target) pairs and see which loss its worst pairs would dominate."""
+    st.markdown(
+        "Upload a file of **(prediction, target)** pairs — a model's validation output — to see each loss's "
+        "value and gradient over *your* residuals, and how much of the total comes from the worst 1 % and "
+        "10 % of pairs: the share a loss hands to your outliers."
+    )
+    chosen_columns = column_pair(
+        PAIRS, "Predictions and targets (CSV)", ("Prediction", "Target"), lc.guess_pair_columns, allow_constant=True
+    )
+    if chosen_columns is None:
+        return
+    cleaned, pred_col, target_col = chosen_columns
+    options = fitting.regression_losses(lossviz.names())
+    chosen = multichoice_control(
+        "Losses", options, [n for n in ("mse", "mae", "huber") if n in options], f"{PAIRS}_losses"
+    )
+    if not chosen:
+        st.info("Pick at least one loss.")
+        return
+    params = loss_param_controls(chosen, PAIRS, expanded=False)
+    summaries = guarded(
+        "Your pairs",
+        lambda: lc.analyze_pairs(chosen, cleaned.columns[pred_col], cleaned.columns[target_col], params),
+        chosen,
+    )
+    if summaries is None:
+        return
+    shares = dict.fromkeys(lc.SHARE_COLUMNS, "{:.1%}")
+    st.dataframe(lc.pairs_table(summaries).style.format(shares | {"mean loss": "{:.4g}"}), hide_index=True)
+    show(figure_tail_shares(summaries), key=f"{PAIRS}_tail")
+    show(figure_pair_distributions(summaries), key=f"{PAIRS}_dist")
+    st.caption(f"{cleaned.rows:,} pairs; histograms are binned over all of them.")
 
 
 st.title("Loss curves")
@@ -188,7 +193,7 @@ zoom = param_control(lc.ZOOM, f"{PREFIX}_range", container=settings[0], label="x
 log_y = toggle_control("log-scale loss axis", False, f"{PREFIX}_logy", container=settings[1])
 abs_grad = toggle_control("|gradient|", False, f"{PREFIX}_absgrad", container=settings[2])
 targets = target_controls(losses)
-params = parameter_controls(losses)
+params = loss_param_controls(losses, PREFIX)
 
 curves = compute_curves(losses, zoom, targets, params)
 live = lc.live_parameter([n for n in losses if n in curves])
@@ -209,4 +214,4 @@ if log_y:
 
 st.divider()
 with st.expander("📄 Your own data: a model's predictions vs targets", expanded=False):
-    render_pairs_section(PREFIX)
+    pairs_section()

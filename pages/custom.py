@@ -1,7 +1,14 @@
-"""Custom loss: type a formula, see its value, gradient and curvature, check it against a built-in."""
+"""Custom loss: type a formula, see its value, gradient and curvature, check it against a built-in.
+
+Every control is bound to the URL (``bind="query-params"``) under a ``custom_…`` key from
+:mod:`lossviz.studies.custom`; link values are checked before the widgets exist and a bad one gives a
+visible warning. Values are loaded into the widgets by ``on_click`` callbacks (:func:`load_into_editor`),
+which run before the next script run creates the widgets, so the widgets take them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -11,44 +18,241 @@ import lossviz
 from lossviz.errors import FormulaError
 from lossviz.figures.common import plain_symbol
 from lossviz.figures.curves import LiveParameter, figure_loss_curves
-from lossviz.formula import MAX_CUSTOM_LOSSES, NAN_NOTE, Formula, parse_formula
+from lossviz.formula import (
+    FUNCTIONS,
+    MAX_CUSTOM_LOSSES,
+    MAX_LENGTH,
+    NAN_NOTE,
+    SUGGESTED_DEFAULT,
+    SUGGESTED_RANGE,
+    Formula,
+    formula_of,
+    parse_formula,
+)
+from lossviz.formula import define as define_formula
+from lossviz.formula._latex import symbol as latex_symbol
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
 from lossviz.toolkit.frames import even_values, nearest_index
-from lossviz.ui import custom_widgets as cw
+from lossviz.ui import url_state
+from lossviz.ui.cards import guarded, plain
 from lossviz.ui.charts import show
-from lossviz.ui.controls import choice_control, param_control
+from lossviz.ui.controls import choice_control, param_control, text_control
 from lossviz.ui.session import session_losses
 
 CHART_KEY = f"{cg.PREFIX}_chart"
 UNREGISTERED = "unregistered"
+FORMULA_KEY = cg.control_key("formula")
+NAME_KEY = cg.control_key("name")
+NAME_PATTERN = (r"^[A-Za-z][A-Za-z0-9_]{0,39}$", "A letter, then up to 39 letters, digits or _.")
+# The pause in typing after which the formula box commits (and the page re-parses it).
+LIVE_PARSE = "400ms"
+
+
+# --- callbacks: values into the editor's widgets ----------------------------------------------------
+
+
+def load_into_editor(
+    formula: str, name: str, decls: Mapping[str, cg.Decl], view: Mapping[str, object] | None = None
+) -> None:
+    """Callback: put a formula, its name, parameter table and view settings into the page's widgets."""
+    st.session_state[FORMULA_KEY] = formula
+    st.session_state[NAME_KEY] = name
+    for param, (default, low, high) in decls.items():
+        keys = cg.param_keys(param)
+        for what, value in (("default", default), ("low", low), ("high", high), ("value", default)):
+            st.session_state[keys[what]] = float(value)
+    for control, value in (view or {}).items():
+        st.session_state[cg.control_key(control)] = value
+
+
+def load_example(key: str) -> None:
+    """Callback of a gallery button: the example, its view and the built-in it is checked against."""
+    ex = cg.example(key)
+    view = {
+        "target": ex.target,
+        "center": ex.center,
+        "half_width": ex.half_width,
+        "compare": ex.builtin or cg.NO_COMPARISON,
+    }
+    load_into_editor(ex.formula, ex.name, ex.params, view)
+
+
+def load_registered(name: str) -> None:
+    """Callback of an "Edit" button: a custom loss of this session back into the editor.
+
+    Callbacks run before the page, outside its :func:`session_losses` block: they open it themselves.
+    """
+    with session_losses() as store:
+        spec = store.get(name)
+    formula = formula_of(spec) if spec is not None else None
+    if formula is not None:
+        load_into_editor(formula.text, name, cg.decls_of(spec))
+
+
+def remove_registered(name: str) -> None:
+    """Callback of a "Remove" button: forget a custom loss of this session."""
+    with session_losses() as store:
+        store.pop(name, None)
+
+
+# --- the editor: formula, name, parameter table, sliders ----------------------------------------------
+
+
+def _name_problem(raw: str) -> str | None:
+    try:
+        cg.check_loss_name(raw)
+    except FormulaError as exc:
+        return str(exc)
+    return None
+
+
+def _formula_problem(raw: str) -> str | None:
+    return f"a formula has at most {MAX_LENGTH} characters" if len(raw) > MAX_LENGTH else None
+
+
+def formula_box(container=st) -> str:
+    """The formula box (``custom_formula``), committed after a short pause in typing."""
+    return text_control(
+        "Formula L(p, y)", cg.DEFAULT_FORMULA, FORMULA_KEY, _formula_problem, container,
+        max_chars=MAX_LENGTH, live=LIVE_PARSE, placeholder="(p - y)**2",
+        help="p is the prediction, y the target; every other name is a parameter. "
+        "Functions: " + ", ".join(FUNCTIONS) + "; constants pi, e.",
+    )  # fmt: skip
+
+
+def name_box(container=st) -> str:
+    """The name the loss registers under (``custom_name``), a validated identifier."""
+    return text_control(
+        "Name", cg.DEFAULT_NAME, NAME_KEY, _name_problem, container, max_chars=40, validate=NAME_PATTERN,
+        help="The name other pages list it under (family Custom). Built-in names are taken.",
+    ).strip()  # fmt: skip
+
+
+def show_formula_error(exc: FormulaError, text: str, container=st) -> None:
+    """The rejection message, and the formula with a caret under the offending column."""
+    container.error(f"Formula rejected — {plain(str(exc))}", icon="🚫")
+    offset = getattr(exc, "offset", None)
+    if offset is not None and text:
+        container.code(cg.caret_lines(text, offset), language=None)
+
+
+def _slider_to_default(default_key: str, value_key: str) -> None:
+    """Callback of a table default: the parameter's slider moves to the new default."""
+    st.session_state[value_key] = st.session_state[default_key]
+
+
+def _table_number(label: str, key: str, fallback: float, container, **kwargs) -> float:
+    """A number of the parameter table: from the session, else from the link (checked), else ``fallback``."""
+    url_state.restore_free_number(key, fallback)
+    return float(
+        container.number_input(label, key=key, step=0.1, format="%g", label_visibility="collapsed", **kwargs)
+    )
+
+
+def drop_stale_table_links(params: tuple[str, ...]) -> None:
+    """Remove the table entries of parameters the formula no longer has from the link."""
+    current = {k for p in params for k in cg.param_keys(p).values()}
+    for key in list(st.query_params.keys()):
+        if key not in current and cg.table_param_of(key) is not None:
+            del st.query_params[key]
+
+
+def param_table(params: tuple[str, ...]) -> dict[str, cg.Decl] | None:
+    """Default / low / high of each parameter (``custom_<param>_default`` …); None if one is unusable.
+
+    Each starts at the suggested 1.0 in [−10, 10] whatever the formula, so that a link holds every
+    value that differs from that (examples load their own values through :func:`load_into_editor`).
+    """
+    decls: dict[str, cg.Decl] = {}
+    header = st.columns([1, 1, 1, 1])
+    for col, text in zip(header, ("parameter", "default", "low", "high"), strict=True):
+        col.caption(text)
+    ok = True
+    for name in params:
+        keys = cg.param_keys(name)
+        start = (SUGGESTED_DEFAULT, *SUGGESTED_RANGE)
+        label, d_col, lo_col, hi_col = st.columns([1, 1, 1, 1])
+        label.markdown(f"`{name}` ${latex_symbol(name)}$")
+        moves_slider = {"on_change": _slider_to_default, "args": (keys["default"], keys["value"])}
+        d = _table_number(f"default of {name}", keys["default"], start[0], d_col, **moves_slider)
+        lo = _table_number(f"low of {name}", keys["low"], start[1], lo_col)
+        hi = _table_number(f"high of {name}", keys["high"], start[2], hi_col)
+        for what, value, fallback in zip(("default", "low", "high"), (d, lo, hi), start, strict=True):
+            url_state.write_number(keys[what], value, fallback)
+        try:
+            decl, warning = cg.checked_decl(name, d, lo, hi)
+        except FormulaError as exc:
+            st.error(plain(str(exc)))
+            ok = False
+            continue
+        if warning:
+            st.warning(plain(warning), icon="⚠️")
+        decls[name] = decl
+    return decls if ok else None
+
+
+def param_sliders(decls: Mapping[str, cg.Decl], loss: str, container=st) -> dict[str, float]:
+    """One live slider per parameter (``custom_<param>``), generated from its Param like a built-in's."""
+    values: dict[str, float] = {}
+    columns = container.columns(max(1, min(len(decls), 4)))
+    for i, (name, decl) in enumerate(decls.items()):
+        param = cg.formula_param(name, decl, loss)
+        key = cg.param_keys(name)["value"]
+        if key in st.session_state:  # a value left from other table ranges moves inside the new ones
+            current = st.session_state[key]
+            lo, hi = param.slider_range
+            if not isinstance(current, int | float) or not lo <= current <= hi:
+                st.session_state[key] = param.nearest_valid(float(current)) if isinstance(current, int | float) else decl[0]
+        values[name] = param_control(param, key, container=columns[i % len(columns)])
+    return values
+
+
+def custom_loss_list(current: str | None = None) -> None:
+    """This session's custom losses, each with Edit and Remove, and how many more fit."""
+    names = lossviz.names(family="custom")
+    st.markdown(f"**Your custom losses in this session** ({len(names)} of at most {MAX_CUSTOM_LOSSES})")
+    if not names:
+        st.caption("None yet: a formula that parses is registered under its name.")
+        return
+    for n in names:
+        spec = lossviz.spec(n)
+        formula = formula_of(spec)
+        left, mid, edit, remove = st.columns([3, 8, 1, 1], vertical_alignment="center")
+        left.markdown(f"`{n}`" + (" (editing)" if n == current else ""))
+        mid.code(formula.text if formula else spec.latex, language=None)
+        edit.button(
+            ":material/edit:", key=f"{cg.PREFIX}_edit_{n}", on_click=load_registered, args=(n,),
+            help=f"Load {n} into the formula box",
+        )  # fmt: skip
+        remove.button(
+            ":material/delete:", key=f"{cg.PREFIX}_remove_{n}", on_click=remove_registered, args=(n,),
+            help=f"Remove {n} from this session",
+        )  # fmt: skip
+
+
+# --- the page ---------------------------------------------------------------------------------------
 
 
 def gallery() -> None:
     st.markdown("**Worked examples** — one click loads the formula, its parameters and a view that shows it best:")
     for ex, col in zip(cg.GALLERY, st.columns(len(cg.GALLERY)), strict=True):
         col.button(
-            ex.title, key=f"{cg.PREFIX}_example_{ex.key}", on_click=cw.load_example, args=(ex.key,),
+            ex.title, key=f"{cg.PREFIX}_example_{ex.key}", on_click=load_example, args=(ex.key,),
             help=f"`{ex.formula}`\n\n{ex.about}", width="stretch",
         )  # fmt: skip
 
 
-def matching_example(formula: Formula) -> cg.Example | None:
-    """The gallery example this formula is (spaces aside), for its description and suggested ranges."""
-    text = "".join(formula.text.split())
-    return next((ex for ex in cg.GALLERY if "".join(ex.formula.split()) == text), None)
-
-
 def define_loss(name: str, formula: Formula, decls: dict[str, cg.Decl]) -> lossviz.LossSpec | None:
     """Register the loss for this session; if refused (bad name, session full), say why and draw it unregistered."""
-    spec, refused = cw.register(name, formula.text, decls)
-    if spec is not None:
-        return spec
-    st.error(f"Not registered: {cg.plain(refused or '')}", icon="🚫")
+    try:
+        return define_formula(name, formula.text, **decls)
+    except FormulaError as exc:
+        st.error(f"Not registered: {plain(str(exc))}", icon="🚫")
     try:
         return cg.spec_for(UNREGISTERED, formula.text, decls)
     except FormulaError as exc:
-        st.error(cg.plain(str(exc)))
+        st.error(plain(str(exc)))
         return None
 
 
@@ -89,19 +293,18 @@ def builtin_overlay(check: cg.Check, x: np.ndarray, target: float) -> lc.Curve |
     if not cg.overlay_target_ok(b.name, target):
         st.info(f"`{b.name}` takes a target {b.target_domain.describe()}: set y to one of those to overlay it.")
         return None
-    inside = x[~b.pred_domain.invalid_mask(x)]
-    curve = lc.loss_curve(b, inside, target, check.builtin_params)
+    curve = lc.loss_curve(b, cg.inside_domain(b, x), target, check.builtin_params)
     return replace(curve, name=f"{b.name} (built-in)")
 
 
 def chart(spec: lossviz.LossSpec, values: dict[str, float], target: float, center: float, half: float, compare: str) -> None:
     x = cg.x_grid(center, half)
-    try:
-        curve = lc.loss_curve(spec, x, target, values)
-        live = live_curves(spec, x, target, values)
-    except Exception as exc:  # a custom formula may fail in ways no declaration foresaw
-        st.error(cg.plain(f"The formula could not be evaluated ({type(exc).__name__}: {exc})"))
+    computed = guarded(
+        spec.name, lambda: (lc.loss_curve(spec, x, target, values), live_curves(spec, x, target, values)), (spec,)
+    )
+    if computed is None:
         return
+    curve, live = computed
     shown = [curve]
     if compare != cg.NO_COMPARISON:
         check = cg.check_against_builtin(spec, compare, values, target)
@@ -134,39 +337,39 @@ def main() -> None:
     )
     gallery()
     box, name_col = st.columns([4, 1])
-    text = cw.formula_box(box)
-    name = cw.name_box(name_col)
+    text = formula_box(box)
+    name = name_box(name_col)
     try:
         formula = parse_formula(text)
     except FormulaError as exc:
-        cw.show_formula_error(exc, text)
+        show_formula_error(exc, text)
         st.info("Fix the formula to draw it; the rest of the page keeps working.")
-        cw.custom_loss_list()
+        custom_loss_list()
         return
-    example = matching_example(formula)
+    example = cg.matching_example(formula.text)
     st.latex(f"L(p, y) = {formula.latex}")
     if example is not None:
         st.caption(f"{example.about} Reference: {example.reference}.")
     clashes = cg.key_clashes(formula.params)
     if clashes:
         st.error(f"Rename the parameter(s) {', '.join(clashes)}: their link keys clash with the page's controls.")
-        cw.custom_loss_list()
+        custom_loss_list()
         return
     decls: dict[str, cg.Decl] | None = {}
-    cw.drop_stale_table_links(formula.params)
+    drop_stale_table_links(formula.params)
     if formula.params:
         with st.expander("Parameters: default and range of each slider", expanded=example is None):
-            decls = cw.param_table(formula.params)
+            decls = param_table(formula.params)
     if decls is None:
         st.info("Fix the parameter ranges to draw the formula.")
-        cw.custom_loss_list()
+        custom_loss_list()
         return
     spec = define_loss(name, formula, decls)
     if spec is not None:
-        values = cw.param_sliders(decls, spec.name)
+        values = param_sliders(decls, spec.name)
         target, center, half, compare = view_controls()
         chart(spec, values, target, center, half, compare)
-    cw.custom_loss_list(spec.name if spec is not None and spec.name != UNREGISTERED else None)
+    custom_loss_list(spec.name if spec is not None and spec.name != UNREGISTERED else None)
     st.caption(
         f"Custom losses belong to this browser session only (at most {MAX_CUSTOM_LOSSES}); the Curves, Landscape "
         "and Outlier pages list them under *Custom*. The formula, its parameters and the view are in the link."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import lossviz
@@ -16,8 +15,9 @@ from lossviz.figures.focal import (
 )
 from lossviz.studies import focal as fs
 from lossviz.toolkit import data as td
+from lossviz.ui.cards import loss_card
 from lossviz.ui.charts import show
-from lossviz.ui.controls import param_control, param_controls, toggle_control
+from lossviz.ui.controls import param_control, param_controls, param_row, toggle_control
 
 PREFIX = "focal"
 CE_COLOR, FOCAL_COLOR = "#1f77b4", "#2ca02c"
@@ -39,8 +39,7 @@ def cached_share(ratio: float, separation: float, seed: int, alpha: float) -> tu
     """Share of the focal loss from examples with p_t > 0.6 (under the CE model) for γ = 0 … 5."""
     data = td.imbalanced_blobs(ratio, separation, seed)
     logits = cached_model("bce_logits", (), ratio, separation, seed).logits(data.x)
-    easy = float((fs.p_true(logits, data.y) > fs.WELL_CLASSIFIED).mean())
-    return fs.well_classified_share(logits, data.y, fs.SHARE_GAMMAS, alpha), easy
+    return fs.well_classified_share(logits, data.y, fs.SHARE_GAMMAS, alpha), fs.easy_fraction(logits, data.y)
 
 
 spec = lossviz.spec("focal")
@@ -52,8 +51,7 @@ st.markdown(
     "swamped by about 100 000 easy background boxes per image. γ = 0 is plain cross-entropy; α weights the "
     "positive class (α) against the negative one (1 − α)."
 )
-st.latex(r"\mathrm{FL} = " + spec.latex)
-st.caption("Reference: " + "; ".join(spec.references))
+loss_card(spec, heading=False)
 
 controls = st.columns([2, 2, 1])
 with controls[0]:
@@ -78,11 +76,10 @@ st.caption(
     "and for the models below. The gradient is taken with respect to the logit x, so for γ = 0 it is 1 − p_t."
 )
 
-check_points = [0.5, 0.9, 0.968, 0.99]
-ratios = fs.ce_to_focal_ratio(check_points, gamma)
+ratios = fs.ce_to_focal_ratio(fs.RATIO_P_T, gamma)
 st.markdown(
     f"**How much less loss than cross-entropy** at γ = {gamma:g}: "
-    + ", ".join(f"p_t = {p:g}: {r:,.0f}×" if r >= 10 else f"p_t = {p:g}: {r:.3g}×" for p, r in zip(check_points, ratios, strict=True))
+    + ", ".join(f"p_t = {p:g}: {r:,.0f}×" if r >= 10 else f"p_t = {p:g}: {r:.3g}×" for p, r in zip(fs.RATIO_P_T, ratios, strict=True))
     + ". Lin et al. quote 100× at p_t = 0.9 and about 1000× at p_t ≈ 0.968 for γ = 2."
 )
 
@@ -93,11 +90,11 @@ st.markdown(
     "(the threshold at p = 0.5), which changes the minority recall; a linear model's *ranking* — and so its "
     "PR-AUC — changes much less."
 )
-data_cols = st.columns(3)
-ratio = param_control(td.BLOBS_RATIO, f"{PREFIX}_ratio", container=data_cols[0], label="majority : minority ratio")
-separation = param_control(td.BLOBS_SEPARATION, f"{PREFIX}_separation", container=data_cols[1],
-                           label="class separation d")
-seed = param_control(td.SEED, f"{PREFIX}_seed", container=data_cols[2], label="seed")
+ratio, separation, seed = param_row(
+    PREFIX,
+    [(td.BLOBS_RATIO, "ratio", "majority : minority ratio"), (td.BLOBS_SEPARATION, "separation", "class separation d"),
+     (td.SEED, "seed", "seed")],
+)  # fmt: skip
 
 train = td.imbalanced_blobs(ratio, separation, seed)
 test = td.imbalanced_blobs(ratio, separation, seed + 1)
@@ -116,27 +113,13 @@ with left:
     show(figure_boundaries(train, [Boundary(k, m.w, m.b, colors[k]) for k, m in labels.items()]))
     st.caption(f"Training set: {train.y.size - train.n_minority} majority, {train.n_minority} minority points. "
                "Lines: where each model gives p = 0.5.")
-scores = {k: fs.minority_scores(m.logits(test.x), test.y) for k, m in labels.items()}
+comparison = fs.compare_models(labels, test)
 with right:
-    curves = {}
-    for k, m in labels.items():
-        precision, recall, _ = fs.precision_recall_curve(m.logits(test.x), test.y)
-        curves[k] = (precision, recall)
-    show(figure_pr_curves(curves, colors, {k: s.average_precision for k, s in scores.items()},
-                          test.n_minority / test.y.size))
+    average_precision = {k: s.average_precision for k, s in comparison.scores.items()}
+    show(figure_pr_curves(comparison.curves, colors, average_precision, comparison.base_rate))
     st.caption("On a test set drawn with the next seed. AP (PR-AUC) = Σ (Rₖ − Rₖ₋₁)·Pₖ over the score thresholds.")
 
-metrics = pd.DataFrame(
-    {
-        "minority recall (p > 0.5)": [s.recall for s in scores.values()],
-        "minority precision": [s.precision for s in scores.values()],
-        "PR-AUC (average precision)": [s.average_precision for s in scores.values()],
-        "Newton iterations": [m.iterations for m in labels.values()],
-        "converged": ["✓" if m.converged else "✗" for m in labels.values()],
-    },
-    index=list(labels),
-)
-st.dataframe(metrics.style.format(precision=3, na_rep="—"))
+st.dataframe(fs.metrics_table(labels, comparison).style.format(precision=3, na_rep="—"))
 
 show(figure_loss_share(fs.SHARE_GAMMAS, share, easy, gamma), key=f"{PREFIX}_share")
 st.caption(

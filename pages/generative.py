@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-import lossviz
 from lossviz.figures.generative import (
     figure_discriminator_losses,
     figure_generator_losses,
@@ -14,12 +13,13 @@ from lossviz.figures.generative import (
 from lossviz.studies import generative as gs
 from lossviz.toolkit import data as td
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
+from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
-from lossviz.ui.controls import multichoice_control, param_control, radio_control
+from lossviz.ui.controls import multichoice_control, param_control, param_row, radio_control
 
 PREFIX = "generative"
+# Plain option values: a bound widget writes what it displays into the URL (format_func would break links).
 AXES = ("logit", "probability")
-"""Plain option values: a bound widget writes what it displays into the URL (format_func would break links)."""
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -29,19 +29,10 @@ def tv_study(noise: float, seed: int, steps: int) -> gs.TvStudy:
 
 
 def formula_panel(names: list[str]) -> None:
-    """Formula, when to use it and the reference of each loss, side by side under the chart."""
-    if not names:
-        return
-    per_row = 3
-    with st.expander("Formulas, when to use each, references", expanded=True):
-        columns = [c for start in range(0, len(names), per_row) for c in st.columns(per_row)][: len(names)]
-        for name, col in zip(names, columns, strict=True):
-            s = lossviz.spec(name)
-            col.markdown(f"**{s.title}**  \n`{name}`")
-            col.latex(s.latex)
-            col.caption(s.use_when)
-            if s.references:
-                col.caption("Reference: " + "; ".join(s.references))
+    """The card of each loss, three side by side, under the chart."""
+    if names:
+        with st.expander("Formulas, when to use each, references", expanded=True):
+            loss_cards(names, per_row=3)
 
 
 @st.fragment
@@ -139,11 +130,11 @@ def tv_section() -> None:
         "the PSNR peaks in between. The squared form charges a jump by its square, so it smooths edges away; "
         "the L1 form of Rudin, Osher & Fatemi (1992) keeps them."
     )
-    cols = st.columns(4)
-    noise = param_control(td.IMAGE_NOISE, f"{PREFIX}_noise", container=cols[0], label="noise σ")
-    seed = param_control(td.SEED, f"{PREFIX}_seed", container=cols[1], label="noise seed")
-    weight = param_control(gs.TV_WEIGHT, f"{PREFIX}_weight", container=cols[2], label="TV weight λ")
-    steps = param_control(gs.STEPS, f"{PREFIX}_steps", container=cols[3], label="gradient steps K")
+    noise, seed, weight, steps = param_row(
+        PREFIX,
+        [(td.IMAGE_NOISE, "noise", "noise σ"), (td.SEED, "seed", "noise seed"), (gs.TV_WEIGHT, "weight", "TV weight λ"),
+         (gs.STEPS, "steps", "gradient steps K")],
+    )  # fmt: skip
     try:
         study = tv_study(noise, seed, steps)
     except ValueError as exc:
@@ -156,16 +147,13 @@ def tv_section() -> None:
     m[2].metric(f"TV(x), λ = {weight:g}", f"{study.tv_denoised[i]:.4f}")
     m[3].metric("PSNR of y", f"{study.psnr_noisy:.2f} dB")
     m[4].metric(f"PSNR of x, λ = {weight:g}", f"{study.psnr_denoised[i]:.2f} dB",
-                delta=f"{study.psnr_denoised[i] - study.psnr_noisy:+.2f} dB")
+                delta=f"{study.psnr_gain(i):+.2f} dB")
     show(figure_tv_denoising(study, i), key=f"{PREFIX}_tv_chart")
     st.caption(
         "Drag the slider under the images to change λ live (every λ is precomputed); the λ control above sets "
         "the value for the link and the numbers. PSNR = 10·log₁₀(1 / MSE) against the clean image, in dB."
     )
-    s = lossviz.spec("total_variation")
-    st.latex(s.latex)
-    st.caption(s.use_when + " " + s.note)
-    st.caption("Reference: " + "; ".join(s.references))
+    loss_card("total_variation", heading=False)
 
 
 st.title("Generative losses: GANs and total variation")

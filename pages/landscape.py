@@ -18,26 +18,21 @@ from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import LINE_DATA_PARAMS, line_with_outliers
 from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import Trajectory
+from lossviz.ui.cards import guarded, guarded_each, loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,
     control_key,
+    loss_param_controls,
     multichoice_control,
     param_control,
-    param_controls,
+    param_row,
     radio_control,
 )
 from lossviz.ui.session import loss_identity
 
 PREFIX = "landscape"
 FIT_PREFIX = "landscape_fit"
-
-
-def _failed(name: str, exc: Exception) -> None:
-    """Show why a loss could not be evaluated; re-raise for built-ins unless it is a ValueError."""
-    if not isinstance(exc, ValueError) and lossviz.spec(name).builtin:
-        raise exc
-    st.error(f"{name}: {exc}")
 
 
 # --- section 1: a loss over its inputs ------------------------------------------------------------
@@ -71,28 +66,23 @@ def input_controls() -> tuple[str, dict[str, float], dict[str, float]]:
 def input_section() -> None:
     st.header("A loss over its inputs")
     loss, params, settings = input_controls()
-    try:
-        if ll.is_multiclass(loss):
-            land = ll.two_logit_landscape(loss, params, **settings)
-        else:
-            land = ll.pred_target_landscape(loss, params)
-    except Exception as exc:
-        _failed(loss, exc)
+    land = guarded(
+        loss,
+        lambda: ll.two_logit_landscape(loss, params, **settings)
+        if ll.is_multiclass(loss)
+        else ll.pred_target_landscape(loss, params),
+        (loss,),
+    )
+    if land is None:
         return
-    bad = int((~np.isfinite(land.value)).sum())
-    if bad:
-        st.warning(f"{loss}: {bad} grid points have no finite value; they are left blank.", icon="⚠️")
+    if land.nonfinite:
+        st.warning(f"{loss}: {land.nonfinite} grid points have no finite value; they are left blank.", icon="⚠️")
     show(figure_input_map(land), key=f"{PREFIX}_map")
     surface, text = st.columns([3, 2])
     with surface:
         show(figure_input_surface(land), key=f"{PREFIX}_surface")
     with text:
-        s = lossviz.spec(loss)
-        st.markdown(f"**{s.title}** (`{loss}`)")
-        st.latex(s.latex)
-        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
-        if s.references:
-            st.caption("Reference: " + "; ".join(s.references))
+        loss_card(loss)
         if ll.is_multiclass(loss):
             st.markdown(
                 "Three classes; the map varies the logits z₀ and z₁ with z₂ fixed. For cross-entropy with true "
@@ -130,9 +120,7 @@ def fit_landscape(
     loss: str, identity: tuple, params: tuple, key: DataKey, window: tuple[float, float, float, float]
 ) -> np.ndarray:
     data = _dataset(key)
-    w = np.linspace(window[0], window[1], ll.FIT_GRID_POINTS)
-    b = np.linspace(window[2], window[3], ll.FIT_GRID_POINTS)
-    return ll.parameter_landscape(loss, data.x, data.y, dict(params), w, b)
+    return ll.parameter_landscape(loss, data.x, data.y, dict(params), *ll.window_axes(window))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -152,23 +140,17 @@ def fit_controls() -> tuple[list[str], DataKey, tuple[float, float], float, int,
         "Losses to compare", options, defaults, f"{FIT_PREFIX}_losses", max_selections=ll.MAX_FIT_LOSSES,
         help="Pointwise regression and robust losses, side by side.",
     )
-    cols = st.columns(4)
-    w0 = param_control(ll.W_START, f"{FIT_PREFIX}_w0", container=cols[0], label="start slope w₀")
-    b0 = param_control(ll.B_START, f"{FIT_PREFIX}_b0", container=cols[1], label="start intercept b₀")
-    lr = param_control(ll.LEARNING_RATE, f"{FIT_PREFIX}_lr", container=cols[2], label="learning rate η")
-    steps = int(param_control(ll.STEPS, f"{FIT_PREFIX}_steps", container=cols[3], label="steps"))
+    w0, b0, lr, steps = param_row(
+        FIT_PREFIX,
+        [(ll.W_START, "w0", "start slope w₀"), (ll.B_START, "b0", "start intercept b₀"),
+         (ll.LEARNING_RATE, "lr", "learning rate η"), (ll.STEPS, "steps", "steps")],
+    )  # fmt: skip
     with st.expander("Dataset: y = 2x + 0.5 + noise, with outliers shifted by a fixed amount"):
         dcols = st.columns(len(LINE_DATA_PARAMS))
         key = tuple(
             param_control(p, f"{FIT_PREFIX}_{p.name}", container=c) for p, c in zip(LINE_DATA_PARAMS, dcols, strict=True)
         )
-    params: dict[str, dict[str, float]] = {n: {} for n in losses}
-    with_params = [n for n in losses if lossviz.spec(n).params]
-    if with_params:
-        with st.expander("Loss parameters", expanded=True):
-            for name, col in zip(with_params, st.columns(len(with_params)), strict=True):
-                col.markdown(f"**{name}**")
-                params[name] = param_controls(name, FIT_PREFIX, container=col)
+    params = loss_param_controls(losses, FIT_PREFIX)
     return losses, key, (w0, b0), lr, steps, params  # type: ignore[return-value]
 
 
@@ -195,30 +177,23 @@ def fit_section() -> None:
         return
     rates = tuple(log_ladder(ll.LEARNING_RATE))
     run = rates.index(min(rates, key=lambda r: abs(r - lr)))
-    minima: dict[str, ll.Minimum] = {}
-    for name in losses:
-        try:
-            minima[name] = fit_minimum(name, loss_identity(name), tuple(sorted(params[name].items())), key)
-        except Exception as exc:
-            _failed(name, exc)
+    minima = guarded_each(
+        losses, lambda name: fit_minimum(name, loss_identity(name), tuple(sorted(params[name].items())), key)
+    )
     if not minima:
         return
     window = ll.landscape_window([(m.w, m.b) for m in minima.values()] + [start])
-    w = np.linspace(window[0], window[1], ll.FIT_GRID_POINTS)
-    b = np.linspace(window[2], window[3], ll.FIT_GRID_POINTS)
-    panels, histories = [], {}
-    for name, minimum in minima.items():
+    w, b = ll.window_axes(window)
+
+    def panel(name: str) -> tuple[FitPanel, ll.Descent]:
         items = tuple(sorted(params[name].items()))
         grid = fit_landscape(name, loss_identity(name), items, key, window)
-        paths = fit_paths(name, loss_identity(name), items, key, start, rates, steps)
-        panels.append(
-            FitPanel(
-                name, w, b, grid, minimum, start,
-                {k: t.path(run) for k, t in paths.items()},
-                {k: bool(t.stopped[run] >= 0) for k, t in paths.items()},
-            )
-        )
-        histories[name] = {k: t.value[: len(t.path(run)), run] for k, t in paths.items()}
+        descent = ll.descent_at(fit_paths(name, loss_identity(name), items, key, start, rates, steps), run)
+        return FitPanel(name, w, b, grid, minima[name], start, descent.paths, descent.diverged), descent
+
+    shown = guarded_each(minima, panel)
+    panels = [p for p, _ in shown.values()]
+    histories = {name: d.values for name, (_, d) in shown.items()}
     show(figure_parameter_landscapes(panels), key=f"{FIT_PREFIX}_landscapes")
     diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.diverged.items() if d]
     if diverged:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+import pandas as pd
 import streamlit as st
 
 import lossviz
 from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane, margin_frames
 from lossviz.studies import margins as es
 from lossviz.toolkit.frames import nearest_index, round_values
+from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.controls import control_key, param_control, param_controls
 
@@ -23,15 +23,6 @@ def frames(key: str) -> tuple[list[float], tuple]:
     _, param = es.live_param(key)
     values = [float(v) for v in round_values(param)]
     return values, margin_frames(es.panel_frames(key, values), values)
-
-
-def formulas(names: Sequence[str]) -> None:
-    for name in names:
-        s = lossviz.spec(name)
-        st.markdown(f"**{s.title}** (`{name}`)")
-        st.latex(s.latex)
-        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
-        st.caption("Reference: " + "; ".join(s.references))
 
 
 def draw_panel(key: str, margins: dict[str, float]) -> None:
@@ -60,6 +51,17 @@ def margin_chart(key: str) -> None:
     draw_panel(key, margins)
 
 
+def chart_beside_notes(key: str, title: str, notes: str, losses: list[str]) -> None:
+    """A section: one panel's chart, and beside it what to notice and the cards of its losses."""
+    st.header(title)
+    chart, text = st.columns([3, 2])
+    with chart:
+        margin_chart(key)
+    with text:
+        st.markdown(notes)
+        loss_cards(losses)
+
+
 # --- score losses ---------------------------------------------------------------------------------
 
 st.title("Margins, ranking & embeddings")
@@ -85,25 +87,19 @@ st.markdown(
     "the scores themselves."
 )
 with st.expander("Formulas and references", expanded=False):
-    columns = st.columns(len(es.SCORE_LOSSES))
-    for name, col in zip(es.SCORE_LOSSES, columns, strict=True):
-        with col:
-            formulas([name])
+    loss_cards(es.SCORE_LOSSES, per_row=len(es.SCORE_LOSSES))
 
 # --- contrastive ----------------------------------------------------------------------------------
 
-st.header("Contrastive loss: similar and dissimilar pairs")
-chart, text = st.columns([3, 2])
-with chart:
-    margin_chart("contrastive")
-with text:
-    st.markdown(
-        "**What to notice.** A similar pair (y = 1) is pulled together by ½d², with a pull d that fades as the "
-        "pair closes in. A dissimilar pair (y = 0) is pushed apart by ½ max(0, m − d)² only while it is closer "
-        "than m; beyond m it costs nothing, so the embedding is not torn apart to infinity. The push is "
-        "strongest (−m) when the two points coincide."
-    )
-    formulas(["contrastive"])
+chart_beside_notes(
+    "contrastive",
+    "Contrastive loss: similar and dissimilar pairs",
+    "**What to notice.** A similar pair (y = 1) is pulled together by ½d², with a pull d that fades as the "
+    "pair closes in. A dissimilar pair (y = 0) is pushed apart by ½ max(0, m − d)² only while it is closer "
+    "than m; beyond m it costs nothing, so the embedding is not torn apart to infinity. The push is "
+    "strongest (−m) when the two points coincide.",
+    ["contrastive"],
+)
 
 # --- triplet plane --------------------------------------------------------------------------------
 
@@ -156,13 +152,7 @@ def triplet_section() -> None:
     numbers[1].metric("d(a, n)", f"{plane.d_an:.4f}")
     numbers[2].metric("triplet loss L", f"{plane.value:.4f}")
     numbers[3].metric("the negative is", plane.negative_region)
-    st.table(
-        {
-            "point": list(es.POINT_NAMES),
-            "∂L/∂x": [f"{round(g, 4) + 0.0:.4f}" for g in plane.grad[:, 0]],  # + 0.0: no "-0.0000"
-            "∂L/∂y": [f"{round(g, 4) + 0.0:.4f}" for g in plane.grad[:, 1]],
-        }
-    )
+    st.table(pd.DataFrame(es.gradient_table(plane)).style.format(precision=4))
 
 
 st.header("Triplet loss in the embedding plane")
@@ -184,20 +174,17 @@ st.markdown(
     "pushed in: the distance carries torch's ε = 10⁻⁶, which picks the direction (−1, −1)/√2."
 )
 with st.expander("Formula and references", expanded=False):
-    formulas(["triplet"])
+    loss_card("triplet")
 
 # --- cosine ---------------------------------------------------------------------------------------
 
-st.header("Cosine losses against the angle")
-chart, text = st.columns([3, 2])
-with chart:
-    margin_chart("cosine")
-with text:
-    st.markdown(
-        "**What to notice.** Only the angle θ between the two vectors matters, not their lengths. A similar pair "
-        "(y = +1) costs 1 − cos θ, which is flat at θ = 0 (the pull dL/dθ = sin θ vanishes as the vectors align) "
-        "and pulls hardest at 90°. A dissimilar pair (y = −1) costs cos θ − m until the angle passes arccos m "
-        "(the dotted line) and nothing after: with m = 0 the vectors only need to be orthogonal. Cosine "
-        "proximity is −cos θ: the y = +1 curve shifted down by 1."
-    )
-    formulas(["cosine_embedding", "cosine_proximity"])
+chart_beside_notes(
+    "cosine",
+    "Cosine losses against the angle",
+    "**What to notice.** Only the angle θ between the two vectors matters, not their lengths. A similar pair "
+    "(y = +1) costs 1 − cos θ, which is flat at θ = 0 (the pull dL/dθ = sin θ vanishes as the vectors align) "
+    "and pulls hardest at 90°. A dissimilar pair (y = −1) costs cos θ − m until the angle passes arccos m "
+    "(the dotted line) and nothing after: with m = 0 the vectors only need to be orthogonal. Cosine "
+    "proximity is −cos θ: the y = +1 curve shifted down by 1.",
+    ["cosine_embedding", "cosine_proximity"],
+)

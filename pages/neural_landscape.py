@@ -18,9 +18,10 @@ from lossviz.figures.neural_landscape import (
 )
 from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import training as tr
+from lossviz.ui.cards import guarded, kept_figure, loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
-from lossviz.ui.session import landscapes_cache, runs_cache
+from lossviz.ui.session import results_cache
 
 PREFIX = "neural"
 MODELS = ("default run", "last training-lab run")
@@ -30,31 +31,23 @@ def key(name: str) -> str:
     return f"{PREFIX}_{name}"
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
-def _kept_figure(kind: str, ident: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    return _build()
+def run_figure(
+    kind: str, result: tr.TrainResult, ident: tuple, build: Callable[[], go.Figure], *losses: str
+) -> go.Figure:
+    """:func:`kept_figure` for a figure of ``result`` with these settings (and these other losses)."""
+    return kept_figure(
+        key(kind), (tr.canonical(result.config), *ident), build, (result.config.loss, *losses), result.config.data.private
+    )
 
 
-def kept_figure(kind: str, result: tr.TrainResult, ident: tuple, build: Callable[[], go.Figure],
-                second: str | None = None) -> go.Figure:
-    """A figure built once per (run, settings) and kept (never mutated): building and validating a Plotly
-    figure costs more than the rest of a rerun. Figures of custom losses are rebuilt (their names are per
-    session), and so are those of runs on uploaded data (which never leaves its session)."""
-    builtin = result.setup.spec.builtin and (second is None or lossviz.spec(second).builtin)
-    if not builtin or result.config.data.private:
-        return build()
-    return _kept_figure(kind, (tr.canonical(result.config), *ident), build)
-
-
-def guarded(what: str, fn: Callable[[], Any]) -> Any:
-    """Run a core call; show a ValueError (or a custom formula's failure) instead of raising it."""
-    try:
-        return fn()
-    except ValueError as exc:
-        st.error(f"{what}: {exc}")
-    except Exception as exc:  # a custom formula may fail in ways no declaration foresaw
-        st.error(f"{what} failed ({type(exc).__name__}: {exc})")
-    return None
+def landscape(
+    what: str, result: tr.TrainResult, compute: Callable[..., Any], *args: Any, loss: str | None = None, **kwargs: Any
+) -> Any:
+    """An interpolation or slice of ``result``'s network (scored by ``loss``, else its own), cached, or None
+    after showing why it failed."""
+    losses = (result.config.loss,) if loss is None else (result.config.loss, loss)
+    cache = results_cache(result.config, nl.LANDSCAPES)
+    return guarded(what, lambda: nl.cached(compute, result, *args, loss=loss, cache=cache, **kwargs), losses)
 
 
 def chosen_config() -> tr.TrainConfig:
@@ -88,11 +81,8 @@ def second_loss_control(result: tr.TrainResult) -> tuple[str | None, dict[str, f
         return None, {}
     preferred = [n for n in ("mse", "bce_logits", "hinge", "multi_margin", "mae") if n in options]
     default = preferred[0] if preferred else options[0]
-    k = key("second")
-    if k in st.session_state and st.session_state[k] not in options:
-        st.session_state[k] = default
     cols = st.columns([1, 2])
-    name = choice_control("Second loss", options, default, k, container=cols[0],
+    name = choice_control("Second loss", options, default, key("second"), container=cols[0],
                           help="Scores the same network on the same plane: compatible losses with as many outputs.")
     with cols[1]:
         params = param_controls(name, key("second"))
@@ -108,7 +98,9 @@ st.markdown(
 )
 
 config = chosen_config()
-result = guarded("Training the model", lambda: tr.cached_train(config, cache=runs_cache(config))[0])
+result = guarded(
+    "Training the model", lambda: tr.cached_train(config, cache=results_cache(config, tr.RUNS))[0], (config.loss,)
+)
 if result is None:
     st.stop()
 st.caption(describe(result))
@@ -118,11 +110,10 @@ st.caption(describe(result))
 def interpolation_section(result: tr.TrainResult) -> None:
     st.subheader("1-D: from the initial to the trained weights")
     log = toggle_control("log-scale loss axis", False, key("interp_log"))
-    interp = guarded("Interpolation",
-                     lambda: nl.cached(nl.compute_interpolation, result, cache=landscapes_cache(result.config)))
+    interp = landscape("Interpolation", result, nl.compute_interpolation)
     if interp is None:
         return
-    fig = kept_figure("interpolation", result, (log,), lambda: figure_interpolation(
+    fig = run_figure("interpolation", result, (log,), lambda: figure_interpolation(
         interp.alphas, interp.train_loss, interp.val_loss, interp.train_metric, interp.val_metric,
         result.curves.metric, log=log))
     show(fig, key=key("interpolation"))
@@ -133,25 +124,34 @@ def interpolation_section(result: tr.TrainResult) -> None:
     )
 
 
+def slice_controls(controls: list[tuple[lossviz.Param, str, str]], log_name: str) -> tuple[list[float], bool]:
+    """The settings of a slice side by side, ``(param, name, label)`` each, and its log-colour toggle last."""
+    columns = st.columns(4)
+    values = [
+        param_control(param, key(name), container=column, label=label)
+        for (param, name, label), column in zip(controls, columns, strict=False)
+    ]
+    return values, toggle_control("log colour scale", True, key(log_name), container=columns[-1])
+
+
 @st.fragment
 def plane_section(result: tr.TrainResult) -> None:
     st.subheader("2-D: two filter-normalised random directions")
-    cols = st.columns(4)
-    resolution = int(param_control(nl.RESOLUTION, key("resolution"), container=cols[0], label="Resolution"))
-    span = param_control(nl.SPAN, key("span"), container=cols[1], label="Span ± of a and b")
-    seed = int(param_control(nl.DIRECTION_SEED, key("seed"), container=cols[2], label="Direction seed"))
-    log = toggle_control("log colour scale", True, key("log"), container=cols[3])
-    plane = guarded("2-D slice", lambda: nl.cached(nl.compute_random_slice, result, resolution, span, seed,
-                                                  cache=landscapes_cache(result.config)))
+    (resolution, span, seed), log = slice_controls(
+        [(nl.RESOLUTION, "resolution", "Resolution"), (nl.SPAN, "span", "Span ± of a and b"),
+         (nl.DIRECTION_SEED, "seed", "Direction seed")],
+        "log",
+    )  # fmt: skip
+    plane = landscape("2-D slice", result, nl.compute_random_slice, resolution, span, seed)
     if plane is None:
         return
     left, right = st.columns(2)
     ident = (resolution, span, seed, log)
     with left:
-        show(kept_figure("contour", result, ident, lambda: figure_plane_contour(plane.xs, plane.ys, plane.z, log=log)),
+        show(run_figure("contour", result, ident, lambda: figure_plane_contour(plane.xs, plane.ys, plane.z, log=log)),
              key=key("contour"))
     with right:
-        show(kept_figure("surface", result, ident, lambda: figure_plane_surface(plane.xs, plane.ys, plane.z, log=log)),
+        show(run_figure("surface", result, ident, lambda: figure_plane_surface(plane.xs, plane.ys, plane.z, log=log)),
              key=key("surface"))
     st.caption(
         f"θ* + a·δ + b·η with Gaussian δ, η whose every filter (a unit's incoming weights) has been rescaled to the "
@@ -168,15 +168,14 @@ def two_losses_section(result: tr.TrainResult, resolution: int, span: float, see
     second, second_params = second_loss_control(result)
     if second is None:
         return
-    other = guarded(
-        f"Slice for {second}",
-        lambda: nl.cached(nl.compute_random_slice, result, resolution, span, seed, loss=second, params=second_params,
-                          cache=landscapes_cache(result.config)),
+    other = landscape(
+        f"Slice for {second}", result, nl.compute_random_slice, resolution, span, seed, loss=second,
+        params=second_params,
     )
     if other is None:
         return
     ident = (resolution, span, seed, log, second, tuple(sorted(second_params.items())))
-    fig = kept_figure("two_losses", result, ident, lambda: figure_two_losses(
+    fig = run_figure("two_losses", result, ident, lambda: figure_two_losses(
         plane.xs, plane.ys, [(result.config.loss, plane.z), (second, other.z)], log=log), second)
     show(fig, key=key("two_losses"))
     s = lossviz.spec(second)
@@ -190,14 +189,11 @@ def two_losses_section(result: tr.TrainResult, resolution: int, span: float, see
 @st.fragment
 def pca_section(result: tr.TrainResult) -> None:
     st.subheader("The optimiser's path on the top-2 PCA directions")
-    cols = st.columns(4)
-    resolution = int(param_control(nl.RESOLUTION, key("pca_resolution"), container=cols[0], label="Resolution"))
-    log = toggle_control("log colour scale", True, key("pca_log"), container=cols[1])
-    pca = guarded("PCA trajectory",
-                  lambda: nl.cached(nl.compute_pca_slice, result, resolution, cache=landscapes_cache(result.config)))
+    (resolution,), log = slice_controls([(nl.RESOLUTION, "pca_resolution", "Resolution")], "pca_log")
+    pca = landscape("PCA trajectory", result, nl.compute_pca_slice, resolution)
     if pca is None:
         return
-    fig = kept_figure("pca", result, (resolution, log), lambda: figure_pca_trajectory(
+    fig = run_figure("pca", result, (resolution, log), lambda: figure_pca_trajectory(
         pca.xs, pca.ys, pca.z, pca.path, pca.explained, log=log, epochs=result.curves.epochs))
     show(fig, key=key("pca"))
     st.caption(
@@ -213,11 +209,7 @@ plane_section(result)
 pca_section(result)
 
 with st.expander("Formulas and references"):
-    s = lossviz.spec(result.config.loss)
-    st.markdown(f"**Training loss: {s.title}** (`{s.name}`)")
-    st.latex(s.latex)
-    if s.references:
-        st.caption("Reference: " + "; ".join(s.references))
+    loss_card(result.config.loss, label="Training loss")
     st.latex(r"\delta_{i,j} \leftarrow \frac{\delta_{i,j}}{\lVert \delta_{i,j} \rVert}\,\lVert \theta^*_{i,j} \rVert"
              r"\quad\text{(filter } j \text{ of layer } i\text{)}")
     st.caption(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 import lossviz
@@ -19,10 +17,19 @@ from lossviz.figures.outliers import (
 from lossviz.studies import outliers as rf
 from lossviz.toolkit import data as td
 from lossviz.toolkit import fit as fitting
-from lossviz.toolkit.tables import UploadError, numeric_columns, plot_subsample, select_numeric
+from lossviz.toolkit.tables import plot_subsample
+from lossviz.ui.cards import guarded_each, loss_cards
 from lossviz.ui.charts import show
-from lossviz.ui.controls import choice_control, multichoice_control, param_control, param_controls, radio_control
-from lossviz.ui.upload import csv_source
+from lossviz.ui.controls import (
+    choice_control,
+    loss_param_controls,
+    multichoice_control,
+    param_control,
+    param_row,
+    radio_control,
+)
+from lossviz.ui.session import loss_identity
+from lossviz.ui.upload import column_pair
 
 PREFIX = "outliers"
 CHART_KEY = f"{PREFIX}_chart"
@@ -31,14 +38,8 @@ DEFAULT_LOSSES = ["mse", "mae", "huber", "log_cosh", "quantile", "barron"]
 ESTIMATE_LABELS = {"slope": "slope b", "intercept": "intercept a", "location": "location (fit a constant)"}
 
 
-def fingerprint(name: str) -> tuple[str, ...]:
-    """What identifies a loss's definition in the cache: a custom loss may be redefined under its name."""
-    s = lossviz.spec(name)
-    return (s.name, str(s.builtin), s.latex, s.use_when)
-
-
 @st.cache_data(max_entries=128, show_spinner=False)
-def cached_fit(loss: str, fp: tuple, params: tuple, data_key: tuple) -> rf.FitStudy:
+def cached_fit(loss: str, identity: tuple, params: tuple, data_key: tuple) -> rf.FitStudy:
     n, noise, count, size, position, seed, moved, dropped = data_key
     data = rf.outlier_data(n, noise, count, size, position, seed, moved, dropped)
     return rf.fit_study(loss, dict(params), data)
@@ -46,21 +47,12 @@ def cached_fit(loss: str, fp: tuple, params: tuple, data_key: tuple) -> rf.FitSt
 
 @st.cache_data(max_entries=64, show_spinner="Sweeping the outlier …")
 def cached_curves(
-    loss: str, fp: tuple, params: tuple, n: int, noise: float, seed: int, size: float, position: float, sweep: float,
+    loss: str, identity: tuple, params: tuple, n: int, noise: float, seed: int, size: float, position: float, sweep: float,
     what: str,
 ) -> tuple[rf.Sensitivity, rf.Breakdown]:
     """The sweeps (41 + 21 batched fits) depend on the clean data only, not on the outliers or picks."""
     clean = rf.outlier_data(n, noise, 0, size, position, seed)
     return rf.robustness_curves(loss, dict(params), clean.clean_x, clean.clean_y, size, position, sweep, seed, what)
-
-
-def report_failure(name: str, exc: Exception) -> None:
-    if isinstance(exc, ValueError):
-        st.error(f"{name}: {exc}")
-    elif lossviz.spec(name).builtin:
-        raise exc
-    else:  # a custom formula may fail in ways no declaration foresaw
-        st.error(f"{name}: the formula could not be evaluated ({type(exc).__name__}: {exc})")
 
 
 def picks_from_url(n: int) -> None:
@@ -109,37 +101,35 @@ def user_fits(losses: list[str], params: dict[str, dict[str, float]], data: rf.O
     if memo.get("data") != data_id:
         memo.clear()
         memo["data"] = data_id
-    studies = {}
-    for name in losses:
-        key = (fingerprint(name), tuple(sorted(params[name].items())))
-        try:
-            if key not in memo:
-                memo[key] = rf.fit_study(name, params[name], data)
-            studies[name] = memo[key]
-        except Exception as exc:
-            report_failure(name, exc)
-    return studies
+
+    def fit(name: str) -> rf.FitStudy:
+        key = (loss_identity(name), tuple(sorted(params[name].items())))
+        if key not in memo:
+            memo[key] = rf.fit_study(name, params[name], data)
+        return memo[key]
+
+    return guarded_each(losses, fit)
+
+
+def fitted_lines(studies: dict[str, rf.FitStudy], colors: dict[str, str]) -> list[FittedLine]:
+    return [
+        FittedLine(name, float(s.fit.coef[0]), float(s.fit.coef[1]), colors[name], bool(s.fit.converged))
+        for name, s in studies.items()
+    ]
+
+
+def show_fit_table(studies: dict[str, rf.FitStudy]) -> None:
+    st.dataframe(rf.fit_table(studies).style.format({"‖subgradient‖": "{:.1e}"}))
 
 
 def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> None:
     """Fits, pulls and the table for the user's own file (point picking and the sweeps need the synthetic set)."""
-    frame = csv_source(f"{PREFIX}_upload", "Your (x, y) data (CSV)", default_example="housing_outliers.csv")
-    if frame is None:
+    chosen = column_pair(
+        f"{PREFIX}_upload", "Your (x, y) data (CSV)", ("x", "y"), default_example="housing_outliers.csv"
+    )
+    if chosen is None:
         return
-    columns = numeric_columns(frame)
-    if len(columns) < 2:
-        st.error("The file needs at least two numeric columns, x and y.")
-        return
-    left, right = st.columns(2)
-    x_col = left.selectbox("x column", columns, index=0, key=f"{PREFIX}_upload_x")
-    y_col = right.selectbox("y column", columns, index=min(1, len(columns) - 1), key=f"{PREFIX}_upload_y")
-    try:
-        cleaned = select_numeric(frame, [x_col, y_col])
-    except UploadError as exc:
-        st.error(str(exc))
-        return
-    for note in cleaned.notes:
-        st.info(note)
+    cleaned, x_col, y_col = chosen
     data = rf.user_data(cleaned.columns[x_col], cleaned.columns[y_col])
     studies = user_fits(losses, params, data)
     if not studies:
@@ -148,47 +138,23 @@ def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> No
     focus_default = "mse" if "mse" in studies else next(iter(studies))
     focus = choice_control("Colour points by the pull of", list(studies), focus_default, f"{PREFIX}_upload_focus")
     shown, note = plot_subsample(data.x.size)
-    points = rf.OutlierData(data.x[shown], data.y[shown], data.x[shown], data.y[shown], data.status[shown])
-    lines = [
-        FittedLine(name, float(s.fit.coef[0]), float(s.fit.coef[1]), colors[name], bool(s.fit.converged))
-        for name, s in studies.items()
-    ]
-    span = float(np.ptp(data.x))
-    x_range = (float(data.x.min()) - 0.03 * span, float(data.x.max()) + 0.03 * span)
-    fig = figure_fits(Points(points.x, points.y, points.status, studies[focus].share[shown]), lines, focus, x_range)
+    points = data.take(shown)
+    fig = figure_fits(
+        Points(points.x, points.y, points.status, studies[focus].share[shown]),
+        fitted_lines(studies, colors),
+        focus,
+        rf.plot_x_range(data.x),
+    )
     fig.update_xaxes(title_text=x_col)
     fig.update_yaxes(title_text=y_col)
     show(fig, key=f"{PREFIX}_upload_chart")
     if note:
         st.caption(note)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "intercept a": [float(s.fit.coef[0]) for s in studies.values()],
-                "slope b": [float(s.fit.coef[1]) for s in studies.values()],
-                "largest 1 % of pulls, share": [
-                    float(np.sort(s.share)[::-1][: max(1, data.x.size // 100)].sum()) for s in studies.values()
-                ],
-                "converged": ["✓" if s.fit.converged else "✗" for s in studies.values()],
-            },
-            index=list(studies),
-        )
-    )
+    show_fit_table(studies)
     st.caption(
         f"{data.x.size:,} points, fitted by {fitting.METHOD}. Point picking, the sensitivity curve and the breakdown "
         "plot need a known true line: switch the data source back to *synthetic* for them."
     )
-
-
-def loss_parameters(losses: list[str]) -> dict[str, dict[str, float]]:
-    with_params = [n for n in losses if lossviz.spec(n).params]
-    params: dict[str, dict[str, float]] = {n: {} for n in losses}
-    if with_params:
-        with st.expander("Loss parameters", expanded=False):
-            for name, col in zip(with_params, st.columns(len(with_params)), strict=True):
-                col.markdown(f"**{name}**")
-                params[name] = param_controls(name, PREFIX, container=col)
-    return params
 
 
 st.title("🎯 Outlier sensitivity")
@@ -201,8 +167,6 @@ st.markdown(
 )
 
 options = fitting.regression_losses(lossviz.names())
-if not set(st.session_state.get(f"{PREFIX}_losses", [])) <= set(options):  # a custom loss was removed
-    st.session_state[f"{PREFIX}_losses"] = [n for n in st.session_state[f"{PREFIX}_losses"] if n in options]
 losses = multichoice_control(
     "Losses to fit", options, [n for n in DEFAULT_LOSSES if n in options], f"{PREFIX}_losses",
     help="Any pointwise loss of a real prediction and a real target, custom ones of this session included.",
@@ -210,20 +174,19 @@ losses = multichoice_control(
 if not losses:
     st.info("Pick at least one loss to fit.")
     st.stop()
-params = loss_parameters(losses)
+params = loss_param_controls(losses, PREFIX, expanded=False)
 
 source = radio_control("Data", ["synthetic", "your CSV file"], "synthetic", f"{PREFIX}_source", horizontal=True)
 if source != "synthetic":
     show_user_data(losses, params)
     st.stop()
 
-data_cols = st.columns(6)
-n = param_control(rf.N_POINTS, f"{PREFIX}_n", container=data_cols[0], label="points n")
-noise = param_control(rf.CLEAN_NOISE, f"{PREFIX}_noise", container=data_cols[1], label="noise σ")
-seed = param_control(td.SEED, f"{PREFIX}_seed", container=data_cols[2], label="seed")
-count = param_control(rf.N_OUTLIERS, f"{PREFIX}_count", container=data_cols[3], label="outliers k")
-size = param_control(rf.OUTLIER_SIZE, f"{PREFIX}_size", container=data_cols[4], label="outlier size s")
-position = param_control(rf.OUTLIER_POSITION, f"{PREFIX}_position", container=data_cols[5], label="outlier position x₀")
+n, noise, seed, count, size, position = param_row(
+    PREFIX,
+    [(rf.N_POINTS, "n", "points n"), (rf.CLEAN_NOISE, "noise", "noise σ"), (td.SEED, "seed", "seed"),
+     (rf.N_OUTLIERS, "count", "outliers k"), (rf.OUTLIER_SIZE, "size", "outlier size s"),
+     (rf.OUTLIER_POSITION, "position", "outlier position x₀")],
+)  # fmt: skip
 
 picks_from_url(n)
 moved = {i for i in st.session_state[MOVED_KEY] if i < n}
@@ -232,21 +195,15 @@ data_key = (n, noise, count, size, position, seed, tuple(sorted(moved)), tuple(s
 data = rf.outlier_data(*data_key)
 colors = loss_colors(losses)
 
-studies: dict[str, rf.FitStudy] = {}
-for name in losses:
-    try:
-        fp = fingerprint(name)
-        studies[name] = cached_fit(name, fp, tuple(sorted(params[name].items())), data_key)
-    except Exception as exc:
-        report_failure(name, exc)
+studies = guarded_each(
+    losses, lambda name: cached_fit(name, loss_identity(name), tuple(sorted(params[name].items())), data_key)
+)
 if not studies:
     st.stop()
 
 chart_col, side_col = st.columns([3, 1])
 with side_col:
     focus_default = "mse" if "mse" in studies else next(iter(studies))
-    if st.session_state.get(f"{PREFIX}_focus", focus_default) not in studies:
-        st.session_state[f"{PREFIX}_focus"] = focus_default
     focus = choice_control(
         "Colour points by the pull of", list(studies), focus_default, f"{PREFIX}_focus",
         help="Each point's share of this loss's total pull Σ|ψ(rᵢ)| at its fitted line.",
@@ -262,36 +219,20 @@ with side_col:
 
 with chart_col:
     points = Points(data.x, data.y, data.status, studies[focus].share)
-    lines = [
-        FittedLine(name, float(s.fit.coef[0]), float(s.fit.coef[1]), colors[name], bool(s.fit.converged))
-        for name, s in studies.items()
-    ]
-    x_lo, x_hi = min(-1.05, float(data.x.min()) - 0.05), max(1.05, float(data.x.max()) + 0.05)
-    show(figure_fits(points, lines, focus, (x_lo, x_hi)), key=CHART_KEY, on_select="rerun",
-         selection_mode=("points", "box", "lasso"))
+    show(figure_fits(points, fitted_lines(studies, colors), focus, rf.plot_x_range(data.x, rf.X_PAD, rf.X_RANGE)),
+         key=CHART_KEY, on_select="rerun", selection_mode=("points", "box", "lasso"))
 
-outliers = data.status == 1
-kept = data.status != 2
 pull_col, table_col = st.columns([2, 3])
 with pull_col:
-    if outliers.any():
-        shares = {name: float(s.share[outliers].sum()) for name, s in studies.items()}
-        show(figure_outlier_pull(shares, colors, float(outliers.sum()) / max(int(kept.sum()), 1)))
+    pulled = rf.outlier_pull(studies, data)
+    if pulled is not None:
+        shares, fair = pulled
+        show(figure_outlier_pull(shares, colors, fair))
     else:
         st.info("No outliers: raise k or pick points on the chart to see how much of the pull they hold.")
 
-table = pd.DataFrame(
-    {
-        "intercept a": [float(s.fit.coef[0]) for s in studies.values()],
-        "slope b": [float(s.fit.coef[1]) for s in studies.values()],
-        "iterations": [int(s.fit.iterations) for s in studies.values()],
-        "‖subgradient‖": [f"{float(s.fit.grad_norm):.1e}" for s in studies.values()],
-        "converged": ["✓" if s.fit.converged else "✗" for s in studies.values()],
-    },
-    index=list(studies),
-)
 with table_col:
-    st.dataframe(table)
+    show_fit_table(studies)
     st.caption(
         f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {fitting.METHOD}; non-convex losses "
         "(Barron α < 1) start from a robust Huber line (δ = 1.345·MAD-scale). ‖subgradient‖ is the smallest gradient norm of the objective at "
@@ -317,34 +258,25 @@ what = radio_control(
     help="slope b or intercept a of the fitted line, or a location: the best constant (mean for MSE, median for MAE).",
 )
 sweep = param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
-sc_curves: dict[str, np.ndarray] = {}
-bd_curves: dict[str, np.ndarray] = {}
-offsets = rf.sweep_offsets(sweep)
-fractions = rf.CONTAMINATION
-for name in studies:
-    try:
-        sens, brk = cached_curves(
-            name, fingerprint(name), tuple(sorted(params[name].items())), n, noise, seed, size, position, sweep, what
-        )
-    except Exception as exc:
-        report_failure(name, exc)
-        continue
-    sc_curves[name], bd_curves[name] = sens.curve, brk.error
+robustness = guarded_each(
+    studies,
+    lambda name: cached_curves(
+        name, loss_identity(name), tuple(sorted(params[name].items())), n, noise, seed, size, position, sweep, what
+    ),
+)
+for name, (sens, brk) in robustness.items():
     if not (sens.converged and brk.converged):
         st.warning(f"{name}: some fits of the sweep did not converge.")
 left, right = st.columns(2)
 with left:
-    show(figure_sensitivity(offsets, sc_curves, colors, ESTIMATE_LABELS[what], marker=size))
+    sc_curves = {name: sens.curve for name, (sens, _) in robustness.items()}
+    show(figure_sensitivity(rf.sweep_offsets(sweep), sc_curves, colors, ESTIMATE_LABELS[what], marker=size))
 with right:
-    show(figure_breakdown(fractions, bd_curves, colors, what))
+    bd_curves = {name: brk.error for name, (_, brk) in robustness.items()}
+    show(figure_breakdown(rf.CONTAMINATION, bd_curves, colors, what))
 
 st.subheader("The losses")
-for name in studies:
-    s = lossviz.spec(name)
-    st.markdown(f"**{s.title}** (`{name}`) — {s.use_when}")
-    st.latex(s.latex)
-    if s.references:
-        st.caption("Reference: " + "; ".join(s.references))
+loss_cards(list(studies))
 st.caption(
     "References: Huber, Robust Estimation of a Location Parameter (1964); Hampel, Ronchetti, Rousseeuw & Stahel, "
     "Robust Statistics: The Approach Based on Influence Functions (1986) for the sensitivity curve and the "

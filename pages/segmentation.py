@@ -15,6 +15,7 @@ from lossviz.figures.segmentation import (
     figure_sweep,
 )
 from lossviz.studies import segmentation as ss
+from lossviz.ui.cards import loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, radio_control
 
@@ -47,15 +48,6 @@ def sweep_for(shape: str, prediction: ss.Prediction, settings: ss.LossSettings, 
     else:
         prediction = prediction.replace(**{control: ss.SWEEPS[control].default})
     return cached_sweep(shape, dataclasses.astuple(prediction), dataclasses.astuple(settings), control)
-
-
-def formulas() -> None:
-    for name in ss.LOSSES:
-        s = lossviz.spec(name)
-        st.markdown(f"**{s.title}** (`{name}`)")
-        st.latex(s.latex)
-        st.caption(s.use_when + (f" {s.note}" if s.note else ""))
-        st.caption("Reference: " + "; ".join(s.references))
 
 
 st.title("Segmentation losses")
@@ -91,6 +83,7 @@ settings = ss.LossSettings(
 true = ss.true_mask(shape)
 predicted = ss.predicted_mask(shape, prediction)
 results, failures = ss.evaluate_all(predicted, true, settings)
+study = cached_smooth_study(dataclasses.astuple(prediction))
 for name, message in failures.items():
     st.error(f"{TITLES[name]}: {message}")
 
@@ -104,7 +97,9 @@ left, right = st.columns([3, 2])
 with left:
     show(figure_masks(true, predicted), key=f"{PREFIX}_chart_masks")
 with right:
-    st.markdown(f"Σg = **{true.sum():.0f}** true pixels; the prediction's soft count Σp = **{predicted.sum():.2f}**.")
+    st.markdown(
+        f"Σg = **{study.sum_g[shape]:.0f}** true pixels; the prediction's soft count Σp = **{study.sum_p[shape]:.2f}**."
+    )
     st.markdown(
         "All five numbers are losses, lower is better: the Dice coefficient is 1 − Dice loss, the IoU "
         "1 − Jaccard loss. BCE and pixel CE agree: the pixel CE is given the two logits (0, log(p/(1 − p))) per "
@@ -154,7 +149,6 @@ st.markdown(
 # --- smooth ---------------------------------------------------------------------------------------
 
 st.header("Empty masks, tiny objects and smooth")
-study = cached_smooth_study(dataclasses.astuple(prediction))
 left, right = st.columns([3, 2])
 with left:
     show(figure_smooth_study(study, settings.smooth), key=f"{PREFIX}_chart_smooth")
@@ -166,8 +160,8 @@ with right:
         "the score, and s of the order of Σg softens it towards 0. For an **empty mask**, TP = Σg = 0 and "
         f"Dice loss = Σp / (Σp + s): with s = 0 it is 1 for *any* prediction that is not exactly 0 — a sigmoid "
         f"never is — and exactly 0/0, undefined, for an all-zero prediction (lossviz raises an error instead of "
-        f"returning NaN). Here Σp = {empty_p:.3g} for the empty mask: s = 1 gives {empty_p / (empty_p + 1):.4f}."
+        f"returning NaN). Here Σp = {empty_p:.3g} for the empty mask: s = 1 gives {ss.empty_mask_dice(empty_p, 1.0):.4f}."
     )
 
 with st.expander("Formulas and references", expanded=False):
-    formulas()
+    loss_cards(ss.LOSSES)

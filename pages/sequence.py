@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import lossviz
 from lossviz.errors import ParameterError
 from lossviz.figures.sequence import figure_ctc, figure_nll_curves, padded_range
 from lossviz.studies import sequence as cs
+from lossviz.ui.cards import loss_card
 from lossviz.ui.charts import show
-from lossviz.ui.controls import choice_control, param_control, param_controls
+from lossviz.ui.controls import choice_control, param_control, param_controls, text_control
 
 PREFIX = "sequence"
 LABEL_KEY = f"{PREFIX}_label"
@@ -25,22 +25,13 @@ def gaussian_curves(target: float, variances: tuple[float, ...], others: tuple[t
     return cs.gaussian_curves(target, variances, **dict(others))
 
 
-def reference_panel(name: str) -> None:
-    s = lossviz.spec(name)
-    st.latex(s.latex)
-    st.caption(s.note)
-    st.caption("Reference: " + "; ".join(s.references))
-
-
 def label_control(letters: int) -> str:
     """The label as typed (validated by the caller); the URL keeps it."""
-    if LABEL_KEY not in st.session_state and LABEL_KEY not in st.query_params:
-        st.session_state[LABEL_KEY] = cs.DEFAULT_LABEL
-    return st.text_input(
-        "label", key=LABEL_KEY, max_chars=int(cs.FRAMES.ui_high), bind="query-params",
+    return text_control(
+        "label", cs.DEFAULT_LABEL, LABEL_KEY, max_chars=int(cs.FRAMES.ui_high),
         help=f"The target sequence, letters from {', '.join(cs.class_names(letters)[1:])}; the blank ∅ is "
         "implicit. Empty is allowed (the loss is then that of all blanks).",
-    )
+    )  # fmt: skip
 
 
 def frame_control(frames: int, container) -> int:
@@ -52,8 +43,6 @@ def frame_control(frames: int, container) -> int:
 
 def class_control(names: list[str], container) -> int:
     """The boosted class; a letter left over from a larger alphabet falls back to the first letter."""
-    if CLASS_KEY in st.session_state and st.session_state[CLASS_KEY] not in names:
-        st.session_state[CLASS_KEY] = names[1]
     return names.index(choice_control("boosted class k", names, names[1], CLASS_KEY, container=container))
 
 
@@ -101,7 +90,7 @@ def ctc_section() -> None:
     i = sweep.index(boost)
     metrics = st.columns(4)
     metrics[0].metric("CTC loss −log p(l | x)", f"{sweep.loss[i]:.4f}")
-    metrics[1].metric("p(label | x)", f"{math.exp(-sweep.loss[i]):.4g}")
+    metrics[1].metric("p(label | x)", f"{sweep.probability(i):.4g}")
     metrics[2].metric("best-path decoding", sweep.decoded(i) or "(empty)")
     metrics[3].metric("label", cs.label_text(labels, letters) or "(empty)")
     show(figure_ctc(sweep, i), key=f"{PREFIX}_ctc_chart")
@@ -111,23 +100,48 @@ def ctc_section() -> None:
         "the label; the purple square is the boosted cell. Drag the slider under the chart to "
         "move the boost live; the boost control above sets the value for the link and the numbers."
     )
-    reference_panel("ctc")
+    loss_card("ctc", heading=False)
+
+
+# The heading and text of each NLL section.
+NLL_SECTIONS = {
+    "poisson_nll": (
+        "Counts: Poisson negative log-likelihood",
+        "For a count y the model predicts the log-rate p, so that the rate e^p is positive whatever p is. "
+        "The loss e^p − y·p is convex with gradient e^p − y: zero at p = log y, where the predicted rate "
+        "equals the count. For y = 0 there is no minimiser — the loss keeps falling as p → −∞ (rate → 0). "
+        "The constant log y! is dropped, so the minimum is y − y·log y, not 0.",
+    ),
+    "gaussian_nll": (
+        "Gaussian negative log-likelihood",
+        "With noise variance σ² the loss is ½(log σ² + (p − y)²/σ²): the squared error scaled by 1/(2σ²), plus "
+        "½·log σ². The minimiser is p = y whatever σ²; σ² sets the curvature 1/σ². A small variance makes every "
+        "error expensive (the gradient (p − y)/σ² is steep), a large one forgives. When a model predicts σ² "
+        "as well, the log σ² term is what stops it from claiming an infinite variance.",
+    ),
+}
+
+
+def nll_section(
+    loss: str, setting: tuple[lossviz.Param, str, str]
+) -> tuple[DeltaGenerator, DeltaGenerator, float, dict[str, float]]:
+    """An NLL section's heading and text; in its narrow left column the setting the curves step through
+    (``(param, name, label)``) and the loss's own parameters. Returns both columns, the setting and the parameters."""
+    title, about = NLL_SECTIONS[loss]
+    st.header(title)
+    st.markdown(about)
+    left, right = st.columns([1, 3])
+    param, name, label = setting
+    value = param_control(param, f"{PREFIX}_{name}", container=left, label=label)
+    return left, right, value, param_controls(loss, PREFIX, container=left)
 
 
 @st.fragment
 def poisson_section() -> None:
-    st.header("Counts: Poisson negative log-likelihood")
-    st.markdown(
-        "For a count y the model predicts the log-rate p, so that the rate e^p is positive whatever p is. "
-        "The loss e^p − y·p is convex with gradient e^p − y: zero at p = log y, where the predicted rate "
-        "equals the count. For y = 0 there is no minimiser — the loss keeps falling as p → −∞ (rate → 0). "
-        "The constant log y! is dropped, so the minimum is y − y·log y, not 0."
-    )
-    left, right = st.columns([1, 3])
-    count = param_control(cs.COUNT, f"{PREFIX}_count", container=left, label="count y")
-    params = param_controls("poisson_nll", PREFIX, container=left)  # none declared today: y is the target
+    # poisson_nll declares no parameters today: y is the target.
+    left, right, count, params = nll_section("poisson_nll", (cs.COUNT, "count", "count y"))
     curves = cs.poisson_curves(cs.count_values(), **params)
-    active = int(count - cs.COUNT.slider_range[0])
+    active = cs.nearest_curve(curves, count)
     with left:
         minimiser = curves[active].minimiser
         st.metric("minimiser p* = log y", "none (y = 0)" if minimiser is None else f"{minimiser[0]:.4f}")
@@ -140,21 +154,12 @@ def poisson_section() -> None:
             key=f"{PREFIX}_poisson_chart",
         )
         st.caption("Drag the slider under the chart to move y live.")
-    reference_panel("poisson_nll")
+    loss_card("poisson_nll", heading=False)
 
 
 @st.fragment
 def gaussian_section() -> None:
-    st.header("Gaussian negative log-likelihood")
-    st.markdown(
-        "With noise variance σ² the loss is ½(log σ² + (p − y)²/σ²): the squared error scaled by 1/(2σ²), plus "
-        "½·log σ². The minimiser is p = y whatever σ²; σ² sets the curvature 1/σ². A small variance makes every "
-        "error expensive (the gradient (p − y)/σ² is steep), a large one forgives. When a model predicts σ² "
-        "as well, the log σ² term is what stops it from claiming an infinite variance."
-    )
-    left, right = st.columns([1, 3])
-    target = param_control(cs.GAUSSIAN_TARGET, f"{PREFIX}_target", container=left, label="target y")
-    params = param_controls("gaussian_nll", PREFIX, container=left)
+    left, right, target, params = nll_section("gaussian_nll", (cs.GAUSSIAN_TARGET, "target", "target y"))
     var_param = lossviz.spec("gaussian_nll").param("var")
     variances = cs.variance_values(var_param)
     try:
@@ -163,8 +168,8 @@ def gaussian_section() -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    active = min(range(len(variances)), key=lambda k: abs(variances[k] - params["var"]))
-    reference = curves[variances.index(var_param.default)]
+    active = cs.nearest_curve(curves, params["var"])
+    reference = curves[cs.nearest_curve(curves, var_param.default)]
     with left:
         x_star, l_star = curves[active].minimiser
         st.metric("minimiser p* = y", f"{x_star:.4g}")
@@ -173,7 +178,7 @@ def gaussian_section() -> None:
         show(
             figure_nll_curves(
                 curves, active, x_label="prediction p", symbol="p", setting_prefix="variance σ² (live) = ",
-                value_range=padded_range([c.value.min(keepdims=True) for c in curves] + [reference.value]),
+                value_range=padded_range([cs.lowest_values(curves), reference.value]),
                 grad_range=padded_range([reference.grad]), colour="#2ca02c",
             ),
             key=f"{PREFIX}_gaussian_chart",
@@ -182,7 +187,7 @@ def gaussian_section() -> None:
             f"The axes are fixed to the σ² = {var_param.default:g} curve, so a small σ² runs off the top: "
             "drag the slider under the chart to see the well narrow and deepen as σ² shrinks."
         )
-    reference_panel("gaussian_nll")
+    loss_card("gaussian_nll", heading=False)
 
 
 st.title("Sequence & count losses")

@@ -7,7 +7,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -27,6 +26,7 @@ from lossviz.toolkit import data as td
 from lossviz.toolkit import tables as ud
 from lossviz.toolkit import training as tr
 from lossviz.toolkit.tables import Table
+from lossviz.ui.cards import guarded, kept_figure, loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
     choice_control,
@@ -36,7 +36,7 @@ from lossviz.ui.controls import (
     radio_control,
     toggle_control,
 )
-from lossviz.ui.session import runs_cache
+from lossviz.ui.session import loss_identity, results_cache
 from lossviz.ui.upload import table_source
 
 PREFIX = "training"
@@ -47,36 +47,16 @@ def key(name: str) -> str:
     return f"{PREFIX}_{name}"
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
-def _kept_figure(kind: str, ident: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    return _build()
-
-
-def kept_figure(kind: str, ident: tuple, build: Callable[[], go.Figure], shared: bool = True) -> go.Figure:
-    """A figure built once per ``ident`` and kept (never mutated): building and validating a Plotly figure
-    costs more than the rest of a rerun. Figures that may not be shared across sessions (see :func:`shareable`)
-    are rebuilt."""
-    return _kept_figure(kind, ident, build) if shared else build()
+def runs_figure(kind: str, runs: list[tuple[str, tr.TrainConfig]], ident: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    """:func:`kept_figure` for a figure of these runs: kept unless one is on uploaded data or a custom loss."""
+    private = any(c.data.private for _label, c in runs)
+    return kept_figure(key(kind), ident, build, [c.loss for _label, c in runs], private)
 
 
 def apply_preset(state: dict[str, object]) -> None:
     st.session_state[key("source")] = "generated"
     for name, value in state.items():
         st.session_state[key(name)] = value
-
-
-def keep_valid(name: str, options: list[str], default: Any) -> None:
-    """Reset a control whose stored value is no longer among its options (the task changed)."""
-    k = key(name)
-    if k not in st.session_state:
-        return
-    value = st.session_state[k]
-    if isinstance(value, list):
-        kept = [v for v in value if v in options]
-        if kept != value:
-            st.session_state[k] = kept or default
-    elif value not in options:
-        st.session_state[k] = default
 
 
 # --- controls ---------------------------------------------------------------------------------------
@@ -133,7 +113,6 @@ def model_controls(container, data: td.DataSource) -> dict[str, Any]:
     n_classes = max(data.n_classes, 2)
     options = tr.compatible_losses(data.task, n_classes)
     default = tr.DEFAULT_LOSS[data.task]
-    keep_valid("loss", options, default)
     with container:
         st.markdown("**Model and loss**")
         layers = param_control(tr.HIDDEN_LAYERS, key("hidden_layers"), label="Hidden layers")
@@ -177,7 +156,6 @@ def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfi
     task, n_classes = config.data.task, max(config.data.n_classes, 2)
     options = tr.compare_options(dimension, task, n_classes)
     defaults = tr.compare_defaults(dimension, task, n_classes)
-    keep_valid(f"values_{dimension}", options, defaults)
     values = multichoice_control(
         f"Values of the {tr.COMPARE_DIMENSIONS[dimension]}", options, defaults, key(f"values_{dimension}"),
         container=cols[2], max_selections=tr.MAX_COMPARED,
@@ -201,23 +179,17 @@ def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.Trai
     done: list[tuple[str, tr.TrainResult]] = []
     log_loss = st.session_state.get(key("logloss"), False)
     for index, (label, config) in enumerate(runs):
-        found = runs_cache(config).get(tr.canonical(config), lossviz.spec(config.loss))
+        found = results_cache(config, tr.RUNS).get(tr.canonical(config), lossviz.spec(config.loss))
         if found is None:
             bar = progress_slot.progress(0.0, text=f"Training {label} ({index + 1}/{len(runs)}) …")
             found = _train_live(label, config, done, curves_slot, bar, log_loss)
         done.append((label, found))
     progress_slot.empty()
     ident = (tuple((lb, tr.canonical(c)) for lb, c in runs), bool(log_loss))
-    fig = kept_figure("curves", ident, lambda: figure_training_curves([(lb, r.curves) for lb, r in done],
-                                                                        log_loss=bool(log_loss)), shareable(runs))
+    fig = runs_figure("curves", runs, ident, lambda: figure_training_curves([(lb, r.curves) for lb, r in done],
+                                                                          log_loss=bool(log_loss)))
     show(fig, key=key("curves"), container=curves_slot)
     return done
-
-
-def shareable(runs: list[tuple[str, tr.TrainConfig]]) -> bool:
-    """Whether the runs' figures may be kept for every session: built-in losses on generated data only
-    (custom loss names are per session; uploaded data never leaves its session)."""
-    return all(lossviz.spec(c.loss).builtin and not c.data.private for _label, c in runs)
 
 
 def _train_live(label, config, done, curves_slot, bar, log_loss) -> tr.TrainResult:
@@ -227,19 +199,8 @@ def _train_live(label, config, done, curves_slot, bar, log_loss) -> tr.TrainResu
         fig = figure_training_curves(shown, log_loss=bool(log_loss))
         show(fig, key=key(f"curves_{len(done)}_{epoch}"), container=curves_slot)
 
-    result, _cached = tr.cached_train(config, progress, cache=runs_cache(config))
+    result, _cached = tr.cached_train(config, progress, cache=results_cache(config, tr.RUNS))
     return result
-
-
-def guarded(what: str, fn: Callable[[], Any]) -> Any:
-    """Run a core call; show a ValueError (or a custom formula's failure) instead of raising it."""
-    try:
-        return fn()
-    except ValueError as exc:
-        st.error(f"{what}: {exc}")
-    except Exception as exc:  # a custom formula may fail in ways no declaration foresaw
-        st.error(f"{what} failed ({type(exc).__name__}: {exc})")
-    return None
 
 
 # --- result views --------------------------------------------------------------------------------------
@@ -257,7 +218,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     first = results[0][1]
     dataset = first.dataset
     ident = tuple((label, tr.canonical(r.config)) for label, r in results)
-    shared = shareable([(label, r.config) for label, r in results])
+    runs = [(label, r.config) for label, r in results]
     if dataset.task == "regression" and dataset.n_features == 1:
         def fit_figure() -> go.Figure:
             xs, _pred = tr.regression_fit(first)
@@ -265,7 +226,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
             clean = td.regression_curve(xs) if dataset.clean_train is not None else None
             return figure_regression_fit(xs, fits, dataset, clean)
 
-        show(kept_figure("fit", ident, fit_figure, shared), key=key("fit"))
+        show(runs_figure("fit", runs, ident, fit_figure), key=key("fit"))
         st.caption("Red points are outliers (targets pushed up by 2–4). The metric is the RMSE against the true curve."
                    if dataset.clean_train is not None else
                    "Circles: training rows; crosses: validation rows; lines: each model's prediction, in your units. "
@@ -275,14 +236,14 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
             return figure_predicted_vs_actual([(label, *tr.predicted_vs_actual(r)) for label, r in results],
                                               dataset.target_name)
 
-        show(kept_figure("predicted", ident, scatter_figure, shared), key=key("predicted"))
+        show(runs_figure("predicted", runs, ident, scatter_figure), key=key("predicted"))
         st.caption(f"Validation rows: each model's predicted {dataset.target_name} against the actual value; a "
                    "perfect model puts every point on the dotted line. The metric is the RMSE in the target's units.")
     elif dataset.n_features == 2:
         def boundary_figure() -> go.Figure:
             return figure_decision_boundaries([(label, tr.decision_grid(r)) for label, r in results], dataset)
 
-        show(kept_figure("boundary", ident, boundary_figure, shared), key=key("boundary"))
+        show(runs_figure("boundary", runs, ident, boundary_figure), key=key("boundary"))
         st.caption(
             f"Circles: training points; crosses: validation points. The background is the model's "
             f"{'probability of ' + dataset.class_label(1)} (or its score, for margin losses), the black line its "
@@ -294,7 +255,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
             return figure_confusion_matrices([(label, tr.confusion_matrix(r)) for label, r in results],
                                              [dataset.class_label(c) for c in range(max(dataset.n_classes, 2))])
 
-        show(kept_figure("confusion", ident, confusion_figure, shared), key=key("confusion"))
+        show(runs_figure("confusion", runs, ident, confusion_figure), key=key("confusion"))
         st.caption(f"Validation rows by true class (rows) and predicted class (columns): counts, coloured by the share "
                    f"of the row. With {dataset.n_features} features there is no plane to draw the decision boundary on.")
     summary = {
@@ -310,8 +271,8 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     st.dataframe(summary, width="stretch")
     if toggle_control("Show the trained weights (what L1 and L2 do to them)", False, key("weights_shown")):
         mask = first.setup.model.weight_mask()
-        weights = kept_figure("weights", ident, lambda: figure_weight_histogram(
-            [(label, r.theta_final[mask]) for label, r in results]), shared)
+        weights = runs_figure("weights", runs, ident, lambda: figure_weight_histogram(
+            [(label, r.theta_final[mask]) for label, r in results]))
         show(weights, key=key("weights"))
         st.caption(
             "Gradient steps on λ₁Σ|w| push every weight towards 0 with constant force λ₁, so small weights "
@@ -321,13 +282,9 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
 
 
 def loss_panel(config: tr.TrainConfig) -> None:
-    s = lossviz.spec(config.loss)
-    st.markdown(f"**Training loss: {s.title}** (`{s.name}`) — mean over each mini-batch")
-    st.latex(s.latex)
-    run = runs_cache(config).get(tr.canonical(config), s)
-    st.caption(s.use_when + (f" {s.note}" if s.note else ""))
-    if s.references:
-        st.caption("Reference: " + "; ".join(s.references))
+    loss_card(config.loss, label="Training loss")
+    st.caption("The mean over each mini-batch is minimised.")
+    run = results_cache(config, tr.RUNS).get(tr.canonical(config), lossviz.spec(config.loss))
     if run is not None:
         h = run.setup.head
         link = "σ(network output)" if h.link == "sigmoid" else "the raw network output"
@@ -364,7 +321,7 @@ def train_tab() -> None:
     config = tr.TrainConfig(data=data, **optimiser).replace(**model)
     runs = comparison_controls(config)
     toggle_control("log-scale loss axis", False, key("logloss"))
-    results = guarded("Training", lambda: train_all(runs))
+    results = guarded("Training", lambda: train_all(runs), [c.loss for _label, c in runs])
     if not results:
         return
     st.session_state[tr.LAST_RUN_KEY] = runs[0][1]
@@ -384,11 +341,8 @@ def train_tab() -> None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def regularization_data(correlation: float, lam: float) -> tuple[rv.RegularizationPath, int, float]:
-    problem = rv.LinearProblem(*td.correlated_regression(correlation))
-    lams = np.unique(np.concatenate([np.geomspace(0.001, 10.0, 25), [lam]]))
-    path = rv.regularization_path(problem, lams)
-    return path, int(np.argmin(np.abs(lams - lam))), rv.lambda_max(problem)
+def regularization_view(correlation: float, lam: float) -> rv.RegularizationView:
+    return rv.regularization_view(correlation, lam)
 
 
 @st.fragment
@@ -403,16 +357,16 @@ def regularization_tab() -> None:
     cols = st.columns(2)
     lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0], label="Penalty strength λ")
     rho = param_control(td.CORRELATION, key("reg_rho"), container=cols[1], label="Feature correlation ρ")
-    path, active, lam_max = regularization_data(rho, lam)
-    show(kept_figure("regularization", (rho, lam), lambda: figure_regularization(path, active)),
+    view = regularization_view(rho, lam)
+    path, active = view.path, view.active
+    show(kept_figure(key("regularization"), (rho, lam), lambda: figure_regularization(path, active)),
          key=key("regularization"))
     w_l1, w_l2 = path.lasso[active], path.ridge[active]
-    one_zero = [lam for lam, w in zip(path.lams, path.lasso, strict=True) if np.sum(w == 0.0) == 1]
-    sparse_text = (f" On the slider's grid the lasso has exactly one zero weight from λ = {one_zero[0]:.3g} on."
-                   if one_zero else "")
+    sparse_text = (f" On the slider's grid the lasso has exactly one zero weight from λ = {view.one_zero_from:.3g} on."
+                   if view.one_zero_from is not None else "")
     st.caption(
         f"At λ = {path.lams[active]:g}: lasso w = ({w_l1[0]:.4g}, {w_l1[1]:.4g}), ridge w = ({w_l2[0]:.4g}, "
-        f"{w_l2[1]:.4g}).{sparse_text} Beyond λ = {lam_max:.3g} the lasso sets both weights to 0; ridge only "
+        f"{w_l2[1]:.4g}).{sparse_text} Beyond λ = {view.lambda_max:.3g} the lasso sets both weights to 0; ridge only "
         "approaches 0. "
         "Drag the slider under the chart to sweep λ live; the control above sets the value for the link."
     )
@@ -421,20 +375,14 @@ def regularization_tab() -> None:
         "regularised optimum as λ grows; shaded, the constraint region ‖w‖₁ ≤ t or ‖w‖₂ ≤ r whose boundary the "
         "optimum sits on; dashed, the MSE contour through the optimum — tangent to the region."
     )
-    for name in ("l1_penalty", "l2_penalty"):
-        s = lossviz.spec(name)
-        st.markdown(f"**{s.title}** — {s.use_when} *Reference: {'; '.join(s.references)}.*")
+    loss_cards(["l1_penalty", "l2_penalty"], per_row=2)
     st.caption("Tibshirani, Regression Shrinkage and Selection via the Lasso, 1996, Fig. 2; Hastie, Tibshirani & "
                "Friedman, The Elements of Statistical Learning, 2009, Fig. 3.11.")
 
 
-def _multitask(a: str, b: str, pa: dict[str, float], pb: dict[str, float]) -> rv.MultiTask:
-    return rv.multitask(a, b, pa, pb)
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
-def multitask_builtin(a: str, b: str, pa: tuple, pb: tuple) -> rv.MultiTask:
-    return _multitask(a, b, dict(pa), dict(pb))
+def multitask(a: str, b: str, identities: tuple, pa: tuple, pb: tuple) -> rv.MultiTask:
+    return rv.multitask(a, b, dict(pa), dict(pb))
 
 
 @st.fragment
@@ -450,25 +398,23 @@ def multitask_tab() -> None:
     )
     options = rv.regression_losses()
     cols = st.columns(3)
-    keep_valid("mt_a", options, "mse")
-    keep_valid("mt_b", options, "mae")
     a = choice_control("Loss A (ω = 0)", options, "mse", key("mt_a"), container=cols[0])
     b = choice_control("Loss B (ω = 1)", options, "mae", key("mt_b"), container=cols[1])
     weight = param_control(rv.TASK_WEIGHT, key("mt_weight"), container=cols[2], label="Weight ω of loss B")
     pcols = st.columns(2)
     pa = param_controls(a, key("mta"), container=pcols[0])
     pb = param_controls(b, key("mtb"), container=pcols[1])
-    builtin = lossviz.spec(a).builtin and lossviz.spec(b).builtin
+    identities = (loss_identity(a), loss_identity(b))
     mt = guarded(
         "Multi-task view",
-        lambda: multitask_builtin(a, b, tuple(sorted(pa.items())), tuple(sorted(pb.items())))
-        if builtin else _multitask(a, b, pa, pb),
+        lambda: multitask(a, b, identities, tuple(sorted(pa.items())), tuple(sorted(pb.items()))),
+        (a, b),
     )
     if mt is None:
         return
-    active = int(np.argmin(np.abs(mt.weights - weight)))
+    active = mt.index(weight)
     ident = (a, b, tuple(sorted(pa.items())), tuple(sorted(pb.items())), active)
-    show(kept_figure("multitask", ident, lambda: figure_multitask(mt, active), builtin), key=key("multitask"))
+    show(kept_figure(key("multitask"), ident, lambda: figure_multitask(mt, active), (a, b)), key=key("multitask"))
     m = mt.minimizers[active]
     st.caption(
         f"Left: contours of (1 − ω)·{a} + ω·{b} over the line's intercept a and slope b, the minimisers of each loss "
@@ -476,10 +422,7 @@ def multitask_tab() -> None:
         f"data and the fitted lines. At ω = {mt.weights[active]:g} the minimiser is a = {m[0]:.4f}, "
         f"b = {m[1]:.4f}. Drag the slider under the chart to move ω live."
     )
-    for name in (a, b):
-        s = lossviz.spec(name)
-        st.markdown(f"**{s.title}** (`{name}`)")
-        st.latex(s.latex)
+    loss_cards([a, b], per_row=2)
 
 
 st.title("Training lab")

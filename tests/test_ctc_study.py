@@ -154,6 +154,7 @@ def test_default_example_against_ctc_loss_written_by_hand() -> None:
     assert sweep.loss[i] == pytest.approx(float(loss[0]), rel=1e-12)
     np.testing.assert_allclose(sweep.grad[i], grad[0], rtol=1e-9, atol=1e-12)
     assert sweep.decoded(i) == "abba"
+    assert sweep.probability(i) == pytest.approx(math.exp(-float(loss[0])), rel=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -265,6 +266,18 @@ def test_gaussian_curves_against_torch() -> None:
         floored = max(c.setting, 1e-6)
         assert x_star == 0.7 and l_star == pytest.approx(0.5 * math.log(floored), rel=1e-15, abs=1e-15)
         assert l_star <= c.value.min() + 1e-12
+
+
+def test_nearest_curve_and_the_bottoms_of_the_wells() -> None:
+    variances = [0.01, 0.5, 1.0, 7.0]
+    curves = cs.gaussian_curves(0.7, variances)
+    assert [cs.nearest_curve(curves, v) for v in (0.0, 0.3, 0.9, 1.0, 100.0)] == [0, 1, 2, 2, 3]
+    # The grid holds p = y, where the Gaussian NLL has its minimum ½ log σ².
+    np.testing.assert_allclose(cs.lowest_values(curves), 0.5 * np.log(variances), rtol=1e-12, atol=1e-15)
+    counts = cs.poisson_curves([0.0, 1.0, 2.0, 3.0])
+    assert cs.nearest_curve(counts, 2.0) == 2
+    floor = cs.lowest_values(cs.poisson_curves([0.0]))[0]  # y = 0: e^p, lowest at the left end of the grid
+    assert floor == pytest.approx(math.exp(cs.LOG_RATE_RANGE[0]), rel=1e-12)
 
 
 def test_variance_frames_contain_every_option_of_the_variance_control() -> None:

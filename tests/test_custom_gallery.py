@@ -269,11 +269,29 @@ def test_keys() -> None:
     assert cg.table_param_of("curves_c_low") is None
 
 
-def test_names_and_plain_text() -> None:
+def test_names() -> None:
     assert cg.check_loss_name(" my_loss ") == "my_loss"
     for bad in ("1abc", "huber", "a b", "x" * 41, ""):
         with pytest.raises(FormulaError):
             cg.check_loss_name(bad)
     assert lossviz.names(family="custom") == []  # checking a name registers nothing
-    assert cg.plain("__import__") == r"\_\_import\_\_"
-    assert cg.plain("2*x $y$ :red[z]") == r"2\*x \$y\$ \:red\[z\]"
+
+
+def test_a_typed_formula_is_matched_to_its_gallery_example_spaces_aside() -> None:
+    huber = cg.example("huber")
+    assert cg.matching_example(huber.formula.replace(" ", "")) is huber
+    assert cg.matching_example("  " + huber.formula + " ") is huber
+    assert cg.matching_example(huber.formula.replace("delta", "d")) is None
+
+
+def test_decls_of_gives_back_the_table_a_loss_was_defined_with() -> None:
+    decls = {"a": (1.5, -3.0, 3.0), "b": (0.25, 0.1, 5.0)}
+    assert cg.decls_of(cg.spec_for("t_linex", "(exp(a*(p - y)) - a*(p - y) - 1) * b", decls)) == decls
+    assert cg.decls_of(cg.spec_for("t_sq", "(p - y)**2", {})) == {}
+
+
+def test_inside_domain_keeps_the_predictions_a_builtin_takes() -> None:
+    x = np.linspace(-2.0, 2.0, 9)
+    np.testing.assert_array_equal(cg.inside_domain("mse", x), x)
+    kept = cg.inside_domain("bce", x)  # probabilities in [0, 1]
+    assert kept.min() >= 0.0 and kept.max() <= 1.0 and set(kept) == {v for v in x if 0.0 <= v <= 1.0}

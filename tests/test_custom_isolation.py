@@ -134,24 +134,3 @@ def test_a_standalone_page_run_is_scoped_too() -> None:
         assert set(at.session_state[_SESSION_KEY]) == {name}
     assert not set(SESSIONS) & set(lossviz.names())
 
-
-QUICK = """
-import streamlit as st
-from lossviz.ui.custom_widgets import quick_define
-
-st.session_state["defined"] = quick_define("demo")
-"""
-
-
-def test_quick_define_registers_in_the_session_only() -> None:
-    at = AppTest.from_string(QUICK, default_timeout=60).run()
-    at.text_input(key="demo_qc_formula").input("abs(p - y)**2.5")
-    at.text_input(key="demo_qc_name").input("quick_one")
-    at.button[0].click().run()
-    assert not at.exception and not at.error
-    assert at.session_state["defined"] == "quick_one"
-    assert list(at.session_state[_SESSION_KEY]) == ["quick_one"]
-    assert "quick_one" not in lossviz.names()
-    at.text_input(key="demo_qc_formula").input("p.__class__")
-    at.button[0].click().run()
-    assert not at.exception and any("not allowed" in e.value.replace("\\", "") for e in at.error)

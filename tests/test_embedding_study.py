@@ -228,3 +228,16 @@ def test_coordinates_presets_and_defaults() -> None:
 def test_region_codes_follow_the_loss() -> None:
     loss = np.array([0.0, 1e-12, 0.5, 1.0, 1.0 + 1e-12, 3.0])
     np.testing.assert_array_equal(es.region_of(loss, 1.0), [0, 1, 1, 1, 2, 2])
+
+
+def test_gradient_table_rounds_without_negative_zeros() -> None:
+    # The positive at unit distance along x, the negative close: L > 0, ∂L/∂p = (p − a)/|p − a| = (1, 0).
+    points = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.5]])
+    plane = es.triplet_plane(points, margin=1.0, n=5)
+    table = es.gradient_table(plane)
+    assert table["point"] == ["anchor", "positive", "negative"]
+    np.testing.assert_allclose(table["∂L/∂x"], np.round(plane.grad[:, 0], 4))
+    np.testing.assert_allclose(table["∂L/∂y"], np.round(plane.grad[:, 1], 4))
+    assert table["∂L/∂x"][1] == 1.0 and table["∂L/∂y"][1] == 0.0
+    zeros = [v for v in table["∂L/∂x"] + table["∂L/∂y"] if v == 0.0]
+    assert zeros and all(math.copysign(1.0, v) == 1.0 for v in zeros)  # no −0.0

@@ -167,3 +167,29 @@ def test_well_classified_share_falls_with_gamma() -> None:
 def test_p_true() -> None:
     np.testing.assert_allclose(fs.p_true(np.array([0.0, 2.0, 2.0]), np.array([1, 1, 0])),
                                [0.5, 1 / (1 + np.exp(-2)), 1 / (1 + np.exp(2))])
+
+
+def test_easy_fraction_counts_examples_above_the_threshold() -> None:
+    # p_t of these logits with label 1: σ(−2) ≈ 0.12, σ(0) = 0.5, σ(1) ≈ 0.73, σ(3) ≈ 0.95
+    logits, y = np.array([-2.0, 0.0, 1.0, 3.0]), np.ones(4)
+    assert fs.easy_fraction(logits, y) == 0.5
+    assert fs.easy_fraction(logits, y, threshold=0.9) == 0.25
+    assert fs.easy_fraction(-logits, 1 - y) == 0.5  # the same examples labelled 0
+
+
+def test_models_are_compared_on_the_test_set() -> None:
+    a = fs.Logistic("a", {}, np.array([1.0, 0.0]), 0.0, 3, 0.0, True)
+    b = fs.Logistic("b", {}, np.array([0.0, 1.0]), -0.5, 7, 1.0, False)
+    test = fs.Blobs(np.array([[2.0, -1.0], [1.0, 1.0], [-1.0, 2.0], [-2.0, -2.0]]), np.array([1.0, 0.0, 1.0, 0.0]))
+    comparison = fs.compare_models({"A": a, "B": b}, test)
+    assert comparison.base_rate == 0.5
+    # A's logits (2, 1, −1, −2): p > 0.5 on the first two, one of them a minority point.
+    assert comparison.scores["A"].recall == 0.5 and comparison.scores["A"].precision == 0.5
+    # B's logits (−1.5, 0.5, 1.5, −2.5): the minority point at 1.5 ranks first.
+    precision, recall = comparison.curves["B"]
+    np.testing.assert_allclose(precision, [1.0, 0.5, 2 / 3, 0.5])
+    np.testing.assert_allclose(recall, [0.5, 0.5, 1.0, 1.0])
+    table = fs.metrics_table({"A": a, "B": b}, comparison)
+    assert list(table.index) == ["A", "B"]
+    assert list(table["Newton iterations"]) == [3, 7] and list(table["converged"]) == ["✓", "✗"]
+    assert table.loc["B", "PR-AUC (average precision)"] == pytest.approx(0.5 * 1.0 + 0.5 * 2 / 3)

@@ -253,6 +253,9 @@ def test_tv_study_numbers_match_numpy() -> None:
     mse = ((x - clean) ** 2).mean(axis=(1, 2))
     np.testing.assert_allclose(study.psnr_denoised, -10 * np.log10(mse), rtol=1e-12)
     assert study.index(0.21) == 1 and study.index(100.0) == 2
+    noisy_mse = ((noisy - clean) ** 2).mean()
+    for i in range(3):  # the gain in dB is 10·log₁₀ of the ratio of the errors
+        assert study.psnr_gain(i) == pytest.approx(10 * np.log10(noisy_mse / mse[i]), rel=1e-12)
 
 
 def test_page_settings_are_valid_params() -> None:

@@ -213,6 +213,35 @@ def test_descend_runs_gd_and_adam_for_every_rate() -> None:
     np.testing.assert_allclose(np.abs(first), np.array(rates)[:, None] * np.ones((3, 2)), rtol=1e-6)
 
 
+def test_descent_at_one_rate_stops_where_the_run_diverged() -> None:
+    rates = [0.01, 100.0]  # GD on MSE diverges with η = 100
+    trajectories = ll.descend("mse", DATA.x, DATA.y, {}, (-2.0, 3.0), rates, 40)
+    calm, wild = ll.descent_at(trajectories, 0), ll.descent_at(trajectories, 1)
+    assert calm.diverged == {"gd": False, "adam": False}
+    assert wild.diverged["gd"] and not wild.diverged["adam"]
+    np.testing.assert_array_equal(calm.paths["gd"], trajectories["gd"].theta[:, 0])
+    stop = int(trajectories["gd"].stopped[1])
+    assert len(wild.paths["gd"]) == stop + 1 < 41
+    expected = ll.mean_loss("mse", DATA.x, DATA.y, {}, wild.paths["gd"])
+    np.testing.assert_allclose(wild.values["gd"], expected, rtol=1e-12)
+
+
+def test_window_axes_span_the_window() -> None:
+    w, b = ll.window_axes((-1.0, 3.0, 0.0, 2.0), points=5)
+    np.testing.assert_allclose(w, [-1.0, 0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_allclose(b, [0.0, 0.5, 1.0, 1.5, 2.0])
+    assert ll.window_axes((0.0, 1.0, 0.0, 1.0))[0].size == ll.FIT_GRID_POINTS
+
+
+def test_input_landscape_counts_its_blank_points() -> None:
+    assert ll.pred_target_landscape("huber", {}).nonfinite == 0
+    with lossviz.user_scope({}):
+        lossviz.define("t_log", "log(p - y)")
+        land = ll.pred_target_landscape("t_log", {})
+    below = land.x[None, :] <= land.y[:, None]  # log of a non-positive number: −∞ or NaN
+    assert land.nonfinite == int(below.sum()) > 0
+
+
 def test_page_settings_are_valid_declarations() -> None:
     for param in (ll.TARGET_CLASS, ll.OTHER_LOGIT, ll.TARGET_PROBABILITY, ll.W_START, ll.B_START,
                   ll.LEARNING_RATE, ll.STEPS):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lossviz.studies.curves import analyze_pairs
+from lossviz.studies.curves import SHARE_COLUMNS, analyze_pairs, guess_pair_columns, pairs_table
 
 
 def test_values_grads_and_tail_shares_match_direct_formulas():
@@ -28,3 +28,28 @@ def test_values_grads_and_tail_shares_match_direct_formulas():
 def test_rejects_losses_that_are_not_pairwise():
     with pytest.raises(ValueError, match="not a pointwise loss"):
         analyze_pairs(["dice"], np.zeros(3), np.zeros(3))
+
+
+def test_table_has_one_row_per_loss_with_its_mean_and_shares():
+    pred, target = np.array([1.0, 2.0, 3.0, 10.0]), np.zeros(4)
+    summaries = analyze_pairs(["mse", "mae"], pred, target)
+    table = pairs_table(summaries)
+    assert list(table["loss"]) == ["mse", "mae"]
+    np.testing.assert_allclose(table["mean loss"], [(1 + 4 + 9 + 100) / 4, (1 + 2 + 3 + 10) / 4])
+    # 4 pairs: the worst 1 % and 10 % are both the single worst pair.
+    np.testing.assert_allclose(table[SHARE_COLUMNS[0]], [100 / 114, 10 / 16])
+    np.testing.assert_allclose(table[SHARE_COLUMNS[1]], table[SHARE_COLUMNS[0]])
+    np.testing.assert_allclose(table[SHARE_COLUMNS[2]], [20 / 32, 1 / 4])
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["y_true", "y_pred"], ("y_pred", "y_true")),
+        (["Prediction", "x", "Target"], ("Prediction", "Target")),
+        (["a", "b", "c"], ("a", "b")),
+        (["a", "pred"], ("pred", "a")),
+    ],
+)
+def test_prediction_and_target_columns_are_guessed_by_name_else_in_order(columns, expected):
+    assert guess_pair_columns(columns) == expected

@@ -88,6 +88,19 @@ def test_level_ellipse_lies_on_the_contour(problem: rv.LinearProblem) -> None:
     np.testing.assert_allclose(below, np.repeat(problem.least_squares()[None], len(below), 0))
 
 
+def test_regularization_view_through_the_chosen_lambda() -> None:
+    view = rv.regularization_view(0.7, 0.0123)
+    problem = rv.LinearProblem(*correlated_regression(0.7))
+    assert view.path.lams[view.active] == 0.0123 and len(view.path.lams) == len(rv.PATH_LAMBDAS) + 1
+    assert view.lambda_max == rv.lambda_max(problem)
+    np.testing.assert_allclose(view.path.lasso[view.active], rv.lasso(problem, 0.0123), atol=1e-12)
+    # From that λ of the path on exactly one lasso weight is 0, and before it none is.
+    zeros = (view.path.lasso == 0.0).sum(axis=1)
+    first = int(np.flatnonzero(zeros == 1)[0])
+    assert view.one_zero_from == view.path.lams[first] and (zeros[:first] == 0).all()
+    assert rv.regularization_view(0.7, rv.PATH_LAMBDAS[3]).path.lams.size == len(rv.PATH_LAMBDAS)
+
+
 def test_constraint_shapes() -> None:
     np.testing.assert_allclose(np.abs(rv.diamond(0.7)).sum(axis=1), 0.7)
     np.testing.assert_allclose(np.linalg.norm(rv.disc(0.4), axis=1), 0.4)
@@ -113,6 +126,10 @@ def test_path_contours_through_each_optimum(problem: rv.LinearProblem) -> None:
 @pytest.fixture(scope="module")
 def mse_mae() -> rv.MultiTask:
     return rv.multitask("mse", "mae", weights=np.array([0.0, 0.5, 1.0]))
+
+
+def test_nearest_weight(mse_mae: rv.MultiTask) -> None:
+    assert [mse_mae.index(w) for w in (0.0, 0.2, 0.3, 0.74, 0.76, 1.0)] == [0, 0, 1, 1, 2, 2]
 
 
 def test_weight_zero_is_least_squares(mse_mae: rv.MultiTask) -> None:

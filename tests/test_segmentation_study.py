@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lossviz.engine import evaluate
 from lossviz.studies import segmentation as ss
 
 HW = ss.SIZE * ss.SIZE
@@ -238,6 +239,13 @@ def test_smooth_study_for_the_empty_mask_is_sum_p_over_sum_p_plus_s() -> None:
         g, p = ss.true_mask(shape), ss.predicted_mask(shape, ss.Prediction())
         expected = [dice(p, g, s) for s in study.smooth]
         np.testing.assert_allclose(study.dice[shape], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("smooth", [1e-3, 1.0, 50.0])
+def test_empty_mask_dice_is_the_dice_loss_of_an_empty_mask(smooth: float) -> None:
+    g, p = ss.true_mask("empty"), ss.predicted_mask("empty", ss.Prediction())
+    expected = float(evaluate("dice", p, g, order=0, smooth=smooth).value)
+    assert ss.empty_mask_dice(float(p.sum()), smooth) == pytest.approx(expected, rel=1e-12)
 
 
 def test_empty_mask_and_empty_prediction_with_smooth_zero_is_an_error_not_nan() -> None:

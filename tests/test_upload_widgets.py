@@ -1,18 +1,26 @@
-"""Upload UI: files parse into the session only, bad files give messages, sessions never mix."""
+"""Upload UI, on the Curves page's predictions-vs-targets section: files parse into the session only, bad
+files give messages, sessions never mix."""
 
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).parent / "apps" / "pairs_section_app.py")
+APP = str(Path(__file__).parents[1] / "pages" / "curves.py")
+PAGE_CHARTS = 1
+"""Charts of the Curves page before any upload (its default losses share one axis)."""
 
 
 def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
+    assert len(at.get("plotly_chart")) == PAGE_CHARTS
     return at
+
+
+def _pair_charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart")) - PAGE_CHARTS
 
 
 def _table_means(at: AppTest) -> list[float]:
@@ -28,7 +36,7 @@ def test_upload_changes_the_charts_and_two_sessions_stay_apart():
     second.file_uploader[0].set_value(("b.csv", b"prediction,target\n0.5,0\n-0.5,0\n0.25,0\n", "text/csv"))
     second.run()
     assert not first.exception and not second.exception
-    assert len(first.get("plotly_chart")) == 2
+    assert _pair_charts(first) == 2
     # mean MSE of each session's own file, and never the other's
     assert _table_means(first)[0] == pytest.approx((1 + 4 + 9 + 100) / 4)
     assert _table_means(second)[0] == pytest.approx((0.25 + 0.25 + 0.0625) / 3)
@@ -53,16 +61,16 @@ def test_bad_files_show_a_message_not_a_traceback(content, message):
     assert not at.exception
     texts = [e.value for e in at.error]
     assert any(message in t for t in texts), texts
-    assert not at.get("plotly_chart")
+    assert _pair_charts(at) == 0
 
 
 @pytest.mark.slow
 def test_example_file_loads_in_one_click_and_drops_are_counted():
     at = _app()
-    at.selectbox(key="t_pairs_example").set_value("validation_predictions.csv").run()
+    at.selectbox(key="curves_pairs_example").set_value("validation_predictions.csv").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2
-    assert at.selectbox(key="t_pairs_pred").value == "prediction"
+    assert _pair_charts(at) == 2
+    assert at.selectbox(key="curves_pairs_prediction").value == "prediction"
     at.file_uploader[0].set_value(("d.csv", b"prediction,target\n1,0\n2,inf\n3,0\n4,0\n", "text/csv"))
     at.run()
     assert any("Dropped 1 of 4 rows" in i.value for i in at.info)

@@ -68,11 +68,6 @@ def log_sigmoid_pair(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return _LogSigmoidPair.apply(z)
 
 
-def log_sigmoid(x: torch.Tensor) -> torch.Tensor:
-    """log σ(x), exact and finite for any finite logit, with exact first and second derivatives."""
-    return log_sigmoid_pair(x)[0]
-
-
 def softplus(x: torch.Tensor) -> torch.Tensor:
     """log(1 + eˣ) = −log σ(−x) exactly.
 

@@ -312,3 +312,29 @@ def analyze_pairs(
             )
         )
     return out
+
+
+SHARE_COLUMNS = ("worst 1 % share of loss", "worst 10 % share of loss", "worst 1 % share of |gradient|")
+"""The columns of :func:`pairs_table` that are shares of a total."""
+
+
+def guess_pair_columns(columns: Sequence[str]) -> tuple[str, str]:
+    """Which of at least two columns likely hold the predictions and the targets: by name (``pred…``;
+    ``…target…`` or ``…true…``), else the first two."""
+    pred = next((c for c in columns if "pred" in c.lower()), columns[0])
+    others = [c for c in columns if c != pred]
+    target = next((c for c in others if "target" in c.lower() or "true" in c.lower()), others[0])
+    return pred, target
+
+
+def pairs_table(summaries: Sequence[PairLossSummary]) -> pd.DataFrame:
+    """One row per loss: its mean over the pairs and the shares of loss and |gradient| from the worst pairs."""
+    return pd.DataFrame(
+        {
+            "loss": [s.name for s in summaries],
+            "mean loss": [s.mean for s in summaries],
+            SHARE_COLUMNS[0]: [s.value_tail_share[0.01] for s in summaries],
+            SHARE_COLUMNS[1]: [s.value_tail_share[0.10] for s in summaries],
+            SHARE_COLUMNS[2]: [s.grad_tail_share[0.01] for s in summaries],
+        }
+    )

@@ -146,6 +146,12 @@ def example(key: str) -> Example:
     raise KeyError(f"no gallery example {key!r}; examples: {', '.join(e.key for e in GALLERY)}")
 
 
+def matching_example(formula: str) -> Example | None:
+    """The gallery example this formula is (spaces aside), for its description and suggested ranges."""
+    text = "".join(formula.split())
+    return next((ex for ex in GALLERY if "".join(ex.formula.split()) == text), None)
+
+
 # --- keys and the parameter table ---------------------------------------------------------------
 
 
@@ -213,20 +219,16 @@ def formula_param(name: str, decl: Decl, loss: str) -> Param:
     return make_param(name, decl, loss)
 
 
+def decls_of(spec: LossSpec) -> dict[str, Decl]:
+    """The parameter table of a defined custom loss: each parameter's (default, low, high)."""
+    return {p.name: (p.default, *p.slider_range) for p in spec.params}
+
+
 def spec_for(name: str, formula: str, decls: Mapping[str, Decl]) -> LossSpec:
     """The spec of a custom loss built in a throwaway scope (for caches and checks that must not
     touch the session's own losses)."""
     with user_scope({}):
         return define(name, formula, **decls)
-
-
-_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-.!$<>|~:")
-
-
-def plain(text: str) -> str:
-    """``text`` with Markdown's special characters backslash-escaped, so that user text (a formula, a
-    link value) shows as typed in a message: ``__import__`` stays ``__import__``, not bold."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
 
 
 def caret_lines(text: str, offset: int | None) -> str:
@@ -456,6 +458,11 @@ def check_against_builtin(
         extra_params=tuple(n for n in c.param_names if n not in mapping.values()),
         undefined=int(undefined.sum()),
     )
+
+
+def inside_domain(builtin: str | LossSpec, x: np.ndarray) -> np.ndarray:
+    """The predictions of ``x`` that the built-in takes (its overlay is drawn there only)."""
+    return x[~get_spec(builtin).pred_domain.invalid_mask(x)]
 
 
 def overlay_target_ok(builtin: str, target: float) -> bool:

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from lossviz.engine import evaluate
 from lossviz.toolkit.data import Blobs
@@ -85,6 +86,10 @@ def focal_curves(p_t: np.ndarray, gammas: Sequence[float], alpha: float = -1.0) 
     )
 
 
+RATIO_P_T = (0.5, 0.9, 0.968, 0.99)
+"""Where the page quotes CE / FL: Lin et al. give 100× at p_t = 0.9 and about 1000× at p_t ≈ 0.968 for γ = 2."""
+
+
 def ce_to_focal_ratio(p_t: float | np.ndarray, gamma: float) -> np.ndarray:
     """CE / FL for a positive with probability p_t (α off): how many times less loss focal gives."""
     x = logit_of(np.atleast_1d(p_t))
@@ -138,6 +143,11 @@ def p_true(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
     """p_t = σ((2y − 1)·x): the probability the model gives each example's true class."""
     z = (2.0 * np.asarray(y) - 1.0) * np.asarray(logits)
     return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def easy_fraction(logits: np.ndarray, y: np.ndarray, threshold: float = WELL_CLASSIFIED) -> float:
+    """The fraction of examples with p_t > threshold: those the model already classifies well."""
+    return float((p_true(logits, y) > threshold).mean())
 
 
 def well_classified_share(
@@ -201,3 +211,39 @@ def minority_scores(logits: np.ndarray, y: np.ndarray) -> Scores:
     recall = tp / positives.sum() if positives.any() else float("nan")
     precision = tp / predicted.sum() if predicted.any() else float("nan")
     return Scores(recall=recall, precision=precision, average_precision=average_precision(logits, y))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Models scored on one set, by label: minority metrics and precision-recall curves, and the set's share
+    of minority examples (the precision of a random ranking: the floor of a PR curve)."""
+
+    scores: dict[str, Scores]
+    curves: dict[str, tuple[np.ndarray, np.ndarray]]
+    """``(precision, recall)`` at each score threshold (:func:`precision_recall_curve`)."""
+    base_rate: float
+
+
+def compare_models(models: Mapping[str, Logistic], data: Blobs) -> Comparison:
+    """Each model's minority metrics and PR curve on ``data`` (a test set)."""
+    logits = {label: m.logits(data.x) for label, m in models.items()}
+    return Comparison(
+        scores={label: minority_scores(z, data.y) for label, z in logits.items()},
+        curves={label: precision_recall_curve(z, data.y)[:2] for label, z in logits.items()},
+        base_rate=data.n_minority / data.y.size,
+    )
+
+
+def metrics_table(models: Mapping[str, Logistic], comparison: Comparison) -> pd.DataFrame:
+    """One row per model: minority recall and precision at p = 0.5, PR-AUC, and the solver's report."""
+    scores = [comparison.scores[label] for label in models]
+    return pd.DataFrame(
+        {
+            "minority recall (p > 0.5)": [s.recall for s in scores],
+            "minority precision": [s.precision for s in scores],
+            "PR-AUC (average precision)": [s.average_precision for s in scores],
+            "Newton iterations": [m.iterations for m in models.values()],
+            "converged": ["✓" if m.converged else "✗" for m in models.values()],
+        },
+        index=list(models),
+    )

@@ -259,6 +259,10 @@ class TvStudy:
         """The frame whose weight is closest to ``weight`` (on a log scale)."""
         return int(np.argmin(np.abs(np.log(self.weights) - math.log(weight))))
 
+    def psnr_gain(self, i: int) -> float:
+        """How many dB closer to the clean image the denoised frame ``i`` is than the noisy image."""
+        return float(self.psnr_denoised[i] - self.psnr_noisy)
+
 
 def tv_study(noise: float, seed: int, steps: int, weights: Sequence[float]) -> TvStudy:
     """Run the denoising for every weight in ``weights`` on the synthetic image with this noise."""

@@ -86,6 +86,11 @@ class InputLandscape:
     def grad_norm(self) -> np.ndarray:
         return np.hypot(self.grad_x, self.grad_y)
 
+    @property
+    def nonfinite(self) -> int:
+        """How many grid points have no finite value (left blank on the map)."""
+        return int((~np.isfinite(self.value)).sum())
+
 
 def is_multiclass(loss: str) -> bool:
     return loss in MULTICLASS
@@ -275,3 +280,30 @@ def descend(
     lockstep (one :func:`evaluate` call per step for all runs): ``{"gd": ..., "adam": ...}``."""
     gd, adam = run(linear_objective(loss, x, y, params), start, [SGD(), Adam()], learning_rates, steps)
     return {"gd": gd, "adam": adam}
+
+
+def window_axes(
+    window: tuple[float, float, float, float], points: int = FIT_GRID_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The w and b axes of the (w, b) grid over a :func:`landscape_window`."""
+    return np.linspace(window[0], window[1], points), np.linspace(window[2], window[3], points)
+
+
+@dataclass(frozen=True)
+class Descent:
+    """One learning rate's runs of :func:`descend`, by rule: the points visited, whether the run diverged,
+    and the mean loss at each visited point."""
+
+    paths: dict[str, np.ndarray]
+    diverged: dict[str, bool]
+    values: dict[str, np.ndarray]
+
+
+def descent_at(trajectories: Mapping[str, Trajectory], run: int) -> Descent:
+    """Run ``run`` (the index of a learning rate) of each rule's :class:`Trajectory`, up to where it stopped."""
+    paths = {rule: t.path(run) for rule, t in trajectories.items()}
+    return Descent(
+        paths=paths,
+        diverged={rule: bool(t.stopped[run] >= 0) for rule, t in trajectories.items()},
+        values={rule: t.value[: len(paths[rule]), run] for rule, t in trajectories.items()},
+    )

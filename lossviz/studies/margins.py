@@ -351,3 +351,9 @@ def triplet_plane(points: np.ndarray, margin: float, n: int = PLANE_POINTS) -> T
         d_ap=float(pair_distance(points[0], points[1])),
         d_an=float(pair_distance(points[0], points[2])),
     )
+
+
+def gradient_table(plane: TripletPlane, decimals: int = 4) -> dict[str, list]:
+    """∂L/∂x and ∂L/∂y of each point of the triplet, rounded to ``decimals``."""
+    rounded = np.round(plane.grad, decimals) + 0.0  # + 0.0 turns −0.0 (a rounded −0.00001) into 0.0
+    return {"point": list(POINT_NAMES), "∂L/∂x": rounded[:, 0].tolist(), "∂L/∂y": rounded[:, 1].tolist()}

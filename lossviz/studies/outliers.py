@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from lossviz.spec import LossSpec, Param
 from lossviz.toolkit.data import contaminate, line_with_outliers
 from lossviz.toolkit.fit import Fit, fit_line, fit_location, is_convex, pull, pull_share
+from lossviz.toolkit.tables import tail_share
 
 ESTIMATES = ("slope", "intercept", "location")
 """What a study tracks: the fitted slope or intercept of a line, or a location (intercept-only fit)."""
@@ -223,6 +225,10 @@ class OutlierData:
     def weight(self) -> np.ndarray:
         return (self.status != 2).astype(float)
 
+    def take(self, index: np.ndarray) -> OutlierData:
+        """The points at ``index`` only (a subsample to draw)."""
+        return OutlierData(self.clean_x[index], self.clean_y[index], self.x[index], self.y[index], self.status[index])
+
 
 def outlier_data(
     n: int,
@@ -325,3 +331,49 @@ def parse_indices(text: str, n: int) -> tuple[set[int], str | None]:
 
 def format_indices(indices: set[int]) -> str:
     return ",".join(str(i) for i in sorted(indices))
+
+
+# --- what the page shows of the fits ------------------------------------------------------------------
+
+X_RANGE = (-1.05, 1.05)
+"""The least x range of the synthetic set's chart: x ∈ [−1, 1] and a margin (an outlier cluster at x₀ = ±1
+may reach a little beyond)."""
+X_PAD = 0.025
+"""The synthetic chart's margin, as a share of the points' span: about 0.05 on x ∈ [−1, 1]."""
+TOP_PULLS = 0.01
+"""The fraction of points whose share of the pull the fit table reports (the largest pulls)."""
+
+
+def plot_x_range(x: np.ndarray, pad: float = 0.03, cover: tuple[float, float] | None = None) -> tuple[float, float]:
+    """The x range of a fit chart: the points' span widened by ``pad`` of it on each side, and covering ``cover``."""
+    lo, hi = float(np.min(x)), float(np.max(x))
+    margin = pad * (hi - lo)
+    lo, hi = lo - margin, hi + margin
+    return (lo, hi) if cover is None else (min(lo, cover[0]), max(hi, cover[1]))
+
+
+def outlier_pull(studies: Mapping[str, FitStudy], data: OutlierData) -> tuple[dict[str, float], float] | None:
+    """Each loss's share of its total pull Σ|ψ| held by the outliers, and the outliers' share of the fitted
+    points (the share an equal pull per point would give them); None without outliers."""
+    outliers = data.status == 1
+    if not outliers.any():
+        return None
+    fitted = max(int((data.status != 2).sum()), 1)
+    return {name: float(s.share[outliers].sum()) for name, s in studies.items()}, float(outliers.sum()) / fitted
+
+
+def fit_table(studies: Mapping[str, FitStudy], top: float = TOP_PULLS) -> pd.DataFrame:
+    """One row per loss: the fitted line, the solver's report, and the share of the pull held by the ``top``
+    fraction of points with the largest pulls (:func:`lossviz.toolkit.tables.tail_share`)."""
+    fits = [s.fit for s in studies.values()]
+    return pd.DataFrame(
+        {
+            "intercept a": [float(f.coef[0]) for f in fits],
+            "slope b": [float(f.coef[1]) for f in fits],
+            f"largest {100 * top:g} % of pulls, share": [tail_share(s.share, (top,))[top] for s in studies.values()],
+            "iterations": [int(f.iterations) for f in fits],
+            "‖subgradient‖": [float(f.grad_norm) for f in fits],
+            "converged": ["✓" if f.converged else "✗" for f in fits],
+        },
+        index=list(studies),
+    )

@@ -316,6 +316,11 @@ def smooth_study(prediction: Prediction, smooth_values: Sequence[float] = tuple(
     )
 
 
+def empty_mask_dice(sum_p: float, smooth: float) -> float:
+    """The Dice loss of a prediction of mass Σp against an empty mask: TP = Σg = 0 leave Σp / (Σp + s)."""
+    return sum_p / (sum_p + smooth)
+
+
 def loss_titles() -> Mapping[str, str]:
     """Short display names of :data:`LOSSES`."""
     return {

@@ -243,6 +243,10 @@ class CtcSweep:
     def index(self, boost: float) -> int:
         return int(np.argmin(np.abs(self.boosts - boost)))
 
+    def probability(self, index: int) -> float:
+        """p(label | x) = exp(−CTC loss) at boost ``index``."""
+        return math.exp(-float(self.loss[index]))
+
 
 def ctc_sweep(
     base_logits: np.ndarray, labels: np.ndarray, letters: int, frame: int, boosted_class: int, boosts: np.ndarray
@@ -338,3 +342,13 @@ def gaussian_curves(target: float, variances: Sequence[float], **params: float) 
         res = evaluate("gaussian_nll", x, target, var=var, **params)
         out.append(NllCurve(float(var), x, res.value, res.grad, gaussian_minimiser(target, var)))
     return out
+
+
+def nearest_curve(curves: Sequence[NllCurve], setting: float) -> int:
+    """The index of the curve whose setting (a count, a variance) is nearest ``setting``."""
+    return int(np.argmin(np.abs(np.array([c.setting for c in curves]) - setting)))
+
+
+def lowest_values(curves: Sequence[NllCurve]) -> np.ndarray:
+    """The lowest finite value of each curve: the bottoms of the wells, which the value axis must show."""
+    return np.array([float(np.nanmin(np.where(np.isfinite(c.value), c.value, np.nan))) for c in curves])

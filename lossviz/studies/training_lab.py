@@ -28,7 +28,7 @@ import torch
 from lossviz.errors import ParameterError
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
-from lossviz.toolkit.data import LineData, line_with_outliers
+from lossviz.toolkit.data import LineData, correlated_regression, line_with_outliers
 
 LAMBDA = Param(
     "lam", 0.3, low=0.0, ui_low=0.001, ui_high=10.0, scale="log", symbol=r"\lambda",
@@ -172,6 +172,33 @@ def regularization_path(problem: LinearProblem, lams: np.ndarray, resolution: in
     return RegularizationPath(lams, lasso_w, ridge_w, ols, w1, w2, loss, lasso_levels, ridge_levels)
 
 
+PATH_LAMBDAS = np.geomspace(0.001, 10.0, 25)
+"""The λ of the regularisation path drawn (the control's λ joins them)."""
+
+
+@dataclass(frozen=True)
+class RegularizationView:
+    """The regularisation path through the chosen λ: which of its λ that is, beyond which λ the lasso is 0,
+    and from which λ of the path on the lasso has exactly one zero weight (None: nowhere on it)."""
+
+    path: RegularizationPath
+    active: int
+    lambda_max: float
+    one_zero_from: float | None
+
+
+def regularization_view(correlation: float, lam: float) -> RegularizationView:
+    """Lasso and ridge on :func:`lossviz.toolkit.data.correlated_regression` for the λ of :data:`PATH_LAMBDAS`
+    and ``lam``."""
+    problem = LinearProblem(*correlated_regression(correlation))
+    lams = np.unique(np.concatenate([PATH_LAMBDAS, [lam]]))
+    path = regularization_path(problem, lams)
+    one_zero = [float(at) for at, w in zip(path.lams, path.lasso, strict=True) if np.sum(w == 0.0) == 1]
+    return RegularizationView(
+        path, int(np.argmin(np.abs(lams - lam))), lambda_max(problem), one_zero[0] if one_zero else None
+    )
+
+
 # --- multi-task: a weighted sum of two losses ---------------------------------------------------------
 
 
@@ -189,6 +216,10 @@ class MultiTask:
     minimizers: np.ndarray
     x: np.ndarray
     y: np.ndarray
+
+    def index(self, weight: float) -> int:
+        """The ω of :attr:`weights` nearest ``weight``."""
+        return int(np.argmin(np.abs(self.weights - weight)))
 
     def mixture(self, weight: float) -> np.ndarray:
         return (1.0 - weight) * self.z_a + weight * self.z_b

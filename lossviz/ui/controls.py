@@ -8,9 +8,9 @@ and go through the same functions, so every control validates its URL value the 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from lossviz.registry import spec as get_spec
@@ -78,6 +78,15 @@ def param_control(param: Param, key: str, container=st, label: str | None = None
     )
 
 
+def param_row(prefix: str, controls: Sequence[tuple[Param, str, str]], container=st) -> list[float]:
+    """Page-level controls side by side, one column each: ``(param, name, label)``, keyed ``{prefix}_{name}``."""
+    columns = container.columns(len(controls))
+    return [
+        param_control(param, control_key(prefix, name), container=column, label=label)
+        for (param, name, label), column in zip(controls, columns, strict=True)
+    ]
+
+
 def param_controls(loss: str | LossSpec, prefix: str, container=st, skip: Sequence[str] = ()) -> dict[str, float]:
     """Controls for every parameter of a loss, from its declaration; returns ``{name: value}``."""
     s = get_spec(loss)
@@ -88,14 +97,45 @@ def param_controls(loss: str | LossSpec, prefix: str, container=st, skip: Sequen
     }
 
 
+def keep_valid(key: str, options: Sequence[Any], default: Any) -> None:
+    """Reset a stored choice that is no longer an option (a custom loss removed, another task or file):
+    a list keeps its entries that still are, or takes ``default`` when none is left."""
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if isinstance(value, list):
+        kept = [v for v in value if v in options]
+        if kept != value:
+            st.session_state[key] = kept or list(default)
+    elif value not in options:
+        st.session_state[key] = default
+
+
+def loss_param_controls(losses: Sequence[str], prefix: str, expanded: bool = True) -> dict[str, dict[str, float]]:
+    """The controls of every loss that has parameters, side by side in a "Loss parameters" expander;
+    returns ``{loss: {name: value}}`` (empty for a loss without parameters)."""
+    params: dict[str, dict[str, float]] = {name: {} for name in losses}
+    with_params = [name for name in losses if get_spec(name).params]
+    if with_params:
+        with st.expander("Loss parameters", expanded=expanded):
+            for name, col in zip(with_params, st.columns(len(with_params)), strict=True):
+                col.markdown(f"**{name}**")
+                params[name] = param_controls(name, prefix, container=col)
+    return params
+
+
 def choice_control(label: str, options: Sequence[str], default: str, key: str, container=st, **kwargs) -> str:
-    """A select box bound to the URL; a bad URL value warns and falls back to ``default``."""
+    """A select box bound to the URL; a bad URL value warns and falls back to ``default``, and so does a stored
+    value that is no longer an option."""
+    keep_valid(key, options, default)
     url_state.restore_choice(key, options, default, kwargs.get("format_func"))
     index = {} if key in st.session_state else {"index": list(options).index(default)}
     return container.selectbox(label, options, key=key, bind="query-params", **index, **kwargs)
 
 
 def radio_control(label: str, options: Sequence[str], default: str, key: str, container=st, **kwargs) -> str:
+    """Radio buttons bound to the URL, checked as :func:`choice_control`."""
+    keep_valid(key, options, default)
     url_state.restore_choice(key, options, default, kwargs.get("format_func"))
     index = {} if key in st.session_state else {"index": list(options).index(default)}
     return container.radio(label, options, key=key, bind="query-params", **index, **kwargs)
@@ -104,10 +144,28 @@ def radio_control(label: str, options: Sequence[str], default: str, key: str, co
 def multichoice_control(
     label: str, options: Sequence[str], default: Sequence[str], key: str, container=st, **kwargs
 ) -> list[str]:
-    """A multiselect bound to the URL; unknown names in the URL warn and are dropped."""
+    """A multiselect bound to the URL; unknown names in the URL warn and are dropped, and so are stored
+    choices that are no longer options."""
+    keep_valid(key, options, default)
     url_state.restore_choices(key, options, default, kwargs.get("format_func"))
     value = {} if key in st.session_state else {"default": list(default)}
     return list(container.multiselect(label, options, key=key, bind="query-params", **value, **kwargs))
+
+
+def text_control(
+    label: str,
+    default: str,
+    key: str,
+    problem: Callable[[str], str | None] | None = None,
+    container=st,
+    **kwargs: Any,
+) -> str:
+    """A text box bound to the URL; ``problem`` says what is wrong with a link's text (None: nothing), which
+    then warns and falls back to ``default``."""
+    if problem is not None:
+        url_state.restore_text(key, default, problem)
+    value = {} if key in st.session_state else {"value": default}
+    return container.text_input(label, key=key, bind="query-params", **value, **kwargs) or ""
 
 
 def toggle_control(label: str, default: bool, key: str, container=st, **kwargs) -> bool:
@@ -117,12 +175,3 @@ def toggle_control(label: str, default: bool, key: str, container=st, **kwargs) 
         st.session_state[key] = default
     value = {} if key in st.session_state else {"value": default}
     return bool(container.toggle(label, key=key, bind="query-params", **value, **kwargs))
-
-
-def param_values_grid(param: Param, count: int = 41) -> np.ndarray:
-    """``count`` values across a parameter's control range (log-spaced for log-scale ones) for
-    Plotly slider frames, so that a curve can move during a drag without a rerun."""
-    lo, hi = param.slider_range
-    if param.scale == "log":
-        return np.geomspace(lo, hi, count)
-    return np.linspace(lo, hi, count)

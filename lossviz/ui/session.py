@@ -9,8 +9,7 @@ import streamlit as st
 
 from lossviz.registry import spec, user_scope
 from lossviz.spec import LossSpec
-from lossviz.studies.neural_landscape import LANDSCAPES
-from lossviz.toolkit.training import RUNS, RunCache, TrainConfig
+from lossviz.toolkit.training import RunCache, TrainConfig
 
 _SESSION_KEY = "_lossviz_custom_losses"
 
@@ -35,20 +34,16 @@ def loss_identity(name: str) -> tuple[object, ...]:
 
 
 PRIVATE_CACHE_ENTRIES = 8
-"""Results on uploaded data kept per session and kind (runs, landscapes): enough to switch back and forth."""
+"""Results on uploaded data kept per session and shared cache (runs, landscapes): enough to switch back and forth."""
+_PRIVATE_KEY = "_lossviz_private_caches"
 
 
-def private_cache(kind: str) -> RunCache:
-    """A cache of this browser session only: it goes away with the session and no other session reads it."""
-    return st.session_state.setdefault(f"_lossviz_private_{kind}", RunCache(max_entries=PRIVATE_CACHE_ENTRIES))
-
-
-def runs_cache(config: TrainConfig) -> RunCache:
-    """Where trained runs of ``config`` are kept: the process-wide :data:`RUNS`, or this session's own
-    cache for a run on the user's uploaded data."""
-    return private_cache("runs") if config.data.private else RUNS
-
-
-def landscapes_cache(config: TrainConfig) -> RunCache:
-    """As :func:`runs_cache`, for the neural landscape's interpolations and slices."""
-    return private_cache("landscapes") if config.data.private else LANDSCAPES
+def results_cache(config: TrainConfig, shared: RunCache) -> RunCache:
+    """Where results computed from ``config`` are kept: ``shared``, a cache of the process, or for a run on the
+    user's uploaded data this browser session's own counterpart of it, which goes away with the session and
+    which no other session reads."""
+    if not config.data.private:
+        return shared
+    private = st.session_state.setdefault(_PRIVATE_KEY, {})
+    # By identity: the shared caches are module-level objects that live as long as the process.
+    return private.setdefault(id(shared), RunCache(max_entries=PRIVATE_CACHE_ENTRIES))

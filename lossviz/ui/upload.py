@@ -15,13 +15,16 @@ import streamlit as st
 
 from lossviz.toolkit.tables import (
     DEFAULT_LIMITS,
+    Cleaned,
     Table,
     UploadError,
     infer_classify,
     numeric_columns,
     read_csv,
     select_dataset,
+    select_numeric,
 )
+from lossviz.ui.controls import keep_valid
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 PRIVACY_NOTE = (
@@ -83,6 +86,7 @@ def csv_source(key: str, label: str = "Upload a CSV file", default_example: str 
         source_id, data = f"example:{example}", None
     else:
         return None
+
     def parse() -> pd.DataFrame:
         frame = read_csv(data if data is not None else (EXAMPLES_DIR / example).read_bytes())
         frame.attrs.update(file_name=uploaded.name if uploaded is not None else example, source=source_id)
@@ -99,12 +103,43 @@ TARGET_KINDS = {"classification": True, "regression": False}
 """The choice the user makes about the target (shown as words): treat it as classes or as values."""
 
 
-def _kept_options(k: str, options: list[str], default: list[str]) -> None:
-    """Drop stored choices that are no longer options (another target or file); fall back to ``default``."""
-    if k in st.session_state:
-        kept = [v for v in st.session_state[k] if v in options]
-        if kept != st.session_state[k]:
-            st.session_state[k] = kept or default
+def column_pair(
+    key: str,
+    label: str,
+    roles: tuple[str, str],
+    guess: Callable[[list[str]], tuple[str, str]] | None = None,
+    default_example: str | None = None,
+    allow_constant: bool = False,
+) -> tuple[Cleaned, str, str] | None:
+    """Two numeric columns of an uploaded CSV (or an example), chosen in two select boxes, with the rows where
+    either is missing or not finite dropped (said in a note). Returns the cleaned columns and the two names, or
+    None after showing what is missing or wrong.
+
+    ``roles`` name the columns: ``("Prediction", "Target")`` labels the boxes "Prediction column" and "Target
+    column", keyed ``{key}_prediction`` and ``{key}_target``; ``guess`` picks the starting columns (default:
+    the first two); ``allow_constant`` accepts a column with one value throughout.
+    """
+    frame = csv_source(key, label, default_example=default_example)
+    if frame is None:
+        return None
+    columns = numeric_columns(frame)
+    if len(columns) < 2:
+        st.error(f"The file needs at least two numeric columns: {roles[0].lower()} and {roles[1].lower()}.")
+        return None
+    guessed = guess(columns) if guess is not None else (columns[0], columns[1])
+    first, second = (
+        box.selectbox(f"{role} column", columns, index=columns.index(start), key=f"{key}_{role.lower()}")
+        for box, role, start in zip(st.columns(2), roles, guessed, strict=True)
+    )
+    try:
+        cleaned = select_numeric(frame, [first, second], allow_constant=[first, second] if allow_constant else [])
+    except UploadError as exc:
+        st.error(str(exc))
+        return None
+    for note in cleaned.notes:
+        st.info(note)
+    return cleaned, first, second
+
 
 
 def table_source(key: str, label: str, default_example: str | None = None) -> tuple[Table, str, str] | None:
@@ -128,7 +163,7 @@ def table_source(key: str, label: str, default_example: str | None = None) -> tu
     if not options:
         st.error("The file needs at least one numeric column besides the target to use as a feature.")
         return None
-    _kept_options(f"{key}_features", options, options)
+    keep_valid(f"{key}_features", options, options)
     default = {} if f"{key}_features" in st.session_state else {"default": options}
     features = middle.multiselect("Feature columns", options, key=f"{key}_features",
                                   help="Numeric input columns; each is standardised with the training rows' "

@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from lossviz.spec import Param
+from lossviz.ui.cards import plain
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,22 @@ def parse_choices(
     return UrlValue(chosen, f"Link value {key} contains unknown {', '.join(map(repr, invalid))}; ignored.")
 
 
-def _apply(key: str, result: UrlValue) -> None:
+def parse_finite(raw: str, key: str, fallback: float, bound: float = 1e15) -> UrlValue:
+    """A free number (no declared range) from a URL value: finite and at most ``bound`` in size, else ``fallback``."""
+    try:
+        number = float(raw)
+    except ValueError:
+        number = math.nan
+    if math.isfinite(number) and abs(number) <= bound:
+        return UrlValue(number)
+    return UrlValue(fallback, f"Link value {key}={raw[:60]!r} is not a finite number; using {fallback:g}.")
+
+
+def _apply(key: str, result: UrlValue, escape: bool = False) -> None:
+    """Warn about a corrected link value and store the correction; ``escape`` where the value is free text
+    (a formula, a name), whose Markdown characters must show as typed."""
     if result.warning:
-        st.warning(result.warning, icon="⚠️")
+        st.warning(plain(result.warning) if escape else result.warning, icon="⚠️")
         st.session_state[key] = result.value
 
 
@@ -122,3 +136,35 @@ def restore_choices(
         _apply(key, result)
         if format_func is not None and not result.warning:
             st.session_state[key] = result.value
+
+
+def restore_free_number(key: str, fallback: float) -> None:
+    """Put a number without a declared range into the session before its widget exists: the link's value
+    if it is a finite number (else a warning), or ``fallback``."""
+    if key in st.session_state:
+        return
+    raw = st.query_params.get(key)
+    result = UrlValue(fallback) if raw is None else parse_finite(raw, key, fallback)
+    _apply(key, result, escape=True)
+    st.session_state[key] = float(result.value)
+
+
+def restore_text(key: str, default: str, problem: Callable[[str], str | None]) -> None:
+    """Check a text link value before its widget exists; warn and fall back to ``default`` if ``problem``
+    names one."""
+    raw = st.query_params.get(key)
+    if raw is None or key in st.session_state:
+        return
+    found = problem(raw)
+    if found:
+        _apply(key, UrlValue(default, f"Link value {key}={raw[:60]!r}: {found}; using {default!r}."), escape=True)
+
+
+def write_number(key: str, value: float, default: float) -> None:
+    """Keep a number of a widget that is not bound to the URL in the link, omitted when it is ``default``
+    (as a bound widget omits its default)."""
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != repr(value):
+        st.query_params[key] = repr(value)

@@ -13,6 +13,7 @@ from helpers import ROOT, app_test, errors, exceptions, figures, same_data
 from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import tables
 from lossviz.toolkit import training as tr
+from lossviz.ui.session import _PRIVATE_KEY
 
 CURVES, RESULT = 0, 1
 EPOCHS = "20"
@@ -208,7 +209,8 @@ def test_two_sessions_never_see_each_others_data_or_runs() -> None:
     assert any("a.csv" in c.value for c in first.caption) and not any("b.csv" in c.value for c in first.caption)
     # nothing of either upload sits in the process-wide caches
     assert not _private_keys(tr.RUNS) and not _private_keys(nl.LANDSCAPES)
-    assert first.session_state["_lossviz_private_runs"] is not second.session_state["_lossviz_private_runs"]
+    runs = [at.session_state[_PRIVATE_KEY][id(tr.RUNS)] for at in (first, second)]
+    assert runs[0] is not runs[1] and len(runs[0]) >= 1
 
 
 def test_neural_landscape_uses_the_last_run_on_uploaded_data() -> None:
@@ -224,4 +226,4 @@ def test_neural_landscape_uses_the_last_run_on_uploaded_data() -> None:
     assert any("study.csv" in c.value for c in at.caption)
     assert len(figures(at)) >= 3
     assert not _private_keys(tr.RUNS) and not _private_keys(nl.LANDSCAPES)
-    assert len(at.session_state["_lossviz_private_landscapes"]) >= 2
+    assert len(at.session_state[_PRIVATE_KEY][id(nl.LANDSCAPES)]) >= 2
