@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python bench/pages.py                 # every page of app.py's SECTIONS that exists
+    python bench/pages.py                 # every page of the navigation (lossviz.ui.navigation.SECTIONS)
     python bench/pages.py --reruns 9 --write docs/benchmarks.md
 
 For every page file listed in ``app.py``'s ``SECTIONS`` (read with ``ast``, not imported) that
@@ -21,7 +21,6 @@ CPU time, what it takes on an idle core), no figure over 1 MB.
 from __future__ import annotations
 
 import argparse
-import ast
 import datetime as dt
 import os
 import platform
@@ -62,17 +61,12 @@ def _failed(name: str, control: str, error: str) -> Result:
     return Result(name, control, 0, 0, 0, 0, 0, error)
 
 
-def page_paths(app: Path = ROOT / "app.py") -> list[str]:
-    """The page files named in ``SECTIONS`` of app.py, in order (parsed, not executed)."""
-    tree = ast.parse(app.read_text())
-    for node in ast.walk(tree):
-        target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        if isinstance(target, ast.Name) and target.id == "SECTIONS" and node.value is not None:
-            sections = ast.literal_eval(node.value)
-            return [path for entries in sections.values() for path, *_ in entries]
-    raise ValueError(f"no SECTIONS assignment in {app}")
+def page_paths() -> list[str]:
+    """The page files of the navigation (lossviz.ui.navigation.SECTIONS), in order."""
+    sys.path.insert(0, str(ROOT))
+    from lossviz.ui.navigation import page_files  # the bench runs from any folder: lossviz from the checkout
+
+    return page_files()
 
 
 def first_control(at: Any) -> Any | None:

@@ -20,8 +20,11 @@ from lossviz.ui.controls import (
     radio_control,
     toggle_control,
 )
+from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
 from lossviz.ui.upload import column_pair
+
+ensure_app()
 
 PREFIX = "curves"
 PAIRS = f"{PREFIX}_pairs"
@@ -134,7 +137,7 @@ def compute_curves(
             st.warning(
                 f"{name}: {curve.nonfinite} of {curve.x.size} points have no finite value, gradient or curvature "
                 "(NaN or ±∞, e.g. a log of a negative number); they are left as gaps.",
-                icon="⚠️",
+                icon=":material/warning:",
             )
     return curves
 
@@ -213,5 +216,5 @@ if log_y:
     st.caption("On the log scale, points where the loss is 0 (the minimum of most losses) are not drawn.")
 
 st.divider()
-with st.expander("📄 Your own data: a model's predictions vs targets", expanded=False):
+with st.expander("Your own data: a model's predictions vs targets", expanded=False):
     pairs_section()

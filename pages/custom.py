@@ -30,7 +30,7 @@ from lossviz.formula import (
     parse_formula,
 )
 from lossviz.formula import define as define_formula
-from lossviz.formula._latex import symbol as latex_symbol
+from lossviz.formula import symbol as latex_symbol
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
 from lossviz.toolkit.frames import even_values, nearest_index
@@ -38,7 +38,10 @@ from lossviz.ui import url_state
 from lossviz.ui.cards import guarded, plain
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, text_control
+from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import session_losses
+
+ensure_app()
 
 CHART_KEY = f"{cg.PREFIX}_chart"
 UNREGISTERED = "unregistered"
@@ -131,7 +134,7 @@ def name_box(container=st) -> str:
 
 def show_formula_error(exc: FormulaError, text: str, container=st) -> None:
     """The rejection message, and the formula with a caret under the offending column."""
-    container.error(f"Formula rejected — {plain(str(exc))}", icon="🚫")
+    container.error(f"Formula rejected — {plain(str(exc))}", icon=":material/block:")
     offset = getattr(exc, "offset", None)
     if offset is not None and text:
         container.code(cg.caret_lines(text, offset), language=None)
@@ -187,7 +190,7 @@ def param_table(params: tuple[str, ...]) -> dict[str, cg.Decl] | None:
             ok = False
             continue
         if warning:
-            st.warning(plain(warning), icon="⚠️")
+            st.warning(plain(warning), icon=":material/warning:")
         decls[name] = decl
     return decls if ok else None
 
@@ -248,7 +251,7 @@ def define_loss(name: str, formula: Formula, decls: dict[str, cg.Decl]) -> lossv
     try:
         return define_formula(name, formula.text, **decls)
     except FormulaError as exc:
-        st.error(f"Not registered: {plain(str(exc))}", icon="🚫")
+        st.error(f"Not registered: {plain(str(exc))}", icon=":material/block:")
     try:
         return cg.spec_for(UNREGISTERED, formula.text, decls)
     except FormulaError as exc:
@@ -327,7 +330,7 @@ def chart(spec: lossviz.LossSpec, values: dict[str, float], target: float, cente
 
 
 def main() -> None:
-    st.title("✍️ Custom loss")
+    st.title("Custom loss")
     st.markdown(
         "Type a loss as a formula in the prediction **p** and the target **y**; every other name is a parameter. "
         "The page parses it as you type, renders it, and draws its value, gradient and curvature — the same "

@@ -18,6 +18,9 @@ from lossviz.toolkit import data as td
 from lossviz.ui.cards import loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.controls import param_control, param_controls, param_row, toggle_control
+from lossviz.ui.navigation import ensure_app
+
+ensure_app()
 
 PREFIX = "focal"
 CE_COLOR, FOCAL_COLOR = "#1f77b4", "#2ca02c"
@@ -43,7 +46,7 @@ def cached_share(ratio: float, separation: float, seed: int, alpha: float) -> tu
 
 
 spec = lossviz.spec("focal")
-st.title("🔍 Focal loss: what γ does")
+st.title("Focal loss: what γ does")
 st.markdown(
     "Focal loss rescales cross-entropy by **(1 − p_t)^γ**, where p_t is the probability the model gives the "
     "true class. Examples it already gets right (p_t near 1) lose almost all their loss and gradient, so "

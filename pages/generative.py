@@ -16,6 +16,9 @@ from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.controls import multichoice_control, param_control, param_row, radio_control
+from lossviz.ui.navigation import ensure_app
+
+ensure_app()
 
 PREFIX = "generative"
 # Plain option values: a bound widget writes what it displays into the URL (format_func would break links).

@@ -7,10 +7,13 @@ import streamlit as st
 import lossviz
 from lossviz.registry import FAMILIES
 from lossviz.studies.home import PRESETS, page_for
+from lossviz.ui.navigation import ensure_app
+
+ensure_app()
 
 ROOT = Path(__file__).resolve().parent.parent
 
-st.title("📉 lossviz — see how loss functions behave")
+st.title("lossviz — see how loss functions behave")
 st.markdown(
     "Pick a loss, move its parameters and watch its **value, gradient and curvature** change live; compare "
     "robust losses on data with outliers; tune focal γ on imbalanced data; type your own loss. Every number "

@@ -29,7 +29,10 @@ from lossviz.ui.controls import (
     param_row,
     radio_control,
 )
+from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
+
+ensure_app()
 
 PREFIX = "landscape"
 FIT_PREFIX = "landscape_fit"
@@ -76,7 +79,7 @@ def input_section() -> None:
     if land is None:
         return
     if land.nonfinite:
-        st.warning(f"{loss}: {land.nonfinite} grid points have no finite value; they are left blank.", icon="⚠️")
+        st.warning(f"{loss}: {land.nonfinite} grid points have no finite value; they are left blank.", icon=":material/warning:")
     show(figure_input_map(land), key=f"{PREFIX}_map")
     surface, text = st.columns([3, 2])
     with surface:
@@ -199,7 +202,7 @@ def fit_section() -> None:
     if diverged:
         st.warning(
             f"Diverged at η = {rates[run]:g}: {', '.join(diverged)}; the path stops where |w| or |b| passed 10⁶.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     left, right = st.columns(2)
     with left:

@@ -12,6 +12,9 @@ from lossviz.toolkit.frames import nearest_index, round_values
 from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.controls import control_key, param_control, param_controls
+from lossviz.ui.navigation import ensure_app
+
+ensure_app()
 
 PREFIX = "margins"
 

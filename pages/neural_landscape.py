@@ -21,7 +21,10 @@ from lossviz.toolkit import training as tr
 from lossviz.ui.cards import guarded, kept_figure, loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
+from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import results_cache
+
+ensure_app()
 
 PREFIX = "neural"
 MODELS = ("default run", "last training-lab run")

@@ -28,8 +28,11 @@ from lossviz.ui.controls import (
     param_row,
     radio_control,
 )
+from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
 from lossviz.ui.upload import column_pair
+
+ensure_app()
 
 PREFIX = "outliers"
 CHART_KEY = f"{PREFIX}_chart"
@@ -62,7 +65,7 @@ def picks_from_url(n: int) -> None:
             continue
         found, warning = rf.parse_indices(st.query_params.get(key, ""), n)
         if warning:
-            st.warning(f"Link value {key}: {warning}.", icon="⚠️")
+            st.warning(f"Link value {key}: {warning}.", icon=":material/warning:")
         st.session_state[key] = found
 
 
@@ -157,7 +160,7 @@ def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> No
     )
 
 
-st.title("🎯 Outlier sensitivity")
+st.title("Outlier sensitivity")
 st.markdown(
     "Fit a straight line with several losses at once and watch what a few outliers do. The fit minimises "
     "Σ ρ(a + b·xᵢ − yᵢ); each point pulls on it with force |ψ(rᵢ)| = |ρ′(rᵢ)|. Squared error lets that pull grow "

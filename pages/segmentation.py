@@ -18,6 +18,9 @@ from lossviz.studies import segmentation as ss
 from lossviz.ui.cards import loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, radio_control
+from lossviz.ui.navigation import ensure_app
+
+ensure_app()
 
 PREFIX = "segmentation"
 TITLES = ss.loss_titles()

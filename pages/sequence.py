@@ -12,6 +12,9 @@ from lossviz.studies import sequence as cs
 from lossviz.ui.cards import loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.controls import choice_control, param_control, param_controls, text_control
+from lossviz.ui.navigation import ensure_app
+
+ensure_app()
 
 PREFIX = "sequence"
 LABEL_KEY = f"{PREFIX}_label"

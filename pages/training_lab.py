@@ -36,8 +36,11 @@ from lossviz.ui.controls import (
     radio_control,
     toggle_control,
 )
+from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity, results_cache
 from lossviz.ui.upload import table_source
+
+ensure_app()
 
 PREFIX = "training"
 SOURCES = {"generated": "Generated toy data", "upload": "Your CSV file"}
@@ -213,7 +216,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
                 f"{label}: training diverged at epoch {r.diverged_at} — the loss became non-finite (a step too large, "
                 f"or a custom formula undefined there) or grew beyond {tr.BLOW_UP:.0e}× its start. Lower the learning "
                 "rate; the curves stop at the last good epoch.",
-                icon="⚠️",
+                icon=":material/warning:",
             )
     first = results[0][1]
     dataset = first.dataset

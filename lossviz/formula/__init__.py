@@ -54,7 +54,7 @@ from lossviz.formula._diagnose import (
     diagnose,
     diagnose_spec,
 )
-from lossviz.formula._latex import to_latex
+from lossviz.formula._latex import symbol, to_latex
 from lossviz.formula._parse import parse_formula
 from lossviz.formula._tree import (
     FUNCTIONS,
@@ -99,5 +99,6 @@ __all__ = [
     "make_param",
     "parse_formula",
     "suggest_params",
+    "symbol",
     "to_latex",
 ]

@@ -28,7 +28,7 @@ import torch
 
 from lossviz.engine import evaluate
 from lossviz.errors import FormulaError
-from lossviz.formula import DEFAULT_VIEW, define, make_param, parse_formula
+from lossviz.formula import DEFAULT_VIEW, define, make_param, parse_formula, symbol
 from lossviz.registry import builtin_names, user_scope
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
@@ -304,8 +304,6 @@ def compare_candidates() -> list[str]:
 
 def param_mapping(formula_params: Sequence[str], builtin: str | LossSpec) -> dict[str, str]:
     """``{built-in parameter: formula parameter}``: same name, else the same LaTeX symbol (``c`` → scale)."""
-    from lossviz.formula._latex import symbol
-
     s = get_spec(builtin)
     mapping: dict[str, str] = {}
     for bp in s.params:

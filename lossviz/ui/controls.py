@@ -171,7 +171,7 @@ def text_control(
 def toggle_control(label: str, default: bool, key: str, container=st, **kwargs) -> bool:
     raw = st.query_params.get(key)
     if raw is not None and key not in st.session_state and raw.lower() not in ("true", "false"):
-        st.warning(f"Link value {key}={raw!r} is not true/false; using {default}.", icon="⚠️")
+        st.warning(f"Link value {key}={raw!r} is not true/false; using {default}.", icon=":material/warning:")
         st.session_state[key] = default
     value = {} if key in st.session_state else {"value": default}
     return bool(container.toggle(label, key=key, bind="query-params", **value, **kwargs))

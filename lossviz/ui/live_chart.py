@@ -297,7 +297,7 @@ def _mount(
         restored = [link_value(st.query_params.get(k), p, k) for p, k in zip(params, url_keys, strict=True)]
         for r in restored:
             if r.warning:
-                st.warning(r.warning, icon="⚠️")
+                st.warning(r.warning, icon=":material/warning:")
         committed = tuple(r.value for r in restored), 0
     values, seq = committed
     _COMPONENT(

@@ -28,7 +28,7 @@ from lossviz.ui.controls import keep_valid
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 PRIVACY_NOTE = (
-    "🔒 Your file stays in this browser session's memory: it is not saved to disk, not shared with other "
+    ":material/lock: Your file stays in this browser session's memory: it is not saved to disk, not shared with other "
     "users, and disappears when you close the tab."
 )
 NO_EXAMPLE = "— none —"

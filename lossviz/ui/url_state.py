@@ -105,7 +105,7 @@ def _apply(key: str, result: UrlValue, escape: bool = False) -> None:
     """Warn about a corrected link value and store the correction; ``escape`` where the value is free text
     (a formula, a name), whose Markdown characters must show as typed."""
     if result.warning:
-        st.warning(plain(result.warning) if escape else result.warning, icon="⚠️")
+        st.warning(plain(result.warning) if escape else result.warning, icon=":material/warning:")
         st.session_state[key] = result.value
 
 

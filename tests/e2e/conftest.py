@@ -1,13 +1,12 @@
 """Browser end-to-end fixtures: a real ``streamlit run app.py`` server and Debian's headless Chromium.
 
-The page list comes from ``SECTIONS`` in app.py, read with ``ast`` (app.py is a Streamlit script
+The page list comes from ``SECTIONS`` in lossviz.ui.navigation (app.py is a Streamlit script
 and cannot be imported), so pages added later are covered automatically. Chromium is the system
 one at ``/usr/bin/chromium`` (``scripts/test.sh`` installs it); Playwright never downloads a browser.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import socket
 import subprocess
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from lossviz.ui.navigation import page_files
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -36,14 +37,8 @@ VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def app_pages() -> list[str]:
-    """The page files listed in app.py's ``SECTIONS`` that exist, in navigation order."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in ast.walk(tree):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        if any(isinstance(t, ast.Name) and t.id == "SECTIONS" for t in targets) and node.value is not None:
-            sections = ast.literal_eval(node.value)
-            return [path for entries in sections.values() for path, *_ in entries if (ROOT / path).exists()]
-    raise AssertionError("app.py defines no SECTIONS literal")
+    """The page files of the navigation (lossviz.ui.navigation.SECTIONS) that exist, in order."""
+    return [path for path in page_files() if (ROOT / path).exists()]
 
 
 def url_path(page: str) -> str:

@@ -177,25 +177,21 @@ def test_curves_live_slider_moves_the_curves_without_a_rerun(app_url: str, page)
     assert not exception_texts(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Streamlit 1.67 serves /<page> from the pages/ folder without running app.py until some session "
-        "has run app.py (PagesManager.uses_pages_directory): no page config, no session-scoped custom "
-        "losses. Fix: rename pages/ (e.g. views/) in app.py's SECTIONS."
-    ),
-)
 def test_direct_link_runs_app_navigation(browser, fresh_server) -> None:
-    """A shared link opened first on a fresh server must still run app.py (navigation, sidebar caption)."""
+    """A shared link opened first on a fresh server runs inside app.py: the navigation's sections and titles,
+    the sidebar caption, the page config's title and the link's own values (lossviz.ui.navigation.ensure_app)."""
     with fresh_server("streamlit-e2e-direct.log") as base:
         context = browser.new_context(viewport=VIEWPORT)
         tab = context.new_page()
-        tab.goto(f"{base}/curves", timeout=LOAD_TIMEOUT_MS)
+        tab.goto(f"{base}/curves?curves_family=robust", timeout=LOAD_TIMEOUT_MS)
         wait_idle(tab, expect_chart=True)
         sidebar = tab.inner_text('[data-testid="stSidebar"]') if tab.query_selector('[data-testid="stSidebar"]') else ""
+        title, url = tab.title(), tab.url
         context.close()
     assert "losses" in sidebar and "app" not in sidebar.split(), f"app.py did not run; sidebar: {sidebar!r}"
+    for section, title_text in (("Explore", "Outlier sensitivity"), ("Training", "Neural landscape")):
+        assert section in sidebar and title_text in sidebar, sidebar
+    assert title == "lossviz" and "curves_family=robust" in url, (title, url)
 
 
 def test_training_lab_trains_on_an_uploaded_example_file(app_url: str, page) -> None:

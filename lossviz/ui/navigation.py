@@ -1,0 +1,95 @@
+"""The app's navigation: its sections and pages, the shell every page runs in, and the hand-over that
+makes a shared link work on a freshly started server.
+
+Why the hand-over: with the page files in a folder named ``pages/`` next to ``app.py``, Streamlit
+1.67 answers a link to ``/curves`` that arrives before any session has run ``app.py`` by running
+``pages/curves.py`` on its own (its multipage-v1 fallback): no sections, file names as titles, no
+page config, no session-scoped custom losses. The first call of :func:`streamlit.navigation` in the
+process switches that fallback off for good. So a page that finds itself running outside
+:func:`run_app` calls it once (hidden, nothing drawn) and reruns; the rerun goes through ``app.py``
+with the same URL. This keeps the ``pages/`` folder the product card names, using public API only.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+import lossviz
+from lossviz.ui.session import session_losses
+
+SECTIONS: dict[str, list[tuple[str, str, str]]] = {
+    "": [("pages/home.py", "Home", ":material/home:")],
+    "Explore": [
+        ("pages/curves.py", "Curves", ":material/show_chart:"),
+        ("pages/landscape.py", "Landscape", ":material/landscape:"),
+        ("pages/outliers.py", "Outlier sensitivity", ":material/scatter_plot:"),
+        ("pages/focal.py", "Focal γ", ":material/center_focus_strong:"),
+        ("pages/custom.py", "Custom loss", ":material/edit:"),
+    ],
+    "Families": [
+        ("pages/margins.py", "Margins & embeddings", ":material/straighten:"),
+        ("pages/segmentation.py", "Segmentation", ":material/grid_on:"),
+        ("pages/generative.py", "Generative", ":material/palette:"),
+        ("pages/sequence.py", "Sequence & count", ":material/text_fields:"),
+    ],
+    "Training": [
+        ("pages/training_lab.py", "Training lab", ":material/fitness_center:"),
+        ("pages/neural_landscape.py", "Neural landscape", ":material/terrain:"),
+    ],
+}
+"""Sections of the sidebar: (page file, title, Material icon). Material icons ship with Streamlit and
+render on every machine; emoji need a font many Linux browsers lack."""
+HOME = "pages/home.py"
+ROOT = Path(__file__).resolve().parents[2]
+"""The folder of app.py: page files are given from there, whichever script runs first."""
+APP_ICON = ":material/show_chart:"
+
+_run = threading.local()
+"""Whether this script thread is inside :func:`run_app` (Streamlit runs each session's script in a thread)."""
+_navigation_seen = threading.Event()
+"""Set once :func:`streamlit.navigation` has run in this process: the pages/ fallback is then off."""
+
+
+def page_files() -> list[str]:
+    """Every page file of the navigation, in order."""
+    return [path for entries in SECTIONS.values() for path, _title, _icon in entries]
+
+
+def _pages() -> dict[str, list[st.Page]]:
+    return {
+        section: [st.Page(ROOT / path, title=title, icon=icon, default=path == HOME) for path, title, icon in entries]
+        for section, entries in SECTIONS.items()
+    }
+
+
+def run_app() -> None:
+    """What ``app.py`` does: page config, navigation, the sidebar caption, and the chosen page inside this
+    browser session's scope of custom losses."""
+    # One intra-op thread per evaluation: the grids here are small, sessions run in parallel threads, and on
+    # a busy 2-core box torch's thread pool made a 2,304-point log take 20–40 ms instead of 10 µs.
+    torch.set_num_threads(1)
+    st.set_page_config(page_title="lossviz", page_icon=APP_ICON, layout="wide")
+    page = st.navigation(_pages())
+    _navigation_seen.set()
+    st.sidebar.caption(f"lossviz · {len(lossviz.names())} losses")
+    _run.inside = True
+    try:
+        with session_losses():
+            page.run()
+    finally:
+        _run.inside = False
+
+
+def ensure_app() -> None:
+    """First line of every page: hand a page run outside ``app.py`` (the pages/ fallback of a fresh server)
+    over to ``app.py``. Does nothing inside :func:`run_app`, and nothing once the fallback is off (a page run
+    on its own on purpose, as in a page's unit tests, then just runs)."""
+    if getattr(_run, "inside", False) or _navigation_seen.is_set():
+        return
+    _navigation_seen.set()
+    st.navigation(_pages(), position="hidden")
+    st.rerun()
