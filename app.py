@@ -11,7 +11,7 @@ from lossviz.ui.session import session_losses
 HERE = Path(__file__).parent
 
 SECTIONS: dict[str, list[tuple[str, str, str]]] = {
-    "": [("pages/home.py", "Home", "🏠")],
+    "": [("pages/home.py", "Home", "🏠"), ("pages/lessons.py", "Lessons", ":material/school:")],
     "Explore": [
         ("pages/curves.py", "Curves", "📈"),
         ("pages/landscape.py", "Landscape", "🗺️"),

@@ -259,6 +259,12 @@ class TvStudy:
         """The frame whose weight is closest to ``weight`` (on a log scale)."""
         return int(np.argmin(np.abs(np.log(self.weights) - math.log(weight))))
 
+    @property
+    def best(self) -> int:
+        """The frame with the highest PSNR: the weight that denoises best, between too little smoothing
+        (noise left) and too much (edges blurred)."""
+        return int(np.argmax(self.psnr_denoised))
+
 
 def tv_study(noise: float, seed: int, steps: int, weights: Sequence[float]) -> TvStudy:
     """Run the denoising for every weight in ``weights`` on the synthetic image with this noise."""
