@@ -65,19 +65,17 @@ def check(lesson_index: int, step_index: int) -> None:
 
 
 def lesson_list(current: int) -> None:
-    st.markdown("**Lessons**")
-    for i, lesson in enumerate(LESSONS):
-        done = len(solved(lesson))
-        st.button(
-            f"{lesson.title} · {done}/{len(lesson.steps)}",
-            key=f"{PREFIX}_open_{lesson.id}",
-            on_click=open_lesson,
-            args=(i,),
-            type="primary" if i == current else "secondary",
-            icon=":material/check_circle:" if done == len(lesson.steps) else None,
-            width="stretch",
-            help=lesson.summary,
-        )
+    """The lessons with each one's progress; picking one opens it at its first step not solved yet."""
+    key = f"{PREFIX}_pick"
+    st.session_state[key] = current  # the list follows the link and the step buttons
+    st.radio(
+        "Lessons",
+        range(len(LESSONS)),
+        key=key,
+        format_func=lambda i: LESSONS[i].title,
+        captions=[f"{len(solved(les))} of {len(les.steps)} steps solved" for les in LESSONS],
+        on_change=lambda: open_lesson(st.session_state[key]),
+    )
 
 
 def answer_box(lesson: Lesson, step_index: int) -> None:
