@@ -74,7 +74,8 @@ except ValueError as exc:
     st.stop()
 show(figure_focal_curves(reference, LiveGamma(gamma, alpha, frames)), key=f"{PREFIX}_curves")
 st.caption(
-    "Thin curves: Fig. 1 of Lin et al. (γ = 0, 0.5, 1, 2, 5; no α). Dashed: the live γ and α — drag the slider "
+    f"Thin curves: Fig. 1 of Lin et al. (γ = {', '.join(f'{g:g}' for g in fs.LIN_GAMMAS)}; no α). Dashed: the live γ "
+    "and α — drag the slider "
     "under the chart to move it without waiting for the page; the γ control above sets the value for the link "
     "and for the models below. The gradient is taken with respect to the logit x, so for γ = 0 it is 1 − p_t."
 )
@@ -126,7 +127,8 @@ st.dataframe(fs.metrics_table(labels, comparison).style.format(precision=3, na_r
 
 show(figure_loss_share(fs.SHARE_GAMMAS, share, easy, gamma), key=f"{PREFIX}_share")
 st.caption(
-    f"Scored with the cross-entropy model: {100 * easy:.1f} % of the training examples have p_t > 0.6. With "
-    "γ = 0 they still carry a good part of the total loss; as γ grows their share collapses and the loss — and "
+    f"Scored with the cross-entropy model: {100 * easy:.1f} % of the training examples have p_t > "
+    f"{fs.WELL_CLASSIFIED:g}. With γ = 0 they carry {100 * fs.share_at(share, 0.0):.1f} % of the total loss; at "
+    f"γ = {gamma:g}, {100 * fs.share_at(share, gamma):.1f} %. As γ grows their share collapses and the loss — and "
     "the gradient — comes from the hard examples. Lin et al. (§5.1, Fig. 4) show the same for RetinaNet's negatives."
 )

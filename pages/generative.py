@@ -126,8 +126,9 @@ def tv_section() -> None:
     st.markdown(
         "Total variation sums the squared differences between neighbouring pixels: 0 for a flat image, large "
         "for noise. Denoising minimises ½‖x − y‖² + λ·TV(x) — stay close to the noisy image y, but smooth — "
-        "by gradient steps x ← x − η[(x − y) + λ∇TV(x)] from x = y, with η = 1/(1 + 16λ) (16 bounds TV's "
-        "curvature, so every step lowers the objective). ∇TV at a pixel is 2 Σ over its neighbours of "
+        f"by gradient steps x ← x − η[(x − y) + λ∇TV(x)] from x = y, with η = 1/(1 + {gs.TV_LIPSCHITZ:g}λ) "
+        f"({gs.TV_LIPSCHITZ:g} bounds TV's curvature, so every step lowers the objective). ∇TV at a pixel is "
+        "2 Σ over its neighbours of "
         "(pixel − neighbour): positive (red) on bright specks, negative (blue) on dark ones, so each step pulls "
         "a pixel towards its neighbours. Notice that a small λ leaves the noise and a large λ blurs the edges: "
         "the PSNR peaks in between. The squared form charges a jump by its square, so it smooths edges away; "
@@ -153,6 +154,7 @@ def tv_section() -> None:
                 delta=f"{study.psnr_gain(i):+.2f} dB")
     show(figure_tv_denoising(study, i), key=f"{PREFIX}_tv_chart")
     st.caption(
+        f"Here the PSNR peaks at λ = {study.weights[study.best]:g} ({study.psnr_denoised[study.best]:.2f} dB). "
         "Drag the slider under the images to change λ live (every λ is precomputed); the λ control above sets "
         "the value for the link and the numbers. PSNR = 10·log₁₀(1 / MSE) against the clean image, in dB."
     )

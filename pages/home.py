@@ -5,6 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 import lossviz
+from lossviz.lessons import all_lessons
+from lossviz.lessons import link as lesson_link
 from lossviz.registry import FAMILIES
 from lossviz.studies.home import PRESETS, page_for
 from lossviz.ui.navigation import ensure_app
@@ -29,6 +31,17 @@ if PRESETS:
             st.markdown(f"**{preset.title}**")
             st.caption(preset.description)
             st.page_link(preset.page, label="Open", icon="▶️", query_params=preset.query)
+
+st.subheader("Start a lesson")
+lesson_columns = st.columns(2)
+for i, lesson in enumerate(all_lessons()):
+    lesson_columns[i % 2].page_link(
+        "pages/lessons.py",
+        label=f"{lesson.title} · {len(lesson.steps)} steps",
+        icon=":material/school:",
+        query_params=lesson_link(lesson.id),
+        help=lesson.summary,
+    )
 
 st.subheader(f"The catalogue — {len(lossviz.names())} losses")
 for family, specs in lossviz.by_family().items():

@@ -15,9 +15,9 @@ from lossviz.figures.landscape import (
     figure_parameter_landscapes,
 )
 from lossviz.studies import landscape as ll
-from lossviz.toolkit.data import LINE_DATA_PARAMS, line_with_outliers
+from lossviz.toolkit.data import LINE_B_TRUE, LINE_DATA_PARAMS, LINE_W_TRUE, line_with_outliers
 from lossviz.toolkit.frames import log_ladder
-from lossviz.toolkit.optim import Trajectory
+from lossviz.toolkit.optim import DIVERGED, Adam, Trajectory
 from lossviz.ui.cards import guarded, guarded_each, loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
@@ -148,7 +148,8 @@ def fit_controls() -> tuple[list[str], DataKey, tuple[float, float], float, int,
         [(ll.W_START, "w0", "start slope w₀"), (ll.B_START, "b0", "start intercept b₀"),
          (ll.LEARNING_RATE, "lr", "learning rate η"), (ll.STEPS, "steps", "steps")],
     )  # fmt: skip
-    with st.expander("Dataset: y = 2x + 0.5 + noise, with outliers shifted by a fixed amount"):
+    data_title = f"Dataset: y = {LINE_W_TRUE:g}x + {LINE_B_TRUE:g} + noise, with outliers shifted by a fixed amount"
+    with st.expander(data_title):
         dcols = st.columns(len(LINE_DATA_PARAMS))
         key = tuple(
             param_control(p, f"{FIT_PREFIX}_{p.name}", container=c) for p, c in zip(LINE_DATA_PARAMS, dcols, strict=True)
@@ -201,8 +202,15 @@ def fit_section() -> None:
     diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.diverged.items() if d]
     if diverged:
         st.warning(
-            f"Diverged at η = {rates[run]:g}: {', '.join(diverged)}; the path stops where |w| or |b| passed 10⁶.",
+            f"Diverged at η = {rates[run]:g}: {', '.join(diverged)}; the path stops where |w| or |b| passed "
+            f"{DIVERGED:,.0f}.",
             icon=":material/warning:",
+        )
+    if "mse" in minima:
+        critical = ll.critical_learning_rate("mse", data.x, data.y, params["mse"], (minima["mse"].w, minima["mse"].b))
+        st.caption(
+            f"MSE's bowl on this data: largest curvature λ_max = {2 / critical:.4g}, so gradient descent on MSE "
+            f"converges for η < 2/λ_max = {critical:.4g} and diverges beyond it (η = {rates[run]:g} now)."
         )
     left, right = st.columns(2)
     with left:
@@ -212,7 +220,8 @@ def fit_section() -> None:
     st.caption(
         "Colour and contours: √(F − F*), so that a quadratic bowl shows evenly spaced rings (hover for F). "
         "Minimum: Nelder–Mead on F from the least-squares line. Paths: plain gradient descent and Adam "
-        "(β₁ = 0.9, β₂ = 0.999, as torch.optim.Adam) with the same η, each value and gradient from lossviz.evaluate. "
+        f"(β₁ = {Adam().betas[0]:g}, β₂ = {Adam().betas[1]:g}, as torch.optim.Adam) with the same η, each value and "
+        "gradient from lossviz.evaluate. "
         "References: Huber (1964); Kingma & Ba, Adam, ICLR 2015; Li et al., Visualizing the Loss Landscape of "
         "Neural Nets, NeurIPS 2018."
     )

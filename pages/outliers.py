@@ -238,7 +238,8 @@ with table_col:
     show_fit_table(studies)
     st.caption(
         f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {fitting.METHOD}; non-convex losses "
-        "(Barron α < 1) start from a robust Huber line (δ = 1.345·MAD-scale). ‖subgradient‖ is the smallest gradient norm of the objective at "
+        f"(Barron α < 1) start from a robust Huber line (δ = {fitting.HUBER_K:g}·MAD-scale). ‖subgradient‖ is the "
+        "smallest gradient norm of the objective at "
         "the solution (on standardised x)."
     )
     if not all(s.fit.converged for s in studies.values()):

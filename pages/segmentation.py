@@ -55,7 +55,8 @@ def sweep_for(shape: str, prediction: ss.Prediction, settings: ss.LossSettings, 
 
 st.title("Segmentation losses")
 st.markdown(
-    "A 48 × 48 ground-truth mask and a soft prediction you shape. The **overlap losses** (Dice, Jaccard/IoU, "
+    f"A {ss.SIZE} × {ss.SIZE} ground-truth mask and a soft prediction you shape. The **overlap losses** (Dice, "
+    "Jaccard/IoU, "
     "Tversky) score the whole image at once — how much of the object the prediction covers — while **BCE** and "
     "**pixel-wise cross-entropy** average an independent classification of every pixel. Move the prediction "
     "and watch the numbers, the curves and, above all, the gradient maps."
@@ -118,14 +119,16 @@ current = settings.smooth if control == "smooth" else getattr(prediction, contro
 show(figure_sweep(sw, current, SWEEP_LABELS[control], TITLES), key=f"{PREFIX}_chart_sweep")
 for name, message in sw.errors.items():
     st.info(f"{TITLES[name]} is undefined at some points of this sweep (gaps in its curve): {message}")
+tiny_plateau = ss.plateau_shift(sweep_for("tiny object", prediction, settings, "shift"))
 st.markdown(
     "**What to notice.** Sweep the shift on the tiny object: once the prediction has slid off the object "
-    "(|Δx| beyond about 8 pixels) the overlap losses sit at their ceiling, just below 1, and are flat — no "
+    f"(|Δx| beyond about {tiny_plateau:g} pixels with the prediction set as above) the overlap losses sit at their "
+    "ceiling, just below 1, and are flat — no "
     "gradient tells them which way the object lies — while BCE keeps rising as the fading tail of the soft edge "
     "leaves the missed pixels ever more confidently wrong (until p reaches its floor). Jaccard is never below Dice "
     "(at s = 0 the coefficients obey J = D/(2 − D)). Tversky with α = β = ½ is Dice with s doubled; raise β "
     "above α and missed pixels (false negatives) cost more than false alarms. On the tiny object the "
-    "false-positive blob alone holds more predicted mass than the object: watch Dice as you lower b."
+    "false-positive blob can hold more predicted mass than the object: watch Dice as you lower b."
 )
 
 # --- gradient maps --------------------------------------------------------------------------------

@@ -135,7 +135,8 @@ def optimiser_controls(container) -> dict[str, Any]:
         st.markdown("**Optimiser**")
         optimizer = choice_control(
             "Optimiser", list(tr.OPTIMIZERS), "adam", key("optimizer"),
-            help="sgd, momentum (SGD with heavy-ball momentum 0.9), adam, rmsprop — torch.optim's update rules.",
+            help=f"sgd, momentum (SGD with heavy-ball momentum {tr.OPTIMIZER_RULES['momentum'].momentum:g}), adam, "
+            "rmsprop — torch.optim's update rules.",
         )
         lr = param_control(tr.LEARNING_RATE, key("lr"), label="Learning rate η")
         batch = param_control(tr.BATCH_SIZE, key("batch_size"), label="Batch size")
@@ -149,7 +150,7 @@ def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfi
     """The runs to show: the configuration alone, or 2–4 variants of one setting."""
     cols = st.columns([1.3, 1, 3])
     compare = toggle_control("Compare runs", False, key("compare"), container=cols[0],
-                             help="Train 2–4 variants of one setting on the same data and seed.")
+                             help=f"Train 2–{tr.MAX_COMPARED} variants of one setting on the same data and seed.")
     if not compare:
         return [("run", config)]
     dimension = choice_control(
@@ -351,7 +352,8 @@ def regularization_view(correlation: float, lam: float) -> rv.RegularizationView
 @st.fragment
 def regularization_tab() -> None:
     st.markdown(
-        "A linear model ŷ = w₁x₁ + w₂x₂ on two correlated features (true w = (1.5, 0.5)). Grey ellipses: the mean "
+        f"A linear model ŷ = w₁x₁ + w₂x₂ on two correlated features (true w = {td.CORRELATED_WEIGHTS}). Grey "
+        "ellipses: the mean "
         "squared error. Adding λ‖w‖₁ (lasso) or λ‖w‖₂² (ridge) moves the optimum towards 0; each regularised "
         "optimum is where an error ellipse first touches a diamond (L1) or a disc (L2). As λ grows, the ellipse "
         "comes to touch the diamond at a **corner**, where one weight is exactly 0 — that is why L1 selects "
@@ -391,8 +393,9 @@ def multitask(a: str, b: str, identities: tuple, pa: tuple, pb: tuple) -> rv.Mul
 @st.fragment
 def multitask_tab() -> None:
     st.markdown(
-        "Two losses on one model — a line ŷ = a + b·x fitted to y = 2x + 0.5 + noise with 4 of 40 points shifted "
-        "up by 6 (the data of the Outlier-sensitivity page) — combined as "
+        f"Two losses on one model — a line ŷ = a + b·x fitted to y = {td.LINE_W_TRUE:g}x + {td.LINE_B_TRUE:g} + "
+        f"noise with {td.LINE_OUTLIERS.default:g} of {td.LINE_POINTS.default:g} points shifted up by "
+        f"{td.LINE_OUTLIER_SIZE.default:g} (the default data of the Landscape page) — combined as "
         "(1 − ω)·L_A + ω·L_B. As ω moves, the landscape morphs from L_A's to L_B's and the minimiser slides "
         "between theirs, to where the two weighted gradients balance. The slide is not linear in ω: MSE's pull "
         "grows with the distance from its own minimiser while MAE's has a constant size, so with MSE and MAE the "
@@ -433,7 +436,8 @@ st.markdown(
     "Train a small neural network on a toy dataset — or on **your own CSV** — with **any loss of the catalogue** "
     "and watch the training and validation curves grow, then what it learned: the decision boundary, the fitted "
     "curve, predicted against actual values or a confusion matrix. Every run is deterministic for its seed and "
-    "cached, so you can switch back and forth; *Compare runs* trains 2–4 variants side by side on the same data."
+    f"cached, so you can switch back and forth; *Compare runs* trains 2–{tr.MAX_COMPARED} variants side by side on "
+    "the same data."
 )
 tab_train, tab_reg, tab_multi = st.tabs(["Train a network", "L1 vs L2 regularisation", "Multi-task: two losses"])
 with tab_train:

@@ -22,6 +22,8 @@ PACKAGE = ROOT / "lossviz"
 PAGES = ROOT / "pages"
 SHARED_FIGURES = {"common", "live"}
 """figures modules that are no page's own: the layout helpers and the live-parameter builder."""
+PAGES_WITHOUT_FIGURES = {"home": "lossviz/studies/home.py", "lessons": "lossviz/lessons/__init__.py"}
+"""Pages that draw no chart, and the module that holds their data instead: home's presets, the lesson registry."""
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -113,10 +115,14 @@ def test_the_import_check_can_fail() -> None:
 
 
 def test_every_page_has_its_study_and_figures_and_nothing_else_is_named_like_one() -> None:
+    """Every page but those of :data:`PAGES_WITHOUT_FIGURES` has lossviz/studies/<page>.py and
+    lossviz/figures/<page>.py; those have their data module instead."""
     pages = {p.stem for p in PAGES.glob("*.py")}
     studies = {p.stem for p in (PACKAGE / "studies").glob("*.py")} - {"__init__"}
     figures = {p.stem for p in (PACKAGE / "figures").glob("*.py")} - {"__init__"} - SHARED_FIGURES
-    missing = [f"lossviz/{floor}/{page}.py" for page in sorted(pages - {"home"}) for floor in ("studies", "figures")]
+    charted = pages - PAGES_WITHOUT_FIGURES.keys()
+    missing = [f"lossviz/{floor}/{page}.py" for page in sorted(charted) for floor in ("studies", "figures")]
+    missing += [module for page, module in PAGES_WITHOUT_FIGURES.items() if page in pages]
     missing = [m for m in missing if not (ROOT / m).is_file()]
     assert not missing, f"pages without their study or figures module: {missing}"
     assert studies <= pages, f"studies named like no page: {sorted(studies - pages)}"

@@ -163,6 +163,12 @@ def well_classified_share(
     return np.asarray(shares)
 
 
+def share_at(share: np.ndarray, gamma: float, gammas: np.ndarray = SHARE_GAMMAS) -> float:
+    """The share of :func:`well_classified_share` at ``gamma``, linearly interpolated between the ``gammas``
+    it was computed at (the live γ of the page lies on their 0.1 grid, so this is the computed value there)."""
+    return float(np.interp(gamma, gammas, share))
+
+
 # --- precision, recall, average precision ------------------------------------------------------------
 
 

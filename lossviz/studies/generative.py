@@ -263,6 +263,12 @@ class TvStudy:
         """How many dB closer to the clean image the denoised frame ``i`` is than the noisy image."""
         return float(self.psnr_denoised[i] - self.psnr_noisy)
 
+    @property
+    def best(self) -> int:
+        """The frame with the highest PSNR: the weight that denoises best, between too little smoothing
+        (noise left) and too much (edges blurred)."""
+        return int(np.argmax(self.psnr_denoised))
+
 
 def tv_study(noise: float, seed: int, steps: int, weights: Sequence[float]) -> TvStudy:
     """Run the denoising for every weight in ``weights`` on the synthetic image with this noise."""

@@ -209,6 +209,27 @@ def parameter_landscape(
     return evaluate(loss, pred, y, order=0, **params).value.mean(-1)
 
 
+def curvature_matrix(
+    loss: str, x: np.ndarray, y: np.ndarray, params: Mapping[str, float], theta: tuple[float, float]
+) -> np.ndarray:
+    """The Hessian of F at θ = (w, b): (1/n) Σᵢ L''(ŷᵢ, yᵢ)·[xᵢ, 1][xᵢ, 1]ᵀ (F depends on θ only through
+    ŷᵢ = w·xᵢ + b), with L'' from :func:`evaluate` (``order=2``)."""
+    res = evaluate(loss, linear_predictions(np.asarray(theta), x), y, order=2, **params)
+    assert res.curvature is not None
+    c = res.curvature
+    return np.array([[np.mean(c * x * x), np.mean(c * x)], [np.mean(c * x), np.mean(c)]])
+
+
+def critical_learning_rate(
+    loss: str, x: np.ndarray, y: np.ndarray, params: Mapping[str, float], theta: tuple[float, float]
+) -> float:
+    """2/λ_max of the Hessian at θ: on a quadratic F (MSE), gradient descent multiplies the error along each
+    eigenvector by 1 − ηλ per step, so it converges for η < 2/λ_max and diverges beyond (LeCun, Bottou, Orr
+    & Müller, Efficient BackProp, 1998, §5.1). ∞ where F has no curvature (a piecewise-linear loss)."""
+    top = float(np.linalg.eigvalsh(curvature_matrix(loss, x, y, params, theta))[-1])
+    return 2.0 / top if top > 0 else math.inf
+
+
 @dataclass(frozen=True)
 class Minimum:
     w: float

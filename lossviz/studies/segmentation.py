@@ -292,6 +292,25 @@ def sweep(shape: str, prediction: Prediction, settings: LossSettings, control: s
     return Sweep(control, values, curves, errors)
 
 
+PLATEAU_TOLERANCE = 0.01
+"""How close to its ceiling a loss must come, as a share of its range over the sweep, to count as flat."""
+
+
+def plateau_shift(sweep: Sweep, loss: str = "dice", tolerance: float = PLATEAU_TOLERANCE) -> float:
+    """The smallest shift Δx ≥ 0 at which ``loss`` reaches its ceiling in a shift sweep: within ``tolerance``
+    × (its range over Δx ≥ 0) of its largest value there.
+
+    Once the prediction has slid off a small object the overlap terms TP = Σ p·g vanish and an overlap loss
+    stays near 1 − s/(Σp + Σg + s) whatever the shift: flat, with no gradient saying where the object lies.
+    """
+    if sweep.control != "shift":
+        raise ValueError(f"plateau_shift needs a sweep of the shift, got one of {sweep.control!r}")
+    right = sweep.values >= 0
+    shifts, values = sweep.values[right], sweep.losses[loss][right]
+    top, bottom = np.nanmax(values), np.nanmin(values)
+    return float(shifts[np.flatnonzero(values >= top - tolerance * (top - bottom))[0]])
+
+
 @dataclass(frozen=True)
 class SmoothStudy:
     """The Dice loss of each shape against ``smooth`` (same prediction controls), plus the masses Σp, Σg."""

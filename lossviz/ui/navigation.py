@@ -22,7 +22,7 @@ import lossviz
 from lossviz.ui.session import session_losses
 
 SECTIONS: dict[str, list[tuple[str, str, str]]] = {
-    "": [("pages/home.py", "Home", ":material/home:")],
+    "": [("pages/home.py", "Home", ":material/home:"), ("pages/lessons.py", "Lessons", ":material/school:")],
     "Explore": [
         ("pages/curves.py", "Curves", ":material/show_chart:"),
         ("pages/landscape.py", "Landscape", ":material/landscape:"),
