@@ -1,10 +1,11 @@
 """Shared styling for every figure builder: one colour per loss, float32 arrays, layout defaults.
 
 Builders in ``lossviz.figures`` are pure (data -> ``go.Figure`` or, for live figures, a plain
-:data:`FigureSpec` dict; no Streamlit). They send their arrays through :func:`f32` so that Plotly
-ships compact float32 typed arrays (half the bytes of float64; a screen needs no more digits), take
-loss colours from :func:`loss_colors`, so that MSE is the same blue on every page, and start from
-:data:`LAYOUT_DEFAULTS` (:func:`apply_layout`, :func:`layout_defaults`).
+:data:`FigureSpec` dict; no Streamlit). They send their arrays as float32 typed arrays
+(:func:`typed_array`: half the bytes of float64, a screen needs no more digits, and the cheapest form
+for Plotly to validate and encode), take loss colours from :func:`loss_colors`, so that MSE is the
+same blue on every page, and start from :data:`LAYOUT_DEFAULTS` (:func:`apply_layout`,
+:func:`layout_defaults`).
 """
 
 from __future__ import annotations

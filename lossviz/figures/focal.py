@@ -128,7 +128,8 @@ def figure_loss_share(
     """
     live = float(np.interp(gamma, gammas, share))
     data = [
-        {"type": "scatter", "mode": "lines", "x": typed_array(gammas), "y": typed_array(100 * share), "name": "share of the loss",
+        {"type": "scatter", "mode": "lines", "x": typed_array(gammas), "y": typed_array(100 * share),
+         "name": "share of the loss",
          "line": {"color": PALETTE[0], "width": 2.5},
          "hovertemplate": "γ = %{x:.1f}<br>%{y:.2f} % of the loss<extra></extra>"},
         {"type": "scatter", "mode": "lines", "x": [float(gammas[0]), float(gammas[-1])],

@@ -1,8 +1,9 @@
 """Figures of the Generative page: GAN generator and discriminator losses, and TV denoising.
 
 Builders are pure (data in, ``go.Figure`` out, assembled from plain dicts); the TV figure is a live
-figure (:func:`~lossviz.figures.live.live_figure`, a plain dict). Shaded regions are filled traces on hidden y axes (range 0 to 1) overlaying each
-panel, so they are part of the figure's data and never stretch a panel's autorange.
+figure (:func:`~lossviz.figures.live.live_figure`, a plain dict). Shaded regions are filled traces on
+hidden y axes (range 0 to 1) overlaying each panel, so they are part of the figure's data and never
+stretch a panel's autorange.
 """
 
 from __future__ import annotations

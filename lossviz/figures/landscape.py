@@ -96,7 +96,8 @@ def figure_input_map(land: InputLandscape, per_axis: int = ARROWS_PER_AXIS) -> g
             "hovertemplate": "x %{x:.3g}, y %{y:.3g}<br>L = %{z:.4g}<extra></extra>", "xaxis": "x", "yaxis": "y",
         },
         {
-            "type": "scatter", "x": typed_array(xs), "y": typed_array(ys), "mode": "lines", "name": "−∇L (descent direction)",
+            "type": "scatter", "x": typed_array(xs), "y": typed_array(ys), "mode": "lines",
+            "name": "−∇L (descent direction)",
             "connectgaps": False,
             "line": {"color": ARROW_COLOUR, "width": 1.4}, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y",
             "showlegend": True,
@@ -200,7 +201,8 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
         xa, ya = f"x{a}", f"y{a}"
         data.append(
             {
-                "type": "contour", "x": typed_array(panel.w), "y": typed_array(panel.b), "z": typed_array(excess_root(panel)),
+                "type": "contour", "x": typed_array(panel.w), "y": typed_array(panel.b),
+                "z": typed_array(excess_root(panel)),
                 "customdata": typed_array(panel.value), "colorscale": LANDSCAPE_SCALE, "reversescale": True,
                 "ncontours": 20, "showscale": False, "contours": {"coloring": "heatmap"}, "line": {"width": 0.5},
                 "xaxis": xa, "yaxis": ya,
@@ -211,7 +213,8 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
             path = np.asarray(panel.paths.get(key, np.empty((0, 2))))
             data.append(
                 {
-                    "type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]), "mode": "lines+markers",
+                    "type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]),
+                    "mode": "lines+markers",
                     "name": style["name"], "legendgroup": key, "showlegend": k == 0, "xaxis": xa, "yaxis": ya,
                     "line": {"color": style["color"], "dash": style["dash"], "width": 2},
                     "marker": {"color": style["color"], "size": 4, "symbol": style["symbol"]},
@@ -266,7 +269,8 @@ def figure_fits(data: RegressionData, minima: Mapping[str, Minimum]) -> go.Figur
             "marker": {"color": "#d62728", "size": 9, "symbol": "circle-open", "line": {"width": 2}},
         },
         {
-            "type": "scatter", "x": typed_array(ends), "y": typed_array(data.w_true * ends + data.b_true), "mode": "lines",
+            "type": "scatter", "x": typed_array(ends), "y": typed_array(data.w_true * ends + data.b_true),
+            "mode": "lines",
             "name": f"true line y = {data.w_true:g}x + {data.b_true:g}", "line": {"color": "#999999", "dash": "dash"},
         },
     ]

@@ -12,7 +12,8 @@ documented input of ``st.plotly_chart``, ``plotly.io`` and ``go.Figure``: plain 
 directly and that a custom control can take as it is. It is validated once, where it is shown:
 ``st.plotly_chart`` runs ``go.Figure(**fig).to_dict()`` on a dict, the cost that building a ``go.Figure``
 here would have had. Its arrays go in already encoded (:func:`~lossviz.figures.common.typed_array`), the
-cheapest form for both Plotly's validation and its JSON encoder. The unit tests validate every live figure the same way.
+cheapest form for both Plotly's validation and its JSON encoder. The unit tests validate every live
+figure the same way.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 ``figure_margin_panel`` stacks a value panel over a gradient panel on one x axis. With frames
 (the same panel at other margins) it is a live figure (:func:`~lossviz.figures.live.live_figure`, a
-plain dict) whose slider moves the margin in the browser, with no Streamlit rerun. Dotted lines mark where the margin sits on the x axis; they are traces on
-hidden y axes (range 0–1) overlaying each panel, so that frames can move them.
+plain dict) whose slider moves the margin in the browser, with no Streamlit rerun. Dotted lines mark
+where the margin sits on the x axis; they are traces on hidden y axes (range 0–1) overlaying each
+panel, so that frames can move them.
 
 ``figure_triplet_plane`` shades the regions of the negative (easy / semi-hard / hard, FaceNet),
 draws the loss as contour lines over the negative's position, the three points, and an arrow on

@@ -40,7 +40,8 @@ def figure_interpolation(
     """Loss (left axis) and metric (right axis) along θ(α) = (1 − α)θ₀ + αθ₁, as Li et al.'s Fig. 2."""
     x = typed_array(alphas)
     traces: list[Trace] = [
-        {"type": "scatter", "x": x, "y": typed_array(y), "name": name, "mode": "lines", "line": {"color": "#1f77b4", "dash": dash}}
+        {"type": "scatter", "x": x, "y": typed_array(y), "name": name, "mode": "lines",
+         "line": {"color": "#1f77b4", "dash": dash}}
         for name, y, dash in (("train loss", train_loss, "solid"), ("validation loss", val_loss, "dash"))
     ]
     traces += [
@@ -72,7 +73,8 @@ def _contour(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log: bool, col: int 
     if colorbar_x is not None:
         colorbar["x"] = colorbar_x
     return {
-        "type": "contour", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown), "colorscale": SURFACE_SCALE, "ncontours": 25,
+        "type": "contour", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown),
+        "colorscale": SURFACE_SCALE, "ncontours": 25,
         "colorbar": colorbar, "contours": {"showlines": True}, "line": {"width": 0.5},
         "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>" + label + "=%{z:.4g}<extra></extra>", **axis_refs(col),
     }
@@ -102,7 +104,8 @@ def figure_plane_surface(
     """The same slice as a 3-D surface (Li et al.'s Fig. 1 style)."""
     shown, label = display_values(z, log)
     trace = {
-        "type": "surface", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown), "colorscale": SURFACE_SCALE,
+        "type": "surface", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown),
+        "colorscale": SURFACE_SCALE,
         "colorbar": {"title": {"text": label}}, "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True}}},
     }
     layout = {"scene": {"xaxis": {"title": {"text": "a"}}, "yaxis": {"title": {"text": "b"}}, "zaxis": {"title": {"text": label}},
@@ -125,7 +128,8 @@ def figure_pca_trajectory(
             "hovertemplate": "epoch %{customdata:.0f}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
         },
         {
-            "type": "scatter", "x": typed_array(path[:1, 0]), "y": typed_array(path[:1, 1]), "mode": "markers", "name": "initial weights",
+            "type": "scatter", "x": typed_array(path[:1, 0]), "y": typed_array(path[:1, 1]), "mode": "markers",
+            "name": "initial weights",
             "marker": {"symbol": "circle-open", "size": 12, "color": "#d62728", "line": {"width": 2}},
         },
         _centre_marker("final weights"),

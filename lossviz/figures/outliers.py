@@ -84,7 +84,8 @@ def figure_fits(
     for line in lines:
         label = line.loss if line.converged else f"{line.loss} (not converged)"
         data.append({
-            "type": "scatter", "mode": "lines", "x": typed_array(xs), "y": typed_array(line.intercept + line.slope * xs),
+            "type": "scatter", "mode": "lines", "x": typed_array(xs),
+            "y": typed_array(line.intercept + line.slope * xs),
             "name": label, "xaxis": "x", "yaxis": "y",
             "line": {"color": line.color, "width": 3 if line.loss == focus else 2, "dash": "solid" if line.converged else "dot"},
             "hovertemplate": f"{line.loss}: y = {line.intercept:.3f} + {line.slope:.3f}·x<extra></extra>",
@@ -190,7 +191,8 @@ def figure_breakdown(
 ) -> go.Figure:
     """|T(ε) − T(0)| against the contaminated fraction ε of the data (0 … 50 %)."""
     data = [
-        {"type": "scatter", "mode": "lines+markers", "x": typed_array(100 * fractions), "y": typed_array(err), "name": name,
+        {"type": "scatter", "mode": "lines+markers", "x": typed_array(100 * fractions), "y": typed_array(err),
+         "name": name,
          "line": {"color": colors[name], "width": 2.2}, "marker": {"size": 5},
          "hovertemplate": f"{name}<br>%{{x:.1f}} % contaminated<br>error %{{y:.3g}}<extra></extra>"}
         for name, err in errors.items()

@@ -66,7 +66,8 @@ def figure_masks(true: np.ndarray, predicted: np.ndarray, height: int = 330) -> 
     Traces: true mask heatmap, predicted heatmap, the true edge on the prediction.
     """
     data = [
-        {"type": "heatmap", "z": typed_array(true), "zmin": 0.0, "zmax": 1.0, "colorscale": MASK_SCALE, "reversescale": True,
+        {"type": "heatmap", "z": typed_array(true), "zmin": 0.0, "zmax": 1.0, "colorscale": MASK_SCALE,
+         "reversescale": True,
          "showscale": False, "name": "true mask", "hovertemplate": "row %{y}, col %{x}: g = %{z:.0f}<extra></extra>"},
         {"type": "heatmap", "z": typed_array(predicted), "zmin": 0.0, "zmax": 1.0, "colorscale": "Viridis",
          "colorbar": {"title": {"text": "p"}, "len": 0.9, "thickness": 12}, "name": "prediction",

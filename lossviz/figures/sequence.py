@@ -110,7 +110,8 @@ def figure_ctc(sweep: CtcSweep, active: int) -> FigureSpec:
         )
     data.append(
         {
-            "type": "scatter", "mode": "lines", "x": typed_array(sweep.boosts), "y": typed_array(sweep.loss), "name": "CTC loss",
+            "type": "scatter", "mode": "lines", "x": typed_array(sweep.boosts), "y": typed_array(sweep.loss),
+            "name": "CTC loss",
             "line": {"color": "#1f77b4", "width": 2}, "xaxis": "x3", "yaxis": "y3", "showlegend": False,
             "hovertemplate": "β = %{x:+.1f}: loss %{y:.4f}<extra></extra>",
         }

@@ -193,7 +193,8 @@ def figure_regression_fit(
                 }
             )
     if clean is not None:
-        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(clean), "mode": "lines", "name": "true f(x)",
+        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(clean), "mode": "lines",
+                       "name": "true f(x)",
                        "line": {"color": "black", "dash": "dot"}})
     for k, (label, pred) in enumerate(fits):
         traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(pred), "mode": "lines", "name": label,
@@ -263,7 +264,8 @@ def figure_weight_histogram(
     for k, (label, w) in enumerate(runs):
         share = float(np.mean(np.abs(w) < zero_tol)) if len(w) else 0.0
         traces.append(
-            {"type": "histogram", "x": typed_array(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}", "opacity": 0.6,
+            {"type": "histogram", "x": typed_array(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}",
+             "opacity": 0.6,
              "marker": {"color": run_color(k)}, "xbins": {"start": -lim, "end": lim, "size": 2 * lim / 80}}
         )
     layout = {"barmode": "overlay", "xaxis": {"title": {"text": "weight value"}}, "yaxis": {"title": {"text": "count"}}}
@@ -291,7 +293,8 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
     ):
         refs = axis_refs(col)
         traces += [
-            {"type": "contour", "x": typed_array(path.w1), "y": typed_array(path.w2), "z": typed_array(shown), "colorscale": "Greys",
+            {"type": "contour", "x": typed_array(path.w1), "y": typed_array(path.w2), "z": typed_array(shown),
+             "colorscale": "Greys",
              "reversescale": True, "opacity": 0.9, "showscale": False, "ncontours": 24,
              "contours": {"coloring": "lines"}, "hoverinfo": "skip", "name": "MSE", **refs},
             {"type": "scatter", "x": typed_array(solutions[:, 0]), "y": typed_array(solutions[:, 1]), "mode": "lines",
@@ -363,22 +366,26 @@ def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: in
     order = np.argsort(mt.x)
     xs = mt.x[order][[0, -1]]
     traces: list[Trace] = [
-        {"type": "contour", "x": typed_array(mt.intercepts), "y": typed_array(mt.slopes), "colorscale": SURFACE_SCALE, "ncontours": 25,
+        {"type": "contour", "x": typed_array(mt.intercepts), "y": typed_array(mt.slopes), "colorscale": SURFACE_SCALE,
+         "ncontours": 25,
          "colorbar": {"title": {"text": "log₁₀ loss" if use_log else "loss"}, "x": colorbar_x, "len": 0.85,
                       "thickness": 15},
          "line": {"width": 0.5}, "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>%{z:.4g}<extra></extra>",
          "name": "weighted loss", **axis_refs(1)},
-        {"type": "scatter", "x": typed_array(m[:, 0]), "y": typed_array(m[:, 1]), "mode": "lines", "name": "minimiser as ω moves",
+        {"type": "scatter", "x": typed_array(m[:, 0]), "y": typed_array(m[:, 1]), "mode": "lines",
+         "name": "minimiser as ω moves",
          "line": {"color": "white", "width": 2, "dash": "dot"}, **axis_refs(1)},
     ]
     for idx, name, symbol in ((0, f"minimiser of {mt.loss_a}", "square"), (-1, f"minimiser of {mt.loss_b}", "diamond")):
         traces.append({"type": "scatter", "x": [float(m[idx, 0])], "y": [float(m[idx, 1])], "mode": "markers", "name": name,
                        "marker": {"symbol": symbol, "size": 11, "color": "white", "line": {"color": "black", "width": 1.5}},
                        **axis_refs(1)})
-    traces.append({"type": "scatter", "x": typed_array(mt.x), "y": typed_array(mt.y), "mode": "markers", "name": "training points",
+    traces.append({"type": "scatter", "x": typed_array(mt.x), "y": typed_array(mt.y), "mode": "markers",
+                   "name": "training points",
                    "marker": {"color": "#7f7f7f", "size": 6}, **axis_refs(2)})
     for idx, name, color in ((0, mt.loss_a, "#1f77b4"), (-1, mt.loss_b, "#ff7f0e")):
-        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(m[idx, 0] + m[idx, 1] * xs), "mode": "lines",
+        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(m[idx, 0] + m[idx, 1] * xs),
+                       "mode": "lines",
                        "name": f"fit of {name} alone", "line": {"color": color, "width": 1.5, "dash": "dash"},
                        **axis_refs(2)})
     marker_index = len(traces)

@@ -76,5 +76,7 @@ def test_sensitivity_range_lets_an_unbounded_curve_run_off() -> None:
     fig = figure_sensitivity(offsets, curves, dict.fromkeys(curves, "#000"), "slope")
     assert list(fig.layout.yaxis.range) == [-4.0, 4.0]
     assert fig.layout.annotations[0].text == "mse runs off the chart (unbounded)"
-    bounded = figure_sensitivity(offsets, {"huber": curves["huber"], "b": curves["barron"]}, {"huber": "#000", "b": "#111"}, "slope")
+    bounded = figure_sensitivity(
+        offsets, {"huber": curves["huber"], "b": curves["barron"]}, {"huber": "#000", "b": "#111"}, "slope"
+    )
     assert bounded.layout.yaxis.range is None and not bounded.layout.annotations
