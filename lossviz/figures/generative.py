@@ -27,6 +27,9 @@ LOGIT_GRAD_RANGE = (-2.0, 1.5)
 DISCRIMINATOR_GRAD_RANGE = (-2.5, 2.5)
 DIVERGING = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]
 """Blue (negative) – white (0) – red (positive); Plotly's own "RdBu" runs blue to red through grey."""
+IMAGE_SCALE = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
+"""Images in grey levels, 0 black and 1 white (by value: plotly.js's "Greys" and Python Plotly's run
+opposite ways)."""
 DASHES = {"hinge_gan_generator": "dash"}
 """The hinge generator is the same function as the WGAN one: dashed, so that both stay visible."""
 SHORT_NAMES = {
@@ -245,7 +248,7 @@ def _image(z: np.ndarray, i: int, *, diverging: bool = False, zmax: float = 1.0)
         trace.update(colorscale=DIVERGING, zmid=0.0, zmin=-zmax, zmax=zmax)
         trace["colorbar"] = {"len": 0.5, "y": 0.71, "thickness": 8, "x": 0.722, "xpad": 2, "tickfont": {"size": 10}}
     else:
-        trace.update(colorscale="Greys", zmin=0.0, zmax=1.0)
+        trace.update(colorscale=IMAGE_SCALE, zmin=0.0, zmax=1.0)
     return trace
 
 

@@ -19,7 +19,12 @@ from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors, typed_array
 from lossviz.studies.landscape import InputLandscape, Minimum
 from lossviz.toolkit.data import RegressionData
 
-LANDSCAPE_SCALE = "Blues"
+LANDSCAPE_SCALE = [
+    [0.0, "rgb(5,10,172)"], [0.35, "rgb(40,60,190)"], [0.5, "rgb(70,100,245)"], [0.6, "rgb(90,120,245)"],
+    [0.7, "rgb(106,137,247)"], [1.0, "rgb(220,220,220)"],
+]
+"""plotly.js's own "Blues" (dark blue to light grey), drawn reversed: low loss pale, high loss dark. Spelled
+out because Plotly's Python validation reads the name as ColorBrewer's Blues, which runs the other way."""
 GRADIENT_SCALE = "Inferno"
 ARROW_COLOUR = "#d62728"
 PATH_STYLE = {

@@ -14,7 +14,9 @@ import plotly.graph_objects as go
 from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors, typed_array
 from lossviz.studies.segmentation import LOSSES, SHAPES, SmoothStudy, Sweep
 
-MASK_SCALE = "Greys"
+MASK_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(0,0,0)"]]
+"""The true mask in black on white (by value, not by name: plotly.js's "Greys" and Python Plotly's run
+opposite ways)."""
 GRADIENT_SCALE = "RdBu_r"
 """Blue where ∂L/∂(pixel) < 0 (a descent step raises p there), red where it is > 0 (a step lowers p)."""
 SATURATION_PERCENTILE = 99.0
@@ -67,7 +69,6 @@ def figure_masks(true: np.ndarray, predicted: np.ndarray, height: int = 330) -> 
     """
     data = [
         {"type": "heatmap", "z": typed_array(true), "zmin": 0.0, "zmax": 1.0, "colorscale": MASK_SCALE,
-         "reversescale": True,
          "showscale": False, "name": "true mask", "hovertemplate": "row %{y}, col %{x}: g = %{z:.0f}<extra></extra>"},
         {"type": "heatmap", "z": typed_array(predicted), "zmin": 0.0, "zmax": 1.0, "colorscale": "Viridis",
          "colorbar": {"title": {"text": "p"}, "len": 0.9, "thickness": 12}, "name": "prediction",

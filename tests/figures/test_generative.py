@@ -87,6 +87,7 @@ def test_tv_figure_is_valid_and_small(study: gs.TvStudy) -> None:
     fig = validated(figure_tv_denoising(study, 3))
     assert figure_bytes(fig) < MAX_BYTES
     assert [t.type for t in fig.data[:4]] == ["heatmap"] * 4
+    assert [c for _, c in fig.data[0].colorscale] == ["rgb(0,0,0)", "rgb(255,255,255)"]  # 0 black, 1 white
     assert len(fig.frames) == len(study.weights)
     assert fig.layout.sliders[0].active == 3
     assert [s.label for s in fig.layout.sliders[0].steps] == [f"{w:g}" for w in study.weights]

@@ -31,6 +31,7 @@ def test_mask_figure_shows_both_masks_and_the_true_edge() -> None:
     np.testing.assert_array_equal(as_array(gt.z), true.astype(np.float32))
     np.testing.assert_array_equal(as_array(pred.z), predicted.astype(np.float32))
     assert edge.type == "contour" and edge.contours.start == 0.5 and edge.xaxis == "x2"
+    assert gt.colorscale[-1][1] == "rgb(0,0,0)" and not gt.reversescale  # the mask in black on white
     assert fig.layout.yaxis.autorange == "reversed" and fig.layout.yaxis2.scaleanchor == "x2"
     assert figure_bytes(fig) < 100_000
 
