@@ -15,8 +15,16 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-DTYPES = {"i1": "int8", "u1": "uint8", "i2": "int16", "u2": "uint16", "i4": "int32", "u4": "uint32",
-          "f4": "float32", "f8": "float64"}
+DTYPES = {
+    "i1": "int8",
+    "u1": "uint8",
+    "i2": "int16",
+    "u2": "uint16",
+    "i4": "int32",
+    "u4": "uint32",
+    "f4": "float32",
+    "f8": "float64",
+}
 
 
 def decode(obj: Any) -> Any:

@@ -224,8 +224,13 @@ def figure_loss_curves(
     layout["margin"] = {**layout["margin"], "b": 60}
     first = TRACES_PER_CURVE * names.index(live.loss)
     return live_figure(
-        data, layout, [_frame(moved, abs_grad) for moved in live.curves],
-        traces=range(first, first + TRACES_PER_CURVE), values=live.values, active=live.active, label=live.label,
+        data,
+        layout,
+        [_frame(moved, abs_grad) for moved in live.curves],
+        traces=range(first, first + TRACES_PER_CURVE),
+        values=live.values,
+        active=live.active,
+        label=live.label,
     )
 
 
