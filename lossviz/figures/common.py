@@ -206,13 +206,6 @@ def display_values(z: np.ndarray, log: bool) -> tuple[np.ndarray, str]:
     return z, "loss"
 
 
-def plain(values: np.ndarray, decimals: int = 5) -> list[float | None]:
-    """A short array as a plain list (NaN → None, a gap): Plotly turns every NumPy array into a base64
-    typed array at a fixed cost of about 0.7 ms, which dominates for the hundreds of tiny arrays of
-    animation frames; a list of a hundred rounded numbers costs almost nothing."""
-    return [None if not np.isfinite(v) else v for v in np.round(np.asarray(values, dtype=np.float64), decimals).tolist()]
-
-
 def figure_from_dicts(traces: list[Trace], layout: dict[str, Any]) -> go.Figure:
     """``go.Figure`` of traces and layout given as plain dicts: one validation, much faster than
     ``make_subplots`` and trace-by-trace ``add_trace``."""

@@ -35,17 +35,12 @@ CORNER = 0.3
 # ---------------------------------------------------------------------------------------------
 
 
-def _small(z: np.ndarray) -> list:
-    """A small grid (at most 12 × 7 cells) as nested lists rounded to 5 decimals: for ~100 numbers,
-    encoding (and decoding) a base64 typed array costs more than it saves."""
-    return np.round(z, 5).tolist()
-
-
 def _ctc_frame_data(sweep: CtcSweep, i: int) -> list[dict]:
     frames = np.arange(1, sweep.posteriors.shape[1] + 1)
     return [
-        {"type": "heatmap", "z": _small(sweep.posteriors[i].T)},
-        {"type": "heatmap", "z": _small(sweep.grad[i].T)},
+        {"type": "heatmap", "z": typed_array(sweep.posteriors[i].T)},
+        {"type": "heatmap", "z": typed_array(sweep.grad[i].T)},
+        # a dozen numbers: shorter as JSON lists than as typed arrays
         {"type": "scatter", "x": (frames - CORNER).tolist(), "y": (sweep.best_paths[i] - CORNER).tolist()},
         {"type": "scatter", "x": (frames + CORNER).tolist(), "y": (sweep.alignments[i] + CORNER).tolist()},
         {"type": "scatter", "x": [float(sweep.boosts[i])], "y": [float(sweep.loss[i])], "text": [_loss_text(sweep, i)]},
@@ -57,7 +52,7 @@ def _loss_text(sweep: CtcSweep, i: int) -> str:
     return f"loss {sweep.loss[i]:.4f} · best path → {decoded}"
 
 
-def _heatmap(z: list, axis: str, **style: object) -> dict:
+def _heatmap(z: dict, axis: str, **style: object) -> dict:
     return {
         "type": "heatmap",
         "z": z,

@@ -29,7 +29,6 @@ from lossviz.figures.common import (
     display_values,
     layout_defaults,
     legend_above_titles,
-    plain,
     run_color,
     typed_array,
 )
@@ -340,11 +339,11 @@ def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
         (diamond(float(np.abs(w_l1).sum())), path.lasso_levels[k], w_l1),
         (disc(float(np.linalg.norm(w_l2))), path.ridge_levels[k], w_l2),
     ):
-        x = np.concatenate([level[:, 0], [np.nan, w[0]]])
+        x = np.concatenate([level[:, 0], [np.nan, w[0]]])  # NaN: a gap between the contour and the optimum
         y = np.concatenate([level[:, 1], [np.nan, w[1]]])
         out += [
-            {"type": "scatter", "x": plain(region[:, 0]), "y": plain(region[:, 1])},
-            {"type": "scatter", "x": plain(x), "y": plain(y)},
+            {"type": "scatter", "x": typed_array(region[:, 0]), "y": typed_array(region[:, 1])},
+            {"type": "scatter", "x": typed_array(x), "y": typed_array(y)},
         ]
     return out
 
@@ -416,5 +415,5 @@ def _multitask_dynamic(mt: MultiTask, k: int, log: bool, xs: np.ndarray) -> list
     return [
         {"type": "contour", "z": typed_array(np.log10(z) if log else z)},
         {"type": "scatter", "x": [float(a)], "y": [float(b)]},
-        {"type": "scatter", "x": plain(xs), "y": plain(a + b * xs)},
+        {"type": "scatter", "x": typed_array(xs), "y": typed_array(a + b * xs)},
     ]
