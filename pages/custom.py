@@ -315,9 +315,7 @@ def chart(spec: lossviz.LossSpec, values: dict[str, float], target: float, cente
         overlay = builtin_overlay(check, x, target)
         if overlay is not None:
             shown.append(overlay)
-    fig = figure_loss_curves(shown, x_label="prediction p", symbol="p", live=live)
-    if len(shown) > 1:
-        fig.update_traces(line_dash="dash", selector={"name": shown[1].name})
+    fig = figure_loss_curves(shown, x_label="prediction p", symbol="p", live=live, dashed=[c.name for c in shown[1:]])
     note = cg.undefined_note(x, curve.value, curve.grad, curve.curvature)
     if note:
         st.info(f"{note} {NAN_NOTE.split(': ')[0]}.", icon="ℹ️")

@@ -22,10 +22,10 @@ PREFIX = "margins"
 @st.cache_resource(max_entries=16, show_spinner=False)
 def frames(key: str) -> tuple[list[float], tuple]:
     """The Plotly frames of a panel at every live margin value: independent of the controls, so built
-    (and validated) once per process and shared read-only (figures never modify their frames)."""
+    once per process and shared read-only (figures never modify their frames)."""
     _, param = es.live_param(key)
     values = [float(v) for v in round_values(param)]
-    return values, margin_frames(es.panel_frames(key, values), values)
+    return values, margin_frames(es.panel_frames(key, values))
 
 
 def draw_panel(key: str, margins: dict[str, float]) -> None:

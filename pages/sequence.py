@@ -152,7 +152,7 @@ def poisson_section() -> None:
         show(
             figure_nll_curves(
                 curves, active, x_label="predicted log-rate p (rate λ = e^p)", symbol="p",
-                setting_prefix="count y (live) = ",
+                setting_label="count y (live)",
             ),
             key=f"{PREFIX}_poisson_chart",
         )
@@ -180,7 +180,7 @@ def gaussian_section() -> None:
     with right:
         show(
             figure_nll_curves(
-                curves, active, x_label="prediction p", symbol="p", setting_prefix="variance σ² (live) = ",
+                curves, active, x_label="prediction p", symbol="p", setting_label="variance σ² (live)",
                 value_range=padded_range([cs.lowest_values(curves), reference.value]),
                 grad_range=padded_range([reference.grad]), colour="#2ca02c",
             ),

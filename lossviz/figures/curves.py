@@ -3,27 +3,26 @@
 ``figure_loss_curves`` stacks the panels on one shared x axis, so that a kink (a dotted vertical
 line through all panels, and a marker on the value curve) lines up with the jump it causes in the
 gradient (order 1) or the curvature (order 2). With a :class:`LiveParameter`, the figure carries one
-Plotly frame per parameter value and a Plotly slider that animates between them in the browser,
-without a Streamlit rerun.
+Plotly frame per parameter value and moves between them in the browser, without a Streamlit rerun
+(:func:`~lossviz.figures.live.live_figure`).
 
-The figure is assembled from plain dicts, with arrays already in Plotly's base64 typed-array form
-(:func:`~lossviz.figures.live.typed_array`), as a :class:`~lossviz.figures.live.FramedFigure`:
-Plotly's validation of 25 frames and its per-array encoding cost more than everything else on a
-page rerun; the unit tests validate the result once instead. Kink lines are traces on hidden y axes (range 0–1) overlaying each panel, so
-that frames can move them and they never stretch a panel's autorange.
+The figure is a plain dict (:data:`~lossviz.figures.common.FigureSpec`) with arrays already in
+Plotly's base64 typed-array form (:func:`~lossviz.figures.live.typed_array`): ``st.plotly_chart``
+validates it once; the unit tests validate it too. Kink lines are traces on hidden y axes (range 0–1)
+overlaying each panel, so that frames can move them and they never stretch a panel's autorange.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, apply_layout, f32, loss_colors
-from lossviz.figures.live import FramedFigure, typed_array
+from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, apply_layout, loss_colors, typed_array
+from lossviz.figures.live import live_figure
 from lossviz.studies.curves import Curve, PairLossSummary
 
 ROWS = ("value", "gradient", "curvature")
@@ -80,7 +79,7 @@ def _kink_lines(curve: Curve) -> dict:
     return {"x": x, "y": y}
 
 
-def _curve_traces(curve: Curve, colour: str, abs_grad: bool) -> list[dict]:
+def _curve_traces(curve: Curve, colour: str, abs_grad: bool, dashed: bool) -> list[dict]:
     traces: list[dict] = [
         {
             "type": "scatter",
@@ -90,7 +89,7 @@ def _curve_traces(curve: Curve, colour: str, abs_grad: bool) -> list[dict]:
             "name": curve.name,
             "legendgroup": curve.name,
             "showlegend": row == "value",
-            "line": {"color": colour, "width": 2},
+            "line": {"color": colour, "width": 2, **({"dash": "dash"} if dashed else {})},
             "xaxis": f"x{_axis(i)}",
             "yaxis": f"y{_axis(i)}",
             "connectgaps": False,
@@ -133,36 +132,13 @@ def _curve_traces(curve: Curve, colour: str, abs_grad: bool) -> list[dict]:
     return traces
 
 
-def _frames(curves: Sequence[Curve], live: LiveParameter, abs_grad: bool) -> tuple[list[dict], dict]:
-    """One frame per parameter value (only the live loss's traces change) and the Plotly slider."""
-    index = [c.name for c in curves].index(live.loss)
-    first = TRACES_PER_CURVE * index
-    frames = []
-    for value, moved in zip(live.values, live.curves, strict=True):
-        data: list[dict] = [{"y": typed_array(_panel_y(moved, row, abs_grad))} for row in ROWS]
-        markers = _kink_markers(moved)
-        data.append({"x": markers["x"], "y": markers["y"], "text": markers["text"]})
-        data.extend([_kink_lines(moved)] * len(LINE_AXES))
-        frames.append({"name": f"{value:.6g}", "data": data, "traces": list(range(first, first + len(data)))})
-    slider = {
-        "active": live.active,
-        "currentvalue": {"prefix": f"{live.label} = ", "font": {"size": 13}},
-        "pad": {"t": 45, "b": 0},
-        "len": 1.0,
-        "x": 0.0,
-        "steps": [
-            {
-                "label": f"{v:.3g}",
-                "method": "animate",
-                "args": [
-                    [f"{v:.6g}"],
-                    {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}},
-                ],
-            }
-            for v in live.values
-        ],
-    }
-    return frames, slider
+def _frame(moved: Curve, abs_grad: bool) -> list[dict]:
+    """What one frame changes in the live loss's ``TRACES_PER_CURVE`` traces: the panels' y, the kinks."""
+    data: list[dict] = [{"y": typed_array(_panel_y(moved, row, abs_grad))} for row in ROWS]
+    markers = _kink_markers(moved)
+    data.append({"x": markers["x"], "y": markers["y"], "text": markers["text"]})
+    data.extend([_kink_lines(moved)] * len(LINE_AXES))
+    return data
 
 
 def _layout(x_label: str, symbol: str, log_y: bool, abs_grad: bool, height: int, title: str | None) -> dict:
@@ -227,30 +203,35 @@ def figure_loss_curves(
     log_y: bool = False,
     abs_grad: bool = False,
     live: LiveParameter | None = None,
+    dashed: Collection[str] = (),
     title: str | None = None,
-) -> go.Figure:
-    """Value, gradient and curvature of each curve against ``x``, with kinks marked.
+) -> FigureSpec:
+    """Value, gradient and curvature of each curve against ``x``, with kinks marked, as a plain dict.
 
     ``symbol`` names the x variable in the panel titles (∂L/∂r on a residual axis); ``log_y``
-    puts the value panel (and the |gradient| panel) on a log scale; ``live`` adds Plotly frames and
-    a slider for one parameter of one of the curves. Each curve owns ``TRACES_PER_CURVE``
-    consecutive traces: value, gradient, curvature, kink markers, kink lines in each panel.
-    The frames are in ``fig.raw_frames`` and in ``fig.to_dict()["frames"]`` (not ``fig.frames``).
+    puts the value panel (and the |gradient| panel) on a log scale; ``live`` makes one parameter of
+    one of the curves live (a frame per value; ignored when that loss is not drawn); the curves named in
+    ``dashed`` are drawn dashed (a reference under another curve stays visible). Each curve owns
+    ``TRACES_PER_CURVE`` consecutive traces: value, gradient, curvature, kink markers, kink lines in
+    each panel.
     """
     colours = loss_colors(c.name for c in curves)
-    data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad)]
-    height = 720
-    frames: list[dict] = []
-    sliders: list[dict] = []
-    if live is not None and live.loss in {c.name for c in curves}:
-        frames, slider = _frames(curves, live, abs_grad)
-        sliders = [slider]
-        height += 100
-    layout = _layout(x_label, symbol, log_y, abs_grad, height, title)
-    if sliders:
-        layout["sliders"] = sliders
-        layout["margin"] = {**layout["margin"], "b": 60}
-    return FramedFigure(data, layout, frames)
+    data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad, c.name in dashed)]
+    names = [c.name for c in curves]
+    if live is None or live.loss not in names:
+        return {"data": data, "layout": _layout(x_label, symbol, log_y, abs_grad, 720, title)}
+    layout = _layout(x_label, symbol, log_y, abs_grad, 820, title)
+    layout["margin"] = {**layout["margin"], "b": 60}
+    first = TRACES_PER_CURVE * names.index(live.loss)
+    return live_figure(
+        data,
+        layout,
+        [_frame(moved, abs_grad) for moved in live.curves],
+        traces=range(first, first + TRACES_PER_CURVE),
+        values=live.values,
+        active=live.active,
+        label=live.label,
+    )
 
 
 # --- losses over uploaded pairs ----------------------------------------------------------------------
@@ -279,8 +260,8 @@ def figure_pair_distributions(summaries: Sequence[PairLossSummary], bins: int = 
             centers, share = _histogram(np.asarray(data, dtype=np.float64), bins)
             fig.add_trace(
                 go.Scatter(
-                    x=f32(centers),
-                    y=f32(share),
+                    x=typed_array(centers),
+                    y=typed_array(share),
                     mode="lines",
                     line={"shape": "hvh", "color": colors[s.name]},
                     name=s.name,
@@ -305,7 +286,7 @@ def figure_tail_shares(summaries: Sequence[PairLossSummary]) -> go.Figure:
             fig.add_trace(
                 go.Bar(
                     x=names,
-                    y=f32([getattr(s, attr)[fraction] for s in summaries]),
+                    y=typed_array([getattr(s, attr)[fraction] for s in summaries]),
                     name=label,
                     marker={"color": "#d62728", "opacity": opacity},
                     legendgroup=label,

@@ -1,9 +1,9 @@
 """Figures of the Focal-γ page: Lin et al.'s Fig. 1 with a live γ, loss shares, decision boundaries, PR curves.
 
-Pure builders (data → ``go.Figure``), assembled from plain dicts with ``_validate=False`` (Plotly's
-per-property validation costs more than the page's maths; the unit tests validate every figure).
-The curve figure carries one Plotly frame per γ of :data:`lossviz.studies.focal.GAMMA_FRAMES` and a
-Plotly slider, so the highlighted curves follow a drag in the browser without a rerun.
+Pure builders (data → ``go.Figure``, assembled from plain dicts). The curve figure is a live figure
+(:func:`~lossviz.figures.live.live_figure`, a plain dict) with one Plotly frame per γ of
+:data:`lossviz.studies.focal.GAMMA_FRAMES`, so the highlighted curves follow a drag in the browser
+without a rerun.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, f32
-from lossviz.figures.live import FramedFigure, typed_array
+from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, FigureSpec, typed_array
+from lossviz.figures.live import live_figure
 from lossviz.studies.focal import FocalCurves
 from lossviz.toolkit.data import Blobs
 
@@ -35,9 +35,7 @@ def _live_traces(frames: FocalCurves, index: int, with_x: bool = True) -> list[d
     """The highlighted curves (one per panel) for frame ``index``; frames leave x out (it never
     changes, and an animation keeps what a frame does not set), which halves their size."""
     return [
-        {"x": f32(frames.p_t), "y": f32(getattr(frames, panel)[index])}
-        if with_x
-        else {"y": typed_array(getattr(frames, panel)[index])}
+        {**({"x": typed_array(frames.p_t)} if with_x else {}), "y": typed_array(getattr(frames, panel)[index])}
         for panel in PANELS
     ]
 
@@ -55,7 +53,7 @@ class LiveGamma:
         return int(np.argmin(np.abs(self.frames.gammas - self.gamma)))
 
 
-def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 470) -> go.Figure:
+def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 470) -> FigureSpec:
     """Three panels against p_t: FL, (1 − p_t)^γ (log axis) and |∂FL/∂x|.
 
     ``reference`` holds Lin et al.'s γ values with α off (their Fig. 1); the thick black curve is
@@ -65,7 +63,8 @@ def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 4
     for i, (g, colour) in enumerate(zip(reference.gammas, gamma_colors(reference.gammas), strict=True)):
         for j, panel in enumerate(PANELS):
             data.append({
-                "type": "scatter", "mode": "lines", "x": f32(reference.p_t), "y": f32(getattr(reference, panel)[i]),
+                "type": "scatter", "mode": "lines", "x": typed_array(reference.p_t),
+                "y": typed_array(getattr(reference, panel)[i]),
                 "xaxis": f"x{j + 1 if j else ''}", "yaxis": f"y{j + 1 if j else ''}",
                 "name": f"γ = {g:g}", "legendgroup": f"g{i}", "showlegend": j == 0,
                 "line": {"color": colour, "width": 1.6},
@@ -81,15 +80,15 @@ def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 4
             "line": {"color": LIVE_COLOR, "width": 3.2, "dash": "dash"},
             "hovertemplate": "live<br>p_t = %{x:.3f}<br>%{y:.4g}<extra></extra>",
         })
-    live_ids = list(range(n_ref, n_ref + len(PANELS)))
-    frames = [
-        {"name": f"{g:g}", "data": _live_traces(live.frames, k, with_x=False), "traces": live_ids}
-        for k, g in enumerate(live.frames.gammas)
-    ]
-    return FramedFigure(data, _curve_layout(live, height), frames)
+    gammas = live.frames.gammas
+    return live_figure(
+        data, _curve_layout(height), [_live_traces(live.frames, k, with_x=False) for k in range(len(gammas))],
+        traces=range(n_ref, n_ref + len(PANELS)), values=gammas, active=live.active, label="live γ",
+        labels=[f"{g:g}" for g in gammas],
+    )
 
 
-def _curve_layout(live: LiveGamma, height: int) -> dict:
+def _curve_layout(height: int) -> dict:
     layout: dict = {
         **LAYOUT_DEFAULTS, "height": height, "margin": {"l": 45, "r": 15, "t": 95, "b": 95},
         "legend": {**LAYOUT_DEFAULTS["legend"], "y": 1.14},  # type: ignore[dict-item]
@@ -118,17 +117,6 @@ def _curve_layout(live: LiveGamma, height: int) -> dict:
         for p, ratio in LIN_RATIOS
     ]
     layout["annotations"] = annotations
-    layout["sliders"] = [{
-        "active": live.active,
-        "currentvalue": {"prefix": "live γ = ", "font": {"size": 13}, "xanchor": "right"},
-        "pad": {"t": 38, "b": 0}, "len": 1.0, "x": 0.0, "y": 0.0, "yanchor": "top",
-        "steps": [
-            {"label": f"{g:g}", "method": "animate",
-             "args": [[f"{g:g}"], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
-                                   "transition": {"duration": 0}}]}
-            for g in live.frames.gammas
-        ],
-    }]
     return layout
 
 
@@ -141,7 +129,8 @@ def figure_loss_share(
     """
     live = float(np.interp(gamma, gammas, share))
     data = [
-        {"type": "scatter", "mode": "lines", "x": f32(gammas), "y": f32(100 * share), "name": "share of the loss",
+        {"type": "scatter", "mode": "lines", "x": typed_array(gammas), "y": typed_array(100 * share),
+         "name": "share of the loss",
          "line": {"color": PALETTE[0], "width": 2.5},
          "hovertemplate": "γ = %{x:.1f}<br>%{y:.2f} % of the loss<extra></extra>"},
         {"type": "scatter", "mode": "lines", "x": [float(gammas[0]), float(gammas[-1])],
@@ -156,7 +145,7 @@ def figure_loss_share(
         "xaxis": {"title": {"text": "γ"}, "range": [float(gammas[0]) - 0.05, float(gammas[-1]) + 0.05]},
         "yaxis": {"title": {"text": "% from examples with p<sub>t</sub> > 0.6"}, "range": [0, 102]},
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 @dataclass(frozen=True)
@@ -196,10 +185,10 @@ def figure_boundaries(data: Blobs, boundaries: Sequence[Boundary], height: int =
     ylim = (float(data.x[:, 1].min()) - 0.3, float(data.x[:, 1].max()) + 0.3)
     major, minor = data.y == 0, data.y == 1
     traces = [
-        {"type": "scatter", "mode": "markers", "x": f32(data.x[major, 0]), "y": f32(data.x[major, 1]),
+        {"type": "scatter", "mode": "markers", "x": typed_array(data.x[major, 0]), "y": typed_array(data.x[major, 1]),
          "name": f"majority (0): {int(major.sum())}", "marker": {"color": "#9e9e9e", "size": 4, "opacity": 0.45},
          "hoverinfo": "skip"},
-        {"type": "scatter", "mode": "markers", "x": f32(data.x[minor, 0]), "y": f32(data.x[minor, 1]),
+        {"type": "scatter", "mode": "markers", "x": typed_array(data.x[minor, 0]), "y": typed_array(data.x[minor, 1]),
          "name": f"minority (1): {int(minor.sum())}",
          "marker": {"color": "#d62728", "size": 7, "line": {"color": "white", "width": 0.8}},
          "hovertemplate": "minority<br>(%{x:.2f}, %{y:.2f})<extra></extra>"},
@@ -215,7 +204,7 @@ def figure_boundaries(data: Blobs, boundaries: Sequence[Boundary], height: int =
         "xaxis": {"range": list(xlim), "title": {"text": "x₁"}, "zeroline": False},
         "yaxis": {"range": list(ylim), "title": {"text": "x₂"}, "zeroline": False, "scaleanchor": "x"},
     }
-    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+    return go.Figure({"data": traces, "layout": layout})
 
 
 def figure_pr_curves(
@@ -232,8 +221,8 @@ def figure_pr_curves(
         # Later curves drawn thinner on top of wider ones: identical rankings stay visible as two lines.
         width = max(6.0 - 2.5 * i, 2.0)
         data.append({
-            "type": "scatter", "mode": "lines", "x": f32(np.concatenate([[0.0], recall])),
-            "y": f32(np.concatenate([[precision[0] if len(precision) else 1.0], precision])),
+            "type": "scatter", "mode": "lines", "x": typed_array(np.concatenate([[0.0], recall])),
+            "y": typed_array(np.concatenate([[precision[0] if len(precision) else 1.0], precision])),
             "opacity": 0.55 if i == 0 and len(curves) > 1 else 1.0,
             "line": {"color": colors[label], "width": width, "shape": "vh"}, "name": f"{label}: AP {ap[label]:.3f}",
             "hovertemplate": "recall %{x:.2f}<br>precision %{y:.2f}<extra></extra>",
@@ -243,4 +232,4 @@ def figure_pr_curves(
         "xaxis": {"title": {"text": "minority recall"}, "range": [0, 1.02]},
         "yaxis": {"title": {"text": "minority precision"}, "range": [0, 1.05]},
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})

@@ -1,9 +1,9 @@
 """Figures of the Generative page: GAN generator and discriminator losses, and TV denoising.
 
-Builders are pure (data in, ``go.Figure`` out) and assemble plain dicts with ``_validate=False``
-(Plotly's per-property validation costs more than the page's maths); the unit tests validate
-each figure once. Shaded regions are filled traces on hidden y axes (range 0 to 1) overlaying each
-panel, so they are part of the figure's data and never stretch a panel's autorange.
+Builders are pure (data in, ``go.Figure`` out, assembled from plain dicts); the TV figure is a live
+figure (:func:`~lossviz.figures.live.live_figure`, a plain dict). Shaded regions are filled traces on
+hidden y axes (range 0 to 1) overlaying each panel, so they are part of the figure's data and never
+stretch a panel's autorange.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
+from lossviz.figures.live import live_figure
 from lossviz.studies.generative import Axis, GanCurve, TvStudy
 
 SHADE_AXES = ("y3", "y4")
@@ -26,6 +27,9 @@ LOGIT_GRAD_RANGE = (-2.0, 1.5)
 DISCRIMINATOR_GRAD_RANGE = (-2.5, 2.5)
 DIVERGING = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]
 """Blue (negative) – white (0) – red (positive); Plotly's own "RdBu" runs blue to red through grey."""
+IMAGE_SCALE = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
+"""Images in grey levels, 0 black and 1 white (by value: plotly.js's "Greys" and Python Plotly's run
+opposite ways)."""
 DASHES = {"hinge_gan_generator": "dash"}
 """The hinge generator is the same function as the WGAN one: dashed, so that both stay visible."""
 SHORT_NAMES = {
@@ -39,25 +43,6 @@ SHORT_NAMES = {
     "wasserstein_critic": "WGAN critic",
     "hinge_gan_discriminator": "hinge",
 }
-
-
-def figure_with_frames(data: list[dict], layout: dict, frames: Sequence[dict]) -> go.Figure:
-    """``go.Figure(data, layout)`` unvalidated, with ``frames`` attached as plain property dicts.
-
-    Plotly validates every trace of every frame even with ``_validate=False`` (about 1–3 ms per frame
-    here, most of a page rerun); the frames are given to :class:`go.Frame` objects as their raw
-    properties instead, which is all that ``to_dict``/``to_json`` (and so Streamlit) read. The unit
-    tests validate each figure once, frames included (``go.Figure(fig.to_dict())``). A frame's
-    ``name`` and ``traces`` read back as usual; read its data from ``fig.to_dict()["frames"]``.
-    """
-    fig = go.Figure({"data": data, "layout": layout}, _validate=False)
-    raw = []
-    for spec in frames:
-        frame = go.Frame()
-        frame._orphan_props.update(spec)  # private attributes of plotly 7.1 (pinned): see the docstring
-        raw.append(frame)
-    fig._frame_objs = tuple(raw)
-    return fig
 
 
 def short_name(name: str) -> str:
@@ -77,8 +62,8 @@ def _line(
     axis = "" if row == 1 else str(row)
     return {
         "type": "scatter",
-        "x": f32(x),
-        "y": f32(y),
+        "x": typed_array(x),
+        "y": typed_array(y),
         "mode": "lines",
         "name": name,
         "line": {"color": colour, "width": 2, **(line or {})},
@@ -177,7 +162,7 @@ def figure_generator_losses(
         )
     grad_range = PROBABILITY_GRAD_RANGE if axis == "probability" else LOGIT_GRAD_RANGE
     layout = _two_panel_layout(x_title, symbol, 620, grad_range)
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def figure_discriminator_losses(curves: Sequence[GanCurve], *, axis: Axis) -> go.Figure:
@@ -194,7 +179,7 @@ def figure_discriminator_losses(curves: Sequence[GanCurve], *, axis: Axis) -> go
         for axis_id, y, what in ((value_axis, c.value, "L"), (grad_axis, c.grad, f"∂L/∂{symbol}")):
             data.append(
                 {
-                    "type": "scatter", "mode": "lines", "x": f32(c.x), "y": f32(y), "name": label,
+                    "type": "scatter", "mode": "lines", "x": typed_array(c.x), "y": typed_array(y), "name": label,
                     "legendgroup": c.name, "showlegend": real and what == "L",
                     "line": {"color": colours[c.name], "width": 2}, "xaxis": f"x{axis_id}", "yaxis": f"y{axis_id}",
                     "hovertemplate": f"{label} ({side}): {what} = %{{y:.4g}}<extra></extra>",
@@ -227,7 +212,7 @@ def figure_discriminator_losses(curves: Sequence[GanCurve], *, axis: Axis) -> go
         if axis_id == "4":
             layout[f"yaxis{axis_id}"]["matches"] = "y3"
     layout["xaxis3"].pop("matches")
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def _panel_title(text: str, xref: str) -> dict:
@@ -253,7 +238,7 @@ def _image(z: np.ndarray, i: int, *, diverging: bool = False, zmax: float = 1.0)
     axis = "" if i == 0 else str(i + 1)
     trace = {
         "type": "heatmap",
-        "z": f32(z),
+        "z": typed_array(z),
         "xaxis": f"x{axis}",
         "yaxis": f"y{axis}",
         "showscale": diverging,
@@ -263,7 +248,7 @@ def _image(z: np.ndarray, i: int, *, diverging: bool = False, zmax: float = 1.0)
         trace.update(colorscale=DIVERGING, zmid=0.0, zmin=-zmax, zmax=zmax)
         trace["colorbar"] = {"len": 0.5, "y": 0.71, "thickness": 8, "x": 0.722, "xpad": 2, "tickfont": {"size": 10}}
     else:
-        trace.update(colorscale="Greys", zmin=0.0, zmax=1.0)
+        trace.update(colorscale=IMAGE_SCALE, zmin=0.0, zmax=1.0)
     return trace
 
 
@@ -284,7 +269,7 @@ def _markers(study: TvStudy, i: int) -> list[dict]:
     ]
 
 
-def figure_tv_denoising(study: TvStudy, active: int) -> go.Figure:
+def figure_tv_denoising(study: TvStudy, active: int) -> FigureSpec:
     """Clean, noisy, ∇TV(noisy) and denoised images side by side; PSNR and TV of the result against λ
     below. One Plotly frame per weight moves the denoised image and the markers without a rerun."""
     grad_max = float(np.abs(study.tv_grad_noisy).max()) or 1.0
@@ -294,14 +279,14 @@ def figure_tv_denoising(study: TvStudy, active: int) -> go.Figure:
         _image(study.tv_grad_noisy, 2, diverging=True, zmax=grad_max),
         _image(study.denoised[active], 3),
     ]
-    w = f32(study.weights)
+    w = typed_array(study.weights)
     curve = {"type": "scatter", "mode": "lines+markers", "marker": {"size": 4}, "line": {"width": 2}}
     data.append(
-        {**curve, "x": w, "y": f32(study.psnr_denoised), "name": "PSNR of x", "xaxis": "x5", "yaxis": "y5",
+        {**curve, "x": w, "y": typed_array(study.psnr_denoised), "name": "PSNR of x", "xaxis": "x5", "yaxis": "y5",
          "line": {"color": "#1f77b4", "width": 2}, "hovertemplate": "λ = %{x:g}: %{y:.2f} dB<extra></extra>"}
     )
     data.append(
-        {**curve, "x": w, "y": f32(study.tv_denoised), "name": "TV(x)", "xaxis": "x6", "yaxis": "y6",
+        {**curve, "x": w, "y": typed_array(study.tv_denoised), "name": "TV(x)", "xaxis": "x6", "yaxis": "y6",
          "line": {"color": "#2ca02c", "width": 2}, "hovertemplate": "λ = %{x:g}: TV %{y:.4g}<extra></extra>"}
     )
     for spec, (axis, colour, pos) in zip(
@@ -313,42 +298,16 @@ def figure_tv_denoising(study: TvStudy, active: int) -> go.Figure:
              "showlegend": False, "hoverinfo": "skip", "cliponaxis": False}
         )
     data.append(
-        {"type": "scatter", "mode": "lines", "x": [float(w[0]), float(w[-1])], "y": [study.psnr_noisy] * 2, "xaxis": "x5",
+        {"type": "scatter", "mode": "lines", "x": [float(study.weights[0]), float(study.weights[-1])],
+         "y": [study.psnr_noisy] * 2, "xaxis": "x5",
          "yaxis": "y5", "name": "PSNR of y", "line": {"color": "#7f7f7f", "dash": "dot", "width": 1},
          "hovertemplate": "noisy y: %{y:.2f} dB<extra></extra>"}
     )
-    layout = _tv_layout(study)
-    frames = [
-        {
-            "name": f"{wv:.6g}",
-            "data": [{"type": "heatmap", "z": f32(study.denoised[i])}, *_markers(study, i)],
-            "traces": [DENOISED_TRACE, *MARKER_TRACES],
-        }
-        for i, wv in enumerate(study.weights)
-    ]
-    layout["sliders"] = [_weight_slider(study.weights, active)]
-    return figure_with_frames(data, layout, frames)
-
-
-def _weight_slider(weights: np.ndarray, active: int) -> dict:
-    return {
-        "active": active,
-        "currentvalue": {"prefix": "λ (live) = ", "font": {"size": 13}},
-        "pad": {"t": 50, "b": 0},
-        "len": 1.0,
-        "x": 0.0,
-        "steps": [
-            {
-                "label": f"{w:g}",
-                "method": "animate",
-                "args": [
-                    [f"{w:.6g}"],
-                    {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}},
-                ],
-            }
-            for w in weights
-        ],
-    }
+    frames = [[{"type": "heatmap", "z": typed_array(z)}, *_markers(study, i)] for i, z in enumerate(study.denoised)]
+    return live_figure(
+        data, _tv_layout(study), frames, traces=[DENOISED_TRACE, *MARKER_TRACES], values=study.weights,
+        active=active, label="λ (live)", labels=[f"{v:g}" for v in study.weights], redraw=True,
+    )
 
 
 def _tv_layout(study: TvStudy) -> dict:

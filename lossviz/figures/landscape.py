@@ -1,8 +1,7 @@
 """Landscape figures: a loss over a 2-D grid with its gradient field, and (w, b) landscapes of a
 linear fit with gradient-descent and Adam paths.
 
-Figures are assembled from plain dicts and wrapped with ``go.Figure(..., _validate=False)`` (Plotly's
-validation dominates a rerun otherwise); the unit tests validate them once. The gradient field is
+Figures are assembled from plain dicts and wrapped in one ``go.Figure``. The gradient field is
 a quiver built from line segments (:func:`quiver_segments`): arrows point down the gradient, the
 way gradient descent moves, with lengths ∝ √|∇L| so that small gradients stay visible; the exact
 magnitudes are in the |∇L| map beside it.
@@ -16,11 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors, typed_array
 from lossviz.studies.landscape import InputLandscape, Minimum
 from lossviz.toolkit.data import LineData
 
-LANDSCAPE_SCALE = "Blues"
+LANDSCAPE_SCALE = [
+    [0.0, "rgb(5,10,172)"], [0.35, "rgb(40,60,190)"], [0.5, "rgb(70,100,245)"], [0.6, "rgb(90,120,245)"],
+    [0.7, "rgb(106,137,247)"], [1.0, "rgb(220,220,220)"],
+]
+"""plotly.js's own "Blues" (dark blue to light grey), drawn reversed: low loss pale, high loss dark. Spelled
+out because Plotly's Python validation reads the name as ColorBrewer's Blues, which runs the other way."""
 GRADIENT_SCALE = "Inferno"
 ARROW_COLOUR = "#d62728"
 PATH_STYLE = {
@@ -33,10 +37,6 @@ ARROW_FILL = 0.85
 HEAD = 0.35
 """Arrow-head length as a fraction of the arrow."""
 HEAD_ANGLE = np.deg2rad(25.0)
-
-
-def _f32_grid(z: np.ndarray) -> np.ndarray:
-    return f32(z)
 
 
 def quiver_segments(
@@ -92,22 +92,23 @@ def _title_annotation(text: str, x: float, y: float = 1.0) -> dict:
 def figure_input_map(land: InputLandscape, per_axis: int = ARROWS_PER_AXIS) -> go.Figure:
     """Left: the loss as a filled contour map with the descent field −∇L as arrows; right: |∇L|."""
     xs, ys = quiver_segments(land.x, land.y, -land.grad_x, -land.grad_y, per_axis)
-    x, y = f32(land.x), f32(land.y)
+    x, y = typed_array(land.x), typed_array(land.y)  # shared by both maps
     data = [
         {
-            "type": "contour", "x": x, "y": y, "z": _f32_grid(land.value), "colorscale": LANDSCAPE_SCALE,
+            "type": "contour", "x": x, "y": y, "z": typed_array(land.value), "colorscale": LANDSCAPE_SCALE,
             "reversescale": True, "ncontours": 25, "contours": {"coloring": "heatmap"}, "line": {"width": 0.5},
             "colorbar": {"title": {"text": "L"}, "x": 0.45, "len": 0.9, "thickness": 12},
             "hovertemplate": "x %{x:.3g}, y %{y:.3g}<br>L = %{z:.4g}<extra></extra>", "xaxis": "x", "yaxis": "y",
         },
         {
-            "type": "scatter", "x": f32(xs), "y": f32(ys), "mode": "lines", "name": "−∇L (descent direction)",
+            "type": "scatter", "x": typed_array(xs), "y": typed_array(ys), "mode": "lines",
+            "name": "−∇L (descent direction)",
             "connectgaps": False,
             "line": {"color": ARROW_COLOUR, "width": 1.4}, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y",
             "showlegend": True,
         },
         {
-            "type": "heatmap", "x": x, "y": y, "z": _f32_grid(land.grad_norm), "colorscale": GRADIENT_SCALE,
+            "type": "heatmap", "x": x, "y": y, "z": typed_array(land.grad_norm), "colorscale": GRADIENT_SCALE,
             "colorbar": {"title": {"text": "|∇L|"}, "x": 1.0, "len": 0.9, "thickness": 12},
             "hovertemplate": "x %{x:.3g}, y %{y:.3g}<br>|∇L| = %{z:.4g}<extra></extra>", "xaxis": "x2", "yaxis": "y2",
         },
@@ -118,8 +119,10 @@ def figure_input_map(land: InputLandscape, per_axis: int = ARROWS_PER_AXIS) -> g
         **LAYOUT_DEFAULTS,
         "height": 460,
         "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
-        "xaxis": {**axis, "domain": [0.0, 0.42], "title": {"text": land.x_label}, "range": [x[0], x[-1]]},
-        "yaxis": {**axis, "domain": [0.0, 1.0], "title": {"text": land.y_label}, "range": [y[0], y[-1]]},
+        "xaxis": {**axis, "domain": [0.0, 0.42], "title": {"text": land.x_label},
+                  "range": [float(land.x[0]), float(land.x[-1])]},
+        "yaxis": {**axis, "domain": [0.0, 1.0], "title": {"text": land.y_label},
+                  "range": [float(land.y[0]), float(land.y[-1])]},
         "xaxis2": {**axis, "domain": [0.56, 0.97], "anchor": "y2", "title": {"text": land.x_label}},
         "yaxis2": {**axis, "domain": [0.0, 1.0], "anchor": "x2", "matches": "y", "showticklabels": False},
         "annotations": [
@@ -128,14 +131,14 @@ def figure_input_map(land: InputLandscape, per_axis: int = ARROWS_PER_AXIS) -> g
         ],
         "legend": {"orientation": "h", "x": 0.0, "y": -0.18, "xanchor": "left", "yanchor": "top"},
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def figure_input_surface(land: InputLandscape) -> go.Figure:
     """The loss as a 3-D surface over the same grid."""
     data = [
         {
-            "type": "surface", "x": f32(land.x), "y": f32(land.y), "z": _f32_grid(land.value),
+            "type": "surface", "x": typed_array(land.x), "y": typed_array(land.y), "z": typed_array(land.value),
             "colorscale": LANDSCAPE_SCALE, "reversescale": True, "showscale": False,
             "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True}, "width": 1}},
             "hovertemplate": "x %{x:.3g}, y %{y:.3g}<br>L = %{z:.4g}<extra></extra>",
@@ -154,7 +157,7 @@ def figure_input_surface(land: InputLandscape) -> go.Figure:
         },
         "annotations": [_title_annotation(f"{land.loss}: surface", 0.0)],
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 # --- the (w, b) landscape ---------------------------------------------------------------------------
@@ -203,8 +206,9 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
         xa, ya = f"x{a}", f"y{a}"
         data.append(
             {
-                "type": "contour", "x": f32(panel.w), "y": f32(panel.b), "z": _f32_grid(excess_root(panel)),
-                "customdata": _f32_grid(panel.value), "colorscale": LANDSCAPE_SCALE, "reversescale": True,
+                "type": "contour", "x": typed_array(panel.w), "y": typed_array(panel.b),
+                "z": typed_array(excess_root(panel)),
+                "customdata": typed_array(panel.value), "colorscale": LANDSCAPE_SCALE, "reversescale": True,
                 "ncontours": 20, "showscale": False, "contours": {"coloring": "heatmap"}, "line": {"width": 0.5},
                 "xaxis": xa, "yaxis": ya,
                 "hovertemplate": "w %{x:.3g}, b %{y:.3g}<br>F = %{customdata:.4g}<extra>" + panel.loss + "</extra>",
@@ -214,7 +218,8 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
             path = np.asarray(panel.paths.get(key, np.empty((0, 2))))
             data.append(
                 {
-                    "type": "scatter", "x": f32(path[:, 0]), "y": f32(path[:, 1]), "mode": "lines+markers",
+                    "type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]),
+                    "mode": "lines+markers",
                     "name": style["name"], "legendgroup": key, "showlegend": k == 0, "xaxis": xa, "yaxis": ya,
                     "line": {"color": style["color"], "dash": style["dash"], "width": 2},
                     "marker": {"color": style["color"], "size": 4, "symbol": style["symbol"]},
@@ -251,7 +256,7 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
             **({"matches": "y", "showticklabels": False} if k else {"title": {"text": "intercept b"}}),
         }
     layout["annotations"] = annotations
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def figure_fits(data: LineData, minima: Mapping[str, Minimum]) -> go.Figure:
@@ -260,23 +265,24 @@ def figure_fits(data: LineData, minima: Mapping[str, Minimum]) -> go.Figure:
     ends = np.array([data.x.min(), data.x.max()])
     traces: list[dict] = [
         {
-            "type": "scatter", "x": f32(data.x[~data.is_outlier]), "y": f32(data.y[~data.is_outlier]),
+            "type": "scatter", "x": typed_array(data.x[~data.is_outlier]), "y": typed_array(data.y[~data.is_outlier]),
             "mode": "markers", "name": "data", "marker": {"color": "#555555", "size": 7, "opacity": 0.8},
         },
         {
-            "type": "scatter", "x": f32(data.x[data.is_outlier]), "y": f32(data.y[data.is_outlier]),
+            "type": "scatter", "x": typed_array(data.x[data.is_outlier]), "y": typed_array(data.y[data.is_outlier]),
             "mode": "markers", "name": "outliers",
             "marker": {"color": "#d62728", "size": 9, "symbol": "circle-open", "line": {"width": 2}},
         },
         {
-            "type": "scatter", "x": f32(ends), "y": f32(data.w_true * ends + data.b_true), "mode": "lines",
+            "type": "scatter", "x": typed_array(ends), "y": typed_array(data.w_true * ends + data.b_true),
+            "mode": "lines",
             "name": f"true line y = {data.w_true:g}x + {data.b_true:g}", "line": {"color": "#999999", "dash": "dash"},
         },
     ]
     for name, m in minima.items():
         traces.append(
             {
-                "type": "scatter", "x": f32(ends), "y": f32(m.w * ends + m.b), "mode": "lines",
+                "type": "scatter", "x": typed_array(ends), "y": typed_array(m.w * ends + m.b), "mode": "lines",
                 "name": f"{name}: y = {m.w:.3f}x + {m.b:.3f}", "line": {"color": colours[name], "width": 2.5},
             }
         )
@@ -289,7 +295,7 @@ def figure_fits(data: LineData, minima: Mapping[str, Minimum]) -> go.Figure:
         "legend": {"orientation": "h", "x": 0.0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
         "annotations": [_title_annotation("data and the fitted lines", 0.0)],
     }
-    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+    return go.Figure({"data": traces, "layout": layout})
 
 
 def figure_convergence(histories: Mapping[str, Mapping[str, np.ndarray]], minima: Mapping[str, Minimum]) -> go.Figure:
@@ -303,7 +309,7 @@ def figure_convergence(histories: Mapping[str, Mapping[str, np.ndarray]], minima
             gap = np.maximum(np.asarray(values, dtype=np.float64) - minima[name].value, 1e-12)
             traces.append(
                 {
-                    "type": "scatter", "y": f32(gap), "mode": "lines", "name": f"{name} · {style['name']}",
+                    "type": "scatter", "y": typed_array(gap), "mode": "lines", "name": f"{name} · {style['name']}",
                     "line": {"color": colours[name], "dash": style["dash"], "width": 2},
                     "hovertemplate": f"{name} · {style['name']}<br>step %{{x}}: F − F* = %{{y:.3g}}<extra></extra>",
                 }
@@ -317,4 +323,4 @@ def figure_convergence(histories: Mapping[str, Mapping[str, np.ndarray]], minima
         "legend": {"orientation": "h", "x": 0.0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
         "annotations": [_title_annotation("distance to the minimum", 0.0)],
     }
-    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+    return go.Figure({"data": traces, "layout": layout})

@@ -1,49 +1,91 @@
-"""A ``go.Figure`` whose animation frames skip Plotly's validation and deep copy.
+"""The one way to build a figure whose parameter moves live: Plotly frames and the slider that steps through them.
 
-Even with ``_validate=False``, ``go.Figure(...)`` validates every frame, and ``to_dict()`` (which
-``st.plotly_chart`` calls) deep-copies them: for the 51 frames of a live-γ figure that is about
-100 ms of a page rerun, more than all of its maths. :class:`FramedFigure` keeps the frames as the
-plain dicts the builder assembled and hands them out from ``to_dict``, shallow-copied (the base64
-encoding of typed arrays replaces them in place, and must not touch the builder's dicts). Data and layout
-are an ordinary unvalidated figure. Unit tests validate the whole thing once:
-``go.Figure(fig.to_dict())``.
+A live figure carries one Plotly frame per value of its parameter and one slider whose steps animate to
+those frames in the browser, with no Streamlit rerun (``st.slider`` reruns only on release). Builders
+hand :func:`live_figure` the figure (traces drawn at the active value, layout), what each frame changes
+(the updates of the traces ``traces``: an animation keeps whatever a frame does not set, so a frame holds
+only the arrays that move) and the parameter's values; the frame names and the slider are made here and
+nowhere else. Replacing the slider by another control changes this module only.
+
+A live figure is a plain dict in Plotly's JSON structure (``{"data", "layout", "frames"}``), the
+documented input of ``st.plotly_chart``, ``plotly.io`` and ``go.Figure``: plain data that tests read
+directly and that a custom control can take as it is. It is validated once, where it is shown:
+``st.plotly_chart`` runs ``go.Figure(**fig).to_dict()`` on a dict, the cost that building a ``go.Figure``
+here would have had. Its arrays go in already encoded (:func:`~lossviz.figures.common.typed_array`), the
+cheapest form for both Plotly's validation and its JSON encoder. The unit tests validate every live
+figure the same way.
 """
 
 from __future__ import annotations
 
-import base64
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-import plotly.graph_objects as go
-from _plotly_utils.utils import convert_to_base64
+from lossviz.figures.common import FigureSpec
 
-from lossviz.figures.common import f32
+SLIDER_PAD = 45
+"""Pixels between the plot area (with its x-axis title) and the slider below it."""
 
 
-def typed_array(values: np.ndarray) -> dict[str, str]:
-    """``values`` as float32 in Plotly's typed-array JSON form ({"dtype": "f4", "bdata": base64}).
+def frame_name(value: float) -> str:
+    """The name of the frame at ``value`` (six significant digits: distinct for every ladder of values)."""
+    return f"{value:.6g}"
 
-    What ``to_dict`` would produce, encoded here directly: Plotly's own encoder inspects every array
-    through narwhals (about 0.5 ms each), which for 150 frame arrays is most of a rerun.
+
+def live_figure(
+    data: list[dict[str, Any]],
+    layout: dict[str, Any],
+    frames: Sequence[Sequence[dict[str, Any]]],
+    *,
+    traces: Sequence[int],
+    values: Sequence[float],
+    active: int,
+    label: str,
+    labels: Sequence[str] | None = None,
+    redraw: bool = False,
+) -> FigureSpec:
+    """A figure whose parameter ``label`` steps through ``values`` live, as a plain dict.
+
+    ``frames[i]`` updates the traces ``traces`` (indices into ``data``, in that order) to their state at
+    ``values[i]``; ``data`` shows ``values[active]``. ``labels`` are the slider's tick labels (default:
+    three significant digits); the slider shows "``label`` = value". ``redraw`` makes every step redraw
+    the plot, which traces other than lines and markers (heatmaps, contours, filled areas) need to move.
     """
-    return {"dtype": "f4", "bdata": base64.b64encode(f32(values).astype("<f4").tobytes()).decode("ascii")}
+    if len(frames) != len(values):
+        raise ValueError(f"{len(frames)} frames for {len(values)} values")
+    if not 0 <= active < len(values):
+        raise ValueError(f"active frame {active} outside 0…{len(values) - 1}")
+    names = [frame_name(v) for v in values]
+    labels = [f"{v:.3g}" for v in values] if labels is None else list(labels)
+    slider = _slider(names, labels, active, label, redraw)
+    return {
+        "data": data,
+        "layout": {**layout, "sliders": [slider]},
+        "frames": [
+            {"name": name, "data": list(update), "traces": list(traces)}
+            for name, update in zip(names, frames, strict=True)
+        ],
+    }
 
 
-class FramedFigure(go.Figure):
-    """``go.Figure(data, layout)`` plus raw ``frames`` that :meth:`to_dict` and :attr:`raw_frames` return."""
-
-    def __init__(self, data: list[dict], layout: dict, frames: list[dict]) -> None:
-        super().__init__({"data": data, "layout": layout}, _validate=False)
-        self._raw_frames = frames
-
-    @property
-    def raw_frames(self) -> list[dict]:
-        return self._raw_frames
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        frames = [{**frame, "data": [dict(trace) for trace in frame.get("data", [])]} for frame in self._raw_frames]
-        convert_to_base64(frames)  # as BaseFigure.to_dict does for data and layout: typed arrays in the JSON
-        out["frames"] = frames
-        return out
+def _slider(names: Sequence[str], labels: Sequence[str], active: int, label: str, redraw: bool) -> dict[str, Any]:
+    """The slider under the plot: one step per frame, each an immediate animation to that frame
+    (no transition: the picture follows the drag), the current value written beside ``label``."""
+    return {
+        "active": active,
+        "currentvalue": {"prefix": f"{label} = ", "font": {"size": 13}},
+        "pad": {"t": SLIDER_PAD, "b": 0},
+        "len": 1.0,
+        "x": 0.0,
+        "steps": [
+            {
+                "label": text,
+                "method": "animate",
+                "args": [
+                    [name],
+                    {"mode": "immediate", "frame": {"duration": 0, "redraw": redraw}, "transition": {"duration": 0}},
+                ],
+            }
+            for name, text in zip(names, labels, strict=True)
+        ],
+    }

@@ -1,18 +1,18 @@
 """Figures of the Margins page: loss and gradient panels with a live margin, and the triplet plane.
 
 ``figure_margin_panel`` stacks a value panel over a gradient panel on one x axis. With frames
-(the same panel at other margins) it carries a Plotly slider that moves the margin in the browser,
-with no Streamlit rerun. Dotted lines mark where the margin sits on the x axis; they are traces on
-hidden y axes (range 0–1) overlaying each panel, so that frames can move them.
+(the same panel at other margins) it is a live figure (:func:`~lossviz.figures.live.live_figure`, a
+plain dict) whose slider moves the margin in the browser, with no Streamlit rerun. Dotted lines mark
+where the margin sits on the x axis; they are traces on hidden y axes (range 0–1) overlaying each
+panel, so that frames can move them.
 
 ``figure_triplet_plane`` shades the regions of the negative (easy / semi-hard / hard, FaceNet),
 draws the loss as contour lines over the negative's position, the three points, and an arrow on
 each point along −∂L/∂point: where one gradient-descent step moves it.
 
-Builders are pure (data → ``go.Figure``) and assemble plain dicts without Plotly's per-property
-validation (``_validate=False``), which costs more than the rest of a rerun; the unit tests
-validate each figure once. Frames are the exception: Plotly validates them whatever one asks, so
-:func:`margin_frames` builds them separately, for the page to keep across reruns.
+Builders are pure (data → figure, assembled from plain dicts). :func:`margin_frames` builds a panel's
+frames apart from its figure, as plain data that a page can keep across reruns (they do not depend on
+the controls).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
+from lossviz.figures.live import live_figure
 from lossviz.studies.margins import REGIONS, Panel, TripletPlane
 
 VALUE_DOMAIN = (0.55, 1.0)
@@ -57,8 +58,8 @@ def _panel_traces(panel: Panel) -> list[dict]:
             traces.append(
                 {
                     "type": "scatter",
-                    "x": f32(s.x),
-                    "y": f32(values),
+                    "x": typed_array(s.x),
+                    "y": typed_array(values),
                     "mode": "lines",
                     "name": s.label,
                     "legendgroup": s.label,
@@ -87,43 +88,20 @@ def _panel_traces(panel: Panel) -> list[dict]:
     return traces
 
 
-def _frames(panels: Sequence[Panel], values: Sequence[float]) -> list[dict]:
-    """One frame per margin value: the live curves' values and gradients, and the margin lines."""
-    frames = []
-    for value, moved in zip(values, panels, strict=True):
-        data: list[dict] = []
-        traces: list[int] = []
-        for i, s in enumerate(moved.series):
-            if s.live:
-                data += [{"y": f32(s.value)}, {"y": f32(s.grad)}]
-                traces += [2 * i, 2 * i + 1]
-        lines = _margin_lines(moved)
-        n = 2 * len(moved.series)
-        data += [lines, lines]
-        traces += [n, n + 1]
-        frames.append({"name": f"{value:.6g}", "data": data, "traces": traces})
-    return frames
+def _live_traces(panel: Panel) -> list[int]:
+    """The traces a frame moves: value and gradient of each live series, then the two margin lines."""
+    n = 2 * len(panel.series)
+    return [k for i, s in enumerate(panel.series) if s.live for k in (2 * i, 2 * i + 1)] + [n, n + 1]
 
 
-def _slider(values: Sequence[float], label: str, active: int) -> dict:
-    return {
-        "active": active,
-        "currentvalue": {"prefix": f"{label} = ", "font": {"size": 13}},
-        "pad": {"t": 40, "b": 0},
-        "len": 1.0,
-        "x": 0.0,
-        "steps": [
-            {
-                "label": f"{v:.3g}",
-                "method": "animate",
-                "args": [
-                    [f"{v:.6g}"],
-                    {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}},
-                ],
-            }
-            for v in values
-        ],
-    }
+def _frame(moved: Panel) -> list[dict]:
+    """What one frame changes (in :func:`_live_traces` order): the live curves, and the margin lines."""
+    data: list[dict] = []
+    for s in moved.series:
+        if s.live:
+            data += [{"y": typed_array(s.value)}, {"y": typed_array(s.grad)}]
+    lines = _margin_lines(moved)
+    return [*data, lines, lines]
 
 
 def _panel_layout(panel: Panel, height: int) -> dict:
@@ -145,40 +123,35 @@ def _panel_layout(panel: Panel, height: int) -> dict:
     }
 
 
-def margin_frames(panels: Sequence[Panel], values: Sequence[float]) -> tuple[go.Frame, ...]:
-    """Plotly frames for :func:`figure_margin_panel`: ``panels[i]`` is the panel at margin ``values[i]``.
-
-    Building (and validating) frames costs tens of milliseconds; they do not depend on the
-    controls, so a page builds them once per panel and keeps them (``st.cache_resource``).
-    """
-    return tuple(go.Frame(frame) for frame in _frames(panels, values))
+def margin_frames(panels: Sequence[Panel]) -> tuple[tuple[dict, ...], ...]:
+    """The frames of :func:`figure_margin_panel` (``panels[i]``: the panel at the i-th margin value),
+    as plain data. Encoding them costs milliseconds and they do not depend on the controls, so a page
+    builds them once per panel and keeps them, read-only (figures never modify their frames)."""
+    return tuple(tuple(_frame(moved)) for moved in panels)
 
 
 def figure_margin_panel(
     panel: Panel,
-    frames: Sequence[go.Frame] = (),
+    frames: Sequence[Sequence[dict]] = (),
     values: Sequence[float] = (),
     live_label: str = "m",
     active: int = 0,
     height: int = 460,
-) -> go.Figure:
-    """Loss (top) and gradient (bottom) of each series of ``panel`` against its x axis.
+) -> FigureSpec:
+    """Loss (top) and gradient (bottom) of each series of ``panel`` against its x axis, as a plain dict.
 
     ``frames`` (from :func:`margin_frames`) hold the panel at the margins ``values``; with them the
-    figure gets a Plotly slider labelled ``live_label`` starting at frame ``active``. Series ``i`` owns
-    traces ``2i`` (value) and ``2i + 1`` (gradient); the two margin-line traces come last.
+    figure is live, its margin labelled ``live_label`` and starting at frame ``active``. Series ``i``
+    owns traces ``2i`` (value) and ``2i + 1`` (gradient); the two margin-line traces come last.
     """
-    layout = _panel_layout(panel, height)
-    if frames:
-        layout["sliders"] = [_slider(values, live_label, active)]
-        layout["height"] = height + 90
-        layout["margin"] = {**layout["margin"], "b": 60}
-    fig = go.Figure({"data": _panel_traces(panel), "layout": layout}, _validate=False)
-    if frames:
-        # Frames already validated by margin_frames: attach them as they are (assigning fig.frames
-        # would copy and validate every one again). Figures never modify their frames.
-        fig._frame_objs = tuple(frames)
-    return fig
+    data = _panel_traces(panel)
+    if not frames:
+        return {"data": data, "layout": _panel_layout(panel, height)}
+    layout = _panel_layout(panel, height + 90)
+    layout["margin"] = {**layout["margin"], "b": 60}
+    return live_figure(
+        data, layout, frames, traces=_live_traces(panel), values=values, active=active, label=live_label
+    )
 
 
 # --- the triplet plane ---------------------------------------------------------------------------
@@ -197,9 +170,9 @@ def _region_traces(plane: TripletPlane) -> list[dict]:
     traces: list[dict] = [
         {
             "type": "heatmap",
-            "x": f32(plane.x),
-            "y": f32(plane.y),
-            "z": f32(plane.region),
+            "x": typed_array(plane.x),
+            "y": typed_array(plane.y),
+            "z": typed_array(plane.region),
             "zmin": -0.5,
             "zmax": n - 0.5,
             "colorscale": scale,
@@ -227,9 +200,9 @@ def _loss_contours(plane: TripletPlane) -> dict:
     step = max(plane.margin / 2, top / 12) if top > 0 else 1.0
     return {
         "type": "contour",
-        "x": f32(plane.x),
-        "y": f32(plane.y),
-        "z": f32(plane.loss),
+        "x": typed_array(plane.x),
+        "y": typed_array(plane.y),
+        "z": typed_array(plane.loss),
         "contours": {"coloring": "lines", "showlabels": True, "start": step, "end": max(top, step), "size": step,
                      "labelfont": {"size": 10, "color": "#555555"}},
         "colorscale": [[0.0, "#777777"], [1.0, "#777777"]],
@@ -251,8 +224,8 @@ def _boundary_traces(plane: TripletPlane) -> list[dict]:
         traces.append(
             {
                 "type": "scatter",
-                "x": f32(x),
-                "y": f32(y),
+                "x": typed_array(x),
+                "y": typed_array(y),
                 "mode": "lines",
                 "line": {"color": "#555555", "width": 1.5, "dash": dash},
                 "name": label,
@@ -333,4 +306,4 @@ def figure_triplet_plane(plane: TripletPlane, height: int = 600) -> go.Figure:
         "annotations": _arrows(plane),
         "hovermode": "closest",
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})

@@ -1,11 +1,8 @@
 """Figures of network loss landscapes (Li et al. 2018) and of the two-parameter views.
 
-Pure builders: the arrays come from :mod:`lossviz.studies.neural_landscape` and
-:mod:`lossviz.studies.training_lab`. The regularisation and multi-task figures carry Plotly
-``frames`` over λ or ω, so that their sliders move the picture in the browser without a rerun;
-a frame holds only the arrays that change (Plotly merges them into the traces it names), and
-every figure is assembled as one dict (see :mod:`lossviz.figures.training_lab`), which keeps the
-build fast enough to redraw on each control change.
+Pure builders: the arrays come from :mod:`lossviz.studies.neural_landscape`. Every figure is
+assembled as one dict (:func:`~lossviz.figures.common.figure_from_dicts`), which keeps the build
+fast enough to redraw on each control change.
 """
 
 from __future__ import annotations
@@ -24,8 +21,8 @@ from lossviz.figures.common import (
     axis_refs,
     columns_layout,
     display_values,
-    f32,
     figure_from_dicts,
+    typed_array,
 )
 
 
@@ -41,13 +38,14 @@ def figure_interpolation(
     height: int = 380,
 ) -> go.Figure:
     """Loss (left axis) and metric (right axis) along θ(α) = (1 − α)θ₀ + αθ₁, as Li et al.'s Fig. 2."""
-    x = f32(alphas)
+    x = typed_array(alphas)
     traces: list[Trace] = [
-        {"type": "scatter", "x": x, "y": f32(y), "name": name, "mode": "lines", "line": {"color": "#1f77b4", "dash": dash}}
+        {"type": "scatter", "x": x, "y": typed_array(y), "name": name, "mode": "lines",
+         "line": {"color": "#1f77b4", "dash": dash}}
         for name, y, dash in (("train loss", train_loss, "solid"), ("validation loss", val_loss, "dash"))
     ]
     traces += [
-        {"type": "scatter", "x": x, "y": f32(y), "name": name, "mode": "lines", "yaxis": "y2",
+        {"type": "scatter", "x": x, "y": typed_array(y), "name": name, "mode": "lines", "yaxis": "y2",
          "line": {"color": "#d62728", "dash": dash}}
         for name, y, dash in ((f"train {metric}", train_metric, "solid"), (f"validation {metric}", val_metric, "dash"))
     ]
@@ -75,7 +73,8 @@ def _contour(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log: bool, col: int 
     if colorbar_x is not None:
         colorbar["x"] = colorbar_x
     return {
-        "type": "contour", "x": f32(xs), "y": f32(ys), "z": f32(shown), "colorscale": SURFACE_SCALE, "ncontours": 25,
+        "type": "contour", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown),
+        "colorscale": SURFACE_SCALE, "ncontours": 25,
         "colorbar": colorbar, "contours": {"showlines": True}, "line": {"width": 0.5},
         "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>" + label + "=%{z:.4g}<extra></extra>", **axis_refs(col),
     }
@@ -105,7 +104,8 @@ def figure_plane_surface(
     """The same slice as a 3-D surface (Li et al.'s Fig. 1 style)."""
     shown, label = display_values(z, log)
     trace = {
-        "type": "surface", "x": f32(xs), "y": f32(ys), "z": f32(shown), "colorscale": SURFACE_SCALE,
+        "type": "surface", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown),
+        "colorscale": SURFACE_SCALE,
         "colorbar": {"title": {"text": label}}, "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True}}},
     }
     layout = {"scene": {"xaxis": {"title": {"text": "a"}}, "yaxis": {"title": {"text": "b"}}, "zaxis": {"title": {"text": label}},
@@ -122,13 +122,14 @@ def figure_pca_trajectory(
     traces = [
         _contour(xs, ys, z, log),
         {
-            "type": "scatter", "x": f32(path[:, 0]), "y": f32(path[:, 1]), "mode": "lines+markers",
+            "type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]), "mode": "lines+markers",
             "name": "trajectory (one dot per epoch)", "line": {"color": "#d62728", "width": 2},
-            "marker": {"size": 5, "color": "#d62728"}, "customdata": f32(epochs),
+            "marker": {"size": 5, "color": "#d62728"}, "customdata": typed_array(epochs),
             "hovertemplate": "epoch %{customdata:.0f}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
         },
         {
-            "type": "scatter", "x": f32(path[:1, 0]), "y": f32(path[:1, 1]), "mode": "markers", "name": "initial weights",
+            "type": "scatter", "x": typed_array(path[:1, 0]), "y": typed_array(path[:1, 1]), "mode": "markers",
+            "name": "initial weights",
             "marker": {"symbol": "circle-open", "size": 12, "color": "#d62728", "line": {"width": 2}},
         },
         _centre_marker("final weights"),

@@ -1,8 +1,8 @@
 """Figures of the Outlier-sensitivity page: fitted lines over the data, each point's pull, SC and breakdown.
 
-Pure builders (data → ``go.Figure``) assembled from plain dicts with ``_validate=False``; the unit
-tests validate them. Every data point carries its index in ``customdata``, so that a click, box or
-lasso selection on the scatter (``st.plotly_chart(on_select="rerun")``) names the points picked.
+Pure builders (data → ``go.Figure``, assembled from plain dicts). Every data point carries its index
+in ``customdata``, so that a click, box or lasso selection on the scatter
+(``st.plotly_chart(on_select="rerun")``) names the points picked.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, f32
+from lossviz.figures.common import LAYOUT_DEFAULTS, f32, typed_array
 
 CLEAN, OUTLIER, DROPPED = 0, 1, 2
 """Point status codes: a clean point, an outlier (generated or picked), a point left out of the fit."""
@@ -51,9 +51,10 @@ class Points:
 def _point_trace(points: Points, mask: np.ndarray, name: str, symbol: str, outline: str) -> dict:
     idx = np.flatnonzero(mask)
     return {
-        "type": "scatter", "mode": "markers", "x": f32(points.x[idx]), "y": f32(points.y[idx]),
+        "type": "scatter", "mode": "markers", "x": typed_array(points.x[idx]), "y": typed_array(points.y[idx]),
         "customdata": idx.astype(np.int32), "name": name, "xaxis": "x", "yaxis": "y",
         "marker": {
+            # Plotly takes a colour array only as NumPy or a list, not as a typed array
             "color": f32(100 * points.pull[idx]), "coloraxis": "coloraxis", "symbol": symbol, "size": 9,
             "line": {"color": outline, "width": 1.2},
         },
@@ -74,7 +75,7 @@ def figure_fits(
     ]
     idx = np.flatnonzero(dropped)
     data.append({
-        "type": "scatter", "mode": "markers", "x": f32(points.x[idx]), "y": f32(points.y[idx]),
+        "type": "scatter", "mode": "markers", "x": typed_array(points.x[idx]), "y": typed_array(points.y[idx]),
         "customdata": idx.astype(np.int32), "name": "dropped (not fitted)", "xaxis": "x", "yaxis": "y",
         "marker": {"color": DROPPED_COLOR, "symbol": "x-thin-open", "size": 9, "line": {"width": 2, "color": DROPPED_COLOR}},
         "hovertemplate": "point %{customdata} (dropped)<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
@@ -83,7 +84,8 @@ def figure_fits(
     for line in lines:
         label = line.loss if line.converged else f"{line.loss} (not converged)"
         data.append({
-            "type": "scatter", "mode": "lines", "x": f32(xs), "y": f32(line.intercept + line.slope * xs),
+            "type": "scatter", "mode": "lines", "x": typed_array(xs),
+            "y": typed_array(line.intercept + line.slope * xs),
             "name": label, "xaxis": "x", "yaxis": "y",
             "line": {"color": line.color, "width": 3 if line.loss == focus else 2, "dash": "solid" if line.converged else "dot"},
             "hovertemplate": f"{line.loss}: y = {line.intercept:.3f} + {line.slope:.3f}·x<extra></extra>",
@@ -91,7 +93,7 @@ def figure_fits(
     kept = ~dropped
     bar_idx = np.flatnonzero(kept)
     data.append({
-        "type": "bar", "x": f32(points.x[bar_idx]), "y": f32(100 * points.pull[bar_idx]),
+        "type": "bar", "x": typed_array(points.x[bar_idx]), "y": typed_array(100 * points.pull[bar_idx]),
         "customdata": bar_idx.astype(np.int32), "xaxis": "x2", "yaxis": "y2", "name": f"pull share ({focus})",
         "marker": {"color": np.where(outlier[bar_idx], "#d62728", "#6b6b6b").tolist()},
         "width": 0.012 * float(x_range[1] - x_range[0]), "showlegend": False,
@@ -109,14 +111,14 @@ def figure_fits(
             "colorbar": {"title": {"text": f"% pull<br>({focus})", "side": "top"}, "len": 0.6, "y": 0.68, "thickness": 14},
         },
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def figure_outlier_pull(shares: Mapping[str, float], colors: Mapping[str, str], fair: float, height: int = 300) -> go.Figure:
     """Per loss, the share of the total pull Σ|ψ| that the outliers hold; ``fair`` is their share of the points."""
     names = list(shares)
     data = [{
-        "type": "bar", "orientation": "h", "y": names, "x": f32([100 * shares[n] for n in names]),
+        "type": "bar", "orientation": "h", "y": names, "x": typed_array([100 * shares[n] for n in names]),
         "marker": {"color": [colors[n] for n in names]}, "name": "outliers' pull", "showlegend": False,
         "text": [f"{100 * shares[n]:.0f} %" for n in names], "textposition": "outside", "cliponaxis": False,
         "hovertemplate": "%{y}: the outliers hold %{x:.1f} % of the pull<extra></extra>",
@@ -133,7 +135,7 @@ def figure_outlier_pull(shares: Mapping[str, float], colors: Mapping[str, str], 
                          "text": f" their share of the points: {100 * fair:.0f} %", "showarrow": False,
                          "font": {"size": 11, "color": "#333333"}}],
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def figure_sensitivity(
@@ -142,7 +144,7 @@ def figure_sensitivity(
 ) -> go.Figure:
     """Tukey's sensitivity curve of the tracked estimate against the swept point's offset."""
     data = [
-        {"type": "scatter", "mode": "lines+markers", "x": f32(offsets), "y": f32(curve), "name": name,
+        {"type": "scatter", "mode": "lines+markers", "x": typed_array(offsets), "y": typed_array(curve), "name": name,
          "line": {"color": colors[name], "width": 2.2}, "marker": {"size": 4},
          "hovertemplate": f"{name}<br>offset %{{x:.1f}}<br>SC %{{y:.3g}}<extra></extra>"}
         for name, curve in curves.items()
@@ -167,7 +169,7 @@ def figure_sensitivity(
         "xaxis": {"title": {"text": "offset y₀ − (a + b·x₀) of the extra point"}},
         "yaxis": yaxis,
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def sensitivity_range(curves: Mapping[str, np.ndarray], ratio: float = 4.0) -> tuple[float, float] | None:
@@ -189,7 +191,8 @@ def figure_breakdown(
 ) -> go.Figure:
     """|T(ε) − T(0)| against the contaminated fraction ε of the data (0 … 50 %)."""
     data = [
-        {"type": "scatter", "mode": "lines+markers", "x": f32(100 * fractions), "y": f32(err), "name": name,
+        {"type": "scatter", "mode": "lines+markers", "x": typed_array(100 * fractions), "y": typed_array(err),
+         "name": name,
          "line": {"color": colors[name], "width": 2.2}, "marker": {"size": 5},
          "hovertemplate": f"{name}<br>%{{x:.1f}} % contaminated<br>error %{{y:.3g}}<extra></extra>"}
         for name, err in errors.items()
@@ -199,4 +202,4 @@ def figure_breakdown(
         "xaxis": {"title": {"text": "contamination: % of points moved to the cluster"}, "range": [0, 51]},
         "yaxis": {"title": {"text": f"|{what}(ε) − {what}(0)|"}, "rangemode": "tozero"},
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})

@@ -1,7 +1,6 @@
 """Figures of the Segmentation page: the masks, per-pixel gradient maps, sweeps and the smooth study.
 
-Builders are pure (data → ``go.Figure``), send float32 arrays and assemble plain dicts without
-Plotly's per-property validation (``_validate=False``); the unit tests validate each figure once.
+Builders are pure (data → ``go.Figure``), send float32 arrays and assemble plain dicts.
 Images are drawn with row 0 at the top (``autorange="reversed"``) and square pixels.
 """
 
@@ -12,10 +11,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
+from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors, typed_array
 from lossviz.studies.segmentation import LOSSES, SHAPES, SmoothStudy, Sweep
 
-MASK_SCALE = "Greys"
+MASK_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(0,0,0)"]]
+"""The true mask in black on white (by value, not by name: plotly.js's "Greys" and Python Plotly's run
+opposite ways)."""
 GRADIENT_SCALE = "RdBu_r"
 """Blue where ∂L/∂(pixel) < 0 (a descent step raises p there), red where it is > 0 (a step lowers p)."""
 SATURATION_PERCENTILE = 99.0
@@ -49,7 +50,7 @@ def _edge_trace(mask: np.ndarray, axis: str) -> dict:
     """The outline of the true mask (its 0.5 level) as a contour line."""
     return {
         "type": "contour",
-        "z": f32(mask),
+        "z": typed_array(mask),
         "contours": {"start": 0.5, "end": 0.5, "size": 1.0, "coloring": "lines"},
         "colorscale": [[0.0, TRUE_EDGE_COLOR], [1.0, TRUE_EDGE_COLOR]],
         "line": {"width": 2},
@@ -67,9 +68,9 @@ def figure_masks(true: np.ndarray, predicted: np.ndarray, height: int = 330) -> 
     Traces: true mask heatmap, predicted heatmap, the true edge on the prediction.
     """
     data = [
-        {"type": "heatmap", "z": f32(true), "zmin": 0.0, "zmax": 1.0, "colorscale": MASK_SCALE, "reversescale": True,
+        {"type": "heatmap", "z": typed_array(true), "zmin": 0.0, "zmax": 1.0, "colorscale": MASK_SCALE,
          "showscale": False, "name": "true mask", "hovertemplate": "row %{y}, col %{x}: g = %{z:.0f}<extra></extra>"},
-        {"type": "heatmap", "z": f32(predicted), "zmin": 0.0, "zmax": 1.0, "colorscale": "Viridis",
+        {"type": "heatmap", "z": typed_array(predicted), "zmin": 0.0, "zmax": 1.0, "colorscale": "Viridis",
          "colorbar": {"title": {"text": "p"}, "len": 0.9, "thickness": 12}, "name": "prediction",
          "xaxis": "x2", "yaxis": "y2", "hovertemplate": "row %{y}, col %{x}: p = %{z:.4f}<extra></extra>"},
     ]
@@ -77,7 +78,7 @@ def figure_masks(true: np.ndarray, predicted: np.ndarray, height: int = 330) -> 
         data.append(_edge_trace(true, "2"))
     layout = {**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
               **_image_axes(2, ["true mask g", "predicted soft mask p (green: true edge)"])}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def saturation(grad: np.ndarray) -> float:
@@ -103,7 +104,7 @@ def figure_gradient_maps(
         data.append(
             {
                 "type": "heatmap",
-                "z": f32(g),
+                "z": typed_array(g),
                 "zmin": -limit,
                 "zmax": limit,
                 "colorscale": GRADIENT_SCALE,
@@ -119,7 +120,7 @@ def figure_gradient_maps(
     captions = [f"{titles[n]}<br><sub>max |g| = {np.abs(grads[n]).max():.2g}</sub>" for n in names]
     layout = {**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 10, "r": 10, "t": 55, "b": 10},
               "showlegend": False, **_image_axes(len(names), captions)}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def figure_sweep(sw: Sweep, current: float, x_label: str, titles: Mapping[str, str], height: int = 380) -> go.Figure:
@@ -131,8 +132,8 @@ def figure_sweep(sw: Sweep, current: float, x_label: str, titles: Mapping[str, s
     data = [
         {
             "type": "scatter",
-            "x": f32(sw.values),
-            "y": f32(sw.losses[name]),
+            "x": typed_array(sw.values),
+            "y": typed_array(sw.losses[name]),
             "mode": "lines",
             "name": titles[name],
             "line": {"color": colours[name], "width": 2, "dash": "dot" if name == "pixel_cross_entropy" else "solid"},
@@ -148,7 +149,7 @@ def figure_sweep(sw: Sweep, current: float, x_label: str, titles: Mapping[str, s
     )
     layout = {**LAYOUT_DEFAULTS, "height": height, "hovermode": "x unified", "margin": {"l": 60, "r": 20, "t": 40,
               "b": 50}, "xaxis": {"title": {"text": x_label}}, "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"}}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})
 
 
 def figure_smooth_study(study: SmoothStudy, current: float, height: int = 380) -> go.Figure:
@@ -166,8 +167,8 @@ def figure_smooth_study(study: SmoothStudy, current: float, height: int = 380) -
         data.append(
             {
                 "type": "scatter",
-                "x": f32(study.smooth[positive]),
-                "y": f32(study.dice[shape][positive]),
+                "x": typed_array(study.smooth[positive]),
+                "y": typed_array(study.dice[shape][positive]),
                 "mode": "lines",
                 "name": f"{shape} (Σg = {study.sum_g[shape]:.0f}, Σp = {study.sum_p[shape]:.1f})",
                 "line": {"color": colours[shape], "width": 2},
@@ -182,4 +183,4 @@ def figure_smooth_study(study: SmoothStudy, current: float, height: int = 380) -
               "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
               "xaxis": {"type": "log", "title": {"text": "smooth s (log scale)"}},
               "yaxis": {"title": {"text": "Dice loss"}, "range": [0.0, 1.02]}}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": data, "layout": layout})

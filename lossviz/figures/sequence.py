@@ -1,9 +1,8 @@
 """Figures of the Sequence & count page: the CTC example, and NLL curves with their minimiser.
 
-Both carry Plotly frames (one per value of the live parameter: the boost of the CTC example, the
-count y of the Poisson NLL, the variance σ² of the Gaussian NLL) and a Plotly slider that moves
-between them in the browser without a Streamlit rerun. Built from plain dicts with
-``_validate=False``; the unit tests validate each figure once.
+Both are live figures (:func:`~lossviz.figures.live.live_figure`, plain dicts): one Plotly frame per
+value of the live parameter (the boost of the CTC example, the count y of the Poisson NLL, the variance
+σ² of the Gaussian NLL), moved between in the browser without a Streamlit rerun.
 """
 
 from __future__ import annotations
@@ -11,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, f32
-from lossviz.figures.generative import figure_with_frames
+from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, typed_array
+from lossviz.figures.live import live_figure
 from lossviz.studies.sequence import CtcSweep, NllCurve
 
 HEATMAP_ROW = (0.40, 0.92)
@@ -32,41 +30,17 @@ CORNER = 0.3
 """Offset (in cells) of the path markers from the cell centre, so they do not cover the numbers."""
 
 
-def _animate_step(name: str, label: str, redraw: bool) -> dict:
-    return {
-        "label": label,
-        "method": "animate",
-        "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": redraw}, "transition": {"duration": 0}}],
-    }
-
-
-def _slider(names: Sequence[str], labels: Sequence[str], active: int, prefix: str, redraw: bool) -> dict:
-    return {
-        "active": active,
-        "currentvalue": {"prefix": prefix, "font": {"size": 13}},
-        "pad": {"t": 50, "b": 0},
-        "len": 1.0,
-        "x": 0.0,
-        "steps": [_animate_step(n, lab, redraw) for n, lab in zip(names, labels, strict=True)],
-    }
-
-
 # ---------------------------------------------------------------------------------------------
 # CTC
 # ---------------------------------------------------------------------------------------------
 
 
-def _small(z: np.ndarray) -> list:
-    """A small grid (at most 12 × 7 cells) as nested lists rounded to 5 decimals: for ~100 numbers,
-    encoding (and decoding) a base64 typed array costs more than it saves."""
-    return np.round(z, 5).tolist()
-
-
 def _ctc_frame_data(sweep: CtcSweep, i: int) -> list[dict]:
     frames = np.arange(1, sweep.posteriors.shape[1] + 1)
     return [
-        {"type": "heatmap", "z": _small(sweep.posteriors[i].T)},
-        {"type": "heatmap", "z": _small(sweep.grad[i].T)},
+        {"type": "heatmap", "z": typed_array(sweep.posteriors[i].T)},
+        {"type": "heatmap", "z": typed_array(sweep.grad[i].T)},
+        # a dozen numbers: shorter as JSON lists than as typed arrays
         {"type": "scatter", "x": (frames - CORNER).tolist(), "y": (sweep.best_paths[i] - CORNER).tolist()},
         {"type": "scatter", "x": (frames + CORNER).tolist(), "y": (sweep.alignments[i] + CORNER).tolist()},
         {"type": "scatter", "x": [float(sweep.boosts[i])], "y": [float(sweep.loss[i])], "text": [_loss_text(sweep, i)]},
@@ -78,10 +52,10 @@ def _loss_text(sweep: CtcSweep, i: int) -> str:
     return f"loss {sweep.loss[i]:.4f} · best path → {decoded}"
 
 
-def _heatmap(z: np.ndarray, axis: str, **style: object) -> dict:
+def _heatmap(z: dict, axis: str, **style: object) -> dict:
     return {
         "type": "heatmap",
-        "z": f32(z),
+        "z": z,
         "x0": 1,
         "dx": 1,
         "xaxis": f"x{axis}",
@@ -93,7 +67,7 @@ def _heatmap(z: np.ndarray, axis: str, **style: object) -> dict:
     }
 
 
-def figure_ctc(sweep: CtcSweep, active: int) -> go.Figure:
+def figure_ctc(sweep: CtcSweep, active: int) -> FigureSpec:
     """Posteriors y_t(k) (left) and ∂L/∂logits (right) over frames × classes, and the loss against the
     boost (below). Crosses mark the best path (argmax per frame), circles the most likely alignment
     of the label, a square the boosted cell; one frame per boost value."""
@@ -131,7 +105,8 @@ def figure_ctc(sweep: CtcSweep, active: int) -> go.Figure:
         )
     data.append(
         {
-            "type": "scatter", "mode": "lines", "x": f32(sweep.boosts), "y": f32(sweep.loss), "name": "CTC loss",
+            "type": "scatter", "mode": "lines", "x": typed_array(sweep.boosts), "y": typed_array(sweep.loss),
+            "name": "CTC loss",
             "line": {"color": "#1f77b4", "width": 2}, "xaxis": "x3", "yaxis": "y3", "showlegend": False,
             "hovertemplate": "β = %{x:+.1f}: loss %{y:.4f}<extra></extra>",
         }
@@ -143,18 +118,12 @@ def figure_ctc(sweep: CtcSweep, active: int) -> go.Figure:
             "showlegend": False, "hoverinfo": "skip", "cliponaxis": False,
         }
     )
-    layout = _ctc_layout(names, sweep)
-    layout["sliders"] = [
-        _slider(
-            [f"{b:.6g}" for b in sweep.boosts], [f"{b:+g}" for b in sweep.boosts], active,
-            f"boost β (live) at frame {sweep.frame + 1}, class {names[sweep.boosted_class]} = ", redraw=True,
-        )
-    ]
-    frames = [
-        {"name": f"{b:.6g}", "data": _ctc_frame_data(sweep, i), "traces": list(CTC_FRAME_TRACES)}
-        for i, b in enumerate(sweep.boosts)
-    ]
-    return figure_with_frames(data, layout, frames)
+    return live_figure(
+        data, _ctc_layout(names, sweep), [_ctc_frame_data(sweep, i) for i in range(len(sweep.boosts))],
+        traces=CTC_FRAME_TRACES, values=sweep.boosts, active=active,
+        label=f"boost β (live) at frame {sweep.frame + 1}, class {names[sweep.boosted_class]}",
+        labels=[f"{b:+g}" for b in sweep.boosts], redraw=True,
+    )
 
 
 def _ctc_layout(names: Sequence[str], sweep: CtcSweep) -> dict:
@@ -216,7 +185,7 @@ def _nll_frame_data(curve: NllCurve, symbol: str) -> list[dict]:
         marker = {"x": [x_star], "y": [l_star], "text": [f"  minimum at {symbol} = {x_star:.4g}, L = {l_star:.4g}"]}
         vline = {"x": [x_star, x_star], "y": [0.0, 1.0]}
         zero = {"x": [x_star], "y": [0.0]}
-    data = [{"y": f32(curve.value)}, {"y": f32(curve.grad)}, marker, vline, vline, zero]
+    data = [{"y": typed_array(curve.value)}, {"y": typed_array(curve.grad)}, marker, vline, vline, zero]
     return [{"type": "scatter", **d} for d in data]
 
 
@@ -226,18 +195,18 @@ def figure_nll_curves(
     *,
     x_label: str,
     symbol: str,
-    setting_prefix: str,
+    setting_label: str,
     setting_format: str = "{:g}",
     value_range: tuple[float, float] | None = None,
     grad_range: tuple[float, float] | None = None,
     colour: str = "#1f77b4",
-) -> go.Figure:
+) -> FigureSpec:
     """An NLL (top) and its gradient (bottom) against the prediction, the minimiser marked by a
-    diamond and a dotted line; one frame per setting (count or variance), with fixed y ranges (all
-    frames' span unless given) so the curve visibly moves."""
+    diamond and a dotted line; one frame per setting (count or variance, named ``setting_label`` on the
+    slider), with fixed y ranges (all frames' span unless given) so the curve visibly moves."""
     curve = curves[active]
     first = _nll_frame_data(curve, symbol)
-    line_style = {"type": "scatter", "mode": "lines", "x": f32(curve.x), "line": {"color": colour, "width": 2}}
+    line_style = {"type": "scatter", "mode": "lines", "x": typed_array(curve.x), "line": {"color": colour, "width": 2}}
     data = [
         {**line_style, **first[0], "name": "loss", "xaxis": "x", "yaxis": "y",
          "hovertemplate": f"{symbol} = %{{x:.3f}}: L = %{{y:.4g}}<extra></extra>"},
@@ -272,12 +241,8 @@ def figure_nll_curves(
         "yaxis3": {"overlaying": "y", "range": [0.0, 1.0], "visible": False, "fixedrange": True},
         "yaxis4": {"overlaying": "y2", "range": [0.0, 1.0], "visible": False, "fixedrange": True},
     }
-    names = [f"{c.setting:.6g}" for c in curves]
-    layout["sliders"] = [
-        _slider(names, [setting_format.format(c.setting) for c in curves], active, setting_prefix, redraw=False)
-    ]
-    frames = [
-        {"name": n, "data": _nll_frame_data(c, symbol), "traces": list(NLL_FRAME_TRACES)}
-        for n, c in zip(names, curves, strict=True)
-    ]
-    return figure_with_frames(data, layout, frames)
+    return live_figure(
+        data, layout, [_nll_frame_data(c, symbol) for c in curves], traces=NLL_FRAME_TRACES,
+        values=[c.setting for c in curves], active=active, label=setting_label,
+        labels=[setting_format.format(c.setting) for c in curves],
+    )

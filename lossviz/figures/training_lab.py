@@ -4,7 +4,9 @@ against actual values, confusion matrices, weights.
 Pure builders (arrays in, ``go.Figure`` out); the arrays come from :mod:`lossviz.toolkit.training`.
 Figures are assembled as one plain dict and turned into a ``go.Figure`` once, with side-by-side
 panels laid out by :func:`columns_layout`: ``make_subplots`` and trace-by-trace ``add_trace``
-cost several times more, and these pages redraw on every control change.
+cost several times more, and these pages redraw on every control change. The regularisation path
+and the multi-task balance are live figures over λ or ω (:func:`~lossviz.figures.live.live_figure`,
+plain dicts): a frame holds only the arrays that change (Plotly merges them into the traces it names).
 """
 
 from __future__ import annotations
@@ -18,18 +20,19 @@ from lossviz.figures.common import (
     BOTTOM_MARGIN,
     SURFACE_SCALE,
     TOP_MARGIN_WITH_TITLES,
+    FigureSpec,
     Trace,
     apply_layout,
     axis_key,
     axis_refs,
     columns_layout,
     display_values,
-    f32,
-    figure_from_dicts,
+    layout_defaults,
     legend_above_titles,
-    plain,
     run_color,
+    typed_array,
 )
+from lossviz.figures.live import live_figure
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
 from lossviz.toolkit.training import Curves, DecisionGrid
@@ -51,7 +54,7 @@ def figure_training_curves(
     traces: list[Trace] = []
     for k, (label, curves) in enumerate(runs):
         color = run_color(k)
-        x = f32(curves.epochs)
+        x = typed_array(curves.epochs)
         for split, loss, value, dash in (
             ("train", curves.train_loss, curves.train_metric, "solid"),
             ("validation", curves.val_loss, curves.val_metric, "dash"),
@@ -62,8 +65,8 @@ def figure_training_curves(
                 name, shown, group = split, True, split
             common = {"type": "scatter", "mode": "lines", "line": {"color": color, "dash": dash, "width": 2},
                       "legendgroup": group, "name": name}
-            traces.append({**common, "x": x, "y": f32(loss), "showlegend": shown, **axis_refs(1)})
-            traces.append({**common, "x": x, "y": f32(value), "showlegend": False, **axis_refs(2)})
+            traces.append({**common, "x": x, "y": typed_array(loss), "showlegend": shown, **axis_refs(1)})
+            traces.append({**common, "x": x, "y": typed_array(value), "showlegend": False, **axis_refs(2)})
     styles = " (solid: train, dashed: validation)" if multiple else ""
     layout = columns_layout(2, (f"Loss{styles}", metric[:1].upper() + metric[1:]))
     positive = all((c.train_loss > 0).all() and (c.val_loss > 0).all() for _l, c in runs)
@@ -89,7 +92,7 @@ def _points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
             name = f"{dataset.class_label(c)} · {split}"
             traces.append(
                 {
-                    "type": "scatter", "x": f32(x[mask, 0]), "y": f32(x[mask, 1]), "mode": "markers",
+                    "type": "scatter", "x": typed_array(x[mask, 0]), "y": typed_array(x[mask, 1]), "mode": "markers",
                     "name": name, "legendgroup": name, "showlegend": legend,
                     "marker": {
                         "color": CLASS_COLORS[c % len(CLASS_COLORS)], "symbol": SPLIT_MARKERS[split],
@@ -108,7 +111,7 @@ BINARY_COLORSCALE = [[0.0, "#aec7e8"], [0.5, "#ffffff"], [1.0, "#f4a6a6"]]
 
 def _region_traces(grid: DecisionGrid, n_classes: int, col: int, colorbar: bool, axes: tuple[str, str]) -> list[Trace]:
     refs = axis_refs(col)
-    common = {"x": f32(grid.xs), "y": f32(grid.ys), "z": f32(grid.value), **refs}
+    common = {"x": typed_array(grid.xs), "y": typed_array(grid.ys), "z": typed_array(grid.value), **refs}
     if grid.threshold is None:  # multi-class: predicted class regions
         scale = []
         for c in range(n_classes):
@@ -182,17 +185,18 @@ def figure_regression_fit(
             color = "#d62728" if is_outlier else "#7f7f7f"
             traces.append(
                 {
-                    "type": "scatter", "x": f32(x[mask, 0]), "y": f32(y[mask]), "mode": "markers",
+                    "type": "scatter", "x": typed_array(x[mask, 0]), "y": typed_array(y[mask]), "mode": "markers",
                     "name": f"{'outlier' if is_outlier else 'point'} · {split}",
                     "marker": {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if split == "train" else 7,
                                "opacity": 0.8, "line": {"width": 1.5 if split == "validation" else 0, "color": color}},
                 }
             )
     if clean is not None:
-        traces.append({"type": "scatter", "x": f32(xs), "y": f32(clean), "mode": "lines", "name": "true f(x)",
+        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(clean), "mode": "lines",
+                       "name": "true f(x)",
                        "line": {"color": "black", "dash": "dot"}})
     for k, (label, pred) in enumerate(fits):
-        traces.append({"type": "scatter", "x": f32(xs), "y": f32(pred), "mode": "lines", "name": label,
+        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(pred), "mode": "lines", "name": label,
                        "line": {"color": run_color(k), "width": 3}})
     x_title = dataset.feature_names[0] if dataset.feature_names else "x"
     layout = {"xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": dataset.target_name}}}
@@ -212,7 +216,7 @@ def figure_predicted_vs_actual(
                    "line": {"color": "black", "dash": "dot", "width": 1}})
     for k, (label, actual, predicted) in enumerate(runs):
         traces.append(
-            {"type": "scatter", "x": f32(actual), "y": f32(predicted), "mode": "markers", "name": label,
+            {"type": "scatter", "x": typed_array(actual), "y": typed_array(predicted), "mode": "markers", "name": label,
              "marker": {"color": run_color(k), "size": 6, "opacity": 0.6},
              "hovertemplate": "actual %{x:.4g}<br>predicted %{y:.4g}<extra>" + label + "</extra>"}
         )
@@ -259,7 +263,8 @@ def figure_weight_histogram(
     for k, (label, w) in enumerate(runs):
         share = float(np.mean(np.abs(w) < zero_tol)) if len(w) else 0.0
         traces.append(
-            {"type": "histogram", "x": f32(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}", "opacity": 0.6,
+            {"type": "histogram", "x": typed_array(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}",
+             "opacity": 0.6,
              "marker": {"color": run_color(k)}, "xbins": {"start": -lim, "end": lim, "size": 2 * lim / 80}}
         )
     layout = {"barmode": "overlay", "xaxis": {"title": {"text": "weight value"}}, "yaxis": {"title": {"text": "count"}}}
@@ -271,24 +276,7 @@ def figure_weight_histogram(
 _L1_COLOR, _L2_COLOR = "#d62728", "#1f77b4"
 
 
-def _slider(values: np.ndarray, active: int, prefix: str) -> dict[str, object]:
-    return {
-        "active": int(active),
-        "currentvalue": {"prefix": prefix, "font": {"size": 14}},
-        "pad": {"t": 40},
-        "steps": [
-            {
-                "label": f"{v:.3g}",
-                "method": "animate",
-                "args": [[f"{v:.4g}"], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-                                        "transition": {"duration": 0}}],
-            }
-            for v in values
-        ],
-    }
-
-
-def figure_regularization(path: RegularizationPath, active: int, *, height: int = 520) -> go.Figure:
+def figure_regularization(path: RegularizationPath, active: int, *, height: int = 520) -> FigureSpec:
     """L1 (left) and L2 (right) on the MSE contours of a 2-parameter linear model, with a λ slider.
 
     Each panel: the data-loss contours, the least-squares fit, the path of the regularised optimum
@@ -304,10 +292,11 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
     ):
         refs = axis_refs(col)
         traces += [
-            {"type": "contour", "x": f32(path.w1), "y": f32(path.w2), "z": f32(shown), "colorscale": "Greys",
+            {"type": "contour", "x": typed_array(path.w1), "y": typed_array(path.w2), "z": typed_array(shown),
+             "colorscale": "Greys",
              "reversescale": True, "opacity": 0.9, "showscale": False, "ncontours": 24,
              "contours": {"coloring": "lines"}, "hoverinfo": "skip", "name": "MSE", **refs},
-            {"type": "scatter", "x": f32(solutions[:, 0]), "y": f32(solutions[:, 1]), "mode": "lines",
+            {"type": "scatter", "x": typed_array(solutions[:, 0]), "y": typed_array(solutions[:, 1]), "mode": "lines",
              "name": f"{name} path over λ", "line": {"color": color, "width": 2, "dash": "dot"}, **refs},
             {"type": "scatter", "x": [float(path.least_squares[0])], "y": [float(path.least_squares[1])],
              "mode": "markers", "name": "least squares", "showlegend": col == 1,
@@ -328,20 +317,18 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
     dynamic = _regularization_dynamic(path, active)
     for trace, update in zip(traces[first_dynamic:], dynamic, strict=True):
         trace.update(update)
-    indices = list(range(first_dynamic, first_dynamic + len(dynamic)))
-    frames = [
-        {"name": f"{lam:.4g}", "data": _regularization_dynamic(path, k), "traces": indices}
-        for k, lam in enumerate(path.lams)
-    ]
     extent = float(path.w1[-1])
     for col in (1, 2):
         layout[axis_key(col, "x")].update(title={"text": "w₁"}, range=[-extent, extent])
         layout[axis_key(col, "y")].update(title={"text": "w₂" if col == 1 else ""}, range=[-extent, extent],
                                           scaleanchor=axis_refs(col)["xaxis"])
-    layout["sliders"] = [_slider(path.lams, active, "λ = ")]
     layout["showlegend"] = False  # seven entries would bury the panel titles; the page's caption names them
-    fig = figure_from_dicts(traces, layout, frames)
-    return apply_layout(fig, height=height, margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 40})
+    layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 40}))
+    return live_figure(
+        traces, layout, [_regularization_dynamic(path, k) for k in range(len(path.lams))],
+        traces=range(first_dynamic, first_dynamic + len(dynamic)), values=path.lams, active=active, label="λ",
+        redraw=True,
+    )
 
 
 def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
@@ -352,11 +339,11 @@ def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
         (diamond(float(np.abs(w_l1).sum())), path.lasso_levels[k], w_l1),
         (disc(float(np.linalg.norm(w_l2))), path.ridge_levels[k], w_l2),
     ):
-        x = np.concatenate([level[:, 0], [np.nan, w[0]]])
+        x = np.concatenate([level[:, 0], [np.nan, w[0]]])  # NaN: a gap between the contour and the optimum
         y = np.concatenate([level[:, 1], [np.nan, w[1]]])
         out += [
-            {"type": "scatter", "x": plain(region[:, 0]), "y": plain(region[:, 1])},
-            {"type": "scatter", "x": plain(x), "y": plain(y)},
+            {"type": "scatter", "x": typed_array(region[:, 0]), "y": typed_array(region[:, 1])},
+            {"type": "scatter", "x": typed_array(x), "y": typed_array(y)},
         ]
     return out
 
@@ -364,7 +351,7 @@ def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
 # --- multi-task ---------------------------------------------------------------------------------------
 
 
-def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: int = 480) -> go.Figure:
+def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: int = 480) -> FigureSpec:
     """(1 − ω)·L_A + ω·L_B over the line's (intercept, slope), with its minimiser, and the fitted line.
 
     Left: contours of the weighted sum, the minimisers of L_A (ω = 0) and L_B (ω = 1), the path of
@@ -378,22 +365,26 @@ def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: in
     order = np.argsort(mt.x)
     xs = mt.x[order][[0, -1]]
     traces: list[Trace] = [
-        {"type": "contour", "x": f32(mt.intercepts), "y": f32(mt.slopes), "colorscale": SURFACE_SCALE, "ncontours": 25,
+        {"type": "contour", "x": typed_array(mt.intercepts), "y": typed_array(mt.slopes), "colorscale": SURFACE_SCALE,
+         "ncontours": 25,
          "colorbar": {"title": {"text": "log₁₀ loss" if use_log else "loss"}, "x": colorbar_x, "len": 0.85,
                       "thickness": 15},
          "line": {"width": 0.5}, "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>%{z:.4g}<extra></extra>",
          "name": "weighted loss", **axis_refs(1)},
-        {"type": "scatter", "x": f32(m[:, 0]), "y": f32(m[:, 1]), "mode": "lines", "name": "minimiser as ω moves",
+        {"type": "scatter", "x": typed_array(m[:, 0]), "y": typed_array(m[:, 1]), "mode": "lines",
+         "name": "minimiser as ω moves",
          "line": {"color": "white", "width": 2, "dash": "dot"}, **axis_refs(1)},
     ]
     for idx, name, symbol in ((0, f"minimiser of {mt.loss_a}", "square"), (-1, f"minimiser of {mt.loss_b}", "diamond")):
         traces.append({"type": "scatter", "x": [float(m[idx, 0])], "y": [float(m[idx, 1])], "mode": "markers", "name": name,
                        "marker": {"symbol": symbol, "size": 11, "color": "white", "line": {"color": "black", "width": 1.5}},
                        **axis_refs(1)})
-    traces.append({"type": "scatter", "x": f32(mt.x), "y": f32(mt.y), "mode": "markers", "name": "training points",
+    traces.append({"type": "scatter", "x": typed_array(mt.x), "y": typed_array(mt.y), "mode": "markers",
+                   "name": "training points",
                    "marker": {"color": "#7f7f7f", "size": 6}, **axis_refs(2)})
     for idx, name, color in ((0, mt.loss_a, "#1f77b4"), (-1, mt.loss_b, "#ff7f0e")):
-        traces.append({"type": "scatter", "x": f32(xs), "y": f32(m[idx, 0] + m[idx, 1] * xs), "mode": "lines",
+        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(m[idx, 0] + m[idx, 1] * xs),
+                       "mode": "lines",
                        "name": f"fit of {name} alone", "line": {"color": color, "width": 1.5, "dash": "dash"},
                        **axis_refs(2)})
     marker_index = len(traces)
@@ -406,16 +397,15 @@ def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: in
     indices = [0, marker_index, marker_index + 1]
     for i, update in zip(indices, _multitask_dynamic(mt, active, use_log, xs), strict=True):
         traces[i].update(update)
-    frames = [
-        {"name": f"{w:.4g}", "data": _multitask_dynamic(mt, k, use_log, xs), "traces": indices}
-        for k, w in enumerate(mt.weights)
-    ]
     layout["xaxis"]["title"] = {"text": "intercept a"}
     layout["yaxis"]["title"] = {"text": "slope b"}
     layout["xaxis2"]["title"] = {"text": "x"}
     layout["yaxis2"]["title"] = {"text": "y"}
-    layout["sliders"] = [_slider(mt.weights, active, "ω = ")]
-    return apply_layout(figure_from_dicts(traces, layout, frames), height=height, margin={"l": 60, "r": 20, "t": 110, "b": 40})
+    layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": 110, "b": 40}))
+    return live_figure(
+        traces, layout, [_multitask_dynamic(mt, k, use_log, xs) for k in range(len(mt.weights))], traces=indices,
+        values=mt.weights, active=active, label="ω", redraw=True,
+    )
 
 
 def _multitask_dynamic(mt: MultiTask, k: int, log: bool, xs: np.ndarray) -> list[Trace]:
@@ -423,7 +413,7 @@ def _multitask_dynamic(mt: MultiTask, k: int, log: bool, xs: np.ndarray) -> list
     z = mt.mixture(float(mt.weights[k]))
     a, b = mt.minimizers[k]
     return [
-        {"type": "contour", "z": f32(np.log10(z) if log else z)},
+        {"type": "contour", "z": typed_array(np.log10(z) if log else z)},
         {"type": "scatter", "x": [float(a)], "y": [float(b)]},
-        {"type": "scatter", "x": plain(xs), "y": plain(a + b * xs)},
+        {"type": "scatter", "x": typed_array(xs), "y": typed_array(a + b * xs)},
     ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -12,6 +10,7 @@ from lossviz.figures import common
 from lossviz.figures.curves import TRACES_PER_CURVE, LiveParameter, figure_loss_curves
 from lossviz.studies import curves as lc
 from lossviz.toolkit.frames import EVEN_COUNT, even_values, nearest_index
+from tests.figure_helpers import as_array, figure_bytes, figure_json, sent_dtype, validated
 
 
 def _curves(names=("mse", "mae", "huber"), zoom: float = 1.0, **params: dict) -> list[lc.Curve]:
@@ -25,28 +24,19 @@ def _live(curves: list[lc.Curve], loss: str = "huber") -> LiveParameter:
     return LiveParameter(loss, "δ", values, sweep, nearest_index(values, 1.0))
 
 
-def _array(values) -> np.ndarray:
-    """A trace array: Plotly's typed-array form ({"dtype": "f4", "bdata": ...}) decoded, or a list."""
-    if isinstance(values, dict):
-        assert values["dtype"] == "f4"
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype="<f4")
-    return np.asarray(values, dtype=np.float64)
-
-
 def _y(trace) -> np.ndarray:
-    return _array(trace["y"] if isinstance(trace, dict) else trace.y)
+    return as_array(trace["y"] if isinstance(trace, dict) else trace.y)
 
 
 def test_figure_validates_and_plots_every_curve_in_float32() -> None:
     curves = _curves()
-    fig = figure_loss_curves(curves, x_label="residual", symbol="r")
-    go.Figure(fig.to_dict())  # full Plotly validation of what the builder assembled unvalidated
+    fig = validated(figure_loss_curves(curves, x_label="residual", symbol="r"))
     assert len(fig.data) == TRACES_PER_CURVE * len(curves)
     for i, curve in enumerate(curves):
         value, grad, curvature, markers, *lines = fig.data[TRACES_PER_CURVE * i : TRACES_PER_CURVE * (i + 1)]
         assert value.name == curve.name and value.showlegend and not grad.showlegend
-        assert _array(value.x).dtype == np.float32
-        np.testing.assert_array_equal(_array(value.x), curve.x.astype(np.float32))
+        assert sent_dtype(value.x) == sent_dtype(value.y) == "f4"
+        np.testing.assert_array_equal(as_array(value.x), curve.x.astype(np.float32))
         np.testing.assert_array_equal(_y(value), curve.value.astype(np.float32))
         np.testing.assert_array_equal(_y(grad), curve.grad.astype(np.float32))
         np.testing.assert_array_equal(_y(curvature), curve.curvature.astype(np.float32))
@@ -57,15 +47,15 @@ def test_figure_validates_and_plots_every_curve_in_float32() -> None:
     assert fig.layout.xaxis.matches == "x3" and fig.layout.xaxis2.matches == "x3"
     assert fig.layout.xaxis3.title.text == "residual"
     assert fig.layout.yaxis4.overlaying == "y" and list(fig.layout.yaxis4.range) == [0, 1]
-    assert fig.layout.yaxis.type == "linear" and not fig.to_dict()["frames"]
+    assert fig.layout.yaxis.type == "linear" and not fig.frames
 
 
 def test_kinks_are_marked_on_the_value_curve_and_as_lines() -> None:
     curves = _curves(("mae", "huber"), huber={"delta": 0.5})
-    fig = figure_loss_curves(curves, x_label="r", symbol="r")
+    fig = validated(figure_loss_curves(curves, x_label="r", symbol="r"))
     huber_markers = fig.data[TRACES_PER_CURVE + 3]
     assert list(huber_markers.x) == [-0.5, 0.5]
-    np.testing.assert_allclose(huber_markers.y, [0.125, 0.125], rtol=1e-6)
+    np.testing.assert_allclose(as_array(huber_markers.y), [0.125, 0.125], rtol=1e-6)
     assert list(huber_markers.marker.symbol) == ["diamond-open", "diamond-open"]
     mae_markers = fig.data[3]
     assert list(mae_markers.x) == [0.0] and list(mae_markers.marker.symbol) == ["x"]
@@ -76,22 +66,21 @@ def test_kinks_are_marked_on_the_value_curve_and_as_lines() -> None:
 
 def test_abs_gradient_and_log_scale() -> None:
     curves = _curves()
-    fig = figure_loss_curves(curves, x_label="r", symbol="r", log_y=True, abs_grad=True)
+    fig = validated(figure_loss_curves(curves, x_label="r", symbol="r", log_y=True, abs_grad=True))
     np.testing.assert_array_equal(_y(fig.data[1]), np.abs(curves[0].grad).astype(np.float32))
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
     assert fig.layout.yaxis3.type == "linear"
     assert fig.layout.yaxis2.title.text == "|∂L/∂r|"
-    signed = figure_loss_curves(curves, x_label="r", symbol="r", log_y=True)
+    signed = validated(figure_loss_curves(curves, x_label="r", symbol="r", log_y=True))
     assert signed.layout.yaxis2.type == "linear"  # a signed gradient cannot go on a log axis
 
 
 def test_live_parameter_adds_frames_and_a_slider() -> None:
     curves = _curves()
     live = _live(curves)
-    fig = figure_loss_curves(curves, x_label="r", symbol="r", live=live)
-    frames = fig.to_dict()["frames"]
-    validated = go.Figure(fig.to_dict())
-    assert len(validated.frames) == len(frames) == len(live.values) == EVEN_COUNT
+    fig = validated(figure_loss_curves(curves, x_label="r", symbol="r", live=live))
+    frames = figure_json(fig)["frames"]
+    assert len(frames) == len(live.values) == EVEN_COUNT
     first = TRACES_PER_CURVE * 2
     for frame, value, moved in zip(frames, live.values, live.curves, strict=True):
         assert frame["name"] == f"{value:.6g}"
@@ -108,13 +97,13 @@ def test_live_parameter_adds_frames_and_a_slider() -> None:
 def test_live_parameter_of_a_loss_not_drawn_is_ignored() -> None:
     curves = _curves(("mse", "mae"))
     fig = figure_loss_curves(curves, x_label="r", symbol="r", live=_live(_curves()))
-    assert not fig.to_dict()["frames"] and not fig.layout.sliders
+    assert "frames" not in fig and "sliders" not in fig["layout"]
 
 
 def test_six_losses_with_a_live_parameter_stay_under_one_megabyte() -> None:
     names = ("huber", "mse", "mae", "smooth_l1", "log_cosh", "quantile")
     curves = _curves(names, zoom=8.0)
-    size = common.figure_bytes(figure_loss_curves(curves, x_label="r", symbol="r", live=_live(curves)))
+    size = figure_bytes(figure_loss_curves(curves, x_label="r", symbol="r", live=_live(curves)))
     assert size < 1_000_000, size
 
 
@@ -123,7 +112,7 @@ def test_nan_values_stay_gaps() -> None:
     value = curve.value.copy()
     value[10:20] = np.nan
     broken = lc.Curve("broken", curve.x, value, curve.grad, curve.curvature)
-    fig = figure_loss_curves([broken], x_label="p")
+    fig = validated(figure_loss_curves([broken], x_label="p"))
     y = _y(fig.data[0])
     assert np.isnan(y[10:20]).all() and np.isfinite(y[:10]).all()
     assert fig.data[0].connectgaps is False
@@ -161,3 +150,10 @@ def test_apply_layout() -> None:
     fig = common.apply_layout(go.Figure(), height=300, title="T", showlegend=False)
     assert fig.layout.height == 300 and fig.layout.title.text == "T" and fig.layout.showlegend is False
     assert fig.layout.legend.orientation == "h"
+
+
+def test_dashed_curves_keep_their_colour_and_only_their_lines_dash() -> None:
+    fig = validated(figure_loss_curves(_curves(("mse", "huber")), x_label="r", dashed=["huber"]))
+    mse, huber = fig.data[:TRACES_PER_CURVE], fig.data[TRACES_PER_CURVE:]
+    assert [t.line.dash for t in huber[:3]] == ["dash"] * 3 and huber[4].line.dash == "dot"  # kink lines stay dotted
+    assert all(t.line.dash is None for t in mse[:3]) and huber[0].line.color != mse[0].line.color

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
-from lossviz.figures.common import figure_bytes
 from lossviz.figures.focal import (
     PANELS,
     Boundary,
@@ -21,11 +17,7 @@ from lossviz.figures.focal import (
 )
 from lossviz.studies import focal as fs
 from lossviz.toolkit.data import imbalanced_blobs
-
-
-def _typed(spec: dict) -> np.ndarray:
-    assert spec["dtype"] == "f4"
-    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f4")
+from tests.figure_helpers import as_array, figure_bytes, figure_json, sent_dtype, validated
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +28,9 @@ def curves() -> tuple[fs.FocalCurves, fs.FocalCurves]:
 def test_focal_curves_figure_validates_and_has_one_frame_per_gamma(curves) -> None:
     reference, frames = curves
     fig = figure_focal_curves(reference, LiveGamma(2.0, 0.25, frames))
-    full = go.Figure(fig.to_dict())  # full Plotly validation, frames included
+    full = validated(fig)  # full Plotly validation, frames included
     assert len(full.frames) == len(fs.GAMMA_FRAMES) == 51
-    assert len(fig.data) == 3 * (len(fs.LIN_GAMMAS) + 1)
+    assert len(full.data) == 3 * (len(fs.LIN_GAMMAS) + 1)
     slider = full.layout.sliders[0]
     assert [s.label for s in slider.steps][:3] == ["0", "0.1", "0.2"]
     assert slider.active == 20 and slider.currentvalue.prefix == "live γ = "
@@ -47,45 +39,38 @@ def test_focal_curves_figure_validates_and_has_one_frame_per_gamma(curves) -> No
 
 def test_reference_traces_are_lin_curves_in_float32(curves) -> None:
     reference, frames = curves
-    fig = figure_focal_curves(reference, LiveGamma(1.0, -1.0, frames))
+    fig = validated(figure_focal_curves(reference, LiveGamma(1.0, -1.0, frames)))
     for i, g in enumerate(fs.LIN_GAMMAS):
         for j, panel in enumerate(PANELS):
             trace = fig.data[3 * i + j]
-            assert np.asarray(trace.y).dtype == np.float32
-            np.testing.assert_array_equal(np.asarray(trace.y), getattr(reference, panel)[i].astype(np.float32))
+            assert sent_dtype(trace.y) == "f4"
+            np.testing.assert_array_equal(as_array(trace.y), getattr(reference, panel)[i].astype(np.float32))
             assert trace.name == f"γ = {g:g}" and trace.showlegend == (j == 0)
 
 
 def test_frames_move_the_live_curves(curves) -> None:
     reference, frames = curves
-    fig = figure_focal_curves(reference, LiveGamma(3.3, 0.25, frames))
-    live = fig.data[-3:]
+    fig = figure_json(figure_focal_curves(reference, LiveGamma(3.3, 0.25, frames)))
+    live = fig["data"][-3:]
     k = int(np.argmin(np.abs(fs.GAMMA_FRAMES - 3.3)))
     for j, panel in enumerate(PANELS):
-        np.testing.assert_array_equal(np.asarray(live[j].y), getattr(frames, panel)[k].astype(np.float32))
-    raw = fig.to_dict()["frames"]
+        np.testing.assert_array_equal(live[j]["y"], getattr(frames, panel)[k].astype(np.float32))
+    raw = fig["frames"]
     n_ref = 3 * len(fs.LIN_GAMMAS)
     for k in (0, 20, 50):
         assert raw[k]["traces"] == [n_ref, n_ref + 1, n_ref + 2]
-        assert raw[k]["name"] == f"{fs.GAMMA_FRAMES[k]:g}"
+        assert float(raw[k]["name"]) == pytest.approx(fs.GAMMA_FRAMES[k])
         for j, panel in enumerate(PANELS):
-            np.testing.assert_array_equal(_typed(raw[k]["data"][j]["y"]), getattr(frames, panel)[k].astype(np.float32))
+            np.testing.assert_array_equal(raw[k]["data"][j]["y"], getattr(frames, panel)[k].astype(np.float32))
     # γ = 0 frame: the loss is CE (times α); γ = 5 frame: tiny for confident examples
-    assert _typed(raw[0]["data"][0]["y"])[-1] > 10 * _typed(raw[50]["data"][0]["y"])[-1]
-
-
-def test_to_dict_does_not_alter_the_builders_frames(curves) -> None:
-    reference, frames = curves
-    fig = figure_focal_curves(reference, LiveGamma(2.0, 0.25, frames))
-    first = fig.to_json()
-    assert fig.to_json() == first and isinstance(fig.raw_frames[0]["data"][0]["y"], dict)
+    assert raw[0]["data"][0]["y"][-1] > 10 * raw[50]["data"][0]["y"][-1]
 
 
 def test_loss_share_figure() -> None:
     gammas = np.array([0.0, 1.0, 2.0])
     fig = figure_loss_share(gammas, np.array([0.5, 0.2, 0.05]), 0.97, 1.5)
-    go.Figure(fig.to_dict())
-    np.testing.assert_allclose(np.asarray(fig.data[0].y), [50, 20, 5], rtol=1e-6)
+    fig = validated(fig)
+    np.testing.assert_allclose(as_array(fig.data[0].y), [50, 20, 5], rtol=1e-6)
     assert list(fig.data[1].y) == [pytest.approx(97.0)] * 2
     assert fig.data[2].x == (1.5,) and fig.data[2].y[0] == pytest.approx(12.5)  # interpolated at γ = 1.5
 
@@ -107,9 +92,9 @@ def test_boundary_segment(w, b, expected) -> None:
 def test_boundaries_figure() -> None:
     data = imbalanced_blobs(50.0, 2.0, seed=0, n_majority=200)
     fig = figure_boundaries(data, [Boundary("ce", np.array([1.0, 1.0]), -2.0, "#123456")])
-    go.Figure(fig.to_dict())
-    assert len(fig.data[0].x) == 200 and len(fig.data[1].x) == 4
-    xs, ys = np.asarray(fig.data[2].x), np.asarray(fig.data[2].y)
+    fig = validated(fig)
+    assert len(as_array(fig.data[0].x)) == 200 and len(as_array(fig.data[1].x)) == 4
+    xs, ys = as_array(fig.data[2].x), as_array(fig.data[2].y)
     np.testing.assert_allclose(xs + ys, 2.0)  # on the line x + y = 2
     assert fig.data[2].line.color == "#123456"
 
@@ -117,7 +102,7 @@ def test_boundaries_figure() -> None:
 def test_pr_figure() -> None:
     precision, recall, _ = fs.precision_recall_curve(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1]))
     fig = figure_pr_curves({"m": (precision, recall)}, {"m": "#000000"}, {"m": 5 / 6}, 0.5)
-    go.Figure(fig.to_dict())
-    np.testing.assert_allclose(np.asarray(fig.data[1].x), [0, 0.5, 0.5, 1, 1])
-    np.testing.assert_allclose(np.asarray(fig.data[1].y), [1, 1, 0.5, 2 / 3, 0.5], rtol=1e-6)
+    fig = validated(fig)
+    np.testing.assert_allclose(as_array(fig.data[1].x), [0, 0.5, 0.5, 1, 1])
+    np.testing.assert_allclose(as_array(fig.data[1].y), [1, 1, 0.5, 2 / 3, 0.5], rtol=1e-6)
     assert "AP 0.833" in fig.data[1].name

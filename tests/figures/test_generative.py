@@ -1,16 +1,12 @@
-"""Figures of the Generative page: valid Plotly (validated once here, the builders skip it), float32
-arrays, the vanishing region and the TV frames carrying the right numbers, and small payloads."""
+"""Figures of the Generative page: valid Plotly, float32 arrays, the vanishing region and the TV frames
+carrying the right numbers, and small payloads."""
 
 from __future__ import annotations
-
-import base64
-import json
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz.figures.common import figure_bytes
 from lossviz.figures.generative import (
     DENOISED_TRACE,
     MARKER_TRACES,
@@ -21,32 +17,9 @@ from lossviz.figures.generative import (
 from lossviz.studies import generative as gs
 from lossviz.toolkit.data import IMAGE_NOISE
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
+from tests.figure_helpers import as_array, figure_bytes, figure_json, sent_dtype, validated
 
 MAX_BYTES = 1_000_000
-
-
-def validated(fig: go.Figure) -> go.Figure:
-    """``fig`` after a full Plotly validation of its data, layout and frames (raises on any invalid property)."""
-    go.Figure(fig.to_dict())
-    return fig
-
-def decode(obj: object) -> object:
-    """A figure dict with Plotly's base64 typed arrays turned back into numpy arrays."""
-    if isinstance(obj, dict):
-        if "bdata" in obj and "dtype" in obj:
-            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
-            shape = str(obj.get("shape", "")).split(",")
-            return arr.reshape([int(n) for n in shape]) if obj.get("shape") else arr
-        return {k: decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [decode(v) for v in obj]
-    return obj
-
-
-def frames_of(fig: go.Figure) -> list[dict]:
-    """The frames as the browser gets them (the builders attach them unvalidated, see figure_with_frames)."""
-    return decode(fig.to_dict()["frames"])  # type: ignore[return-value]
-
 
 
 def generator_figure(axis: str = "logit", half_width: float = 6.0, threshold: float = 0.05) -> go.Figure:
@@ -59,19 +32,18 @@ def generator_figure(axis: str = "logit", half_width: float = 6.0, threshold: fl
 def test_generator_figure_is_valid_and_small(axis: str) -> None:
     fig = validated(generator_figure(axis, 12.0))
     assert figure_bytes(fig) < MAX_BYTES
-    lines = [t for t in fig.data if t.mode == "lines" and t.fill != "toself" and t.x is not None and len(t.x) > 2]
+    lines = [t for t in fig.data if t.mode == "lines" and t.fill != "toself" and len(as_array(t.x)) > 2]
     expected = len(gs.plotted_losses(gs.GENERATOR_LOSSES, axis)) * (2 if axis == "logit" else 3)
     assert len(lines) == expected  # value + gradient (+ ∂L/∂a on the D axis) per loss
-    spec = json.loads(fig.to_json())
-    assert all(t["y"]["dtype"] == "f4" for t in spec["data"] if isinstance(t.get("y"), dict))
+    assert all(sent_dtype(t.x) == sent_dtype(t.y) == "f4" for t in lines)
 
 
 def test_generator_curves_carry_the_losses() -> None:
     fig = generator_figure()
     a = gs.logit_grid(6.0)
     saturating = next(t for t in fig.data if t.name == "saturating log(1 − D)")
-    np.testing.assert_allclose(np.asarray(saturating.x), a.astype(np.float32))
-    np.testing.assert_allclose(np.asarray(saturating.y), -np.logaddexp(0, a), rtol=1e-6)
+    np.testing.assert_allclose(as_array(saturating.x), a.astype(np.float32))
+    np.testing.assert_allclose(as_array(saturating.y), -np.logaddexp(0, a), rtol=1e-6)
 
 
 @pytest.mark.parametrize("threshold", [0.01, 0.2])
@@ -105,7 +77,7 @@ def test_discriminator_figure_splits_real_and_fake(axis: str) -> None:
                       and c.target == 0.0) if axis == "logit" else None
     if hinge_fake is not None:
         a = gs.logit_grid(6.0)
-        np.testing.assert_allclose(np.asarray(hinge_fake.y), np.maximum(0, 1 + a), rtol=1e-6)
+        np.testing.assert_allclose(as_array(hinge_fake.y), np.maximum(0, 1 + a), rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -117,24 +89,27 @@ def test_tv_figure_is_valid_and_small(study: gs.TvStudy) -> None:
     fig = validated(figure_tv_denoising(study, 3))
     assert figure_bytes(fig) < MAX_BYTES
     assert [t.type for t in fig.data[:4]] == ["heatmap"] * 4
-    assert len(frames_of(fig)) == len(study.weights)
+    assert [c for _, c in fig.data[0].colorscale] == ["rgb(0,0,0)", "rgb(255,255,255)"]  # 0 black, 1 white
+    assert len(fig.frames) == len(study.weights)
     assert fig.layout.sliders[0].active == 3
     assert [s.label for s in fig.layout.sliders[0].steps] == [f"{w:g}" for w in study.weights]
+    assert all(s.args[1]["frame"]["redraw"] for s in fig.layout.sliders[0].steps)  # heatmaps move only so
 
 
 def test_tv_panels_and_frames_carry_the_images(study: gs.TvStudy) -> None:
-    fig = figure_tv_denoising(study, 5)
-    for trace, image in zip(fig.data[:4], (study.clean, study.noisy, study.tv_grad_noisy, study.denoised[5]),
+    fig = figure_json(figure_tv_denoising(study, 5))
+    for trace, image in zip(fig["data"][:4], (study.clean, study.noisy, study.tv_grad_noisy, study.denoised[5]),
                             strict=True):
-        np.testing.assert_array_equal(np.asarray(trace.z), image.astype(np.float32))
-    assert [f.name for f in fig.frames] == [f"{w:.6g}" for w in study.weights]
-    for i, frame in enumerate(frames_of(fig)):
+        np.testing.assert_array_equal(trace["z"], image.astype(np.float32))
+    assert [f["name"] for f in fig["frames"]] == [f"{w:.6g}" for w in study.weights]
+    for i, frame in enumerate(fig["frames"]):
         assert frame["traces"] == [DENOISED_TRACE, *MARKER_TRACES]
         np.testing.assert_array_equal(frame["data"][0]["z"], study.denoised[i].astype(np.float32))
         assert frame["data"][1]["y"][0] == pytest.approx(study.psnr_denoised[i])
         assert frame["data"][2]["y"][0] == pytest.approx(study.tv_denoised[i])
-    gradient = fig.data[2]
-    assert gradient.zmid == 0 and gradient.zmax == -gradient.zmin == pytest.approx(np.abs(study.tv_grad_noisy).max())
+    gradient = fig["data"][2]
+    assert gradient["zmid"] == 0
+    assert gradient["zmax"] == -gradient["zmin"] == pytest.approx(np.abs(study.tv_grad_noisy).max())
 
 
 def test_tv_figure_stays_small_at_the_largest_settings() -> None:

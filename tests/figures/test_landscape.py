@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
 from lossviz.figures import landscape as fl
-from lossviz.figures.common import figure_bytes
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import line_with_outliers
+from tests.figure_helpers import as_array, figure_bytes, validated
 
 
 def _arrows(xs, ys) -> list[np.ndarray]:
     """Split a quiver polyline into arrows: each (5, 2) tail, tip, barb, tip, barb; NaN separates them."""
-    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    xs, ys = as_array(xs), as_array(ys)
     assert len(xs) % 6 == 0 and np.isnan(xs[5::6]).all() and np.isnan(ys[5::6]).all()
     points = np.stack([xs, ys], axis=-1).reshape(-1, 6, 2)[:, :5]
     assert np.isfinite(points).all()
@@ -61,19 +60,19 @@ def test_quiver_skips_zero_and_nan_vectors() -> None:
 def test_input_map_and_surface() -> None:
     land = ll.pred_target_landscape("huber", {"delta": 1.0})
     fig = fl.figure_input_map(land)
-    go.Figure(fig.to_dict())
+    validated(fig)
     contour, arrows, heat = fig.data
-    np.testing.assert_array_equal(np.asarray(contour.z), land.value.astype(np.float32))
-    np.testing.assert_array_equal(np.asarray(heat.z), land.grad_norm.astype(np.float32))
-    assert arrows.mode == "lines" and len(arrows.x) > 0 and arrows.connectgaps is False
+    np.testing.assert_array_equal(as_array(contour.z), land.value.astype(np.float32))
+    np.testing.assert_array_equal(as_array(heat.z), land.grad_norm.astype(np.float32))
+    assert arrows.mode == "lines" and len(as_array(arrows.x)) > 0 and arrows.connectgaps is False
     # horizontal field: every arrow's tail and tip share y
     for arrow in _arrows(arrows.x, arrows.y):
         assert arrow[1][1] == pytest.approx(arrow[0][1])
     assert "∂L/∂p" in fig.layout.annotations[1].text
     surface = fl.figure_input_surface(land)
-    go.Figure(surface.to_dict())
+    validated(surface)
     assert surface.data[0].type == "surface"
-    np.testing.assert_array_equal(np.asarray(surface.data[0].z), land.value.astype(np.float32))
+    np.testing.assert_array_equal(as_array(surface.data[0].z), land.value.astype(np.float32))
     assert figure_bytes(fig) < 300_000 and figure_bytes(surface) < 100_000
 
 
@@ -105,17 +104,17 @@ def _panels() -> tuple[list[fl.FitPanel], dict]:
 def test_parameter_landscapes_side_by_side() -> None:
     panels, _ = _panels()
     fig = fl.figure_parameter_landscapes(panels)
-    go.Figure(fig.to_dict())
+    validated(fig)
     contours = [t for t in fig.data if t.type == "contour"]
     assert len(contours) == 2 and [t.xaxis for t in contours] == ["x", "x2"]
     for panel, contour in zip(panels, contours, strict=True):
-        np.testing.assert_allclose(np.asarray(contour.customdata), panel.value, rtol=1e-6)
-        np.testing.assert_allclose(np.asarray(contour.z), fl.excess_root(panel), rtol=1e-6, atol=1e-6)
-        assert np.asarray(contour.z).min() >= 0.0
+        np.testing.assert_allclose(as_array(contour.customdata), panel.value, rtol=1e-6)
+        np.testing.assert_allclose(as_array(contour.z), fl.excess_root(panel), rtol=1e-6, atol=1e-6)
+        assert as_array(contour.z).min() >= 0.0
     minima = [t for t in fig.data if t.name == "minimum"]
     assert [(m.x[0], m.y[0]) for m in minima] == [(p.minimum.w, p.minimum.b) for p in panels]
     gd = [t for t in fig.data if t.name == "gradient descent"]
-    np.testing.assert_allclose(np.asarray(gd[0].x), panels[0].paths["gd"][:, 0], rtol=1e-6)
+    np.testing.assert_allclose(as_array(gd[0].x), panels[0].paths["gd"][:, 0], rtol=1e-6)
     assert sum(bool(t.showlegend) for t in fig.data) == 4  # gd, adam, start, minimum: once each
     assert "diverged" in fig.layout.annotations[0].text  # GD on MSE with η = 2
     assert fig.layout.xaxis2.matches == "x" and fig.layout.xaxis.range == (panels[0].w[0], panels[0].w[-1])
@@ -126,16 +125,16 @@ def test_fits_and_convergence() -> None:
     data = line_with_outliers(20, 0.3, 2, 5.0, seed=2)
     minima = {p.loss: p.minimum for p in panels}
     fits = fl.figure_fits(data, minima)
-    go.Figure(fits.to_dict())
+    validated(fits)
     assert [t.name for t in fits.data][:2] == ["data", "outliers"]
-    assert len(fits.data[1].x) == 2
+    assert len(as_array(fits.data[1].x)) == 2
     mse_line = fits.data[3]
     np.testing.assert_allclose(
-        np.asarray(mse_line.y), minima["mse"].w * np.asarray(mse_line.x) + minima["mse"].b, rtol=1e-5
+        as_array(mse_line.y), minima["mse"].w * as_array(mse_line.x) + minima["mse"].b, rtol=1e-5
     )
     conv = fl.figure_convergence(histories, minima)
-    go.Figure(conv.to_dict())
+    validated(conv)
     assert len(conv.data) == 4 and conv.layout.yaxis.type == "log"
-    gap = np.asarray(conv.data[0].y)
+    gap = as_array(conv.data[0].y)
     assert (gap >= np.float32(1e-12)).all()
     np.testing.assert_allclose(gap[0], histories["mse"]["gd"][0] - minima["mse"].value, rtol=1e-6)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
+import copy
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz.figures.common import figure_bytes
 from lossviz.figures.margins import (
     ARROW_SCALE,
     REGION_COLORS,
@@ -18,6 +17,7 @@ from lossviz.figures.margins import (
 )
 from lossviz.studies import margins as es
 from lossviz.toolkit.frames import nearest_index, round_values
+from tests.figure_helpers import as_array, figure_bytes, figure_json, sent_dtype, validated
 
 DEFAULT_MARGINS = {loss: es.margin_param(loss).default for loss in es.MARGIN_LOSSES}
 
@@ -27,24 +27,23 @@ def _live_figure(key: str, margin: float = 1.0) -> tuple[go.Figure, es.Panel, li
     frames = es.panel_frames(key, values)
     panel = es.panel(key, {**DEFAULT_MARGINS, **dict.fromkeys(es.PANELS[key][0], margin)})
     fig = figure_margin_panel(
-        panel, margin_frames(frames, values), values, live_label="m (live)", active=nearest_index(values, margin)
+        panel, margin_frames(frames), values, live_label="m (live)", active=nearest_index(values, margin)
     )
-    return fig, panel, values, frames
+    return validated(fig), panel, values, frames
 
 
 @pytest.mark.parametrize("key", list(es.PANELS))
 def test_panel_figure_validates_and_plots_every_series(key: str) -> None:
     fig, panel, _, _ = _live_figure(key)
-    go.Figure(fig.to_dict())  # full Plotly validation of what the builder assembled unvalidated
     assert len(fig.data) == 2 * len(panel.series) + 2
     for i, s in enumerate(panel.series):
         value, grad = fig.data[2 * i], fig.data[2 * i + 1]
         assert value.name == s.label and value.showlegend and not grad.showlegend
         assert (value.yaxis, grad.yaxis) == ("y", "y2")
-        assert np.asarray(value.y).dtype == np.float32
-        np.testing.assert_array_equal(np.asarray(value.x), s.x.astype(np.float32))
-        np.testing.assert_array_equal(np.asarray(value.y), s.value.astype(np.float32))
-        np.testing.assert_array_equal(np.asarray(grad.y), s.grad.astype(np.float32))
+        assert sent_dtype(value.x) == sent_dtype(value.y) == "f4"
+        np.testing.assert_array_equal(as_array(value.x), s.x.astype(np.float32))
+        np.testing.assert_array_equal(as_array(value.y), s.value.astype(np.float32))
+        np.testing.assert_array_equal(as_array(grad.y), s.grad.astype(np.float32))
     lines = fig.data[-2:]
     assert [t.yaxis for t in lines] == ["y3", "y4"]
     assert [x for x in lines[0].x if x is not None] == [m for m in panel.margin_lines for _ in range(2)]
@@ -61,13 +60,13 @@ def test_frames_move_the_live_curves_and_the_margin_lines(key: str) -> None:
     assert values[slider.active] == pytest.approx(0.3)
     assert slider.currentvalue.prefix == "m (live) = "
     n = len(panel.series)
-    for frame, moved in zip(fig.frames, frames, strict=True):
+    for frame, moved in zip(figure_json(fig)["frames"], frames, strict=True):
         live = [i for i, s in enumerate(moved.series) if s.live]
-        assert list(frame.traces) == [t for i in live for t in (2 * i, 2 * i + 1)] + [2 * n, 2 * n + 1]
+        assert frame["traces"] == [t for i in live for t in (2 * i, 2 * i + 1)] + [2 * n, 2 * n + 1]
         for k, i in enumerate(live):
-            np.testing.assert_array_equal(np.asarray(frame.data[2 * k].y), moved.series[i].value.astype(np.float32))
-            np.testing.assert_array_equal(np.asarray(frame.data[2 * k + 1].y), moved.series[i].grad.astype(np.float32))
-        assert [x for x in frame.data[-1].x if x is not None] == [m for m in moved.margin_lines for _ in range(2)]
+            np.testing.assert_array_equal(frame["data"][2 * k]["y"], moved.series[i].value.astype(np.float32))
+            np.testing.assert_array_equal(frame["data"][2 * k + 1]["y"], moved.series[i].grad.astype(np.float32))
+        assert [x for x in frame["data"][-1]["x"] if x is not None] == [m for m in moved.margin_lines for _ in range(2)]
 
 
 def test_cosine_proximity_has_no_margin_so_frames_leave_it_alone() -> None:
@@ -78,20 +77,22 @@ def test_cosine_proximity_has_no_margin_so_frames_leave_it_alone() -> None:
 
 
 def test_panel_without_frames_has_no_slider() -> None:
-    fig = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS))
+    fig = validated(figure_margin_panel(es.panel("binary", DEFAULT_MARGINS)))
     assert not fig.frames and not fig.layout.sliders
 
 
-def test_frames_are_shared_not_copied_and_survive_to_dict() -> None:
+def test_kept_frames_are_shared_read_only() -> None:
     values = [0.5, 1.0]
-    frames = margin_frames(es.panel_frames("binary", values), values)
-    fig = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS), frames, values)
-    assert fig.frames[0] is frames[0]
-    out = fig.to_dict()["frames"]
+    frames = margin_frames(es.panel_frames("binary", values))
+    before = copy.deepcopy(frames)
+    first = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS), frames, values)
+    second = figure_margin_panel(es.panel("binary", {**DEFAULT_MARGINS, "hinge": 0.5}), frames, values, active=1)
+    validated(first), validated(second)  # what st.plotly_chart does to each figure it shows
+    assert first["frames"][1]["data"][0] is second["frames"][1]["data"][0] is frames[1][0]
+    assert frames == before
+    out = figure_json(first)["frames"]
     assert [f["name"] for f in out] == ["0.5", "1"]
-    y = out[1]["data"][0]["y"]  # Plotly 7 writes validated arrays as base64 typed arrays
-    decoded = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else np.asarray(y)
-    np.testing.assert_array_equal(decoded, es.binary_panel(1.0, 1.0).series[0].value.astype(np.float32))
+    np.testing.assert_array_equal(out[1]["data"][0]["y"], es.binary_panel(1.0, 1.0).series[0].value.astype(np.float32))
 
 
 # --- triplet plane --------------------------------------------------------------------------------
@@ -103,17 +104,16 @@ def _plane(preset: str = "semi-hard", margin: float = 1.0) -> es.TripletPlane:
 
 def test_triplet_figure_shades_regions_and_draws_boundaries() -> None:
     plane = _plane()
-    fig = figure_triplet_plane(plane)
-    go.Figure(fig.to_dict())
+    fig = validated(figure_triplet_plane(plane))
     heatmap, *swatches = fig.data[:4]
-    np.testing.assert_array_equal(np.asarray(heatmap.z), plane.region.astype(np.float32))
+    np.testing.assert_array_equal(as_array(heatmap.z), plane.region.astype(np.float32))
     assert [s.marker.color for s in swatches] == list(REGION_COLORS.values())
     contour = fig.data[4]
-    np.testing.assert_array_equal(np.asarray(contour.z), plane.loss.astype(np.float32))
+    np.testing.assert_array_equal(as_array(contour.z), plane.loss.astype(np.float32))
     inner, outer = fig.data[5:7]
     anchor = plane.points[0]
     for circle, radius in ((inner, plane.d_ap), (outer, plane.d_ap + plane.margin)):
-        r = np.hypot(np.asarray(circle.x) - anchor[0], np.asarray(circle.y) - anchor[1])
+        r = np.hypot(as_array(circle.x) - anchor[0], as_array(circle.y) - anchor[1])
         np.testing.assert_allclose(r, radius, rtol=1e-6)
     points = fig.data[7:]
     assert [t.name for t in points] == list(es.POINT_NAMES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lossviz.figures.common import display_values, figure_bytes, plain
+from lossviz.figures.common import display_values
 from lossviz.figures.neural_landscape import (
     figure_interpolation,
     figure_pca_trajectory,
@@ -16,13 +16,10 @@ from lossviz.figures.neural_landscape import (
 from lossviz.figures.training_lab import figure_multitask, figure_regularization
 from lossviz.studies import training_lab as rv
 from lossviz.toolkit.data import correlated_regression
+from tests.figure_helpers import as_array, figure_bytes, figure_json, validated
 
 XS = np.linspace(-1, 1, 9)
 Z = 1.0 + np.add.outer(XS**2, 2 * XS**2)
-
-
-def test_plain_lists_round_and_mark_gaps() -> None:
-    assert plain(np.array([1.234567891, np.nan, -2.0])) == [1.23457, None, -2.0]
 
 
 def test_display_values_take_logs_only_of_positive_losses() -> None:
@@ -39,7 +36,7 @@ def test_interpolation_figure_has_loss_and_metric_axes() -> None:
     fig = figure_interpolation(a, a + 2, a + 3, a / 2, a / 3, "accuracy", log=True)
     assert [t.name for t in fig.data] == ["train loss", "validation loss", "train accuracy", "validation accuracy"]
     assert fig.data[2].yaxis == "y2" and fig.layout.yaxis.type == "log"
-    np.testing.assert_allclose(fig.data[1].y, a + 3, rtol=1e-6)
+    np.testing.assert_allclose(as_array(fig.data[1].y), a + 3, rtol=1e-6)
     assert [s.x0 for s in fig.layout.shapes] == [0.0, 1.0]
     negative = figure_interpolation(a, a - 2, a, a, a, "accuracy", log=True)
     assert negative.layout.yaxis.type == "linear"
@@ -47,26 +44,26 @@ def test_interpolation_figure_has_loss_and_metric_axes() -> None:
 
 def test_plane_contour_and_surface() -> None:
     contour = figure_plane_contour(XS, XS, Z, log=False)
-    np.testing.assert_allclose(np.asarray(contour.data[0].z), Z, rtol=1e-6)
+    np.testing.assert_allclose(as_array(contour.data[0].z), Z, rtol=1e-6)
     assert contour.data[1].x == (0.0,) and contour.layout.yaxis.scaleanchor == "x"
     surface = figure_plane_surface(XS, XS, Z, log=True)
     assert surface.data[0].type == "surface"
-    np.testing.assert_allclose(np.asarray(surface.data[0].z), np.log10(Z), rtol=1e-6)
+    np.testing.assert_allclose(as_array(surface.data[0].z), np.log10(Z), rtol=1e-6)
 
 
 def test_pca_trajectory_names_the_explained_variance() -> None:
     path = np.array([[1.0, 0.5], [0.4, 0.2], [0.0, 0.0]])
     fig = figure_pca_trajectory(XS, XS, Z, path, (0.9, 0.06))
     assert "90.0%" in fig.layout.xaxis.title.text and "6.0%" in fig.layout.yaxis.title.text
-    np.testing.assert_allclose(fig.data[1].x, path[:, 0])
-    assert fig.data[2].x == (1.0,) and fig.data[3].x == (0.0,)
+    np.testing.assert_allclose(as_array(fig.data[1].x), path[:, 0])
+    assert as_array(fig.data[2].x).tolist() == [1.0] and fig.data[3].x == (0.0,)
 
 
 def test_two_losses_side_by_side() -> None:
     fig = figure_two_losses(XS, XS, [("bce_logits", Z), ("mse", 2 * Z)], log=False)
     contours = [t for t in fig.data if t.type == "contour"]
     assert [c.xaxis for c in contours] == ["x", "x2"]
-    np.testing.assert_allclose(np.asarray(contours[1].z), 2 * Z, rtol=1e-6)
+    np.testing.assert_allclose(as_array(contours[1].z), 2 * Z, rtol=1e-6)
     assert [a.text for a in fig.layout.annotations] == ["bce_logits", "mse"]
 
 
@@ -76,36 +73,39 @@ def path() -> rv.RegularizationPath:
 
 
 def test_regularization_frames_follow_lambda(path: rv.RegularizationPath) -> None:
-    fig = figure_regularization(path, active=4)
+    fig = validated(figure_regularization(path, active=4))
     assert len(fig.frames) == 12
     slider = fig.layout.sliders[0]
     assert slider.active == 4 and slider.currentvalue.prefix == "λ = " and len(slider.steps) == 12
+    assert all(step.args[1]["frame"]["redraw"] for step in slider.steps)  # filled regions move only so
     # the initial state is frame 4
     dynamic = fig.frames[4].traces
     for index, frame_trace in zip(dynamic, fig.frames[4].data, strict=True):
-        np.testing.assert_array_equal(np.asarray(fig.data[index].x, dtype=float), np.asarray(frame_trace.x, dtype=float))
+        np.testing.assert_array_equal(as_array(fig.data[index].x), as_array(frame_trace.x))
     # each frame's optimum marker is the exact lasso/ridge solution
     for k in (0, 7, 11):
-        lasso_marker, ridge_marker = fig.frames[k].data[1], fig.frames[k].data[3]
-        # frame arrays are plain lists rounded to 5 decimals
-        np.testing.assert_allclose([lasso_marker.x[-1], lasso_marker.y[-1]], path.lasso[k], rtol=0, atol=5e-6)
-        np.testing.assert_allclose([ridge_marker.x[-1], ridge_marker.y[-1]], path.ridge[k], rtol=0, atol=5e-6)
-        assert lasso_marker.x[-2] is None  # the gap between the tangent contour and the optimum
-        region = np.stack([fig.frames[k].data[0].x, fig.frames[k].data[0].y], axis=1)
-        np.testing.assert_allclose(np.abs(region).sum(axis=1), np.abs(path.lasso[k]).sum(), rtol=0, atol=2e-5)
+        lasso_x, lasso_y = as_array(fig.frames[k].data[1].x), as_array(fig.frames[k].data[1].y)
+        ridge_x, ridge_y = as_array(fig.frames[k].data[3].x), as_array(fig.frames[k].data[3].y)
+        # frame arrays are float32
+        np.testing.assert_allclose([lasso_x[-1], lasso_y[-1]], path.lasso[k], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose([ridge_x[-1], ridge_y[-1]], path.ridge[k], rtol=1e-6, atol=1e-7)
+        assert np.isnan(lasso_x[-2])  # the gap between the tangent contour and the optimum
+        region = np.stack([as_array(fig.frames[k].data[0].x), as_array(fig.frames[k].data[0].y)], axis=1)
+        np.testing.assert_allclose(np.abs(region).sum(axis=1), np.abs(path.lasso[k]).sum(), rtol=1e-6, atol=1e-6)
     assert figure_bytes(fig) < 1_000_000
 
 
 def test_multitask_frames_follow_the_weight() -> None:
     mt = rv.multitask("mse", "mae", weights=np.linspace(0, 1, 5), resolution=21)
-    fig = figure_multitask(mt, active=2)
+    fig = validated(figure_multitask(mt, active=2))
     assert len(fig.frames) == 5 and fig.layout.sliders[0].active == 2
     contour_index, marker_index, _line_index = fig.frames[3].traces
-    np.testing.assert_allclose(np.asarray(fig.frames[3].data[0].z), np.log10(mt.mixture(0.75)), rtol=1e-6)
+    np.testing.assert_allclose(as_array(fig.frames[3].data[0].z), np.log10(mt.mixture(0.75)), rtol=1e-6)
     np.testing.assert_allclose([fig.frames[3].data[1].x[0], fig.frames[3].data[1].y[0]], mt.minimizers[3])
     line = fig.frames[3].data[2]
-    np.testing.assert_allclose(np.asarray(line.y), mt.minimizers[3][0] + mt.minimizers[3][1] * np.asarray(line.x),
+    np.testing.assert_allclose(as_array(line.y), mt.minimizers[3][0] + mt.minimizers[3][1] * as_array(line.x),
                                atol=2e-5)
-    np.testing.assert_allclose(np.asarray(fig.data[contour_index].z), np.log10(mt.mixture(0.5)), rtol=1e-6)
+    np.testing.assert_allclose(as_array(fig.data[contour_index].z), np.log10(mt.mixture(0.5)), rtol=1e-6)
     assert fig.data[marker_index].x[0] == pytest.approx(mt.minimizers[2][0])
+    assert figure_json(fig)["layout"]["sliders"][0]["currentvalue"]["prefix"] == "ω = "
     assert figure_bytes(fig) < 1_000_000

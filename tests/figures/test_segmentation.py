@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
-from lossviz.figures.common import figure_bytes
 from lossviz.figures.segmentation import (
     SATURATION_PERCENTILE,
     figure_gradient_maps,
@@ -16,6 +14,7 @@ from lossviz.figures.segmentation import (
     saturation,
 )
 from lossviz.studies import segmentation as ss
+from tests.figure_helpers import as_array, figure_bytes, validated
 
 TITLES = ss.loss_titles()
 
@@ -27,11 +26,12 @@ def _masks(shape: str = "disc") -> tuple[np.ndarray, np.ndarray]:
 def test_mask_figure_shows_both_masks_and_the_true_edge() -> None:
     true, predicted = _masks()
     fig = figure_masks(true, predicted)
-    go.Figure(fig.to_dict())
+    validated(fig)
     gt, pred, edge = fig.data
-    np.testing.assert_array_equal(np.asarray(gt.z), true.astype(np.float32))
-    np.testing.assert_array_equal(np.asarray(pred.z), predicted.astype(np.float32))
+    np.testing.assert_array_equal(as_array(gt.z), true.astype(np.float32))
+    np.testing.assert_array_equal(as_array(pred.z), predicted.astype(np.float32))
     assert edge.type == "contour" and edge.contours.start == 0.5 and edge.xaxis == "x2"
+    assert gt.colorscale[-1][1] == "rgb(0,0,0)" and not gt.reversescale  # the mask in black on white
     assert fig.layout.yaxis.autorange == "reversed" and fig.layout.yaxis2.scaleanchor == "x2"
     assert figure_bytes(fig) < 100_000
 
@@ -46,11 +46,11 @@ def test_gradient_maps_one_symmetric_heatmap_per_loss() -> None:
     results, _ = ss.evaluate_all(predicted, true, ss.LossSettings())
     grads = {name: results[name].grad for name in ss.LOSSES}
     fig = figure_gradient_maps(grads, TITLES, true)
-    go.Figure(fig.to_dict())
+    validated(fig)
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert [t.name for t in heatmaps] == list(ss.LOSSES)
     for t, name in zip(heatmaps, ss.LOSSES, strict=True):
-        np.testing.assert_array_equal(np.asarray(t.z), grads[name].astype(np.float32))
+        np.testing.assert_array_equal(as_array(t.z), grads[name].astype(np.float32))
         limit = np.percentile(np.abs(grads[name]), SATURATION_PERCENTILE)
         assert t.zmax == pytest.approx(limit) and t.zmin == pytest.approx(-limit)
     assert [t.xaxis for t in heatmaps] == ["x", "x2", "x3", "x4", "x5"]
@@ -66,33 +66,33 @@ def test_saturation_of_an_all_zero_map_is_positive() -> None:
 def test_sweep_figure_plots_every_loss_and_the_current_value() -> None:
     sw = ss.sweep("disc", ss.Prediction(), ss.LossSettings(), "shift")
     fig = figure_sweep(sw, 3.0, "shift", TITLES)
-    go.Figure(fig.to_dict())
+    validated(fig)
     assert [t.name for t in fig.data[:-1]] == [TITLES[n] for n in ss.LOSSES]
     for t, name in zip(fig.data, ss.LOSSES, strict=False):
-        np.testing.assert_array_equal(np.asarray(t.x), sw.values.astype(np.float32))
-        np.testing.assert_array_equal(np.asarray(t.y), sw.losses[name].astype(np.float32))
+        np.testing.assert_array_equal(as_array(t.x), sw.values.astype(np.float32))
+        np.testing.assert_array_equal(as_array(t.y), sw.losses[name].astype(np.float32))
     assert list(fig.data[-1].x) == [3.0, 3.0]
 
 
 def test_sweep_figure_with_an_undefined_loss_keeps_the_others() -> None:
     sw = ss.sweep("empty", ss.Prediction(), ss.LossSettings(smooth=0.0, alpha=0.0, beta=0.0), "blob")
     fig = figure_sweep(sw, 0.5, "blob", TITLES)
-    go.Figure(fig.to_dict())
+    validated(fig)
     finite = [v[np.isfinite(v)].max() for v in sw.losses.values() if np.isfinite(v).any()]
     assert fig.data[-1].y[1] == pytest.approx(max(finite))
-    assert np.isnan(np.asarray(fig.data[ss.LOSSES.index("tversky")].y)).all()
+    assert np.isnan(as_array(fig.data[ss.LOSSES.index("tversky")].y)).all()
 
 
 def test_smooth_figure_leaves_smooth_zero_off_the_log_axis() -> None:
     study = ss.smooth_study(ss.Prediction())
     fig = figure_smooth_study(study, 1.0)
-    go.Figure(fig.to_dict())
+    validated(fig)
     assert fig.layout.xaxis.type == "log"
     curves = fig.data[: len(ss.SHAPES)]
     for t, shape in zip(curves, ss.SHAPES, strict=True):
         assert t.name.startswith(shape)
-        np.testing.assert_array_equal(np.asarray(t.x), study.smooth[1:].astype(np.float32))
-        np.testing.assert_array_equal(np.asarray(t.y), study.dice[shape][1:].astype(np.float32))
+        np.testing.assert_array_equal(as_array(t.x), study.smooth[1:].astype(np.float32))
+        np.testing.assert_array_equal(as_array(t.y), study.dice[shape][1:].astype(np.float32))
         assert "at s = 0" in t.hovertemplate
     assert list(fig.data[-1].x) == [1.0, 1.0]
     assert len(figure_smooth_study(study, 0.0).data) == len(ss.SHAPES)

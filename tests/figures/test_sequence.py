@@ -3,13 +3,9 @@ carrying the sweep's numbers, and the NLL curves with their minimiser, frames an
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
-from lossviz.figures.common import figure_bytes
 from lossviz.figures.sequence import (
     CORNER,
     CTC_FRAME_TRACES,
@@ -19,30 +15,7 @@ from lossviz.figures.sequence import (
     padded_range,
 )
 from lossviz.studies import sequence as cs
-
-
-def validated(fig: go.Figure) -> go.Figure:
-    """``fig`` after a full Plotly validation of its data, layout and frames (raises on any invalid property)."""
-    go.Figure(fig.to_dict())
-    return fig
-
-def decode(obj: object) -> object:
-    """A figure dict with Plotly's base64 typed arrays turned back into numpy arrays."""
-    if isinstance(obj, dict):
-        if "bdata" in obj and "dtype" in obj:
-            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
-            shape = str(obj.get("shape", "")).split(",")
-            return arr.reshape([int(n) for n in shape]) if obj.get("shape") else arr
-        return {k: decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [decode(v) for v in obj]
-    return obj
-
-
-def frames_of(fig: go.Figure) -> list[dict]:
-    """The frames as the browser gets them (the builders attach them unvalidated, see figure_with_frames)."""
-    return decode(fig.to_dict()["frames"])  # type: ignore[return-value]
-
+from tests.figure_helpers import as_array, figure_bytes, figure_json, validated
 
 
 def sweep(label: str = "abba", frames: int = 8, letters: int = 3, preset: str = "aligned") -> cs.CtcSweep:
@@ -56,27 +29,27 @@ def test_ctc_figure_is_valid_and_carries_the_sweep() -> None:
     active = s.index(1.5)
     fig = validated(figure_ctc(s, active))
     posteriors, gradient, best, alignment = fig.data[:4]
-    np.testing.assert_allclose(np.asarray(posteriors.z), s.posteriors[active].T, atol=5e-6)  # 5 decimals
-    np.testing.assert_allclose(np.asarray(gradient.z), s.grad[active].T, atol=5e-6)
-    np.testing.assert_allclose(np.asarray(best.y) + CORNER, s.best_paths[active])
-    np.testing.assert_allclose(np.asarray(alignment.y) - CORNER, s.alignments[active])
+    np.testing.assert_allclose(as_array(posteriors.z), s.posteriors[active].T, rtol=1e-6, atol=1e-7)  # float32
+    np.testing.assert_allclose(as_array(gradient.z), s.grad[active].T, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(as_array(best.y) + CORNER, s.best_paths[active], atol=1e-6)  # float32
+    np.testing.assert_allclose(as_array(alignment.y) - CORNER, s.alignments[active], atol=1e-6)
     assert gradient.zmax == -gradient.zmin == pytest.approx(np.abs(s.grad).max())
     assert list(fig.layout.yaxis.ticktext) == s.class_names
     boosted = [t for t in fig.data if t.name == "boosted cell"]
     assert [(t.x[0], t.y[0]) for t in boosted] == [(3, 1)] * 2  # frame 2 (0-based) shown as 3
     loss_curve = fig.data[6]
-    np.testing.assert_allclose(np.asarray(loss_curve.y), s.loss, rtol=1e-6)
+    np.testing.assert_allclose(as_array(loss_curve.y), s.loss, rtol=1e-6)
     assert fig.layout.sliders[0].active == active
 
 
 def test_ctc_frames_follow_the_boost() -> None:
     s = sweep()
-    fig = figure_ctc(s, 0)
-    assert [f.name for f in fig.frames] == [f"{b:.6g}" for b in s.boosts]
-    for i, frame in enumerate(frames_of(fig)):
+    fig = figure_json(figure_ctc(s, 0))
+    assert [f["name"] for f in fig["frames"]] == [f"{b:.6g}" for b in s.boosts]
+    for i, frame in enumerate(fig["frames"]):
         assert frame["traces"] == list(CTC_FRAME_TRACES)
-        np.testing.assert_allclose(frame["data"][0]["z"], s.posteriors[i].T, atol=5e-6)
-        np.testing.assert_allclose(frame["data"][1]["z"], s.grad[i].T, atol=5e-6)
+        np.testing.assert_allclose(frame["data"][0]["z"], s.posteriors[i].T, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(frame["data"][1]["z"], s.grad[i].T, rtol=1e-6, atol=1e-7)
         assert frame["data"][4]["y"][0] == pytest.approx(s.loss[i])
         assert f"loss {s.loss[i]:.4f}" in frame["data"][4]["text"][0]
 
@@ -89,7 +62,7 @@ def test_ctc_figure_is_small_at_the_largest_example() -> None:
 def test_empty_label_decodes_to_empty() -> None:
     s = sweep("", 4, 2, "blank")
     assert s.decoded(0) == ""
-    assert "(empty)" in figure_ctc(s, 0).data[7].text[0]
+    assert "(empty)" in figure_ctc(s, 0)["data"][7]["text"][0]
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +71,13 @@ def poisson() -> list[cs.NllCurve]:
 
 
 def test_nll_figure_is_valid_with_frames_and_minimiser(poisson: list[cs.NllCurve]) -> None:
-    fig = validated(figure_nll_curves(poisson, 3, x_label="p", symbol="p", setting_prefix="y = "))
+    fig = validated(figure_nll_curves(poisson, 3, x_label="p", symbol="p", setting_label="count y"))
     assert figure_bytes(fig) < 300_000
-    frames = frames_of(fig)
-    assert len(frames) == len(poisson)
+    frames = figure_json(fig)["frames"]
+    assert len(frames) == len(poisson) and fig.layout.sliders[0].currentvalue.prefix == "count y = "
     value, grad, marker = fig.data[:3]
-    np.testing.assert_allclose(np.asarray(value.y), poisson[3].value, rtol=1e-6)
-    np.testing.assert_allclose(np.asarray(grad.y), poisson[3].grad, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(as_array(value.y), poisson[3].value, rtol=1e-6)
+    np.testing.assert_allclose(as_array(grad.y), poisson[3].grad, rtol=1e-6, atol=1e-6)
     assert marker.x[0] == pytest.approx(np.log(3.0)) and marker.y[0] == pytest.approx(3 - 3 * np.log(3.0))
     for frame, curve in zip(frames, poisson, strict=True):
         assert frame["traces"] == list(NLL_FRAME_TRACES)
@@ -117,8 +90,8 @@ def test_nll_figure_is_valid_with_frames_and_minimiser(poisson: list[cs.NllCurve
 
 def test_nll_figure_takes_given_ranges() -> None:
     curves = cs.gaussian_curves(0.0, [0.01, 1.0, 10.0])
-    fig = figure_nll_curves(curves, 1, x_label="p", symbol="p", setting_prefix="σ² = ", value_range=(-3, 9),
-                            grad_range=(-5, 5))
+    fig = validated(figure_nll_curves(curves, 1, x_label="p", symbol="p", setting_label="σ²", value_range=(-3, 9),
+                                      grad_range=(-5, 5)))
     assert tuple(fig.layout.yaxis.range) == (-3, 9) and tuple(fig.layout.yaxis2.range) == (-5, 5)
     assert [s.label for s in fig.layout.sliders[0].steps] == ["0.01", "1", "10"]
 

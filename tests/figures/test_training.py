@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lossviz.figures.common import figure_bytes
 from lossviz.figures.training_lab import (
     columns_layout,
     figure_confusion_matrices,
@@ -22,6 +21,7 @@ from lossviz.toolkit import tables as ud
 from lossviz.toolkit import tables as upload
 from lossviz.toolkit import training as tr
 from lossviz.toolkit.data import DataConfig, regression_curve
+from tests.figure_helpers import as_array, figure_bytes
 
 
 def _curves(n: int = 11, metric: str = "accuracy", offset: float = 0.0) -> tr.Curves:
@@ -49,8 +49,8 @@ def test_training_curves_plot_loss_and_metric_per_split() -> None:
     fig = figure_training_curves([("run", c)])
     assert len(fig.data) == 4
     loss_train, metric_train, loss_val, metric_val = fig.data
-    np.testing.assert_allclose(loss_train.y, c.train_loss, rtol=1e-6)
-    np.testing.assert_allclose(metric_val.y, c.val_metric, rtol=1e-6)
+    np.testing.assert_allclose(as_array(loss_train.y), c.train_loss, rtol=1e-6)
+    np.testing.assert_allclose(as_array(metric_val.y), c.val_metric, rtol=1e-6)
     assert loss_val.line.dash == "dash" and loss_train.xaxis == "x" and metric_train.xaxis == "x2"
     assert fig.layout.yaxis2.range == (0, 1.02) and fig.layout.yaxis.type == "linear"
     assert figure_training_curves([("run", c)], log_loss=True).layout.yaxis.type == "log"
@@ -81,10 +81,10 @@ def test_decision_boundary_plots_the_grid_and_every_point(run: tr.TrainResult) -
     grid = tr.decision_grid(run, resolution=25)
     fig = figure_decision_boundaries([("run", grid)], run.dataset)
     heat, contour = fig.data[0], fig.data[1]
-    np.testing.assert_allclose(np.asarray(heat.z), grid.value, rtol=1e-6)
+    np.testing.assert_allclose(as_array(heat.z), grid.value, rtol=1e-6)
     assert heat.zmid == 0.5 and contour.contours.start == contour.contours.end == 0.5
     points = [t for t in fig.data if t.type == "scatter"]
-    assert sum(len(t.x) for t in points) == len(run.dataset.y_train) + len(run.dataset.y_val)
+    assert sum(len(as_array(t.x)) for t in points) == len(run.dataset.y_train) + len(run.dataset.y_val)
     assert {t.marker.symbol for t in points} == {"circle", "x-thin-open"}
     assert figure_bytes(fig) < 1_000_000
 
@@ -112,16 +112,16 @@ def test_regression_fit_shows_outliers_truth_and_fits() -> None:
     fig = figure_regression_fit(xs, [("mse", pred), ("mae", pred + 1)], result.dataset, regression_curve(xs))
     names = [t.name for t in fig.data]
     assert "outlier · train" in names and "true f(x)" in names and names[-2:] == ["mse", "mae"]
-    np.testing.assert_allclose(fig.data[-1].y, pred + 1, rtol=1e-6)
+    np.testing.assert_allclose(as_array(fig.data[-1].y), pred + 1, rtol=1e-6)
     n_out = int(result.dataset.outlier_train.sum())
-    assert len(fig.data[names.index("outlier · train")].x) == n_out
+    assert len(as_array(fig.data[names.index("outlier · train")].x)) == n_out
 
 
 def test_weight_histogram_reports_the_share_of_small_weights() -> None:
     w = np.array([0.0, 0.0005, -0.0002, 0.5, -0.7, 1.0, 0.2, 0.3])
     fig = figure_weight_histogram([("l1", w)])
     assert fig.data[0].name == "l1: 38% of |w| < 0.001"
-    np.testing.assert_allclose(fig.data[0].x, w, rtol=1e-6)
+    np.testing.assert_allclose(as_array(fig.data[0].x), w, rtol=1e-6)
 
 
 def _user_run(frame, features, target, epochs: int = 5) -> tr.TrainResult:
@@ -138,7 +138,7 @@ def test_user_data_boundary_is_in_the_columns_units_and_names() -> None:
     assert fig.layout.xaxis.title.text == "area" and fig.layout.yaxis.title.text == "age"
     points = [t for t in fig.data if t.type == "scatter"]
     assert {t.name for t in points} == {"flat · train", "house · train", "flat · validation", "house · validation"}
-    xs = np.concatenate([np.asarray(t.x, dtype=float) for t in points])
+    xs = np.concatenate([as_array(t.x) for t in points])
     np.testing.assert_allclose(np.sort(xs), np.sort(frame["area"].to_numpy()), rtol=1e-6)  # float32 on the wire
     assert "area=" in fig.data[0].hovertemplate and fig.data[0].colorbar.title.text == "P(house)"
 
@@ -150,7 +150,7 @@ def test_regression_fit_without_a_known_curve() -> None:
     fig = figure_regression_fit(xs, [("run", fit)], run.dataset)
     assert "true f(x)" not in {t.name for t in fig.data}
     assert fig.layout.xaxis.title.text == "size" and fig.layout.yaxis.title.text == "price"
-    ys = np.concatenate([np.asarray(t.y, dtype=float) for t in fig.data if t.mode == "markers"])
+    ys = np.concatenate([as_array(t.y) for t in fig.data if t.mode == "markers"])
     np.testing.assert_allclose(np.sort(ys), np.sort(3 * x + 100), rtol=1e-6)
 
 
@@ -159,7 +159,7 @@ def test_predicted_vs_actual_plots_each_run_and_the_diagonal() -> None:
     fig = figure_predicted_vs_actual([("a", actual, actual + 0.5), ("b", actual, actual * 2)], "price")
     assert [t.name for t in fig.data] == ["predicted = actual", "a", "b"]
     assert list(fig.data[0].x) == [1.0, 6.0] == list(fig.data[0].y)
-    np.testing.assert_allclose(np.asarray(fig.data[2].y, dtype=float), [2, 4, 6])
+    np.testing.assert_allclose(as_array(fig.data[2].y), [2, 4, 6])
     assert fig.layout.xaxis.title.text == "actual price" and fig.layout.yaxis.scaleanchor == "x"
 
 

@@ -1,13 +1,11 @@
 """Shared helpers for page tests: run a page with AppTest and read its charts back as numbers.
 
-Streamlit hands a Plotly chart to the browser as the figure's JSON (``element.proto.spec``);
-Plotly ≥ 6 writes NumPy arrays into it as base64 typed arrays (``{"dtype": "f4", "bdata": ...,
-"shape": "61, 61"}``), which :func:`decode` turns back into arrays.
+Streamlit hands a Plotly chart to the browser as the figure's JSON (``element.proto.spec``), with
+arrays as base64 typed arrays, which :func:`tests.figure_helpers.decode` turns back into arrays.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -23,28 +21,14 @@ from typing import Any
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests.figure_helpers import as_array, decode
+
 ROOT = Path(__file__).resolve().parents[2]
-DTYPES = {"i1": "int8", "u1": "uint8", "i2": "int16", "u2": "uint16", "i4": "int32", "u4": "uint32",
-          "f4": "float32", "f8": "float64"}
 
 
 def app_test(page: str, timeout: float = 60) -> AppTest:
     """An AppTest for ``pages/<page>.py`` (a page file runs standalone)."""
     return AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=timeout)
-
-
-def decode(obj: Any) -> Any:
-    """The figure JSON with every base64 typed array replaced by a NumPy array (float64 for floats)."""
-    if isinstance(obj, dict):
-        if "bdata" in obj and "dtype" in obj:
-            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=DTYPES[obj["dtype"]])
-            if "shape" in obj:
-                arr = arr.reshape(tuple(int(s) for s in str(obj["shape"]).split(",") if s.strip()))
-            return arr.astype(np.float64) if arr.dtype.kind == "f" else arr
-        return {k: decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [decode(v) for v in obj]
-    return obj
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -55,15 +39,6 @@ def figures(at: AppTest) -> list[dict]:
 def figure_sizes(at: AppTest) -> list[int]:
     """The JSON size in bytes of every Plotly chart (what the browser receives)."""
     return [len(el.proto.spec.encode()) for el in at.get("plotly_chart")]
-
-
-def as_array(values: Any) -> np.ndarray:
-    """A trace attribute (decoded array or plain list, None for gaps) as a float array."""
-    if values is None:
-        return np.array([], dtype=np.float64)
-    if isinstance(values, np.ndarray):
-        return values.astype(np.float64)
-    return np.array([np.nan if v is None else v for v in np.ravel(np.array(values, dtype=object))], dtype=np.float64)
 
 
 def trace_data(fig: dict, keys: tuple[str, ...] = ("x", "y", "z")) -> list[np.ndarray]:
