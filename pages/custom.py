@@ -18,6 +18,7 @@ import lossviz
 from lossviz.errors import FormulaError
 from lossviz.figures.common import plain_symbol
 from lossviz.figures.curves import LiveParameter, figure_loss_curves
+from lossviz.figures.custom import mark_findings
 from lossviz.formula import (
     FUNCTIONS,
     MAX_CUSTOM_LOSSES,
@@ -43,6 +44,7 @@ from lossviz.ui.session import session_losses
 
 ensure_app()
 
+SEVERITY_ICONS = {"error": ":red[:material/error:]", "warning": ":orange[:material/warning:]", "info": ":blue[:material/info:]"}
 CHART_KEY = f"{cg.PREFIX}_chart"
 UNREGISTERED = "unregistered"
 FORMULA_KEY = cg.control_key("formula")
@@ -79,6 +81,13 @@ def load_example(key: str) -> None:
         "compare": ex.builtin or cg.NO_COMPARISON,
     }
     load_into_editor(ex.formula, ex.name, ex.params, view)
+
+
+def load_doctor_example(code: str) -> None:
+    """Callback of a doctor-gallery button: a formula that shows the finding ``code``, in a view that shows it."""
+    ex = next(e for e in cg.DOCTOR_EXAMPLES if e.code == code)
+    formula, decls, view = cg.doctor_example_setup(ex)
+    load_into_editor(formula, cg.DOCTOR_NAME, decls, {**view, "compare": cg.NO_COMPARISON})
 
 
 def load_registered(name: str) -> None:
@@ -244,6 +253,12 @@ def gallery() -> None:
             ex.title, key=f"{cg.PREFIX}_example_{ex.key}", on_click=load_example, args=(ex.key,),
             help=f"`{ex.formula}`\n\n{ex.about}", width="stretch",
         )  # fmt: skip
+    st.markdown("**What each warning of the loss doctor means** — one click loads a formula that shows it:")
+    for ex, col in zip(cg.DOCTOR_EXAMPLES, st.columns(len(cg.DOCTOR_EXAMPLES)), strict=True):
+        col.button(
+            ex.code.replace("_", " "), key=f"{cg.PREFIX}_doctor_{ex.code}", on_click=load_doctor_example,
+            args=(ex.code,), help=f"`{ex.formula}`\n\n{ex.caption}", width="stretch",
+        )  # fmt: skip
 
 
 def define_loss(name: str, formula: Formula, decls: dict[str, cg.Decl]) -> lossviz.LossSpec | None:
@@ -300,7 +315,27 @@ def builtin_overlay(check: cg.Check, x: np.ndarray, target: float) -> lc.Curve |
     return replace(curve, name=f"{b.name} (built-in)")
 
 
-def chart(spec: lossviz.LossSpec, values: dict[str, float], target: float, center: float, half: float, compare: str) -> None:
+@st.cache_data(max_entries=64, show_spinner=False)
+def findings(text: str, values: tuple[tuple[str, float], ...], center: float, half: float, target: float) -> list:
+    """The loss doctor's findings at this view (about 20 ms of CPU: cached for reruns that change nothing)."""
+    return cg.doctor(text, dict(values), center, half, target)
+
+
+def doctor_panel(found: list, container) -> None:
+    """The doctor's findings beside the chart, worded for a student; the chart marks where each happens."""
+    box = container.container(border=True)
+    box.markdown("**Loss doctor**")
+    if not found:
+        box.caption(":material/check_circle: Nothing found on this range: finite, bounded below, smallest at the target.")
+    for f in found:
+        box.markdown(
+            f"{SEVERITY_ICONS[f.severity]} **{f.code.replace('_', ' ')}** {cg.where_text(f)}: {f.message}"
+        )
+
+
+def chart(
+    spec: lossviz.LossSpec, text: str, values: dict[str, float], target: float, center: float, half: float, compare: str
+) -> None:
     x = cg.x_grid(center, half)
     computed = guarded(
         spec.name, lambda: (lc.loss_curve(spec, x, target, values), live_curves(spec, x, target, values)), (spec,)
@@ -318,8 +353,13 @@ def chart(spec: lossviz.LossSpec, values: dict[str, float], target: float, cente
     fig = figure_loss_curves(shown, x_label="prediction p", symbol="p", live=live, dashed=[c.name for c in shown[1:]])
     note = cg.undefined_note(x, curve.value, curve.grad, curve.curvature)
     if note:
-        st.info(f"{note} {NAN_NOTE.split(': ')[0]}.", icon="ℹ️")
-    show(fig, key=CHART_KEY)
+        st.info(f"{note} {NAN_NOTE.split(': ')[0]}.", icon=":material/info:")
+    found = guarded(spec.name, lambda: findings(text, tuple(sorted(values.items())), center, half, target), (spec,))
+    plot, notes = st.columns([3, 1])
+    if found:
+        fig = mark_findings(fig, found, (center - half, center + half))
+    show(fig, key=CHART_KEY, container=plot)
+    doctor_panel(found or [], notes)
     if live is not None:
         st.caption(
             f"Drag the slider under the chart to move {live.label.split(' (')[0]} live; the sliders above set the "
@@ -369,7 +409,7 @@ def main() -> None:
     if spec is not None:
         values = param_sliders(decls, spec.name)
         target, center, half, compare = view_controls()
-        chart(spec, values, target, center, half, compare)
+        chart(spec, formula.text, values, target, center, half, compare)
     custom_loss_list(spec.name if spec is not None and spec.name != UNREGISTERED else None)
     st.caption(
         f"Custom losses belong to this browser session only (at most {MAX_CUSTOM_LOSSES}); the Curves, Landscape "

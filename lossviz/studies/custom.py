@@ -28,7 +28,19 @@ import torch
 
 from lossviz.engine import evaluate
 from lossviz.errors import FormulaError
-from lossviz.formula import DEFAULT_VIEW, define, make_param, parse_formula, symbol
+from lossviz.formula import (
+    DEFAULT_VIEW,
+    DIAGNOSIS_EXAMPLES,
+    SUGGESTED_DEFAULT,
+    SUGGESTED_RANGE,
+    DiagnosisExample,
+    Finding,
+    define,
+    diagnose,
+    make_param,
+    parse_formula,
+    symbol,
+)
 from lossviz.registry import builtin_names, user_scope
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
@@ -504,3 +516,53 @@ def sweep_curves(
         Curve(loss.name, x, res.value[i], res.grad[i], res.curvature[i], (), float(target), {**others, param: float(v)})
         for i, v in enumerate(frame_values)
     ]
+
+
+# --- the loss doctor on the page -----------------------------------------------------------------------
+
+DOCTOR_EXAMPLES: tuple[DiagnosisExample, ...] = DIAGNOSIS_EXAMPLES
+"""One formula per finding, for the gallery "what each warning means"."""
+DOCTOR_NAME = "doctor_example"
+
+
+def doctor(text: str, values: Mapping[str, float], center: float, half_width: float, target: float) -> list[Finding]:
+    """The doctor's findings for the formula at the page's view: p over [centre − w, centre + w] at target y."""
+    return diagnose(text, dict(values), p_range=(center - half_width, center + half_width), y=target)
+
+
+def _number(x: float) -> str:
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return f"{x:.4g}".replace("-", "−")
+
+
+def where_text(finding: Finding) -> str:
+    """Where a finding happens, in words: "at p = 0.5", "for p in [−5, −1]", "as p → ∞" (several joined by ", ")."""
+    parts = []
+    for lo, hi in finding.where:
+        if lo == hi:
+            parts.append(f"at p = {_number(lo)}")
+        elif math.isinf(lo) and math.isinf(hi):
+            parts.append("for every p")
+        elif math.isinf(hi):
+            parts.append(f"as p → ∞ (from p = {_number(lo)})" if lo > -math.inf else "as p → ∞")
+        elif math.isinf(lo):
+            parts.append(f"as p → −∞ (up to p = {_number(hi)})")
+        else:
+            parts.append(f"for p in [{_number(lo)}, {_number(hi)}]")
+    return ", ".join(parts)
+
+
+def doctor_example_setup(ex: DiagnosisExample) -> tuple[str, dict[str, Decl], dict[str, float]]:
+    """What loading a doctor example puts into the editor: its formula, a parameter table with each value as
+    the default (inside the suggested range, widened around it) and the view that shows the finding."""
+    decls = {}
+    for name in parse_formula(ex.formula).params:
+        value = float(ex.params.get(name, SUGGESTED_DEFAULT))
+        low, high = SUGGESTED_RANGE
+        bound = max(abs(low), abs(high), 2 * abs(value))
+        decls[name] = (value, -bound, bound)
+    lo, hi = ex.p_range or DEFAULT_VIEW.p_range
+    view = {"target": float(DEFAULT_VIEW.target if ex.y is None else ex.y), "center": (lo + hi) / 2,
+            "half_width": (hi - lo) / 2}  # fmt: skip
+    return ex.formula, decls, view

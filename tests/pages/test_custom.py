@@ -323,3 +323,33 @@ def test_a_hostile_formula_in_a_link_is_only_rejected() -> None:
     at.run()
     assert not exceptions(at) and not figures(at)
     assert any("not allowed" in e for e in shown(errors(at)))
+
+
+def doctor_lines(at) -> list[str]:
+    """The loss doctor's lines beside the chart."""
+    return [m.value for m in at.markdown if "**" in m.value and ":material/" in m.value and "]" in m.value]
+
+
+def test_the_doctor_finds_nothing_wrong_with_squared_error(page) -> None:
+    assert doctor_lines(page) == []
+    assert any("Nothing found on this range" in c.value for c in page.caption)
+    (fig,) = figures(page)
+    assert not fig["layout"].get("shapes")
+
+
+@pytest.mark.parametrize("ex", cg.DOCTOR_EXAMPLES, ids=lambda ex: ex.code)
+def test_each_doctor_example_loads_and_its_finding_is_listed_and_marked(page, ex) -> None:
+    page.button(key=f"custom_doctor_{ex.code}").click().run()
+    assert not exceptions(page), exceptions(page)
+    assert page.text_input(key="custom_formula").value == ex.formula
+    lines = doctor_lines(page)
+    assert any(f"**{ex.code.replace('_', ' ')}**" in line for line in lines), lines
+    (fig,) = figures(page)
+    codes = [a["text"] for a in fig["layout"]["annotations"]]
+    assert ex.code in codes or ex.code == "unbounded_below", codes  # a place at ±∞ is listed, not drawn
+
+
+def test_typing_a_sign_slip_is_diagnosed_as_you_type(page) -> None:
+    type_formula(page, "-(p - y)**2")
+    lines = doctor_lines(page)
+    assert any("**sign**" in line for line in lines) and any("**unbounded below**" in line for line in lines), lines
