@@ -11,6 +11,8 @@ import tomllib
 import pytest
 from deploy_helpers import ROOT, build_context, dockerfile, ignored, parse_dockerfile
 
+from lossviz.ui.navigation import page_files
+
 
 def test_parser_joins_continuations_and_reads_exec_forms() -> None:
     r = parse_dockerfile(
@@ -98,11 +100,9 @@ def test_build_context_holds_the_app_and_nothing_else() -> None:
     for needed in ("app.py", "requirements.txt", ".streamlit/config.toml", "lossviz/__init__.py", "pages/curves.py"):
         assert needed in files
     assert any(f.startswith("examples/") for f in files), "the upload page's bundled examples"
-    # every page app.py can list is in the image
-    app = (ROOT / "app.py").read_text()
-    for page in re.findall(r'"(pages/\w+\.py)"', app):
-        if (ROOT / page).exists():
-            assert page in files
+    # every page of the app's navigation is in the image
+    for page in page_files():
+        assert page in files
     for excluded in ("tests/", "bench/", "deploy/", ".git/", ".venv/", ".whl/", "docs/"):
         assert not any(f.startswith(excluded) for f in files), excluded
     assert not any(f.endswith(".pyc") or "secrets.toml" in f for f in files)

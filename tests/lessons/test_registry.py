@@ -3,7 +3,6 @@ right answer, rejects a wrong one with a hint, and the answer follows the step's
 
 from __future__ import annotations
 
-import ast
 import math
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from lossviz.lessons.base import (
 from lossviz.registry import spec
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import line_with_outliers
+from lossviz.ui.navigation import page_files
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = [(les.id, i, step) for les in LESSONS for i, step in enumerate(les.steps)]
@@ -44,12 +44,8 @@ IDS = [f"{lesson_id}-{i + 1}" for lesson_id, i, _ in STEPS]
 
 
 def app_pages() -> set[str]:
-    """The page files of app.py's SECTIONS (read from its syntax tree: app.py is a Streamlit script)."""
-    for node in ast.walk(ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))):
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "SECTIONS":
-            sections = ast.literal_eval(node.value)
-            return {path for entries in sections.values() for path, *_ in entries}
-    raise AssertionError("app.py defines no SECTIONS")
+    """The page files of the app's navigation."""
+    return set(page_files())
 
 
 def test_the_registry_has_the_lessons_in_order() -> None:
