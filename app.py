@@ -23,6 +23,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
         ("pages/margins.py", "Margins & embeddings", "📐"),
         ("pages/segmentation.py", "Segmentation", "🧩"),
         ("pages/generative.py", "Generative", "🎨"),
+        ("pages/perceptual.py", "Perceptual loss", ":material/image:"),
         ("pages/sequence.py", "Sequence & count", "🔤"),
     ],
     "Training": [
