@@ -40,11 +40,12 @@ COLOURS = loss_colors(LOSS_NAMES)
 LOSS_TITLES = {"mse": "pixel MSE", "perceptual": "perceptual loss"}
 IMAGE_TITLES = {
     "truth": "truth (answer 1)",
-    "start": "start: 4× low-res",
-    "pixel mean": "pixel mean of answers",
-    "MSE": "descent on MSE",
-    "perceptual": "descent on perceptual",
+    "start": "start (4× low-res)",
+    "pixel mean": "mean of answers",
+    "MSE": "MSE result",
+    "perceptual": "perceptual result",
 }
+"""Captions short enough to fit under a 128-pixel image (a wider caption would stretch and blur it)."""
 
 
 @dataclass(frozen=True)

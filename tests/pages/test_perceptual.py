@@ -112,3 +112,29 @@ def test_bad_link_values_warn_and_fall_back() -> None:
     assert at.slider(key="perceptual_depth").value == 3  # the nearest valid depth
     assert at.slider(key="perceptual_steps").value == 20  # the nearest valid number of steps
     assert len(figures(at)) == len(CHARTS)
+
+
+# --- in the browser: fragments and URL binding, which AppTest does not run -------------------------------
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_blur_slider_reruns_its_section_and_writes_the_link() -> None:
+    from helpers import IDLE_JS, browser_errors, chromium_page, streamlit_server
+
+    chart_y = """(i) => {
+        const plot = document.querySelectorAll('.js-plotly-plot')[i];  // redrawn during a rerun: may be missing
+        return plot && plot._fullData ? JSON.stringify(plot._fullData.map(t => Array.from(t.y || []))) : '';
+    }"""
+    with streamlit_server() as base:
+        with chromium_page(base, "perceptual", len(CHARTS)) as tab:
+            assert browser_errors(tab) == []
+            bars, descent = tab.evaluate(chart_y, 0), tab.evaluate(chart_y, 1)
+            assert bars and descent
+            slider = tab.locator('[data-testid="stSlider"] input[type="range"]').nth(1)  # blur, after depth
+            slider.focus()
+            slider.press("ArrowRight")
+            tab.wait_for_function(f"() => !['', {bars!r}].includes(({chart_y})(0))", timeout=60_000, polling=250)
+            tab.wait_for_function(IDLE_JS, timeout=60_000)
+            assert browser_errors(tab) == []
+            assert tab.evaluate(chart_y, 1) == descent  # the reconstruction section did not rerun
+            assert "perceptual_blur=1.1" in tab.url
