@@ -288,6 +288,7 @@ STRUCTURED_EXAMPLES: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
     "total_variation": (rng_examples.uniform(0, 1, (2, 3, 4)), None),
     "triplet": (rng_examples.normal(size=(2, 3, 4)), None),
     "weighted_cross_entropy": (rng_examples.normal(0, 2, (3, 10)), np.array([0.0, 1.0, 9.0])),
+    "perceptual": (rng_examples.uniform(0, 1, (2, 8, 8)), rng_examples.uniform(0, 1, (2, 8, 8))),
 }
 
 

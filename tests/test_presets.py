@@ -30,3 +30,4 @@ def test_preset_link_restores_its_controls(preset):
 def test_every_loss_has_a_page_that_exists():
     for name in lossviz.names():
         assert (ROOT / page_for(lossviz.spec(name))).exists(), name
+    assert page_for(lossviz.spec("perceptual")) == "pages/perceptual.py"  # not its family's Generative page

@@ -6,6 +6,7 @@ Importing this package registers every built-in loss.
 from lossviz.losses import (  # noqa: F401  (imported for registration)
     classification,
     generative,
+    perceptual,
     probabilistic,
     ranking,
     regression,

@@ -24,10 +24,14 @@ FAMILY_PAGE: dict[str, str] = {
 }
 
 MULTICLASS_PAGE = "pages/landscape.py"
+LOSS_PAGE: dict[str, str] = {"perceptual": "pages/perceptual.py"}
+"""Losses with a page of their own, away from their family's."""
 
 
 def page_for(spec: LossSpec) -> str:
     """The page path where ``spec`` is best seen."""
+    if spec.name in LOSS_PAGE:
+        return LOSS_PAGE[spec.name]
     if spec.family == "classification" and not spec.pointwise:
         return MULTICLASS_PAGE
     return FAMILY_PAGE[spec.family]

@@ -35,6 +35,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
         ("pages/segmentation.py", "Segmentation", ":material/grid_on:"),
         ("pages/generative.py", "Generative", ":material/palette:"),
         ("pages/sequence.py", "Sequence & count", ":material/text_fields:"),
+        ("pages/perceptual.py", "Perceptual loss", ":material/image:"),
     ],
     "Training": [
         ("pages/training_lab.py", "Training lab", ":material/fitness_center:"),

@@ -62,7 +62,7 @@ def _value(name: str, d: np.ndarray, y: np.ndarray | None) -> np.ndarray:
 
 
 def test_family_has_exactly_the_declared_losses() -> None:
-    assert set(lossviz.names("generative")) == {*POINTWISE, "total_variation"}
+    assert set(lossviz.names("generative")) == {*POINTWISE, "total_variation", "perceptual"}
     for name in POINTWISE:
         s = lossviz.spec(name)
         assert s.pointwise and s.family == "generative" and s.references
