@@ -22,7 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, apply_layout, f32, loss_colors
+from lossviz.figures.common import LAYOUT_DEFAULTS, apply_layout, f32, line_dashes, loss_colors
 from lossviz.figures.live import FramedFigure, typed_array
 from lossviz.studies.curves import Curve, PairLossSummary
 
@@ -80,7 +80,7 @@ def _kink_lines(curve: Curve) -> dict:
     return {"x": x, "y": y}
 
 
-def _curve_traces(curve: Curve, colour: str, abs_grad: bool) -> list[dict]:
+def _curve_traces(curve: Curve, colour: str, abs_grad: bool, dash: str) -> list[dict]:
     traces: list[dict] = [
         {
             "type": "scatter",
@@ -90,7 +90,7 @@ def _curve_traces(curve: Curve, colour: str, abs_grad: bool) -> list[dict]:
             "name": curve.name,
             "legendgroup": curve.name,
             "showlegend": row == "value",
-            "line": {"color": colour, "width": 2},
+            "line": {"color": colour, "width": 2, "dash": dash},
             "xaxis": f"x{_axis(i)}",
             "yaxis": f"y{_axis(i)}",
             "connectgaps": False,
@@ -238,7 +238,8 @@ def figure_loss_curves(
     The frames are in ``fig.raw_frames`` and in ``fig.to_dict()["frames"]`` (not ``fig.frames``).
     """
     colours = loss_colors(c.name for c in curves)
-    data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad)]
+    dashes = line_dashes(c.name for c in curves)
+    data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad, dashes[c.name])]
     height = 720
     frames: list[dict] = []
     sliders: list[dict] = []
