@@ -12,6 +12,7 @@ from lossviz.toolkit import fit as fitting
 from lossviz.toolkit.frames import even_values
 from lossviz.ui.cards import guarded, guarded_each, loss_cards
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
     loss_param_controls,
@@ -144,7 +145,7 @@ def compute_curves(
 
 def pairs_section() -> None:
     """Upload a model's (prediction, target) pairs and see which loss its worst pairs would dominate."""
-    st.markdown(
+    explain(
         "Upload a file of **(prediction, target)** pairs — a model's validation output — to see each loss's "
         "value and gradient over *your* residuals, and how much of the total comes from the worst 1 % and "
         "10 % of pairs: the share a loss hands to your outliers."
@@ -178,7 +179,7 @@ def pairs_section() -> None:
 
 
 st.title("Loss curves")
-st.markdown(
+explain(
     "Pick a family and overlay its losses. Three aligned panels show the **loss**, its **gradient** — the pull "
     "a single example exerts on the prediction during training — and its **curvature**. MSE's gradient grows "
     "without bound (one outlier can dominate a fit), MAE's is a constant ±1 (every point pulls equally: the "

@@ -38,6 +38,7 @@ from lossviz.toolkit.frames import even_values, nearest_index
 from lossviz.ui import url_state
 from lossviz.ui.cards import guarded, plain
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, text_control
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import session_losses
@@ -369,7 +370,7 @@ def chart(
 
 def main() -> None:
     st.title("Custom loss")
-    st.markdown(
+    explain(
         "Type a loss as a formula in the prediction **p** and the target **y**; every other name is a parameter. "
         "The page parses it as you type, renders it, and draws its value, gradient and curvature — the same "
         "panels as the Curves page. Watch the gradient: it is the pull one example exerts during training, so a "

@@ -17,6 +17,7 @@ from lossviz.studies import focal as fs
 from lossviz.toolkit import data as td
 from lossviz.ui.cards import loss_card
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import param_control, param_controls, param_row, toggle_control
 from lossviz.ui.navigation import ensure_app
 
@@ -47,7 +48,7 @@ def cached_share(ratio: float, separation: float, seed: int, alpha: float) -> tu
 
 spec = lossviz.spec("focal")
 st.title("Focal loss: what γ does")
-st.markdown(
+explain(
     "Focal loss rescales cross-entropy by **(1 − p_t)^γ**, where p_t is the probability the model gives the "
     "true class. Examples it already gets right (p_t near 1) lose almost all their loss and gradient, so "
     "training concentrates on the hard, misclassified ones — the cure Lin et al. found for one-stage detectors "
@@ -88,7 +89,7 @@ st.markdown(
 )
 
 st.subheader("On an imbalanced set")
-st.markdown(
+explain(
     "A rare class (red) against a common one (grey). Below, a logistic model trained to convergence with "
     "cross-entropy and one trained with focal loss at the live γ and α. Focal loss mostly moves the boundary "
     "(the threshold at p = 0.5), which changes the minority recall; a linear model's *ranking* — and so its "

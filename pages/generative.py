@@ -15,6 +15,7 @@ from lossviz.toolkit import data as td
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import multichoice_control, param_control, param_row, radio_control
 from lossviz.ui.navigation import ensure_app
 
@@ -41,7 +42,7 @@ def formula_panel(names: list[str]) -> None:
 @st.fragment
 def generator_section(axis: str, half_width: float) -> None:
     st.header("Generator losses")
-    st.markdown(
+    explain(
         "A discriminator ends in one number **a**. The original GAN squashes it into a probability D = σ(a); "
         "LSGAN, WGAN and hinge GAN use **a** as a score. So all five generator losses are drawn against a "
         "(switch to the D axis to see the two minimax losses in their own coordinates). The generator wants "
@@ -95,7 +96,7 @@ def generator_section(axis: str, half_width: float) -> None:
 @st.fragment
 def discriminator_section(axis: str, half_width: float) -> None:
     st.header("Discriminator and critic losses")
-    st.markdown(
+    explain(
         "The discriminator wants real samples (y = 1, left) scored high and fakes (y = 0, right) low. BCE "
         "and LSGAN pull the score towards the label (BCE on D = σ(a) only asymptotically, LSGAN exactly to "
         "a = 1 for real and a = 0 for fake). The hinge stops at its margin — a ≥ 1 for real, a ≤ −1 for fake, "
@@ -123,7 +124,7 @@ def discriminator_section(axis: str, half_width: float) -> None:
 @st.fragment
 def tv_section() -> None:
     st.header("Total variation: denoising a small image")
-    st.markdown(
+    explain(
         "Total variation sums the squared differences between neighbouring pixels: 0 for a flat image, large "
         "for noise. Denoising minimises ½‖x − y‖² + λ·TV(x) — stay close to the noisy image y, but smooth — "
         f"by gradient steps x ← x − η[(x − y) + λ∇TV(x)] from x = y, with η = 1/(1 + {gs.TV_LIPSCHITZ:g}λ) "

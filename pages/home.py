@@ -9,6 +9,7 @@ from lossviz.lessons import all_lessons
 from lossviz.lessons import link as lesson_link
 from lossviz.registry import FAMILIES
 from lossviz.studies.home import PRESETS, page_for
+from lossviz.ui.classroom import explain
 from lossviz.ui.navigation import ensure_app
 
 ensure_app()
@@ -16,7 +17,7 @@ ensure_app()
 ROOT = Path(__file__).resolve().parent.parent
 
 st.title("lossviz — see how loss functions behave")
-st.markdown(
+explain(
     "Pick a loss, move its parameters and watch its **value, gradient and curvature** change live; compare "
     "robust losses on data with outliers; tune focal γ on imbalanced data; type your own loss. Every number "
     "comes from one computation core checked against PyTorch's reference implementations, and every view "

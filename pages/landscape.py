@@ -20,6 +20,7 @@ from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import DIVERGED, Adam, Trajectory
 from lossviz.ui.cards import guarded, guarded_each, loss_card
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
     control_key,
@@ -87,14 +88,14 @@ def input_section() -> None:
     with text:
         loss_card(loss)
         if ll.is_multiclass(loss):
-            st.markdown(
+            explain(
                 "Three classes; the map varies the logits z₀ and z₁ with z₂ fixed. For cross-entropy with true "
                 "class 0, ∂L/∂z₀ = p₀ − 1 < 0 and ∂L/∂z₁ = p₁ > 0: descent raises z₀ and lowers z₁, and the loss "
                 "only reaches 0 as z₀ − max(z₁, z₂) → ∞ — the minimum is at infinity unless label smoothing "
                 "moves it to finite logits."
             )
         else:
-            st.markdown(
+            explain(
                 "The target is data, not a parameter, so the descent field −∂L/∂p is horizontal: it is the pull "
                 "on the prediction. A regression loss depends on p − y only, so its contours run parallel to the "
                 "diagonal p = y. MSE's pull keeps growing with the distance; Huber's stops growing beyond "
@@ -161,7 +162,7 @@ def fit_controls() -> tuple[list[str], DataKey, tuple[float, float], float, int,
 @st.fragment
 def fit_section() -> None:
     st.header("The parameter landscape of a line fit")
-    st.markdown(
+    explain(
         "Fit ŷ = w·x + b to the data below by minimising the mean loss F(w, b) = (1/n) Σᵢ L(w·xᵢ + b, yᵢ). "
         "MSE's landscape is a smooth elliptical bowl whose minimum the outliers drag away from the true line; "
         "MAE's is piecewise linear (polyhedral) with its minimum at a corner, where gradient descent with a "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lossviz.lessons import LESSON_KEY, STEP_KEY, Lesson, all_lessons, link, position
 from lossviz.lessons.base import ChoiceQuestion
+from lossviz.ui.classroom import explain
 from lossviz.ui.navigation import ensure_app
 
 ensure_app()
@@ -151,7 +152,7 @@ def step_view(lesson_index: int, step_index: int) -> None:
 
 
 st.title("Lessons")
-st.markdown(
+explain(
     "Short guided tours. Each step opens a page of lossviz in a given state, says what to look at, and asks "
     "one question whose answer is on the screen. Your answer is checked against the page's live numbers; a "
     "wrong one gets a hint. The link of this page keeps your place; your progress stays for this session."

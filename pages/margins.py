@@ -11,6 +11,7 @@ from lossviz.studies import margins as es
 from lossviz.toolkit.frames import nearest_index, round_values
 from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import control_key, param_control, param_controls
 from lossviz.ui.navigation import ensure_app
 
@@ -68,7 +69,7 @@ def chart_beside_notes(key: str, title: str, notes: str, losses: list[str]) -> N
 # --- score losses ---------------------------------------------------------------------------------
 
 st.title("Margins, ranking & embeddings")
-st.markdown(
+explain(
     "Most of these losses do not ask for an exact target value: they ask for a **margin**. A score, a distance "
     "or a cosine only has to land on the right side of m, and beyond it the loss — and its gradient — is exactly 0. "
     "Each chart shows the loss (top) and its gradient (bottom); the slider **under a chart** moves its margin "
@@ -79,7 +80,7 @@ st.header("Margins on a score")
 for key, column in zip(("binary", "multiclass", "ranking"), st.columns(3), strict=True):
     with column:
         margin_chart(key)
-st.markdown(
+explain(
     "**What to notice.** The hinge max(0, m − y·p) is a ramp with slope −1 until the score clears the margin, "
     "then flat: correctly classified points beyond m stop pulling (only the *support vectors* near the boundary "
     "matter). The squared hinge has a gradient 2(y·p − m) that shrinks smoothly to 0 at the margin instead of "
@@ -159,14 +160,14 @@ def triplet_section() -> None:
 
 
 st.header("Triplet loss in the embedding plane")
-st.markdown(
+explain(
     "Place an anchor a, a positive p (same identity) and a negative n (another identity) in a 2-D embedding. "
     "The background shows, for **every position of the negative**, which kind of negative it would be (Schroff "
     "et al., FaceNet): **hard** if d(a,n) < d(a,p), **semi-hard** if d(a,p) < d(a,n) < d(a,p) + m, **easy** "
     "beyond. Grey contour lines give the loss L = max(0, d(a,p) − d(a,n) + m) at that position."
 )
 triplet_section()
-st.markdown(
+explain(
     "**What to notice.** While L > 0 the gradient on the positive is the unit vector from a to p (a step moves p "
     "towards a), on the negative the unit vector from n to a (a step pushes n away), and on the anchor minus "
     "the sum of those two (the loss depends only on differences of the points). They have length 1 (the "

@@ -20,6 +20,7 @@ from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import training as tr
 from lossviz.ui.cards import guarded, kept_figure, loss_card
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import results_cache
@@ -93,7 +94,7 @@ def second_loss_control(result: tr.TrainResult) -> tuple[str | None, dict[str, f
 
 
 st.title("Neural landscape")
-st.markdown(
+explain(
     "What does the loss of a neural network look like around the weights training found? Following Li et al., "
     "*Visualizing the Loss Landscape of Neural Nets* (NeurIPS 2018): the loss along the straight line from the "
     "initial to the trained weights, on a plane spanned by two **filter-normalised** random directions, and the "

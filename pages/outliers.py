@@ -20,6 +20,7 @@ from lossviz.toolkit import fit as fitting
 from lossviz.toolkit.tables import plot_subsample
 from lossviz.ui.cards import guarded_each, loss_cards
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
     loss_param_controls,
@@ -161,7 +162,7 @@ def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> No
 
 
 st.title("Outlier sensitivity")
-st.markdown(
+explain(
     "Fit a straight line with several losses at once and watch what a few outliers do. The fit minimises "
     "Σ ρ(a + b·xᵢ − yᵢ); each point pulls on it with force |ψ(rᵢ)| = |ρ′(rᵢ)|. Squared error lets that pull grow "
     "with the residual, so one far point can tilt the line; MAE and Huber cap it (bounded influence), and "
@@ -246,7 +247,7 @@ with table_col:
         st.warning("Some fits did not reach a stationary point (‖subgradient‖ too large): their lines are dotted.")
 
 st.subheader("Sensitivity curve and breakdown")
-st.markdown(
+explain(
     "**Sensitivity curve** (Tukey): add one point at x₀ and move it from far below to far above the true line; "
     "SC(y₀) = n·(T(x₁…x_{n−1}, y₀) − T(x₁…x_{n−1})) shows how much it moves the estimate T. Least squares gives "
     "a straight, unbounded line; a bounded ψ gives a bounded curve; a redescending one returns to 0. "

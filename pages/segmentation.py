@@ -17,6 +17,7 @@ from lossviz.figures.segmentation import (
 from lossviz.studies import segmentation as ss
 from lossviz.ui.cards import loss_cards
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, radio_control
 from lossviz.ui.navigation import ensure_app
 
@@ -54,7 +55,7 @@ def sweep_for(shape: str, prediction: ss.Prediction, settings: ss.LossSettings, 
 
 
 st.title("Segmentation losses")
-st.markdown(
+explain(
     f"A {ss.SIZE} × {ss.SIZE} ground-truth mask and a soft prediction you shape. The **overlap losses** (Dice, "
     "Jaccard/IoU, "
     "Tversky) score the whole image at once — how much of the object the prediction covers — while **BCE** and "
@@ -120,7 +121,7 @@ show(figure_sweep(sw, current, SWEEP_LABELS[control], TITLES), key=f"{PREFIX}_ch
 for name, message in sw.errors.items():
     st.info(f"{TITLES[name]} is undefined at some points of this sweep (gaps in its curve): {message}")
 tiny_plateau = ss.plateau_shift(sweep_for("tiny object", prediction, settings, "shift"))
-st.markdown(
+explain(
     "**What to notice.** Sweep the shift on the tiny object: once the prediction has slid off the object "
     f"(|Δx| beyond about {tiny_plateau:g} pixels with the prediction set as above) the overlap losses sit at their "
     "ceiling, just below 1, and are flat — no "
@@ -142,7 +143,7 @@ st.caption(
     f"it lowers p. Each map has its own colour range, ± the {SATURATION_PERCENTILE:g}th percentile of |gradient| "
     "(larger values saturate; hover for the exact number). The green line is the true edge."
 )
-st.markdown(
+explain(
     "**What to notice.** The overlap losses couple all pixels through the sums TP, Σp and Σg: Dice's gradient is "
     "∂L/∂pᵢ = [(2TP + s) − 2gᵢ(Σp + Σg + s)] / (Σp + Σg + s)², one value for *every* object pixel and another "
     "for *every* background pixel, whether that pixel is predicted right or wrong. BCE is local: "
@@ -160,7 +161,7 @@ with left:
     show(figure_smooth_study(study, settings.smooth), key=f"{PREFIX}_chart_smooth")
 with right:
     empty_p = study.sum_p["empty"]
-    st.markdown(
+    explain(
         "The Dice loss of every shape under the current prediction controls, against s. Where Σp + Σg is large "
         "(disc, square) s is irrelevant until it reaches the same size. For a **tiny object** a few pixels decide "
         "the score, and s of the order of Σg softens it towards 0. For an **empty mask**, TP = Σg = 0 and "

@@ -11,6 +11,7 @@ from lossviz.figures.sequence import figure_ctc, figure_nll_curves, padded_range
 from lossviz.studies import sequence as cs
 from lossviz.ui.cards import loss_card
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, param_controls, text_control
 from lossviz.ui.navigation import ensure_app
 
@@ -52,7 +53,7 @@ def class_control(names: list[str], container) -> int:
 @st.fragment
 def ctc_section() -> None:
     st.header("CTC on a small example")
-    st.markdown(
+    explain(
         "At every frame t the model outputs a distribution y_t over the blank ∅ and the letters — you set it "
         "below through a preset, its sharpness and a boost of one cell. CTC adds up the probability of every "
         "path of T classes that *collapses* to the label (merge repeats, then drop blanks: a a ∅ b → ab), and "

@@ -28,6 +28,7 @@ from lossviz.toolkit import training as tr
 from lossviz.toolkit.tables import Table
 from lossviz.ui.cards import guarded, kept_figure, loss_card, loss_cards
 from lossviz.ui.charts import show
+from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
     multichoice_control,
@@ -331,7 +332,7 @@ def train_tab() -> None:
     st.session_state[tr.LAST_RUN_KEY] = runs[0][1]
     show_results(results)
     loss_panel(runs[0][1])
-    st.markdown(
+    explain(
         "**What to notice.** Adam rescales each weight's step by its own gradient history, so it moves fast "
         "where SGD crawls along flat directions; too large a learning rate makes the loss jump or blow up. "
         "MAE's gradient has the same size however close the fit is, so with a fixed step it keeps hopping "
@@ -432,7 +433,7 @@ def multitask_tab() -> None:
 
 
 st.title("Training lab")
-st.markdown(
+explain(
     "Train a small neural network on a toy dataset — or on **your own CSV** — with **any loss of the catalogue** "
     "and watch the training and validation curves grow, then what it learned: the decision boundary, the fitted "
     "curve, predicted against actual values or a confusion matrix. Every run is deterministic for its seed and "

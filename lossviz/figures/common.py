@@ -22,11 +22,21 @@ FigureSpec = dict[str, Any]
 """A figure in Plotly's JSON structure (``{"data", "layout", "frames"}``): what ``go.Figure``,
 ``plotly.io`` and ``st.plotly_chart`` take; live figures are built as one (:mod:`lossviz.figures.live`)."""
 
-PALETTE: tuple[str, ...] = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#843c39", "#7b4173", "#3182bd",
-)
-"""Distinct colours (Plotly/D3 category10 first, then darker tones) that read on a white background."""
+OKABE_ITO: tuple[str, ...] = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+"""Okabe & Ito's colour-blind-safe set (M. Okabe and K. Ito, *Color Universal Design*, 2008): orange, sky
+blue, bluish green, yellow, blue, vermillion, reddish purple, black."""
+
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+"""Line colours: Okabe–Ito without its yellow (#F0E442 has a contrast of 1.2:1 on white and a thin line
+of it all but vanishes), blue first so that MSE keeps its blue. Pairwise distinguishable under
+deuteranopia and protanopia (tests/figures/test_palette.py). Beyond seven curves colours repeat, and
+:func:`line_dashes` tells them apart."""
+
+DASHES: tuple[str, ...] = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+"""Plotly dash patterns, by curve index, for charts with more curves than :data:`SOLID_UP_TO`."""
+SOLID_UP_TO = 4
+"""Up to this many curves colour alone tells them apart; beyond it a projector's washed-out colours, a
+grey-scale print or a colour-blind viewer need the line's pattern too."""
 
 PREFERRED: dict[str, str] = {
     "mse": PALETTE[0],
@@ -78,6 +88,15 @@ def loss_colors(names: Iterable[str]) -> dict[str, str]:
             colour = next(c for c in free if c not in out.values())
         out[name] = colour
     return out
+
+
+def line_dashes(names: Iterable[str]) -> dict[str, str]:
+    """A dash pattern per curve drawn together: all solid up to :data:`SOLID_UP_TO` curves, else
+    :data:`DASHES` by index, so that no two of the first ``len(DASHES)`` curves share colour and pattern."""
+    unique = list(dict.fromkeys(names))
+    if len(unique) <= SOLID_UP_TO:
+        return dict.fromkeys(unique, "solid")
+    return {name: DASHES[i % len(DASHES)] for i, name in enumerate(unique)}
 
 
 def f32(values: Sequence[float] | np.ndarray) -> np.ndarray:

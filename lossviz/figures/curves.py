@@ -21,7 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, apply_layout, loss_colors, typed_array
+from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, apply_layout, line_dashes, loss_colors, typed_array
 from lossviz.figures.live import live_figure
 from lossviz.studies.curves import Curve, PairLossSummary
 
@@ -79,7 +79,7 @@ def _kink_lines(curve: Curve) -> dict:
     return {"x": x, "y": y}
 
 
-def _curve_traces(curve: Curve, colour: str, abs_grad: bool, dashed: bool) -> list[dict]:
+def _curve_traces(curve: Curve, colour: str, abs_grad: bool, dash: str) -> list[dict]:
     traces: list[dict] = [
         {
             "type": "scatter",
@@ -89,7 +89,7 @@ def _curve_traces(curve: Curve, colour: str, abs_grad: bool, dashed: bool) -> li
             "name": curve.name,
             "legendgroup": curve.name,
             "showlegend": row == "value",
-            "line": {"color": colour, "width": 2, **({"dash": "dash"} if dashed else {})},
+            "line": {"color": colour, "width": 2, "dash": dash},
             "xaxis": f"x{_axis(i)}",
             "yaxis": f"y{_axis(i)}",
             "connectgaps": False,
@@ -216,7 +216,8 @@ def figure_loss_curves(
     each panel.
     """
     colours = loss_colors(c.name for c in curves)
-    data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad, c.name in dashed)]
+    dashes = {**line_dashes(c.name for c in curves), **dict.fromkeys(dashed, "dash")}
+    data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad, dashes[c.name])]
     names = [c.name for c in curves]
     if live is None or live.loss not in names:
         return {"data": data, "layout": _layout(x_label, symbol, log_y, abs_grad, 720, title)}

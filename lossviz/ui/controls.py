@@ -16,7 +16,7 @@ import streamlit as st
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
 from lossviz.toolkit.frames import log_ladder
-from lossviz.ui import url_state
+from lossviz.ui import classroom, url_state
 
 
 def control_key(prefix: str, name: str) -> str:
@@ -37,6 +37,7 @@ def param_control(param: Param, key: str, container=st, label: str | None = None
     """A live control for ``param`` bound to the URL under ``key``; returns the chosen value."""
     label = label or param.label
     help = help or f"{param.description} Valid: {param.range_text}."
+    container, locked = classroom.control(key, container)
     if param.scale == "log":
         options = log_ladder(param)
         url_state.restore_number(key, param)
@@ -50,6 +51,7 @@ def param_control(param: Param, key: str, container=st, label: str | None = None
                 key=key,
                 help=help,
                 bind="query-params",
+                disabled=locked,
                 format_func=lambda v: f"{v:g}",
                 **kwargs,
             )
@@ -60,7 +62,17 @@ def param_control(param: Param, key: str, container=st, label: str | None = None
     if param.integer:
         kwargs = {} if key in st.session_state else {"value": int(param.default)}
         return int(
-            container.slider(label, int(lo), int(hi), step=int(step), key=key, help=help, bind="query-params", **kwargs)
+            container.slider(
+                label,
+                int(lo),
+                int(hi),
+                step=int(step),
+                key=key,
+                help=help,
+                bind="query-params",
+                disabled=locked,
+                **kwargs,
+            )
         )
     kwargs = {} if key in st.session_state else {"value": float(param.default)}
     return float(
@@ -73,6 +85,7 @@ def param_control(param: Param, key: str, container=st, label: str | None = None
             help=help,
             format=_fmt(step),
             bind="query-params",
+            disabled=locked,
             **kwargs,
         )
     )
@@ -124,12 +137,21 @@ def loss_param_controls(losses: Sequence[str], prefix: str, expanded: bool = Tru
     return params
 
 
+def _placed(key: str, container, kwargs: dict[str, Any]):
+    """Where to draw the control ``key`` as a classroom link asks (hidden or not), with ``disabled`` set in
+    ``kwargs`` when the link locks it."""
+    container, locked = classroom.control(key, container)
+    kwargs["disabled"] = kwargs.get("disabled", False) or locked
+    return container
+
+
 def choice_control(label: str, options: Sequence[str], default: str, key: str, container=st, **kwargs) -> str:
     """A select box bound to the URL; a bad URL value warns and falls back to ``default``, and so does a stored
     value that is no longer an option."""
     keep_valid(key, options, default)
     url_state.restore_choice(key, options, default, kwargs.get("format_func"))
     index = {} if key in st.session_state else {"index": list(options).index(default)}
+    container = _placed(key, container, kwargs)
     return container.selectbox(label, options, key=key, bind="query-params", **index, **kwargs)
 
 
@@ -138,6 +160,7 @@ def radio_control(label: str, options: Sequence[str], default: str, key: str, co
     keep_valid(key, options, default)
     url_state.restore_choice(key, options, default, kwargs.get("format_func"))
     index = {} if key in st.session_state else {"index": list(options).index(default)}
+    container = _placed(key, container, kwargs)
     return container.radio(label, options, key=key, bind="query-params", **index, **kwargs)
 
 
@@ -149,6 +172,7 @@ def multichoice_control(
     keep_valid(key, options, default)
     url_state.restore_choices(key, options, default, kwargs.get("format_func"))
     value = {} if key in st.session_state else {"default": list(default)}
+    container = _placed(key, container, kwargs)
     return list(container.multiselect(label, options, key=key, bind="query-params", **value, **kwargs))
 
 
@@ -165,6 +189,7 @@ def text_control(
     if problem is not None:
         url_state.restore_text(key, default, problem)
     value = {} if key in st.session_state else {"value": default}
+    container = _placed(key, container, kwargs)
     return container.text_input(label, key=key, bind="query-params", **value, **kwargs) or ""
 
 
@@ -174,4 +199,5 @@ def toggle_control(label: str, default: bool, key: str, container=st, **kwargs) 
         st.warning(f"Link value {key}={raw!r} is not true/false; using {default}.", icon=":material/warning:")
         st.session_state[key] = default
     value = {} if key in st.session_state else {"value": default}
+    container = _placed(key, container, kwargs)
     return bool(container.toggle(label, key=key, bind="query-params", **value, **kwargs))

@@ -19,6 +19,7 @@ import streamlit as st
 import torch
 
 import lossviz
+from lossviz.ui import classroom
 from lossviz.ui.session import session_losses
 
 SECTIONS: dict[str, list[tuple[str, str, str]]] = {
@@ -69,7 +70,8 @@ def _pages() -> dict[str, list[st.Page]]:
 
 def run_app() -> None:
     """What ``app.py`` does: page config, navigation, the sidebar caption, and the chosen page inside this
-    browser session's scope of custom losses."""
+    browser session's scope of custom losses, shaped by a classroom link (:mod:`lossviz.ui.classroom`) and
+    followed by the "Copy link to this view" popover."""
     # One intra-op thread per evaluation: the grids here are small, sessions run in parallel threads, and on
     # a busy 2-core box torch's thread pool made a 2,304-point log take 20–40 ms instead of 10 µs.
     torch.set_num_threads(1)
@@ -79,8 +81,10 @@ def run_app() -> None:
     st.sidebar.caption(f"lossviz · {len(lossviz.names())} losses")
     _run.inside = True
     try:
+        place = classroom.begin()
         with session_losses():
             page.run()
+        classroom.finish(place)
     finally:
         _run.inside = False
 
