@@ -156,4 +156,4 @@ def test_dashed_curves_keep_their_colour_and_only_their_lines_dash() -> None:
     fig = validated(figure_loss_curves(_curves(("mse", "huber")), x_label="r", dashed=["huber"]))
     mse, huber = fig.data[:TRACES_PER_CURVE], fig.data[TRACES_PER_CURVE:]
     assert [t.line.dash for t in huber[:3]] == ["dash"] * 3 and huber[4].line.dash == "dot"  # kink lines stay dotted
-    assert all(t.line.dash is None for t in mse[:3]) and huber[0].line.color != mse[0].line.color
+    assert all(t.line.dash == "solid" for t in mse[:3]) and huber[0].line.color != mse[0].line.color
