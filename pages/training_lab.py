@@ -365,7 +365,8 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
         show(kept_figure("shape", ident, lambda: figure_loss_shape(
             [(label, r.curves.epochs, r.shapes) for label, r in adaptive_runs],
             alpha_range=(ad.ALPHA_LOW, ad.ALPHA_HIGH)), shared), key=key("shape"))
-        finals = "; ".join(f"{label}: α = {r.shapes[-1, 0]:.3f}, c = {r.shapes[-1, 1]:.3g}" for label, r in adaptive_runs)
+        finals = "; ".join(f"{label}: α = {r.shapes[-1, 0]:.3f}, c = {r.shapes[-1, 1]:.3g}"
+                           for label, r in adaptive_runs)
         st.caption(
             f"The adaptive loss's shape α and scale c after each epoch ({finals}). Outliers are residuals the "
             "Gaussian (α = 2) finds too unlikely, so they pull α down towards the heavy-tailed Cauchy (α = 0); on "
@@ -407,7 +408,7 @@ def loss_panel(config: tr.TrainConfig) -> None:
             "whatever ignores the most residuals; the normaliser log c + log Z(α) charges for that. **Why the loss "
             "can be negative:** it is −log of a density, and a density exceeds 1 where it is narrow — once the fit "
             "is good, c is small and log c is very negative (c = 0.1 gives log c ≈ −2.3), so −log p < 0 for most "
-            "points. Only differences in the loss matter. log Z(α) is computed by quadrature (exact to about 10⁻¹⁶)."
+            "points. Only differences in the loss matter. log Z(α) is computed by quadrature, to about 10⁻¹⁶."
         )
     run = runs_cache(config).get(tr.canonical(config), owner)
     st.caption(s.use_when + (f" {s.note}" if s.note else ""))
@@ -442,7 +443,7 @@ def train_tab() -> None:
         st.markdown("**Presets**")
         cols = st.columns(len(tr.LAB_PRESETS))
         for col, preset in zip(cols, tr.LAB_PRESETS, strict=True):
-            col.button(preset.title, help=preset.description, on_click=apply_preset, args=(dict(preset.state),),
+            col.button(preset.title, help=preset.description, on_click=apply_preset, args=(preset.controls,),
                        key=key(f"preset_{preset.title}"), width="stretch")
     uploaded = None
     if source_control() == "upload":

@@ -511,7 +511,8 @@ def test_dropout_keeps_units_with_probability_1_minus_p_and_scales_them_by_its_i
     assert bool((kept | (ratio == 0)).all())
     share, sd = float(kept.double().mean()), math.sqrt(p * (1 - p) / (n * width))
     assert abs(share - (1 - p)) < 5 * sd
-    assert float(trained.mean()) == pytest.approx(float(evaluated.mean()), abs=5 * float(evaluated.std()) / math.sqrt(n))
+    spread = float(evaluated.std()) / math.sqrt(n)
+    assert float(trained.mean()) == pytest.approx(float(evaluated.mean()), abs=5 * spread)
 
 
 def test_dropout_is_off_wherever_the_model_is_evaluated() -> None:

@@ -284,12 +284,14 @@ def figure_loss_shape(
                        "hovertemplate": "epoch %{x}<br>c = %{y:.4g}<extra>" + label + "</extra>", **axis_refs(2)})
     last = max((float(e[-1]) for _l, e, _s in runs), default=1.0)
     for value, name in ((2.0, "Gaussian"), (1.0, "pseudo-Huber"), (0.0, "Cauchy")):
-        traces.append({"type": "scatter", "mode": "lines+text", "x": [0.0, last], "y": [value, value], "text": ["", name],
-                       "textposition": "bottom left", "line": {"color": "#7f7f7f", "dash": "dot", "width": 1},
-                       "hoverinfo": "skip", "showlegend": False, **axis_refs(1)})
+        traces.append({"type": "scatter", "mode": "lines+text", "x": [0.0, last], "y": [value, value],
+                       "text": ["", name],
+                       "textposition": "bottom left" if value == 2.0 else "top left",  # labels inside the range
+                       "line": {"color": "#7f7f7f", "dash": "dot", "width": 1}, "hoverinfo": "skip",
+                       "showlegend": False, **axis_refs(1)})
     layout = columns_layout(2, ("shape α", "scale c"), spacing=0.1)
     layout["yaxis"]["range"] = [alpha_range[0] - 0.05, alpha_range[1] + 0.05]
-    layout["yaxis2"]["type"] = "log"
+    layout["yaxis2"].update(type="log", dtick="D2")  # 1, 2, 5 per decade: c often spans one decade or less
     for col in (1, 2):
         layout[axis_key(col)]["title"] = {"text": "epoch"}
     return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,

@@ -51,7 +51,7 @@ from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
 from lossviz.toolkit import adaptive
-from lossviz.toolkit.data import DataConfig, Dataset, DataSource, Task
+from lossviz.toolkit.data import N_SAMPLES, NOISE, DataConfig, Dataset, DataSource, Task
 from lossviz.toolkit.optim import SGD, Adam, Optimizer, RMSprop, Rule
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -743,8 +743,8 @@ SHUFFLE_STREAM, DROPOUT_STREAM, AUGMENT_STREAM = 0, 1, 2
 
 
 def _stream_seed(seed: int, stream: int) -> int:
-    """The seed of one random stream of a run: distinct for every (seed, stream) pair (1 000 003 is prime
-    and divides no stream difference times 7 654 321)."""
+    """The seed of one random stream of a run, distinct for every (seed, stream) pair: two pairs collide only if
+    1 000 003 (a prime) divides a difference of streams times 7 654 321, which no two of the three streams allow."""
     return (seed * 1_000_003 + 12_345 + stream * 7_654_321) % (2**63 - 1)
 
 
@@ -1187,11 +1187,26 @@ def varied(config: TrainConfig, dimension: str, value: str) -> TrainConfig:
 
 @dataclass(frozen=True)
 class LabPreset:
-    """A one-click comparison: ``state`` maps control names (without the page prefix) to values."""
+    """A one-click comparison: ``state`` maps control names (without the page prefix) to values.
+
+    :attr:`controls` is what the page sets: the state over :data:`PRESET_BASE`, so that the data size, noise,
+    network and epochs one preset chooses do not linger into the next.
+    """
 
     title: str
     description: str
     state: Mapping[str, object]
+
+    @property
+    def controls(self) -> dict[str, object]:
+        return {**PRESET_BASE, **self.state}
+
+
+PRESET_BASE: Mapping[str, object] = {
+    "n_samples": int(N_SAMPLES.default), "noise": NOISE.default, "hidden_layers": int(HIDDEN_LAYERS.default),
+    "width": int(WIDTH.default), "epochs": int(EPOCHS.default),
+}
+"""The controls every preset starts from (their defaults) unless it sets its own."""
 
 
 LAB_PRESETS: tuple[LabPreset, ...] = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
@@ -375,15 +377,68 @@ def test_every_preset_sets_controls_of_the_page(page) -> None:
         w.key for kind in ("slider", "select_slider", "selectbox", "toggle", "multiselect") for w in getattr(page, kind)
     }
     for preset in tr.LAB_PRESETS:
-        wanted = {f"training_{name}" for name in preset.state if not name.startswith("values_")}
+        wanted = {f"training_{name}" for name in preset.controls if not name.startswith("values_")}
         assert wanted <= widgets, (preset.title, wanted - widgets)
 
 
 def test_adaptive_preset_compares_mse_barron_and_the_learned_barron() -> None:
     preset = next(p for p in tr.LAB_PRESETS if p.title == "Adaptive robust loss")
     at = _page()
+    at.slider(key="training_width").set_value(8)  # another preset's (or the user's) network does not linger
     at.button(key=f"training_preset_{preset.title}").click()
     at.run()
     assert not exceptions(at) and not errors(at)
     assert at.multiselect(key="training_values_loss").value == ["mse", "barron", tr.ADAPTIVE_BARRON]
+    assert at.slider(key="training_width").value == tr.WIDTH.default
+    assert at.slider(key="training_epochs").value == tr.EPOCHS.default
     assert set(_summary(at)) == {f"loss = {n}" for n in ("mse", "barron", tr.ADAPTIVE_BARRON)}
+
+
+# --- in the browser ---------------------------------------------------------------------------------------------
+
+PLOT_BY_TITLE = """(title) => Array.from(document.querySelectorAll('.js-plotly-plot')).find(p =>
+    ((p.layout && p.layout.annotations) || []).some(a => a.text === title))"""
+TRACE_Y = f"([title, trace]) => Array.from(({PLOT_BY_TITLE})(title)._fullData[trace].y)"
+
+
+def _press(tab, label: str, key: str, times: int) -> None:
+    """Move the Streamlit slider labelled ``label`` by ``times`` steps with the keyboard (one rerun on release)."""
+    slider = tab.locator('[data-testid="stSlider"]', has_text=label).locator('input[type="range"]')
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_new_controls_rerun_the_lab() -> None:
+    """The adaptive loss's α path follows its start control; the dropout and rotation sliders retrain without an
+    error box, and the rotation shows the augmented points."""
+    from helpers import IDLE_JS, browser_errors, chromium_page, streamlit_server
+
+    adaptive = f"training_lab?training_epochs=20&training_dataset=regression&training_loss={tr.ADAPTIVE_BARRON}"
+    with streamlit_server() as base, chromium_page(base, adaptive, 5) as tab:
+        assert browser_errors(tab) == []
+        assert tab.evaluate(TRACE_Y, ["shape α", 0])[0] == pytest.approx(1.0)
+        _press(tab, "Initial shape α₀", "ArrowLeft", 3)
+        tab.wait_for_function(f"() => Math.abs(({TRACE_Y})(['shape α', 0])[0] - 0.85) < 1e-6", timeout=60_000)
+        assert browser_errors(tab) == []
+
+        tab.goto(f"{base}/training_lab?training_epochs=20", timeout=120_000)
+        tab.wait_for_function(
+            f"() => ({IDLE_JS})() && document.querySelectorAll('.js-plotly-plot').length >= 4",
+            timeout=120_000,
+            polling=250,
+        )
+        before = tab.evaluate(TRACE_Y, ["Loss", 0])
+        _press(tab, "Dropout p (every hidden layer)", "ArrowRight", 2)
+        tab.wait_for_function(
+            f"() => JSON.stringify(({TRACE_Y})(['Loss', 0])) !== {json.dumps(json.dumps(before))}",
+            timeout=60_000,
+            polling=500,
+        )
+        assert browser_errors(tab) == []
+        _press(tab, "Rotation, max angle (°)", "ArrowRight", 4)
+        tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+        tab.wait_for_function(IDLE_JS, timeout=60_000)
+        assert browser_errors(tab) == []
+        assert "augmented copy that the first epoch trained on" in tab.inner_text('[data-testid="stMain"]')

@@ -229,7 +229,7 @@ def test_adaptive_training_matches_a_torch_loop_over_model_alpha_and_scale() -> 
             pred = su.model.forward(theta, x[idx])[:, 0]
             ad.nll(pred, y[idx], alpha=alpha, scale=scale).mean().backward()
             opt.step()
-        shapes.append(tuple(float(v) for v in ad.shape(latent)))
+        shapes.append(tuple(float(v) for v in ad.shape(latent.detach())))
     np.testing.assert_allclose(result.theta_final, theta.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(result.shapes, shapes, rtol=1e-10)
     assert su.params == pytest.approx({"alpha": shapes[-1][0], "scale": shapes[-1][1]}, rel=1e-12)
