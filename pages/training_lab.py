@@ -361,8 +361,19 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     st.caption("The gap compares the last epoch on both splits, evaluated alike (dropout off, original points): the "
                "larger it is, the more the model learned its training points rather than the pattern.")
     adaptive_runs = [(label, r) for label, r in results if r.shapes is not None]
+    twin = tr.outlier_twin(adaptive_runs[0][1].config) if adaptive_runs else None
+    shape_ident: tuple = ident
+    if twin is not None and toggle_control(
+        f"Add the same run on this data {'without outliers' if twin.data.outliers == 0 else 'with outliers'}",
+        False, key("shape_twin"), help="Trains once more with the outlier share set to "
+        f"{twin.data.outliers:g}: the two paths of α side by side.",
+    ):
+        with st.spinner("Training the same run on the other data …"):
+            twin_run, _ = tr.cached_train(twin, cache=runs_cache(twin))
+        adaptive_runs = [*adaptive_runs, (f"same run, outlier share {twin.data.outliers:g}", twin_run)]
+        shape_ident = (ident, tr.canonical(twin))
     if adaptive_runs:
-        show(kept_figure("shape", ident, lambda: figure_loss_shape(
+        show(kept_figure("shape", shape_ident, lambda: figure_loss_shape(
             [(label, r.curves.epochs, r.shapes) for label, r in adaptive_runs],
             alpha_range=(ad.ALPHA_LOW, ad.ALPHA_HIGH)), shared), key=key("shape"))
         finals = "; ".join(f"{label}: α = {r.shapes[-1, 0]:.3f}, c = {r.shapes[-1, 1]:.3g}"

@@ -10,6 +10,7 @@ cost several times more, and these pages redraw on every control change.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -291,7 +292,11 @@ def figure_loss_shape(
                        "showlegend": False, **axis_refs(1)})
     layout = columns_layout(2, ("shape α", "scale c"), spacing=0.1)
     layout["yaxis"]["range"] = [alpha_range[0] - 0.05, alpha_range[1] + 0.05]
-    layout["yaxis2"].update(type="log", dtick="D2")  # 1, 2, 5 per decade: c often spans one decade or less
+    scales = np.concatenate([s[:, 1] for _l, _e, s in runs]) if runs else np.ones(1)
+    ladder = [m * 10.0**k for k in range(math.floor(math.log10(scales.min())), math.ceil(math.log10(scales.max())) + 1)
+              for m in (1, 2, 5)]
+    # 1-2-5 ticks labelled in full: c often spans a decade or less, where Plotly's log ticks print bare digits
+    layout["yaxis2"].update(type="log", tickvals=ladder, ticktext=[f"{v:g}" for v in ladder])
     for col in (1, 2):
         layout[axis_key(col)]["title"] = {"text": "epoch"}
     return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,

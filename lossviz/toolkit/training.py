@@ -51,7 +51,7 @@ from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
 from lossviz.toolkit import adaptive
-from lossviz.toolkit.data import N_SAMPLES, NOISE, DataConfig, Dataset, DataSource, Task
+from lossviz.toolkit.data import N_SAMPLES, NOISE, OUTLIERS, DataConfig, Dataset, DataSource, Task
 from lossviz.toolkit.optim import SGD, Adam, Optimizer, RMSprop, Rule
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -1072,6 +1072,17 @@ def with_loss_choice(config: TrainConfig, choice: str, params: Mapping[str, floa
     """``config`` training with the menu entry ``choice`` and its parameters ``params`` (for the adaptive
     loss: α and c where training starts)."""
     return config.replace(**loss_fields(choice), loss_params=params)
+
+
+def outlier_twin(config: TrainConfig) -> TrainConfig | None:
+    """``config`` on the toy regression set with the other outlier setting — none where its data has outliers,
+    the default share where it has none — everything else (seed, points, noise) the same; ``None`` for other
+    data. Side by side, the two runs show what outliers do to the adaptive loss's learned α."""
+    data = config.data
+    if not isinstance(data, DataConfig) or data.task != "regression":
+        return None
+    other = 0.0 if data.outliers > 0 else OUTLIERS.default
+    return config.replace(data=dataclasses.replace(data, outliers=other))
 
 
 # --- comparison mode and presets --------------------------------------------------------------------

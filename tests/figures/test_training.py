@@ -187,6 +187,7 @@ def test_loss_shape_plots_alpha_and_scale_per_run() -> None:
     references = [t for t in fig.data if not t.legendgroup]
     assert sorted(t.y[0] for t in references) == [0.0, 1.0, 2.0] and references[0].x[-1] == 3.0
     assert fig.layout.yaxis2.type == "log"
+    assert {"0.2", "0.5", "1"} <= set(fig.layout.yaxis2.ticktext)  # 1-2-5 ticks in full, not bare digits
 
 
 def test_augmentation_joins_each_point_to_its_augmented_copy() -> None:

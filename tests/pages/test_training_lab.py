@@ -353,6 +353,21 @@ def test_adaptive_loss_learns_alpha_and_scale_and_shows_their_path() -> None:
     _changed(at, after2, 2)
 
 
+def test_the_adaptive_loss_s_alpha_path_beside_the_same_run_without_outliers() -> None:
+    at = _page(training_dataset="regression", training_loss=tr.ADAPTIVE_BARRON)
+    lines = len(figures(at)[2]["data"])
+    at.toggle(key="training_shape_twin").set_value(True)
+    at.run()
+    assert not exceptions(at) and not errors(at)
+    shape = figures(at)[2]["data"]
+    assert len(shape) == lines + 2  # α and c of the run without outliers
+    config = at.session_state["training_last_config"]
+    twin, _ = tr.cached_train(tr.outlier_twin(config))
+    assert twin.config.data.outliers == 0.0
+    np.testing.assert_allclose(shape[2]["y"], twin.shapes[:, 0], rtol=1e-6)
+    assert shape[2]["name"] == "same run, outlier share 0"
+
+
 def test_adaptive_loss_in_compare_mode_and_in_the_link() -> None:
     at = _page(training_dataset="regression", training_loss=tr.ADAPTIVE_BARRON, training_adaptive_alpha="0.5")
     assert at.selectbox(key="training_loss").value == tr.ADAPTIVE_BARRON
@@ -421,6 +436,11 @@ def test_in_the_browser_the_new_controls_rerun_the_lab() -> None:
         assert tab.evaluate(TRACE_Y, ["shape α", 0])[0] == pytest.approx(1.0)
         _press(tab, "Initial shape α₀", "ArrowLeft", 3)
         tab.wait_for_function(f"() => Math.abs(({TRACE_Y})(['shape α', 0])[0] - 0.85) < 1e-6", timeout=60_000)
+        assert browser_errors(tab) == []
+        lines = f"() => ({PLOT_BY_TITLE})('shape α')._fullData.length"
+        before_lines = tab.evaluate(lines)
+        tab.get_by_text("Add the same run on this data without outliers").click()
+        tab.wait_for_function(f"() => ({lines})() === {before_lines + 2}", timeout=60_000)
         assert browser_errors(tab) == []
 
         tab.goto(f"{base}/training_lab?training_epochs=20", timeout=120_000)

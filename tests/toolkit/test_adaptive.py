@@ -268,3 +268,11 @@ def test_compare_mode_offers_the_adaptive_loss_for_regression() -> None:
     started = tr.with_loss_choice(base, tr.ADAPTIVE_BARRON, {"alpha": 0.5, "scale": 2.0})
     assert tr.varied(started, "loss", tr.ADAPTIVE_BARRON).loss_params == (("alpha", 0.5), ("scale", 2.0))
     assert not tr.varied(started, "loss", "mse").adaptive
+
+
+def test_the_outlier_twin_changes_only_the_outlier_share() -> None:
+    config = _adaptive(outliers=0.2)
+    twin = tr.outlier_twin(config)
+    assert twin.data.outliers == 0.0 and tr.outlier_twin(twin).data.outliers == DataConfig().outliers
+    assert twin.replace(data=config.data) == config
+    assert tr.outlier_twin(tr.default_config()) is None  # no outliers to take away from two moons
