@@ -12,8 +12,10 @@ import streamlit as st
 
 import lossviz
 from lossviz.figures.training_lab import (
+    figure_augmentation,
     figure_confusion_matrices,
     figure_decision_boundaries,
+    figure_loss_shape,
     figure_multitask,
     figure_predicted_vs_actual,
     figure_regression_fit,
@@ -22,6 +24,7 @@ from lossviz.figures.training_lab import (
     figure_weight_histogram,
 )
 from lossviz.studies import training_lab as rv
+from lossviz.toolkit import adaptive as ad
 from lossviz.toolkit import data as td
 from lossviz.toolkit import tables as ud
 from lossviz.toolkit import training as tr
@@ -115,7 +118,7 @@ def source_control() -> str:
 
 def model_controls(container, data: td.DataSource) -> dict[str, Any]:
     n_classes = max(data.n_classes, 2)
-    options = tr.compatible_losses(data.task, n_classes)
+    options = tr.loss_choices(data.task, n_classes)
     default = tr.DEFAULT_LOSS[data.task]
     with container:
         st.markdown("**Model and loss**")
@@ -124,10 +127,15 @@ def model_controls(container, data: td.DataSource) -> dict[str, Any]:
         activation = choice_control("Activation", list(tr.ACTIVATIONS), "relu", key("activation"))
         loss = choice_control(
             "Loss", options, default, key("loss"),
-            help="Every catalogue loss (custom ones included) whose declared pred/target domains fit this task.",
+            help="Every catalogue loss (custom ones included) whose declared pred/target domains fit this task; "
+                 f"for regression also {tr.ADAPTIVE_BARRON}, Barron's loss with its shape α and scale c learned.",
         )
-        params = param_controls(loss, PREFIX)
-    return {"hidden_layers": int(layers), "width": int(width), "activation": activation, "loss": loss,
+        if loss == tr.ADAPTIVE_BARRON:
+            params = {"alpha": param_control(ad.ALPHA_INIT, key("adaptive_alpha"), label="Initial shape α₀"),
+                      "scale": param_control(ad.SCALE_INIT, key("adaptive_scale"), label="Initial scale c₀")}
+        else:
+            params = param_controls(loss, PREFIX)
+    return {"hidden_layers": int(layers), "width": int(width), "activation": activation, **tr.loss_fields(loss),
             "loss_params": params}
 
 
@@ -145,6 +153,35 @@ def optimiser_controls(container) -> dict[str, Any]:
         l1 = param_control(tr.L1_PENALTY, key("l1"), label="L1 penalty λ₁")
         l2 = param_control(tr.L2_PENALTY, key("l2"), label="L2 penalty λ₂")
     return {"optimizer": optimizer, "lr": lr, "batch_size": int(batch), "epochs": int(epochs), "l1": l1, "l2": l2}
+
+
+def regularization_controls(data: td.DataSource, layers: int) -> dict[str, Any]:
+    """Dropout (one rate for every hidden layer, or one per layer) and the training points' augmentation."""
+    with st.container(border=True):
+        st.markdown("**Dropout and data augmentation** (training only: curves, boundaries and metrics use the whole "
+                    "network on the original points)")
+        left, right = st.columns(2)
+        with left:
+            per_layer = toggle_control(
+                "A dropout rate per hidden layer", False, key("dropout_per_layer"),
+                help="Off: one rate p for every hidden layer. On: a rate for each hidden layer, input side first.",
+            )
+            if per_layer:
+                rates = tuple(param_control(tr.DROPOUT, key(f"dropout_{k}"), label=f"Dropout p, hidden layer {k}")
+                              for k in range(1, layers + 1))
+            else:
+                rate = param_control(tr.DROPOUT, key("dropout"), label="Dropout p (every hidden layer)")
+                rates = (rate,) * layers
+        features = tr.input_features(data)
+        planar = features == 2
+        with right:
+            rotation = param_control(tr.ROTATION, key("rotation"), label="Rotation, max angle (°)") if planar else 0.0
+            scaling = param_control(tr.SCALING, key("scaling"), label="Scaling, max ± factor s") if planar else 0.0
+            jitter = param_control(tr.JITTER, key("jitter"), label="Jitter σⱼ")
+            if not planar:
+                st.caption(f"Rotation and scaling need a plane of two input features; this data has {features}, so "
+                           "only the jitter applies.")
+    return {"dropout": rates if any(rates) else (), "rotation": rotation, "scaling": scaling, "jitter": jitter}
 
 
 def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfig]]:
@@ -170,7 +207,16 @@ def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfi
         return [("run", config)]
     label = tr.COMPARE_DIMENSIONS[dimension]
     if dimension == "loss":
-        st.caption(f"Each compared loss uses its default parameters; {config.loss} keeps the ones set above.")
+        st.caption(f"Each compared loss uses its default parameters; {tr.loss_choice(config)} keeps the ones set "
+                   "above.")
+    if dimension == "regularization":
+        d = tr.REGULARIZER_DEFAULTS
+        st.caption(
+            "Each run switches one regulariser on and the others off, at the strength set above — or, where that is "
+            f"0, at λ₁ = {d['l1']:g}, λ₂ = {d['l2']:g}, dropout p = {d['dropout']:g}, or rotation ±{d['rotation']:g}°, "
+            f"scaling ±{d['scaling']:g} and jitter σⱼ = {d['jitter']:g} (jitter only off the plane). The table "
+            "below gives each run's train–validation gap."
+        )
     return [(f"{label} = {v}", tr.varied(config, dimension, v)) for v in values]
 
 
@@ -263,17 +309,58 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
         show(runs_figure("confusion", runs, ident, confusion_figure), key=key("confusion"))
         st.caption(f"Validation rows by true class (rows) and predicted class (columns): counts, coloured by the share "
                    f"of the row. With {dataset.n_features} features there is no plane to draw the decision boundary on.")
+    worse = "training − validation" if first.curves.metric == "accuracy" else "validation − training"
     summary = {
         label: {
             "final train loss": float(r.curves.train_loss[-1]),
             "final validation loss": float(r.curves.val_loss[-1]),
             f"validation {r.curves.metric}": float(r.curves.val_metric[-1]),
+            "gap: validation − train loss": r.curves.gap()[0],
+            f"gap: {worse} {r.curves.metric}": r.curves.gap()[1],
+            **({"final α": float(r.shapes[-1, 0]), "final c": float(r.shapes[-1, 1])} if r.shapes is not None else {}),
             "epochs run": int(r.curves.epochs[-1]),
             "seconds": round(r.seconds, 2),
         }
         for label, r in results
     }
     st.dataframe(summary, width="stretch")
+    st.caption("The gap compares the last epoch on both splits, evaluated alike (dropout off, original points): the "
+               "larger it is, the more the model learned its training points rather than the pattern.")
+    adaptive_runs = [(label, r) for label, r in results if r.shapes is not None]
+    twin = tr.outlier_twin(adaptive_runs[0][1].config) if adaptive_runs else None
+    shape_ident: tuple = ident
+    if twin is not None and toggle_control(
+        f"Add the same run on this data {'without outliers' if twin.data.outliers == 0 else 'with outliers'}",
+        False, key("shape_twin"), help="Trains once more with the outlier share set to "
+        f"{twin.data.outliers:g}: the two paths of α side by side.",
+    ):
+        with st.spinner("Training the same run on the other data …"):
+            twin_run, _ = tr.cached_train(twin, cache=results_cache(twin, tr.RUNS))
+        adaptive_runs = [*adaptive_runs, (f"same run, outlier share {twin.data.outliers:g}", twin_run)]
+        shape_ident = (ident, tr.canonical(twin))
+    if adaptive_runs:
+        shape_runs = [(label, r.config) for label, r in adaptive_runs]
+        show(runs_figure("shape", shape_runs, shape_ident, lambda: figure_loss_shape(
+            [(label, r.curves.epochs, r.shapes) for label, r in adaptive_runs],
+            alpha_range=(ad.ALPHA_LOW, ad.ALPHA_HIGH))), key=key("shape"))
+        finals = "; ".join(f"{label}: α = {r.shapes[-1, 0]:.3f}, c = {r.shapes[-1, 1]:.3g}"
+                           for label, r in adaptive_runs)
+        st.caption(
+            f"The adaptive loss's shape α and scale c after each epoch ({finals}). Outliers are residuals the "
+            "Gaussian (α = 2) finds too unlikely, so they pull α down towards the heavy-tailed Cauchy (α = 0); on "
+            "clean data α rises towards 2. The scale c falls towards the spread of the inliers' residuals. α moves "
+            "only as fast as the learning rate lets its latent value move (both are stepped with the model's "
+            "optimiser), and while c is still large every residual looks small, so α drifts little: it starts to "
+            "separate clean data from outliers once c has come down — give it epochs, or a larger learning rate."
+        )
+    augmented = next(((label, r) for label, r in results if r.config.augmented), None)
+    if augmented is not None and dataset.n_features == 2:
+        label, r = augmented
+        points = dataset.raw_x(tr.augmented_inputs(r.setup))
+        show(figure_augmentation(dataset, points), key=key("augmentation"))
+        st.caption(f"{label}: the training points (faint) and the augmented copy that the first epoch trained on "
+                   "(diamonds), each joined to its original; every epoch draws new ones. Validation points are never "
+                   "augmented.")
     if toggle_control("Show the trained weights (what L1 and L2 do to them)", False, key("weights_shown")):
         mask = first.setup.model.weight_mask()
         weights = runs_figure("weights", runs, ident, lambda: figure_weight_histogram(
@@ -287,9 +374,21 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
 
 
 def loss_panel(config: tr.TrainConfig) -> None:
-    loss_card(config.loss, label="Training loss")
+    owner = lossviz.spec(config.loss)
+    s = ad.BARRON_NLL if config.adaptive else owner
+    loss_card(s, label="Training loss")
     st.caption("The mean over each mini-batch is minimised.")
-    run = results_cache(config, tr.RUNS).get(tr.canonical(config), lossviz.spec(config.loss))
+    if config.adaptive:
+        st.latex(r"\rho(r,\alpha,c) = " + owner.latex.split(r",\ r=p-y")[0])
+        st.caption(
+            "Barron's loss ρ with its shape α and scale c learned alongside the weights, as the negative "
+            "log-likelihood of the density p(r) = exp(−ρ(r, α, c)) / (c·Z(α)). Minimising ρ alone would drive α to "
+            "whatever ignores the most residuals; the normaliser log c + log Z(α) charges for that. **Why the loss "
+            "can be negative:** it is −log of a density, and a density exceeds 1 where it is narrow — once the fit "
+            "is good, c is small and log c is very negative (c = 0.1 gives log c ≈ −2.3), so −log p < 0 for most "
+            "points. Only differences in the loss matter. log Z(α) is computed by quadrature, to about 10⁻¹⁶."
+        )
+    run = results_cache(config, tr.RUNS).get(tr.canonical(config), owner)
     if run is not None:
         h = run.setup.head
         link = "σ(network output)" if h.link == "sigmoid" else "the raw network output"
@@ -299,6 +398,15 @@ def loss_panel(config: tr.TrainConfig) -> None:
                    f"target = {target}.")
     if config.l1 > 0 or config.l2 > 0:
         st.latex(r"\text{objective} = \overline{\ell} + \lambda_1 \sum |w| + \lambda_2 \sum w^2 \quad(\text{weights only})")
+    if any(config.dropout):
+        rates = ", ".join(f"{p:g}" for p in config.dropout)
+        st.caption(f"Dropout (p = {rates} by hidden layer): in training each hidden unit is zeroed with probability p "
+                   "and the kept ones are multiplied by 1/(1 − p) (inverted dropout, as torch.nn.Dropout), so the "
+                   "evaluated network — curves, boundary, metrics — is the whole one, unscaled.")
+    if config.augmented:
+        st.caption(f"Augmentation: every epoch each training point is rotated by up to ±{config.rotation:g}° and "
+                   f"scaled by up to ±{config.scaling:g} about the training points' centre and jittered with "
+                   f"σⱼ = {config.jitter:g}; the validation points are never changed.")
 
 
 # --- tabs ------------------------------------------------------------------------------------------------
@@ -310,7 +418,7 @@ def train_tab() -> None:
         st.markdown("**Presets**")
         cols = st.columns(len(tr.LAB_PRESETS))
         for col, preset in zip(cols, tr.LAB_PRESETS, strict=True):
-            col.button(preset.title, help=preset.description, on_click=apply_preset, args=(dict(preset.state),),
+            col.button(preset.title, help=preset.description, on_click=apply_preset, args=(preset.controls,),
                        key=key(f"preset_{preset.title}"), width="stretch")
     uploaded = None
     if source_control() == "upload":
@@ -323,7 +431,8 @@ def train_tab() -> None:
     data = user_data_controls(left, *uploaded) if uploaded else data_controls(left)
     model = model_controls(middle, data)
     optimiser = optimiser_controls(right)
-    config = tr.TrainConfig(data=data, **optimiser).replace(**model)
+    regularization = regularization_controls(data, model["hidden_layers"])
+    config = tr.TrainConfig(data=data, **optimiser).replace(**model, **regularization)
     runs = comparison_controls(config)
     toggle_control("log-scale loss axis", False, key("logloss"))
     results = guarded("Training", lambda: train_all(runs), [c.loss for _label, c in runs])

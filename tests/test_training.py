@@ -114,6 +114,8 @@ def _torch_mlp(model: tr.MLP, theta: torch.Tensor) -> torch.nn.Sequential:
         layers.append(lin)
         if k < len(model.layers) - 1:
             layers.append(act())
+            if model.dropout:
+                layers.append(torch.nn.Dropout(model.dropout[k]))
     return torch.nn.Sequential(*layers)
 
 
@@ -269,7 +271,7 @@ def test_training_matches_a_plain_torch_loop(optimizer: str) -> None:
     opt = TORCH_OPTIMIZERS[optimizer](net.parameters(), config.lr)
     x = torch.as_tensor(su.dataset.x_train)
     y = torch.as_tensor(su.dataset.y_train)
-    shuffle = torch.Generator().manual_seed(tr._shuffle_seed(config.data.seed))
+    shuffle = torch.Generator().manual_seed(tr._stream_seed(config.data.seed, tr.SHUFFLE_STREAM))
     for _epoch in range(2):
         order = torch.randperm(len(y), generator=shuffle)
         for start in range(0, len(y), 16):
@@ -475,3 +477,214 @@ def test_any_architecture_trains_to_finite_curves(layers: int, width: int, activ
     result = tr.train(config)
     assert np.isfinite(result.curves.train_loss).all()
     assert result.thetas.shape[1] == result.setup.model.n_params == len(result.setup.model.weight_mask())
+
+
+# --- dropout -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rates", [(0.3,), (0.5, 0.0, 0.2)])
+def test_dropout_masks_are_torchs_nn_dropout_on_the_same_generator_state(rates: tuple[float, ...]) -> None:
+    model = tr.MLP((2, *([12] * len(rates)), 3), "tanh", rates)
+    theta = model.init(4)
+    x = torch.randn(50, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    net = _torch_mlp(model, theta).train()
+    torch.manual_seed(7)
+    expected = net(x)
+    ours = model.forward(theta, x, torch.Generator().manual_seed(7))
+    torch.testing.assert_close(ours, expected, rtol=0, atol=0)  # a rate of 0 draws nothing, as in torch
+    torch.testing.assert_close(model.forward(theta, x), net.eval()(x), rtol=1e-14, atol=1e-14)
+
+
+def test_dropout_keeps_units_with_probability_1_minus_p_and_scales_them_by_its_inverse() -> None:
+    """A hidden layer read through an identity output layer: each unit comes out as 0 or h/(1 − p)."""
+    p, width, n = 0.3, 4, 5000
+    model = tr.MLP((2, width, width), "sigmoid", (p,))
+    theta = model.init(0)
+    (w2, b2, _o, _i) = model.layers[1]
+    theta[w2] = torch.eye(width, dtype=torch.float64).reshape(-1)
+    theta[b2] = 0.0
+    x = torch.randn(n, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    evaluated = model.forward(theta, x)
+    trained = model.forward(theta, x, torch.Generator().manual_seed(3))
+    ratio = trained / evaluated  # sigmoid units are never 0
+    kept = torch.isclose(ratio, torch.tensor(1 / (1 - p), dtype=torch.float64), rtol=1e-15, atol=0)
+    assert bool((kept | (ratio == 0)).all())
+    share, sd = float(kept.double().mean()), math.sqrt(p * (1 - p) / (n * width))
+    assert abs(share - (1 - p)) < 5 * sd
+    spread = float(evaluated.std()) / math.sqrt(n)
+    assert float(trained.mean()) == pytest.approx(float(evaluated.mean()), abs=5 * spread)
+
+
+def test_dropout_is_off_wherever_the_model_is_evaluated() -> None:
+    """Curves, predictions and decision grids use the whole network: the same numbers each time, equal to the
+    objective without dropout."""
+    result = tr.train(tr.default_config(dropout=0.4, **FAST))
+    assert result.setup.model.dropout == (0.4, 0.4)
+    train_obj, val_obj = tr.objectives(result.setup)
+    for k in (0, len(result.thetas) - 1):
+        theta = torch.as_tensor(result.thetas[k])
+        assert result.curves.train_loss[k] == pytest.approx(float(train_obj.loss(theta)), rel=1e-14)
+        assert result.curves.val_loss[k] == pytest.approx(float(val_obj.loss(theta)), rel=1e-14)
+    grid = tr.decision_grid(result, resolution=10)
+    np.testing.assert_array_equal(grid.value, tr.decision_grid(result, resolution=10).value)
+    x = result.dataset.x_val[:5]
+    np.testing.assert_array_equal(result.pred(x), result.pred(x))
+
+
+def test_training_with_dropout_matches_a_torch_loop_with_nn_dropout() -> None:
+    config = tr.default_config(epochs=2, batch_size=16, dropout=(0.2, 0.5))
+    result = tr.train(config)
+    su = result.setup
+    net = _torch_mlp(su.model, su.model.init(config.data.seed)).train()
+    opt = torch.optim.Adam(net.parameters(), config.lr)
+    x, y = torch.as_tensor(su.dataset.x_train), torch.as_tensor(su.dataset.y_train)
+    shuffle = torch.Generator().manual_seed(tr._stream_seed(config.data.seed, tr.SHUFFLE_STREAM))
+    torch.manual_seed(tr._stream_seed(config.data.seed, tr.DROPOUT_STREAM))  # nn.Dropout's global generator
+    for _epoch in range(2):
+        order = torch.randperm(len(y), generator=shuffle)
+        for start in range(0, len(y), 16):
+            idx = order[start : start + 16]
+            opt.zero_grad()
+            F.binary_cross_entropy_with_logits(net(x[idx])[:, 0], y[idx]).backward()
+            opt.step()
+    flat = torch.cat([p.detach().reshape(-1) for lin in net if isinstance(lin, torch.nn.Linear)
+                      for p in (lin.weight, lin.bias)])
+    np.testing.assert_allclose(result.theta_final, flat.numpy(), rtol=1e-10, atol=1e-12)
+    plain = tr.train(config.replace(dropout=()))
+    assert not np.array_equal(plain.theta_final, result.theta_final)
+
+
+def test_dropout_runs_are_seeded_and_a_zero_rate_changes_nothing() -> None:
+    config = tr.default_config(dropout=0.3, **FAST)
+    a, b = tr.train(config), tr.train(config)
+    np.testing.assert_array_equal(a.thetas, b.thetas)
+    other = tr.train(config.replace(data=DataConfig(seed=1)))
+    assert not np.array_equal(a.theta_final, other.theta_final)
+    np.testing.assert_array_equal(tr.train(tr.default_config(dropout=0.0, **FAST)).thetas,
+                                  tr.train(tr.default_config(**FAST)).thetas)
+    assert tr.canonical(tr.default_config(dropout=0.0)) == tr.canonical(tr.default_config())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"dropout": 1.0}, "'dropout'"), ({"dropout": (0.2,)}, "one rate per hidden layer"),
+     ({"dropout": (0.2, -0.1)}, "'dropout'")],
+)
+def test_bad_dropout_says_what_is_wrong(changes: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        tr.setup(tr.default_config().replace(**changes))
+
+
+# --- data augmentation ---------------------------------------------------------------------------------------
+
+
+def _points(n: int = 400, d: int = 2) -> torch.Tensor:
+    return torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+
+
+def test_zero_strengths_change_nothing_and_draw_nothing() -> None:
+    x, rng = _points(), torch.Generator().manual_seed(0)
+    state = rng.get_state()
+    assert tr.augment(x, rng) is x
+    assert torch.equal(rng.get_state(), state)
+
+
+@pytest.mark.parametrize("strengths", [{"rotation": 30.0}, {"scaling": 0.2}, {"jitter": 0.1},
+                                       {"rotation": 10.0, "scaling": 0.1, "jitter": 0.05}])
+def test_augmentation_is_seeded(strengths: dict) -> None:
+    x = _points()
+    a = tr.augment(x, torch.Generator().manual_seed(3), **strengths)
+    b = tr.augment(x, torch.Generator().manual_seed(3), **strengths)
+    c = tr.augment(x, torch.Generator().manual_seed(4), **strengths)
+    assert torch.equal(a, b) and not torch.equal(a, c) and not torch.equal(a, x)
+
+
+def test_rotation_scaling_and_jitter_do_what_they_say() -> None:
+    x = _points()
+    centre = torch.tensor([0.5, -1.0], dtype=torch.float64)
+    d = x - centre
+    turned = tr.augment(x, torch.Generator().manual_seed(1), rotation=20.0, centre=centre) - centre
+    np.testing.assert_allclose(turned.norm(dim=1), d.norm(dim=1), rtol=1e-13)  # distances kept
+    angle = torch.atan2(d[:, 0] * turned[:, 1] - d[:, 1] * turned[:, 0], (d * turned).sum(1))
+    assert angle.abs().max() <= math.radians(20.0) + 1e-12 and angle.abs().max() > math.radians(18.0)
+    scaled = tr.augment(x, torch.Generator().manual_seed(1), scaling=0.25, centre=centre) - centre
+    factor = scaled.norm(dim=1) / d.norm(dim=1)
+    np.testing.assert_allclose(scaled / factor[:, None], d, rtol=1e-12, atol=1e-12)  # directions kept
+    assert 0.75 <= factor.min() < 0.78 and 1.22 < factor.max() <= 1.25
+    noise = tr.augment(x, torch.Generator().manual_seed(1), jitter=0.1) - x
+    assert abs(float(noise.mean())) < 5 * 0.1 / math.sqrt(noise.numel())
+    assert float(noise.std()) == pytest.approx(0.1, rel=5 / math.sqrt(noise.numel()))
+
+
+def test_rotation_and_scaling_need_a_plane() -> None:
+    with pytest.raises(ParameterError, match="plane"):
+        tr.augment(_points(d=1), torch.Generator(), rotation=10.0)
+    with pytest.raises(ParameterError, match="plane"):
+        tr.setup(tr.default_config(DataConfig("regression"), scaling=0.1))
+    tr.setup(tr.default_config(DataConfig("regression"), jitter=0.1))  # jitter works on any inputs
+
+
+def test_augmentation_moves_training_points_only() -> None:
+    """The first epoch steps on the augmented points (one full-batch SGD step checks it exactly); the data and the
+    validation split are untouched, and the curves evaluate the original points."""
+    config = tr.default_config(rotation=30.0, scaling=0.2, jitter=0.1, epochs=1, batch_size=5000, optimizer="sgd")
+    result = tr.train(config)
+    su, fresh = result.setup, config.data.make()
+    np.testing.assert_array_equal(su.dataset.x_train, fresh.x_train)
+    np.testing.assert_array_equal(su.dataset.x_val, fresh.x_val)
+    moved = torch.as_tensor(tr.augmented_inputs(su))
+    assert not np.allclose(moved.numpy(), fresh.x_train)
+    train_obj, val_obj = tr.objectives(su)
+    theta0 = torch.as_tensor(result.theta_initial).requires_grad_(True)
+    (grad,) = torch.autograd.grad(train_obj.loss(theta0, inputs=moved), theta0)
+    np.testing.assert_allclose(result.theta_final, (theta0 - config.lr * grad).detach().numpy(), rtol=1e-13,
+                               atol=1e-15)
+    final = torch.as_tensor(result.theta_final)
+    assert result.curves.train_loss[-1] == pytest.approx(float(train_obj.loss(final)), rel=1e-14)
+    assert result.curves.val_loss[-1] == pytest.approx(float(val_obj.loss(final)), rel=1e-14)
+    np.testing.assert_array_equal(tr.augmented_inputs(su), moved.numpy())  # seeded
+    assert not np.array_equal(tr.augmented_inputs(su, epoch=2), moved.numpy())  # new draws every epoch
+
+
+def test_augmented_runs_are_seeded_and_differ_from_plain_ones() -> None:
+    config = tr.default_config(rotation=15.0, jitter=0.05, **FAST)
+    a, b = tr.train(config), tr.train(config)
+    np.testing.assert_array_equal(a.thetas, b.thetas)
+    assert not np.array_equal(a.theta_final, tr.train(config.replace(rotation=0.0, jitter=0.0)).theta_final)
+
+
+# --- the train–validation gap and the regularisation comparison -----------------------------------------------
+
+
+def test_gap_is_positive_when_validation_does_worse() -> None:
+    epochs = np.arange(3)
+    losses = (np.array([1.0, 0.5, 0.2]), np.array([1.0, 0.6, 0.5]))
+    accuracy = tr.Curves(epochs, *losses, np.array([0.5, 0.9, 1.0]), np.array([0.5, 0.8, 0.85]), "accuracy")
+    assert accuracy.gap() == pytest.approx((0.3, 0.15))
+    rmse = tr.Curves(epochs, *losses, np.array([1.0, 0.5, 0.2]), np.array([1.0, 0.6, 0.5]), "RMSE")
+    assert rmse.gap() == pytest.approx((0.3, 0.3))
+
+
+def test_each_compared_regularizer_is_alone_at_its_strength() -> None:
+    base = tr.default_config(l1=0.002, dropout=0.1)
+    none = tr.regularized(base, "none")
+    assert (none.l1, none.l2, none.dropout, none.augmented) == (0.0, 0.0, (), False)
+    assert tr.regularized(base, "l1").l1 == 0.002 and tr.regularized(base, "l1").dropout == ()
+    d = tr.REGULARIZER_DEFAULTS
+    l2 = tr.regularized(base, "l2")
+    assert (l2.l1, l2.l2) == (0.0, d["l2"])
+    assert tr.regularized(base, "dropout").dropout == (0.1, 0.1) and tr.regularized(base, "dropout").l1 == 0.0
+    aug = tr.regularized(base, "augmentation")
+    assert (aug.rotation, aug.scaling, aug.jitter, aug.l1, aug.dropout) == (d["rotation"], d["scaling"], d["jitter"],
+                                                                           0.0, ())
+    own = tr.regularized(base.replace(jitter=0.2), "augmentation")
+    assert (own.rotation, own.scaling, own.jitter) == (0.0, 0.0, 0.2)
+    line = tr.regularized(tr.default_config(DataConfig("regression")), "augmentation")
+    assert (line.rotation, line.scaling, line.jitter) == (0.0, 0.0, d["jitter"])  # no plane to turn
+    tr.setup(line)
+    assert [tr.varied(base, "regularization", r) for r in tr.REGULARIZERS] == [
+        tr.regularized(base, r) for r in tr.REGULARIZERS
+    ]
+    assert tr.varied(base, "dropout", "0.5").dropout == (0.5, 0.5)
+    with pytest.raises(ParameterError, match="regulariser"):
+        tr.regularized(base, "weight_decay")

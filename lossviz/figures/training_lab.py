@@ -1,5 +1,6 @@
 """Figures of the training lab: loss/metric curves, decision boundaries, regression fits, predicted
-against actual values, confusion matrices, weights.
+against actual values, confusion matrices, weights, an adaptive loss's shape and scale over training, and
+one epoch's augmented training points.
 
 Pure builders (arrays in, ``go.Figure`` out); the arrays come from :mod:`lossviz.toolkit.training`.
 Figures are assembled as one plain dict and turned into a ``go.Figure`` once, with side-by-side
@@ -11,6 +12,7 @@ plain dicts): a frame holds only the arrays that change (Plotly merges them into
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -268,6 +270,71 @@ def figure_weight_histogram(
              "marker": {"color": run_color(k)}, "xbins": {"start": -lim, "end": lim, "size": 2 * lim / 80}}
         )
     layout = {"barmode": "overlay", "xaxis": {"title": {"text": "weight value"}}, "yaxis": {"title": {"text": "count"}}}
+    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+
+
+def figure_loss_shape(
+    runs: Sequence[tuple[str, np.ndarray, np.ndarray]], *, alpha_range: tuple[float, float] = (0.0, 2.0),
+    height: int = 320,
+) -> go.Figure:
+    """The adaptive loss's shape α (left) and scale c (right) after each epoch, one line per run
+    (``(label, epochs, shapes)`` with ``shapes[k] = (α, c)``); dotted lines mark α = 2 (Gaussian), 1
+    (pseudo-Huber) and 0 (Cauchy) within ``alpha_range``, the range α is learned in."""
+    traces: list[Trace] = []
+    for k, (label, epochs, shapes) in enumerate(runs):
+        common = {"type": "scatter", "mode": "lines", "line": {"color": run_color(k), "width": 2}, "legendgroup": label,
+                  "name": label}
+        traces.append({**common, "y": typed_array(shapes[:, 0]), "x": typed_array(epochs), "showlegend": len(runs) > 1,
+                       "hovertemplate": "epoch %{x}<br>α = %{y:.3f}<extra>" + label + "</extra>", **axis_refs(1)})
+        traces.append({**common, "y": typed_array(shapes[:, 1]), "x": typed_array(epochs), "showlegend": False,
+                       "hovertemplate": "epoch %{x}<br>c = %{y:.4g}<extra>" + label + "</extra>", **axis_refs(2)})
+    last = max((float(e[-1]) for _l, e, _s in runs), default=1.0)
+    for value, name in ((2.0, "Gaussian"), (1.0, "pseudo-Huber"), (0.0, "Cauchy")):
+        traces.append({"type": "scatter", "mode": "lines+text", "x": [0.0, last], "y": [value, value],
+                       "text": ["", name],
+                       "textposition": "bottom left" if value == 2.0 else "top left",  # labels inside the range
+                       "line": {"color": "#7f7f7f", "dash": "dot", "width": 1}, "hoverinfo": "skip",
+                       "showlegend": False, **axis_refs(1)})
+    layout = columns_layout(2, ("shape α", "scale c"), spacing=0.1)
+    layout["yaxis"]["range"] = [alpha_range[0] - 0.05, alpha_range[1] + 0.05]
+    scales = np.concatenate([s[:, 1] for _l, _e, s in runs]) if runs else np.ones(1)
+    ladder = [m * 10.0**k for k in range(math.floor(math.log10(scales.min())), math.ceil(math.log10(scales.max())) + 1)
+              for m in (1, 2, 5)]
+    # 1-2-5 ticks labelled in full: c often spans a decade or less, where Plotly's log ticks print bare digits
+    layout["yaxis2"].update(type="log", tickvals=ladder, ticktext=[f"{v:g}" for v in ladder])
+    for col in (1, 2):
+        layout[axis_key(col)]["title"] = {"text": "epoch"}
+    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
+                        margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES if len(runs) > 1 else 40,
+                                "b": BOTTOM_MARGIN},
+                        **({"legend": legend_above_titles(height)} if len(runs) > 1 else {}))
+
+
+def figure_augmentation(dataset: Dataset, augmented: np.ndarray, *, height: int = 380) -> go.Figure:
+    """The training points of a 2-D dataset (faint) and the augmented copy one epoch trained on (``augmented``,
+    same rows, in the data's own units), coloured by class, each moved point joined to where it came from."""
+    x = dataset.raw_x(dataset.x_train)
+    traces: list[Trace] = []
+    for c in range(max(dataset.n_classes, 2)):
+        mask = dataset.y_train == c
+        if not mask.any():
+            continue
+        color = CLASS_COLORS[c % len(CLASS_COLORS)]
+        a, b = x[mask], augmented[mask]
+        gaps = np.full(len(a), np.nan)
+        traces.append({"type": "scatter", "mode": "lines", "hoverinfo": "skip", "showlegend": False,
+                       "x": typed_array(np.stack([a[:, 0], b[:, 0], gaps], axis=1).ravel()),
+                       "y": typed_array(np.stack([a[:, 1], b[:, 1], gaps], axis=1).ravel()),
+                       "line": {"color": color, "width": 0.5}, "opacity": 0.4})
+        traces.append({"type": "scatter", "mode": "markers", "name": f"{dataset.class_label(c)} · original",
+                       "x": typed_array(a[:, 0]), "y": typed_array(a[:, 1]),
+                       "marker": {"color": color, "size": 6, "opacity": 0.25}})
+        traces.append({"type": "scatter", "mode": "markers", "name": f"{dataset.class_label(c)} · augmented",
+                       "x": typed_array(b[:, 0]), "y": typed_array(b[:, 1]),
+                       "marker": {"color": color, "size": 6, "symbol": "diamond",
+                                  "line": {"width": 0.5, "color": "white"}}})
+    layout = {"xaxis": {"title": {"text": dataset.feature_label(0)}},
+              "yaxis": {"title": {"text": dataset.feature_label(1)}, "scaleanchor": "x"}}
     return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
 
 

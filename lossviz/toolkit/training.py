@@ -32,6 +32,8 @@ NeurIPS 2018; Smilkov & Carter, *TensorFlow Playground* (the live-training idea)
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import math
 import threading
 import time
@@ -48,7 +50,8 @@ from lossviz.errors import ParameterError
 from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
-from lossviz.toolkit.data import DataConfig, Dataset, DataSource, Task
+from lossviz.toolkit import adaptive
+from lossviz.toolkit.data import N_SAMPLES, NOISE, OUTLIERS, DataConfig, Dataset, DataSource, Task
 from lossviz.toolkit.optim import SGD, Adam, Optimizer, RMSprop, Rule
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -92,6 +95,26 @@ L1_PENALTY = Param(
 L2_PENALTY = Param(
     "l2", 0.0, low=0.0, ui_low=0.0, ui_high=0.01, step=0.0001, symbol=r"\lambda_2",
     description="Weight of the L2 penalty λ₂Σw² on the weights (not the biases): shrinks all weights.",
+)
+DROPOUT = Param(
+    "dropout", 0.0, low=0.0, high=1.0, high_open=True, ui_low=0.0, ui_high=0.8, step=0.05, symbol="p",
+    description="Dropout rate p of a hidden layer: in training each of its units is zeroed with probability p and "
+    "the kept ones scaled by 1/(1 − p); evaluation uses the whole network.",
+)
+ROTATION = Param(
+    "rotation", 0.0, low=0.0, high=180.0, ui_low=0.0, ui_high=90.0, step=5.0,
+    description="Largest rotation (degrees) of a training point about the training points' centre: each epoch "
+    "every point turns by its own angle, uniform in ±this.",
+)
+SCALING = Param(
+    "scaling", 0.0, low=0.0, high=0.9, ui_low=0.0, ui_high=0.5, step=0.05,
+    description="Largest relative scaling s of a training point about the training points' centre: each epoch "
+    "every point's distance from it is multiplied by its own factor, uniform in [1 − s, 1 + s].",
+)
+JITTER = Param(
+    "jitter", 0.0, low=0.0, ui_low=0.0, ui_high=0.5, step=0.01, symbol=r"\sigma_j",
+    description="Standard deviation of the Gaussian noise added to every training input each epoch (in the "
+    "model's units: standardised ones for an uploaded table).",
 )
 
 LAST_RUN_KEY = "training_last_config"
@@ -238,14 +261,21 @@ class MLP:
 
     Its parameters live in one flat vector θ, layer by layer: W (out × in, row-major) then b.
     :meth:`forward` accepts θ of shape (P,) or a batch (G, P) and returns (N, out) or (G, N, out).
+    ``dropout`` holds one rate per hidden layer (empty: none), applied after that layer's activation in
+    training only (see :meth:`forward`).
     """
 
     sizes: tuple[int, ...]
     activation: str = "relu"
+    dropout: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
             raise ParameterError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if self.dropout and len(self.dropout) != len(self.sizes) - 2:
+            raise ParameterError(
+                f"dropout needs one rate per hidden layer ({len(self.sizes) - 2}); got {len(self.dropout)}"
+            )
 
     @property
     def layers(self) -> list[tuple[slice, slice, int, int]]:
@@ -286,16 +316,26 @@ class MLP:
             return h.tanh_() if inplace else torch.tanh(h)
         return h.sigmoid_() if inplace else torch.sigmoid(h)
 
-    def forward(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, theta: torch.Tensor, x: torch.Tensor, dropout_rng: torch.Generator | None = None) -> torch.Tensor:
         """Outputs for inputs ``x`` (N, in): (N, out) for θ of shape (P,), (G, N, out) for (G, P).
 
         Each layer is one fused product-plus-bias (``addmm``, as ``nn.Linear``; ``baddbmm`` for a batch
         of θ), and without autograd the activation works in place: a batch of grid points then costs
         about a quarter of separate matmul, add and activation passes over memory.
+
+        A ``dropout_rng`` puts the network in training mode (``nn.Module.train()``): after each hidden
+        layer's activation every unit is kept with probability 1 − p and then divided by 1 − p (inverted
+        dropout, so that an activation's expected value is the same as without dropout), the mask drawn
+        from that generator exactly as ``nn.Dropout`` draws it from torch's global one (Bernoulli(1 − p)
+        per unit, then ÷ (1 − p)). Without one (evaluation, ``eval()``) dropout is off.
+        References: Srivastava et al., Dropout, JMLR 2014; ``torch.nn.Dropout``.
         """
         if theta.dim() > 2:
             raise ParameterError(f"θ must have shape (P,) or (G, P); got {tuple(theta.shape)}")
         batched = theta.dim() == 2
+        if dropout_rng is not None and batched:
+            raise ParameterError("dropout trains one θ at a time; a batch of θ is evaluated without it")
+        rates = self.dropout if dropout_rng is not None else ()
         inplace = not torch.is_grad_enabled()
         h = x.expand(theta.shape[0], *x.shape) if batched else x
         layers = self.layers
@@ -307,6 +347,11 @@ class MLP:
                 h = torch.addmm(theta[b], h, theta[w].reshape(fan_out, fan_in).t())
             if k < len(layers) - 1:
                 h = self._act(h, inplace)
+                if rates and rates[k] > 0:
+                    keep = 1.0 - rates[k]
+                    # drawn on the generator's device (the CPU), so that a seed gives the same masks everywhere
+                    mask = torch.empty(h.shape, dtype=h.dtype, device=dropout_rng.device)
+                    h = h * mask.bernoulli_(keep, generator=dropout_rng).div_(keep).to(h.device)
         return h
 
 
@@ -315,7 +360,13 @@ class MLP:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run (hashable: it is the cache key)."""
+    """Everything that decides a training run (hashable: it is the cache key).
+
+    ``dropout`` holds one rate per hidden layer (empty: no dropout); ``rotation``, ``scaling`` and
+    ``jitter`` are the strengths of the training points' augmentation (:func:`augment`); ``adaptive``
+    learns the shape α and scale c of the ``barron`` loss during training (:mod:`lossviz.toolkit.adaptive`),
+    starting from its ``loss_params``.
+    """
 
     data: DataSource = field(default_factory=DataConfig)
     hidden_layers: int = int(HIDDEN_LAYERS.default)
@@ -329,13 +380,27 @@ class TrainConfig:
     epochs: int = int(EPOCHS.default)
     l1: float = L1_PENALTY.default
     l2: float = L2_PENALTY.default
+    dropout: tuple[float, ...] = ()
+    rotation: float = ROTATION.default
+    scaling: float = SCALING.default
+    jitter: float = JITTER.default
+    adaptive: bool = False
 
     def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with ``changes``; a mapping for ``loss_params`` is sorted into the hashable form."""
+        """A copy with ``changes``; a mapping for ``loss_params`` is sorted into the hashable form, and one
+        number for ``dropout`` is that rate on every hidden layer."""
         values = {**self.__dict__, **changes}
         if isinstance(values["loss_params"], Mapping):
             values["loss_params"] = tuple(sorted(values["loss_params"].items()))
+        if isinstance(values["dropout"], (int, float)):
+            values["dropout"] = (float(values["dropout"]),) * values["hidden_layers"]
+        values["dropout"] = tuple(values["dropout"])
         return TrainConfig(**values)
+
+    @property
+    def augmented(self) -> bool:
+        """Whether the training points are augmented each epoch."""
+        return self.rotation > 0 or self.scaling > 0 or self.jitter > 0
 
 
 def default_config(data: DataSource | None = None, **changes: Any) -> TrainConfig:
@@ -346,7 +411,11 @@ def default_config(data: DataSource | None = None, **changes: Any) -> TrainConfi
 
 @dataclass(frozen=True)
 class Setup:
-    """A validated configuration: the dataset, the model, the loss with its parameters, tensors."""
+    """A validated configuration: the dataset, the model, the loss with its parameters, tensors.
+
+    With ``config.adaptive`` the loss is :data:`lossviz.toolkit.adaptive.BARRON_NLL`; its ``params`` are α and c
+    where training starts, and in a finished run's setup (:attr:`TrainResult.setup`) where it ended.
+    """
 
     config: TrainConfig
     dataset: Dataset
@@ -356,14 +425,26 @@ class Setup:
     params: dict[str, float]
 
 
+def input_features(data: DataSource) -> int:
+    """How many input features the data has (2 for the toy classification sets, 1 for the toy regression)."""
+    return data.make().n_features
+
+
 def model_for(config: TrainConfig, dataset: Dataset, head: LossHead) -> MLP:
     sizes = (dataset.n_features, *([config.width] * config.hidden_layers), head.n_outputs)
-    return MLP(sizes, config.activation)
+    return MLP(sizes, config.activation, config.dropout if any(config.dropout) else ())
 
 
 def _check_numbers(config: TrainConfig) -> None:
-    for p in (HIDDEN_LAYERS, WIDTH, LEARNING_RATE, BATCH_SIZE, EPOCHS, L1_PENALTY, L2_PENALTY):
+    for p in (HIDDEN_LAYERS, WIDTH, LEARNING_RATE, BATCH_SIZE, EPOCHS, L1_PENALTY, L2_PENALTY, ROTATION, SCALING,
+              JITTER):
         p.validate(getattr(config, p.name), "training")
+    for rate in config.dropout:
+        DROPOUT.validate(rate, "training")
+    if config.dropout and len(config.dropout) != config.hidden_layers:
+        raise ParameterError(
+            f"dropout needs one rate per hidden layer ({config.hidden_layers}); got {len(config.dropout)}"
+        )
     if config.optimizer not in OPTIMIZERS:
         raise ParameterError(f"unknown optimiser {config.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     if config.activation not in ACTIVATIONS:
@@ -384,6 +465,19 @@ def setup(config: TrainConfig) -> Setup:
     params = s.validate_params(dict(config.loss_params))
     model = model_for(config, dataset, head)
     _check_loss_inputs(s, head, params, dataset)
+    if (config.rotation > 0 or config.scaling > 0) and dataset.n_features != 2:
+        raise ParameterError(
+            f"rotation and scaling move points in a plane of two input features; this data has {dataset.n_features} "
+            "(jitter works on any)"
+        )
+    if config.adaptive:
+        if s.name != "barron" or dataset.task != "regression":
+            raise ParameterError(
+                f"only Barron's loss ('barron') on a regression task learns its shape and scale; this run uses "
+                f"{s.name!r} on a {dataset.task} task"
+            )
+        adaptive.latent(params["alpha"], params["scale"])  # α and c where the learned range can start
+        s = adaptive.BARRON_NLL
     return Setup(config, dataset, model, s, head, params)
 
 
@@ -407,7 +501,8 @@ class Objective:
 
     The loss is the catalogue's ``spec.fn`` on the head's pred and target, averaged over samples;
     ``penalty`` adds λ₁Σ|w| + λ₂Σw² over the weights, through the catalogue's ``l1_penalty`` and
-    ``l2_penalty``.
+    ``l2_penalty``. The loss's ``params`` may be tensors (the adaptive loss's learned α and c, see
+    :meth:`with_params`).
     """
 
     def __init__(
@@ -429,6 +524,12 @@ class Objective:
         self.target = head.target(self.y)
         self.clean = None if clean is None else torch.as_tensor(clean, dtype=DTYPE, device=device)
 
+    def with_params(self, params: Mapping[str, float | torch.Tensor]) -> Objective:
+        """The same objective with the loss's parameters ``params`` (same data, no copies of it)."""
+        other = copy.copy(self)
+        other.params = dict(params)
+        return other
+
     def _target_for(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         shape = pred.shape[:-1] if self.head.encoding == "index" else pred.shape
         return target.expand(shape)
@@ -438,10 +539,22 @@ class Objective:
         target = self.target if rows is None else self.target[rows]
         return self.spec.fn(pred, self._target_for(pred, target), **self.params)
 
-    def loss(self, theta: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """Mean loss over the data (or the mini-batch ``rows``): a scalar for θ (P,), shape (G,) for (G, P)."""
-        x = self.x if rows is None else self.x[rows]
-        pred = self.head.pred(self.model.forward(theta, x))
+    def loss(
+        self,
+        theta: torch.Tensor,
+        rows: torch.Tensor | None = None,
+        *,
+        inputs: torch.Tensor | None = None,
+        dropout_rng: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Mean loss over the data (or the mini-batch ``rows``): a scalar for θ (P,), shape (G,) for (G, P).
+
+        ``inputs`` replaces the data's inputs (an epoch's augmented copy, same rows and targets); a
+        ``dropout_rng`` runs the network in training mode (:meth:`MLP.forward`).
+        """
+        x = self.x if inputs is None else inputs
+        x = x if rows is None else x[rows]
+        pred = self.head.pred(self.model.forward(theta, x, dropout_rng))
         return self.values(pred, rows).mean(-1)
 
     def loss_and_metric(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -490,6 +603,69 @@ def penalty_fn(model: MLP, l1: float, l2: float, device: torch.device = DEVICE) 
     return penalty
 
 
+# --- data augmentation ----------------------------------------------------------------------------
+
+
+def augment(
+    x: torch.Tensor,
+    rng: torch.Generator,
+    *,
+    rotation: float = 0.0,
+    scaling: float = 0.0,
+    jitter: float = 0.0,
+    centre: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One epoch's augmented copy of the training inputs ``x`` (N, d), random numbers from ``rng``.
+
+    Every point gets its own transformation about ``centre`` (default: the points' mean),
+    x' = centre + s·R(φ)(x − centre) + σ_j·ε with φ ~ U(−rotation, rotation) in degrees,
+    s ~ U(1 − scaling, 1 + scaling) and ε ~ N(0, I): small label-preserving changes that the model
+    should not care about, which regularise it as more data would (Simard, Steinkraus & Platt, Best
+    Practices for CNNs Applied to Visual Document Analysis, ICDAR 2003; Bishop, Training with Noise Is
+    Equivalent to Tikhonov Regularization, Neural Computation 1995, for the jitter). Rotation and scaling
+    need d = 2. A zero strength draws no numbers and changes nothing: with all three zero, ``x`` itself
+    comes back. The numbers are drawn on ``rng``'s device (the CPU) and then moved to ``x``'s.
+    """
+    if (rotation > 0 or scaling > 0) and x.shape[-1] != 2:
+        raise ParameterError(f"rotation and scaling move points in a plane; these inputs have {x.shape[-1]} features")
+    if not (rotation > 0 or scaling > 0 or jitter > 0):
+        return x
+    n = x.shape[0]
+
+    def uniform(half_width: float) -> torch.Tensor:
+        u = torch.empty(n, dtype=x.dtype, device=rng.device).uniform_(-half_width, half_width, generator=rng)
+        return u.to(x.device)
+
+    out = x
+    if rotation > 0 or scaling > 0:
+        c = x.mean(0) if centre is None else centre
+        d = x - c
+        if rotation > 0:
+            phi = uniform(math.radians(rotation))
+            cos, sin = torch.cos(phi), torch.sin(phi)
+            d = torch.stack([cos * d[:, 0] - sin * d[:, 1], sin * d[:, 0] + cos * d[:, 1]], dim=1)
+        if scaling > 0:
+            d = d * (1.0 + uniform(scaling))[:, None]
+        out = c + d
+    if jitter > 0:
+        noise = torch.empty(x.shape, dtype=x.dtype, device=rng.device).normal_(generator=rng)
+        out = out + jitter * noise.to(x.device)
+    return out
+
+
+def augmented_inputs(su: Setup, epoch: int = 1) -> np.ndarray:
+    """The training inputs (model units) that epoch ``epoch`` of ``su``'s run trains on: the same draws as
+    :func:`train` makes, so the page can show what the model saw."""
+    if epoch < 1:
+        raise ParameterError(f"epochs count from 1; got {epoch}")
+    x = torch.as_tensor(su.dataset.x_train, dtype=DTYPE)
+    rng = torch.Generator().manual_seed(_stream_seed(su.config.data.seed, AUGMENT_STREAM))
+    c = su.config
+    for _ in range(epoch):
+        out = augment(x, rng, rotation=c.rotation, scaling=c.scaling, jitter=c.jitter, centre=x.mean(0))
+    return out.numpy()
+
+
 # --- training ------------------------------------------------------------------------------------
 
 
@@ -504,6 +680,17 @@ class Curves:
     val_metric: np.ndarray
     metric: str = "accuracy"
 
+    def gap(self) -> tuple[float, float]:
+        """The train–validation gap at the last epoch: (validation loss − training loss, how much worse the
+        validation metric is: training − validation accuracy, or validation − training RMSE).
+
+        Both splits are evaluated the same way — dropout off, training points not augmented — so the gap
+        measures generalisation, not the regulariser's noise.
+        """
+        loss = float(self.val_loss[-1] - self.train_loss[-1])
+        metric = float(self.val_metric[-1] - self.train_metric[-1])
+        return loss, -metric if self.metric == "accuracy" else metric
+
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -511,7 +698,8 @@ class TrainResult:
 
     ``thetas[k]`` is θ after epoch k (``thetas[0]`` the initial weights). When the loss became
     non-finite (or blew up beyond :data:`BLOW_UP` × its initial value) at epoch ``diverged_at`` the
-    run stopped there and the curves end at the last good epoch.
+    run stopped there and the curves end at the last good epoch. An adaptive loss's α and c after
+    epoch k are ``shapes[k]`` (``None`` for a fixed loss).
     """
 
     setup: Setup
@@ -519,6 +707,7 @@ class TrainResult:
     thetas: np.ndarray
     seconds: float
     diverged_at: int | None = None
+    shapes: np.ndarray | None = None
 
     @property
     def config(self) -> TrainConfig:
@@ -549,8 +738,14 @@ BLOW_UP = 1e8
 """A run counts as diverged when its training loss is not finite or exceeds 10⁸ × max(1, initial loss)."""
 
 
-def _shuffle_seed(seed: int) -> int:
-    return (seed * 1_000_003 + 12_345) % (2**63 - 1)
+SHUFFLE_STREAM, DROPOUT_STREAM, AUGMENT_STREAM = 0, 1, 2
+"""The run's random streams (mini-batch order, dropout masks, augmentation), each its own generator."""
+
+
+def _stream_seed(seed: int, stream: int) -> int:
+    """The seed of one random stream of a run, distinct for every (seed, stream) pair: two pairs collide only if
+    1 000 003 (a prime) divides a difference of streams times 7 654 321, which no two of the three streams allow."""
+    return (seed * 1_000_003 + 12_345 + stream * 7_654_321) % (2**63 - 1)
 
 
 @contextlib.contextmanager
@@ -589,19 +784,38 @@ def _train(config: TrainConfig, progress: ProgressFn | None, updates: int, devic
     penalised = config.l1 > 0 or config.l2 > 0
     theta = su.model.init(config.data.seed).to(device).requires_grad_(True)
     opt = Optimizer(OPTIMIZER_RULES[config.optimizer], config.lr, theta)
-    shuffle = torch.Generator().manual_seed(_shuffle_seed(config.data.seed))
+    seed = config.data.seed
+    shuffle = torch.Generator().manual_seed(_stream_seed(seed, SHUFFLE_STREAM))
+    dropout_rng = torch.Generator().manual_seed(_stream_seed(seed, DROPOUT_STREAM)) if su.model.dropout else None
+    augment_rng = torch.Generator().manual_seed(_stream_seed(seed, AUGMENT_STREAM))
+    centre = train_obj.x.mean(0)
+    # The adaptive loss's α and c: unconstrained latents stepped by the same rule and learning rate as θ
+    # (Barron trains them in the model's optimiser).
+    shape_latent: torch.Tensor | None = None
+    if config.adaptive:
+        shape_latent = adaptive.latent(su.params["alpha"], su.params["scale"]).to(device).requires_grad_(True)
+        opt_shape = Optimizer(OPTIMIZER_RULES[config.optimizer], config.lr, shape_latent)
     n = len(train_obj.y)
     batch = min(config.batch_size, n)
     every = max(1, config.epochs // max(updates, 1))
     rows: list[tuple[float, float, float, float]] = []
     thetas: list[torch.Tensor] = []
+    shapes: list[tuple[float, float]] = []
     diverged_at = None
     start = time.perf_counter()
 
+    def loss_shape() -> dict[str, torch.Tensor]:
+        assert shape_latent is not None
+        alpha, scale = adaptive.shape(shape_latent)
+        return {"alpha": alpha, "scale": scale}
+
     def record() -> bool:
         with torch.no_grad():
-            tl, tm = train_obj.loss_and_metric(theta)
-            vl, vm = val_obj.loss_and_metric(theta)
+            shape = loss_shape() if shape_latent is not None else None
+            t_obj, v_obj = (train_obj, val_obj) if shape is None else (train_obj.with_params(shape),
+                                                                        val_obj.with_params(shape))
+            tl, tm = t_obj.loss_and_metric(theta)
+            vl, vm = v_obj.loss_and_metric(theta)
         row = (float(tl), float(vl), float(tm), float(vm))
         if not all(math.isfinite(v) for v in row[:2]) or not bool(torch.isfinite(theta).all()):
             return False
@@ -609,18 +823,27 @@ def _train(config: TrainConfig, progress: ProgressFn | None, updates: int, devic
             return False
         rows.append(row)
         thetas.append(theta.detach().clone())
+        if shape is not None:
+            shapes.append((float(shape["alpha"]), float(shape["scale"])))
         return True
 
     if not record():
         raise ParameterError(f"loss {su.spec.name!r} is not finite at the initial weights")
     for epoch in range(1, config.epochs + 1):
         order = torch.randperm(n, generator=shuffle).to(device)
+        inputs = augment(train_obj.x, augment_rng, rotation=config.rotation, scaling=config.scaling,
+                         jitter=config.jitter, centre=centre)
         for begin in range(0, n, batch):
             idx = order[begin : begin + batch]
-            objective = train_obj.loss(theta, idx)
+            obj = train_obj if shape_latent is None else train_obj.with_params(loss_shape())
+            objective = obj.loss(theta, idx, inputs=inputs, dropout_rng=dropout_rng)
             if penalised:
                 objective = objective + penalty(theta)
-            (grad,) = torch.autograd.grad(objective, theta)
+            if shape_latent is None:
+                (grad,) = torch.autograd.grad(objective, theta)
+            else:
+                grad, grad_shape = torch.autograd.grad(objective, (theta, shape_latent))
+                opt_shape.step(shape_latent, grad_shape)
             opt.step(theta, grad)
         if not record():
             diverged_at = epoch
@@ -628,12 +851,14 @@ def _train(config: TrainConfig, progress: ProgressFn | None, updates: int, devic
         if progress is not None and (epoch % every == 0 or epoch == config.epochs):
             progress(epoch, config.epochs, _curves(rows, su.dataset))
     seconds = time.perf_counter() - start
+    final = su if not shapes else dataclasses.replace(su, params=dict(zip(("alpha", "scale"), shapes[-1], strict=True)))
     return TrainResult(
-        setup=su,
+        setup=final,
         curves=_curves(rows, su.dataset),
         thetas=torch.stack(thetas).cpu().numpy(),
         seconds=seconds,
         diverged_at=diverged_at,
+        shapes=np.asarray(shapes, dtype=np.float64) if shapes else None,
     )
 
 
@@ -809,12 +1034,55 @@ def cached_train(
 
 
 def canonical(config: TrainConfig) -> TrainConfig:
-    """``config`` with every loss parameter spelled out (defaults included): equal runs, equal keys."""
+    """``config`` with every loss parameter spelled out (defaults included) and dropout rates of 0 dropped:
+    equal runs, equal keys."""
+    dropout = config.dropout if any(config.dropout) else ()
     try:
         values = get_spec(config.loss).validate_params(dict(config.loss_params))
     except ValueError:
-        return config  # setup() will report it
-    return config.replace(loss_params=values)
+        return config.replace(dropout=dropout)  # setup() will report it
+    return config.replace(loss_params=values, dropout=dropout)
+
+
+# --- the lab's loss menu: the catalogue's losses, and Barron's with α and c learned ------------------
+
+ADAPTIVE_BARRON = "adaptive_barron"
+"""The lab's one loss choice that is no catalogue name: ``barron`` with α and c learned (``adaptive=True``)."""
+
+
+def loss_choices(task: Task, n_classes: int = 2) -> list[str]:
+    """The losses the lab offers for ``task``: every compatible one, and for regression :data:`ADAPTIVE_BARRON`
+    (a density of real residuals; on class labels the learned α and c would have nothing to model)."""
+    names = compatible_losses(task, n_classes)
+    return [*names, ADAPTIVE_BARRON] if task == "regression" and "barron" in names else names
+
+
+def loss_choice(config: TrainConfig) -> str:
+    """The menu entry of ``config``'s loss (the inverse of :func:`with_loss_choice`)."""
+    return ADAPTIVE_BARRON if config.adaptive else config.loss
+
+
+def loss_fields(choice: str) -> dict[str, Any]:
+    """The :class:`TrainConfig` fields ``loss`` and ``adaptive`` of the menu entry ``choice``."""
+    learn = choice == ADAPTIVE_BARRON
+    return {"loss": "barron" if learn else choice, "adaptive": learn}
+
+
+def with_loss_choice(config: TrainConfig, choice: str, params: Mapping[str, float] | tuple = ()) -> TrainConfig:
+    """``config`` training with the menu entry ``choice`` and its parameters ``params`` (for the adaptive
+    loss: α and c where training starts)."""
+    return config.replace(**loss_fields(choice), loss_params=params)
+
+
+def outlier_twin(config: TrainConfig) -> TrainConfig | None:
+    """``config`` on the toy regression set with the other outlier setting — none where its data has outliers,
+    the default share where it has none — everything else (seed, points, noise) the same; ``None`` for other
+    data. Side by side, the two runs show what outliers do to the adaptive loss's learned α."""
+    data = config.data
+    if not isinstance(data, DataConfig) or data.task != "regression":
+        return None
+    other = 0.0 if data.outliers > 0 else OUTLIERS.default
+    return config.replace(data=dataclasses.replace(data, outliers=other))
 
 
 # --- comparison mode and presets --------------------------------------------------------------------
@@ -827,6 +1095,8 @@ COMPARE_DIMENSIONS: dict[str, str] = {
     "activation": "activation",
     "l1": "L1 penalty λ₁",
     "l2": "L2 penalty λ₂",
+    "dropout": "dropout rate p",
+    "regularization": "regulariser",
 }
 MAX_COMPARED = 4
 _NUMERIC_OPTIONS: dict[str, list[str]] = {
@@ -834,6 +1104,7 @@ _NUMERIC_OPTIONS: dict[str, list[str]] = {
     "batch_size": ["1", "8", "16", "32", "64", "128", "500"],
     "l1": ["0", "0.0001", "0.0003", "0.001", "0.003", "0.01"],
     "l2": ["0", "0.0001", "0.0003", "0.001", "0.003", "0.01"],
+    "dropout": ["0", "0.1", "0.2", "0.3", "0.5", "0.7"],
 }
 _DEFAULT_COMPARED: dict[str, list[str]] = {
     "lr": ["0.001", "0.01", "0.1"],
@@ -842,17 +1113,54 @@ _DEFAULT_COMPARED: dict[str, list[str]] = {
     "activation": ["relu", "tanh", "sigmoid"],
     "l1": ["0", "0.001", "0.01"],
     "l2": ["0", "0.001", "0.01"],
+    "dropout": ["0", "0.2", "0.5"],
+    "regularization": ["none", "l1", "l2", "dropout"],
 }
+
+REGULARIZERS: dict[str, str] = {
+    "none": "none",
+    "l1": "L1 penalty",
+    "l2": "L2 penalty",
+    "dropout": "dropout",
+    "augmentation": "data augmentation",
+}
+"""The regularisers a comparison can set side by side, one at a time (:func:`regularized`)."""
+REGULARIZER_DEFAULTS: dict[str, float] = {"l1": 0.001, "l2": 0.001, "dropout": 0.2, "rotation": 15.0,
+                                          "scaling": 0.1, "jitter": 0.05}
+"""The strength a compared regulariser gets where the configuration leaves it at 0."""
+
+
+def regularized(config: TrainConfig, regularizer: str) -> TrainConfig:
+    """``config`` with every regulariser off except ``regularizer`` (one of :data:`REGULARIZERS`), at the
+    strength ``config`` gives it or, where that is 0, at :data:`REGULARIZER_DEFAULTS`'s. Augmentation's
+    default rotates and scales only points of a plane (two input features); elsewhere it jitters."""
+    if regularizer not in REGULARIZERS:
+        raise ParameterError(f"unknown regulariser {regularizer!r}; choose one of {', '.join(REGULARIZERS)}")
+    plain = config.replace(l1=0.0, l2=0.0, dropout=(), rotation=0.0, scaling=0.0, jitter=0.0)
+    d = REGULARIZER_DEFAULTS
+    if regularizer in ("l1", "l2"):
+        return plain.replace(**{regularizer: getattr(config, regularizer) or d[regularizer]})
+    if regularizer == "dropout":
+        return plain.replace(dropout=config.dropout if any(config.dropout) else d["dropout"])
+    if regularizer == "augmentation":
+        if config.augmented:
+            return plain.replace(rotation=config.rotation, scaling=config.scaling, jitter=config.jitter)
+        planar = input_features(config.data) == 2
+        return plain.replace(rotation=d["rotation"] if planar else 0.0, scaling=d["scaling"] if planar else 0.0,
+                             jitter=d["jitter"])
+    return plain
 
 
 def compare_options(dimension: str, task: Task, n_classes: int = 2) -> list[str]:
     """The values a comparison can give ``dimension`` (as strings, for a multiselect bound to the URL)."""
     if dimension == "loss":
-        return compatible_losses(task, n_classes)
+        return loss_choices(task, n_classes)
     if dimension == "optimizer":
         return list(OPTIMIZERS)
     if dimension == "activation":
         return list(ACTIVATIONS)
+    if dimension == "regularization":
+        return list(REGULARIZERS)
     if dimension in _NUMERIC_OPTIONS:
         return list(_NUMERIC_OPTIONS[dimension])
     raise ParameterError(f"cannot compare over {dimension!r}; choose one of {', '.join(COMPARE_DIMENSIONS)}")
@@ -871,27 +1179,45 @@ def compare_defaults(dimension: str, task: Task, n_classes: int = 2) -> list[str
 def varied(config: TrainConfig, dimension: str, value: str) -> TrainConfig:
     """``config`` with ``dimension`` set to ``value`` (a string from :func:`compare_options`).
 
-    A different loss gets its own default parameters; the same loss keeps ``config``'s.
+    A different loss gets its own default parameters; the same loss keeps ``config``'s. A dropout rate
+    applies to every hidden layer; a regulariser replaces the others (:func:`regularized`).
     """
     if dimension == "loss":
-        params = config.loss_params if value == config.loss else ()
-        return config.replace(loss=value, loss_params=params)
+        params = config.loss_params if value == loss_choice(config) else ()
+        return with_loss_choice(config, value, params)
     if dimension in ("optimizer", "activation"):
         return config.replace(**{dimension: value})
     if dimension == "batch_size":
         return config.replace(batch_size=int(value))
-    if dimension in ("lr", "l1", "l2"):
+    if dimension in ("lr", "l1", "l2", "dropout"):
         return config.replace(**{dimension: float(value)})
+    if dimension == "regularization":
+        return regularized(config, value)
     raise ParameterError(f"cannot compare over {dimension!r}; choose one of {', '.join(COMPARE_DIMENSIONS)}")
 
 
 @dataclass(frozen=True)
 class LabPreset:
-    """A one-click comparison: ``state`` maps control names (without the page prefix) to values."""
+    """A one-click comparison: ``state`` maps control names (without the page prefix) to values.
+
+    :attr:`controls` is what the page sets: the state over :data:`PRESET_BASE`, so that the data size, noise,
+    network and epochs one preset chooses do not linger into the next.
+    """
 
     title: str
     description: str
     state: Mapping[str, object]
+
+    @property
+    def controls(self) -> dict[str, object]:
+        return {**PRESET_BASE, **self.state}
+
+
+PRESET_BASE: Mapping[str, object] = {
+    "n_samples": int(N_SAMPLES.default), "noise": NOISE.default, "hidden_layers": int(HIDDEN_LAYERS.default),
+    "width": int(WIDTH.default), "epochs": int(EPOCHS.default),
+}
+"""The controls every preset starts from (their defaults) unless it sets its own."""
 
 
 LAB_PRESETS: tuple[LabPreset, ...] = (
@@ -916,5 +1242,20 @@ LAB_PRESETS: tuple[LabPreset, ...] = (
         "1-D regression with outliers: MSE is pulled up towards the outliers, MAE and Huber follow the bulk.",
         {"dataset": "regression", "optimizer": "adam", "compare": True, "vary": "loss",
          "values_loss": ["mse", "mae", "huber"]},
+    ),
+    LabPreset(
+        "Regularisers, small data",
+        "100 noisy moons and a 3 × 64 network for 300 epochs: unregularised it memorises its 70 training points; "
+        "L2, dropout and augmentation each shrink the train–validation gap.",
+        {"dataset": "moons", "n_samples": 100, "noise": 0.3, "hidden_layers": 3, "width": 64, "epochs": 300,
+         "optimizer": "adam", "compare": True, "vary": "regularization",
+         "values_regularization": ["none", "l2", "dropout", "augmentation"]},
+    ),
+    LabPreset(
+        "Adaptive robust loss",
+        "1-D regression with outliers: MSE, Barron's loss at α = 1, and Barron's loss with α and c learned — "
+        "the outliers pull the learned α towards 0 (Cauchy).",
+        {"dataset": "regression", "optimizer": "adam", "compare": True, "vary": "loss",
+         "values_loss": ["mse", "barron", ADAPTIVE_BARRON]},
     ),
 )

@@ -10,8 +10,10 @@ import pytest
 
 from lossviz.figures.training_lab import (
     columns_layout,
+    figure_augmentation,
     figure_confusion_matrices,
     figure_decision_boundaries,
+    figure_loss_shape,
     figure_predicted_vs_actual,
     figure_regression_fit,
     figure_training_curves,
@@ -171,3 +173,33 @@ def test_confusion_matrices_colour_row_shares_and_print_counts() -> None:
     assert np.array(first.text).tolist() == m.tolist() and list(first.x) == ["a", "b", "c"]
     assert fig.data[1].xaxis == "x2" and [a.text for a in fig.layout.annotations] == ["run", "other"]
     assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_loss_shape_plots_alpha_and_scale_per_run() -> None:
+    epochs = np.arange(4.0)
+    shapes = np.array([[1.0, 1.0], [0.8, 0.6], [0.5, 0.3], [0.4, 0.25]])
+    fig = figure_loss_shape([("clean", epochs, shapes[::-1].copy()), ("outliers", epochs, shapes)])
+    runs = [t for t in fig.data if t.legendgroup]
+    assert [t.legendgroup for t in runs] == ["clean", "clean", "outliers", "outliers"]
+    np.testing.assert_allclose(as_array(runs[2].y), shapes[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(as_array(runs[3].y), shapes[:, 1], rtol=1e-6)
+    assert runs[0].xaxis == "x" and runs[1].xaxis == "x2"
+    references = [t for t in fig.data if not t.legendgroup]
+    assert sorted(as_array(t.y)[0] for t in references) == [0.0, 1.0, 2.0] and as_array(references[0].x)[-1] == 3.0
+    assert fig.layout.yaxis2.type == "log"
+    assert {"0.2", "0.5", "1"} <= set(fig.layout.yaxis2.ticktext)  # 1-2-5 ticks in full, not bare digits
+
+
+def test_augmentation_joins_each_point_to_its_augmented_copy() -> None:
+    dataset = DataConfig("moons", n_samples=60).make()
+    moved = dataset.x_train + 0.1
+    fig = figure_augmentation(dataset, moved)
+    originals = [t for t in fig.data if t.name and t.name.endswith("original")]
+    copies = [t for t in fig.data if t.name and t.name.endswith("augmented")]
+    assert len(originals) == len(copies) == 2
+    for c, (o, a) in enumerate(zip(originals, copies, strict=True)):
+        mask = dataset.y_train == c
+        np.testing.assert_allclose(as_array(o.x), dataset.x_train[mask, 0], rtol=1e-6)
+        np.testing.assert_allclose(as_array(a.y), moved[mask, 1], rtol=1e-6)
+    links = [t for t in fig.data if t.mode == "lines"]
+    assert sum(int(np.isnan(as_array(t.x)).sum()) for t in links) == len(dataset.y_train)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
 
 import lossviz
+from lossviz.toolkit import adaptive as ad
 from lossviz.toolkit import training as tr
 
 CURVES, RESULT, REGULARIZATION, MULTITASK = 0, 1, 2, 3
@@ -232,3 +235,230 @@ def test_a_custom_loss_of_the_session_is_offered_and_trains() -> None:
         _changed(at, before, CURVES)
     finally:
         store.pop("lab_cauchy", None)
+
+
+# --- dropout, data augmentation, the adaptive loss -------------------------------------------------------------
+
+
+def _summary(at) -> dict:
+    """The run table as {run label: {column: value}}."""
+    return at.dataframe[0].value.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value"),
+    [
+        ("slider", "training_dropout", 0.3),
+        ("slider", "training_rotation", 30.0),
+        ("slider", "training_scaling", 0.2),
+        ("slider", "training_jitter", 0.1),
+    ],
+)
+def test_dropout_and_augmentation_controls_change_the_curves(page, kind: str, key: str, value: float) -> None:
+    before = figures(page)
+    getattr(page, kind)(key=key).set_value(value)
+    _changed(page, before, CURVES)
+    last = page.session_state["training_last_config"]
+    expected = {"training_dropout": ("dropout", (value, value))}.get(key, (key.removeprefix("training_"), value))
+    assert getattr(last, expected[0]) == expected[1]
+
+
+def test_augmentation_shows_the_points_one_epoch_trained_on(page) -> None:
+    page.slider(key="training_rotation").set_value(45.0)
+    page.run()
+    figs = figures(page)
+    assert len(figs) == 5
+    preview = figs[2]["data"]
+    config = page.session_state["training_last_config"]
+    result, _ = tr.cached_train(config)
+    moved = tr.augmented_inputs(result.setup)
+    diamonds = np.concatenate([t["x"] for t in preview if t.get("marker", {}).get("symbol") == "diamond"])
+    np.testing.assert_allclose(np.sort(diamonds), np.sort(moved[:, 0]), rtol=1e-6)
+    assert any("never augmented" in c.value for c in page.caption)
+
+
+def test_a_dropout_rate_per_hidden_layer(page) -> None:
+    page.toggle(key="training_dropout_per_layer").set_value(True)
+    page.run()
+    assert not exceptions(page)
+    before = figures(page)
+    page.slider(key="training_dropout_2").set_value(0.5)
+    after = _changed(page, before, CURVES)
+    assert page.session_state["training_last_config"].dropout == (0.0, 0.5)
+    page.slider(key="training_dropout_1").set_value(0.1)
+    _changed(page, after, CURVES)
+    assert page.session_state["training_last_config"].dropout == (0.1, 0.5)
+    page.slider(key="training_hidden_layers").set_value(3)
+    page.run()
+    assert page.session_state["training_last_config"].dropout == (0.1, 0.5, 0.0)
+
+
+def test_one_input_feature_offers_jitter_only() -> None:
+    at = _page(training_dataset="regression")
+    keys = {s.key for s in at.slider}
+    assert "training_jitter" in keys and "training_rotation" not in keys and "training_scaling" not in keys
+    before = figures(at)
+    at.slider(key="training_jitter").set_value(0.2)
+    _changed(at, before, CURVES)
+
+
+def test_compare_regularizers_shows_each_gap() -> None:
+    at = _page(training_compare="true", training_vary="regularization")
+    assert at.multiselect(key="training_values_regularization").value == ["none", "l1", "l2", "dropout"]
+    table = _summary(at)
+    base = tr.default_config(epochs=20)
+    for regularizer in ("none", "l1", "l2", "dropout"):
+        result, _ = tr.cached_train(tr.regularized(base, regularizer))
+        row = table[f"regulariser = {regularizer}"]
+        assert row["gap: validation − train loss"] == pytest.approx(result.curves.gap()[0], rel=1e-12)
+        assert row["gap: training − validation accuracy"] == pytest.approx(result.curves.gap()[1], abs=1e-12)
+    assert len(figures(at)[CURVES]["data"]) == 4 * 4
+    at.multiselect(key="training_values_regularization").set_value(["none", "augmentation"])
+    at.run()
+    assert not exceptions(at) and set(_summary(at)) == {"regulariser = none", "regulariser = augmentation"}
+
+
+def test_compare_dropout_rates() -> None:
+    at = _page(training_compare="true", training_vary="dropout")
+    assert set(_summary(at)) == {"dropout rate p = 0", "dropout rate p = 0.2", "dropout rate p = 0.5"}
+
+
+def test_adaptive_loss_learns_alpha_and_scale_and_shows_their_path() -> None:
+    at = _page(training_dataset="regression")
+    at.selectbox(key="training_loss").set_value(tr.ADAPTIVE_BARRON)
+    at.run()
+    assert not exceptions(at) and not errors(at), errors(at)
+    figs = figures(at)
+    assert len(figs) == 5
+    shape = figs[2]
+    config = at.session_state["training_last_config"]
+    assert config.adaptive and config.loss == "barron"
+    result, _ = tr.cached_train(config)
+    np.testing.assert_allclose(shape["data"][0]["y"], result.shapes[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(shape["data"][1]["y"], result.shapes[:, 1], rtol=1e-6)
+    row = _summary(at)["run"]
+    assert row["final α"] == pytest.approx(result.shapes[-1, 0]) and row["final c"] == pytest.approx(
+        result.shapes[-1, 1]
+    )
+    assert any("Why the loss can be negative" in m.value for m in at.caption)
+    assert at.latex[0].value.strip("$\n") == ad.BARRON_NLL.latex
+    before = figs
+    at.slider(key="training_adaptive_alpha").set_value(1.5)
+    after = _changed(at, before, 2)
+    assert after[2]["data"][0]["y"][0] == pytest.approx(1.5)
+    at.select_slider(key="training_adaptive_scale").set_value(0.2)
+    after2 = _changed(at, after, 2)
+    assert after2[2]["data"][1]["y"][0] == pytest.approx(0.2)
+    at.slider(key="training_outliers").set_value(0.0)
+    _changed(at, after2, 2)
+
+
+def test_the_adaptive_loss_s_alpha_path_beside_the_same_run_without_outliers() -> None:
+    at = _page(training_dataset="regression", training_loss=tr.ADAPTIVE_BARRON)
+    lines = len(figures(at)[2]["data"])
+    at.toggle(key="training_shape_twin").set_value(True)
+    at.run()
+    assert not exceptions(at) and not errors(at)
+    shape = figures(at)[2]["data"]
+    assert len(shape) == lines + 2  # α and c of the run without outliers
+    config = at.session_state["training_last_config"]
+    twin, _ = tr.cached_train(tr.outlier_twin(config))
+    assert twin.config.data.outliers == 0.0
+    np.testing.assert_allclose(shape[2]["y"], twin.shapes[:, 0], rtol=1e-6)
+    assert shape[2]["name"] == "same run, outlier share 0"
+
+
+def test_adaptive_loss_in_compare_mode_and_in_the_link() -> None:
+    at = _page(training_dataset="regression", training_loss=tr.ADAPTIVE_BARRON, training_adaptive_alpha="0.5")
+    assert at.selectbox(key="training_loss").value == tr.ADAPTIVE_BARRON
+    assert at.session_state["training_last_config"].loss_params == (("alpha", 0.5), ("scale", 1.0))
+    at.toggle(key="training_compare").set_value(True)
+    at.run()
+    at.selectbox(key="training_vary").set_value("loss")
+    at.run()
+    at.multiselect(key="training_values_loss").set_value(["mse", tr.ADAPTIVE_BARRON])
+    at.run()
+    assert not exceptions(at) and not errors(at)
+    table = _summary(at)
+    assert np.isnan(table["loss = mse"]["final α"]) and 0 < table[f"loss = {tr.ADAPTIVE_BARRON}"]["final α"] < 2
+    assert len(figures(at)[2]["data"]) == 2 + 3  # α and c of the one adaptive run, and the three reference lines
+
+
+def test_every_preset_sets_controls_of_the_page(page) -> None:
+    """Each preset's keys name widgets (the comparison's own appear once it is on)."""
+    page.toggle(key="training_compare").set_value(True)
+    page.run()
+    widgets = {
+        w.key for kind in ("slider", "select_slider", "selectbox", "toggle", "multiselect") for w in getattr(page, kind)
+    }
+    for preset in tr.LAB_PRESETS:
+        wanted = {f"training_{name}" for name in preset.controls if not name.startswith("values_")}
+        assert wanted <= widgets, (preset.title, wanted - widgets)
+
+
+def test_adaptive_preset_compares_mse_barron_and_the_learned_barron() -> None:
+    preset = next(p for p in tr.LAB_PRESETS if p.title == "Adaptive robust loss")
+    at = _page()
+    at.slider(key="training_width").set_value(8)  # another preset's (or the user's) network does not linger
+    at.button(key=f"training_preset_{preset.title}").click()
+    at.run()
+    assert not exceptions(at) and not errors(at)
+    assert at.multiselect(key="training_values_loss").value == ["mse", "barron", tr.ADAPTIVE_BARRON]
+    assert at.slider(key="training_width").value == tr.WIDTH.default
+    assert at.slider(key="training_epochs").value == tr.EPOCHS.default
+    assert set(_summary(at)) == {f"loss = {n}" for n in ("mse", "barron", tr.ADAPTIVE_BARRON)}
+
+
+# --- in the browser ---------------------------------------------------------------------------------------------
+
+PLOT_BY_TITLE = """(title) => Array.from(document.querySelectorAll('.js-plotly-plot')).find(p =>
+    ((p.layout && p.layout.annotations) || []).some(a => a.text === title))"""
+TRACE_Y = f"([title, trace]) => Array.from(({PLOT_BY_TITLE})(title)._fullData[trace].y)"
+
+
+def _press(tab, label: str, key: str, times: int) -> None:
+    """Move the Streamlit slider labelled ``label`` by ``times`` steps with the keyboard (one rerun on release)."""
+    slider = tab.locator('[data-testid="stSlider"]', has_text=label).locator('input[type="range"]')
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_new_controls_rerun_the_lab() -> None:
+    """The adaptive loss's α path follows its start control; the dropout and rotation sliders retrain without an
+    error box, and the rotation shows the augmented points."""
+    from helpers import IDLE_JS, browser_errors, chromium_page, streamlit_server
+
+    adaptive = f"training_lab?training_epochs=20&training_dataset=regression&training_loss={tr.ADAPTIVE_BARRON}"
+    with streamlit_server() as base, chromium_page(base, adaptive, 5) as tab:
+        assert browser_errors(tab) == []
+        assert tab.evaluate(TRACE_Y, ["shape α", 0])[0] == pytest.approx(1.0)
+        _press(tab, "Initial shape α₀", "ArrowLeft", 3)
+        tab.wait_for_function(f"() => Math.abs(({TRACE_Y})(['shape α', 0])[0] - 0.85) < 1e-6", timeout=60_000)
+        assert browser_errors(tab) == []
+        lines = f"() => ({PLOT_BY_TITLE})('shape α')._fullData.length"
+        before_lines = tab.evaluate(lines)
+        tab.get_by_text("Add the same run on this data without outliers").click()
+        tab.wait_for_function(f"() => ({lines})() === {before_lines + 2}", timeout=60_000)
+        assert browser_errors(tab) == []
+
+        tab.goto(f"{base}/training_lab?training_epochs=20", timeout=120_000)
+        tab.wait_for_function(
+            f"() => ({IDLE_JS})() && document.querySelectorAll('.js-plotly-plot').length >= 4",
+            timeout=120_000,
+            polling=250,
+        )
+        before = tab.evaluate(TRACE_Y, ["Loss", 0])
+        _press(tab, "Dropout p (every hidden layer)", "ArrowRight", 2)
+        tab.wait_for_function(
+            f"() => JSON.stringify(({TRACE_Y})(['Loss', 0])) !== {json.dumps(json.dumps(before))}",
+            timeout=60_000,
+            polling=500,
+        )
+        assert browser_errors(tab) == []
+        _press(tab, "Rotation, max angle (°)", "ArrowRight", 4)
+        tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+        tab.wait_for_function(IDLE_JS, timeout=60_000)
+        assert browser_errors(tab) == []
+        assert "augmented copy that the first epoch trained on" in tab.inner_text('[data-testid="stMain"]')
