@@ -16,6 +16,7 @@ from lossviz.figures.landscape import (
 )
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import LINE_DATA_PARAMS, make_regression_with_outliers
+from lossviz.toolkit.fit import line_losses
 from lossviz.toolkit.optim import Trajectory
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
@@ -146,7 +147,7 @@ def fit_paths(
 
 
 def fit_controls() -> tuple[list[str], DataKey, tuple[float, float], float, int, dict[str, dict[str, float]]]:
-    options = ll.fit_losses()
+    options = line_losses()
     defaults = [n for n in ll.DEFAULT_FIT_LOSSES if n in options]
     losses = multichoice_control(
         "Losses to compare", options, defaults, f"{FIT_PREFIX}_losses", max_selections=ll.MAX_FIT_LOSSES,
@@ -233,7 +234,7 @@ def fit_section() -> None:
         show(figure_convergence(histories, minima), key=f"{FIT_PREFIX}_convergence")
     st.caption(
         "Colour and contours: √(F − F*), so that a quadratic bowl shows evenly spaced rings (hover for F). "
-        "Minimum: Nelder–Mead on F from the least-squares line. Paths: plain gradient descent and Adam "
+        "Minimum: the exact line fit of lossviz.toolkit.fit. Paths: plain gradient descent and Adam "
         "(β₁ = 0.9, β₂ = 0.999, as torch.optim.Adam) with the same η, each value and gradient from lossviz.evaluate. "
         "References: Huber (1964); Kingma & Ba, Adam, ICLR 2015; Li et al., Visualizing the Loss Landscape of "
         "Neural Nets, NeurIPS 2018."

@@ -199,7 +199,7 @@ st.markdown(
     "ignored. Click, box- or lasso-select points on the chart to turn them into outliers or drop them."
 )
 
-options = fitting.regression_losses(lossviz.names())
+options = fitting.line_losses()
 if not set(st.session_state.get(f"{PREFIX}_losses", [])) <= set(options):  # a custom loss was removed
     st.session_state[f"{PREFIX}_losses"] = [n for n in st.session_state[f"{PREFIX}_losses"] if n in options]
 losses = multichoice_control(

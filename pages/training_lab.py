@@ -26,6 +26,7 @@ from lossviz.studies import training_lab as rv
 from lossviz.toolkit import data as td
 from lossviz.toolkit import tables as ud
 from lossviz.toolkit import training as tr
+from lossviz.toolkit.fit import line_losses
 from lossviz.toolkit.tables import Table
 from lossviz.ui.charts import show
 from lossviz.ui.controls import (
@@ -448,7 +449,7 @@ def multitask_tab() -> None:
         "last stretch towards MAE's line happens only as ω nears 1. Weights in a multi-task loss therefore act "
         "through each loss's gradients and scale, not as a simple share."
     )
-    options = rv.regression_losses()
+    options = line_losses()
     cols = st.columns(3)
     keep_valid("mt_a", options, "mse")
     keep_valid("mt_b", options, "mae")
