@@ -156,7 +156,7 @@ def pairs_section() -> None:
     if chosen_columns is None:
         return
     cleaned, pred_col, target_col = chosen_columns
-    options = fitting.regression_losses(lossviz.names())
+    options = fitting.line_losses()
     chosen = multichoice_control(
         "Losses", options, [n for n in ("mse", "mae", "huber") if n in options], f"{PAIRS}_losses"
     )

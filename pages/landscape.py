@@ -16,6 +16,7 @@ from lossviz.figures.landscape import (
 )
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import LINE_B_TRUE, LINE_DATA_PARAMS, LINE_W_TRUE, line_with_outliers
+from lossviz.toolkit.fit import line_losses
 from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import DIVERGED, Adam, Trajectory
 from lossviz.ui.cards import guarded, guarded_each, loss_card
@@ -138,7 +139,7 @@ def fit_paths(
 
 
 def fit_controls() -> tuple[list[str], DataKey, tuple[float, float], float, int, dict[str, dict[str, float]]]:
-    options = ll.fit_losses()
+    options = line_losses()
     defaults = [n for n in ll.DEFAULT_FIT_LOSSES if n in options]
     losses = multichoice_control(
         "Losses to compare", options, defaults, f"{FIT_PREFIX}_losses", max_selections=ll.MAX_FIT_LOSSES,
@@ -220,7 +221,7 @@ def fit_section() -> None:
         show(figure_convergence(histories, minima), key=f"{FIT_PREFIX}_convergence")
     st.caption(
         "Colour and contours: √(F − F*), so that a quadratic bowl shows evenly spaced rings (hover for F). "
-        "Minimum: Nelder–Mead on F from the least-squares line. Paths: plain gradient descent and Adam "
+        "Minimum: the exact line fit of lossviz.toolkit.fit. Paths: plain gradient descent and Adam "
         f"(β₁ = {Adam().betas[0]:g}, β₂ = {Adam().betas[1]:g}, as torch.optim.Adam) with the same η, each value and "
         "gradient from lossviz.evaluate. "
         "References: Huber (1964); Kingma & Ba, Adam, ICLR 2015; Li et al., Visualizing the Loss Landscape of "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-import lossviz
 from lossviz.figures.common import loss_colors
 from lossviz.figures.outliers import (
     FittedLine,
@@ -170,7 +169,7 @@ explain(
     "ignored. Click, box- or lasso-select points on the chart to turn them into outliers or drop them."
 )
 
-options = fitting.regression_losses(lossviz.names())
+options = fitting.line_losses()
 losses = multichoice_control(
     "Losses to fit", options, [n for n in DEFAULT_LOSSES if n in options], f"{PREFIX}_losses",
     help="Any pointwise loss of a real prediction and a real target, custom ones of this session included.",

@@ -28,6 +28,7 @@ from lossviz.toolkit import adaptive as ad
 from lossviz.toolkit import data as td
 from lossviz.toolkit import tables as ud
 from lossviz.toolkit import training as tr
+from lossviz.toolkit.fit import line_losses
 from lossviz.toolkit.tables import Table
 from lossviz.ui.cards import guarded, kept_figure, loss_card, loss_cards
 from lossviz.ui.charts import show
@@ -512,7 +513,7 @@ def multitask_tab() -> None:
         "last stretch towards MAE's line happens only as ω nears 1. Weights in a multi-task loss therefore act "
         "through each loss's gradients and scale, not as a simple share."
     )
-    options = rv.regression_losses()
+    options = line_losses()
     cols = st.columns(3)
     a = choice_control("Loss A (ω = 0)", options, "mse", key("mt_a"), container=cols[0])
     b = choice_control("Loss B (ω = 1)", options, "mae", key("mt_b"), container=cols[1])

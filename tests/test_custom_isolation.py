@@ -116,7 +116,7 @@ def test_landscape_and_outliers_list_them_too(two_sessions) -> None:
 
     with lossviz.user_scope(at.session_state[_SESSION_KEY]):
         assert "alice_loss" in landscape.input_losses()
-        assert "alice_loss" in fitting.regression_losses(lossviz.names())
+        assert "alice_loss" in fitting.line_losses()
         assert "bob_loss" not in landscape.input_losses()
 
 

@@ -8,7 +8,8 @@ Two views, every number from :func:`lossviz.evaluate`:
   gradient field is horizontal).
 * **Parameter landscape** — the mean loss of the line ŷ = w·x + b on a dataset,
   F(w, b) = (1/n) Σᵢ L(w·xᵢ + b, yᵢ), over a (w, b) grid in one broadcast ``evaluate`` call
-  (grid × points), its minimum, and gradient-descent / Adam paths on F with
+  (grid × points), its minimum (the exact fit of :func:`lossviz.toolkit.fit.fit_line`), and
+  gradient-descent / Adam paths on F with
   ∂F/∂w = (1/n) Σᵢ ∂L/∂p · xᵢ and ∂F/∂b = (1/n) Σᵢ ∂L/∂p.
 """
 
@@ -19,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from lossviz.engine import evaluate
 from lossviz.registry import names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
+from lossviz.toolkit.fit import fit_line
 from lossviz.toolkit.optim import SGD, Adam, Objective, Trajectory, run
 
 MULTICLASS = ("cross_entropy", "softmax_focal", "multi_margin", "kl_div")
@@ -37,7 +38,6 @@ FIT_GRID_POINTS = 51
 INSET = 1e-3
 DEFAULT_INPUT_LOSS = "huber"
 DEFAULT_FIT_LOSSES = ("mse", "mae", "huber")
-FIT_FAMILIES = ("regression", "robust", "custom")
 MAX_FIT_LOSSES = 4
 
 TARGET_CLASS = Param(
@@ -171,12 +171,6 @@ def two_logit_landscape(
 # --- parameter landscape of a linear model -------------------------------------------------------
 
 
-def fit_losses() -> list[str]:
-    """Pointwise losses on a real target that fit a line: the regression and robust families, and this
-    session's custom formulas."""
-    return [n for n in names() if get_spec(n).pointwise and get_spec(n).family in FIT_FAMILIES]
-
-
 def linear_predictions(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     """ŷ = w·x + b for parameter vectors ``theta[..., :] = (w, b)``: shape ``(..., n)``."""
     theta = np.asarray(theta, dtype=np.float64)
@@ -237,29 +231,11 @@ class Minimum:
     value: float
 
 
-def least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """The ordinary least-squares line (a start for every fit)."""
-    design = np.stack([x, np.ones_like(x)], axis=-1)
-    (w, b), *_ = np.linalg.lstsq(design, y, rcond=None)
-    return float(w), float(b)
-
-
 def fit_minimum(loss: str, x: np.ndarray, y: np.ndarray, params: Mapping[str, float]) -> Minimum:
-    """The (w, b) minimising F: Nelder–Mead on F from the least-squares line, restarted once
-    from its result (robust to the kinks of MAE-like losses, which defeat gradient methods)."""
-
-    def f(theta: np.ndarray) -> float:
-        return float(mean_loss(loss, x, y, params, theta))
-
-    best = np.array(least_squares(x, y))
-    scale = max(1.0, float(np.abs(best).max()))
-    for _ in range(2):
-        res = minimize(
-            f, best, method="Nelder-Mead",
-            options={"xatol": 1e-10 * scale, "fatol": 1e-14, "maxiter": 4000, "maxfev": 8000, "adaptive": False},
-        )
-        best = res.x
-    return Minimum(float(best[0]), float(best[1]), f(best))
+    """The (w, b) minimising F: :func:`lossviz.toolkit.fit.fit_line` (exact where the loss has kinks, as
+    MAE's), with F there from :func:`mean_loss`, the values of the landscape."""
+    intercept, slope = fit_line(loss, x, y, **params).coef
+    return Minimum(float(slope), float(intercept), float(mean_loss(loss, x, y, params, np.array([slope, intercept]))))
 
 
 def landscape_window(

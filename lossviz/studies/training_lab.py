@@ -13,22 +13,25 @@ pattern (there are nine in two dimensions) and keeps the best consistent one, so
 **Multi-task.** A line ŷ = a + b·x fitted to the linear data with outliers of
 :func:`lossviz.toolkit.data.line_with_outliers` (y = 2x + 0.5 + noise, 4 of 40 points 6 higher) under
 (1 − ω)·L_A + ω·L_B for two catalogue losses: the landscape and its minimiser move from L_A's
-(ω = 0) to L_B's (ω = 1). Both losses go through the catalogue's ``spec.fn``.
+(ω = 0) to L_B's (ω = 1). Every value comes from :func:`lossviz.evaluate`, every minimiser from the
+exact fit of :func:`lossviz.toolkit.fit.fit_line_terms`: the objective is two terms over the same
+points, weighted (1 − ω)/n and ω/n.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from lossviz.engine import evaluate
 from lossviz.errors import ParameterError
 from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
 from lossviz.toolkit.data import LineData, correlated_regression, line_with_outliers
+from lossviz.toolkit.fit import Term, fit_line_terms, line_losses
 
 LAMBDA = Param(
     "lam", 0.3, low=0.0, ui_low=0.001, ui_high=10.0, scale="log", symbol=r"\lambda",
@@ -225,41 +228,12 @@ class MultiTask:
         return (1.0 - weight) * self.z_a + weight * self.z_b
 
 
-def _line_loss(spec: LossSpec, params: dict[str, float], x: np.ndarray, y: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """Mean loss of the lines a + b·x at each row of ``ab`` (..., 2)."""
-    ab_t = torch.as_tensor(np.asarray(ab, dtype=np.float64))
-    pred = ab_t[..., :1] + ab_t[..., 1:] * torch.as_tensor(x)
-    return spec.fn(pred, torch.as_tensor(y).expand(pred.shape), **params).mean(-1).numpy()
-
-
-def zoom_minimize(
-    f: Callable[[np.ndarray], np.ndarray], start: np.ndarray, cell: np.ndarray, levels: int = 24, points: int = 11
+def _line_loss_grid(
+    spec: LossSpec, params: dict[str, float], x: np.ndarray, y: np.ndarray, intercepts: np.ndarray, slopes: np.ndarray
 ) -> np.ndarray:
-    """Refine a grid minimiser: a points × points grid over ±2 cells around the best point, then zoom in.
-
-    Each level evaluates one batch (no derivatives, so kinks such as MAE's are no obstacle), keeps
-    the best point and shrinks the cell 2.5-fold; a window of two cells either side lets the search
-    follow a narrow diagonal valley the previous grid only grazed. 24 levels take a cell of 0.1
-    below 1e-10.
-    """
-    best = np.asarray(start, dtype=np.float64)
-    cell = np.asarray(cell, dtype=np.float64)
-    u = np.linspace(-2.0, 2.0, points)
-    for _ in range(levels):
-        ga, gb = np.meshgrid(best[0] + u * cell[0], best[1] + u * cell[1])
-        grid = np.stack([ga, gb], axis=-1)
-        values = f(grid)
-        i, j = np.unravel_index(np.argmin(values), values.shape)
-        best = grid[i, j]
-        cell = cell * 4.0 / (points - 1)
-    return best
-
-
-def regression_losses() -> list[str]:
-    """Catalogue losses (custom ones included) that fit a line to real targets."""
-    from lossviz.toolkit.training import compatible_losses
-
-    return compatible_losses("regression")
+    """Mean loss of the lines a + b·x: ``out[i, j]`` at (``intercepts[j]``, ``slopes[i]``), one evaluate call."""
+    pred = intercepts[None, :, None] + slopes[:, None, None] * x
+    return evaluate(spec, pred, y, order=0, **params).value.mean(-1)
 
 
 def multitask(
@@ -271,9 +245,9 @@ def multitask(
     resolution: int = 41,
     data: LineData | None = None,
 ) -> MultiTask:
-    """Landscapes of two losses for a line fit, and the minimiser of their weighted sum for each weight."""
+    """Landscapes of two losses for a line fit, and the exact minimiser of their weighted sum for each weight."""
     spec_a, spec_b = get_spec(loss_a), get_spec(loss_b)
-    allowed = set(regression_losses())
+    allowed = set(line_losses())
     for s in (spec_a, spec_b):
         if s.name not in allowed:
             raise ParameterError(f"loss {s.name!r} does not fit a regression line (pred and target must be real)")
@@ -281,32 +255,13 @@ def multitask(
     data = data if data is not None else line_with_outliers()
     x, y = data.x, data.y
     weights = np.linspace(0.0, 1.0, 21) if weights is None else np.asarray(weights, dtype=np.float64)
-
-    def line_losses(intercepts: np.ndarray, slopes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ga, gb = np.meshgrid(intercepts, slopes)
-        grid = np.stack([ga, gb], axis=-1)
-        return _line_loss(spec_a, pa, x, y, grid), _line_loss(spec_b, pb, x, y, grid)
-
-    # A wide grid around the least-squares line to find each minimiser, refined by zooming in.
-    ols = np.linalg.lstsq(np.stack([np.ones_like(x), x], axis=1), y, rcond=None)[0]
-    spread = 3.0 * max(float(np.std(y)), 1.0)
-    wide_a = np.linspace(ols[0] - spread, ols[0] + spread, resolution)
-    wide_b = np.linspace(ols[1] - spread, ols[1] + spread, resolution)
-    za_wide, zb_wide = line_losses(wide_a, wide_b)
-    cell = np.array([wide_a[1] - wide_a[0], wide_b[1] - wide_b[0]])
-    minimizers = []
-    for w in weights:
-        i, j = np.unravel_index(np.argmin((1 - w) * za_wide + w * zb_wide), za_wide.shape)
-
-        def mixed(ab: np.ndarray, w: float = float(w)) -> np.ndarray:
-            return (1 - w) * _line_loss(spec_a, pa, x, y, ab) + w * _line_loss(spec_b, pb, x, y, ab)
-
-        minimizers.append(zoom_minimize(mixed, np.array([wide_a[j], wide_b[i]]), cell))
-    found = np.array(minimizers)
+    omega = weights[:, None]  # one data set per weight: a batch of fits
+    found = fit_line_terms((Term(spec_a, pa, (1.0 - omega) / x.size), Term(spec_b, pb, omega / x.size)), x, y).coef
     # The grid shown: centred on the minimisers' range, wide enough to show the basins around it.
     centre = (found.min(axis=0) + found.max(axis=0)) / 2
     half = np.maximum(0.5, 1.2 * (found.max(axis=0) - found.min(axis=0)))
     intercepts = np.linspace(centre[0] - half[0], centre[0] + half[0], resolution)
     slopes = np.linspace(centre[1] - half[1], centre[1] + half[1], resolution)
-    z_a, z_b = line_losses(intercepts, slopes)
+    z_a = _line_loss_grid(spec_a, pa, x, y, intercepts, slopes)
+    z_b = _line_loss_grid(spec_b, pb, x, y, intercepts, slopes)
     return MultiTask(spec_a.name, spec_b.name, intercepts, slopes, z_a, z_b, weights, found, x, y)

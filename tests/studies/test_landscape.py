@@ -8,12 +8,13 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog, minimize
+from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 import lossviz
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import line_with_outliers
+from lossviz.toolkit.fit import fit_line
 
 # --- input landscapes ---------------------------------------------------------------------------
 
@@ -95,17 +96,15 @@ def _huber(r: np.ndarray, delta: float = 1.0) -> np.ndarray:
     return np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
 
 
-def test_fit_losses_are_pointwise_regression_robust_and_custom() -> None:
-    losses = ll.fit_losses()
-    assert {"mse", "mae", "huber", "cauchy"} <= set(losses)
-    assert all(lossviz.spec(n).family in ("regression", "robust", "custom") for n in losses)
+def test_linear_objective_and_minimum_of_a_custom_loss() -> None:
     with lossviz.user_scope({}):
         lossviz.define("my_cauchy", "log(1 + (p - y)**2)")
-        assert "my_cauchy" in ll.fit_losses()
         value, _ = ll.linear_objective("my_cauchy", DATA.x, DATA.y, {})(np.array([[1.0, 0.0]]))
         r = DATA.x - DATA.y
         np.testing.assert_allclose(value, np.mean(np.log1p(r**2)), rtol=1e-12)
-    assert "my_cauchy" not in ll.fit_losses()
+        m = ll.fit_minimum("my_cauchy", DATA.x, DATA.y, {})
+        builtin = ll.fit_minimum("cauchy", DATA.x, DATA.y, {})  # (c²/2)·log(1 + (r/c)²), c = 1: half of it
+        assert m.w == pytest.approx(builtin.w, abs=1e-6) and m.value == pytest.approx(2 * builtin.value, rel=1e-9)
 
 
 def test_linear_objective_value_and_gradient() -> None:
@@ -151,17 +150,18 @@ def test_mse_minimum_is_least_squares() -> None:
     assert m.value == pytest.approx(((w * DATA.x + b - DATA.y) ** 2).mean(), rel=1e-12)
 
 
-def test_mae_minimum_matches_linear_programming() -> None:
-    """LAD as an LP: minimise Σ tᵢ subject to −tᵢ ≤ w·xᵢ + b − yᵢ ≤ tᵢ (Koenker & Bassett 1978)."""
-    n = DATA.n
-    cost = np.concatenate([[0.0, 0.0], np.ones(n)])
-    design = np.stack([DATA.x, np.ones(n)], -1)
-    a_ub = np.block([[design, -np.eye(n)], [-design, -np.eye(n)]])
-    b_ub = np.concatenate([DATA.y, -DATA.y])
-    lp = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * 2 + [(0, None)] * n, method="highs")
-    m = ll.fit_minimum("mae", DATA.x, DATA.y, {})
-    assert m.value <= lp.fun / n + 1e-12
-    assert m.w == pytest.approx(lp.x[0], abs=1e-6) and m.b == pytest.approx(lp.x[1], abs=1e-6)
+@pytest.mark.parametrize(
+    ("loss", "params"),
+    [("mse", {}), ("mae", {}), ("huber", {"delta": 0.8}), ("quantile", {"tau": 0.2}), ("welsch", {})],
+)
+def test_minimum_is_the_line_fit_of_the_toolkit(loss: str, params: dict[str, float]) -> None:
+    """The page's minimum is lossviz.toolkit.fit.fit_line's line in (w, b) = (slope, intercept), with F
+    the landscape's mean loss there."""
+    m = ll.fit_minimum(loss, DATA.x, DATA.y, params)
+    fit = fit_line(loss, DATA.x, DATA.y, **params)
+    assert (m.b, m.w) == (float(fit.coef[0]), float(fit.coef[1]))
+    assert m.value == pytest.approx(float(fit.objective) / DATA.n, rel=1e-12)
+    assert m.value == float(ll.mean_loss(loss, DATA.x, DATA.y, params, np.array([m.w, m.b])))
 
 
 def test_huber_minimum_matches_an_independent_solver() -> None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
+import lossviz
 from lossviz.errors import ParameterError
 from lossviz.studies import training_lab as rv
 from lossviz.toolkit.data import correlated_regression, line_with_outliers
@@ -170,18 +171,51 @@ def test_parameters_of_each_loss_are_used() -> None:
         rv.multitask("huber", "mse", {"delta": -1.0})
 
 
-def test_losses_that_cannot_fit_a_line_are_refused() -> None:
+def test_losses_that_cannot_fit_a_line_are_refused_and_custom_ones_fit() -> None:
     with pytest.raises(ParameterError, match="regression line"):
         rv.multitask("mse", "bce_logits")
-    assert "mse" in rv.regression_losses() and "focal" not in rv.regression_losses()
+    with lossviz.user_scope({}):
+        lossviz.define("my_l1", "abs(p - y)")
+        custom = rv.multitask("mse", "my_l1", weights=np.array([0.0, 0.4]))
+    builtin = rv.multitask("mse", "log_cosh", weights=np.array([0.0]))
+    np.testing.assert_allclose(custom.minimizers[0], builtin.minimizers[0], atol=1e-9)
+    assert custom.z_b[3, 4] == pytest.approx(
+        np.abs(custom.intercepts[4] + custom.slopes[3] * custom.x - custom.y).mean(), rel=1e-13
+    )
 
 
-def test_zoom_minimize_finds_a_kinked_minimum() -> None:
-    def f(ab: np.ndarray) -> np.ndarray:
-        return np.abs(ab[..., 0] - 0.123456789) + 2 * np.abs(ab[..., 1] + 0.987654321)
+def _pull(loss: str, params: dict[str, float], r: np.ndarray) -> np.ndarray:
+    """∂L/∂p off the kink, written independently (r = y − p)."""
+    if loss == "mse":
+        return -2 * r
+    if loss == "mae":
+        return -np.sign(r)
+    if loss == "huber":
+        return -np.clip(r, -params["delta"], params["delta"])
+    tau = params["tau"]  # quantile: τ·(y − p)⁺ + (1 − τ)·(p − y)⁺
+    return -np.where(r > 0, tau, tau - 1)
 
-    found = rv.zoom_minimize(f, np.array([0.1, -1.0]), np.array([0.08, 0.08]))
-    np.testing.assert_allclose(found, [0.123456789, -0.987654321], atol=1e-8)
+
+@pytest.mark.parametrize(
+    ("a", "b", "pa", "pb", "jump"),
+    [("mse", "mae", {}, {}, 2.0), ("huber", "quantile", {"delta": 0.5}, {"tau": 0.8}, 1.0)],
+)
+def test_every_minimiser_meets_the_subgradient_condition(a, b, pa, pb, jump) -> None:
+    """0 ∈ ∂F at each ω: Σ_{rᵢ≠0} [(1 − ω)ψ_A + ωψ_B](rᵢ)xᵢ + Σ_{rᵢ=0} dᵢxᵢ = 0 for some dᵢ within ω·jump/2
+    of the middle of L_B's kink (L_A is smooth), by least squares over the (at most two) points on it."""
+    mt = rv.multitask(a, b, pa, pb)
+    design = np.stack([np.ones_like(mt.x), mt.x], axis=1)
+    for w, theta in zip(mt.weights, mt.minimizers, strict=True):
+        r = mt.y - design @ theta
+        on_kink = np.abs(r) <= 1e-9 * (1 + np.abs(mt.y))
+        pulls = (1 - w) * _pull(a, pa, r) + w * _pull(b, pb, r)
+        fixed = design[~on_kink].T @ pulls[~on_kink]
+        scale = np.abs(design).T @ np.abs(pulls) + 1.0
+        side = _pull(b, pb, r[on_kink] + 1e-12) + _pull(b, pb, r[on_kink] - 1e-12)
+        middle = (1 - w) * _pull(a, pa, r[on_kink]) + w * side / 2
+        d, *_ = np.linalg.lstsq(design[on_kink].T, -fixed - design[on_kink].T @ middle, rcond=None)
+        assert np.all(np.abs(design[on_kink].T @ (middle + d) + fixed) <= 1e-9 * scale), (w, on_kink.sum())
+        assert np.all(np.abs(d) <= w * jump / 2 + 1e-12), (w, d)
 
 
 def test_multitask_on_other_data() -> None:
