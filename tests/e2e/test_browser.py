@@ -191,8 +191,8 @@ def test_direct_link_runs_app_navigation(browser, fresh_server) -> None:
         title, url = tab.title(), tab.url
         context.close()
     assert "losses" in sidebar and "app" not in sidebar.split(), f"app.py did not run; sidebar: {sidebar!r}"
-    for section, title_text in (("Explore", "Outlier sensitivity"), ("Training", "Neural landscape")):
-        assert section in sidebar and title_text in sidebar, sidebar
+    for text in ("Explore", "Outlier sensitivity", "Lessons"):  # sections and titles (later ones may be folded)
+        assert text in sidebar, sidebar
     assert title == "lossviz" and "curves_family=robust" in url, (title, url)
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lossviz.figures.common import figure_bytes
+from tests.figure_helpers import figure_bytes
+
 from lossviz.figures.perceptual import (
     ENERGY_LUT,
     IMAGE_TITLES,
