@@ -222,7 +222,7 @@ with side_col:
 
 with chart_col:
     points = Points(data.x, data.y, data.status, studies[focus].share)
-    show(figure_fits(points, fitted_lines(studies, colors), focus, rf.plot_x_range(data.x, rf.X_PAD, rf.X_RANGE)),
+    show(figure_fits(points, fitted_lines(studies, colors), focus, rf.plot_x_range(data.x, rf.X_PAD, rf.PLOT_X_RANGE)),
          key=CHART_KEY, on_select="rerun", selection_mode=("points", "box", "lasso"))
 
 pull_col, table_col = st.columns([2, 3])

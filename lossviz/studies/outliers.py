@@ -335,7 +335,7 @@ def format_indices(indices: set[int]) -> str:
 
 # --- what the page shows of the fits ------------------------------------------------------------------
 
-X_RANGE = (-1.05, 1.05)
+PLOT_X_RANGE = (-1.05, 1.05)
 """The least x range of the synthetic set's chart: x ∈ [−1, 1] and a margin (an outlier cluster at x₀ = ±1
 may reach a little beyond)."""
 X_PAD = 0.025

@@ -7,8 +7,6 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from tests.figure_helpers import figure_bytes
-
 from lossviz.figures.perceptual import (
     ENERGY_LUT,
     IMAGE_TITLES,
@@ -22,6 +20,7 @@ from lossviz.figures.perceptual import (
     reconstruction_tiles,
 )
 from lossviz.studies import perceptual as sp
+from tests.figure_helpers import figure_bytes
 
 MAX_BYTES = 1_000_000
 
