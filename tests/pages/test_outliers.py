@@ -320,11 +320,14 @@ def test_lasso_selection_turns_points_into_outliers(server) -> None:
                 const gd = document.querySelectorAll('.js-plotly-plot')[0];
                 const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
                 const inside = [];
+                const edge = [];  // within 3 px of the lasso's right side: either answer is right
                 gd._fullData[0].x.forEach((x, i) => {
-                    if (x < -0.4) inside.push(gd._fullData[0].customdata[i]);
+                    const px = xa.l2p(x) - xa.l2p(-0.4);
+                    if (px < -3) inside.push(gd._fullData[0].customdata[i]);
+                    else if (px <= 3) edge.push(gd._fullData[0].customdata[i]);
                 });
                 return {x0: r.left + xa._offset + xa.l2p(-1.02), x1: r.left + xa._offset + xa.l2p(-0.4),
-                        y0: r.top + ya._offset, y1: r.top + ya._offset + ya._length, inside: inside};
+                        y0: r.top + ya._offset, y1: r.top + ya._offset + ya._length, inside: inside, edge: edge};
             }""")
             assert region["inside"], "no clean points left of x = -0.4"
             page.mouse.move(region["x0"], region["y0"] + 2)
@@ -338,7 +341,7 @@ def test_lasso_selection_turns_points_into_outliers(server) -> None:
             _settle(page)
             assert page.locator('[data-testid="stException"]').count() == 0
             moved = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')[0]._fullData[1].customdata)")
-            assert sorted(moved) == sorted(region["inside"])
+            assert set(region["inside"]) <= set(moved) <= set(region["inside"]) | set(region["edge"]), (moved, region)
             assert "outliers_moved=" in page.url
         finally:
             browser.close()
