@@ -10,11 +10,11 @@ by another control changes this module only.
 A live figure is a plain dict in Plotly's JSON structure, the documented input of ``st.plotly_chart``,
 ``plotly.io`` and ``go.Figure``: plain data that tests read directly and that a custom control can take as
 it is. ``st.plotly_chart`` validates a dict once (``go.Figure(**fig).to_dict()``), and that validation
-builds one Python object per trace of every frame in ``fig["frames"]`` (0.1–0.2 ms each: 150 of them for
-the curves figure, most of a rerun). So each slider step carries its frame itself, as the first argument
-of its ``animate`` call (``Plotly.animate`` takes frame objects as well as frame names): Plotly validates
-step arguments as plain values. The unit tests validate every frame against Plotly's schema instead
-(``tests/figure_helpers.validated``). Arrays go in already encoded
+builds one Python object per trace update of every frame in ``fig["frames"]`` (about 0.1 ms each; 175 for
+the curves figure, as much as all the rest of the figure). So each slider step carries its frame itself,
+as the first argument of its ``animate`` call (``Plotly.animate`` takes frame objects as well as frame
+names), and Plotly validates step arguments as plain values. The unit tests validate every frame against
+Plotly's schema instead (``tests/figure_helpers.validated``). Arrays go in already encoded
 (:func:`~lossviz.figures.common.typed_array`), the cheapest form for Plotly's validation and encoder alike.
 """
 
