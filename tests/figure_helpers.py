@@ -3,7 +3,8 @@
 Builders hand arrays to Plotly as base64 typed arrays (``{"dtype": "f4", "bdata": ..., "shape": "61, 61"}``),
 and Streamlit's charts carry them the same way (``element.proto.spec``): :func:`decode` turns them back into
 NumPy arrays. Live figures are plain dicts that nothing validates before ``st.plotly_chart``:
-:func:`validated` runs Plotly's full schema check on any figure, frames included.
+:func:`validated` runs Plotly's full schema check on any figure, the frames of its slider included
+(:func:`frames_of` reads them).
 """
 
 from __future__ import annotations
@@ -62,10 +63,31 @@ def figure_json(fig: go.Figure | dict[str, Any]) -> dict[str, Any]:
     return decode(fig.to_dict() if isinstance(fig, go.Figure) else fig)
 
 
+def _spec(fig: go.Figure | dict[str, Any]) -> dict[str, Any]:
+    return fig.to_dict() if isinstance(fig, go.Figure) else fig
+
+
+def _step_frames(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step["args"][0][0] for slider in spec["layout"].get("sliders", []) for step in slider["steps"]]
+
+
+def frames_of(fig: go.Figure | dict[str, Any]) -> list[dict[str, Any]]:
+    """The frames a live figure's slider steps animate to (``{"data", "traces"}``), typed arrays decoded."""
+    return decode(_step_frames(_spec(fig)))
+
+
 def validated(fig: go.Figure | dict[str, Any]) -> go.Figure:
-    """The figure after Plotly's full validation of its data, layout and frames (raises on any invalid
-    property): what ``st.plotly_chart`` does with a dict. Read it as a ``go.Figure`` (``fig.data[0].y``)."""
-    return go.Figure(fig.to_dict() if isinstance(fig, go.Figure) else fig)
+    """The figure after Plotly's full validation (raises on any invalid property): what ``st.plotly_chart``
+    does with a dict, plus what it leaves out: each frame a slider step carries, checked as a Plotly frame
+    whose updates name existing traces of the same type. Read it as a ``go.Figure`` (``fig.data[0].y``)."""
+    spec = _spec(fig)
+    full = go.Figure(spec)
+    for frame in _step_frames(spec):
+        go.Frame(frame)
+        assert len(frame["data"]) == len(frame["traces"]), frame["traces"]
+        for update, index in zip(frame["data"], frame["traces"], strict=True):
+            assert update.get("type", "scatter") == full.data[index].type, (index, update.get("type"))
+    return full
 
 
 def figure_bytes(fig: go.Figure | dict[str, Any]) -> int:

@@ -215,6 +215,9 @@ def columns_layout(
 
 
 SURFACE_SCALE = "Viridis"
+DIVERGING = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]
+"""Signed values (gradients): blue (negative) – white (0) – red (positive). Plotly's own "RdBu" runs blue
+to red through grey, and plotly.js knows no "RdBu_r"."""
 
 
 def display_values(z: np.ndarray, log: bool) -> tuple[np.ndarray, str]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
+from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
 from lossviz.figures.live import live_figure
 from lossviz.studies.generative import Axis, GanCurve, TvStudy
 
@@ -25,8 +25,6 @@ PROBABILITY_GRAD_RANGE = (-10.0, 1.0)
 LOGIT_GRAD_RANGE = (-2.0, 1.5)
 """The bounded gradients (−σ(a), −σ(−a), −1) fill this; LSGAN's a − 1 runs off it (the caption says so)."""
 DISCRIMINATOR_GRAD_RANGE = (-2.5, 2.5)
-DIVERGING = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]
-"""Blue (negative) – white (0) – red (positive); Plotly's own "RdBu" runs blue to red through grey."""
 IMAGE_SCALE = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 """Images in grey levels, 0 black and 1 white (by value: plotly.js's "Greys" and Python Plotly's run
 opposite ways)."""

@@ -26,6 +26,7 @@ LANDSCAPE_SCALE = [
 """plotly.js's own "Blues" (dark blue to light grey), drawn reversed: low loss pale, high loss dark. Spelled
 out because Plotly's Python validation reads the name as ColorBrewer's Blues, which runs the other way."""
 GRADIENT_SCALE = "Inferno"
+"""A name Python Plotly spells out when it validates the figure (plotly.js itself knows no Inferno)."""
 ARROW_COLOUR = "#d62728"
 PATH_STYLE = {
     "gd": {"name": "gradient descent", "color": "#d62728", "dash": "solid", "symbol": "circle"},

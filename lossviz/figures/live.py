@@ -1,19 +1,21 @@
-"""The one way to build a figure whose parameter moves live: Plotly frames and the slider that steps through them.
+"""The one way to build a figure whose parameter moves live: frames and the slider that steps through them.
 
-A live figure carries one Plotly frame per value of its parameter and one slider whose steps animate to
-those frames in the browser, with no Streamlit rerun (``st.slider`` reruns only on release). Builders
-hand :func:`live_figure` the figure (traces drawn at the active value, layout), what each frame changes
-(the updates of the traces ``traces``: an animation keeps whatever a frame does not set, so a frame holds
-only the arrays that move) and the parameter's values; the frame names and the slider are made here and
-nowhere else. Replacing the slider by another control changes this module only.
+A live figure carries one frame per value of its parameter and a slider whose steps animate to those
+frames in the browser, with no Streamlit rerun (``st.slider`` reruns only on release). Builders hand
+:func:`live_figure` the figure (traces drawn at the active value, layout), what each frame changes (the
+updates of the traces ``traces``: an animation keeps whatever a frame does not set, so a frame holds only
+the arrays that move) and the parameter's values; the slider is made here and nowhere else. Replacing it
+by another control changes this module only.
 
-A live figure is a plain dict in Plotly's JSON structure (``{"data", "layout", "frames"}``), the
-documented input of ``st.plotly_chart``, ``plotly.io`` and ``go.Figure``: plain data that tests read
-directly and that a custom control can take as it is. It is validated once, where it is shown:
-``st.plotly_chart`` runs ``go.Figure(**fig).to_dict()`` on a dict, the cost that building a ``go.Figure``
-here would have had. Its arrays go in already encoded (:func:`~lossviz.figures.common.typed_array`), the
-cheapest form for both Plotly's validation and its JSON encoder. The unit tests validate every live
-figure the same way.
+A live figure is a plain dict in Plotly's JSON structure, the documented input of ``st.plotly_chart``,
+``plotly.io`` and ``go.Figure``: plain data that tests read directly and that a custom control can take as
+it is. ``st.plotly_chart`` validates a dict once (``go.Figure(**fig).to_dict()``), and that validation
+builds one Python object per trace update of every frame in ``fig["frames"]`` (about 0.1 ms each; 175 for
+the curves figure, as much as all the rest of the figure). So each slider step carries its frame itself,
+as the first argument of its ``animate`` call (``Plotly.animate`` takes frame objects as well as frame
+names), and Plotly validates step arguments as plain values. The unit tests validate every frame against
+Plotly's schema instead (``tests/figure_helpers.validated``). Arrays go in already encoded
+(:func:`~lossviz.figures.common.typed_array`), the cheapest form for Plotly's validation and encoder alike.
 """
 
 from __future__ import annotations
@@ -25,11 +27,6 @@ from lossviz.figures.common import FigureSpec
 
 SLIDER_PAD = 45
 """Pixels between the plot area (with its x-axis title) and the slider below it."""
-
-
-def frame_name(value: float) -> str:
-    """The name of the frame at ``value`` (six significant digits: distinct for every ladder of values)."""
-    return f"{value:.6g}"
 
 
 def live_figure(
@@ -55,20 +52,12 @@ def live_figure(
         raise ValueError(f"{len(frames)} frames for {len(values)} values")
     if not 0 <= active < len(values):
         raise ValueError(f"active frame {active} outside 0…{len(values) - 1}")
-    names = [frame_name(v) for v in values]
     labels = [f"{v:.3g}" for v in values] if labels is None else list(labels)
-    slider = _slider(names, labels, active, label, redraw)
-    return {
-        "data": data,
-        "layout": {**layout, "sliders": [slider]},
-        "frames": [
-            {"name": name, "data": list(update), "traces": list(traces)}
-            for name, update in zip(names, frames, strict=True)
-        ],
-    }
+    steps = [{"data": list(update), "traces": list(traces)} for update in frames]
+    return {"data": data, "layout": {**layout, "sliders": [_slider(steps, labels, active, label, redraw)]}}
 
 
-def _slider(names: Sequence[str], labels: Sequence[str], active: int, label: str, redraw: bool) -> dict[str, Any]:
+def _slider(frames: Sequence[dict], labels: Sequence[str], active: int, label: str, redraw: bool) -> dict[str, Any]:
     """The slider under the plot: one step per frame, each an immediate animation to that frame
     (no transition: the picture follows the drag), the current value written beside ``label``."""
     return {
@@ -82,10 +71,10 @@ def _slider(names: Sequence[str], labels: Sequence[str], active: int, label: str
                 "label": text,
                 "method": "animate",
                 "args": [
-                    [name],
+                    [frame],
                     {"mode": "immediate", "frame": {"duration": 0, "redraw": redraw}, "transition": {"duration": 0}},
                 ],
             }
-            for name, text in zip(names, labels, strict=True)
+            for frame, text in zip(frames, labels, strict=True)
         ],
     }

@@ -11,14 +11,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors, typed_array
+from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, loss_colors, typed_array
 from lossviz.studies.segmentation import LOSSES, SHAPES, SmoothStudy, Sweep
 
 MASK_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(0,0,0)"]]
 """The true mask in black on white (by value, not by name: plotly.js's "Greys" and Python Plotly's run
 opposite ways)."""
-GRADIENT_SCALE = "RdBu_r"
-"""Blue where ∂L/∂(pixel) < 0 (a descent step raises p there), red where it is > 0 (a step lowers p)."""
 SATURATION_PERCENTILE = 99.0
 """Each gradient map's colours span ±(this percentile of |gradient|); larger values saturate."""
 TRUE_EDGE_COLOR = "#2ca02c"
@@ -107,7 +105,7 @@ def figure_gradient_maps(
                 "z": typed_array(g),
                 "zmin": -limit,
                 "zmax": limit,
-                "colorscale": GRADIENT_SCALE,
+                "colorscale": DIVERGING,  # blue: a descent step raises p there; red: lowers it
                 "showscale": False,
                 "name": name,
                 "xaxis": f"x{a}",

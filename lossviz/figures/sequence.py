@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, typed_array
+from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, typed_array
 from lossviz.figures.live import live_figure
 from lossviz.studies.sequence import CtcSweep, NllCurve
 
@@ -24,8 +24,6 @@ NLL_FRAME_TRACES = (0, 1, 2, 3, 4, 5)
 MARKER_COLOUR = "#ff7f0e"
 SEQUENTIAL = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]
 """White (0) to dark blue (1); Plotly's own "Blues" runs the other way."""
-DIVERGING = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]
-"""Blue (negative) – white (0) – red (positive)."""
 CORNER = 0.3
 """Offset (in cells) of the path markers from the cell centre, so they do not cover the numbers."""
 

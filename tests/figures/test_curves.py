@@ -10,7 +10,7 @@ from lossviz.figures import common
 from lossviz.figures.curves import TRACES_PER_CURVE, LiveParameter, figure_loss_curves
 from lossviz.studies import curves as lc
 from lossviz.toolkit.frames import EVEN_COUNT, even_values, nearest_index
-from tests.figure_helpers import as_array, figure_bytes, figure_json, sent_dtype, validated
+from tests.figure_helpers import as_array, figure_bytes, frames_of, sent_dtype, validated
 
 
 def _curves(names=("mse", "mae", "huber"), zoom: float = 1.0, **params: dict) -> list[lc.Curve]:
@@ -79,11 +79,10 @@ def test_live_parameter_adds_frames_and_a_slider() -> None:
     curves = _curves()
     live = _live(curves)
     fig = validated(figure_loss_curves(curves, x_label="r", symbol="r", live=live))
-    frames = figure_json(fig)["frames"]
+    frames = frames_of(fig)
     assert len(frames) == len(live.values) == EVEN_COUNT
     first = TRACES_PER_CURVE * 2
-    for frame, value, moved in zip(frames, live.values, live.curves, strict=True):
-        assert frame["name"] == f"{value:.6g}"
+    for frame, moved in zip(frames, live.curves, strict=True):
         assert list(frame["traces"]) == list(range(first, first + TRACES_PER_CURVE))
         np.testing.assert_array_equal(_y(frame["data"][0]), moved.value.astype(np.float32))
         np.testing.assert_array_equal(_y(frame["data"][1]), moved.grad.astype(np.float32))
@@ -91,13 +90,13 @@ def test_live_parameter_adds_frames_and_a_slider() -> None:
     slider = fig.layout.sliders[0]
     assert slider.active == live.active and len(slider.steps) == len(live.values)
     assert slider.currentvalue.prefix == "δ = "
-    assert slider.steps[0].method == "animate" and list(slider.steps[0].args[0]) == [frames[0]["name"]]
+    assert [s.label for s in slider.steps] == [f"{v:.3g}" for v in live.values]
 
 
 def test_live_parameter_of_a_loss_not_drawn_is_ignored() -> None:
     curves = _curves(("mse", "mae"))
     fig = figure_loss_curves(curves, x_label="r", symbol="r", live=_live(_curves()))
-    assert "frames" not in fig and "sliders" not in fig["layout"]
+    assert set(fig) == {"data", "layout"} and "sliders" not in fig["layout"]
 
 
 def test_six_losses_with_a_live_parameter_stay_under_one_megabyte() -> None:

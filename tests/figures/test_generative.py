@@ -17,7 +17,7 @@ from lossviz.figures.generative import (
 from lossviz.studies import generative as gs
 from lossviz.toolkit.data import IMAGE_NOISE
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
-from tests.figure_helpers import as_array, figure_bytes, figure_json, sent_dtype, validated
+from tests.figure_helpers import as_array, figure_bytes, figure_json, frames_of, sent_dtype, validated
 
 MAX_BYTES = 1_000_000
 
@@ -90,19 +90,20 @@ def test_tv_figure_is_valid_and_small(study: gs.TvStudy) -> None:
     assert figure_bytes(fig) < MAX_BYTES
     assert [t.type for t in fig.data[:4]] == ["heatmap"] * 4
     assert [c for _, c in fig.data[0].colorscale] == ["rgb(0,0,0)", "rgb(255,255,255)"]  # 0 black, 1 white
-    assert len(fig.frames) == len(study.weights)
+    assert len(frames_of(fig)) == len(study.weights)
     assert fig.layout.sliders[0].active == 3
     assert [s.label for s in fig.layout.sliders[0].steps] == [f"{w:g}" for w in study.weights]
     assert all(s.args[1]["frame"]["redraw"] for s in fig.layout.sliders[0].steps)  # heatmaps move only so
 
 
 def test_tv_panels_and_frames_carry_the_images(study: gs.TvStudy) -> None:
-    fig = figure_json(figure_tv_denoising(study, 5))
+    built = figure_tv_denoising(study, 5)
+    fig = figure_json(built)
     for trace, image in zip(fig["data"][:4], (study.clean, study.noisy, study.tv_grad_noisy, study.denoised[5]),
                             strict=True):
         np.testing.assert_array_equal(trace["z"], image.astype(np.float32))
-    assert [f["name"] for f in fig["frames"]] == [f"{w:.6g}" for w in study.weights]
-    for i, frame in enumerate(fig["frames"]):
+    assert len(frames_of(built)) == len(study.weights)
+    for i, frame in enumerate(frames_of(built)):
         assert frame["traces"] == [DENOISED_TRACE, *MARKER_TRACES]
         np.testing.assert_array_equal(frame["data"][0]["z"], study.denoised[i].astype(np.float32))
         assert frame["data"][1]["y"][0] == pytest.approx(study.psnr_denoised[i])

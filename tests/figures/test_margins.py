@@ -17,7 +17,7 @@ from lossviz.figures.margins import (
 )
 from lossviz.studies import margins as es
 from lossviz.toolkit.frames import nearest_index, round_values
-from tests.figure_helpers import as_array, figure_bytes, figure_json, sent_dtype, validated
+from tests.figure_helpers import as_array, figure_bytes, frames_of, sent_dtype, validated
 
 DEFAULT_MARGINS = {loss: es.margin_param(loss).default for loss in es.MARGIN_LOSSES}
 
@@ -54,13 +54,13 @@ def test_panel_figure_validates_and_plots_every_series(key: str) -> None:
 @pytest.mark.parametrize("key", list(es.PANELS))
 def test_frames_move_the_live_curves_and_the_margin_lines(key: str) -> None:
     fig, panel, values, frames = _live_figure(key, margin=0.3)
-    assert len(fig.frames) == len(values)
+    assert len(frames_of(fig)) == len(values)
     slider = fig.layout.sliders[0]
-    assert [step.args[0][0] for step in slider.steps] == [f.name for f in fig.frames]
+    assert [step.label for step in slider.steps] == [f"{v:.3g}" for v in values]
     assert values[slider.active] == pytest.approx(0.3)
     assert slider.currentvalue.prefix == "m (live) = "
     n = len(panel.series)
-    for frame, moved in zip(figure_json(fig)["frames"], frames, strict=True):
+    for frame, moved in zip(frames_of(fig), frames, strict=True):
         live = [i for i, s in enumerate(moved.series) if s.live]
         assert frame["traces"] == [t for i in live for t in (2 * i, 2 * i + 1)] + [2 * n, 2 * n + 1]
         for k, i in enumerate(live):
@@ -73,12 +73,12 @@ def test_cosine_proximity_has_no_margin_so_frames_leave_it_alone() -> None:
     fig, panel, _, _ = _live_figure("cosine", margin=0.0)
     proximity = [i for i, s in enumerate(panel.series) if s.loss == "cosine_proximity"]
     assert proximity == [2]
-    assert all(4 not in frame.traces and 5 not in frame.traces for frame in fig.frames)
+    assert all(4 not in frame["traces"] and 5 not in frame["traces"] for frame in frames_of(fig))
 
 
 def test_panel_without_frames_has_no_slider() -> None:
     fig = validated(figure_margin_panel(es.panel("binary", DEFAULT_MARGINS)))
-    assert not fig.frames and not fig.layout.sliders
+    assert not fig.layout.sliders
 
 
 def test_kept_frames_are_shared_read_only() -> None:
@@ -88,10 +88,11 @@ def test_kept_frames_are_shared_read_only() -> None:
     first = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS), frames, values)
     second = figure_margin_panel(es.panel("binary", {**DEFAULT_MARGINS, "hinge": 0.5}), frames, values, active=1)
     validated(first), validated(second)  # what st.plotly_chart does to each figure it shows
-    assert first["frames"][1]["data"][0] is second["frames"][1]["data"][0] is frames[1][0]
+    shared = [fig["layout"]["sliders"][0]["steps"][1]["args"][0][0]["data"][0] for fig in (first, second)]
+    assert shared[0] is shared[1] is frames[1][0]
     assert frames == before
-    out = figure_json(first)["frames"]
-    assert [f["name"] for f in out] == ["0.5", "1"]
+    out = frames_of(first)
+    assert len(out) == 2
     np.testing.assert_array_equal(out[1]["data"][0]["y"], es.binary_panel(1.0, 1.0).series[0].value.astype(np.float32))
 
 

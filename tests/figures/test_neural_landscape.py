@@ -16,7 +16,7 @@ from lossviz.figures.neural_landscape import (
 from lossviz.figures.training_lab import figure_multitask, figure_regularization
 from lossviz.studies import training_lab as rv
 from lossviz.toolkit.data import correlated_regression
-from tests.figure_helpers import as_array, figure_bytes, figure_json, validated
+from tests.figure_helpers import as_array, figure_bytes, figure_json, frames_of, validated
 
 XS = np.linspace(-1, 1, 9)
 Z = 1.0 + np.add.outer(XS**2, 2 * XS**2)
@@ -73,38 +73,38 @@ def path() -> rv.RegularizationPath:
 
 
 def test_regularization_frames_follow_lambda(path: rv.RegularizationPath) -> None:
-    fig = validated(figure_regularization(path, active=4))
-    assert len(fig.frames) == 12
+    built = figure_regularization(path, active=4)
+    fig, frames = validated(built), frames_of(built)
+    assert len(frames) == 12
     slider = fig.layout.sliders[0]
     assert slider.active == 4 and slider.currentvalue.prefix == "λ = " and len(slider.steps) == 12
     assert all(step.args[1]["frame"]["redraw"] for step in slider.steps)  # filled regions move only so
     # the initial state is frame 4
-    dynamic = fig.frames[4].traces
-    for index, frame_trace in zip(dynamic, fig.frames[4].data, strict=True):
-        np.testing.assert_array_equal(as_array(fig.data[index].x), as_array(frame_trace.x))
+    for index, update in zip(frames[4]["traces"], frames[4]["data"], strict=True):
+        np.testing.assert_array_equal(as_array(fig.data[index].x), update["x"])
     # each frame's optimum marker is the exact lasso/ridge solution
     for k in (0, 7, 11):
-        lasso_x, lasso_y = as_array(fig.frames[k].data[1].x), as_array(fig.frames[k].data[1].y)
-        ridge_x, ridge_y = as_array(fig.frames[k].data[3].x), as_array(fig.frames[k].data[3].y)
+        lasso_x, lasso_y = frames[k]["data"][1]["x"], frames[k]["data"][1]["y"]
+        ridge_x, ridge_y = frames[k]["data"][3]["x"], frames[k]["data"][3]["y"]
         # frame arrays are float32
         np.testing.assert_allclose([lasso_x[-1], lasso_y[-1]], path.lasso[k], rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose([ridge_x[-1], ridge_y[-1]], path.ridge[k], rtol=1e-6, atol=1e-7)
         assert np.isnan(lasso_x[-2])  # the gap between the tangent contour and the optimum
-        region = np.stack([as_array(fig.frames[k].data[0].x), as_array(fig.frames[k].data[0].y)], axis=1)
+        region = np.stack([frames[k]["data"][0]["x"], frames[k]["data"][0]["y"]], axis=1)
         np.testing.assert_allclose(np.abs(region).sum(axis=1), np.abs(path.lasso[k]).sum(), rtol=1e-6, atol=1e-6)
     assert figure_bytes(fig) < 1_000_000
 
 
 def test_multitask_frames_follow_the_weight() -> None:
     mt = rv.multitask("mse", "mae", weights=np.linspace(0, 1, 5), resolution=21)
-    fig = validated(figure_multitask(mt, active=2))
-    assert len(fig.frames) == 5 and fig.layout.sliders[0].active == 2
-    contour_index, marker_index, _line_index = fig.frames[3].traces
-    np.testing.assert_allclose(as_array(fig.frames[3].data[0].z), np.log10(mt.mixture(0.75)), rtol=1e-6)
-    np.testing.assert_allclose([fig.frames[3].data[1].x[0], fig.frames[3].data[1].y[0]], mt.minimizers[3])
-    line = fig.frames[3].data[2]
-    np.testing.assert_allclose(as_array(line.y), mt.minimizers[3][0] + mt.minimizers[3][1] * as_array(line.x),
-                               atol=2e-5)
+    built = figure_multitask(mt, active=2)
+    fig, frames = validated(built), frames_of(built)
+    assert len(frames) == 5 and fig.layout.sliders[0].active == 2
+    contour_index, marker_index, _line_index = frames[3]["traces"]
+    contour, marker, line = frames[3]["data"]
+    np.testing.assert_allclose(contour["z"], np.log10(mt.mixture(0.75)), rtol=1e-6)
+    np.testing.assert_allclose([marker["x"][0], marker["y"][0]], mt.minimizers[3])
+    np.testing.assert_allclose(line["y"], mt.minimizers[3][0] + mt.minimizers[3][1] * line["x"], atol=2e-5)
     np.testing.assert_allclose(as_array(fig.data[contour_index].z), np.log10(mt.mixture(0.5)), rtol=1e-6)
     assert fig.data[marker_index].x[0] == pytest.approx(mt.minimizers[2][0])
     assert figure_json(fig)["layout"]["sliders"][0]["currentvalue"]["prefix"] == "ω = "

@@ -13,6 +13,7 @@ import lossviz
 from lossviz.domains import REAL
 from lossviz.figures.curves import TRACES_PER_CURVE
 from lossviz.spec import LossSpec
+from tests.figure_helpers import frames_of
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_default_page_shows_mse_mae_huber_with_a_live_delta(page) -> None:
     assert names == ["mse", "mae", "huber"]
     x = fig["data"][0]["x"]
     np.testing.assert_allclose(_values(fig, 0), (x.astype(np.float64)) ** 2, rtol=1e-6)
-    assert len(fig["frames"]) > 0 and fig["layout"]["sliders"][0]["currentvalue"]["prefix"].startswith("δ")
+    assert len(frames_of(fig)) > 0 and fig["layout"]["sliders"][0]["currentvalue"]["prefix"].startswith("δ")
     assert [t.value.strip("$\n") for t in page.latex][:3] == [lossviz.spec(n).latex for n in names]
     assert not errors(page) and not warnings(page)
     assert max(figure_sizes(page)) < 1_000_000

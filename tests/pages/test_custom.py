@@ -11,6 +11,7 @@ from lossviz.figures.curves import TRACES_PER_CURVE
 from lossviz.formula import MAX_CUSTOM_LOSSES
 from lossviz.studies import custom as cg
 from lossviz.ui.session import _SESSION_KEY
+from tests.figure_helpers import frames_of
 
 HOSTILE = [
     "__import__('os').system('echo pwned')",
@@ -83,7 +84,7 @@ def test_typed_formula_is_drawn_with_its_parameter_slider(page) -> None:
     x = fig["data"][0]["x"].astype(np.float64)
     np.testing.assert_allclose(curve_y(fig), np.abs(x) ** 1.5, rtol=1e-6)
     assert page.slider(key="custom_k").value == 1.0
-    assert len(fig["frames"]) >= 25 and fig["layout"]["sliders"][0]["currentvalue"]["prefix"].startswith("k")
+    assert len(frames_of(fig)) >= 25 and fig["layout"]["sliders"][0]["currentvalue"]["prefix"].startswith("k")
     page.slider(key="custom_k").set_value(2.5).run()
     (fig2,) = figures(page)
     np.testing.assert_allclose(curve_y(fig2), 2.5 * np.abs(x) ** 1.5, rtol=1e-6)

@@ -9,6 +9,7 @@ from helpers import app_test, errors, exceptions, figure_sizes, figures, same_da
 import lossviz
 from lossviz.studies import focal as fs
 from lossviz.toolkit.data import BLOBS_MAJORITY
+from tests.figure_helpers import frames_of
 
 
 def _run(query: dict | None = None):
@@ -40,7 +41,7 @@ def test_default_page(default_page) -> None:
     at = default_page
     charts = _charts(at)
     curves = charts["curves"]
-    assert len(curves["frames"]) == 51 and curves["layout"]["sliders"][0]["active"] == 20  # γ = 2
+    assert len(frames_of(curves)) == 51 and curves["layout"]["sliders"][0]["active"] == 20  # γ = 2
     # Fig. 1 of Lin et al.: γ = 0 is −log p_t.
     x, ce = fs.P_T, curves["data"][0]["y"]  # the float64 grid (the chart carries it in float32)
     np.testing.assert_allclose(curves["data"][0]["x"], x, rtol=1e-7)

@@ -9,6 +9,7 @@ from helpers import app_test, errors, exceptions, figure_sizes, figures, same_da
 
 import lossviz
 from lossviz.studies import margins as es
+from tests.figure_helpers import frames_of
 
 CHARTS = ("binary", "multiclass", "ranking", "contrastive", "triplet", "cosine")
 """The page's charts, in page order."""
@@ -53,7 +54,8 @@ def test_page_renders_every_chart_with_formulas_and_live_margins(page) -> None:
     for key in ("binary", "multiclass", "ranking", "contrastive", "cosine"):
         slider = charts[key]["layout"]["sliders"][0]
         assert slider["currentvalue"]["prefix"].startswith("m")
-        assert len(charts[key]["frames"]) == len(slider["steps"]) >= 20
+        frames = frames_of(charts[key])
+        assert len(frames) == len(slider["steps"]) >= 20 and all(f["data"] and f["traces"] for f in frames)
     shown = {t.value.strip("$\n") for t in page.latex}
     for name in lossviz.names("ranking"):
         assert lossviz.spec(name).latex in shown

@@ -11,6 +11,7 @@ from helpers import app_test, errors, exceptions, figure_sizes, figures, same_da
 import lossviz
 from lossviz.toolkit import adaptive as ad
 from lossviz.toolkit import training as tr
+from tests.figure_helpers import frames_of
 
 CURVES, RESULT, REGULARIZATION, MULTITASK = 0, 1, 2, 3
 FAST_EPOCHS = "20"
@@ -51,7 +52,7 @@ def test_default_page_trains_and_shows_every_view(page) -> None:
     np.testing.assert_allclose(curves[0]["y"], result.curves.train_loss, rtol=1e-6)
     np.testing.assert_allclose(curves[3]["y"], result.curves.val_metric, rtol=1e-6)
     assert figs[RESULT]["data"][0]["type"] == "heatmap"
-    assert len(figs[REGULARIZATION]["frames"]) > 20 and len(figs[MULTITASK]["frames"]) == 21
+    assert len(frames_of(figs[REGULARIZATION])) > 20 and len(frames_of(figs[MULTITASK])) == 21
     assert max(figure_sizes(page)) < 1_000_000
     last = page.session_state["training_last_config"]
     assert tr.canonical(last) == tr.canonical(tr.default_config(epochs=20))
