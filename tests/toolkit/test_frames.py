@@ -59,3 +59,13 @@ def test_nearest_index() -> None:
     assert frames.nearest_index([0.0, 0.5, 1.0], 0.7) == 1
     assert frames.nearest_index([0.0, 0.5, 1.0], 5.0) == 2
     assert frames.nearest_index(np.array([0.0, 1.0]), -3.0) == 0
+
+
+@pytest.mark.parametrize(("total", "count"), [(0, 1), (1, 2), (20, 21), (100, 101), (101, 101), (2000, 101)])
+def test_snapshot_steps_keep_every_step_up_to_the_limit_and_thin_out_beyond(total: int, count: int) -> None:
+    steps = frames.snapshot_steps(total)
+    assert len(steps) == count and steps[0] == 0 and steps[-1] == total
+    gaps = np.diff(steps)
+    assert (gaps > 0).all() and (total == 0 or gaps.max() - gaps.min() <= 1)  # evenly spaced up to rounding
+    with pytest.raises(ValueError, match="whole number"):
+        frames.snapshot_steps(-1)
