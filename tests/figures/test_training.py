@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
+import struct
+import zlib
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
-from lossviz.figures.common import figure_bytes
 from lossviz.figures.training_lab import (
     columns_layout,
     figure_confusion_matrices,
-    figure_decision_boundaries,
     figure_predicted_vs_actual,
-    figure_regression_fit,
+    figure_run,
     figure_training_curves,
     figure_weight_histogram,
 )
 from lossviz.toolkit import tables as ud
 from lossviz.toolkit import tables as upload
 from lossviz.toolkit import training as tr
-from lossviz.toolkit.data import DataConfig, regression_curve
+from lossviz.toolkit.data import DataConfig
 
 
 def _curves(n: int = 11, metric: str = "accuracy", offset: float = 0.0) -> tr.Curves:
@@ -77,46 +80,6 @@ def test_regression_metric_has_no_fixed_range() -> None:
     assert fig.layout.annotations[1].text == "RMSE vs. true curve"
 
 
-def test_decision_boundary_plots_the_grid_and_every_point(run: tr.TrainResult) -> None:
-    grid = tr.decision_grid(run, resolution=25)
-    fig = figure_decision_boundaries([("run", grid)], run.dataset)
-    heat, contour = fig.data[0], fig.data[1]
-    np.testing.assert_allclose(np.asarray(heat.z), grid.value, rtol=1e-6)
-    assert heat.zmid == 0.5 and contour.contours.start == contour.contours.end == 0.5
-    points = [t for t in fig.data if t.type == "scatter"]
-    assert sum(len(t.x) for t in points) == len(run.dataset.y_train) + len(run.dataset.y_val)
-    assert {t.marker.symbol for t in points} == {"circle", "x-thin-open"}
-    assert figure_bytes(fig) < 1_000_000
-
-
-def test_comparison_boundaries_are_side_by_side(run: tr.TrainResult) -> None:
-    grid = tr.decision_grid(run, resolution=10)
-    fig = figure_decision_boundaries([("a", grid), ("b", grid), ("c", grid)], run.dataset)
-    assert {t.xaxis for t in fig.data} == {"x", "x2", "x3"}
-    assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
-    assert sum(1 for t in fig.data if t.type == "heatmap" and t.showscale) == 1
-
-
-def test_multiclass_regions() -> None:
-    result = tr.train(tr.default_config(DataConfig("spiral", classes=4), epochs=3))
-    grid = tr.decision_grid(result, resolution=12)
-    fig = figure_decision_boundaries([("run", grid)], result.dataset)
-    assert fig.data[0].type == "heatmap" and fig.data[0].zmax == 3.5
-    assert not any(t.type == "contour" for t in fig.data)
-    assert {t.name.split(" ·")[0] for t in fig.data[1:]} == {"class 0", "class 1", "class 2", "class 3"}
-
-
-def test_regression_fit_shows_outliers_truth_and_fits() -> None:
-    result = tr.train(tr.default_config(DataConfig("regression"), epochs=3))
-    xs, pred = tr.regression_fit(result, 40)
-    fig = figure_regression_fit(xs, [("mse", pred), ("mae", pred + 1)], result.dataset, regression_curve(xs))
-    names = [t.name for t in fig.data]
-    assert "outlier · train" in names and "true f(x)" in names and names[-2:] == ["mse", "mae"]
-    np.testing.assert_allclose(fig.data[-1].y, pred + 1, rtol=1e-6)
-    n_out = int(result.dataset.outlier_train.sum())
-    assert len(fig.data[names.index("outlier · train")].x) == n_out
-
-
 def test_weight_histogram_reports_the_share_of_small_weights() -> None:
     w = np.array([0.0, 0.0005, -0.0002, 0.5, -0.7, 1.0, 0.2, 0.3])
     fig = figure_weight_histogram([("l1", w)])
@@ -127,31 +90,6 @@ def test_weight_histogram_reports_the_share_of_small_weights() -> None:
 def _user_run(frame, features, target, epochs: int = 5) -> tr.TrainResult:
     data = ud.from_table(upload.select_dataset(frame, features, target), target, "f.csv")
     return tr.train(tr.default_config(data, epochs=epochs))
-
-
-def test_user_data_boundary_is_in_the_columns_units_and_names() -> None:
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"area": rng.uniform(20, 200, 60), "age": rng.uniform(0, 90, 60)})
-    frame["kind"] = np.where(frame["area"] > 110, "house", "flat")
-    run = _user_run(frame, ["area", "age"], "kind")
-    fig = figure_decision_boundaries([("run", tr.decision_grid(run, resolution=30))], run.dataset)
-    assert fig.layout.xaxis.title.text == "area" and fig.layout.yaxis.title.text == "age"
-    points = [t for t in fig.data if t.type == "scatter"]
-    assert {t.name for t in points} == {"flat · train", "house · train", "flat · validation", "house · validation"}
-    xs = np.concatenate([np.asarray(t.x, dtype=float) for t in points])
-    np.testing.assert_allclose(np.sort(xs), np.sort(frame["area"].to_numpy()), rtol=1e-6)  # float32 on the wire
-    assert "area=" in fig.data[0].hovertemplate and fig.data[0].colorbar.title.text == "P(house)"
-
-
-def test_regression_fit_without_a_known_curve() -> None:
-    x = np.linspace(0, 50, 40)
-    run = _user_run(pd.DataFrame({"size": x, "price": 3 * x + 100}), ["size"], "price")
-    xs, fit = tr.regression_fit(run)
-    fig = figure_regression_fit(xs, [("run", fit)], run.dataset)
-    assert "true f(x)" not in {t.name for t in fig.data}
-    assert fig.layout.xaxis.title.text == "size" and fig.layout.yaxis.title.text == "price"
-    ys = np.concatenate([np.asarray(t.y, dtype=float) for t in fig.data if t.mode == "markers"])
-    np.testing.assert_allclose(np.sort(ys), np.sort(3 * x + 100), rtol=1e-6)
 
 
 def test_predicted_vs_actual_plots_each_run_and_the_diagonal() -> None:
@@ -171,3 +109,151 @@ def test_confusion_matrices_colour_row_shares_and_print_counts() -> None:
     assert np.array(first.text).tolist() == m.tolist() and list(first.x) == ["a", "b", "c"]
     assert fig.data[1].xaxis == "x2" and [a.text for a in fig.layout.annotations] == ["run", "other"]
     assert fig.layout.yaxis.autorange == "reversed"
+
+
+# --- a recorded run, played -----------------------------------------------------------------------------
+
+MAX_PAYLOAD = 2_000_000
+"""Bytes of a played figure at the defaults (what the browser receives once per run)."""
+
+
+def _array(values) -> np.ndarray:
+    """A trace array: Plotly's typed-array form ({"dtype": "f4", "bdata": ...}) decoded, or a list."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype="<" + values["dtype"]).astype(np.float64)
+    return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _png_size(uri: str) -> tuple[int, int]:
+    png = base64.b64decode(uri.removeprefix("data:image/png;base64,"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    body = png[png.index(b"IDAT") + 4 :]
+    assert len(zlib.decompress(body[: struct.unpack(">I", png[png.index(b"IDAT") - 4 : png.index(b"IDAT")])[0]])) == (
+        height * (1 + 3 * width)
+    )
+    return width, height
+
+
+def _payload(fig: dict) -> int:
+    return len(json.dumps(fig, allow_nan=False, separators=(",", ":")).encode())
+
+
+def _moving(fig: dict, frame: dict, n: int) -> dict:
+    """The n-th trace a frame moves, as the frame sets it."""
+    return frame["data"][n]
+
+
+@pytest.fixture(scope="module")
+def default_run() -> tr.TrainResult:
+    return tr.train(tr.default_config())
+
+
+def test_the_played_figure_has_one_frame_per_snapshot_and_opens_at_the_end(default_run: tr.TrainResult) -> None:
+    fig = figure_run([("run", default_run)])
+    s = default_run.snapshots
+    assert len(fig["frames"]) == len(s.epochs) == 101
+    go.Figure(fig)  # valid Plotly, typed arrays and all
+    boundary, top = (fig["data"][i] for i in fig["frames"][0]["traces"][:2])
+    assert boundary["name"] == "decision boundary" and top["marker"]["symbol"] == "circle-open"
+    for t in (0, 37, 100):
+        frame = fig["frames"][t]
+        np.testing.assert_allclose(_array(frame["data"][0]["x"]), s.grid.boundary[t][0], rtol=1e-6)
+        points = default_run.dataset.raw_x(default_run.dataset.x_train[s.top[t]])
+        np.testing.assert_allclose(_array(frame["data"][1]["x"]), points[:, 0], rtol=1e-6)
+        (image,) = frame["layout"]["images"]
+        assert _png_size(image["source"]) == (tr.SNAPSHOT_RESOLUTION, tr.SNAPSHOT_RESOLUTION)
+        loss_marker = frame["data"][2]
+        np.testing.assert_allclose(_array(loss_marker["x"])[[0, 3, 5]], t)  # the line, then train and validation
+        np.testing.assert_allclose(_array(loss_marker["y"])[[3, 5]], [s.train_loss[t], s.val_loss[t]], rtol=1e-6)
+        np.testing.assert_allclose(_array(frame["data"][-1]["y"]), s.loss_quantiles[t], rtol=1e-6)
+    # pictures differ from frame to frame, and the base figure shows the end of training
+    assert fig["frames"][0]["layout"]["images"][0]["source"] != fig["frames"][100]["layout"]["images"][0]["source"]
+    assert fig["layout"]["images"] == fig["frames"][-1]["layout"]["images"]
+    moved = [fig["data"][i] for i in fig["frames"][-1]["traces"]]
+    assert all(trace[k] == update[k] for trace, update in zip(moved, fig["frames"][-1]["data"], strict=True)
+               for k in update)
+    assert _payload(fig) <= MAX_PAYLOAD
+
+
+def test_compared_runs_move_together_within_the_payload_budget(default_run: tr.TrainResult) -> None:
+    runs = [("η = 0.001", tr.train(tr.default_config(lr=0.001))), ("η = 0.01", default_run),
+            ("η = 0.1", tr.train(tr.default_config(lr=0.1))),
+            ("η = 1", tr.train(tr.default_config(lr=1.0, optimizer="sgd")))]
+    for count in (3, 4):  # the lab's default comparison (three learning rates) and its largest
+        fig = figure_run(runs[:count])
+        assert len(fig["frames"]) == 101 and _payload(fig) <= MAX_PAYLOAD
+        frame = fig["frames"][20]
+        assert len(frame["layout"]["images"]) == count and {i["xref"] for i in frame["layout"]["images"]} == {
+            "x", *(f"x{k}" for k in range(2, count + 1))}
+        for r, (_label, run) in enumerate(runs[:count]):  # every run at epoch 20, in its own panel
+            np.testing.assert_allclose(_array(frame["data"][2 * r]["x"]), run.snapshots.grid.boundary[20][0], rtol=1e-6)
+        xs = _array(frame["data"][2 * count]["x"])  # the loss panel's markers: every run at epoch 20
+        np.testing.assert_allclose(xs[~np.isnan(xs)], 20)
+
+
+def test_a_run_that_stopped_early_holds_its_last_snapshot() -> None:
+    data = DataConfig("regression")
+    good = tr.train(tr.default_config(data, epochs=30))
+    stopped = tr.train(tr.default_config(data, optimizer="sgd", lr=1.0, epochs=30))
+    last = int(stopped.snapshots.epochs[-1])
+    fig = figure_run([("good", good), ("stopped", stopped)])
+    assert len(fig["frames"]) == 31
+    assert "diverged at epoch" in fig["layout"]["annotations"][1]["text"]
+    for t in (last, 30):
+        frame = fig["frames"][t]
+        np.testing.assert_allclose(_array(frame["data"][2]["y"]), stopped.snapshots.fit.value[-1], rtol=1e-6)
+        xs = _array(frame["data"][4]["x"])  # loss markers: the line at t, good at t, stopped at its last epoch
+        assert xs[0] == t and xs[3] == t and xs[7] == last
+
+
+def test_a_regression_run_moves_its_fitted_curve() -> None:
+    run = tr.train(tr.default_config(DataConfig("regression"), epochs=15))
+    fig = figure_run([("run", run)])
+    fit = run.snapshots.fit
+    assert "images" not in fig["frames"][0].get("layout", {})
+    names = [t.get("name") for t in fig["data"]]
+    assert "outlier · train" in names and "true f(x)" in names
+    np.testing.assert_allclose(_array(fig["data"][names.index("true f(x)")]["y"]), fit.truth, rtol=1e-6)
+    for t in (0, 15):
+        np.testing.assert_allclose(_array(fig["frames"][t]["data"][0]["y"]), fit.value[t], rtol=1e-6)
+    np.testing.assert_allclose(_array(fig["data"][fig["frames"][0]["traces"][0]]["x"]), fit.xs, rtol=1e-6)
+
+
+def test_multiclass_regions_are_coloured_by_class() -> None:
+    run = tr.train(tr.default_config(DataConfig("spiral", classes=4), epochs=3))
+    fig = figure_run([("run", run)])
+    image = fig["frames"][1]["layout"]["images"][0]
+    assert _png_size(image["source"]) == (tr.SNAPSHOT_RESOLUTION, tr.SNAPSHOT_RESOLUTION)
+    assert not any(t.get("marker", {}).get("showscale") for t in fig["data"])  # no probability scale
+    assert {t["name"].split(" ·")[0] for t in fig["data"] if " · " in t.get("name", "")} == {
+        "class 0", "class 1", "class 2", "class 3"}
+
+
+def test_user_data_are_drawn_in_the_columns_units_and_names() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"area": rng.uniform(20, 200, 60), "age": rng.uniform(0, 90, 60)})
+    frame["kind"] = np.where(frame["area"] > 110, "house", "flat")
+    run = _user_run(frame, ["area", "age"], "kind")
+    fig = figure_run([("run", run)])
+    layout = fig["layout"]
+    assert layout["xaxis"]["title"]["text"] == "area" and layout["yaxis"]["title"]["text"] == "age"
+    points = [t for t in fig["data"] if " · " in t.get("name", "")]
+    assert {t["name"] for t in points} == {"flat · train", "house · train", "flat · validation", "house · validation"}
+    xs = np.concatenate([_array(t["x"]) for t in points])
+    np.testing.assert_allclose(np.sort(xs), np.sort(frame["area"].to_numpy()), rtol=1e-6)  # float32 on the wire
+    scale = next(t for t in fig["data"] if t.get("marker", {}).get("showscale"))
+    assert scale["marker"]["colorbar"]["title"]["text"] == "P(house)"
+    image = layout["images"][0]
+    grid = run.snapshots.grid
+    assert image["x"] < grid.xs[0] and image["x"] + image["sizex"] > grid.xs[-1]
+
+
+def test_without_a_plane_the_played_figure_has_the_charts_only() -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80), "c": rng.normal(size=80)})
+    frame["y"] = frame["a"] - 2 * frame["b"] + frame["c"]
+    run = _user_run(frame, ["a", "b", "c"], "y")
+    fig = figure_run([("run", run)])
+    assert {k for k in fig["layout"] if k.startswith("xaxis")} == {"xaxis", "xaxis2", "xaxis3", "xaxis4"}
+    assert "layout" not in fig["frames"][0] and len(fig["frames"]) == 6

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
+from helpers import (
+    app_test,
+    errors,
+    exceptions,
+    figure_sizes,
+    figures,
+    live_data,
+    live_figures,
+    live_sizes,
+    same_data,
+    warnings,
+)
 
 import lossviz
 from lossviz.toolkit import training as tr
 
-CURVES, RESULT, REGULARIZATION, MULTITASK = 0, 1, 2, 3
+RUN, REGULARIZATION, MULTITASK = 0, 1, 2
+"""The page's views: the played run (a live chart: data, model, curves, per-example loss), then the Plotly charts."""
+CURVES = RESULT = RUN
+
+
+def views(at) -> list[dict]:
+    return live_figures(at) + figures(at)
+
+
+def named(fig: dict, name: str) -> dict:
+    return next(t for t in fig["data"] if t.get("name") == name)
 FAST_EPOCHS = "20"
 
 
@@ -27,7 +48,7 @@ def _changed(at, before: list[dict], index: int) -> list[dict]:
     at.run()
     assert not exceptions(at), exceptions(at)
     assert not errors(at), errors(at)
-    after = figures(at)
+    after = views(at)
     assert not same_data(before[index], after[index]), f"chart {index} did not change"
     return after
 
@@ -38,18 +59,24 @@ def page():
 
 
 def test_default_page_trains_and_shows_every_view(page) -> None:
-    figs = figures(page)
-    assert len(figs) == 4 and not errors(page) and not warnings(page)
-    curves = figs[CURVES]["data"]
-    epochs = curves[0]["x"]
+    figs = views(page)
+    assert len(figs) == 3 and not errors(page) and not warnings(page)
+    (player,) = live_data(page)
+    run = figs[RUN]
+    train = named(run, "train")
+    epochs = train["x"]
     assert epochs[0] == 0 and epochs[-1] == 20 and len(epochs) == 21
-    # the curves are those of the run this configuration gives
+    # the curves are those of the run this configuration gives, played over its 21 snapshots from the end
     result, _ = tr.cached_train(tr.default_config(epochs=20))
-    np.testing.assert_allclose(curves[0]["y"], result.curves.train_loss, rtol=1e-6)
-    np.testing.assert_allclose(curves[3]["y"], result.curves.val_metric, rtol=1e-6)
-    assert figs[RESULT]["data"][0]["type"] == "heatmap"
+    np.testing.assert_allclose(train["y"], result.curves.train_loss, rtol=1e-6)
+    metric = [t for t in run["data"] if t.get("yaxis") == "y3"]
+    np.testing.assert_allclose(metric[1]["y"], result.curves.val_metric, rtol=1e-6)
+    assert len(run["frames"]) == len(result.snapshots.epochs) == 21
+    assert player["player"] is not None and player["params"][0]["label"] == "epoch"
+    assert player["params"][0]["index"] == 20 and player["params"][0]["texts"][-1] == "20"
+    assert run["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
     assert len(figs[REGULARIZATION]["frames"]) > 20 and len(figs[MULTITASK]["frames"]) == 21
-    assert max(figure_sizes(page)) < 1_000_000
+    assert max(figure_sizes(page)) < 1_000_000 and max(live_sizes(page)) < 2_000_000
     last = page.session_state["training_last_config"]
     assert tr.canonical(last) == tr.canonical(tr.default_config(epochs=20))
     assert any(tr.DEFAULT_LOSS["binary"] in m.value for m in page.markdown)
@@ -66,7 +93,7 @@ def test_default_page_trains_and_shows_every_view(page) -> None:
     ],
 )
 def test_data_controls_change_the_decision_boundary(page, kind: str, key: str, value: float) -> None:
-    before = figures(page)
+    before = views(page)
     getattr(page, kind)(key=key).set_value(value)
     _changed(page, before, RESULT)
 
@@ -79,7 +106,7 @@ def test_dataset_specific_controls(page, dataset: str, extra: str, value: float)
     page.selectbox(key="training_dataset").set_value(dataset)
     page.run()
     assert not exceptions(page) and not errors(page), errors(page)
-    before = figures(page)
+    before = views(page)
     page.slider(key=extra).set_value(value)
     _changed(page, before, RESULT)
     loss = page.selectbox(key="training_loss").value
@@ -102,7 +129,7 @@ def test_dataset_specific_controls(page, dataset: str, extra: str, value: float)
     ],
 )
 def test_model_and_optimiser_controls_change_the_curves(page, kind: str, key: str, value) -> None:
-    before = figures(page)
+    before = views(page)
     getattr(page, kind)(key=key).set_value(value)
     _changed(page, before, CURVES)
 
@@ -110,7 +137,7 @@ def test_model_and_optimiser_controls_change_the_curves(page, kind: str, key: st
 def test_loss_parameter_controls_come_from_the_declaration(page) -> None:
     page.selectbox(key="training_loss").set_value("focal")
     page.run()
-    before = figures(page)
+    before = views(page)
     page.slider(key="training_focal_gamma").set_value(0.5)
     after = _changed(page, before, CURVES)
     page.slider(key="training_focal_alpha").set_value(0.75)
@@ -121,15 +148,18 @@ def test_compare_mode_trains_each_value_side_by_side(page) -> None:
     page.toggle(key="training_compare").set_value(True)
     page.run()
     assert not exceptions(page)
-    figs = figures(page)
-    assert len(figs[CURVES]["data"]) == 4 * 3  # lr 0.001, 0.01, 0.1
-    assert {t.get("xaxis") for t in figs[RESULT]["data"]} == {"x", "x2", "x3"}
+    figs = views(page)
+    run = figs[RUN]
+    labels = [f"learning rate = {v}" for v in ("0.001", "0.01", "0.1")]
+    assert [t["name"] for t in run["data"] if t.get("yaxis") == "y4" and t.get("showlegend")] == labels
+    assert {t.get("xaxis") for t in run["data"] if t.get("name") == "decision boundary"} == {"x", "x2", "x3"}
+    assert len(run["layout"]["images"]) == 3 and all(len(f["layout"]["images"]) == 3 for f in run["frames"])
     page.multiselect(key="training_values_lr").set_value(["0.01", "0.3"])
     figs2 = _changed(page, figs, CURVES)
-    assert len(figs2[CURVES]["data"]) == 8
+    assert len(figs2[RUN]["layout"]["images"]) == 2
     page.selectbox(key="training_vary").set_value("loss")
     page.run()
-    names = {t["name"].split(" · ")[0] for t in figures(page)[CURVES]["data"]}
+    names = {t["name"] for t in views(page)[RUN]["data"] if t.get("yaxis") == "y4" and t.get("showlegend")}
     assert names == {f"loss = {n}" for n in tr.compare_defaults("loss", "binary")}
     page.multiselect(key="training_values_loss").set_value(["mse"])
     page.run()
@@ -143,20 +173,22 @@ def test_preset_sets_a_comparison(page) -> None:
     assert not exceptions(page)
     assert page.selectbox(key="training_dataset").value == "blobs"
     assert page.multiselect(key="training_values_loss").value == ["bce_logits", "focal"]
-    assert len(figures(page)[CURVES]["data"]) == 8
+    assert len(views(page)[RUN]["layout"]["images"]) == 2
 
 
 def test_weights_histogram_on_request(page) -> None:
     page.toggle(key="training_weights_shown").set_value(True)
     page.run()
-    figs = figures(page)
-    assert len(figs) == 5 and figs[2]["data"][0]["type"] == "histogram"
+    figs = views(page)
+    assert len(figs) == 4 and figs[1]["data"][0]["type"] == "histogram"
 
 
 def test_log_loss_axis(page) -> None:
     page.toggle(key="training_logloss").set_value(True)
     page.run()
-    assert figures(page)[CURVES]["layout"]["yaxis"]["type"] == "log"
+    run = views(page)[RUN]
+    loss_axis = next(t["yaxis"] for t in run["data"] if t.get("name") == "train")
+    assert run["layout"][f"yaxis{loss_axis[1:]}"]["type"] == "log"
 
 
 def test_divergence_is_reported_not_raised() -> None:
@@ -168,7 +200,7 @@ def test_divergence_is_reported_not_raised() -> None:
 
 
 def test_regularization_controls(page) -> None:
-    before = figures(page)
+    before = views(page)
     page.select_slider(key="training_reg_lam").set_value(2.0)
     after = _changed(page, before, REGULARIZATION)
     assert after[REGULARIZATION]["layout"]["sliders"][0]["currentvalue"]["prefix"] == "λ = "
@@ -177,7 +209,7 @@ def test_regularization_controls(page) -> None:
 
 
 def test_multitask_controls(page) -> None:
-    before = figures(page)
+    before = views(page)
     page.slider(key="training_mt_weight").set_value(0.9)
     after = _changed(page, before, MULTITASK)
     page.selectbox(key="training_mt_b").set_value("huber")
@@ -206,7 +238,7 @@ def test_bad_query_string_warns_and_falls_back() -> None:
     text = " ".join(warnings(at))
     assert "training_dataset" in text and "training_lr" in text and "training_width" in text and "training_loss" in text
     assert at.slider(key="training_width").value == 64
-    assert len(figures(at)) == 4
+    assert len(views(at)) == 3
 
 
 def test_a_loss_that_does_not_fit_the_new_task_falls_back(page) -> None:
@@ -227,7 +259,7 @@ def test_a_custom_loss_of_the_session_is_offered_and_trains() -> None:
         at.selectbox(key="training_loss").set_value("lab_cauchy")
         at.run()
         assert not exceptions(at) and not errors(at), errors(at)
-        before = figures(at)
+        before = views(at)
         at.slider(key="training_lab_cauchy_c").set_value(2.0)
         _changed(at, before, CURVES)
     finally:
