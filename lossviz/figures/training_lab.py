@@ -36,7 +36,7 @@ from lossviz.figures.common import (
     plain,
     run_color,
 )
-from lossviz.figures.live import typed_array
+from lossviz.figures.live import diamonds_path, svg_path, typed_array
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
 from lossviz.toolkit.training import LOSS_LEVELS, Curves, DecisionGrid, TrainResult, shared_time_axis
@@ -84,35 +84,29 @@ def figure_training_curves(
                         legend=legend_above_titles(height))
 
 
-def _points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
-    """The data points in the data's own units, one trace per class and split."""
-    traces = []
+PointGroup = tuple[str, np.ndarray, np.ndarray, dict[str, Any]]
+"""A set of points drawn alike: its name, x, y and marker (colour, symbol, size, outline width and colour)."""
+
+
+def _class_points(dataset: Dataset) -> list[PointGroup]:
+    """A two-feature classification's points in the data's own units, one group per class and split."""
+    groups = []
     for split, x, y in (("train", dataset.x_train, dataset.y_train), ("validation", dataset.x_val, dataset.y_val)):
         x = dataset.raw_x(x)
         for c in range(max(dataset.n_classes, 2)):
             mask = y == c
-            if not mask.any():
-                continue
-            name = f"{dataset.class_label(c)} · {split}"
-            traces.append(
-                {
-                    "type": "scatter", "x": typed_array(x[mask, 0]), "y": typed_array(x[mask, 1]), "mode": "markers",
-                    "name": name, "legendgroup": name, "showlegend": legend,
-                    "marker": {
-                        "color": CLASS_COLORS[c % len(CLASS_COLORS)], "symbol": SPLIT_MARKERS[split],
-                        "size": 6 if split == "train" else 8,
-                        "line": {"width": 0.5, "color": "white"} if split == "train"
-                        else {"width": 2, "color": CLASS_COLORS[c % len(CLASS_COLORS)]},
-                    },
-                    **axis_refs(col),
-                }
-            )
-    return traces
+            if mask.any():
+                color = CLASS_COLORS[c % len(CLASS_COLORS)]
+                train = split == "train"
+                marker = {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if train else 8,
+                          "line": {"width": 0.5 if train else 2, "color": "white" if train else color}}
+                groups.append((f"{dataset.class_label(c)} · {split}", x[mask, 0], x[mask, 1], marker))
+    return groups
 
 
-def _regression_points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
+def _regression_points(dataset: Dataset) -> list[PointGroup]:
     """A one-feature regression's points in the data's own units, outliers (when known) in red."""
-    traces: list[Trace] = []
+    groups = []
     for split, x, y, out in (
         ("train", dataset.x_train, dataset.y_train, dataset.outlier_train),
         ("validation", dataset.x_val, dataset.y_val, dataset.outlier_val),
@@ -121,20 +115,33 @@ def _regression_points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
         out = np.zeros(len(y), dtype=bool) if out is None else out
         for is_outlier in (False, True):
             mask = out == is_outlier
-            if not mask.any():
-                continue
-            color = "#d62728" if is_outlier else "#7f7f7f"
-            traces.append(
-                {
-                    "type": "scatter", "x": typed_array(x[mask, 0]), "y": typed_array(y[mask]), "mode": "markers",
-                    "name": f"{'outlier' if is_outlier else 'point'} · {split}", "showlegend": legend,
-                    "legendgroup": f"{is_outlier} {split}",
-                    "marker": {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if split == "train" else 7,
-                               "opacity": 0.8, "line": {"width": 1.5 if split == "validation" else 0, "color": color}},
-                    **axis_refs(col),
-                }
-            )
-    return traces
+            if mask.any():
+                color = "#d62728" if is_outlier else "#7f7f7f"
+                marker = {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if split == "train" else 7,
+                          "opacity": 0.8, "line": {"width": 1.5 if split == "validation" else 0, "color": color}}
+                groups.append((f"{'outlier' if is_outlier else 'point'} · {split}", x[mask, 0], y[mask], marker))
+    return groups
+
+
+def _point_traces(groups: list[PointGroup], col: int, legend: bool) -> list[Trace]:
+    """The points of panel ``col``: one trace per group with a legend entry, or (``legend`` off) all groups in
+    one trace styled point by point, which moves a played figure's frames faster (Plotly re-derives every trace
+    of a figure at each frame)."""
+    refs = axis_refs(col)
+    if legend:
+        return [{"type": "scatter", "mode": "markers", "x": typed_array(x), "y": typed_array(y), "name": name,
+                 "legendgroup": name, "marker": marker, **refs} for name, x, y, marker in groups]
+
+    def each(key: str, inner: str | None = None) -> list[Any]:
+        return [(m[key] if inner is None else m[key][inner]) for _n, x, _y, m in groups for _ in range(len(x))]
+
+    merged = {"color": each("color"), "symbol": each("symbol"), "size": each("size"),
+              "line": {"width": each("line", "width"), "color": each("line", "color")}}
+    if any("opacity" in m for *_rest, m in groups):
+        merged["opacity"] = groups[0][3].get("opacity", 1.0)
+    return [{"type": "scatter", "mode": "markers", "name": "data", "showlegend": False, "marker": merged,
+             "x": typed_array(np.concatenate([g[1] for g in groups])),
+             "y": typed_array(np.concatenate([g[2] for g in groups])), **refs}]
 
 
 # --- a recorded run, played ------------------------------------------------------------------------------
@@ -148,21 +155,28 @@ _MARKER_LINE = "#7f7f7f"
 
 
 def _png(rgb: np.ndarray) -> str:
-    """An RGB image (rows top to bottom, uint8) as a PNG data URI (RFC 2083: unfiltered rows, deflated).
+    """An RGB image (rows top to bottom, uint8) as a PNG data URI (RFC 2083), each of its rows unfiltered or
+    filtered "Up" (the difference from the row above), whichever deflates smaller for the whole image.
 
     A smooth 48 × 48 map takes 1–2 kB, a fifth of its values as float32, and the browser smooths it when it
     stretches it over the panel.
     """
     height, width, _ = rgb.shape
-    rows = np.concatenate([np.zeros((height, 1), np.uint8), rgb.reshape(height, -1)], axis=1)  # filter byte 0
+    flat = rgb.reshape(height, -1)
+    up = np.diff(flat, axis=0, prepend=np.zeros((1, flat.shape[1]), np.uint8))  # uint8 wraps: mod 256, as PNG
+    body = min(
+        (zlib.compress(np.concatenate([np.full((height, 1), kind, np.uint8), rows], axis=1).tobytes(), 9)
+         for kind, rows in ((0, flat), (2, up))),
+        key=len,
+    )
 
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     png = (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
+        + chunk(b"IDAT", body)
         + chunk(b"IEND", b"")
     )
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -196,8 +210,7 @@ def _image(grid: DecisionGrid, source: str, col: int) -> dict[str, Any]:
         "source": source, "xref": refs["xaxis"], "yref": refs["yaxis"], "x": float(grid.xs[0]) - dx / 2,
         "y": float(grid.ys[-1]) + dy / 2, "sizex": float(grid.xs[-1] - grid.xs[0]) + dx,
         "sizey": float(grid.ys[-1] - grid.ys[0]) + dy, "sizing": "stretch", "layer": "below",
-        "xanchor": "left", "yanchor": "top",
-    }
+    }  # anchored at its top left corner, Plotly's default
 
 
 def _range(values: Sequence[np.ndarray], log: bool, floor: float | None = None, decades: float = 8.0) -> list[float]:
@@ -225,28 +238,32 @@ def _title(text: str, x: tuple[float, float], y: tuple[float, float]) -> dict[st
             "yanchor": "bottom", "yshift": 4, "showarrow": False, "font": {"size": 13}}
 
 
-def _marker_trace(col: int, colors: list[str], symbols: list[str], hover: str) -> Trace:
-    """The moving epoch of a chart: a dotted vertical line (2 points) and, each after a gap, one marker per
-    value; a frame moves only its x and y."""
-    return {
-        "type": "scatter", "mode": "lines+markers", "showlegend": False, "hovertemplate": hover,
-        "line": {"color": _MARKER_LINE, "width": 1, "dash": "dot"},
-        "marker": {"size": [0, 0] + [10] * len(colors), "color": [_MARKER_LINE] * 2 + colors,
-                   "symbol": ["circle"] * 2 + symbols, "line": {"color": "white", "width": 1}},
-        **axis_refs(col),
-    }
+def _positive_only(values: np.ndarray, log: bool) -> np.ndarray:
+    """A path's values on a log axis (Plotly takes path coordinates in data units): non-positive ones are gaps."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(values > 0, values, np.nan) if log else values
 
 
-def _top_texts(rows: np.ndarray, losses: np.ndarray) -> list[str]:
-    return [f"training example {int(i)}<br>loss {v:.4g}" for i, v in zip(rows, losses, strict=True)]
+def _path_shape(col: int, path: str, color: str, width: float = 2.0, dash: str = "solid") -> dict[str, Any]:
+    refs = axis_refs(col)
+    line = {"color": color, "width": width, **({"dash": dash} if dash != "solid" else {})}
+    return {"type": "path", "xref": refs["xaxis"], "yref": refs["yaxis"], "path": path, "line": line}
 
 
-def _marker_xy(epoch: float, ends: list[float], points: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = [epoch, epoch], list(ends)
-    for x, y in points:
-        xs += [np.nan, x]
-        ys += [np.nan, y]
-    return np.array(xs), np.array(ys)
+def _epoch_line(col: int, epoch: float) -> dict[str, Any]:
+    """The epoch shown, across a chart (its whole height, whatever the axis's scale)."""
+    refs = axis_refs(col)
+    return {"type": "line", "xref": refs["xaxis"], "yref": f"{refs['yaxis']} domain", "x0": epoch, "x1": epoch,
+            "y0": 0, "y1": 1, "line": {"color": _MARKER_LINE, "width": 1.5, "dash": "dot"}}
+
+
+def _legend_entry(name: str, **style: Any) -> Trace:
+    """A legend entry for something drawn as a shape (shapes move faster than traces, see figures.live)."""
+    return {"type": "scatter", "x": [None], "y": [None], "name": name, "hoverinfo": "skip", **style}
+
+
+TOP_MARK = (0.022, 0.035)
+"""Half-widths of the diamond around a high-loss example, as shares of its panel's x and y spans."""
 
 
 def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = False) -> dict[str, Any]:
@@ -256,10 +273,11 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
 
     Panels: the data with each model (a two-feature classification's decision map and boundary, or a
     one-feature regression's fitted curve), one per run, the :data:`TOP_K` training examples with the largest
-    loss circled; then the loss and the metric per epoch (training solid, validation dashed), the sorted
-    per-example training loss (its quantiles), and the gradient and weight norms, each with the epoch marked.
-    The decision maps are layout images (frames swap them without redrawing a trace); everything that moves
-    is a scatter trace. Axis ranges are fixed, so that nothing but the data moves.
+    loss marked by diamonds; then the loss and the metric per epoch (training solid, validation dashed), the
+    sorted per-example training loss (its quantiles; dotted, at epoch 0), and the gradient and weight norms,
+    each with the epoch shown as a dotted line. Everything that moves is a layout shape or image (a frame is
+    a layout change, see :mod:`lossviz.figures.live`); the curves are traces, with hover. Axis ranges are
+    fixed, so that nothing but the data moves.
     """
     snapshots = [r.snapshots for _label, r in runs]
     epochs, index = shared_time_axis(snapshots)
@@ -281,7 +299,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
         y -= h + ROW_GAP
     data_cols = n if has_data else 0
     loss_col, metric_col, spread_col, norm_col = (data_cols + k for k in range(1, 5))
-    layout: dict[str, Any] = {"annotations": [], "shapes": [], "images": []}
+    layout: dict[str, Any] = {"annotations": []}
 
     def panel(col: int, across: tuple[float, float], down: tuple[float, float], title: str,
               xaxis: dict[str, Any], yaxis: dict[str, Any]) -> None:
@@ -296,9 +314,9 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     epoch_axis = {"title": {"text": "epoch"}, "range": [-0.02 * last_epoch, 1.02 * last_epoch or 1.0]}
     traces: list[Trace] = []
 
-    # --- the data row
-    moving: list[int] = []
-    spreads = []
+    # --- the data row: points and legend entries (traces), the maps, lines and marks of each frame (layout)
+    spreads: list[float] = []
+    data_ranges: list[tuple[list[float], list[float]]] = []
     if first.grid is not None:
         grids = [s.grid for s in snapshots]
         for g in grids:
@@ -312,10 +330,13 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
         for col, (g, label) in enumerate(zip(grids, labels, strict=True), start=1):
             assert g is not None
             x = (col - 1) / n + (0.02 if n > 1 else 0.0), col / n - (0.02 if n > 1 else 0.0)
+            ranges = [float(g.xs[0]), float(g.xs[-1])], [float(g.ys[0]), float(g.ys[-1])]
+            data_ranges.append(ranges)
             panel(col, x, heights[0], label if multiple else "the data and the model",
-                  xaxis={"title": {"text": axes[0]}, "range": [float(g.xs[0]), float(g.xs[-1])]},
-                  yaxis={"title": {"text": axes[1] if col == 1 else ""}, "range": [float(g.ys[0]), float(g.ys[-1])]})
-            traces += _points(dataset, col, legend=col == 1)
+                  xaxis={"title": {"text": axes[0]}, "range": ranges[0]},
+                  yaxis={"title": {"text": axes[1] if col == 1 else ""}, "range": ranges[1]})
+            traces += _point_traces(_class_points(dataset), col, legend=col == 1)
+        traces.append(_legend_entry("decision boundary", mode="lines", line={"color": "black", "width": 2}))
         if spread is not None and grids[0] is not None and grids[0].threshold is not None:
             t = grids[0].threshold
             traces.append({
@@ -326,57 +347,56 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
                                                            "y": sum(heights[0]) / 2, "thickness": 14}},
             })
     elif first.fit is not None:
+        y_all = dataset.raw_y(np.concatenate([dataset.y_train, dataset.y_val]))
+        pad = 0.15 * float(np.ptp(y_all) or 1.0)
         for col, label in enumerate(labels, start=1):
             x = (col - 1) / n + (0.02 if n > 1 else 0.0), col / n - (0.02 if n > 1 else 0.0)
-            y_all = dataset.raw_y(np.concatenate([dataset.y_train, dataset.y_val]))
-            pad = 0.15 * float(np.ptp(y_all) or 1.0)
             fit = snapshots[col - 1].fit
             assert fit is not None
+            ranges = [float(fit.xs[0]), float(fit.xs[-1])], [float(y_all.min()) - pad, float(y_all.max()) + pad]
+            data_ranges.append(ranges)
             panel(col, x, heights[0], label if multiple else "the data and the model",
                   xaxis={"title": {"text": dataset.feature_names[0] if dataset.feature_names else "x"},
-                     "range": [float(fit.xs[0]), float(fit.xs[-1])]},
-                  yaxis={"title": {"text": dataset.target_name if col == 1 else ""},
-                     "range": [float(y_all.min()) - pad, float(y_all.max()) + pad]})
-            traces += _regression_points(dataset, col, legend=col == 1)
+                         "range": ranges[0]},
+                  yaxis={"title": {"text": dataset.target_name if col == 1 else ""}, "range": ranges[1]})
+            traces += _point_traces(_regression_points(dataset), col, legend=col == 1)
             if fit.truth is not None:
                 traces.append({"type": "scatter", "x": typed_array(fit.xs), "y": typed_array(fit.truth),
                                "mode": "lines", "name": "true f(x)", "showlegend": col == 1,
                                "line": {"color": "black", "dash": "dot"}, **axis_refs(col)})
+        if not multiple:
+            traces.append(_legend_entry("model", mode="lines", line={"color": colors[0], "width": 3}))
     if has_data:
-        for col in range(1, n + 1):
-            fit_line = first.grid is None
-            moving.append(len(traces))
-            traces.append({
-                "type": "scatter", "mode": "lines", "hoverinfo": "skip",
-                "name": "model" if fit_line else "decision boundary", "showlegend": col == 1 and not multiple,
-                "line": {"color": colors[col - 1] if fit_line else "black", "width": 3 if fit_line else 2},
-                **({"x": typed_array(snapshots[col - 1].fit.xs)} if fit_line else {}), **axis_refs(col),
-            })
-            moving.append(len(traces))
-            traces.append({
-                "type": "scatter", "mode": "markers", "name": f"top {first.top.shape[1]} losses",
-                "showlegend": col == 1, "hovertemplate": "%{text}<extra></extra>",
-                "marker": {"symbol": "circle-open", "size": 15, "color": "black", "line": {"width": 2}},
-                **axis_refs(col),
-            })
+        traces.append(_legend_entry(f"top {first.top.shape[1]} losses", mode="markers",
+                                    marker={"symbol": "diamond-open", "size": 13, "color": "black",
+                                            "line": {"width": 2}}))
 
-    # --- the charts: static curves, then one moving marker trace each
+    # --- the charts: the curves are static traces
     metric = runs[0][1].curves.metric
     curves = [r.curves for _label, r in runs]
     loss_log = log_loss and _positive([c.train_loss for c in curves] + [c.val_loss for c in curves])
+    levels = 100.0 * LOSS_LEVELS
     for k, (label, c) in enumerate(zip(labels, curves, strict=True)):
         for split, loss, value, dash in (("train", c.train_loss, c.train_metric, "solid"),
                                          ("validation", c.val_loss, c.val_metric, "dash")):
             name, shown = (label, split == "train") if multiple else (split, True)
             common = {"type": "scatter", "mode": "lines", "line": {"color": colors[k], "dash": dash, "width": 2},
                       "legendgroup": label if multiple else split, "name": name, "x": typed_array(c.epochs)}
-            traces.append({**common, "y": typed_array(loss), "showlegend": shown, **axis_refs(loss_col)})
-            traces.append({**common, "y": typed_array(value), "showlegend": False, **axis_refs(metric_col)})
+            traces.append({**common, "y": typed_array(loss), "showlegend": shown, **axis_refs(loss_col),
+                           "hovertemplate": f"{split} loss %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>"})
+            traces.append({**common, "y": typed_array(value), "showlegend": False, **axis_refs(metric_col),
+                           "hovertemplate": f"{split} {metric} %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>"})
         s = snapshots[k]
-        for values, dash in ((s.grad_norm, "solid"), (s.weight_norm, "dot")):
+        for what, values, dash in (("‖∇L‖", s.grad_norm, "solid"), ("‖w‖", s.weight_norm, "dot")):
             traces.append({"type": "scatter", "mode": "lines", "x": typed_array(s.epochs), "y": typed_array(values),
-                           "showlegend": False, "hoverinfo": "skip", "line": {"color": colors[k], "dash": dash,
-                                                                                "width": 1.5}, **axis_refs(norm_col)})
+                           "showlegend": False, "line": {"color": colors[k], "dash": dash, "width": 1.5},
+                           "hovertemplate": f"{what} %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>",
+                           **axis_refs(norm_col)})
+        traces.append({"type": "scatter", "mode": "lines", "x": typed_array(levels),
+                       "y": typed_array(s.loss_quantiles[0]), "showlegend": False, "opacity": 0.5,
+                       "line": {"color": colors[k], "dash": "dot", "width": 1}, **axis_refs(spread_col),
+                       "hovertemplate": "epoch 0: %{x:.0f} % of the examples below %{y:.4g}<extra>" + label
+                       + "</extra>"})
     loss_range = _range([c.train_loss for c in curves] + [c.val_loss for c in curves], loss_log)
     metric_range = [0.0, 1.02] if metric == "accuracy" else _range(
         [c.train_metric for c in curves] + [c.val_metric for c in curves], False, floor=0.0)
@@ -385,6 +405,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     quantiles = [s.loss_quantiles for s in snapshots]
     spread_log = _positive(quantiles)
     spread_range = _range(quantiles, spread_log)
+
     def scale(log: bool, axis_range: list[float]) -> dict[str, Any]:
         return {"type": "log" if log else "linear", "range": axis_range, "exponentformat": "power"}
 
@@ -394,80 +415,48 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
           xaxis={"title": {"text": "% of training examples"}, "range": [0, 100]}, yaxis=scale(spread_log, spread_range))
     panel(norm_col, halves[1], charts[1], "‖∇L‖ (solid), ‖w‖ (dotted)", xaxis=epoch_axis,
           yaxis=scale(norm_log, norm_range))
-    n_train = len(dataset.y_train)
     top_k = first.top.shape[1]
-    layout["shapes"].append({"type": "rect", **{"xref": axis_refs(spread_col)["xaxis"], "yref": "paper"},
-                             "x0": 100.0 * (1 - top_k / n_train), "x1": 100.0, "y0": charts[1][0], "y1": charts[1][1],
-                             "fillcolor": "#7f7f7f", "opacity": 0.12, "line": {"width": 0}, "layer": "below"})
+    band = {"type": "rect", "xref": axis_refs(spread_col)["xaxis"], "yref": f"{axis_refs(spread_col)['yaxis']} domain",
+            "x0": 100.0 * (1 - top_k / len(dataset.y_train)), "x1": 100.0, "y0": 0, "y1": 1,
+            "fillcolor": "#7f7f7f", "opacity": 0.12, "line": {"width": 0}, "layer": "below"}
 
-    def ends(axis_range: list[float], log: bool) -> list[float]:
-        return [10.0 ** v for v in axis_range] if log else list(axis_range)
-
-    split_symbols = ["circle", "diamond"] * n
-    run_colors = [c for c in colors for _ in range(2)]
-    marker_traces = {
-        loss_col: _marker_trace(loss_col, run_colors, split_symbols, "epoch %{x:.0f}: loss %{y:.4g}<extra></extra>"),
-        metric_col: _marker_trace(metric_col, run_colors, split_symbols,
-                                  f"epoch %{{x:.0f}}: {metric} %{{y:.4g}}<extra></extra>"),
-        norm_col: _marker_trace(norm_col, run_colors, ["circle", "square"] * n, "epoch %{x:.0f}: %{y:.4g}<extra></extra>"),
-    }
-    for trace in marker_traces.values():
-        moving.append(len(traces))
-        traces.append(trace)
-    levels = typed_array(100.0 * LOSS_LEVELS)
-    for k, label in enumerate(labels):
-        moving.append(len(traces))
-        traces.append({"type": "scatter", "mode": "lines", "x": levels, "name": label, "showlegend": False,
-                       "line": {"color": colors[k], "width": 2}, **axis_refs(spread_col),
-                       "hovertemplate": "%{x:.0f} % of the examples below %{y:.4g}<extra>" + label + "</extra>"})
-
-    # --- the frames
+    # --- the frames: layout only (shapes and images), see lossviz.figures.live
     sources: dict[tuple[int, int], str] = {}
 
     def frame(t: int) -> dict[str, Any]:
-        data: list[Trace] = []
+        shapes: list[dict[str, Any]] = [band]
         images = []
         for r, s in enumerate(snapshots):
             j = int(index[r, t])
+            col = r + 1
             top_rows = s.top[j]
             if s.grid is not None:
                 if (r, j) not in sources:
                     sources[r, j] = _png(_grid_image(s.grid, j, max(dataset.n_classes, 2), spreads[r] if spreads else 1.0))
-                images.append(_image(s.grid, sources[r, j], r + 1))
-                line = s.grid.boundary[j]
+                images.append(_image(s.grid, sources[r, j], col))
+                shapes.append(_path_shape(col, svg_path(*s.grid.boundary[j]), "black"))
                 points = dataset.raw_x(dataset.x_train[top_rows])
-                data += [{"x": typed_array(line[0]), "y": typed_array(line[1])},
-                         {"x": typed_array(points[:, 0]), "y": typed_array(points[:, 1]),
-                          "text": _top_texts(top_rows, s.top_loss[j])}]
             elif s.fit is not None:
-                data += [{"y": typed_array(s.fit.value[j])},
-                         {"x": typed_array(dataset.raw_x(dataset.x_train[top_rows])[:, 0]),
-                          "y": typed_array(dataset.raw_y(dataset.y_train[top_rows])),
-                          "text": _top_texts(top_rows, s.top_loss[j])}]
+                shapes.append(_path_shape(col, svg_path(s.fit.xs, s.fit.value[j]), colors[r], width=3))
+                points = np.stack([dataset.raw_x(dataset.x_train[top_rows])[:, 0],
+                                   dataset.raw_y(dataset.y_train[top_rows])], axis=1)
+            if has_data:
+                (x0, x1), (y0, y1) = data_ranges[r]
+                marks = diamonds_path(points[:, 0], points[:, 1], TOP_MARK[0] * (x1 - x0), TOP_MARK[1] * (y1 - y0))
+                shapes.append(_path_shape(col, marks, "black"))
+            shapes.append(_path_shape(spread_col, svg_path(levels, _positive_only(s.loss_quantiles[j], spread_log), log_y=spread_log),
+                                      colors[r]))
         epoch = float(epochs[t])
-        at = [(s, int(index[r, t])) for r, s in enumerate(snapshots)]
-        for _col, log, axis_range, pairs in (
-            (loss_col, loss_log, loss_range, [(s.train_loss[j], s.val_loss[j]) for s, j in at]),
-            (metric_col, False, metric_range, [(s.train_metric[j], s.val_metric[j]) for s, j in at]),
-            (norm_col, norm_log, norm_range, [(s.grad_norm[j], s.weight_norm[j]) for s, j in at]),
-        ):
-            points = [(float(s.epochs[j]), float(v)) for (s, j), pair in zip(at, pairs, strict=True) for v in pair]
-            x, y = _marker_xy(epoch, ends(axis_range, log), points)
-            data.append({"x": typed_array(x), "y": typed_array(y)})
-        data += [{"y": typed_array(s.loss_quantiles[j])} for s, j in at]
-        out: dict[str, Any] = {"data": data, "traces": moving}
-        if images:
-            out["layout"] = {"images": images}
-        return out
+        shapes += [_epoch_line(col, epoch) for col in (loss_col, metric_col, norm_col)]
+        return {"data": [], "traces": [], "layout": {"shapes": shapes, **({"images": images} if images else {})}}
 
     frames = [frame(t) for t in range(len(epochs))]
-    for trace, update in zip((traces[i] for i in moving), frames[-1]["data"], strict=True):
-        trace.update(update)
-    layout["images"] = frames[-1].get("layout", {}).get("images", [])
+    layout.update(frames[-1]["layout"])
     height = plot + top + bottom
     layout.update({**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
                    "legend": legend_above_titles(height, top, bottom), "hovermode": "closest"})
     return {"data": traces, "layout": layout, "frames": frames}
+
 
 def figure_predicted_vs_actual(
     runs: Sequence[tuple[str, np.ndarray, np.ndarray]], target_name: str = "y", *, height: int = 420

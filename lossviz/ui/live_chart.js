@@ -348,11 +348,15 @@ async function drawLoop(inst) {
       const since = inst.since;
       inst.since = null;
       const frame = inst.frames[k];
-      await inst.Plotly.animate(inst.chart, [frame.name], {
-        mode: "immediate",
-        frame: { duration: 0, redraw: frame.redraw },
-        transition: { duration: 0 },
-      });
+      // A frame of layout only (shapes, images) skips Plotly.animate, which re-derives every trace even when
+      // none changes: Plotly.relayout redraws just what the layout names.
+      if (frame.data.length > 0) {
+        await inst.Plotly.animate(inst.chart, [frame.name], {
+          mode: "immediate",
+          frame: { duration: 0, redraw: frame.redraw },
+          transition: { duration: 0 },
+        });
+      }
       if (inst.layouts[k]) await inst.Plotly.relayout(inst.chart, inst.layouts[k]);
       inst.drawn = k;
       inst.root.dataset.frame = String(k);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import struct
 import zlib
 
@@ -124,14 +125,23 @@ def _array(values) -> np.ndarray:
     return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
+def _vertices(path: str) -> np.ndarray:
+    """The (x, y) points of an SVG path of M/L/Z commands, NaN rows where a new piece starts (M)."""
+    rows = []
+    for command, x, y in re.findall(r"([ML])([^,MLZ]+),([^MLZ]+)", path):
+        if command == "M" and rows:
+            rows.append((np.nan, np.nan))
+        rows.append((float(x), float(y)))
+    return np.array(rows).reshape(-1, 2)
+
+
 def _png_size(uri: str) -> tuple[int, int]:
     png = base64.b64decode(uri.removeprefix("data:image/png;base64,"))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
     width, height = struct.unpack(">II", png[16:24])
-    body = png[png.index(b"IDAT") + 4 :]
-    assert len(zlib.decompress(body[: struct.unpack(">I", png[png.index(b"IDAT") - 4 : png.index(b"IDAT")])[0]])) == (
-        height * (1 + 3 * width)
-    )
+    at = png.index(b"IDAT")
+    (length,) = struct.unpack(">I", png[at - 4 : at])
+    assert len(zlib.decompress(png[at + 4 : at + 4 + length])) == height * (1 + 3 * width)  # filter byte + RGB
     return width, height
 
 
@@ -139,9 +149,15 @@ def _payload(fig: dict) -> int:
     return len(json.dumps(fig, allow_nan=False, separators=(",", ":")).encode())
 
 
-def _moving(fig: dict, frame: dict, n: int) -> dict:
-    """The n-th trace a frame moves, as the frame sets it."""
-    return frame["data"][n]
+def _shapes(frame: dict, xref: str, kind: str = "path") -> list[dict]:
+    return [s for s in frame["layout"]["shapes"] if s["xref"] == xref and s["type"] == kind]
+
+
+def _close_to(path: str, x: np.ndarray, y: np.ndarray, span: float) -> None:
+    """A path's vertices are (x, y) to the thousandth of the span it is written to."""
+    points = _vertices(path)
+    np.testing.assert_allclose(points[:, 0], x, atol=1e-3 * span, equal_nan=True)
+    np.testing.assert_allclose(points[:, 1], y, atol=1e-3 * span, equal_nan=True)
 
 
 @pytest.fixture(scope="module")
@@ -151,28 +167,30 @@ def default_run() -> tr.TrainResult:
 
 def test_the_played_figure_has_one_frame_per_snapshot_and_opens_at_the_end(default_run: tr.TrainResult) -> None:
     fig = figure_run([("run", default_run)])
-    s = default_run.snapshots
+    s, dataset = default_run.snapshots, default_run.dataset
     assert len(fig["frames"]) == len(s.epochs) == 101
     go.Figure(fig)  # valid Plotly, typed arrays and all
-    boundary, top = (fig["data"][i] for i in fig["frames"][0]["traces"][:2])
-    assert boundary["name"] == "decision boundary" and top["marker"]["symbol"] == "circle-open"
+    assert all(frame["data"] == [] for frame in fig["frames"])  # frames move layout only: shapes and images
+    spread_axis = next(t["xaxis"] for t in fig["data"] if t.get("hovertemplate", "").startswith("epoch 0"))
     for t in (0, 37, 100):
         frame = fig["frames"][t]
-        np.testing.assert_allclose(_array(frame["data"][0]["x"]), s.grid.boundary[t][0], rtol=1e-6)
-        points = default_run.dataset.raw_x(default_run.dataset.x_train[s.top[t]])
-        np.testing.assert_allclose(_array(frame["data"][1]["x"]), points[:, 0], rtol=1e-6)
+        boundary, marks = _shapes(frame, "x")
+        line = s.grid.boundary[t]
+        _close_to(boundary["path"], line[0], line[1], 5.0)
+        corners = _vertices(marks["path"])
+        centres = corners[~np.isnan(corners[:, 0])].reshape(-1, 4, 2).mean(axis=1)  # a diamond around each example
+        np.testing.assert_allclose(centres, dataset.raw_x(dataset.x_train[s.top[t]]), atol=5e-3)
         (image,) = frame["layout"]["images"]
         assert _png_size(image["source"]) == (tr.SNAPSHOT_RESOLUTION, tr.SNAPSHOT_RESOLUTION)
-        loss_marker = frame["data"][2]
-        np.testing.assert_allclose(_array(loss_marker["x"])[[0, 3, 5]], t)  # the line, then train and validation
-        np.testing.assert_allclose(_array(loss_marker["y"])[[3, 5]], [s.train_loss[t], s.val_loss[t]], rtol=1e-6)
-        np.testing.assert_allclose(_array(frame["data"][-1]["y"]), s.loss_quantiles[t], rtol=1e-6)
+        lines = [shape for shape in frame["layout"]["shapes"] if shape["type"] == "line"]
+        assert len(lines) == 3 and all(shape["x0"] == shape["x1"] == t for shape in lines)  # loss, metric, norms
+        (spread,) = _shapes(frame, spread_axis)
+        np.testing.assert_allclose(_vertices(spread["path"])[:, 1], s.loss_quantiles[t], rtol=1e-3)
     # pictures differ from frame to frame, and the base figure shows the end of training
     assert fig["frames"][0]["layout"]["images"][0]["source"] != fig["frames"][100]["layout"]["images"][0]["source"]
-    assert fig["layout"]["images"] == fig["frames"][-1]["layout"]["images"]
-    moved = [fig["data"][i] for i in fig["frames"][-1]["traces"]]
-    assert all(trace[k] == update[k] for trace, update in zip(moved, fig["frames"][-1]["data"], strict=True)
-               for k in update)
+    assert all(fig["layout"][key] == fig["frames"][-1]["layout"][key] for key in ("images", "shapes"))
+    loss = next(t for t in fig["data"] if t.get("name") == "train")
+    np.testing.assert_allclose(_array(loss["y"]), default_run.curves.train_loss, rtol=1e-6)
     assert _payload(fig) <= MAX_PAYLOAD
 
 
@@ -184,12 +202,13 @@ def test_compared_runs_move_together_within_the_payload_budget(default_run: tr.T
         fig = figure_run(runs[:count])
         assert len(fig["frames"]) == 101 and _payload(fig) <= MAX_PAYLOAD
         frame = fig["frames"][20]
-        assert len(frame["layout"]["images"]) == count and {i["xref"] for i in frame["layout"]["images"]} == {
-            "x", *(f"x{k}" for k in range(2, count + 1))}
-        for r, (_label, run) in enumerate(runs[:count]):  # every run at epoch 20, in its own panel
-            np.testing.assert_allclose(_array(frame["data"][2 * r]["x"]), run.snapshots.grid.boundary[20][0], rtol=1e-6)
-        xs = _array(frame["data"][2 * count]["x"])  # the loss panel's markers: every run at epoch 20
-        np.testing.assert_allclose(xs[~np.isnan(xs)], 20)
+        axes = ["x", *(f"x{k}" for k in range(2, count + 1))]
+        assert [i["xref"] for i in frame["layout"]["images"]] == axes
+        for axis, (_label, run) in zip(axes, runs[:count], strict=False):  # every run at epoch 20, in its panel
+            boundary = _shapes(frame, axis)[0]
+            line = run.snapshots.grid.boundary[20]
+            _close_to(boundary["path"], line[0], line[1], 5.0)
+        assert {shape["x0"] for shape in frame["layout"]["shapes"] if shape["type"] == "line"} == {20.0}
 
 
 def test_a_run_that_stopped_early_holds_its_last_snapshot() -> None:
@@ -197,27 +216,28 @@ def test_a_run_that_stopped_early_holds_its_last_snapshot() -> None:
     good = tr.train(tr.default_config(data, epochs=30))
     stopped = tr.train(tr.default_config(data, optimizer="sgd", lr=1.0, epochs=30))
     last = int(stopped.snapshots.epochs[-1])
+    assert last < 30
     fig = figure_run([("good", good), ("stopped", stopped)])
     assert len(fig["frames"]) == 31
     assert "diverged at epoch" in fig["layout"]["annotations"][1]["text"]
+    fit = stopped.snapshots.fit
     for t in (last, 30):
-        frame = fig["frames"][t]
-        np.testing.assert_allclose(_array(frame["data"][2]["y"]), stopped.snapshots.fit.value[-1], rtol=1e-6)
-        xs = _array(frame["data"][4]["x"])  # loss markers: the line at t, good at t, stopped at its last epoch
-        assert xs[0] == t and xs[3] == t and xs[7] == last
+        path = _shapes(fig["frames"][t], "x2")[0]["path"]
+        _close_to(path, fit.xs, fit.value[-1], 10.0)
+        _close_to(_shapes(fig["frames"][t], "x")[0]["path"], good.snapshots.fit.xs, good.snapshots.fit.value[t], 10.0)
 
 
 def test_a_regression_run_moves_its_fitted_curve() -> None:
     run = tr.train(tr.default_config(DataConfig("regression"), epochs=15))
     fig = figure_run([("run", run)])
     fit = run.snapshots.fit
-    assert "images" not in fig["frames"][0].get("layout", {})
+    assert "images" not in fig["frames"][0]["layout"]
     names = [t.get("name") for t in fig["data"]]
-    assert "outlier · train" in names and "true f(x)" in names
+    assert "outlier · train" in names and "true f(x)" in names and "model" in names
+    np.testing.assert_allclose(_array(fig["data"][names.index("true f(x)")]["x"]), fit.xs, rtol=1e-6)
     np.testing.assert_allclose(_array(fig["data"][names.index("true f(x)")]["y"]), fit.truth, rtol=1e-6)
     for t in (0, 15):
-        np.testing.assert_allclose(_array(fig["frames"][t]["data"][0]["y"]), fit.value[t], rtol=1e-6)
-    np.testing.assert_allclose(_array(fig["data"][fig["frames"][0]["traces"][0]]["x"]), fit.xs, rtol=1e-6)
+        _close_to(_shapes(fig["frames"][t], "x")[0]["path"], fit.xs, fit.value[t], 10.0)
 
 
 def test_multiclass_regions_are_coloured_by_class() -> None:
@@ -256,4 +276,4 @@ def test_without_a_plane_the_played_figure_has_the_charts_only() -> None:
     run = _user_run(frame, ["a", "b", "c"], "y")
     fig = figure_run([("run", run)])
     assert {k for k in fig["layout"] if k.startswith("xaxis")} == {"xaxis", "xaxis2", "xaxis3", "xaxis4"}
-    assert "layout" not in fig["frames"][0] and len(fig["frames"]) == 6
+    assert "images" not in fig["frames"][0]["layout"] and len(fig["frames"]) == 6

@@ -152,7 +152,8 @@ def test_compare_mode_trains_each_value_side_by_side(page) -> None:
     run = figs[RUN]
     labels = [f"learning rate = {v}" for v in ("0.001", "0.01", "0.1")]
     assert [t["name"] for t in run["data"] if t.get("yaxis") == "y4" and t.get("showlegend")] == labels
-    assert {t.get("xaxis") for t in run["data"] if t.get("name") == "decision boundary"} == {"x", "x2", "x3"}
+    boundaries = [s for s in run["layout"]["shapes"] if s["type"] == "path" and s["line"]["color"] == "black"]
+    assert {s["xref"] for s in boundaries} == {"x", "x2", "x3"}  # a boundary and the top losses in each panel
     assert len(run["layout"]["images"]) == 3 and all(len(f["layout"]["images"]) == 3 for f in run["frames"])
     page.multiselect(key="training_values_lr").set_value(["0.01", "0.3"])
     figs2 = _changed(page, figs, CURVES)
