@@ -8,11 +8,9 @@ import streamlit as st
 import lossviz
 from lossviz.figures.landscape import (
     FitPanel,
-    figure_convergence,
-    figure_fits,
+    figure_descent,
     figure_input_map,
     figure_input_surface,
-    figure_parameter_landscapes,
 )
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import LINE_DATA_PARAMS, line_with_outliers
@@ -27,6 +25,7 @@ from lossviz.ui.controls import (
     param_controls,
     radio_control,
 )
+from lossviz.ui.live_chart import LiveParam, live_chart
 from lossviz.ui.session import loss_identity
 
 PREFIX = "landscape"
@@ -206,32 +205,28 @@ def fit_section() -> None:
     window = ll.landscape_window([(m.w, m.b) for m in minima.values()] + [start])
     w = np.linspace(window[0], window[1], ll.FIT_GRID_POINTS)
     b = np.linspace(window[2], window[3], ll.FIT_GRID_POINTS)
-    panels, histories = [], {}
+    panels = []
     for name, minimum in minima.items():
         items = tuple(sorted(params[name].items()))
         grid = fit_landscape(name, loss_identity(name), items, key, window)
         paths = fit_paths(name, loss_identity(name), items, key, start, rates, steps)
-        panels.append(
-            FitPanel(
-                name, w, b, grid, minimum, start,
-                {k: t.path(run) for k, t in paths.items()},
-                {k: bool(t.stopped[run] >= 0) for k, t in paths.items()},
-            )
-        )
-        histories[name] = {k: t.value[: len(t.path(run)), run] for k, t in paths.items()}
-    show(figure_parameter_landscapes(panels), key=f"{FIT_PREFIX}_landscapes")
-    diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.diverged.items() if d]
+        panels.append(FitPanel(name, w, b, grid, minimum, start, ll.descent(paths, run, minimum)))
+    shown = panels[0].descent.shown
+    if len(shown) > 1:
+        live_chart(figure_descent(panels, data), LiveParam(ll.step_param(int(shown[-1])), shown),
+                   key=f"{FIT_PREFIX}_player", player=True)
+    else:
+        show(figure_descent(panels, data), key=f"{FIT_PREFIX}_start")  # no step to play
+    diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.descent.diverged.items() if d]
     if diverged:
         st.warning(
             f"Diverged at η = {rates[run]:g}: {', '.join(diverged)}; the path stops where |w| or |b| passed 10⁶.",
             icon="⚠️",
         )
-    left, right = st.columns(2)
-    with left:
-        show(figure_fits(data, minima), key=f"{FIT_PREFIX}_fits")
-    with right:
-        show(figure_convergence(histories, minima), key=f"{FIT_PREFIX}_convergence")
     st.caption(
+        "Press play, or drag the step, to watch both optimisers descend: the point on each landscape (◆ gradient "
+        "descent, ■ Adam), its line on the data (solid, dotted) and its distance to the minimum move together; "
+        "the chart opens at the last step. "
         "Colour and contours: √(F − F*), so that a quadratic bowl shows evenly spaced rings (hover for F). "
         "Minimum: Nelder–Mead on F from the least-squares line. Paths: plain gradient descent and Adam "
         "(β₁ = 0.9, β₂ = 0.999, as torch.optim.Adam) with the same η, each value and gradient from lossviz.evaluate. "

@@ -9,8 +9,8 @@ Three ladders, each for a kind of parameter:
 * :func:`log_ladder` — mantissas × 10ᵏ (1-2-5 by default) for a log-scale parameter spanning
   decades (a learning rate, a total-variation weight), its default included.
 
-And one for time: :func:`snapshot_steps`, the epochs (or optimiser steps) a recorded run keeps, which a
-player steps through.
+And two for time: :func:`snapshot_steps`, the epochs (or optimiser steps) a recorded run keeps, which a
+player steps through, and :func:`time_param`, that player's control.
 
 Every ladder keeps only values the parameter accepts (:meth:`lossviz.spec.Param.contains`).
 """
@@ -86,3 +86,9 @@ def snapshot_steps(total: int, limit: int = SNAPSHOT_LIMIT) -> np.ndarray:
     if total <= limit:
         return np.arange(int(total) + 1)
     return np.unique(np.round(np.linspace(0, total, limit + 1)).astype(np.int64))
+
+
+def time_param(name: str, last: int, description: str) -> Param:
+    """The step (or epoch) a player of a recorded run shows, 0 … ``last``; the end of the run by default."""
+    top = max(int(last), 1)
+    return Param(name, int(last), low=0, high=top, integer=True, ui_low=0, ui_high=top, step=1, description=description)

@@ -49,7 +49,7 @@ from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
 from lossviz.toolkit.data import DataConfig, Dataset, DataSource, Task, regression_curve
-from lossviz.toolkit.frames import snapshot_steps
+from lossviz.toolkit.frames import snapshot_steps, time_param
 from lossviz.toolkit.optim import SGD, Adam, Optimizer, RMSprop, Rule
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -933,10 +933,7 @@ def _joined(pieces: list[np.ndarray]) -> np.ndarray:
 
 def epoch_param(last: int) -> Param:
     """The epoch a player of a run shows, 0 … ``last``; the end of training by default."""
-    return Param(
-        "epoch", last, low=0, high=max(last, 1), integer=True, ui_low=0, ui_high=max(last, 1), step=1,
-        description="The epoch shown: the model after that many passes over the training set.",
-    )
+    return time_param("epoch", last, "The epoch shown: the model after that many passes over the training set.")
 
 
 def shared_time_axis(snapshots: Sequence[Snapshots]) -> tuple[np.ndarray, np.ndarray]:
