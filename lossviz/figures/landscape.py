@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, f32, loss_colors
-from lossviz.figures.live import typed_array
+from lossviz.figures.live import typed_array, typed_grid
 from lossviz.studies.landscape import Descent, InputLandscape, Minimum
 from lossviz.toolkit.data import LineData
 
@@ -198,11 +198,6 @@ def _mark(key: str, xref: str, yref: str, x: float, y: float, color: str) -> dic
             "yanchor": y, "path": _MARKS[key], "fillcolor": color, "line": {"color": "white", "width": 1.5}}
 
 
-def _grid_array(z: np.ndarray) -> dict:
-    """A 2-D array in Plotly's typed-array form, with its shape (rows, columns)."""
-    return {**typed_array(z), "shape": f"{z.shape[0]}, {z.shape[1]}"}
-
-
 def _log_range(values: Sequence[np.ndarray]) -> list[float]:
     finite = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values])
     finite = finite[np.isfinite(finite) & (finite > 0)]
@@ -246,8 +241,8 @@ def figure_descent(panels: Sequence[FitPanel], data: LineData) -> dict:
         xa, ya = axes(k + 1)
         data_traces.append(
             {
-                "type": "contour", "x": typed_array(panel.w), "y": typed_array(panel.b), "z": _grid_array(excess_root(panel)),
-                "customdata": _grid_array(panel.value), "colorscale": LANDSCAPE_SCALE, "reversescale": True,
+                "type": "contour", "x": typed_array(panel.w), "y": typed_array(panel.b), "z": typed_grid(excess_root(panel)),
+                "customdata": typed_grid(panel.value), "colorscale": LANDSCAPE_SCALE, "reversescale": True,
                 "ncontours": 20, "showscale": False, "contours": {"coloring": "heatmap"}, "line": {"width": 0.5},
                 "xaxis": xa, "yaxis": ya,
                 "hovertemplate": "w %{x:.3g}, b %{y:.3g}<br>F = %{customdata:.4g}<extra>" + panel.loss + "</extra>",

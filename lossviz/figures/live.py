@@ -55,6 +55,11 @@ class FramedFigure(go.Figure):
 # 1 ms per trace per frame in Chromium), which a figure of many panels cannot afford at 20 frames a second.
 
 
+def typed_grid(z: np.ndarray) -> dict[str, str]:
+    """A 2-D array in Plotly's typed-array form, float32, with its shape (rows, columns)."""
+    return {**typed_array(z), "shape": f"{z.shape[0]}, {z.shape[1]}"}
+
+
 def _decimals(values: np.ndarray) -> int:
     """Decimals that resolve a thousandth of the values' span (far below a pixel of any panel)."""
     finite = values[np.isfinite(values)]
