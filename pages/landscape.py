@@ -8,11 +8,9 @@ import streamlit as st
 import lossviz
 from lossviz.figures.landscape import (
     FitPanel,
-    figure_convergence,
-    figure_fits,
+    figure_descent,
     figure_input_map,
     figure_input_surface,
-    figure_parameter_landscapes,
 )
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import LINE_B_TRUE, LINE_DATA_PARAMS, LINE_W_TRUE, line_with_outliers
@@ -31,6 +29,7 @@ from lossviz.ui.controls import (
     param_row,
     radio_control,
 )
+from lossviz.ui.live_chart import LiveParam, live_chart
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
 
@@ -191,17 +190,22 @@ def fit_section() -> None:
     window = ll.landscape_window([(m.w, m.b) for m in minima.values()] + [start])
     w, b = ll.window_axes(window)
 
-    def panel(name: str) -> tuple[FitPanel, ll.Descent]:
+    def panel(name: str) -> FitPanel:
         items = tuple(sorted(params[name].items()))
         grid = fit_landscape(name, loss_identity(name), items, key, window)
-        descent = ll.descent_at(fit_paths(name, loss_identity(name), items, key, start, rates, steps), run)
-        return FitPanel(name, w, b, grid, minima[name], start, descent.paths, descent.diverged), descent
+        paths = fit_paths(name, loss_identity(name), items, key, start, rates, steps)
+        return FitPanel(name, w, b, grid, minima[name], start, ll.descent(paths, run, minima[name]))
 
-    shown = guarded_each(minima, panel)
-    panels = [p for p, _ in shown.values()]
-    histories = {name: d.values for name, (_, d) in shown.items()}
-    show(figure_parameter_landscapes(panels), key=f"{FIT_PREFIX}_landscapes")
-    diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.diverged.items() if d]
+    panels = list(guarded_each(minima, panel).values())
+    if not panels:
+        return
+    shown = panels[0].descent.shown
+    if len(shown) > 1:
+        live_chart(figure_descent(panels, data), LiveParam(ll.step_param(int(shown[-1])), shown),
+                   key=f"{FIT_PREFIX}_player", player=True)
+    else:
+        show(figure_descent(panels, data), key=f"{FIT_PREFIX}_start")  # no step to play
+    diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.descent.diverged.items() if d]
     if diverged:
         st.warning(
             f"Diverged at η = {rates[run]:g}: {', '.join(diverged)}; the path stops where |w| or |b| passed "
@@ -214,12 +218,10 @@ def fit_section() -> None:
             f"MSE's bowl on this data: largest curvature λ_max = {2 / critical:.4g}, so gradient descent on MSE "
             f"converges for η < 2/λ_max = {critical:.4g} and diverges beyond it (η = {rates[run]:g} now)."
         )
-    left, right = st.columns(2)
-    with left:
-        show(figure_fits(data, minima), key=f"{FIT_PREFIX}_fits")
-    with right:
-        show(figure_convergence(histories, minima), key=f"{FIT_PREFIX}_convergence")
     st.caption(
+        "Press play, or drag the step, to watch both optimisers descend: the point on each landscape (◆ gradient "
+        "descent, ■ Adam), its line on the data (solid, dotted) and its distance to the minimum move together; "
+        "the chart opens at the last step. "
         "Colour and contours: √(F − F*), so that a quadratic bowl shows evenly spaced rings (hover for F). "
         "Minimum: the exact line fit of lossviz.toolkit.fit. Paths: plain gradient descent and Adam "
         f"(β₁ = {Adam().betas[0]:g}, β₂ = {Adam().betas[1]:g}, as torch.optim.Adam) with the same η, each value and "

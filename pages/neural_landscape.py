@@ -11,7 +11,7 @@ import streamlit as st
 import lossviz
 from lossviz.figures.neural_landscape import (
     figure_interpolation,
-    figure_pca_trajectory,
+    figure_pca_player,
     figure_plane_contour,
     figure_plane_surface,
     figure_two_losses,
@@ -22,6 +22,7 @@ from lossviz.ui.cards import guarded, kept_figure, loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
+from lossviz.ui.live_chart import LiveParam, live_chart
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import results_cache
 
@@ -101,10 +102,24 @@ explain(
     "optimiser's path on the two directions along which the weights moved most (PCA of the weight history)."
 )
 
+def trained(config: tr.TrainConfig) -> tr.TrainResult:
+    """The run of ``config`` from the cache, or trained now with its progress shown (no blank wait)."""
+    cache = results_cache(config, tr.RUNS)
+    found = cache.get(tr.canonical(config), lossviz.spec(config.loss))
+    if found is not None:
+        return found
+    bar = st.progress(0.0, text="Training the model …")
+
+    def progress(epoch: int, epochs: int, _curves: tr.Curves) -> None:
+        bar.progress(epoch / epochs, text=f"Training the model: epoch {epoch}/{epochs}")
+
+    result, _cached = tr.cached_train(config, progress, cache=cache)
+    bar.empty()
+    return result
+
+
 config = chosen_config()
-result = guarded(
-    "Training the model", lambda: tr.cached_train(config, cache=results_cache(config, tr.RUNS))[0], (config.loss,)
-)
+result = guarded("Training the model", lambda: trained(config), (config.loss,))
 if result is None:
     st.stop()
 st.caption(describe(result))
@@ -197,14 +212,23 @@ def pca_section(result: tr.TrainResult) -> None:
     pca = landscape("PCA trajectory", result, nl.compute_pca_slice, resolution)
     if pca is None:
         return
-    fig = run_figure("pca", result, (resolution, log), lambda: figure_pca_trajectory(
-        pca.xs, pca.ys, pca.z, pca.path, pca.explained, log=log, epochs=result.curves.epochs))
-    show(fig, key=key("pca"))
+    epochs = result.snapshots.epochs
+    fig = run_figure("pca", result, (resolution, log), lambda: figure_pca_player(pca, result.curves, epochs, log=log))
+    live_chart(fig, LiveParam(tr.epoch_param(int(epochs[-1])), epochs), key=key("pca_player"), player=True)
+    far, largest = pca.beyond_a_step()
     st.caption(
         "PCA of the weight history θ₀ − θₙ, …, θₙ₋₁ − θₙ (one point per epoch); each epoch's weights are projected "
         "on the two leading directions, the final weights at the origin (Li et al. §7). Random directions in a "
         "high-dimensional space are almost orthogonal to the path, which is why the path is drawn on these instead; "
-        "the axis titles say how much of the path's variation the plane holds."
+        "the axis titles say how much of the path's variation the plane holds. Press play, or drag the epoch, to "
+        "follow the run on the plane and on its loss curve together."
+    )
+    st.caption(
+        f"A checkpoint is not on the plane: the loss drawn under its dot is the loss of its projection. Its colour "
+        f"(and the lower chart) gives its distance from the plane in units of the step that led to it: "
+        f"{far} of {len(pca.path)} checkpoints lie more than one step away (up to {largest:.3g} steps), where the "
+        "path on the plane is not the path the weights took. That is what the plane cannot show "
+        "(tomgoldstein/loss-landscape issues #1 and #18)."
     )
 
 

@@ -14,12 +14,11 @@ import lossviz
 from lossviz.figures.training_lab import (
     figure_augmentation,
     figure_confusion_matrices,
-    figure_decision_boundaries,
     figure_loss_shape,
     figure_multitask,
     figure_predicted_vs_actual,
-    figure_regression_fit,
     figure_regularization,
+    figure_run,
     figure_training_curves,
     figure_weight_histogram,
 )
@@ -41,6 +40,7 @@ from lossviz.ui.controls import (
     radio_control,
     toggle_control,
 )
+from lossviz.ui.live_chart import LiveParam, live_chart
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity, results_cache
 from lossviz.ui.upload import table_source
@@ -225,7 +225,8 @@ def comparison_controls(config: tr.TrainConfig) -> list[tuple[str, tr.TrainConfi
 
 
 def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.TrainResult]]:
-    """Each run from the cache or trained now, with a progress bar and curves that grow during training."""
+    """Each run from the cache or trained now, with a progress bar and curves that grow during training (the
+    played run replaces them once every run is done)."""
     curves_slot = st.empty()
     progress_slot = st.empty()
     done: list[tuple[str, tr.TrainResult]] = []
@@ -237,10 +238,7 @@ def train_all(runs: list[tuple[str, tr.TrainConfig]]) -> list[tuple[str, tr.Trai
             found = _train_live(label, config, done, curves_slot, bar, log_loss)
         done.append((label, found))
     progress_slot.empty()
-    ident = (tuple((lb, tr.canonical(c)) for lb, c in runs), bool(log_loss))
-    fig = runs_figure("curves", runs, ident, lambda: figure_training_curves([(lb, r.curves) for lb, r in done],
-                                                                          log_loss=bool(log_loss)))
-    show(fig, key=key("curves"), container=curves_slot)
+    curves_slot.empty()
     return done
 
 
@@ -258,6 +256,37 @@ def _train_live(label, config, done, curves_slot, bar, log_loss) -> tr.TrainResu
 # --- result views --------------------------------------------------------------------------------------
 
 
+def show_run(results: list[tuple[str, tr.TrainResult]], ident: tuple) -> None:
+    """The runs played under one time control: every view moves with the epoch, in the browser."""
+    epochs, _index = tr.shared_time_axis([r.snapshots for _label, r in results])
+    if len(epochs) < 2:
+        st.info("The run stopped before its first epoch ended: there is nothing to play.")
+        return
+    log_loss = bool(st.session_state.get(key("logloss"), False))
+    runs = [(label, r.config) for label, r in results]
+    fig = runs_figure("run", runs, (*ident, log_loss), lambda: figure_run(results, log_loss=log_loss))
+    live_chart(fig, LiveParam(tr.epoch_param(int(epochs[-1])), epochs), key=key("player"), player=True)
+    dataset = results[0][1].dataset
+    k = results[0][1].snapshots.top.shape[1]
+    if dataset.task == "regression" and dataset.n_features == 1:
+        data_text = ("Top: the data and each model's prediction"
+                     + (" (red points are outliers, targets pushed up by 2–4; dotted, the true curve)"
+                        if dataset.clean_train is not None else ", in your units") + ". ")
+    elif dataset.n_features == 2:
+        data_text = ("Top: circles are training points, crosses validation points; the background is the model's "
+                     + (f"probability of {dataset.class_label(1)} (or its score, for margin losses), the black line "
+                        "its decision boundary. " if dataset.n_classes == 2 else
+                        "predicted class, paler where it is less sure, the black lines its boundaries. "))
+    else:
+        data_text = ""
+    st.caption(
+        f"Press play, or drag the epoch, to watch the run learn; it opens at the end of training. {data_text}"
+        f"The {k} training examples with the largest loss are circled: they carry the loss (their share is the "
+        "shaded end of the sorted per-example losses). The gradient norm is of the whole training objective, "
+        "the weight norm over the weights without the biases, both at the snapshot."
+    )
+
+
 def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     for label, r in results:
         if r.diverged_at is not None:
@@ -271,17 +300,9 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
     dataset = first.dataset
     ident = tuple((label, tr.canonical(r.config)) for label, r in results)
     runs = [(label, r.config) for label, r in results]
+    show_run(results, ident)
     if dataset.task == "regression" and dataset.n_features == 1:
-        def fit_figure() -> go.Figure:
-            xs, _pred = tr.regression_fit(first)
-            fits = [(label, tr.regression_fit(r)[1]) for label, r in results]
-            clean = td.regression_curve(xs) if dataset.clean_train is not None else None
-            return figure_regression_fit(xs, fits, dataset, clean)
-
-        show(runs_figure("fit", runs, ident, fit_figure), key=key("fit"))
-        st.caption("Red points are outliers (targets pushed up by 2–4). The metric is the RMSE against the true curve."
-                   if dataset.clean_train is not None else
-                   "Circles: training rows; crosses: validation rows; lines: each model's prediction, in your units. "
+        st.caption("The metric is the RMSE against the true curve." if dataset.clean_train is not None else
                    "The metric is the RMSE against your targets, in the target's units.")
     elif dataset.task == "regression":
         def scatter_figure() -> go.Figure:
@@ -291,18 +312,7 @@ def show_results(results: list[tuple[str, tr.TrainResult]]) -> None:
         show(runs_figure("predicted", runs, ident, scatter_figure), key=key("predicted"))
         st.caption(f"Validation rows: each model's predicted {dataset.target_name} against the actual value; a "
                    "perfect model puts every point on the dotted line. The metric is the RMSE in the target's units.")
-    elif dataset.n_features == 2:
-        def boundary_figure() -> go.Figure:
-            return figure_decision_boundaries([(label, tr.decision_grid(r)) for label, r in results], dataset)
-
-        show(runs_figure("boundary", runs, ident, boundary_figure), key=key("boundary"))
-        st.caption(
-            f"Circles: training points; crosses: validation points. The background is the model's "
-            f"{'probability of ' + dataset.class_label(1)} (or its score, for margin losses), the black line its "
-            "decision boundary."
-            if dataset.n_classes == 2 else "Circles: training points; crosses: validation points; regions: predicted class."
-        )
-    else:
+    elif dataset.n_features != 2:
         def confusion_figure() -> go.Figure:
             return figure_confusion_matrices([(label, tr.confusion_matrix(r)) for label, r in results],
                                              [dataset.class_label(c) for c in range(max(dataset.n_classes, 2))])

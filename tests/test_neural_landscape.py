@@ -180,6 +180,35 @@ def test_pca_slice_holds_the_path_and_is_zero_loss_at_the_origin(run: tr.TrainRe
         nl.compute_pca_slice(tr.train(tr.default_config(epochs=1)))
 
 
+def test_plane_residuals_measure_what_the_projection_leaves_out() -> None:
+    rng = np.random.default_rng(3)
+    basis = np.linalg.qr(rng.standard_normal((20, 2)))[0].T
+    final = rng.standard_normal(20)
+    off = np.linalg.qr(np.c_[basis.T, rng.standard_normal(20)])[0][:, 2]  # a unit vector normal to the plane
+    heights = np.array([0.5, 0.0, 2.0, 0.0])
+    thetas = final + (rng.standard_normal((4, 2)) @ basis) + heights[:, None] * off
+    plane = nl.Plane(final, 3.0 * basis[0], basis[0] + basis[1])  # any two directions spanning the plane
+    residual, steps = nl.plane_residuals(plane, thetas)
+    np.testing.assert_allclose(residual, heights, atol=1e-12)
+    moves = np.linalg.norm(np.diff(thetas, axis=0), axis=1)
+    np.testing.assert_allclose(steps, np.r_[moves[0], moves], rtol=1e-15)
+
+
+def test_a_pca_slice_says_how_far_each_checkpoint_is_from_its_plane(run: tr.TrainResult) -> None:
+    s = nl.compute_pca_slice(run, resolution=11)
+    plane = nl.pca_plane(run.thetas)
+    rebuilt = plane.center + s.path[:, :1] * plane.d1 + s.path[:, 1:] * plane.d2
+    np.testing.assert_allclose(s.off_plane, np.linalg.norm(run.thetas - rebuilt, axis=1), rtol=1e-9, atol=1e-12)
+    assert s.off_plane[-1] == 0.0 and s.off_plane_in_steps[-1] == 0.0  # the final weights are the centre
+    np.testing.assert_allclose(s.off_plane_in_steps[1:], s.off_plane[1:] / s.steps[1:], rtol=1e-15)
+    far, largest = s.beyond_a_step()
+    assert far == int((s.off_plane_in_steps > 1).sum()) and largest == s.off_plane_in_steps.max()
+    assert far > 0  # with 337 weights, most checkpoints of the default run lie off the two-dimensional plane
+    flat = nl.Slice(s.xs, s.ys, s.z, 0.0, s.path, s.explained, np.array([0.0, 1.0]), np.array([0.0, 0.0]))
+    assert flat.off_plane_in_steps[0] == 0.0 and np.isinf(flat.off_plane_in_steps[1])
+    assert nl.Slice(s.xs, s.ys, s.z, 0.0).beyond_a_step() == (0, 0.0)
+
+
 def test_multiclass_landscapes(spiral_run: tr.TrainResult) -> None:
     s = nl.compute_random_slice(spiral_run, 9, 1.0, 0, loss="multi_margin")
     assert s.z.shape == (9, 9) and np.isfinite(s.z).all()

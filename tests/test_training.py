@@ -17,7 +17,7 @@ from lossviz.errors import DomainError, ParameterError
 from lossviz.registry import user_scope
 from lossviz.spec import LossSpec
 from lossviz.toolkit import training as tr
-from lossviz.toolkit.data import DataConfig
+from lossviz.toolkit.data import DataConfig, regression_curve
 
 FAST = {"epochs": 12}
 
@@ -375,25 +375,144 @@ def test_bad_configurations_say_what_is_wrong(changes: dict, error: type, messag
         tr.setup(tr.default_config().replace(**changes))
 
 
-def test_decision_grid_for_logits_scores_and_classes() -> None:
+def test_decision_grids_for_logits_scores_and_classes() -> None:
     result = tr.train(tr.default_config(**FAST))
-    grid = tr.decision_grid(result, resolution=30)
-    assert grid.value.shape == (30, 30) and grid.threshold == 0.5
+    grid = tr.decision_grids(result.setup, result.thetas[[0, -1]], resolution=30)
+    assert grid.value.shape == (2, 30, 30) and grid.threshold == 0.5 and len(grid.boundary) == 2
     assert (grid.value >= 0).all() and (grid.value <= 1).all()
     logits = result.pred(np.array([[grid.xs[3], grid.ys[7]]]))
-    assert grid.value[7, 3] == pytest.approx(1 / (1 + np.exp(-logits[0])), rel=1e-12)
-    hinge = tr.decision_grid(tr.train(tr.default_config(loss="hinge", **FAST)), resolution=10)
-    assert hinge.threshold == 0.0 and hinge.label == "score"
-    spiral = tr.decision_grid(tr.train(tr.default_config(DataConfig("spiral"), **FAST)), resolution=10)
-    assert spiral.threshold is None and set(np.unique(spiral.value)) <= {0.0, 1.0, 2.0}
-    assert ((spiral.confidence > 1 / 3 - 1e-12) & (spiral.confidence <= 1)).all()
+    assert grid.value[1, 7, 3] == pytest.approx(1 / (1 + np.exp(-logits[0])), rel=1e-12)
+    first = result.pred(np.array([[grid.xs[3], grid.ys[7]]]), theta=result.theta_initial)
+    assert grid.value[0, 7, 3] == pytest.approx(1 / (1 + np.exp(-first[0])), rel=1e-12)
+    # the boundary runs where the model's probability is ½ (to within the grid's linear interpolation)
+    line = grid.boundary[1][:, np.isfinite(grid.boundary[1][0])]
+    probability = 1 / (1 + np.exp(-result.pred(line.T)))
+    assert line.shape[1] > 10 and np.abs(probability - 0.5).max() < 0.05
+    hinge = tr.train(tr.default_config(loss="hinge", **FAST))
+    scores = tr.decision_grids(hinge.setup, hinge.thetas[-1:], resolution=10)
+    assert scores.threshold == 0.0 and scores.label == "score"
+    spiral = tr.train(tr.default_config(DataConfig("spiral"), **FAST))
+    classes = tr.decision_grids(spiral.setup, spiral.thetas[-1:], resolution=10)
+    assert classes.threshold is None and set(np.unique(classes.value)) <= {0.0, 1.0, 2.0}
+    assert ((classes.confidence > 1 / 3 - 1e-12) & (classes.confidence <= 1)).all()
+    assert classes.boundary[0].shape[1] > 0
 
 
-def test_regression_fit_covers_the_inputs() -> None:
+def test_regression_fits_cover_the_inputs() -> None:
     result = tr.train(tr.default_config(DataConfig("regression"), **FAST))
-    xs, pred = tr.regression_fit(result, 50)
-    assert xs.shape == pred.shape == (50,)
-    assert xs[0] < result.dataset.x_train.min() and xs[-1] > result.dataset.x_train.max()
+    fit = tr.regression_fits(result.setup, result.thetas[[0, -1]], 50)
+    assert fit.xs.shape == (50,) and fit.value.shape == (2, 50)
+    assert fit.xs[0] < result.dataset.x_train.min() and fit.xs[-1] > result.dataset.x_train.max()
+    np.testing.assert_allclose(fit.value[1], result.pred(fit.xs[:, None]), rtol=1e-12)
+    np.testing.assert_allclose(fit.truth, regression_curve(fit.xs), rtol=1e-15)
+
+
+# --- isolines -------------------------------------------------------------------------------------------
+
+
+def _pieces(line: np.ndarray) -> list[np.ndarray]:
+    pieces = np.split(line, np.flatnonzero(np.isnan(line[0])), axis=1)
+    return [p[:, ~np.isnan(p[0])] for p in pieces if (~np.isnan(p[0])).any()]
+
+
+def test_isoline_of_a_circle_is_one_closed_loop_on_the_circle() -> None:
+    xs = ys = np.linspace(-2.0, 2.0, 41)
+    z = xs[None, :] ** 2 + ys[:, None] ** 2
+    line = tr.isoline(xs, ys, z, 1.0)
+    assert not np.isnan(line).any()
+    np.testing.assert_allclose(line[:, 0], line[:, -1])  # closed
+    assert np.abs(np.hypot(*line) - 1.0).max() < 0.01  # linear interpolation of r² between grid points
+
+
+def test_isoline_of_a_plane_crosses_the_grid_once_per_row() -> None:
+    xs, ys = np.linspace(0.0, 1.0, 11), np.linspace(-1.0, 1.0, 7)
+    line = tr.isoline(xs, ys, np.broadcast_to(xs - 0.33, (7, 11)), 0.0)
+    np.testing.assert_allclose(line[0], 0.33, rtol=1e-12)
+    np.testing.assert_allclose(np.sort(line[1]), ys)
+
+
+def test_isoline_resolves_a_saddle_into_two_curves_and_skips_gaps() -> None:
+    xs = ys = np.linspace(-1.0, 1.0, 10)  # no grid point on the axes: the centre cell is a saddle of x·y
+    z = xs[None, :] * ys[:, None]
+    pieces = _pieces(tr.isoline(xs, ys, z, 0.0))
+    assert len(pieces) == 2
+    for piece in pieces:  # x·y is linear along a grid edge, so each crossing lies exactly on an axis
+        assert np.abs(piece[0] * piece[1]).max() < 1e-15
+    z[4:6, :] = np.nan  # non-finite values cross nothing: the two rows around the axis y = 0 leave a gap
+    assert all(np.abs(p[1]).min() > 0.3 for p in _pieces(tr.isoline(xs, ys, z, 0.0)))
+    assert tr.isoline(xs, ys, np.ones((10, 10)), 0.0).shape == (2, 0)
+
+
+# --- snapshots --------------------------------------------------------------------------------------------
+
+
+def test_snapshots_every_epoch_up_to_100_and_evenly_beyond() -> None:
+    short = tr.train(tr.default_config(epochs=12))
+    np.testing.assert_array_equal(short.snapshots.epochs, np.arange(13))
+    long = tr.train(tr.default_config(epochs=250, batch_size=500))
+    epochs = long.snapshots.epochs
+    assert len(epochs) == 101 and epochs[0] == 0 and epochs[-1] == 250 and set(np.diff(epochs)) <= {2, 3}
+    assert long.snapshots.grid is not None and long.snapshots.grid.value.shape == (101, 48, 48)
+    assert long.snapshots.seconds > 0 and long.snapshots.fit is None
+    diverged = tr.train(tr.default_config(DataConfig("regression"), optimizer="sgd", lr=1.0, epochs=100))
+    assert diverged.snapshots.epochs[-1] == diverged.diverged_at - 1 == len(diverged.thetas) - 1
+
+
+CASES = [
+    tr.default_config(epochs=20),
+    tr.default_config(DataConfig("spiral"), loss="cross_entropy", epochs=20),
+    tr.default_config(DataConfig("regression"), loss="huber", epochs=20, l2=0.001),
+]
+
+
+@pytest.mark.parametrize("config", CASES, ids=["moons", "spiral", "regression"])
+def test_snapshot_k_is_the_model_after_epoch_k(config: tr.TrainConfig) -> None:
+    """A run retrained independently to epoch 7 (same seed) ends exactly where the longer run's snapshot 7 is."""
+    whole, short = tr.train(config).snapshots, tr.train(config.replace(epochs=7)).snapshots
+    k = int(np.flatnonzero(whole.epochs == 7)[0])
+    for name in ("train_loss", "val_loss", "train_metric", "val_metric", "weight_norms", "grad_norm",
+                 "loss_quantiles", "top", "top_loss"):
+        np.testing.assert_array_equal(getattr(whole, name)[k], getattr(short, name)[-1], err_msg=name)
+    if whole.grid is not None:
+        np.testing.assert_array_equal(whole.grid.value[k], short.grid.value[-1])
+        np.testing.assert_array_equal(whole.grid.boundary[k], short.grid.boundary[-1])
+    else:
+        np.testing.assert_array_equal(whole.fit.value[k], short.fit.value[-1])
+
+
+def test_snapshot_values_are_those_of_the_model_at_that_epoch() -> None:
+    result = tr.train(tr.default_config(DataConfig("regression"), loss="huber", epochs=10, l1=0.001, l2=0.002))
+    s, su = result.snapshots, result.setup
+    train_obj, _ = tr.objectives(su)
+    penalty = tr.penalty_fn(su.model, 0.001, 0.002)
+    for k in (0, 4, 10):
+        theta = torch.as_tensor(result.thetas[k]).requires_grad_(True)
+        values = train_obj.values(su.head.pred(su.model.forward(theta, train_obj.x)))
+        (grad,) = torch.autograd.grad(values.mean() + penalty(theta), theta)
+        losses = values.detach().numpy()
+        assert s.grad_norm[k] == pytest.approx(float(grad.norm()), rel=1e-12)
+        np.testing.assert_allclose(s.loss_quantiles[k], np.quantile(losses, tr.LOSS_LEVELS), rtol=1e-12)
+        np.testing.assert_array_equal(np.sort(s.top[k]), np.sort(np.argsort(losses)[-tr.TOP_K:]))
+        np.testing.assert_allclose(s.top_loss[k], losses[s.top[k]], rtol=1e-12)
+        assert (np.diff(s.top_loss[k]) <= 0).all()  # largest first
+        norms = [np.linalg.norm(result.thetas[k][w]) for w, _b, _o, _i in su.model.layers]
+        np.testing.assert_allclose(s.weight_norms[k], norms, rtol=1e-12)
+        assert s.train_loss[k] == result.curves.train_loss[k] and s.val_metric[k] == result.curves.val_metric[k]
+    assert s.weight_norm[3] == pytest.approx(np.linalg.norm(result.thetas[3][su.model.weight_mask()]), rel=1e-12)
+
+
+def test_compared_runs_share_one_time_axis() -> None:
+    a = tr.train(tr.default_config(epochs=20)).snapshots
+    stopped = tr.train(tr.default_config(DataConfig("regression"), optimizer="sgd", lr=1.0, epochs=20)).snapshots
+    epochs, index = tr.shared_time_axis([a, stopped])
+    np.testing.assert_array_equal(epochs, np.arange(21))
+    np.testing.assert_array_equal(index[0], np.arange(21))
+    last = len(stopped.epochs) - 1
+    np.testing.assert_array_equal(index[1], np.minimum(np.arange(21), last))  # holds its last snapshot
+    longer = tr.train(tr.default_config(epochs=150, batch_size=500)).snapshots
+    epochs, index = tr.shared_time_axis([a, longer])
+    assert set(a.epochs) | set(longer.epochs) == set(epochs)
+    assert (longer.epochs[index[1]] <= epochs).all() and (a.epochs[index[0]] <= epochs).all()
 
 
 # --- the cache and the comparison helpers ------------------------------------------------------------------
@@ -525,8 +644,8 @@ def test_dropout_is_off_wherever_the_model_is_evaluated() -> None:
         theta = torch.as_tensor(result.thetas[k])
         assert result.curves.train_loss[k] == pytest.approx(float(train_obj.loss(theta)), rel=1e-14)
         assert result.curves.val_loss[k] == pytest.approx(float(val_obj.loss(theta)), rel=1e-14)
-    grid = tr.decision_grid(result, resolution=10)
-    np.testing.assert_array_equal(grid.value, tr.decision_grid(result, resolution=10).value)
+    grid = tr.decision_grids(result.setup, result.thetas[-1:], resolution=10)
+    np.testing.assert_array_equal(grid.value, tr.decision_grids(result.setup, result.thetas[-1:], resolution=10).value)
     x = result.dataset.x_val[:5]
     np.testing.assert_array_equal(result.pred(x), result.pred(x))
 

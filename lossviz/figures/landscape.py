@@ -9,14 +9,14 @@ magnitudes are in the |∇L| map beside it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors, typed_array
-from lossviz.studies.landscape import InputLandscape, Minimum
+from lossviz.studies.landscape import Descent, InputLandscape, Minimum
 from lossviz.toolkit.data import LineData
 
 LANDSCAPE_SCALE = [
@@ -166,7 +166,7 @@ def figure_input_surface(land: InputLandscape) -> go.Figure:
 
 @dataclass(frozen=True)
 class FitPanel:
-    """One loss's (w, b) landscape with its minimum and the optimiser paths drawn on it."""
+    """One loss's (w, b) landscape with its minimum, and the optimisers' descent on it from ``start``."""
 
     loss: str
     w: np.ndarray
@@ -174,9 +174,7 @@ class FitPanel:
     value: np.ndarray
     minimum: Minimum
     start: tuple[float, float]
-    paths: Mapping[str, np.ndarray]
-    """``{"gd": (m, 2), "adam": (m, 2)}``: the points visited (up to where a run stopped)."""
-    diverged: Mapping[str, bool]
+    descent: Descent
 
 
 def excess_root(panel: FitPanel) -> np.ndarray:
@@ -190,25 +188,63 @@ def _domains(count: int, gap: float = 0.05) -> list[tuple[float, float]]:
     return [(i * (width + gap), i * (width + gap) + width) for i in range(count)]
 
 
-def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
-    """The landscapes side by side (shared axes), each with its minimum (×), the start (★) and
-    the gradient-descent and Adam paths. Colour and contours show √(F − F*) (:func:`excess_root`);
-    hovering shows F itself."""
-    data: list[dict] = []
+LANDSCAPE_HEIGHT, CHART_HEIGHT, ROW_GAP = 400, 300, 120
+"""Pixel heights of the landscapes' row and of the data and convergence row, and the room between (titles)."""
+OPTIMIZERS = ("gd", "adam")
+_MARKS = {"gd": "M-7,0L0,7L7,0L0,-7Z", "adam": "M-6,-6L6,-6L6,6L-6,6Z"}
+"""The moving point of each optimiser, in pixels around it: a diamond (gradient descent), a square (Adam)."""
+
+
+def _mark(key: str, xref: str, yref: str, x: float, y: float, color: str) -> dict:
+    """Where optimiser ``key`` is: its mark, a fixed size in pixels, at (x, y) in data units."""
+    return {"type": "path", "xref": xref, "yref": yref, "xsizemode": "pixel", "ysizemode": "pixel", "xanchor": x,
+            "yanchor": y, "path": _MARKS[key], "fillcolor": color, "line": {"color": "white", "width": 1.5}}
+
+
+def _log_range(values: Sequence[np.ndarray]) -> list[float]:
+    finite = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    lo, hi = (float(np.log10(finite.min())), float(np.log10(finite.max()))) if finite.size else (-1.0, 1.0)
+    pad = 0.05 * (hi - lo) or 0.5
+    return [lo - pad, hi + pad]
+
+
+def figure_descent(panels: Sequence[FitPanel], data: LineData) -> dict:
+    """The descents played step by step, as one plain-dict figure whose frames are ``panels[0].descent.shown``.
+
+    Top: the landscapes side by side (shared axes), each with its minimum (×), the start (★), the whole
+    gradient-descent and Adam paths, and where each optimiser is at the step (◆ gradient descent, ■ Adam);
+    colour and contours show √(F − F*) (:func:`excess_root`), hovering shows F itself. Bottom left: the data
+    (outliers highlighted), the true line, each loss's best line (dashed) and the lines of both optimisers at
+    the step (gradient descent solid, Adam dotted). Bottom right: F(θₜ) − F* of every run per step (log scale)
+    with the step marked. The contours never change; everything that moves is a layout shape, so a frame is a
+    layout change (see :mod:`lossviz.figures.live`) and the base figure shows the last step.
+    """
+    colours = loss_colors([p.loss for p in panels])
+    n = len(panels)
+    top, bottom = 60, 90
+    plot = LANDSCAPE_HEIGHT + ROW_GAP + CHART_HEIGHT
+    upper = ((CHART_HEIGHT + ROW_GAP) / plot, 1.0)
+    lower = (0.0, CHART_HEIGHT / plot)
+    fits_col, gap_col = n + 1, n + 2
+    data_traces: list[dict] = []
     annotations: list[dict] = []
     layout: dict = {
         **LAYOUT_DEFAULTS,
-        "height": 450,
-        "margin": {"l": 60, "r": 20, "t": 50, "b": 80},
-        "legend": {"orientation": "h", "x": 0.0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
+        "height": plot + top + bottom,
+        "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
+        "legend": {"orientation": "h", "x": 0.0, "y": -0.12, "xanchor": "left", "yanchor": "top"},
     }
-    for k, (panel, (lo, hi)) in enumerate(zip(panels, _domains(max(len(panels), 1)), strict=False)):
-        a = "" if k == 0 else str(k + 1)
-        xa, ya = f"x{a}", f"y{a}"
-        data.append(
+
+    def axes(col: int) -> tuple[str, str]:
+        a = "" if col == 1 else str(col)
+        return f"x{a}", f"y{a}"
+
+    for k, (panel, (lo, hi)) in enumerate(zip(panels, _domains(max(n, 1)), strict=False)):
+        xa, ya = axes(k + 1)
+        data_traces.append(
             {
-                "type": "contour", "x": typed_array(panel.w), "y": typed_array(panel.b),
-                "z": typed_array(excess_root(panel)),
+                "type": "contour", "x": typed_array(panel.w), "y": typed_array(panel.b), "z": typed_array(excess_root(panel)),
                 "customdata": typed_array(panel.value), "colorscale": LANDSCAPE_SCALE, "reversescale": True,
                 "ncontours": 20, "showscale": False, "contours": {"coloring": "heatmap"}, "line": {"width": 0.5},
                 "xaxis": xa, "yaxis": ya,
@@ -216,18 +252,17 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
             }
         )
         for key, style in PATH_STYLE.items():
-            path = np.asarray(panel.paths.get(key, np.empty((0, 2))))
-            data.append(
+            path = panel.descent.path(key)
+            data_traces.append(
                 {
-                    "type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]),
-                    "mode": "lines+markers",
+                    "type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]), "mode": "lines+markers",
                     "name": style["name"], "legendgroup": key, "showlegend": k == 0, "xaxis": xa, "yaxis": ya,
-                    "line": {"color": style["color"], "dash": style["dash"], "width": 2},
-                    "marker": {"color": style["color"], "size": 4, "symbol": style["symbol"]},
+                    "line": {"color": style["color"], "dash": style["dash"], "width": 1.5},
+                    "marker": {"color": style["color"], "size": 3, "symbol": style["symbol"]}, "opacity": 0.7,
                     "hovertemplate": style["name"] + ": w %{x:.4g}, b %{y:.4g}<extra></extra>",
                 }
             )
-        data.append(
+        data_traces.append(
             {
                 "type": "scatter", "x": [panel.start[0]], "y": [panel.start[1]], "mode": "markers", "name": "start",
                 "legendgroup": "start", "showlegend": k == 0, "xaxis": xa, "yaxis": ya,
@@ -235,7 +270,7 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
                 "hovertemplate": "start: w %{x:.3g}, b %{y:.3g}<extra></extra>",
             }
         )
-        data.append(
+        data_traces.append(
             {
                 "type": "scatter", "x": [panel.minimum.w], "y": [panel.minimum.b], "mode": "markers",
                 "name": "minimum", "legendgroup": "minimum", "showlegend": k == 0, "xaxis": xa, "yaxis": ya,
@@ -245,83 +280,80 @@ def figure_parameter_landscapes(panels: Sequence[FitPanel]) -> go.Figure:
                 ),
             }
         )
-        diverged = [PATH_STYLE[k2]["name"] for k2, d in panel.diverged.items() if d]
+        diverged = [PATH_STYLE[key]["name"] for key, d in panel.descent.diverged.items() if d]
         note = f" — {' and '.join(diverged)} diverged" if diverged else ""
         annotations.append(_title_annotation(f"{panel.loss}{note}", lo))
-        layout[f"xaxis{a}"] = {
+        layout[f"xaxis{xa[1:]}"] = {
             "domain": [lo, hi], "anchor": ya, "title": {"text": "slope w"}, "range": [panel.w[0], panel.w[-1]],
             "showgrid": False, **({"matches": "x"} if k else {}),
         }
-        layout[f"yaxis{a}"] = {
-            "domain": [0.0, 1.0], "anchor": xa, "range": [panel.b[0], panel.b[-1]], "showgrid": False,
+        layout[f"yaxis{ya[1:]}"] = {
+            "domain": list(upper), "anchor": xa, "range": [panel.b[0], panel.b[-1]], "showgrid": False,
             **({"matches": "y", "showticklabels": False} if k else {"title": {"text": "intercept b"}}),
         }
-    layout["annotations"] = annotations
-    return go.Figure({"data": data, "layout": layout})
 
-
-def figure_fits(data: LineData, minima: Mapping[str, Minimum]) -> go.Figure:
-    """The dataset (outliers highlighted), the true line and the line each loss fits."""
-    colours = loss_colors(minima)
+    # the data and the lines (bottom left), the distance to the minimum (bottom right)
+    fx, fy = axes(fits_col)
     ends = np.array([data.x.min(), data.x.max()])
-    traces: list[dict] = [
-        {
-            "type": "scatter", "x": typed_array(data.x[~data.is_outlier]), "y": typed_array(data.y[~data.is_outlier]),
-            "mode": "markers", "name": "data", "marker": {"color": "#555555", "size": 7, "opacity": 0.8},
-        },
-        {
-            "type": "scatter", "x": typed_array(data.x[data.is_outlier]), "y": typed_array(data.y[data.is_outlier]),
-            "mode": "markers", "name": "outliers",
-            "marker": {"color": "#d62728", "size": 9, "symbol": "circle-open", "line": {"width": 2}},
-        },
-        {
-            "type": "scatter", "x": typed_array(ends), "y": typed_array(data.w_true * ends + data.b_true),
-            "mode": "lines",
-            "name": f"true line y = {data.w_true:g}x + {data.b_true:g}", "line": {"color": "#999999", "dash": "dash"},
-        },
-    ]
-    for name, m in minima.items():
-        traces.append(
-            {
-                "type": "scatter", "x": typed_array(ends), "y": typed_array(m.w * ends + m.b), "mode": "lines",
-                "name": f"{name}: y = {m.w:.3f}x + {m.b:.3f}", "line": {"color": colours[name], "width": 2.5},
-            }
-        )
-    layout = {
-        **LAYOUT_DEFAULTS,
-        "height": 400,
-        "margin": {"l": 50, "r": 20, "t": 40, "b": 50},
-        "xaxis": {"title": {"text": "x"}},
-        "yaxis": {"title": {"text": "y"}},
-        "legend": {"orientation": "h", "x": 0.0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
-        "annotations": [_title_annotation("data and the fitted lines", 0.0)],
-    }
-    return go.Figure({"data": traces, "layout": layout})
-
-
-def figure_convergence(histories: Mapping[str, Mapping[str, np.ndarray]], minima: Mapping[str, Minimum]) -> go.Figure:
-    """F(θₜ) − F* against the step t (log scale) for each loss and optimiser; values below 1e-12
-    (the minimum's own precision) are drawn at 1e-12."""
-    colours = loss_colors(histories)
-    traces: list[dict] = []
-    for name, runs in histories.items():
-        for key, values in runs.items():
+    span_x, span_y = float(np.ptp(data.x) or 1.0), float(np.ptp(data.y) or 1.0)
+    for name, mask, marker in (
+        ("data", ~data.is_outlier, {"color": "#555555", "size": 7, "opacity": 0.8}),
+        ("outliers", data.is_outlier, {"color": "#d62728", "size": 9, "symbol": "circle-open", "line": {"width": 2}}),
+    ):
+        data_traces.append({"type": "scatter", "x": typed_array(data.x[mask]), "y": typed_array(data.y[mask]), "mode": "markers",
+                            "name": name, "marker": marker, "xaxis": fx, "yaxis": fy})
+    data_traces.append({"type": "scatter", "x": typed_array(ends), "y": typed_array(data.w_true * ends + data.b_true), "mode": "lines",
+                        "name": f"true line y = {data.w_true:g}x + {data.b_true:g}", "xaxis": fx, "yaxis": fy,
+                        "line": {"color": "#999999", "dash": "dash"}})
+    gx, gy = axes(gap_col)
+    for panel in panels:
+        m = panel.minimum
+        data_traces.append({"type": "scatter", "x": typed_array(ends), "y": typed_array(m.w * ends + m.b), "mode": "lines",
+                            "name": f"{panel.loss}: best line y = {m.w:.3f}x + {m.b:.3f}", "xaxis": fx, "yaxis": fy,
+                            "line": {"color": colours[panel.loss], "width": 1.5, "dash": "dash"}, "opacity": 0.6})
+        for key in OPTIMIZERS:
             style = PATH_STYLE[key]
-            gap = np.maximum(np.asarray(values, dtype=np.float64) - minima[name].value, 1e-12)
-            traces.append(
+            data_traces.append(
                 {
-                    "type": "scatter", "y": typed_array(gap), "mode": "lines", "name": f"{name} · {style['name']}",
-                    "line": {"color": colours[name], "dash": style["dash"], "width": 2},
-                    "hovertemplate": f"{name} · {style['name']}<br>step %{{x}}: F − F* = %{{y:.3g}}<extra></extra>",
+                    "type": "scatter", "y": typed_array(panel.descent.gap[key]), "mode": "lines", "showlegend": False,
+                    "name": f"{panel.loss} · {style['name']}", "xaxis": gx, "yaxis": gy,
+                    "line": {"color": colours[panel.loss], "dash": style["dash"], "width": 2},
+                    "hovertemplate": f"{panel.loss} · {style['name']}<br>step %{{x}}: F − F* = %{{y:.3g}}<extra></extra>",
                 }
             )
-    layout = {
-        **LAYOUT_DEFAULTS,
-        "height": 400,
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
-        "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"title": {"text": "F(w, b) − F*"}, "type": "log", "exponentformat": "power"},
-        "legend": {"orientation": "h", "x": 0.0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
-        "annotations": [_title_annotation("distance to the minimum", 0.0)],
-    }
-    return go.Figure({"data": traces, "layout": layout})
+    steps = int(len(panels[0].descent.theta["gd"]) - 1) if panels else 0
+    annotations += [_title_annotation("the data and the lines at the step", 0.0, lower[1]),
+                    _title_annotation("distance to the minimum, F − F*", 0.56, lower[1])]
+    layout[f"xaxis{fx[1:]}"] = {"domain": [0.0, 0.44], "anchor": fy, "title": {"text": "x"},
+                                "range": [float(ends[0]) - 0.05 * span_x, float(ends[1]) + 0.05 * span_x]}
+    layout[f"yaxis{fy[1:]}"] = {"domain": list(lower), "anchor": fx, "title": {"text": "y"},
+                                "range": [float(data.y.min()) - 0.1 * span_y, float(data.y.max()) + 0.1 * span_y]}
+    layout[f"xaxis{gx[1:]}"] = {"domain": [0.56, 1.0], "anchor": gy, "title": {"text": "step"},
+                                "range": [-0.02 * steps, 1.02 * steps or 1.0]}
+    layout[f"yaxis{gy[1:]}"] = {"domain": list(lower), "anchor": gx, "type": "log", "exponentformat": "power",
+                                "range": _log_range([g for p in panels for g in p.descent.gap.values()])}
+    layout["annotations"] = annotations
+
+    def frame(step: int) -> dict:
+        shapes: list[dict] = [{"type": "line", "xref": gx, "yref": f"{gy} domain", "x0": step, "x1": step, "y0": 0,
+                               "y1": 1, "line": {"color": "#7f7f7f", "width": 1.5, "dash": "dot"}}]
+        for k, panel in enumerate(panels):
+            xa, ya = axes(k + 1)
+            colour = colours[panel.loss]
+            for key in OPTIMIZERS:
+                style = PATH_STYLE[key]
+                w, b = (float(v) for v in panel.descent.theta[key][step])
+                gap = float(panel.descent.gap[key][step])
+                if not (np.isfinite(w) and np.isfinite(b)):
+                    continue
+                shapes.append(_mark(key, xa, ya, w, b, style["color"]))
+                shapes.append({"type": "line", "xref": fx, "yref": fy, "x0": float(ends[0]), "x1": float(ends[1]),
+                               "y0": w * float(ends[0]) + b, "y1": w * float(ends[1]) + b,
+                               "line": {"color": colour, "width": 2.5, "dash": style["dash"]}})
+                if np.isfinite(gap):
+                    shapes.append(_mark(key, gx, gy, float(step), gap, colour))
+        return {"data": [], "traces": [], "layout": {"shapes": shapes}}
+
+    frames = [frame(int(t)) for t in (panels[0].descent.shown if panels else [0])]
+    layout["shapes"] = frames[-1]["layout"]["shapes"]
+    return {"data": data_traces, "layout": layout, "frames": frames}

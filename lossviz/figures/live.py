@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from lossviz.figures.common import FigureSpec
 
 SLIDER_PAD = 45
@@ -78,3 +80,49 @@ def _slider(frames: Sequence[dict], labels: Sequence[str], active: int, label: s
             for frame, text in zip(frames, labels, strict=True)
         ],
     }
+
+
+# --- played figures: what moves, as layout shapes ---------------------------------------------------------
+# A player's frames change only the layout (shapes and images): Plotly.relayout redraws those alone, while
+# a frame of trace data makes Plotly.animate re-derive and re-calculate every trace of the figure (about
+# 1 ms per trace per frame in Chromium), which a figure of many panels cannot afford at 20 frames a second.
+
+
+def _decimals(values: np.ndarray) -> int:
+    """Decimals that resolve a thousandth of the values' span (far below a pixel of any panel)."""
+    finite = values[np.isfinite(values)]
+    span = float(finite.max() - finite.min()) if finite.size else 0.0
+    return max(0, 3 - int(np.floor(np.log10(span)))) if span > 0 else 3
+
+
+def svg_path(x: np.ndarray, y: np.ndarray, *, log_y: bool = False) -> str:
+    """The polyline through (x, y) as an SVG path for a Plotly shape, in data units (on a log axis too, unlike a
+    line's or a rectangle's ends); a non-finite value starts a new piece. Values are written to a thousandth of
+    their span, or with ``log_y`` to four significant digits (a log axis resolves ratios, not differences)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    dx, dy = _decimals(x), _decimals(y)
+    parts, pen = [], "M"
+    for a, b in zip(x.tolist(), y.tolist(), strict=True):
+        if not (np.isfinite(a) and np.isfinite(b)):
+            pen = "M"
+            continue
+        parts.append(f"{pen}{_number(a, dx)},{f'{b:.4g}' if log_y else _number(b, dy)}")
+        pen = "L"
+    return "".join(parts)
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:.{decimals}f}"
+    return (text.rstrip("0").rstrip(".") or "0") if decimals else text
+
+
+def diamonds_path(x: np.ndarray, y: np.ndarray, rx: float, ry: float) -> str:
+    """Closed diamonds of half-widths ``rx`` and ``ry`` (data units) around each point (x, y), as one SVG path."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    dx, dy = _decimals(np.r_[x - rx, x + rx]), _decimals(np.r_[y - ry, y + ry])
+    return "".join(
+        f"M{_number(a - rx, dx)},{_number(b, dy)}L{_number(a, dx)},{_number(b + ry, dy)}"
+        f"L{_number(a + rx, dx)},{_number(b, dy)}L{_number(a, dx)},{_number(b - ry, dy)}Z"
+        for a, b in zip(x.tolist(), y.tolist(), strict=True)
+        if np.isfinite(a) and np.isfinite(b)
+    )

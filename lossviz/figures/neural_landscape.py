@@ -1,8 +1,9 @@
-"""Figures of network loss landscapes (Li et al. 2018) and of the two-parameter views.
+"""Figures of network loss landscapes (Li et al. 2018): the 1-D interpolation, random-direction planes, and the
+PCA trajectory played epoch by epoch with each checkpoint's distance from the plane.
 
-Pure builders: the arrays come from :mod:`lossviz.studies.neural_landscape`. Every figure is
-assembled as one dict (:func:`~lossviz.figures.common.figure_from_dicts`), which keeps the build
-fast enough to redraw on each control change.
+Pure builders: the arrays come from :mod:`lossviz.studies.neural_landscape`. Every figure is assembled as one
+dict (see :mod:`lossviz.figures.training_lab`), which keeps the build fast enough to redraw on each control
+change; the played one stays a plain dict, the form :func:`lossviz.ui.live_chart.live_chart` draws.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import (
+    LAYOUT_DEFAULTS,
     SURFACE_SCALE,
     TOP_MARGIN_WITH_TITLES,
     Trace,
@@ -24,6 +26,8 @@ from lossviz.figures.common import (
     figure_from_dicts,
     typed_array,
 )
+from lossviz.studies.neural_landscape import Slice
+from lossviz.toolkit.training import Curves
 
 
 def figure_interpolation(
@@ -113,32 +117,101 @@ def figure_plane_surface(
     return apply_layout(figure_from_dicts([trace], layout), height=height, title=title, margin={"l": 0, "r": 0, "t": 50, "b": 0})
 
 
-def figure_pca_trajectory(
-    xs: np.ndarray, ys: np.ndarray, z: np.ndarray, path: np.ndarray, explained: tuple[float, float],
-    *, log: bool = True, epochs: np.ndarray | None = None, height: int = 480,
-) -> go.Figure:
-    """The optimiser's path on the top-2 PCA directions over the loss contours (Li et al. §7, Fig. 9)."""
-    epochs = np.arange(len(path)) if epochs is None else epochs
-    traces = [
-        _contour(xs, ys, z, log),
+PCA_HEIGHT = 860
+OFF_PLANE_SCALE = [[0.0, "#fee8c8"], [0.5, "#fc8d59"], [1.0, "#7f0000"]]
+"""Colour of a checkpoint's distance from the plane, in steps: pale on it, dark red many steps away."""
+
+
+def figure_pca_player(pca: Slice, curves: Curves, shown: Sequence[int], *, log: bool = True) -> dict:
+    """The optimiser's path on the top-2 PCA directions over the loss contours (Li et al. §7, Fig. 9), played.
+
+    Top: the contours, the path (one dot per epoch, coloured by its distance from the plane in units of its
+    step, ``pca.off_plane_in_steps``; hover for the numbers), the initial and final weights, and the epoch shown
+    (a black ring). Below: the training and validation loss per epoch, and each checkpoint's distance from the
+    plane in steps (dotted at one step: beyond it a dot is farther from the plane than the step that led to
+    it, and the loss drawn under it is not its loss), both with the epoch shown. Frames are the epochs
+    ``shown``; what moves is a layout shape (see :mod:`lossviz.figures.live`); the base figure shows the last.
+    """
+    assert pca.path is not None and pca.explained is not None and pca.off_plane is not None
+    ratio = pca.off_plane_in_steps
+    assert ratio is not None
+    epochs = np.arange(len(pca.path))
+    shown_ratio = np.where(np.isfinite(ratio), ratio, np.nan)
+    top = float(np.nanmax(shown_ratio)) if np.isfinite(shown_ratio).any() else 1.0
+    cmax = max(2.0, min(top, 10.0))
+    texts = [
+        f"epoch {e}: ({a:.3f}, {b:.3f})<br>off the plane by {r:.3g} = {q:.3g} steps"
+        for e, (a, b), r, q in zip(epochs, pca.path, pca.off_plane, ratio, strict=True)
+    ]
+    shown_z, label = display_values(pca.z, log)
+    traces: list[Trace] = [
         {
-            "type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]), "mode": "lines+markers",
-            "name": "trajectory (one dot per epoch)", "line": {"color": "#d62728", "width": 2},
-            "marker": {"size": 5, "color": "#d62728"}, "customdata": typed_array(epochs),
-            "hovertemplate": "epoch %{customdata:.0f}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
+            "type": "contour", "x": typed_array(pca.xs), "y": typed_array(pca.ys), "z": typed_array(shown_z),
+            "colorscale": SURFACE_SCALE, "ncontours": 25, "line": {"width": 0.5},
+            "colorbar": {"title": {"text": label, "side": "top"}, "len": 0.5, "y": 0.74, "x": 0.84, "thickness": 10},
+            "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>" + label + "=%{z:.4g}<extra></extra>", **axis_refs(1),
         },
         {
-            "type": "scatter", "x": typed_array(path[:1, 0]), "y": typed_array(path[:1, 1]), "mode": "markers",
-            "name": "initial weights",
-            "marker": {"symbol": "circle-open", "size": 12, "color": "#d62728", "line": {"width": 2}},
+            "type": "scatter", "x": typed_array(pca.path[:, 0]), "y": typed_array(pca.path[:, 1]),
+            "mode": "lines+markers", "name": "trajectory (one dot per epoch)", "text": texts,
+            "hovertemplate": "%{text}<extra></extra>", "line": {"color": "#7f7f7f", "width": 1.5},
+            "marker": {"size": 7, "color": typed_array(np.minimum(np.nan_to_num(shown_ratio, nan=cmax), cmax)),
+                       "cmin": 0.0, "cmax": cmax, "colorscale": OFF_PLANE_SCALE, "line": {"color": "#555", "width": 0.5},
+                       "colorbar": {"title": {"text": "steps off<br>the plane", "side": "top"}, "len": 0.5,
+                                    "y": 0.74, "x": 0.95, "thickness": 10}},
+            **axis_refs(1),
+        },
+        {
+            "type": "scatter", "x": [float(pca.path[0, 0])], "y": [float(pca.path[0, 1])], "mode": "markers",
+            "name": "initial weights", "marker": {"symbol": "circle-open", "size": 14, "color": "#d62728",
+                                                  "line": {"width": 2}}, **axis_refs(1),
         },
         _centre_marker("final weights"),
     ]
-    layout = {
-        "xaxis": {"title": {"text": f"1st PCA component: {explained[0]:.1%} of the variance"}},
-        "yaxis": {"title": {"text": f"2nd PCA component: {explained[1]:.1%}"}},
+    for split, values, dash in (("train", curves.train_loss, "solid"), ("validation", curves.val_loss, "dash")):
+        traces.append({"type": "scatter", "mode": "lines", "x": typed_array(curves.epochs), "y": typed_array(values),
+                       "name": f"{split} loss", "line": {"color": "#1f77b4", "dash": dash, "width": 2},
+                       "hovertemplate": f"{split} loss %{{y:.4g}} at epoch %{{x}}<extra></extra>", **axis_refs(2)})
+    traces.append({"type": "scatter", "mode": "lines+markers", "x": typed_array(epochs), "y": typed_array(shown_ratio),
+                   "name": "distance from the plane", "showlegend": False, "text": texts,
+                   "hovertemplate": "%{text}<extra></extra>", "line": {"color": "#b30000", "width": 1.5},
+                   "marker": {"size": 4}, **axis_refs(3)})
+    last = float(epochs[-1])
+    epoch_axis = {"title": {"text": "epoch"}, "range": [-0.02 * last, 1.02 * last]}
+    positive = bool((curves.train_loss > 0).all() and (curves.val_loss > 0).all())
+    layout: dict = {
+        "xaxis": {"domain": [0.0, 0.8], "anchor": "y",
+                  "title": {"text": f"1st PCA component: {pca.explained[0]:.1%} of the variance"},
+                  "range": [float(pca.xs[0]), float(pca.xs[-1])]},
+        "yaxis": {"domain": [0.46, 1.0], "anchor": "x", "title": {"text": f"2nd PCA component: {pca.explained[1]:.1%}"},
+                  "range": [float(pca.ys[0]), float(pca.ys[-1])]},
+        "xaxis2": {"domain": [0.0, 0.44], "anchor": "y2", **epoch_axis},
+        "yaxis2": {"domain": [0.0, 0.28], "anchor": "x2", "title": {"text": "loss"},
+                   "type": "log" if log and positive else "linear", "exponentformat": "power"},
+        "xaxis3": {"domain": [0.56, 1.0], "anchor": "y3", **epoch_axis},
+        "yaxis3": {"domain": [0.0, 0.28], "anchor": "x3", "title": {"text": "steps off the plane"},
+                   "range": [0.0, 1.08 * max(top if np.isfinite(top) else 1.0, 1.0)]},
+        "annotations": [
+            {"text": text, "x": x, "y": y, "xref": "paper", "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 13}}
+            for text, x, y in (("loss per epoch", 0.22, 0.28), ("distance from the plane", 0.78, 0.28))
+        ],
     }
-    return apply_layout(figure_from_dicts(traces, layout), height=height)
+    one_step = {"type": "line", "xref": "x3", "yref": "y3", "x0": 0, "x1": last, "y0": 1, "y1": 1,
+                "line": {"color": "#7f7f7f", "width": 1, "dash": "dot"}}
+
+    def frame(epoch: int) -> dict:
+        a, b = (float(v) for v in pca.path[epoch])
+        ring = {"type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel", "xanchor": a,
+                "yanchor": b, "x0": -9, "x1": 9, "y0": -9, "y1": 9, "line": {"color": "black", "width": 2.5}}
+        lines = [{"type": "line", "xref": f"x{k}", "yref": f"y{k} domain", "x0": epoch, "x1": epoch, "y0": 0, "y1": 1,
+                  "line": {"color": "#7f7f7f", "width": 1.5, "dash": "dot"}} for k in (2, 3)]
+        return {"data": [], "traces": [], "layout": {"shapes": [one_step, ring, *lines]}}
+
+    frames = [frame(int(e)) for e in shown]
+    layout.update({**LAYOUT_DEFAULTS, "height": PCA_HEIGHT, "margin": {"l": 60, "r": 20, "t": 60, "b": 60},
+                   "shapes": frames[-1]["layout"]["shapes"]})
+    return {"data": traces, "layout": layout, "frames": frames}
 
 
 def figure_two_losses(
@@ -157,7 +230,3 @@ def figure_two_losses(
     layout["showlegend"] = False  # the star (trained weights) is explained in the page's caption
     return apply_layout(figure_from_dicts(traces, layout), height=height,
                         margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 50})
-
-
-# --- regularisation -------------------------------------------------------------------------------
-

@@ -1,25 +1,30 @@
-"""Figures of the training lab: loss/metric curves, decision boundaries, regression fits, predicted
-against actual values, confusion matrices, weights, an adaptive loss's shape and scale over training, and
-one epoch's augmented training points.
+"""Figures of the training lab: a recorded run played back (the data with the model, loss and metric curves,
+the per-example loss, the norms, all moving together), loss/metric curves while training, predicted against
+actual values, confusion matrices, weights, an adaptive loss's shape and scale over training, and one epoch's
+augmented training points. The regularisation path and the multi-task balance are live figures over λ or ω
+(:func:`~lossviz.figures.live.live_figure`): a frame holds only the arrays that change.
 
-Pure builders (arrays in, ``go.Figure`` out); the arrays come from :mod:`lossviz.toolkit.training`.
-Figures are assembled as one plain dict and turned into a ``go.Figure`` once, with side-by-side
-panels laid out by :func:`columns_layout`: ``make_subplots`` and trace-by-trace ``add_trace``
-cost several times more, and these pages redraw on every control change. The regularisation path
-and the multi-task balance are live figures over λ or ω (:func:`~lossviz.figures.live.live_figure`,
-plain dicts): a frame holds only the arrays that change (Plotly merges them into the traces it names).
+Pure builders (arrays in, a figure out); the arrays come from :mod:`lossviz.toolkit.training`. Figures are
+assembled as one plain dict, with side-by-side panels laid out by :func:`columns_layout`: ``make_subplots`` and
+trace-by-trace ``add_trace`` cost several times more, and these pages redraw on every control change. The run
+figure stays a plain dict (typed arrays and all), the form :func:`lossviz.ui.live_chart.live_chart` draws.
 """
 
 from __future__ import annotations
 
+import base64
 import math
+import struct
+import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import (
     BOTTOM_MARGIN,
+    LAYOUT_DEFAULTS,
     SURFACE_SCALE,
     TOP_MARGIN_WITH_TITLES,
     FigureSpec,
@@ -29,15 +34,16 @@ from lossviz.figures.common import (
     axis_refs,
     columns_layout,
     display_values,
+    f32,
     layout_defaults,
     legend_above_titles,
     run_color,
     typed_array,
 )
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import diamonds_path, live_figure, svg_path
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
-from lossviz.toolkit.training import Curves, DecisionGrid
+from lossviz.toolkit.training import LOSS_LEVELS, Curves, DecisionGrid, TrainResult, shared_time_axis
 
 CLASS_COLORS: tuple[str, ...] = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 """Colours of the classes 0, 1, 2 …: points and decision regions share them."""
@@ -56,7 +62,7 @@ def figure_training_curves(
     traces: list[Trace] = []
     for k, (label, curves) in enumerate(runs):
         color = run_color(k)
-        x = typed_array(curves.epochs)
+        x = f32(curves.epochs)
         for split, loss, value, dash in (
             ("train", curves.train_loss, curves.train_metric, "solid"),
             ("validation", curves.val_loss, curves.val_metric, "dash"),
@@ -67,8 +73,8 @@ def figure_training_curves(
                 name, shown, group = split, True, split
             common = {"type": "scatter", "mode": "lines", "line": {"color": color, "dash": dash, "width": 2},
                       "legendgroup": group, "name": name}
-            traces.append({**common, "x": x, "y": typed_array(loss), "showlegend": shown, **axis_refs(1)})
-            traces.append({**common, "x": x, "y": typed_array(value), "showlegend": False, **axis_refs(2)})
+            traces.append({**common, "x": x, "y": f32(loss), "showlegend": shown, **axis_refs(1)})
+            traces.append({**common, "x": x, "y": f32(value), "showlegend": False, **axis_refs(2)})
     styles = " (solid: train, dashed: validation)" if multiple else ""
     layout = columns_layout(2, (f"Loss{styles}", metric[:1].upper() + metric[1:]))
     positive = all((c.train_loss > 0).all() and (c.val_loss > 0).all() for _l, c in runs)
@@ -82,98 +88,29 @@ def figure_training_curves(
                         legend=legend_above_titles(height))
 
 
-def _points(dataset: Dataset, col: int, legend: bool) -> list[Trace]:
-    """The data points in the data's own units, one trace per class and split."""
-    traces = []
+PointGroup = tuple[str, np.ndarray, np.ndarray, dict[str, Any]]
+"""A set of points drawn alike: its name, x, y and marker (colour, symbol, size, outline width and colour)."""
+
+
+def _class_points(dataset: Dataset) -> list[PointGroup]:
+    """A two-feature classification's points in the data's own units, one group per class and split."""
+    groups = []
     for split, x, y in (("train", dataset.x_train, dataset.y_train), ("validation", dataset.x_val, dataset.y_val)):
         x = dataset.raw_x(x)
         for c in range(max(dataset.n_classes, 2)):
             mask = y == c
-            if not mask.any():
-                continue
-            name = f"{dataset.class_label(c)} · {split}"
-            traces.append(
-                {
-                    "type": "scatter", "x": typed_array(x[mask, 0]), "y": typed_array(x[mask, 1]), "mode": "markers",
-                    "name": name, "legendgroup": name, "showlegend": legend,
-                    "marker": {
-                        "color": CLASS_COLORS[c % len(CLASS_COLORS)], "symbol": SPLIT_MARKERS[split],
-                        "size": 6 if split == "train" else 8,
-                        "line": {"width": 0.5, "color": "white"} if split == "train"
-                        else {"width": 2, "color": CLASS_COLORS[c % len(CLASS_COLORS)]},
-                    },
-                    **axis_refs(col),
-                }
-            )
-    return traces
+            if mask.any():
+                color = CLASS_COLORS[c % len(CLASS_COLORS)]
+                train = split == "train"
+                marker = {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if train else 8,
+                          "line": {"width": 0.5 if train else 2, "color": "white" if train else color}}
+                groups.append((f"{dataset.class_label(c)} · {split}", x[mask, 0], x[mask, 1], marker))
+    return groups
 
 
-BINARY_COLORSCALE = [[0.0, "#aec7e8"], [0.5, "#ffffff"], [1.0, "#f4a6a6"]]
-
-
-def _region_traces(grid: DecisionGrid, n_classes: int, col: int, colorbar: bool, axes: tuple[str, str]) -> list[Trace]:
-    refs = axis_refs(col)
-    common = {"x": typed_array(grid.xs), "y": typed_array(grid.ys), "z": typed_array(grid.value), **refs}
-    if grid.threshold is None:  # multi-class: predicted class regions
-        scale = []
-        for c in range(n_classes):
-            color = CLASS_COLORS[c % len(CLASS_COLORS)]
-            scale += [[c / n_classes, color], [(c + 1) / n_classes, color]]
-        return [{"type": "heatmap", **common, "zmin": -0.5, "zmax": n_classes - 0.5, "colorscale": scale,
-                 "opacity": 0.3, "showscale": False, "hoverinfo": "skip"}]
-    finite = grid.value[np.isfinite(grid.value)]
-    spread = float(np.max(np.abs(finite - grid.threshold))) if finite.size else 1.0
-    spread = spread or 1.0
-    return [
-        {
-            "type": "heatmap", **common, "colorscale": BINARY_COLORSCALE, "zmid": grid.threshold,
-            "zmin": grid.threshold - spread, "zmax": grid.threshold + spread, "showscale": colorbar,
-            "colorbar": {"title": {"text": grid.label}, "len": 0.8},
-            "hovertemplate": f"{axes[0]}=%{{x:.3g}}<br>{axes[1]}=%{{y:.3g}}<br>{grid.label}=%{{z:.3f}}<extra></extra>",
-        },
-        {
-            "type": "contour", **common, "showscale": False, "hoverinfo": "skip", "showlegend": False,
-            "contours": {"start": grid.threshold, "end": grid.threshold, "size": 1.0, "coloring": "none"},
-            "line": {"color": "black", "width": 2}, "name": "decision boundary",
-        },
-    ]
-
-
-def figure_decision_boundaries(
-    grids: Sequence[tuple[str, DecisionGrid]], dataset: Dataset, *, height: int = 440
-) -> go.Figure:
-    """Decision regions of one or several models on the same data, side by side.
-
-    Binary: the model's class-1 probability (or score) as a blue–white–red map with the boundary
-    (pred = threshold) drawn black; multi-class: the predicted class as coloured regions.
-    """
-    k = max(len(grids), 1)
-    layout = columns_layout(k, [label for label, _g in grids] if k > 1 else None, spacing=0.04 if k > 1 else 0.0)
-    traces: list[Trace] = []
-    axes = (dataset.feature_label(0), dataset.feature_label(1))
-    for col, (_label, grid) in enumerate(grids, start=1):
-        traces += _region_traces(grid, dataset.n_classes, col, colorbar=col == k, axes=axes)
-        traces += _points(dataset, col, legend=col == 1)
-        layout[axis_key(col, "x")].update(title={"text": axes[0]}, range=[float(grid.xs[0]), float(grid.xs[-1])])
-        layout[axis_key(col, "y")].update(range=[float(grid.ys[0]), float(grid.ys[-1])],
-                                          title={"text": axes[1] if col == 1 else ""})
-    top = TOP_MARGIN_WITH_TITLES if k > 1 else 50
-    legend = {"legend": legend_above_titles(height, top)} if k > 1 else {}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
-                        margin={"l": 60, "r": 20, "t": top, "b": BOTTOM_MARGIN}, **legend)
-
-
-def figure_regression_fit(
-    xs: np.ndarray,
-    fits: Sequence[tuple[str, np.ndarray]],
-    dataset: Dataset,
-    clean: np.ndarray | None = None,
-    *,
-    height: int = 420,
-) -> go.Figure:
-    """The data (outliers marked, when known), the noise-free curve (when known) and each model's
-    prediction along x, all in the data's own units (``xs`` and the fits as :func:`regression_fit` gives)."""
-    traces: list[Trace] = []
+def _regression_points(dataset: Dataset) -> list[PointGroup]:
+    """A one-feature regression's points in the data's own units, outliers (when known) in red."""
+    groups = []
     for split, x, y, out in (
         ("train", dataset.x_train, dataset.y_train, dataset.outlier_train),
         ("validation", dataset.x_val, dataset.y_val, dataset.outlier_val),
@@ -182,27 +119,347 @@ def figure_regression_fit(
         out = np.zeros(len(y), dtype=bool) if out is None else out
         for is_outlier in (False, True):
             mask = out == is_outlier
-            if not mask.any():
-                continue
-            color = "#d62728" if is_outlier else "#7f7f7f"
-            traces.append(
-                {
-                    "type": "scatter", "x": typed_array(x[mask, 0]), "y": typed_array(y[mask]), "mode": "markers",
-                    "name": f"{'outlier' if is_outlier else 'point'} · {split}",
-                    "marker": {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if split == "train" else 7,
-                               "opacity": 0.8, "line": {"width": 1.5 if split == "validation" else 0, "color": color}},
-                }
-            )
-    if clean is not None:
-        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(clean), "mode": "lines",
-                       "name": "true f(x)",
-                       "line": {"color": "black", "dash": "dot"}})
-    for k, (label, pred) in enumerate(fits):
-        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(pred), "mode": "lines", "name": label,
-                       "line": {"color": run_color(k), "width": 3}})
-    x_title = dataset.feature_names[0] if dataset.feature_names else "x"
-    layout = {"xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": dataset.target_name}}}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+            if mask.any():
+                color = "#d62728" if is_outlier else "#7f7f7f"
+                marker = {"color": color, "symbol": SPLIT_MARKERS[split], "size": 6 if split == "train" else 7,
+                          "opacity": 0.8, "line": {"width": 1.5 if split == "validation" else 0, "color": color}}
+                groups.append((f"{'outlier' if is_outlier else 'point'} · {split}", x[mask, 0], y[mask], marker))
+    return groups
+
+
+def _point_traces(groups: list[PointGroup], col: int, legend: bool) -> list[Trace]:
+    """The points of panel ``col``: one trace per group with a legend entry, or (``legend`` off) all groups in
+    one trace styled point by point, which moves a played figure's frames faster (Plotly re-derives every trace
+    of a figure at each frame)."""
+    refs = axis_refs(col)
+    if legend:
+        return [{"type": "scatter", "mode": "markers", "x": typed_array(x), "y": typed_array(y), "name": name,
+                 "legendgroup": name, "marker": marker, **refs} for name, x, y, marker in groups]
+
+    def each(key: str, inner: str | None = None) -> list[Any]:
+        return [(m[key] if inner is None else m[key][inner]) for _n, x, _y, m in groups for _ in range(len(x))]
+
+    merged = {"color": each("color"), "symbol": each("symbol"), "size": each("size"),
+              "line": {"width": each("line", "width"), "color": each("line", "color")}}
+    if any("opacity" in m for *_rest, m in groups):
+        merged["opacity"] = groups[0][3].get("opacity", 1.0)
+    return [{"type": "scatter", "mode": "markers", "name": "data", "showlegend": False, "marker": merged,
+             "x": typed_array(np.concatenate([g[1] for g in groups])),
+             "y": typed_array(np.concatenate([g[2] for g in groups])), **refs}]
+
+
+# --- a recorded run, played ------------------------------------------------------------------------------
+
+BINARY_COLORSCALE = [[0.0, "#aec7e8"], [0.5, "#ffffff"], [1.0, "#f4a6a6"]]
+"""The map of a binary model: class 0 blue, the boundary white, class 1 red (the points' colours, paler)."""
+_BINARY_RGB = np.array([[174.0, 199.0, 232.0], [255.0, 255.0, 255.0], [244.0, 166.0, 166.0]])
+DATA_HEIGHT, CHART_HEIGHT, ROW_GAP = 360, 220, 100
+"""Pixel heights of a run figure's data row and of each row of charts, and the room between rows (titles)."""
+_MARKER_LINE = "#7f7f7f"
+
+
+def _png(rgb: np.ndarray) -> str:
+    """An RGB image (rows top to bottom, uint8) as a PNG data URI (RFC 2083), each of its rows unfiltered or
+    filtered "Up" (the difference from the row above), whichever deflates smaller for the whole image.
+
+    A smooth 48 × 48 map takes 1–2 kB, a fifth of its values as float32, and the browser smooths it when it
+    stretches it over the panel.
+    """
+    height, width, _ = rgb.shape
+    flat = rgb.reshape(height, -1)
+    up = np.diff(flat, axis=0, prepend=np.zeros((1, flat.shape[1]), np.uint8))  # uint8 wraps: mod 256, as PNG
+    body = min(
+        (zlib.compress(np.concatenate([np.full((height, 1), kind, np.uint8), rows], axis=1).tobytes(), 9)
+         for kind, rows in ((0, flat), (2, up))),
+        key=len,
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", body)
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _hex_rgb(color: str) -> np.ndarray:
+    return np.array([int(color[k : k + 2], 16) for k in (1, 3, 5)], dtype=np.float64)
+
+
+def _grid_image(grid: DecisionGrid, k: int, n_classes: int, spread: float) -> np.ndarray:
+    """Snapshot ``k`` of ``grid`` as RGB rows from the top: a binary pred on :data:`BINARY_COLORSCALE` from
+    threshold − spread to threshold + spread; a predicted class in its colour, paler where less confident."""
+    if grid.threshold is None:
+        assert grid.confidence is not None
+        colors = np.array([_hex_rgb(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(n_classes)])
+        chance = 1.0 / n_classes
+        alpha = 0.1 + 0.3 * np.clip((grid.confidence[k] - chance) / (1.0 - chance), 0.0, 1.0)
+        rgb = 255.0 + alpha[..., None] * (colors[grid.value[k].astype(int)] - 255.0)
+    else:
+        t = np.clip((np.nan_to_num(grid.value[k], nan=grid.threshold) - grid.threshold) / spread, -1.0, 1.0)[..., None]
+        low, mid, high = _BINARY_RGB
+        rgb = np.where(t < 0, mid + t * (mid - low), mid + t * (high - mid))
+    return np.round(rgb[::-1]).astype(np.uint8)
+
+
+def _image(grid: DecisionGrid, source: str, col: int) -> dict[str, Any]:
+    """A layout image covering the grid's cells (pixel centres on the grid points) in panel ``col``."""
+    dx, dy = float(grid.xs[1] - grid.xs[0]), float(grid.ys[1] - grid.ys[0])
+    refs = axis_refs(col)
+    return {
+        "source": source, "xref": refs["xaxis"], "yref": refs["yaxis"], "x": float(grid.xs[0]) - dx / 2,
+        "y": float(grid.ys[-1]) + dy / 2, "sizex": float(grid.xs[-1] - grid.xs[0]) + dx,
+        "sizey": float(grid.ys[-1] - grid.ys[0]) + dy, "sizing": "stretch", "layer": "below",
+    }  # anchored at its top left corner, Plotly's default
+
+
+def _range(values: Sequence[np.ndarray], log: bool, floor: float | None = None, decades: float = 8.0) -> list[float]:
+    """A fixed axis range around every finite value (log₁₀ ends for a log axis, at most ``decades`` below the
+    largest value: a loss of 10⁻⁶⁰ on an example long learnt would flatten everything else), padded 5 %."""
+    finite = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values])
+    finite = finite[np.isfinite(finite) & ((finite > 0) if log else True)]
+    if not finite.size:
+        return [0.0, 1.0]
+    lo, hi = (np.log10(finite.min()), np.log10(finite.max())) if log else (finite.min(), finite.max())
+    if log:
+        lo = max(lo, hi - decades)
+    if floor is not None:
+        lo = min(lo, floor)
+    pad = 0.05 * (hi - lo) or 0.5
+    return [float(lo - pad), float(hi + pad)]
+
+
+def _positive(values: Sequence[np.ndarray]) -> bool:
+    return all(bool((np.asarray(v)[np.isfinite(v)] > 0).all()) for v in values)
+
+
+def _title(text: str, x: tuple[float, float], y: tuple[float, float]) -> dict[str, Any]:
+    return {"text": text, "x": (x[0] + x[1]) / 2, "y": y[1], "xref": "paper", "yref": "paper", "xanchor": "center",
+            "yanchor": "bottom", "yshift": 4, "showarrow": False, "font": {"size": 13}}
+
+
+def _positive_only(values: np.ndarray, log: bool) -> np.ndarray:
+    """A path's values on a log axis (Plotly takes path coordinates in data units): non-positive ones are gaps."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(values > 0, values, np.nan) if log else values
+
+
+def _path_shape(col: int, path: str, color: str, width: float = 2.0, dash: str = "solid") -> dict[str, Any]:
+    refs = axis_refs(col)
+    line = {"color": color, "width": width, **({"dash": dash} if dash != "solid" else {})}
+    return {"type": "path", "xref": refs["xaxis"], "yref": refs["yaxis"], "path": path, "line": line}
+
+
+def _epoch_line(col: int, epoch: float) -> dict[str, Any]:
+    """The epoch shown, across a chart (its whole height, whatever the axis's scale)."""
+    refs = axis_refs(col)
+    return {"type": "line", "xref": refs["xaxis"], "yref": f"{refs['yaxis']} domain", "x0": epoch, "x1": epoch,
+            "y0": 0, "y1": 1, "line": {"color": _MARKER_LINE, "width": 1.5, "dash": "dot"}}
+
+
+def _legend_entry(name: str, **style: Any) -> Trace:
+    """A legend entry for something drawn as a shape (shapes move faster than traces, see figures.live)."""
+    return {"type": "scatter", "x": [None], "y": [None], "name": name, "hoverinfo": "skip", **style}
+
+
+TOP_MARK = (0.022, 0.035)
+"""Half-widths of the diamond around a high-loss example, as shares of its panel's x and y spans."""
+
+
+def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = False) -> dict[str, Any]:
+    """A recorded run, or 2–4 runs compared on the same data, as one plain-dict figure whose frames step through
+    their shared snapshot epochs (:func:`lossviz.toolkit.training.shared_time_axis`): frame t shows every run
+    at its snapshot of shared epoch t (a run that stopped early holds its last), the base figure the end.
+
+    Panels: the data with each model (a two-feature classification's decision map and boundary, or a
+    one-feature regression's fitted curve), one per run, the :data:`TOP_K` training examples with the largest
+    loss marked by diamonds; then the loss and the metric per epoch (training solid, validation dashed), the
+    sorted per-example training loss (its quantiles; dotted, at epoch 0), and the gradient and weight norms,
+    each with the epoch shown as a dotted line. Everything that moves is a layout shape or image (a frame is
+    a layout change, see :mod:`lossviz.figures.live`); the curves are traces, with hover. Axis ranges are
+    fixed, so that nothing but the data moves.
+    """
+    snapshots = [r.snapshots for _label, r in runs]
+    epochs, index = shared_time_axis(snapshots)
+    dataset = runs[0][1].dataset
+    first = snapshots[0]
+    has_data = first.grid is not None or first.fit is not None
+    n = len(runs)
+    multiple = n > 1
+    colors = [run_color(k) for k in range(n)]
+    labels = [label + (f" (diverged at epoch {r.diverged_at})" if r.diverged_at is not None else "") for label, r in runs]
+
+    # rows from the top: the data (one panel per run), then two rows of two charts
+    rows = ([DATA_HEIGHT] if has_data else []) + [CHART_HEIGHT, CHART_HEIGHT]
+    top, bottom = 90, 50
+    plot = sum(rows) + ROW_GAP * (len(rows) - 1)
+    heights, y = [], float(plot)
+    for h in rows:
+        heights.append(((y - h) / plot, y / plot))
+        y -= h + ROW_GAP
+    data_cols = n if has_data else 0
+    loss_col, metric_col, spread_col, norm_col = (data_cols + k for k in range(1, 5))
+    layout: dict[str, Any] = {"annotations": []}
+
+    def panel(col: int, across: tuple[float, float], down: tuple[float, float], title: str,
+              xaxis: dict[str, Any], yaxis: dict[str, Any]) -> None:
+        refs = axis_refs(col)
+        layout[axis_key(col, "x")] = {"domain": list(across), "anchor": refs["yaxis"], **xaxis}
+        layout[axis_key(col, "y")] = {"domain": list(down), "anchor": refs["xaxis"], **yaxis}
+        layout["annotations"].append(_title(title, across, down))
+
+    charts = heights[-2:]
+    halves = ((0.0, 0.44), (0.56, 1.0))
+    last_epoch = float(epochs[-1])
+    epoch_axis = {"title": {"text": "epoch"}, "range": [-0.02 * last_epoch, 1.02 * last_epoch or 1.0]}
+    traces: list[Trace] = []
+
+    # --- the data row: points and legend entries (traces), the maps, lines and marks of each frame (layout)
+    spreads: list[float] = []
+    data_ranges: list[tuple[list[float], list[float]]] = []
+    if first.grid is not None:
+        grids = [s.grid for s in snapshots]
+        for g in grids:
+            assert g is not None
+            if g.threshold is not None:
+                finite = np.abs(g.value[np.isfinite(g.value)] - g.threshold)
+                spreads.append(float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
+        shared_scale = len({(g.label, g.threshold) for g in grids if g is not None}) == 1
+        spread = max(spreads) if spreads and shared_scale else None
+        axes = (dataset.feature_label(0), dataset.feature_label(1))
+        for col, (g, label) in enumerate(zip(grids, labels, strict=True), start=1):
+            assert g is not None
+            x = (col - 1) / n + (0.02 if n > 1 else 0.0), col / n - (0.02 if n > 1 else 0.0)
+            ranges = [float(g.xs[0]), float(g.xs[-1])], [float(g.ys[0]), float(g.ys[-1])]
+            data_ranges.append(ranges)
+            panel(col, x, heights[0], label if multiple else "the data and the model",
+                  xaxis={"title": {"text": axes[0]}, "range": ranges[0]},
+                  yaxis={"title": {"text": axes[1] if col == 1 else ""}, "range": ranges[1]})
+            traces += _point_traces(_class_points(dataset), col, legend=col == 1)
+        traces.append(_legend_entry("decision boundary", mode="lines", line={"color": "black", "width": 2}))
+        if spread is not None and grids[0] is not None and grids[0].threshold is not None:
+            t = grids[0].threshold
+            traces.append({
+                "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
+                "hoverinfo": "skip", **axis_refs(1),
+                "marker": {"color": [t], "cmin": t - spread, "cmax": t + spread, "colorscale": BINARY_COLORSCALE,
+                           "showscale": True, "colorbar": {"title": {"text": grids[0].label}, "len": 0.3,
+                                                           "y": sum(heights[0]) / 2, "thickness": 14}},
+            })
+    elif first.fit is not None:
+        y_all = dataset.raw_y(np.concatenate([dataset.y_train, dataset.y_val]))
+        pad = 0.15 * float(np.ptp(y_all) or 1.0)
+        for col, label in enumerate(labels, start=1):
+            x = (col - 1) / n + (0.02 if n > 1 else 0.0), col / n - (0.02 if n > 1 else 0.0)
+            fit = snapshots[col - 1].fit
+            assert fit is not None
+            ranges = [float(fit.xs[0]), float(fit.xs[-1])], [float(y_all.min()) - pad, float(y_all.max()) + pad]
+            data_ranges.append(ranges)
+            panel(col, x, heights[0], label if multiple else "the data and the model",
+                  xaxis={"title": {"text": dataset.feature_names[0] if dataset.feature_names else "x"},
+                         "range": ranges[0]},
+                  yaxis={"title": {"text": dataset.target_name if col == 1 else ""}, "range": ranges[1]})
+            traces += _point_traces(_regression_points(dataset), col, legend=col == 1)
+            if fit.truth is not None:
+                traces.append({"type": "scatter", "x": typed_array(fit.xs), "y": typed_array(fit.truth),
+                               "mode": "lines", "name": "true f(x)", "showlegend": col == 1,
+                               "line": {"color": "black", "dash": "dot"}, **axis_refs(col)})
+        if not multiple:
+            traces.append(_legend_entry("model", mode="lines", line={"color": colors[0], "width": 3}))
+    if has_data:
+        traces.append(_legend_entry(f"top {first.top.shape[1]} losses", mode="markers",
+                                    marker={"symbol": "diamond-open", "size": 13, "color": "black",
+                                            "line": {"width": 2}}))
+
+    # --- the charts: the curves are static traces
+    metric = runs[0][1].curves.metric
+    curves = [r.curves for _label, r in runs]
+    loss_log = log_loss and _positive([c.train_loss for c in curves] + [c.val_loss for c in curves])
+    levels = 100.0 * LOSS_LEVELS
+    for k, (label, c) in enumerate(zip(labels, curves, strict=True)):
+        for split, loss, value, dash in (("train", c.train_loss, c.train_metric, "solid"),
+                                         ("validation", c.val_loss, c.val_metric, "dash")):
+            name, shown = (label, split == "train") if multiple else (split, True)
+            common = {"type": "scatter", "mode": "lines", "line": {"color": colors[k], "dash": dash, "width": 2},
+                      "legendgroup": label if multiple else split, "name": name, "x": typed_array(c.epochs)}
+            traces.append({**common, "y": typed_array(loss), "showlegend": shown, **axis_refs(loss_col),
+                           "hovertemplate": f"{split} loss %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>"})
+            traces.append({**common, "y": typed_array(value), "showlegend": False, **axis_refs(metric_col),
+                           "hovertemplate": f"{split} {metric} %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>"})
+        s = snapshots[k]
+        for what, values, dash in (("‖∇L‖", s.grad_norm, "solid"), ("‖w‖", s.weight_norm, "dot")):
+            traces.append({"type": "scatter", "mode": "lines", "x": typed_array(s.epochs), "y": typed_array(values),
+                           "showlegend": False, "line": {"color": colors[k], "dash": dash, "width": 1.5},
+                           "hovertemplate": f"{what} %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>",
+                           **axis_refs(norm_col)})
+        traces.append({"type": "scatter", "mode": "lines", "x": typed_array(levels),
+                       "y": typed_array(s.loss_quantiles[0]), "showlegend": False, "opacity": 0.5,
+                       "line": {"color": colors[k], "dash": "dot", "width": 1}, **axis_refs(spread_col),
+                       "hovertemplate": "epoch 0: %{x:.0f} % of the examples below %{y:.4g}<extra>" + label
+                       + "</extra>"})
+    loss_range = _range([c.train_loss for c in curves] + [c.val_loss for c in curves], loss_log)
+    metric_range = [0.0, 1.02] if metric == "accuracy" else _range(
+        [c.train_metric for c in curves] + [c.val_metric for c in curves], False, floor=0.0)
+    norm_log = _positive([s.grad_norm for s in snapshots] + [s.weight_norm for s in snapshots])
+    norm_range = _range([s.grad_norm for s in snapshots] + [s.weight_norm for s in snapshots], norm_log)
+    quantiles = [s.loss_quantiles for s in snapshots]
+    spread_log = _positive(quantiles)
+    spread_range = _range(quantiles, spread_log)
+
+    def scale(log: bool, axis_range: list[float]) -> dict[str, Any]:
+        return {"type": "log" if log else "linear", "range": axis_range, "exponentformat": "power"}
+
+    panel(loss_col, halves[0], charts[0], "loss", xaxis=epoch_axis, yaxis=scale(loss_log, loss_range))
+    panel(metric_col, halves[1], charts[0], metric, xaxis=epoch_axis, yaxis=scale(False, metric_range))
+    panel(spread_col, halves[0], charts[1], "per-example loss, sorted",
+          xaxis={"title": {"text": "% of training examples"}, "range": [0, 100]}, yaxis=scale(spread_log, spread_range))
+    panel(norm_col, halves[1], charts[1], "‖∇L‖ (solid), ‖w‖ (dotted)", xaxis=epoch_axis,
+          yaxis=scale(norm_log, norm_range))
+    top_k = first.top.shape[1]
+    band = {"type": "rect", "xref": axis_refs(spread_col)["xaxis"], "yref": f"{axis_refs(spread_col)['yaxis']} domain",
+            "x0": 100.0 * (1 - top_k / len(dataset.y_train)), "x1": 100.0, "y0": 0, "y1": 1,
+            "fillcolor": "#7f7f7f", "opacity": 0.12, "line": {"width": 0}, "layer": "below"}
+
+    # --- the frames: layout only (shapes and images), see lossviz.figures.live
+    sources: dict[tuple[int, int], str] = {}
+
+    def frame(t: int) -> dict[str, Any]:
+        shapes: list[dict[str, Any]] = [band]
+        images = []
+        for r, s in enumerate(snapshots):
+            j = int(index[r, t])
+            col = r + 1
+            top_rows = s.top[j]
+            if s.grid is not None:
+                if (r, j) not in sources:
+                    sources[r, j] = _png(_grid_image(s.grid, j, max(dataset.n_classes, 2), spreads[r] if spreads else 1.0))
+                images.append(_image(s.grid, sources[r, j], col))
+                shapes.append(_path_shape(col, svg_path(*s.grid.boundary[j]), "black"))
+                points = dataset.raw_x(dataset.x_train[top_rows])
+            elif s.fit is not None:
+                shapes.append(_path_shape(col, svg_path(s.fit.xs, s.fit.value[j]), colors[r], width=3))
+                points = np.stack([dataset.raw_x(dataset.x_train[top_rows])[:, 0],
+                                   dataset.raw_y(dataset.y_train[top_rows])], axis=1)
+            if has_data:
+                (x0, x1), (y0, y1) = data_ranges[r]
+                marks = diamonds_path(points[:, 0], points[:, 1], TOP_MARK[0] * (x1 - x0), TOP_MARK[1] * (y1 - y0))
+                shapes.append(_path_shape(col, marks, "black"))
+            shapes.append(_path_shape(spread_col, svg_path(levels, _positive_only(s.loss_quantiles[j], spread_log), log_y=spread_log),
+                                      colors[r]))
+        epoch = float(epochs[t])
+        shapes += [_epoch_line(col, epoch) for col in (loss_col, metric_col, norm_col)]
+        return {"data": [], "traces": [], "layout": {"shapes": shapes, **({"images": images} if images else {})}}
+
+    frames = [frame(t) for t in range(len(epochs))]
+    layout.update(frames[-1]["layout"])
+    height = plot + top + bottom
+    layout.update({**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
+                   "legend": legend_above_titles(height, top, bottom), "hovermode": "closest"})
+    return {"data": traces, "layout": layout, "frames": frames}
 
 
 def figure_predicted_vs_actual(
@@ -218,7 +475,7 @@ def figure_predicted_vs_actual(
                    "line": {"color": "black", "dash": "dot", "width": 1}})
     for k, (label, actual, predicted) in enumerate(runs):
         traces.append(
-            {"type": "scatter", "x": typed_array(actual), "y": typed_array(predicted), "mode": "markers", "name": label,
+            {"type": "scatter", "x": f32(actual), "y": f32(predicted), "mode": "markers", "name": label,
              "marker": {"color": run_color(k), "size": 6, "opacity": 0.6},
              "hovertemplate": "actual %{x:.4g}<br>predicted %{y:.4g}<extra>" + label + "</extra>"}
         )
@@ -265,12 +522,16 @@ def figure_weight_histogram(
     for k, (label, w) in enumerate(runs):
         share = float(np.mean(np.abs(w) < zero_tol)) if len(w) else 0.0
         traces.append(
-            {"type": "histogram", "x": typed_array(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}",
-             "opacity": 0.6,
+            {"type": "histogram", "x": f32(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}", "opacity": 0.6,
              "marker": {"color": run_color(k)}, "xbins": {"start": -lim, "end": lim, "size": 2 * lim / 80}}
         )
     layout = {"barmode": "overlay", "xaxis": {"title": {"text": "weight value"}}, "yaxis": {"title": {"text": "count"}}}
     return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+
+
+# --- regularisation paths and the multi-task balance --------------------------------------------
+
+_L1_COLOR, _L2_COLOR = "#d62728", "#1f77b4"
 
 
 def figure_loss_shape(

@@ -10,7 +10,7 @@ Two views, every number from :func:`lossviz.evaluate`:
   F(w, b) = (1/n) Σᵢ L(w·xᵢ + b, yᵢ), over a (w, b) grid in one broadcast ``evaluate`` call
   (grid × points), its minimum (the exact fit of :func:`lossviz.toolkit.fit.fit_line`), and
   gradient-descent / Adam paths on F with
-  ∂F/∂w = (1/n) Σᵢ ∂L/∂p · xᵢ and ∂F/∂b = (1/n) Σᵢ ∂L/∂p.
+  ∂F/∂w = (1/n) Σᵢ ∂L/∂p · xᵢ and ∂F/∂b = (1/n) Σᵢ ∂L/∂p, played step by step (:class:`Descent`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from lossviz.registry import names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
 from lossviz.toolkit.fit import fit_line
+from lossviz.toolkit.frames import snapshot_steps, time_param
 from lossviz.toolkit.optim import SGD, Adam, Objective, Trajectory, run
 
 MULTICLASS = ("cross_entropy", "softmax_focal", "multi_margin", "kl_div")
@@ -62,6 +63,8 @@ STEPS = Param(
     "steps", 100, low=0, high=5000, integer=True, ui_low=1, ui_high=500, step=1,
     description="Number of optimisation steps.",
 )
+GAP_FLOOR = 1e-12
+"""F − F* below this is the minimum's own precision (Nelder–Mead's tolerance): shown as this."""
 
 
 # --- input landscape ------------------------------------------------------------------------------
@@ -288,19 +291,40 @@ def window_axes(
 
 @dataclass(frozen=True)
 class Descent:
-    """One learning rate's runs of :func:`descend`, by rule: the points visited, whether the run diverged,
-    and the mean loss at each visited point."""
+    """Gradient descent and Adam from one start on one loss's F at one learning rate, ready to be played.
 
-    paths: dict[str, np.ndarray]
-    diverged: dict[str, bool]
-    values: dict[str, np.ndarray]
+    ``theta[k]`` (steps + 1, 2) is (w, b) after each step of optimiser k (``"gd"``, ``"adam"``; a run that
+    stopped holds its last point), ``gap[k]`` = F(θₜ) − F* (at least :data:`GAP_FLOOR`), ``stopped[k]`` the
+    point where it stopped (−1 if never; see :class:`lossviz.toolkit.optim.Trajectory`), and ``shown`` the
+    steps a player shows (:func:`lossviz.toolkit.frames.snapshot_steps`: every one up to 100).
+    """
+
+    theta: dict[str, np.ndarray]
+    gap: dict[str, np.ndarray]
+    stopped: dict[str, int]
+    shown: np.ndarray
+
+    def path(self, key: str) -> np.ndarray:
+        """The points optimiser ``key`` visited, up to where it stopped: ``(m, 2)``."""
+        stop = self.stopped[key]
+        return self.theta[key] if stop < 0 else self.theta[key][: stop + 1]
+
+    @property
+    def diverged(self) -> dict[str, bool]:
+        return {k: s >= 0 for k, s in self.stopped.items()}
 
 
-def descent_at(trajectories: Mapping[str, Trajectory], run: int) -> Descent:
-    """Run ``run`` (the index of a learning rate) of each rule's :class:`Trajectory`, up to where it stopped."""
-    paths = {rule: t.path(run) for rule, t in trajectories.items()}
+def descent(paths: Mapping[str, Trajectory], rate: int, minimum: Minimum) -> Descent:
+    """The runs of :func:`descend` with its ``rate``-th learning rate, measured against ``minimum``."""
+    steps = len(next(iter(paths.values())).theta) - 1
     return Descent(
-        paths=paths,
-        diverged={rule: bool(t.stopped[run] >= 0) for rule, t in trajectories.items()},
-        values={rule: t.value[: len(paths[rule]), run] for rule, t in trajectories.items()},
+        theta={k: t.theta[:, rate] for k, t in paths.items()},
+        gap={k: np.maximum(t.value[:, rate] - minimum.value, GAP_FLOOR) for k, t in paths.items()},
+        stopped={k: int(t.stopped[rate]) for k, t in paths.items()},
+        shown=snapshot_steps(steps),
     )
+
+
+def step_param(last: int) -> Param:
+    """The step a player of the descents shows, 0 … ``last`` (the end by default)."""
+    return time_param("step", last, "The optimisers' step shown: the (w, b) after that many updates.")

@@ -10,6 +10,10 @@
 * The optimiser's trajectory on the top-2 PCA directions of the weight history (Li et al. §7):
   PCA of the matrix [θ₀ − θₙ; …; θₙ₋₁ − θₙ], each θᵢ projected as ((θᵢ − θₙ)·d₁, (θᵢ − θₙ)·d₂) with
   unit directions, so the final weights sit at the origin, and the loss drawn on θₙ + a·d₁ + b·d₂.
+  A checkpoint is generally *not* on that plane (the loss drawn under its dot is not its loss): each one's
+  distance from the plane, ‖(θᵢ − θₙ) − aᵢd₁ − bᵢd₂‖, is reported, and relative to the step that led to it
+  (:func:`plane_residuals`) — a path drawn on a plane its points do not lie on is what users of Li et al.'s
+  code asked about (tomgoldstein/loss-landscape issues #1 and #18).
 
 A grid is evaluated in one batch: the parameter vectors of all grid points form a (G, P) tensor
 and the MLP runs as batched matrix products (:meth:`lossviz.toolkit.training.MLP.forward`), the loss
@@ -129,6 +133,21 @@ def pca_plane(thetas: np.ndarray) -> Plane:
     return Plane(final.copy(), directions[0], directions[1], ratios)  # type: ignore[arg-type]
 
 
+def plane_residuals(plane: Plane, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``thetas``'s distance from the plane and the length of the step that led to it.
+
+    The distance is the norm of what the projection leaves out, ‖(θᵢ − c) − P(θᵢ − c)‖ with P the orthogonal
+    projection onto span(d₁, d₂) (orthonormalised first, so any two independent directions do); the step is
+    ‖θᵢ − θᵢ₋₁‖, and for the first row the step that leaves it, ‖θ₁ − θ₀‖. Their ratio says how many steps away
+    from the drawn plane a checkpoint lies: above about one, the path on the plane is not the path taken.
+    """
+    diffs = np.asarray(thetas, dtype=np.float64) - plane.center
+    basis, _r = np.linalg.qr(np.stack([plane.d1, plane.d2], axis=1))
+    residual = np.linalg.norm(diffs - (diffs @ basis) @ basis.T, axis=1)
+    steps = np.linalg.norm(np.diff(thetas, axis=0), axis=1)
+    return residual, np.r_[steps[:1], steps]
+
+
 def project(plane: Plane, thetas: np.ndarray) -> np.ndarray:
     """Coordinates ((θ − center)·d1/‖d1‖, (θ − center)·d2/‖d2‖) of each row of ``thetas``."""
     diffs = np.asarray(thetas, dtype=np.float64) - plane.center
@@ -232,7 +251,9 @@ class Interpolation:
 
 @dataclass(frozen=True)
 class Slice:
-    """The loss on a plane: ``z[i, j]`` at (xs[j], ys[i]); for a PCA plane also the projected trajectory."""
+    """The loss on a plane: ``z[i, j]`` at (xs[j], ys[i]); for a PCA plane also the projected trajectory, and
+    each checkpoint's distance from the plane (``off_plane``) and the length of its step (``steps``), as
+    :func:`plane_residuals` gives them."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -240,6 +261,25 @@ class Slice:
     seconds: float
     path: np.ndarray | None = None
     explained: tuple[float, float] | None = None
+    off_plane: np.ndarray | None = None
+    steps: np.ndarray | None = None
+
+    @property
+    def off_plane_in_steps(self) -> np.ndarray | None:
+        """Each checkpoint's distance from the plane in units of its step (0 where both are 0, inf for a
+        distance without a step)."""
+        if self.off_plane is None or self.steps is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = self.off_plane / self.steps
+        return np.where(self.off_plane == 0, 0.0, ratio)
+
+    def beyond_a_step(self) -> tuple[int, float]:
+        """How many checkpoints lie more than one step from the plane, and the largest distance in steps."""
+        ratio = self.off_plane_in_steps
+        if ratio is None or not len(ratio):
+            return 0, 0.0
+        return int((ratio > 1).sum()), float(ratio.max())
 
 
 def compute_interpolation(result: TrainResult, points: int = 101) -> Interpolation:
@@ -278,9 +318,10 @@ def compute_pca_slice(result: TrainResult, resolution: int = int(RESOLUTION.defa
         raise ParameterError("the run is too short for PCA directions: it needs at least two epochs")
     plane = pca_plane(result.thetas)
     path = project(plane, result.thetas)
+    off_plane, steps = plane_residuals(plane, result.thetas)
     xs, ys = pca_grid(path, n)
     z = surface(objective_for(result), plane, xs, ys)
-    return Slice(xs, ys, z, time.perf_counter() - start, path, plane.explained)
+    return Slice(xs, ys, z, time.perf_counter() - start, path, plane.explained, off_plane, steps)
 
 
 def pca_grid(path: np.ndarray, resolution: int, margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,9 @@ Three ladders, each for a kind of parameter:
 * :func:`log_ladder` — mantissas × 10ᵏ (1-2-5 by default) for a log-scale parameter spanning
   decades (a learning rate, a total-variation weight), its default included.
 
+And two for time: :func:`snapshot_steps`, the epochs (or optimiser steps) a recorded run keeps, which a
+player steps through, and :func:`time_param`, that player's control.
+
 Every ladder keeps only values the parameter accepts (:meth:`lossviz.spec.Param.contains`).
 """
 
@@ -29,6 +32,8 @@ LOG_MANTISSAS: tuple[float, ...] = (1.0, 2.0, 5.0)
 """The 1-2-5 ladder of a control's options."""
 FINE_MANTISSAS: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
 """A finer ladder for the frames of a live figure: a superset of the 1-2-5 options."""
+SNAPSHOT_LIMIT = 100
+"""Steps of a recorded run beyond which its snapshots thin out: at most ``SNAPSHOT_LIMIT + 1`` frames."""
 
 
 def even_values(param: Param, count: int = EVEN_COUNT) -> np.ndarray:
@@ -71,3 +76,19 @@ def log_ladder(param: Param, mantissas: Sequence[float] = LOG_MANTISSAS) -> list
 def nearest_index(values: Sequence[float] | np.ndarray, value: float) -> int:
     """The index of the value closest to ``value`` (where a live control starts)."""
     return int(np.argmin(np.abs(np.asarray(values, dtype=np.float64) - value)))
+
+
+def snapshot_steps(total: int, limit: int = SNAPSHOT_LIMIT) -> np.ndarray:
+    """The steps 0 … ``total`` a recorded run keeps: every one up to ``limit`` steps, else ``limit + 1`` evenly
+    spaced (rounded) with both ends, so that a player has at most ``limit + 1`` frames whatever the run's length."""
+    if total < 0 or int(total) != total:
+        raise ValueError(f"a run has a non-negative whole number of steps, got {total!r}")
+    if total <= limit:
+        return np.arange(int(total) + 1)
+    return np.unique(np.round(np.linspace(0, total, limit + 1)).astype(np.int64))
+
+
+def time_param(name: str, last: int, description: str) -> Param:
+    """The step (or epoch) a player of a recorded run shows, 0 … ``last``; the end of the run by default."""
+    top = max(int(last), 1)
+    return Param(name, int(last), low=0, high=top, integer=True, ui_low=0, ui_high=top, step=1, description=description)

@@ -38,7 +38,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -51,7 +51,8 @@ from lossviz.registry import names as loss_names
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
 from lossviz.toolkit import adaptive
-from lossviz.toolkit.data import N_SAMPLES, NOISE, OUTLIERS, DataConfig, Dataset, DataSource, Task
+from lossviz.toolkit.data import N_SAMPLES, NOISE, OUTLIERS, DataConfig, Dataset, DataSource, Task, regression_curve
+from lossviz.toolkit.frames import snapshot_steps, time_param
 from lossviz.toolkit.optim import SGD, Adam, Optimizer, RMSprop, Rule
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -694,17 +695,19 @@ class Curves:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """A finished run: the curves, the weights after every epoch, and what made them.
+    """A finished run: the curves, the weights after every epoch, the recorded snapshots, and what made them.
 
     ``thetas[k]`` is θ after epoch k (``thetas[0]`` the initial weights). When the loss became
     non-finite (or blew up beyond :data:`BLOW_UP` × its initial value) at epoch ``diverged_at`` the
     run stopped there and the curves end at the last good epoch. An adaptive loss's α and c after
-    epoch k are ``shapes[k]`` (``None`` for a fixed loss).
+    epoch k are ``shapes[k]`` (``None`` for a fixed loss). ``seconds`` is the training loop's time;
+    recording the snapshots took ``snapshots.seconds`` more.
     """
 
     setup: Setup
     curves: Curves
     thetas: np.ndarray
+    snapshots: Snapshots
     seconds: float
     diverged_at: int | None = None
     shapes: np.ndarray | None = None
@@ -852,13 +855,17 @@ def _train(config: TrainConfig, progress: ProgressFn | None, updates: int, devic
             progress(epoch, config.epochs, _curves(rows, su.dataset))
     seconds = time.perf_counter() - start
     final = su if not shapes else dataclasses.replace(su, params=dict(zip(("alpha", "scale"), shapes[-1], strict=True)))
+    curves = _curves(rows, su.dataset)
+    history = torch.stack(thetas).cpu().numpy()
+    learned = np.asarray(shapes, dtype=np.float64) if shapes else None
     return TrainResult(
         setup=final,
-        curves=_curves(rows, su.dataset),
-        thetas=torch.stack(thetas).cpu().numpy(),
+        curves=curves,
+        thetas=history,
+        snapshots=record_snapshots(su, history, curves, device, shapes=learned),
         seconds=seconds,
         diverged_at=diverged_at,
-        shapes=np.asarray(shapes, dtype=np.float64) if shapes else None,
+        shapes=learned,
     )
 
 
@@ -867,61 +874,309 @@ def _curves(rows: list[tuple[float, float, float, float]], dataset: Dataset) -> 
     return Curves(np.arange(len(a)), a[:, 0], a[:, 1], a[:, 2], a[:, 3], metric_name(dataset))
 
 
-# --- decision surface --------------------------------------------------------------------------------
+# --- snapshots: the run as it learned ------------------------------------------------------------------
+
+SNAPSHOT_RESOLUTION = 48
+"""Grid points per axis of a snapshot's decision surface: 48² values per snapshot keep a played run's figure
+small; the browser smooths the image they become, and the boundary line is interpolated between them."""
+FIT_RESOLUTION = 200
+"""Points along x of a snapshot's fitted regression curve."""
+LOSS_LEVELS = np.linspace(0.0, 1.0, 41)
+"""The quantile levels at which a snapshot keeps the distribution of the per-example training loss."""
+TOP_K = 10
+"""How many of the training examples with the largest loss a snapshot names."""
+MAX_BATCH_ELEMENTS = 500_000
+"""Largest hidden activation (models × points × width) a snapshot evaluates at once (4 MB of float64)."""
 
 
 @dataclass(frozen=True)
 class DecisionGrid:
-    """The model on a grid over the input plane: ``value[i, j]`` at (xs[j], ys[i]).
+    """Models on a grid over the input plane: ``value[..., i, j]`` at (xs[j], ys[i]), one leading entry per model.
 
-    Binary: the loss's pred (a probability or a score) with the class boundary at ``threshold``;
-    multi-class: the predicted class, with ``confidence`` the softmax probability of that class.
+    Binary: the loss's pred (a probability, or a score) with the class boundary at ``threshold``; multi-class:
+    the predicted class, with ``confidence`` the softmax probability of that class. ``boundary[k]`` is model
+    k's decision boundary as one polyline ``(2, n)`` (x row, y row; NaN between pieces): the isoline
+    pred = threshold (binary), or where the top two logits tie (multi-class). All in the data's own units.
     """
 
     xs: np.ndarray
     ys: np.ndarray
     value: np.ndarray
     threshold: float | None
+    boundary: tuple[np.ndarray, ...]
     confidence: np.ndarray | None = None
     label: str = ""
 
 
-def decision_grid(result: TrainResult, resolution: int = 80) -> DecisionGrid:
-    """The trained model's pred over the data's bounding box (classification on two features only).
+@dataclass(frozen=True)
+class RegressionFit:
+    """Models' predictions ``value[k, j]`` at ``xs[j]`` along a one-feature regression's input range, and the
+    noise-free curve there when the data is generated from one (``truth``), all in the data's own units."""
+
+    xs: np.ndarray
+    value: np.ndarray
+    truth: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """What a run's views show at each of ``epochs``: snapshot k is the model after epoch ``epochs[k]``.
+
+    The epochs are :func:`lossviz.toolkit.frames.snapshot_steps` of the configured epochs (every epoch up to
+    100, 101 evenly spaced beyond), cut at a divergence, with the run's last epoch always the last one.
+    Every value is of the model in evaluation mode on the whole training set:
+
+    * the losses and metrics of :class:`Curves` at these epochs;
+    * ``weight_norms[k, l]`` = ‖W_l‖_F of layer l (biases excluded);
+    * ``grad_norm[k]`` = ‖∇θ (mean training loss + penalty)‖₂, the full-batch gradient (not a mini-batch's);
+    * ``loss_quantiles[k, q]``: the per-example training loss at quantile level :data:`LOSS_LEVELS` [q] (linear
+      interpolation, as ``numpy.quantile``), and ``top[k]`` the indices into the training set of the
+      :data:`TOP_K` examples with the largest loss, largest first, with their losses ``top_loss[k]``;
+    * ``grid`` (two-feature classification) or ``fit`` (one-feature regression): what the data view draws.
+
+    ``seconds`` is the time recording them took, after training.
+    """
+
+    epochs: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    train_metric: np.ndarray
+    val_metric: np.ndarray
+    weight_norms: np.ndarray
+    grad_norm: np.ndarray
+    loss_quantiles: np.ndarray
+    top: np.ndarray
+    top_loss: np.ndarray
+    grid: DecisionGrid | None
+    fit: RegressionFit | None
+    seconds: float
+
+    @property
+    def weight_norm(self) -> np.ndarray:
+        """‖w‖₂ over all the weights (biases excluded), per snapshot."""
+        return np.sqrt((self.weight_norms**2).sum(-1))
+
+
+def _chunks(model: MLP, points: int, count: int) -> Iterator[slice]:
+    """Slices of ``count`` models small enough that a hidden activation on ``points`` inputs stays in cache."""
+    step = max(1, MAX_BATCH_ELEMENTS // max(1, points * max(model.sizes)))
+    for begin in range(0, count, step):
+        yield slice(begin, min(begin + step, count))
+
+
+def _outputs(model: MLP, thetas: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Network outputs (K, N, out) of every θ in ``thetas`` (K, P) on ``x``, without autograd, chunked."""
+    with torch.no_grad():
+        return torch.cat([model.forward(thetas[c], x) for c in _chunks(model, len(x), len(thetas))])
+
+
+def record_snapshots(
+    su: Setup, thetas: np.ndarray, curves: Curves, device: torch.device = DEVICE, *, shapes: np.ndarray | None = None
+) -> Snapshots:
+    """The :class:`Snapshots` of a run from its weight history ``thetas`` (θ after each epoch) and curves; for
+    an adaptive loss, ``shapes[k]`` is its learned (α, c) after epoch k, which snapshot k's losses use.
+
+    All snapshots are evaluated together, a batch of parameter vectors per call (as the neural landscape's
+    grids): one forward and backward pass over the training set for the per-example losses and gradients,
+    one forward pass over the grid for the data view.
+    """
+    start = time.perf_counter()
+    last = len(thetas) - 1
+    planned = snapshot_steps(su.config.epochs)
+    epochs = planned[planned <= last]
+    if epochs[-1] != last:
+        epochs = np.append(epochs, last)
+    kept = np.ascontiguousarray(thetas[epochs])
+    train_obj, _val_obj = objectives(su, device)
+    penalty = penalty_fn(su.model, su.config.l1, su.config.l2, device)
+    th = torch.as_tensor(kept, dtype=DTYPE, device=device)
+    per_example, grads = [], []
+    for c in _chunks(su.model, len(train_obj.x), len(th)):
+        part = th[c].clone().requires_grad_(True)
+        pred = su.head.pred(su.model.forward(part, train_obj.x))
+        obj = train_obj
+        if shapes is not None:  # each snapshot's own α and c, broadcast over its examples
+            learned = torch.as_tensor(shapes[epochs][c], dtype=DTYPE, device=device)
+            learned = learned.reshape(-1, 2, *[1] * (pred.ndim - 1))
+            obj = train_obj.with_params({"alpha": learned[:, 0], "scale": learned[:, 1]})
+        values = obj.values(pred)
+        objective = values.mean(-1) + penalty(part)
+        (grad,) = torch.autograd.grad(objective.sum(), part)  # the snapshots are independent: one backward
+        per_example.append(values.detach())
+        grads.append(grad)
+    losses = torch.cat(per_example).cpu().numpy()
+    k = min(TOP_K, losses.shape[1])
+    top = np.argsort(-losses, axis=1, kind="stable")[:, :k]
+    dataset = su.dataset
+    return Snapshots(
+        epochs=epochs,
+        train_loss=curves.train_loss[epochs],
+        val_loss=curves.val_loss[epochs],
+        train_metric=curves.train_metric[epochs],
+        val_metric=curves.val_metric[epochs],
+        weight_norms=np.stack([np.linalg.norm(kept[:, w], axis=1) for w, _b, _o, _i in su.model.layers], axis=1),
+        grad_norm=torch.cat(grads).norm(dim=-1).cpu().numpy(),
+        loss_quantiles=np.quantile(losses, LOSS_LEVELS, axis=1).T,
+        top=top,
+        top_loss=np.take_along_axis(losses, top, axis=1),
+        grid=decision_grids(su, kept) if dataset.task != "regression" and dataset.n_features == 2 else None,
+        fit=regression_fits(su, kept) if dataset.task == "regression" and dataset.n_features == 1 else None,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def decision_grids(su: Setup, thetas: np.ndarray, resolution: int = SNAPSHOT_RESOLUTION) -> DecisionGrid:
+    """The models ``thetas`` (K, P) on a grid over the data's bounding box (classification on two features).
 
     The grid's axes are in the data's own units (:meth:`Dataset.raw_x`), as the points are drawn.
     """
-    dataset = result.dataset
+    dataset = su.dataset
     if dataset.n_features != 2:
         raise ParameterError(f"a decision boundary needs two input features; this data has {dataset.n_features}")
     (x0, x1), (y0, y1) = dataset.bounds()
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     gx, gy = np.meshgrid(xs, ys)
-    pred = result.pred(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    grid = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], axis=1), dtype=DTYPE)
+    th = torch.as_tensor(thetas, dtype=DTYPE)
+    pred = su.head.pred(_outputs(su.model, th, grid)).numpy()
     raw = dataset.raw_x(np.stack([xs, ys], axis=1))
     xs, ys = raw[:, 0], raw[:, 1]
-    head = result.setup.head
-    if head.structured:
-        cls = pred.argmax(-1)
-        conf = np.exp(pred - pred.max(-1, keepdims=True))
+    shape = (len(thetas), resolution, resolution)
+    if su.head.structured:
+        logits = pred.reshape(*shape, -1)
+        top2 = np.sort(logits, axis=-1)[..., -2:]
+        margin = logits - np.where(logits == top2[..., -1:], top2[..., :1], top2[..., -1:])  # z_c − max_{j≠c} z_j
+        conf = np.exp(logits - top2[..., -1:])
         conf = conf.max(-1) / conf.sum(-1)
-        return DecisionGrid(xs, ys, cls.reshape(gx.shape).astype(float), None, conf.reshape(gx.shape), "class")
-    positive = dataset.class_label(1)
-    label = f"P({positive})" if head.link == "sigmoid" or result.setup.spec.pred_domain == LOGIT else "score"
-    if result.setup.spec.pred_domain == LOGIT:
-        pred = 1.0 / (1.0 + np.exp(-pred))
-        return DecisionGrid(xs, ys, pred.reshape(gx.shape), 0.5, None, label)
-    return DecisionGrid(xs, ys, pred.reshape(gx.shape), head.threshold, None, label)
+        boundary = tuple(
+            _joined([isoline(xs, ys, margin[k, ..., c], 0.0) for c in range(logits.shape[-1])])
+            for k in range(len(logits))
+        )
+        return DecisionGrid(xs, ys, logits.argmax(-1).astype(float), None, boundary, conf, "class")
+    value = pred.reshape(shape)
+    threshold = su.head.threshold
+    label = f"P({dataset.class_label(1)})" if su.head.link == "sigmoid" else "score"
+    if su.spec.pred_domain == LOGIT:
+        value, threshold, label = 1.0 / (1.0 + np.exp(-value)), 0.5, f"P({dataset.class_label(1)})"
+    boundary = tuple(isoline(xs, ys, v, threshold) for v in value)
+    return DecisionGrid(xs, ys, value, threshold, boundary, None, label)
 
 
-def regression_fit(result: TrainResult, resolution: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """(x, prediction) along the input range of a one-feature regression run, in the data's own units."""
-    dataset = result.dataset
+def regression_fits(su: Setup, thetas: np.ndarray, resolution: int = FIT_RESOLUTION) -> RegressionFit:
+    """The models ``thetas`` (K, P) along the input range of a one-feature regression, in the data's own units."""
+    dataset = su.dataset
     if dataset.n_features != 1:
         raise ParameterError(f"a fitted curve needs one input feature; this data has {dataset.n_features}")
     ((x0, x1),) = dataset.bounds(margin=0.02)
     xs = np.linspace(x0, x1, resolution)[:, None]
-    return dataset.raw_x(xs)[:, 0], dataset.raw_y(result.pred(xs))
+    out = _outputs(su.model, torch.as_tensor(thetas, dtype=DTYPE), torch.as_tensor(xs, dtype=DTYPE))
+    raw = dataset.raw_x(xs)[:, 0]
+    truth = regression_curve(raw) if dataset.clean_train is not None else None
+    return RegressionFit(raw, dataset.raw_y(su.head.pred(out).numpy()), truth)
+
+
+# --- isolines ---------------------------------------------------------------------------------------------
+
+# The two edges around each corner of a cell (edges 0 bottom, 1 right, 2 top, 3 left; corners 0 bottom-left,
+# 1 bottom-right, 2 top-right, 3 top-left): a saddle cell cuts off the corners unlike its centre.
+_CORNER_EDGES = ((3, 0), (0, 1), (1, 2), (2, 3))
+
+
+def isoline(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, level: float) -> np.ndarray:
+    """The curve z = ``level`` of ``z[i, j]`` given at (xs[j], ys[i]), by marching squares (Lorensen & Cline
+    1987, in 2-D): a crossing on every grid edge whose ends lie on either side of the level (z ≥ level counts
+    as above), linearly interpolated; in a cell crossed on all four edges (a saddle) the two corners unlike
+    the cell's mean are cut off. Segments are joined into polylines; returns ``(2, n)`` with a NaN column
+    between polylines (a gap in a plotted line). Non-finite values cross nothing.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    rows, cols = z.shape
+    finite = np.isfinite(z)
+    above = np.where(finite, z, -np.inf) >= level
+    with np.errstate(invalid="ignore", divide="ignore"):
+        th = (level - z[:, :-1]) / (z[:, 1:] - z[:, :-1])  # along x, between (i, j) and (i, j + 1)
+        tv = (level - z[:-1, :]) / (z[1:, :] - z[:-1, :])  # along y, between (i, j) and (i + 1, j)
+    cross_h = (above[:, :-1] != above[:, 1:]) & finite[:, :-1] & finite[:, 1:]
+    cross_v = (above[:-1, :] != above[1:, :]) & finite[:-1, :] & finite[1:, :]
+    hx = np.broadcast_to(xs[:-1], th.shape) + th * np.diff(xs)
+    vy = np.broadcast_to(ys[:-1, None], tv.shape) + tv * np.diff(ys)[:, None]
+    h_id = np.arange(rows * (cols - 1)).reshape(rows, cols - 1)
+    v_id = rows * (cols - 1) + np.arange((rows - 1) * cols).reshape(rows - 1, cols)
+    hy = np.broadcast_to(ys[:, None], hx.shape)
+    vx = np.broadcast_to(xs, vy.shape)
+    # Per cell, its edges 0 bottom, 1 right, 2 top, 3 left: crossed?, the crossing's id (shared with the
+    # neighbouring cell), x and y.
+    crossed = np.stack([cross_h[:-1], cross_v[:, 1:], cross_h[1:], cross_v[:, :-1]], axis=-1)
+    ids = np.stack([h_id[:-1], v_id[:, 1:], h_id[1:], v_id[:, :-1]], axis=-1)
+    px = np.stack([hx[:-1], vx[:, 1:], hx[1:], vx[:, :-1]], axis=-1)
+    py = np.stack([hy[:-1], vy[:, 1:], hy[1:], vy[:, :-1]], axis=-1)
+    count = crossed.sum(-1)
+    pairs = np.argsort(~crossed[count == 2], axis=-1, kind="stable")[:, :2]  # the two crossed edges
+    cells = np.nonzero(count == 2)
+    a, b = (np.s_[cells[0], cells[1], pairs[:, k]] for k in range(2))
+    segments = [
+        (int(ia), float(xa), float(ya), int(ib), float(xb), float(yb))
+        for ia, xa, ya, ib, xb, yb in zip(ids[a], px[a], py[a], ids[b], px[b], py[b], strict=True)
+    ]
+    for i, j in zip(*np.nonzero(count == 4), strict=True):  # saddles: rare, one by one
+        corners = (above[i, j], above[i, j + 1], above[i + 1, j + 1], above[i + 1, j])
+        centre = z[i : i + 2, j : j + 2].mean() >= level
+        for corner, (e, f) in enumerate(_CORNER_EDGES):
+            if corners[corner] != centre:
+                ends = [(int(ids[i, j, g]), float(px[i, j, g]), float(py[i, j, g])) for g in (e, f)]
+                segments.append((*ends[0], *ends[1]))
+    return _polylines(segments)
+
+
+def _polylines(segments: list[tuple[int, float, float, int, float, float]]) -> np.ndarray:
+    """Segments (id, x, y of each end) joined where they share an end; open chains start at an end, then loops."""
+    ends: dict[int, list[int]] = {}
+    for n, seg in enumerate(segments):
+        ends.setdefault(seg[0], []).append(n)
+        ends.setdefault(seg[3], []).append(n)
+    used = [False] * len(segments)
+    pieces: list[np.ndarray] = []
+    starts = [n for n, seg in enumerate(segments) if len(ends[seg[0]]) == 1 or len(ends[seg[3]]) == 1]
+    for first in starts + list(range(len(segments))):
+        if used[first]:
+            continue
+        used[first] = True
+        ia, xa, ya, ib, xb, yb = segments[first]
+        if len(ends[ib]) == 1:  # begin at the open end
+            ia, xa, ya, ib, xb, yb = ib, xb, yb, ia, xa, ya
+        chain, tip = [(xa, ya), (xb, yb)], ib
+        while following := [n for n in ends[tip] if not used[n]]:
+            used[following[0]] = True
+            seg = segments[following[0]]
+            tip, x, y = (seg[3], seg[4], seg[5]) if seg[0] == tip else (seg[0], seg[1], seg[2])
+            chain.append((x, y))
+        pieces.append(np.array(chain, dtype=np.float64).T)
+    return _joined(pieces)
+
+
+def _joined(pieces: list[np.ndarray]) -> np.ndarray:
+    """Polylines ``(2, n)`` in one array, a NaN column between them."""
+    out: list[np.ndarray] = []
+    for piece in pieces:
+        if piece.shape[1] == 0:
+            continue
+        if out:
+            out.append(np.full((2, 1), np.nan))
+        out.append(piece)
+    return np.concatenate(out, axis=1) if out else np.empty((2, 0))
+
+
+def epoch_param(last: int) -> Param:
+    """The epoch a player of a run shows, 0 … ``last``; the end of training by default."""
+    return time_param("epoch", last, "The epoch shown: the model after that many passes over the training set.")
+
+
+def shared_time_axis(snapshots: Sequence[Snapshots]) -> tuple[np.ndarray, np.ndarray]:
+    """One time axis for runs played together: the union of their snapshot epochs, and ``index[r, t]``, the
+    snapshot of run r shown at shared epoch t (its last at or before it: a run that stopped early holds its
+    last snapshot)."""
+    epochs = np.unique(np.concatenate([s.epochs for s in snapshots]))
+    return epochs, np.stack([np.searchsorted(s.epochs, epochs, side="right") - 1 for s in snapshots])
 
 
 def split_arrays(dataset: Dataset, split: Literal["train", "validation"]) -> tuple[np.ndarray, np.ndarray]:

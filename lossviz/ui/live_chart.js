@@ -1,7 +1,8 @@
 // The browser half of lossviz.ui.live_chart (the module's docstring has the flow and the data shape).
 // Moving a control redraws the chart here, with no message to the server; releasing it commits the value
-// once, with setStateValue. Labels and values come from the component's data (a page may put user text in
-// them) and are set with textContent or attributes, never parsed as HTML.
+// once, with setStateValue. A player (data.player) adds buttons and a timer that move the same range input
+// through the same drawing path, and never commits. Labels and values come from the component's data (a
+// page may put user text in them) and are set with textContent or attributes, never parsed as HTML.
 
 // Streamlit calls the default export again, on the same parentElement, whenever the data changes.
 const instances = new WeakMap();
@@ -11,6 +12,19 @@ let plotlyLoad = null;
 // Sized by a ResizeObserver on the component rather than by `responsive` (window resizes only): a chart
 // drawn inside a hidden tab or a collapsed expander gets its width when it is shown.
 const CONFIG = { displaylogo: false };
+// Trace types whose frames Plotly.animate moves without redrawing the plot (its modules marked animatable);
+// a frame naming any other type (heatmap, contour …) redraws.
+const ANIMATABLE = new Set(["scatter", "bar", "carpet"]);
+const SVG = "http://www.w3.org/2000/svg";
+// Material Symbols' shapes (24 × 24), drawn as SVG: no icon font, no emoji font needed.
+const ICONS = {
+  play: "M8 5v14l11-7z",
+  pause: "M6 5h4v14H6zM14 5h4v14h-4z",
+  back: "M15.41 7.41 14 6l-6 6 6 6 1.41-1.41L10.83 12z",
+  forward: "M10 6 8.59 7.41 13.17 12l-4.58 4.59L10 18l6-6z",
+  start: "M6 6h2v12H6zm3.5 6 8.5 6V6z",
+  end: "M6 18l8.5-6L6 6v12zM16 6v12h2V6z",
+};
 
 function loadPlotly(url) {
   if (plotlyLoad === null) {
@@ -69,6 +83,7 @@ function frameIndex(inst) {
 }
 
 const interacting = (inst) => inst.keys.size > 0 || inst.dragging || inst.padPointer !== null;
+const lastIndex = (inst) => inst.data.params[0].values.length - 1;
 
 function create(parentElement, key) {
   const root = parentElement.querySelector(".lossviz-live");
@@ -81,6 +96,7 @@ function create(parentElement, key) {
     figureId: null, plotted: false, busy: false, drawing: false, drawn: -1, since: null,
     index: [], committed: [], seq: 0, keys: new Set(), dragging: false, padPointer: null,
     rows: [], pad: null, setStateValue: null, chain: Promise.resolve(), listeners: [],
+    layouts: [], player: null, playing: false, playFigure: null, raf: null, lastStep: 0, speed: 1,
   };
   // A drag on a range input may end outside it; only `change` commits, this only ends "interacting".
   const release = () => {
@@ -101,7 +117,7 @@ function create(parentElement, key) {
 }
 
 function commit(inst) {
-  if (same(inst.index, inst.committed)) return;
+  if (inst.data.player || same(inst.index, inst.committed)) return; // a player commits nothing
   inst.committed = inst.index.slice();
   inst.seq += 1;
   const values = inst.index.map((k, p) => inst.data.params[p].values[k]);
@@ -122,6 +138,7 @@ function buildRow(inst, p) {
   const output = el("output", "lossviz-live__value", { for: id, "aria-hidden": "true" });
   row.append(label, input, output);
   input.addEventListener("input", (event) => {
+    pause(inst); // scrubbing takes over from playing
     inst.index[p] = Number(input.value);
     moved(inst, event);
   });
@@ -183,15 +200,117 @@ function buildPad(inst) {
   return { pad, knob, xLabel, yLabel };
 }
 
+function icon(name) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+function button(label, name, onClick) {
+  const node = el("button", "lossviz-live__button", { type: "button", "aria-label": label, title: label });
+  node.append(icon(name));
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+// The player: a timer that steps the range input's position and draws each frame through drawLoop, never
+// skipping one (a slow frame slows the play down); the frame rate is data.player.fps × the chosen speed.
+function jump(inst, k) {
+  pause(inst);
+  inst.index[0] = clamp(k, 0, lastIndex(inst));
+  showIndex(inst);
+  draw(inst);
+}
+
+function setPlaying(inst, playing) {
+  inst.playing = playing;
+  inst.root.dataset.playing = String(playing);
+  const toggle = inst.player.toggle;
+  const label = playing ? "Pause" : "Play";
+  toggle.setAttribute("aria-label", label);
+  toggle.title = label;
+  toggle.replaceChildren(icon(playing ? "pause" : "play"));
+}
+
+function pause(inst) {
+  if (!inst.playing) return;
+  cancelAnimationFrame(inst.raf);
+  setPlaying(inst, false);
+}
+
+function play(inst) {
+  if (inst.playing) return;
+  if (inst.index[0] >= lastIndex(inst)) inst.index[0] = 0; // from the end, play again from the start
+  showIndex(inst);
+  draw(inst);
+  setPlaying(inst, true);
+  inst.lastStep = performance.now();
+  inst.raf = requestAnimationFrame((now) => tick(inst, now));
+}
+
+function tick(inst, now) {
+  if (!inst.playing) return;
+  const interval = 1000 / (inst.data.player.fps * inst.speed);
+  const shown = !inst.drawing && inst.drawn === frameIndex(inst);
+  if (shown && inst.index[0] >= lastIndex(inst)) {
+    setPlaying(inst, false);
+    return;
+  }
+  if (shown && now - inst.lastStep >= interval) {
+    // Keep the average rate when animation frames do not fall on the interval, without running ahead.
+    inst.lastStep = Math.max(inst.lastStep + interval, now - interval);
+    inst.index[0] += 1;
+    if (inst.since === null) inst.since = now;
+    showIndex(inst);
+    draw(inst);
+  }
+  inst.raf = requestAnimationFrame((next) => tick(inst, next));
+}
+
+function buildPlayer(inst) {
+  const bar = el("div", "lossviz-live__player");
+  const toggle = button("Play", "play", () => (inst.playing ? pause(inst) : play(inst)));
+  const speed = el("select", "lossviz-live__speed", { "aria-label": "Speed" });
+  inst.data.player.speeds.forEach((value) => {
+    const option = el("option", "", { value: String(value) });
+    option.textContent = `${value}×`;
+    option.selected = value === 1;
+    speed.append(option);
+  });
+  speed.addEventListener("change", () => {
+    inst.speed = Number(speed.value);
+  });
+  bar.append(
+    button("Jump to start", "start", () => jump(inst, 0)),
+    button("Step back", "back", () => jump(inst, inst.index[0] - 1)),
+    toggle,
+    button("Step forward", "forward", () => jump(inst, inst.index[0] + 1)),
+    button("Jump to end", "end", () => jump(inst, lastIndex(inst))),
+  );
+  return { bar, toggle, speed };
+}
+
 function ensureControls(inst, params) {
-  if (inst.rows.length === params.length) return;
+  const player = Boolean(inst.data.player);
+  if (inst.rows.length === params.length && (inst.player !== null) === player) return;
   inst.controls.replaceChildren();
   inst.pad = params.length === 2 ? buildPad(inst) : null;
   if (inst.pad) inst.controls.append(inst.pad.pad);
+  inst.player = player ? buildPlayer(inst) : null;
+  if (inst.player) inst.controls.append(inst.player.bar);
   const sliders = el("div", "lossviz-live__sliders");
   inst.rows = params.map((_, p) => buildRow(inst, p));
   sliders.append(...inst.rows.map((r) => r.row));
   inst.controls.append(sliders);
+  if (inst.player) {
+    sliders.append(inst.player.speed);
+    sliders.classList.add("lossviz-live__sliders--player");
+    setPlaying(inst, false);
+  }
 }
 
 function showIndex(inst) {
@@ -219,8 +338,8 @@ function showError(inst, error) {
 }
 
 // Draws the frame of the controls' position; when that moved again meanwhile, draws the newest one next
-// (frames are skipped, never queued). data-frame-ms: time from the oldest undrawn input event to the
-// finished redraw, read by the browser tests and the bench.
+// (frames are skipped, never queued). data-frame-ms: time from the oldest undrawn input event (or player
+// step) to the finished redraw, read by the browser tests and the bench.
 async function drawLoop(inst) {
   if (inst.drawing || inst.busy || !inst.plotted) return;
   inst.drawing = true;
@@ -229,11 +348,16 @@ async function drawLoop(inst) {
       const since = inst.since;
       inst.since = null;
       const frame = inst.frames[k];
-      await inst.Plotly.animate(inst.chart, [frame.name], {
-        mode: "immediate",
-        frame: { duration: 0, redraw: Boolean(frame.layout) },
-        transition: { duration: 0 },
-      });
+      // A frame of layout only (shapes, images) skips Plotly.animate, which re-derives every trace even when
+      // none changes: Plotly.relayout redraws just what the layout names.
+      if (frame.data.length > 0) {
+        await inst.Plotly.animate(inst.chart, [frame.name], {
+          mode: "immediate",
+          frame: { duration: 0, redraw: frame.redraw },
+          transition: { duration: 0 },
+        });
+      }
+      if (inst.layouts[k]) await inst.Plotly.relayout(inst.chart, inst.layouts[k]);
       inst.drawn = k;
       inst.root.dataset.frame = String(k);
       if (since !== null) inst.root.dataset.frameMs = (performance.now() - since).toFixed(1);
@@ -252,16 +376,23 @@ async function render(inst) {
   if (!inst.Plotly) inst.Plotly = await loadPlotly(data.plotly_url);
   if (inst.figureId !== data.figure_id) {
     const fig = data.figure;
-    const frames = fig.frames.map((frame, k) => ({ ...frame, name: String(k) }));
+    // Plotly gets each frame's data; its layout is applied apart, with Plotly.relayout (see drawLoop).
+    const frames = fig.frames.map((frame, k) => {
+      const traces = frame.traces || frame.data.map((_, n) => n);
+      const redraw = traces.some((t) => !ANIMATABLE.has((fig.data[t] && fig.data[t].type) || "scatter"));
+      return { data: frame.data, traces, name: String(k), redraw };
+    });
+    const layouts = fig.frames.map((frame) => frame.layout || null);
     const k = frameIndex(inst);
-    const figure = { data: withFrame(fig.data, frames[k]), layout: fig.layout || {}, frames, config: CONFIG };
+    const layout = { ...(fig.layout || {}), ...(layouts[k] || {}) };
+    const figure = { data: withFrame(fig.data, frames[k]), layout, frames, config: CONFIG };
     inst.busy = true;
     try {
       await (inst.plotted ? inst.Plotly.react(inst.chart, figure) : inst.Plotly.newPlot(inst.chart, figure));
     } finally {
       inst.busy = false;
     }
-    Object.assign(inst, { plotted: true, figureId: data.figure_id, frames, drawn: k });
+    Object.assign(inst, { plotted: true, figureId: data.figure_id, frames, layouts, drawn: k });
     inst.root.dataset.frame = String(k);
   }
   inst.status.textContent = "";
@@ -269,6 +400,8 @@ async function render(inst) {
 }
 
 function destroy(inst, parentElement) {
+  cancelAnimationFrame(inst.raf);
+  inst.playing = false;
   for (const [type, listener] of inst.listeners) window.removeEventListener(type, listener);
   inst.resizer.disconnect();
   if (inst.plotted) inst.Plotly.purge(inst.chart);
@@ -291,9 +424,17 @@ export default function (component) {
   inst.data = data;
   ensureControls(inst, data.params);
   const served = data.params.map((p) => p.index);
-  // data.seq echoes the last commit the script has seen: an older one is a rerun that started before this
-  // browser's latest commit, and must not move the controls back.
-  if (data.seq >= inst.seq) {
+  if (data.player) {
+    // A rerun with the same figure leaves the player where it is (playing or not); a new figure (another
+    // run) starts at the served position, the end of the run.
+    if (inst.playFigure !== data.figure_id) {
+      inst.playFigure = data.figure_id;
+      pause(inst);
+      inst.index = served.slice();
+    }
+  } else if (data.seq >= inst.seq) {
+    // data.seq echoes the last commit the script has seen: an older one is a rerun that started before this
+    // browser's latest commit, and must not move the controls back.
     inst.seq = data.seq;
     inst.committed = served;
     if (!interacting(inst)) inst.index = served.slice();

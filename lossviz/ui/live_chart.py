@@ -9,6 +9,11 @@ malformed link value gives a warning and falls back, through :func:`lossviz.ui.u
 ``live_pad(figure, (px, py), key)`` does the same for two parameters: a small plane whose point is dragged,
 with two labelled range inputs beside it as its accessible, keyboard-operable form; both values are
 committed together on release, bound to the URL under ``control_key(key, name)`` each.
+``live_chart(figure, param, key, player=True)`` makes the control a time control (a recorded training run, an
+optimiser's steps): Play/Pause, step back and forward, jump to start and end and a speed choice around the
+same range input (the scrubber). It starts at the parameter's default (the end of the run), and playing,
+stepping and scrubbing all draw in the browser through the same frame-drawing path as a drag; a player never
+sends anything to the server, and its position is not in the URL.
 
 A live figure is plain Plotly JSON (typed arrays as ``{"dtype", "bdata"}`` allowed)::
 
@@ -16,9 +21,15 @@ A live figure is plain Plotly JSON (typed arrays as ``{"dtype", "bdata"}`` allow
      "frames": [{"data": [partial trace, ...], "traces": [trace index, ...]}, ...]}
 
 Frame ``k`` shows ``param.values[k]``; a pad's frames form a grid, frame ``i * ny + j`` showing
-``(px.values[i], py.values[j])`` with ``ny = len(py.values)``. A frame with a ``layout`` redraws the whole
-plot (slower); frames of data only move the traces. ``layout.sliders`` and ``layout.updatemenus`` are dropped:
-the component's control replaces Plotly's own slider and play button.
+``(px.values[i], py.values[j])`` with ``ny = len(py.values)``. A frame's ``data`` moves the traces it names
+(``Plotly.animate``; traces of a type Plotly cannot animate, such as heatmaps and contours, redraw the plot,
+which is slower); a frame's ``layout`` replaces those top-level layout keys (``Plotly.relayout``, which
+redraws only what they change). A frame with an empty ``data`` list is a layout change alone, much the
+fastest: ``Plotly.animate`` re-derives every trace of the figure at each frame, even unchanged ones, so a
+figure of many traces that moves only shapes and images (see :mod:`lossviz.figures.live`) plays at a few
+milliseconds a frame.
+``layout.sliders`` and ``layout.updatemenus`` are dropped: the component's control replaces Plotly's own
+slider and play button.
 
 The control only stops on frame values, so a value from a link, a default, or the browser is snapped to the
 nearest frame (nearest in log for log-scale parameters) and the URL then holds that frame's shown text.
@@ -249,11 +260,25 @@ def _plain_figure(figure: Mapping[str, Any], frame_count: int) -> tuple[dict[str
     return plain, hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
+PLAYER_SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""The speeds a player offers, as multiples of :data:`PLAYER_FPS`."""
+PLAYER_FPS = 10.0
+"""Frames per second of a player at speed 1×: a 101-frame run plays in ten seconds."""
+
+
 def live_payload(
-    figure: Mapping[str, Any], params: Sequence[LiveParam], values: Sequence[float], seq: int, plotly_url: str
+    figure: Mapping[str, Any],
+    params: Sequence[LiveParam],
+    values: Sequence[float],
+    seq: int,
+    plotly_url: str,
+    player: bool = False,
 ) -> dict[str, Any]:
     """The component's data: the figure, each parameter's label, frame values and texts and the frame of its
-    committed value, the sequence number of the last commit, and where plotly.js is served."""
+    committed value, the sequence number of the last commit, where plotly.js is served, and for a player
+    its frame rate at 1× and speeds (``None`` otherwise)."""
+    if player and len(params) != 1:
+        raise ValueError(f"a player steps through one parameter, got {len(params)}")
     plain, digest = _plain_figure(figure, math.prod(len(p.values) for p in params))
     return {
         "figure": plain,
@@ -270,6 +295,7 @@ def live_payload(
         ],
         "seq": seq,
         "plotly_url": plotly_url,
+        "player": {"fps": PLAYER_FPS, "speeds": list(PLAYER_SPEEDS)} if player else None,
     }
 
 
@@ -315,11 +341,16 @@ def _mount(
     return values
 
 
-def live_chart(figure: Mapping[str, Any], param: LiveParam, key: str) -> float:
+def live_chart(figure: Mapping[str, Any], param: LiveParam, key: str, *, player: bool = False) -> float:
     """``figure`` with a live control for ``param`` under it; returns the committed value (a frame value).
 
     ``key`` is both the Streamlit key and the URL key (unique across pages, like ``curves_huber_delta``).
+    With ``player`` the control is a time control that starts at ``param``'s default and commits nothing
+    (see the module's docstring); the call returns that default.
     """
+    if player:
+        _COMPONENT(key=key, data=live_payload(figure, [param], [param.default], 0, _plotly_js_url(), player=True))
+        return param.default
     (value,) = _mount(figure, [param], key, [key])
     return value
 

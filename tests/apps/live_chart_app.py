@@ -1,5 +1,6 @@
 """A demo of the live controls for tests/ui/test_live_chart.py: four sines whose frequency ω is live (25 frames of
-4 curves × 500 points: the size the drag frame time is measured at), and a pad for amplitude × phase (21 × 21)."""
+4 curves × 500 points: the size the drag frame time is measured at), a pad for amplitude × phase (21 × 21), and a
+player over 30 epochs of a travelling wave whose background picture (a layout image) changes with the epoch."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from lossviz.ui.live_chart import LiveParam, live_chart, live_pad
 FREQUENCY = Param("frequency", 1.0, low=0.0, low_open=True, symbol=r"\omega", ui_low=0.5, ui_high=3.5)
 AMPLITUDE = Param("amplitude", 1.0, low=0.0, symbol="a", ui_low=0.0, ui_high=2.0)
 PHASE = Param("phase", 0.0, symbol=r"\varphi", ui_low=0.0, ui_high=3.0)
+EPOCHS = 30
+EPOCH = Param("epoch", EPOCHS - 1, low=0, high=EPOCHS - 1, integer=True, ui_low=0, ui_high=EPOCHS - 1, step=1)
 
 X = np.linspace(0.0, 2 * np.pi, 500)
 PAD_X = np.linspace(0.0, 2 * np.pi, 200)
@@ -56,6 +59,40 @@ def waves(amplitudes: tuple[float, ...], phases: tuple[float, ...]) -> dict:
     }
 
 
+def background(k: int) -> dict:
+    """A one-colour picture for epoch ``k`` (an SVG data URI: a frame's layout image)."""
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><rect width="2" height="2" fill="hsl({12 * k},60%,85%)"/></svg>'
+    return {
+        "source": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"),
+        "xref": "x",
+        "yref": "y",
+        "x": 0,
+        "y": 2.2,
+        "sizex": 2 * np.pi,
+        "sizey": 4.4,
+        "sizing": "stretch",
+        "layer": "below",
+    }
+
+
+def wave(epochs: int) -> dict:
+    return {
+        "data": [
+            {"type": "scatter", "mode": "lines", "x": typed(PAD_X), "y": typed(np.sin(PAD_X)), "name": "wave"},
+            {"type": "scatter", "mode": "markers", "x": [0.0], "y": [0.0], "name": "crest", "marker": {"size": 12}},
+        ],
+        "layout": {**layout("sin(x − k/5) at epoch k"), "images": [background(0)]},
+        "frames": [
+            {
+                "data": [{"y": typed(np.sin(PAD_X - k / 5))}, {"x": [np.pi / 2 + k / 5], "y": [1.0]}],
+                "traces": [0, 1],
+                "layout": {"images": [background(k)]},
+            }
+            for k in range(epochs)
+        ],
+    }
+
+
 frequency = LiveParam(FREQUENCY, np.linspace(0.5, 3.5, 25))
 omega = live_chart(sines(frequency.values), frequency, key="demo_freq")
 st.text(f"committed frequency = {omega!r}")
@@ -64,3 +101,7 @@ amplitude = LiveParam(AMPLITUDE, np.linspace(0.0, 2.0, 21))
 phase = LiveParam(PHASE, np.linspace(0.0, 3.0, 21))
 a, phi = live_pad(waves(amplitude.values, phase.values), (amplitude, phase), key="demo_pad")
 st.text(f"committed pad = {a!r}, {phi!r}")
+
+epoch = LiveParam(EPOCH, np.arange(EPOCHS))
+live_chart(wave(EPOCHS), epoch, key="demo_player", player=True)
+st.text("player shown")

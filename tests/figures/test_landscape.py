@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from lossviz.figures import landscape as fl
@@ -83,58 +86,73 @@ def test_input_map_of_two_logits_labels_the_plane_gradient() -> None:
     assert fig.layout.xaxis.title.text == "logit z₀ (class 0)"
 
 
-def _panels() -> tuple[list[fl.FitPanel], dict]:
-    data = line_with_outliers(20, 0.3, 2, 5.0, seed=2)
+DATA = line_with_outliers(20, 0.3, 2, 5.0, seed=2)
+
+
+def _panels(steps: int = 40) -> list[fl.FitPanel]:
     w, b = np.linspace(-3, 4, 21), np.linspace(-2, 4, 17)
-    panels, histories = [], {}
+    panels = []
     for name in ("mse", "mae"):
-        minimum = ll.fit_minimum(name, data.x, data.y, {})
-        paths = ll.descend(name, data.x, data.y, {}, (-2.0, 3.0), [0.05, 2.0], 40)
-        grid = ll.parameter_landscape(name, data.x, data.y, {}, w, b)
-        panels.append(
-            fl.FitPanel(
-                name, w, b, grid, minimum, (-2.0, 3.0),
-                {k: t.path(1) for k, t in paths.items()}, {k: bool(t.stopped[1] >= 0) for k, t in paths.items()},
-            )
-        )
-        histories[name] = {k: t.value[: len(t.path(0)), 0] for k, t in paths.items()}
-    return panels, histories
+        minimum = ll.fit_minimum(name, DATA.x, DATA.y, {})
+        paths = ll.descend(name, DATA.x, DATA.y, {}, (-2.0, 3.0), [0.05, 2.0], steps)
+        grid = ll.parameter_landscape(name, DATA.x, DATA.y, {}, w, b)
+        panels.append(fl.FitPanel(name, w, b, grid, minimum, (-2.0, 3.0), ll.descent(paths, 1, minimum)))
+    return panels
 
 
-def test_parameter_landscapes_side_by_side() -> None:
-    panels, _ = _panels()
-    fig = fl.figure_parameter_landscapes(panels)
-    validated(fig)
-    contours = [t for t in fig.data if t.type == "contour"]
-    assert len(contours) == 2 and [t.xaxis for t in contours] == ["x", "x2"]
+def _marks(frame: dict, xref: str) -> list[tuple[float, float]]:
+    return [(s["xanchor"], s["yanchor"]) for s in frame["layout"]["shapes"] if s.get("xsizemode") == "pixel"
+            and s["xref"] == xref]
+
+
+def test_the_descent_plays_every_step_with_the_landscapes_the_lines_and_the_distance() -> None:
+    panels = _panels()
+    fig = fl.figure_descent(panels, DATA)
+    go.Figure(fig)  # valid Plotly
+    assert len(json.dumps(fig, allow_nan=False)) < 2_000_000
+    assert len(fig["frames"]) == 41 and all(frame["data"] == [] for frame in fig["frames"])  # layout only
+    contours = [t for t in fig["data"] if t["type"] == "contour"]
+    assert [t["xaxis"] for t in contours] == ["x", "x2"]
     for panel, contour in zip(panels, contours, strict=True):
-        np.testing.assert_allclose(as_array(contour.customdata), panel.value, rtol=1e-6)
-        np.testing.assert_allclose(as_array(contour.z), fl.excess_root(panel), rtol=1e-6, atol=1e-6)
-        assert as_array(contour.z).min() >= 0.0
-    minima = [t for t in fig.data if t.name == "minimum"]
-    assert [(m.x[0], m.y[0]) for m in minima] == [(p.minimum.w, p.minimum.b) for p in panels]
-    gd = [t for t in fig.data if t.name == "gradient descent"]
-    np.testing.assert_allclose(as_array(gd[0].x), panels[0].paths["gd"][:, 0], rtol=1e-6)
-    assert sum(bool(t.showlegend) for t in fig.data) == 4  # gd, adam, start, minimum: once each
-    assert "diverged" in fig.layout.annotations[0].text  # GD on MSE with η = 2
-    assert fig.layout.xaxis2.matches == "x" and fig.layout.xaxis.range == (panels[0].w[0], panels[0].w[-1])
+        np.testing.assert_allclose(as_array(contour["customdata"]), panel.value, rtol=1e-6)
+        np.testing.assert_allclose(as_array(contour["z"]), fl.excess_root(panel), rtol=1e-6, atol=1e-6)
+    minima = [t for t in fig["data"] if t.get("name") == "minimum"]
+    assert [(m["x"][0], m["y"][0]) for m in minima] == [(p.minimum.w, p.minimum.b) for p in panels]
+    gd = [t for t in fig["data"] if t.get("name") == "gradient descent"]
+    np.testing.assert_allclose(as_array(gd[0]["x"]), panels[0].descent.path("gd")[:, 0], rtol=1e-6)
+    assert "diverged" in fig["layout"]["annotations"][0]["text"]  # GD on MSE with η = 2
+    assert fig["layout"]["xaxis2"]["matches"] == "x"
+    for step in (0, 7, 40):
+        frame = fig["frames"][step]
+        for k, panel in enumerate(panels):  # each optimiser's point on its landscape, then its distance
+            axis = "x" if k == 0 else f"x{k + 1}"
+            expected = [tuple(panel.descent.theta[key][step]) for key in fl.OPTIMIZERS]
+            np.testing.assert_allclose(_marks(frame, axis), expected, rtol=1e-12)
+        gaps = [(step, p.descent.gap[key][step]) for p in panels for key in fl.OPTIMIZERS]
+        np.testing.assert_allclose(_marks(frame, "x4"), gaps, rtol=1e-12)
+        lines = [s for s in frame["layout"]["shapes"] if s["type"] == "line" and s["xref"] == "x3"]
+        w, b = panels[1].descent.theta["adam"][step]
+        assert lines[3]["y1"] == pytest.approx(w * lines[3]["x1"] + b) and lines[3]["line"]["dash"] == "dot"
+        (now,) = [s for s in frame["layout"]["shapes"] if s["type"] == "line" and s["xref"] == "x4"]
+        assert now["x0"] == now["x1"] == step
+    assert fig["layout"]["shapes"] == fig["frames"][-1]["layout"]["shapes"]  # the base figure is the last step
 
 
-def test_fits_and_convergence() -> None:
-    panels, histories = _panels()
-    data = line_with_outliers(20, 0.3, 2, 5.0, seed=2)
-    minima = {p.loss: p.minimum for p in panels}
-    fits = fl.figure_fits(data, minima)
-    validated(fits)
-    assert [t.name for t in fits.data][:2] == ["data", "outliers"]
-    assert len(as_array(fits.data[1].x)) == 2
-    mse_line = fits.data[3]
-    np.testing.assert_allclose(
-        as_array(mse_line.y), minima["mse"].w * as_array(mse_line.x) + minima["mse"].b, rtol=1e-5
-    )
-    conv = fl.figure_convergence(histories, minima)
-    validated(conv)
-    assert len(conv.data) == 4 and conv.layout.yaxis.type == "log"
-    gap = as_array(conv.data[0].y)
-    assert (gap >= np.float32(1e-12)).all()
-    np.testing.assert_allclose(gap[0], histories["mse"]["gd"][0] - minima["mse"].value, rtol=1e-6)
+def test_the_fits_and_the_distance_panels() -> None:
+    panels = _panels()
+    fig = fl.figure_descent(panels, DATA)
+    names = [t.get("name") for t in fig["data"]]
+    assert names.index("data") < names.index("outliers")
+    assert len(as_array(fig["data"][names.index("outliers")]["x"])) == 2
+    mse_best = next(t for t in fig["data"] if t.get("name", "").startswith("mse: best line"))
+    m = panels[0].minimum
+    np.testing.assert_allclose(as_array(mse_best["y"]), m.w * as_array(mse_best["x"]) + m.b, rtol=1e-5)
+    gaps = [t for t in fig["data"] if t.get("xaxis") == "x4"]
+    assert len(gaps) == 4 and fig["layout"]["yaxis4"]["type"] == "log"
+    np.testing.assert_allclose(as_array(gaps[0]["y"]), panels[0].descent.gap["gd"], rtol=1e-6)
+
+
+def test_long_descents_play_at_most_101_steps() -> None:
+    fig = fl.figure_descent(_panels(steps=500), DATA)
+    assert len(fig["frames"]) == 101
+    assert {s["x0"] for s in fig["frames"][1]["layout"]["shapes"] if s["type"] == "line" and s["xref"] == "x4"} == {5}

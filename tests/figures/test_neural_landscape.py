@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from lossviz.figures.common import display_values
 from lossviz.figures.neural_landscape import (
     figure_interpolation,
-    figure_pca_trajectory,
+    figure_pca_player,
     figure_plane_contour,
     figure_plane_surface,
     figure_two_losses,
 )
 from lossviz.figures.training_lab import figure_multitask, figure_regularization
 from lossviz.studies import training_lab as rv
+from lossviz.studies.neural_landscape import Slice
 from lossviz.toolkit.data import correlated_regression
+from lossviz.toolkit.training import Curves
 from tests.figure_helpers import as_array, figure_bytes, figure_json, frames_of, validated
 
 XS = np.linspace(-1, 1, 9)
@@ -51,12 +56,32 @@ def test_plane_contour_and_surface() -> None:
     np.testing.assert_allclose(as_array(surface.data[0].z), np.log10(Z), rtol=1e-6)
 
 
-def test_pca_trajectory_names_the_explained_variance() -> None:
-    path = np.array([[1.0, 0.5], [0.4, 0.2], [0.0, 0.0]])
-    fig = figure_pca_trajectory(XS, XS, Z, path, (0.9, 0.06))
-    assert "90.0%" in fig.layout.xaxis.title.text and "6.0%" in fig.layout.yaxis.title.text
-    np.testing.assert_allclose(as_array(fig.data[1].x), path[:, 0])
-    assert as_array(fig.data[2].x).tolist() == [1.0] and fig.data[3].x == (0.0,)
+def test_the_pca_player_marks_the_epoch_and_each_checkpoints_distance_from_the_plane() -> None:
+    path = np.array([[1.0, 0.5], [0.6, 0.3], [0.4, 0.2], [0.0, 0.0]])
+    pca = Slice(XS, XS, Z, 0.1, path, (0.9, 0.06), off_plane=np.array([0.2, 0.5, 0.1, 0.0]),
+                steps=np.array([0.4, 0.4, 0.25, 0.45]))
+    e = np.arange(4.0)
+    curves = Curves(e, 1 / (e + 1), 1.2 / (e + 1), e / 4, e / 5)
+    fig = figure_pca_player(pca, curves, [0, 1, 2, 3])
+    go.Figure(fig)  # valid Plotly
+    json.dumps(fig, allow_nan=False)  # plain JSON, what the live chart sends
+    assert "90.0%" in fig["layout"]["xaxis"]["title"]["text"] and "6.0%" in fig["layout"]["yaxis"]["title"]["text"]
+    contour, trajectory, start, end = fig["data"][:4]
+    np.testing.assert_allclose(as_array(contour["z"]), np.log10(Z), rtol=1e-6)
+    np.testing.assert_allclose(as_array(trajectory["x"]), path[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(as_array(trajectory["marker"]["color"]), [0.5, 1.25, 0.4, 0.0], rtol=1e-6)
+    assert "off the plane by 0.5 = 1.25 steps" in trajectory["text"][1]
+    assert start["x"] == [1.0] and end["x"] == [0.0]
+    distance = fig["data"][-1]
+    assert distance["xaxis"] == "x3" and "steps" in fig["layout"]["yaxis3"]["title"]["text"]
+    np.testing.assert_allclose(as_array(distance["y"]), [0.5, 1.25, 0.4, 0.0], rtol=1e-6)
+    assert len(fig["frames"]) == 4 and all(f["data"] == [] for f in fig["frames"])  # layout only
+    for epoch, frame in enumerate(fig["frames"]):
+        ring = next(s for s in frame["layout"]["shapes"] if s["type"] == "circle")
+        assert (ring["xanchor"], ring["yanchor"]) == tuple(path[epoch])
+        lines = [s for s in frame["layout"]["shapes"] if s["type"] == "line" and s["yref"].endswith("domain")]
+        assert [s["xref"] for s in lines] == ["x2", "x3"] and {s["x0"] for s in lines} == {epoch}
+    assert fig["layout"]["shapes"] == fig["frames"][-1]["layout"]["shapes"]
 
 
 def test_two_losses_side_by_side() -> None:

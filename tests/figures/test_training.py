@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
+import re
+import struct
+import zlib
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from lossviz.figures.training_lab import (
     columns_layout,
     figure_augmentation,
     figure_confusion_matrices,
-    figure_decision_boundaries,
     figure_loss_shape,
     figure_predicted_vs_actual,
-    figure_regression_fit,
+    figure_run,
     figure_training_curves,
     figure_weight_histogram,
 )
 from lossviz.toolkit import tables as ud
 from lossviz.toolkit import tables as upload
 from lossviz.toolkit import training as tr
-from lossviz.toolkit.data import DataConfig, regression_curve
-from tests.figure_helpers import as_array, figure_bytes
+from lossviz.toolkit.data import DataConfig
+from tests.figure_helpers import as_array
 
 
 def _curves(n: int = 11, metric: str = "accuracy", offset: float = 0.0) -> tr.Curves:
@@ -79,46 +84,6 @@ def test_regression_metric_has_no_fixed_range() -> None:
     assert fig.layout.annotations[1].text == "RMSE vs. true curve"
 
 
-def test_decision_boundary_plots_the_grid_and_every_point(run: tr.TrainResult) -> None:
-    grid = tr.decision_grid(run, resolution=25)
-    fig = figure_decision_boundaries([("run", grid)], run.dataset)
-    heat, contour = fig.data[0], fig.data[1]
-    np.testing.assert_allclose(as_array(heat.z), grid.value, rtol=1e-6)
-    assert heat.zmid == 0.5 and contour.contours.start == contour.contours.end == 0.5
-    points = [t for t in fig.data if t.type == "scatter"]
-    assert sum(len(as_array(t.x)) for t in points) == len(run.dataset.y_train) + len(run.dataset.y_val)
-    assert {t.marker.symbol for t in points} == {"circle", "x-thin-open"}
-    assert figure_bytes(fig) < 1_000_000
-
-
-def test_comparison_boundaries_are_side_by_side(run: tr.TrainResult) -> None:
-    grid = tr.decision_grid(run, resolution=10)
-    fig = figure_decision_boundaries([("a", grid), ("b", grid), ("c", grid)], run.dataset)
-    assert {t.xaxis for t in fig.data} == {"x", "x2", "x3"}
-    assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
-    assert sum(1 for t in fig.data if t.type == "heatmap" and t.showscale) == 1
-
-
-def test_multiclass_regions() -> None:
-    result = tr.train(tr.default_config(DataConfig("spiral", classes=4), epochs=3))
-    grid = tr.decision_grid(result, resolution=12)
-    fig = figure_decision_boundaries([("run", grid)], result.dataset)
-    assert fig.data[0].type == "heatmap" and fig.data[0].zmax == 3.5
-    assert not any(t.type == "contour" for t in fig.data)
-    assert {t.name.split(" ·")[0] for t in fig.data[1:]} == {"class 0", "class 1", "class 2", "class 3"}
-
-
-def test_regression_fit_shows_outliers_truth_and_fits() -> None:
-    result = tr.train(tr.default_config(DataConfig("regression"), epochs=3))
-    xs, pred = tr.regression_fit(result, 40)
-    fig = figure_regression_fit(xs, [("mse", pred), ("mae", pred + 1)], result.dataset, regression_curve(xs))
-    names = [t.name for t in fig.data]
-    assert "outlier · train" in names and "true f(x)" in names and names[-2:] == ["mse", "mae"]
-    np.testing.assert_allclose(as_array(fig.data[-1].y), pred + 1, rtol=1e-6)
-    n_out = int(result.dataset.outlier_train.sum())
-    assert len(as_array(fig.data[names.index("outlier · train")].x)) == n_out
-
-
 def test_weight_histogram_reports_the_share_of_small_weights() -> None:
     w = np.array([0.0, 0.0005, -0.0002, 0.5, -0.7, 1.0, 0.2, 0.3])
     fig = figure_weight_histogram([("l1", w)])
@@ -129,31 +94,6 @@ def test_weight_histogram_reports_the_share_of_small_weights() -> None:
 def _user_run(frame, features, target, epochs: int = 5) -> tr.TrainResult:
     data = ud.from_table(upload.select_dataset(frame, features, target), target, "f.csv")
     return tr.train(tr.default_config(data, epochs=epochs))
-
-
-def test_user_data_boundary_is_in_the_columns_units_and_names() -> None:
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"area": rng.uniform(20, 200, 60), "age": rng.uniform(0, 90, 60)})
-    frame["kind"] = np.where(frame["area"] > 110, "house", "flat")
-    run = _user_run(frame, ["area", "age"], "kind")
-    fig = figure_decision_boundaries([("run", tr.decision_grid(run, resolution=30))], run.dataset)
-    assert fig.layout.xaxis.title.text == "area" and fig.layout.yaxis.title.text == "age"
-    points = [t for t in fig.data if t.type == "scatter"]
-    assert {t.name for t in points} == {"flat · train", "house · train", "flat · validation", "house · validation"}
-    xs = np.concatenate([as_array(t.x) for t in points])
-    np.testing.assert_allclose(np.sort(xs), np.sort(frame["area"].to_numpy()), rtol=1e-6)  # float32 on the wire
-    assert "area=" in fig.data[0].hovertemplate and fig.data[0].colorbar.title.text == "P(house)"
-
-
-def test_regression_fit_without_a_known_curve() -> None:
-    x = np.linspace(0, 50, 40)
-    run = _user_run(pd.DataFrame({"size": x, "price": 3 * x + 100}), ["size"], "price")
-    xs, fit = tr.regression_fit(run)
-    fig = figure_regression_fit(xs, [("run", fit)], run.dataset)
-    assert "true f(x)" not in {t.name for t in fig.data}
-    assert fig.layout.xaxis.title.text == "size" and fig.layout.yaxis.title.text == "price"
-    ys = np.concatenate([as_array(t.y) for t in fig.data if t.mode == "markers"])
-    np.testing.assert_allclose(np.sort(ys), np.sort(3 * x + 100), rtol=1e-6)
 
 
 def test_predicted_vs_actual_plots_each_run_and_the_diagonal() -> None:
@@ -203,3 +143,168 @@ def test_augmentation_joins_each_point_to_its_augmented_copy() -> None:
         np.testing.assert_allclose(as_array(a.y), moved[mask, 1], rtol=1e-6)
     links = [t for t in fig.data if t.mode == "lines"]
     assert sum(int(np.isnan(as_array(t.x)).sum()) for t in links) == len(dataset.y_train)
+# --- a recorded run, played -----------------------------------------------------------------------------
+
+MAX_PAYLOAD = 2_000_000
+"""Bytes of a played figure at the defaults (what the browser receives once per run)."""
+
+
+def _array(values) -> np.ndarray:
+    """A trace array: Plotly's typed-array form ({"dtype": "f4", "bdata": ...}) decoded, or a list."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype="<" + values["dtype"]).astype(np.float64)
+    return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _vertices(path: str) -> np.ndarray:
+    """The (x, y) points of an SVG path of M/L/Z commands, NaN rows where a new piece starts (M)."""
+    rows = []
+    for command, x, y in re.findall(r"([ML])([^,MLZ]+),([^MLZ]+)", path):
+        if command == "M" and rows:
+            rows.append((np.nan, np.nan))
+        rows.append((float(x), float(y)))
+    return np.array(rows).reshape(-1, 2)
+
+
+def _png_size(uri: str) -> tuple[int, int]:
+    png = base64.b64decode(uri.removeprefix("data:image/png;base64,"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    at = png.index(b"IDAT")
+    (length,) = struct.unpack(">I", png[at - 4 : at])
+    assert len(zlib.decompress(png[at + 4 : at + 4 + length])) == height * (1 + 3 * width)  # filter byte + RGB
+    return width, height
+
+
+def _payload(fig: dict) -> int:
+    return len(json.dumps(fig, allow_nan=False, separators=(",", ":")).encode())
+
+
+def _shapes(frame: dict, xref: str, kind: str = "path") -> list[dict]:
+    return [s for s in frame["layout"]["shapes"] if s["xref"] == xref and s["type"] == kind]
+
+
+def _close_to(path: str, x: np.ndarray, y: np.ndarray, span: float) -> None:
+    """A path's vertices are (x, y) to the thousandth of the span it is written to."""
+    points = _vertices(path)
+    np.testing.assert_allclose(points[:, 0], x, atol=1e-3 * span, equal_nan=True)
+    np.testing.assert_allclose(points[:, 1], y, atol=1e-3 * span, equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def default_run() -> tr.TrainResult:
+    return tr.train(tr.default_config())
+
+
+def test_the_played_figure_has_one_frame_per_snapshot_and_opens_at_the_end(default_run: tr.TrainResult) -> None:
+    fig = figure_run([("run", default_run)])
+    s, dataset = default_run.snapshots, default_run.dataset
+    assert len(fig["frames"]) == len(s.epochs) == 101
+    go.Figure(fig)  # valid Plotly, typed arrays and all
+    assert all(frame["data"] == [] for frame in fig["frames"])  # frames move layout only: shapes and images
+    spread_axis = next(t["xaxis"] for t in fig["data"] if t.get("hovertemplate", "").startswith("epoch 0"))
+    for t in (0, 37, 100):
+        frame = fig["frames"][t]
+        boundary, marks = _shapes(frame, "x")
+        line = s.grid.boundary[t]
+        _close_to(boundary["path"], line[0], line[1], 5.0)
+        corners = _vertices(marks["path"])
+        centres = corners[~np.isnan(corners[:, 0])].reshape(-1, 4, 2).mean(axis=1)  # a diamond around each example
+        np.testing.assert_allclose(centres, dataset.raw_x(dataset.x_train[s.top[t]]), atol=5e-3)
+        (image,) = frame["layout"]["images"]
+        assert _png_size(image["source"]) == (tr.SNAPSHOT_RESOLUTION, tr.SNAPSHOT_RESOLUTION)
+        lines = [shape for shape in frame["layout"]["shapes"] if shape["type"] == "line"]
+        assert len(lines) == 3 and all(shape["x0"] == shape["x1"] == t for shape in lines)  # loss, metric, norms
+        (spread,) = _shapes(frame, spread_axis)
+        np.testing.assert_allclose(_vertices(spread["path"])[:, 1], s.loss_quantiles[t], rtol=1e-3)
+    # pictures differ from frame to frame, and the base figure shows the end of training
+    assert fig["frames"][0]["layout"]["images"][0]["source"] != fig["frames"][100]["layout"]["images"][0]["source"]
+    assert all(fig["layout"][key] == fig["frames"][-1]["layout"][key] for key in ("images", "shapes"))
+    loss = next(t for t in fig["data"] if t.get("name") == "train")
+    np.testing.assert_allclose(_array(loss["y"]), default_run.curves.train_loss, rtol=1e-6)
+    assert _payload(fig) <= MAX_PAYLOAD
+
+
+def test_compared_runs_move_together_within_the_payload_budget(default_run: tr.TrainResult) -> None:
+    runs = [("η = 0.001", tr.train(tr.default_config(lr=0.001))), ("η = 0.01", default_run),
+            ("η = 0.1", tr.train(tr.default_config(lr=0.1))),
+            ("η = 1", tr.train(tr.default_config(lr=1.0, optimizer="sgd")))]
+    for count in (3, 4):  # the lab's default comparison (three learning rates) and its largest
+        fig = figure_run(runs[:count])
+        assert len(fig["frames"]) == 101 and _payload(fig) <= MAX_PAYLOAD
+        frame = fig["frames"][20]
+        axes = ["x", *(f"x{k}" for k in range(2, count + 1))]
+        assert [i["xref"] for i in frame["layout"]["images"]] == axes
+        for axis, (_label, run) in zip(axes, runs[:count], strict=False):  # every run at epoch 20, in its panel
+            boundary = _shapes(frame, axis)[0]
+            line = run.snapshots.grid.boundary[20]
+            _close_to(boundary["path"], line[0], line[1], 5.0)
+        assert {shape["x0"] for shape in frame["layout"]["shapes"] if shape["type"] == "line"} == {20.0}
+
+
+def test_a_run_that_stopped_early_holds_its_last_snapshot() -> None:
+    data = DataConfig("regression")
+    good = tr.train(tr.default_config(data, epochs=30))
+    stopped = tr.train(tr.default_config(data, optimizer="sgd", lr=1.0, epochs=30))
+    last = int(stopped.snapshots.epochs[-1])
+    assert last < 30
+    fig = figure_run([("good", good), ("stopped", stopped)])
+    assert len(fig["frames"]) == 31
+    assert "diverged at epoch" in fig["layout"]["annotations"][1]["text"]
+    fit = stopped.snapshots.fit
+    for t in (last, 30):
+        path = _shapes(fig["frames"][t], "x2")[0]["path"]
+        _close_to(path, fit.xs, fit.value[-1], 10.0)
+        _close_to(_shapes(fig["frames"][t], "x")[0]["path"], good.snapshots.fit.xs, good.snapshots.fit.value[t], 10.0)
+
+
+def test_a_regression_run_moves_its_fitted_curve() -> None:
+    run = tr.train(tr.default_config(DataConfig("regression"), epochs=15))
+    fig = figure_run([("run", run)])
+    fit = run.snapshots.fit
+    assert "images" not in fig["frames"][0]["layout"]
+    names = [t.get("name") for t in fig["data"]]
+    assert "outlier · train" in names and "true f(x)" in names and "model" in names
+    np.testing.assert_allclose(_array(fig["data"][names.index("true f(x)")]["x"]), fit.xs, rtol=1e-6)
+    np.testing.assert_allclose(_array(fig["data"][names.index("true f(x)")]["y"]), fit.truth, rtol=1e-6)
+    for t in (0, 15):
+        _close_to(_shapes(fig["frames"][t], "x")[0]["path"], fit.xs, fit.value[t], 10.0)
+
+
+def test_multiclass_regions_are_coloured_by_class() -> None:
+    run = tr.train(tr.default_config(DataConfig("spiral", classes=4), epochs=3))
+    fig = figure_run([("run", run)])
+    image = fig["frames"][1]["layout"]["images"][0]
+    assert _png_size(image["source"]) == (tr.SNAPSHOT_RESOLUTION, tr.SNAPSHOT_RESOLUTION)
+    assert not any(t.get("marker", {}).get("showscale") for t in fig["data"])  # no probability scale
+    assert {t["name"].split(" ·")[0] for t in fig["data"] if " · " in t.get("name", "")} == {
+        "class 0", "class 1", "class 2", "class 3"}
+
+
+def test_user_data_are_drawn_in_the_columns_units_and_names() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"area": rng.uniform(20, 200, 60), "age": rng.uniform(0, 90, 60)})
+    frame["kind"] = np.where(frame["area"] > 110, "house", "flat")
+    run = _user_run(frame, ["area", "age"], "kind")
+    fig = figure_run([("run", run)])
+    layout = fig["layout"]
+    assert layout["xaxis"]["title"]["text"] == "area" and layout["yaxis"]["title"]["text"] == "age"
+    points = [t for t in fig["data"] if " · " in t.get("name", "")]
+    assert {t["name"] for t in points} == {"flat · train", "house · train", "flat · validation", "house · validation"}
+    xs = np.concatenate([_array(t["x"]) for t in points])
+    np.testing.assert_allclose(np.sort(xs), np.sort(frame["area"].to_numpy()), rtol=1e-6)  # float32 on the wire
+    scale = next(t for t in fig["data"] if t.get("marker", {}).get("showscale"))
+    assert scale["marker"]["colorbar"]["title"]["text"] == "P(house)"
+    image = layout["images"][0]
+    grid = run.snapshots.grid
+    assert image["x"] < grid.xs[0] and image["x"] + image["sizex"] > grid.xs[-1]
+
+
+def test_without_a_plane_the_played_figure_has_the_charts_only() -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80), "c": rng.normal(size=80)})
+    frame["y"] = frame["a"] - 2 * frame["b"] + frame["c"]
+    run = _user_run(frame, ["a", "b", "c"], "y")
+    fig = figure_run([("run", run)])
+    assert {k for k in fig["layout"] if k.startswith("xaxis")} == {"xaxis", "xaxis2", "xaxis3", "xaxis4"}
+    assert "images" not in fig["frames"][0]["layout"] and len(fig["frames"]) == 6

@@ -41,6 +41,25 @@ def figure_sizes(at: AppTest) -> list[int]:
     return [len(el.proto.spec.encode()) for el in at.get("plotly_chart")]
 
 
+def live_data(at: AppTest) -> list[dict]:
+    """The data of every live chart (:mod:`lossviz.ui.live_chart`) on the page, its figure decoded, in page order."""
+    out = []
+    for el in at.get("bidi_component"):
+        data = json.loads(el.proto.json)
+        out.append({**data, "figure": decode(data["figure"])})
+    return out
+
+
+def live_figures(at: AppTest) -> list[dict]:
+    """The figure of every live chart on the page, decoded (see :func:`decode`)."""
+    return [data["figure"] for data in live_data(at)]
+
+
+def live_sizes(at: AppTest) -> list[int]:
+    """The JSON size in bytes of every live chart's data (what the browser receives)."""
+    return [len(el.proto.json.encode()) for el in at.get("bidi_component")]
+
+
 def trace_data(fig: dict, keys: tuple[str, ...] = ("x", "y", "z")) -> list[np.ndarray]:
     """The numeric arrays of every trace of a decoded figure, flattened, in trace order."""
     return [as_array(trace.get(k)).ravel() for trace in fig.get("data", []) for k in keys if k in trace]

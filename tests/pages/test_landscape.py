@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
+from helpers import (
+    app_test,
+    errors,
+    exceptions,
+    figure_sizes,
+    figures,
+    live_data,
+    live_figures,
+    live_sizes,
+    same_data,
+    warnings,
+)
 
 import lossviz
 from lossviz.domains import REAL
@@ -13,7 +24,14 @@ from lossviz.spec import LossSpec
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import line_with_outliers
 
-MAP, SURFACE, LANDSCAPES, FITS, CONVERGENCE = range(5)
+MAP, SURFACE, DESCENT = range(3)
+"""The input map and surface (Plotly charts), then the descents played (a live chart: the landscapes, the data with
+the lines, the distance to the minimum, all under one time control)."""
+LANDSCAPES = FITS = CONVERGENCE = DESCENT
+
+
+def views(at) -> list[dict]:
+    return figures(at) + live_figures(at)
 
 
 @pytest.fixture(scope="module")
@@ -25,29 +43,32 @@ def page():
 
 
 def _changed(at, chart: int) -> None:
-    before = figures(at)
+    before = views(at)
     at.run()
     assert not exceptions(at), exceptions(at)
-    after = figures(at)
+    after = views(at)
     assert not same_data(before[chart], after[chart]), f"chart {chart} did not change"
 
 
 def test_default_page(page) -> None:
-    figs = figures(page)
-    assert len(figs) == 5
+    figs = views(page)
+    assert len(figs) == 3
     contour = figs[MAP]["data"][0]
     x, y = contour["x"], contour["y"]
     r = x[None, :] - y[:, None]
     np.testing.assert_allclose(contour["z"], np.where(np.abs(r) <= 1, 0.5 * r**2, np.abs(r) - 0.5), rtol=1e-6,
                                atol=1e-6)
-    landscape_names = [a["text"] for a in figs[LANDSCAPES]["layout"]["annotations"]]
+    landscape_names = [a["text"] for a in figs[LANDSCAPES]["layout"]["annotations"]][:3]
     assert [t.removeprefix("<b>").split("</b>")[0].split(" ")[0] for t in landscape_names] == ["mse", "mae", "huber"]
     data = line_with_outliers()
     minimum = ll.fit_minimum("mse", data.x, data.y, {})
     mse_min = next(t for t in figs[LANDSCAPES]["data"] if t.get("name") == "minimum")
     assert mse_min["x"][0] == pytest.approx(minimum.w) and mse_min["y"][0] == pytest.approx(minimum.b)
     assert not errors(page) and not warnings(page)
-    assert max(figure_sizes(page)) < 1_000_000
+    assert max(figure_sizes(page)) < 1_000_000 and max(live_sizes(page)) < 2_000_000
+    (player,) = live_data(page)  # one time control, named "step", from the last of the 100 steps
+    assert player["player"] is not None and player["params"][0]["label"] == "step"
+    assert player["params"][0]["index"] == 100 and len(figs[DESCENT]["frames"]) == 101
 
 
 @pytest.mark.parametrize(
@@ -69,11 +90,11 @@ def test_default_page(page) -> None:
 def test_each_control_changes_its_charts(kind: str, key: str, value: float, charts: tuple[int, ...]) -> None:
     at = app_test("landscape")
     at.run()
-    before = figures(at)
+    before = views(at)
     getattr(at, kind)(key=key).set_value(value)
     at.run()
     assert not exceptions(at), exceptions(at)
-    after = figures(at)
+    after = views(at)
     for chart in charts:
         assert not same_data(before[chart], after[chart]), f"{key} did not change chart {chart}"
 
@@ -81,7 +102,7 @@ def test_each_control_changes_its_charts(kind: str, key: str, value: float, char
 def test_multiclass_controls(page) -> None:
     page.selectbox(key="landscape_loss").set_value("cross_entropy")
     _changed(page, MAP)
-    assert figures(page)[MAP]["layout"]["xaxis"]["title"]["text"] == "logit z₀ (class 0)"
+    assert views(page)[MAP]["layout"]["xaxis"]["title"]["text"] == "logit z₀ (class 0)"
     page.radio(key="landscape_target_class").set_value("1")
     _changed(page, MAP)
     page.slider(key="landscape_other_logit").set_value(3.0)
@@ -92,7 +113,7 @@ def test_multiclass_controls(page) -> None:
     _changed(page, MAP)
     page.slider(key="landscape_target_probability").set_value(0.3)
     _changed(page, MAP)
-    z = figures(page)[MAP]["data"][0]["z"]
+    z = views(page)[MAP]["data"][0]["z"]
     assert np.nanmin(z) >= -1e-6  # a KL divergence is never negative
 
 
@@ -125,13 +146,14 @@ def test_query_string_restores_state() -> None:
     assert not exceptions(at) and not warnings(at)
     assert at.selectbox(key="landscape_loss").value == "mse"
     assert at.slider(key="landscape_fit_w0").value == 1.5
-    figs = figures(at)
+    figs = views(at)
     contour = figs[MAP]["data"][0]
     r = contour["x"][None, :] - contour["y"][:, None]
     np.testing.assert_allclose(contour["z"], r**2, rtol=1e-6, atol=1e-5)
     starts = [t for t in figs[LANDSCAPES]["data"] if t.get("name") == "start"]
     assert len(starts) == 2 and starts[0]["x"][0] == 1.5
-    assert len(figs[FITS]["data"][1].get("x", [])) == 0  # no outliers drawn
+    outliers = next(t for t in figs[FITS]["data"] if t.get("name") == "outliers")
+    assert len(outliers["x"]) == 0  # no outliers drawn
 
 
 @pytest.mark.parametrize(
@@ -153,7 +175,7 @@ def test_bad_query_string_warns(key: str, value: str) -> None:
     at.run()
     assert not exceptions(at)
     assert any(key in w for w in warnings(at)), warnings(at)
-    assert len(figures(at)) == 5
+    assert len(views(at)) == 3
 
 
 def test_too_many_outliers_is_an_error_not_an_exception() -> None:
@@ -183,5 +205,5 @@ def test_custom_loss_with_undefined_region(custom_loss) -> None:
     at.run()
     assert not exceptions(at)
     assert any(custom_loss in w and "no finite value" in w for w in warnings(at))
-    z = figures(at)[MAP]["data"][0]["z"]
+    z = views(at)[MAP]["data"][0]["z"]
     assert np.isnan(z).any() and np.isfinite(z).any()

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
+from helpers import (
+    app_test,
+    errors,
+    exceptions,
+    figure_sizes,
+    figures,
+    live_data,
+    live_figures,
+    live_sizes,
+    same_data,
+    warnings,
+)
 
+from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import training as tr
 
 INTERP, CONTOUR, SURFACE, TWO_LOSSES, PCA = range(5)
+"""The Plotly charts, then the PCA trajectory played (a live chart)."""
+
+
+def views(at) -> list[dict]:
+    return figures(at) + live_figures(at)
 
 
 def _page(**query: str):
@@ -29,13 +46,13 @@ def _changed(at, before: list[dict], index: int) -> list[dict]:
     at.run()
     assert not exceptions(at), exceptions(at)
     assert not errors(at), errors(at)
-    after = figures(at)
+    after = views(at)
     assert not same_data(before[index], after[index]), f"chart {index} did not change"
     return after
 
 
 def test_default_page_shows_the_default_runs_landscapes(page) -> None:
-    figs = figures(page)
+    figs = views(page)
     assert len(figs) == 5 and not errors(page) and not warnings(page)
     result, _ = tr.cached_train(tr.default_config())
     interp = figs[INTERP]["data"]
@@ -50,7 +67,13 @@ def test_default_page_shows_the_default_runs_landscapes(page) -> None:
     assert [a["text"] for a in figs[TWO_LOSSES]["layout"]["annotations"]] == ["bce_logits", "mse"]
     path = figs[PCA]["data"][1]
     assert len(path["x"]) == len(result.thetas) and path["x"][-1] == 0 and path["y"][-1] == 0
-    assert max(figure_sizes(page)) < 1_000_000
+    assert max(figure_sizes(page)) < 1_000_000 and max(live_sizes(page)) < 2_000_000
+    (player,) = live_data(page)  # one time control, named "epoch", over the run's snapshots, from the end
+    assert player["params"][0]["label"] == "epoch" and player["params"][0]["values"] == list(result.snapshots.epochs)
+    assert player["params"][0]["index"] == len(result.snapshots.epochs) - 1 and len(figs[PCA]["frames"]) == 101
+    far, largest = nl.compute_pca_slice(result, 41).beyond_a_step()  # the numbers the caption gives
+    assert any(f"{far} of {len(result.thetas)} checkpoints lie more than one step away (up to {largest:.3g} steps)"
+               in c.value for c in page.caption)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +89,7 @@ def test_default_page_shows_the_default_runs_landscapes(page) -> None:
     ],
 )
 def test_each_control_changes_its_chart(page, kind: str, key: str, value, index: int) -> None:
-    before = figures(page)
+    before = views(page)
     getattr(page, kind)(key=key).set_value(value)
     _changed(page, before, index)
 
@@ -74,7 +97,7 @@ def test_each_control_changes_its_chart(page, kind: str, key: str, value, index:
 def test_resolution_sets_the_grid(page) -> None:
     page.slider(key="neural_resolution").set_value(21)
     page.run()
-    figs = figures(page)
+    figs = views(page)
     assert figs[CONTOUR]["data"][0]["z"].shape == (21, 21)
     assert figs[TWO_LOSSES]["data"][0]["z"].shape == (21, 21)
     assert figs[PCA]["data"][0]["z"].shape == (41, 41)
@@ -89,7 +112,7 @@ def test_interpolation_log_axis(page) -> None:
 def test_second_loss_parameters_drive_the_comparison(page) -> None:
     page.selectbox(key="neural_second").set_value("hinge")
     page.run()
-    before = figures(page)
+    before = views(page)
     page.slider(key="neural_second_hinge_margin").set_value(2.0)
     _changed(page, before, TWO_LOSSES)
 
@@ -98,11 +121,11 @@ def test_the_last_lab_run_is_used_when_chosen(page) -> None:
     page.radio(key="neural_model").set_value("last training-lab run")
     page.run()
     assert any("No run from the Training lab" in i.value for i in page.info)
-    before = figures(page)
+    before = views(page)
     page.session_state["training_last_config"] = tr.default_config(loss="hinge", epochs=30)
     page.run()
     assert not exceptions(page) and not page.info
-    after = figures(page)
+    after = views(page)
     assert not same_data(before[INTERP], after[INTERP])
     assert after[TWO_LOSSES]["layout"]["annotations"][0]["text"] == "hinge"
     assert len(after[PCA]["data"][1]["x"]) == 31
@@ -122,4 +145,4 @@ def test_bad_query_string_warns_and_falls_back() -> None:
     at = _page(neural_resolution="abc", neural_span="100", neural_model="nope")
     text = " ".join(warnings(at))
     assert "neural_resolution" in text and "neural_span" in text and "neural_model" in text
-    assert len(figures(at)) == 5
+    assert len(views(at)) == 5

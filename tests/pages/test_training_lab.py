@@ -6,14 +6,37 @@ import json
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
+from helpers import (
+    app_test,
+    errors,
+    exceptions,
+    figure_sizes,
+    figures,
+    live_data,
+    live_figures,
+    live_sizes,
+    same_data,
+    warnings,
+)
 
 import lossviz
 from lossviz.toolkit import adaptive as ad
 from lossviz.toolkit import training as tr
 from tests.figure_helpers import frames_of
 
-CURVES, RESULT, REGULARIZATION, MULTITASK = 0, 1, 2, 3
+RUN, REGULARIZATION, MULTITASK = 0, 1, 2
+"""The page's views: the played run (a live chart: data, model, curves, per-example loss), then the Plotly charts."""
+CURVES = RESULT = RUN
+SIDE = 1
+"""With an adaptive loss or augmentation, the chart of α and c or of the augmented points comes after the run."""
+
+
+def views(at) -> list[dict]:
+    return live_figures(at) + figures(at)
+
+
+def named(fig: dict, name: str) -> dict:
+    return next(t for t in fig["data"] if t.get("name") == name)
 FAST_EPOCHS = "20"
 
 
@@ -31,7 +54,7 @@ def _changed(at, before: list[dict], index: int) -> list[dict]:
     at.run()
     assert not exceptions(at), exceptions(at)
     assert not errors(at), errors(at)
-    after = figures(at)
+    after = views(at)
     assert not same_data(before[index], after[index]), f"chart {index} did not change"
     return after
 
@@ -42,18 +65,24 @@ def page():
 
 
 def test_default_page_trains_and_shows_every_view(page) -> None:
-    figs = figures(page)
-    assert len(figs) == 4 and not errors(page) and not warnings(page)
-    curves = figs[CURVES]["data"]
-    epochs = curves[0]["x"]
+    figs = views(page)
+    assert len(figs) == 3 and not errors(page) and not warnings(page)
+    (player,) = live_data(page)
+    run = figs[RUN]
+    train = named(run, "train")
+    epochs = train["x"]
     assert epochs[0] == 0 and epochs[-1] == 20 and len(epochs) == 21
-    # the curves are those of the run this configuration gives
+    # the curves are those of the run this configuration gives, played over its 21 snapshots from the end
     result, _ = tr.cached_train(tr.default_config(epochs=20))
-    np.testing.assert_allclose(curves[0]["y"], result.curves.train_loss, rtol=1e-6)
-    np.testing.assert_allclose(curves[3]["y"], result.curves.val_metric, rtol=1e-6)
-    assert figs[RESULT]["data"][0]["type"] == "heatmap"
+    np.testing.assert_allclose(train["y"], result.curves.train_loss, rtol=1e-6)
+    metric = [t for t in run["data"] if t.get("yaxis") == "y3"]
+    np.testing.assert_allclose(metric[1]["y"], result.curves.val_metric, rtol=1e-6)
+    assert len(run["frames"]) == len(result.snapshots.epochs) == 21
+    assert player["player"] is not None and player["params"][0]["label"] == "epoch"
+    assert player["params"][0]["index"] == 20 and player["params"][0]["texts"][-1] == "20"
+    assert run["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
     assert len(frames_of(figs[REGULARIZATION])) > 20 and len(frames_of(figs[MULTITASK])) == 21
-    assert max(figure_sizes(page)) < 1_000_000
+    assert max(figure_sizes(page)) < 1_000_000 and max(live_sizes(page)) < 2_000_000
     last = page.session_state["training_last_config"]
     assert tr.canonical(last) == tr.canonical(tr.default_config(epochs=20))
     assert any(tr.DEFAULT_LOSS["binary"] in m.value for m in page.markdown)
@@ -70,7 +99,7 @@ def test_default_page_trains_and_shows_every_view(page) -> None:
     ],
 )
 def test_data_controls_change_the_decision_boundary(page, kind: str, key: str, value: float) -> None:
-    before = figures(page)
+    before = views(page)
     getattr(page, kind)(key=key).set_value(value)
     _changed(page, before, RESULT)
 
@@ -83,7 +112,7 @@ def test_dataset_specific_controls(page, dataset: str, extra: str, value: float)
     page.selectbox(key="training_dataset").set_value(dataset)
     page.run()
     assert not exceptions(page) and not errors(page), errors(page)
-    before = figures(page)
+    before = views(page)
     page.slider(key=extra).set_value(value)
     _changed(page, before, RESULT)
     loss = page.selectbox(key="training_loss").value
@@ -106,7 +135,7 @@ def test_dataset_specific_controls(page, dataset: str, extra: str, value: float)
     ],
 )
 def test_model_and_optimiser_controls_change_the_curves(page, kind: str, key: str, value) -> None:
-    before = figures(page)
+    before = views(page)
     getattr(page, kind)(key=key).set_value(value)
     _changed(page, before, CURVES)
 
@@ -114,7 +143,7 @@ def test_model_and_optimiser_controls_change_the_curves(page, kind: str, key: st
 def test_loss_parameter_controls_come_from_the_declaration(page) -> None:
     page.selectbox(key="training_loss").set_value("focal")
     page.run()
-    before = figures(page)
+    before = views(page)
     page.slider(key="training_focal_gamma").set_value(0.5)
     after = _changed(page, before, CURVES)
     page.slider(key="training_focal_alpha").set_value(0.75)
@@ -125,15 +154,19 @@ def test_compare_mode_trains_each_value_side_by_side(page) -> None:
     page.toggle(key="training_compare").set_value(True)
     page.run()
     assert not exceptions(page)
-    figs = figures(page)
-    assert len(figs[CURVES]["data"]) == 4 * 3  # lr 0.001, 0.01, 0.1
-    assert {t.get("xaxis") for t in figs[RESULT]["data"]} == {"x", "x2", "x3"}
+    figs = views(page)
+    run = figs[RUN]
+    labels = [f"learning rate = {v}" for v in ("0.001", "0.01", "0.1")]
+    assert [t["name"] for t in run["data"] if t.get("yaxis") == "y4" and t.get("showlegend")] == labels
+    boundaries = [s for s in run["layout"]["shapes"] if s["type"] == "path" and s["line"]["color"] == "black"]
+    assert {s["xref"] for s in boundaries} == {"x", "x2", "x3"}  # a boundary and the top losses in each panel
+    assert len(run["layout"]["images"]) == 3 and all(len(f["layout"]["images"]) == 3 for f in run["frames"])
     page.multiselect(key="training_values_lr").set_value(["0.01", "0.3"])
     figs2 = _changed(page, figs, CURVES)
-    assert len(figs2[CURVES]["data"]) == 8
+    assert len(figs2[RUN]["layout"]["images"]) == 2
     page.selectbox(key="training_vary").set_value("loss")
     page.run()
-    names = {t["name"].split(" · ")[0] for t in figures(page)[CURVES]["data"]}
+    names = {t["name"] for t in views(page)[RUN]["data"] if t.get("yaxis") == "y4" and t.get("showlegend")}
     assert names == {f"loss = {n}" for n in tr.compare_defaults("loss", "binary")}
     page.multiselect(key="training_values_loss").set_value(["mse"])
     page.run()
@@ -147,20 +180,22 @@ def test_preset_sets_a_comparison(page) -> None:
     assert not exceptions(page)
     assert page.selectbox(key="training_dataset").value == "blobs"
     assert page.multiselect(key="training_values_loss").value == ["bce_logits", "focal"]
-    assert len(figures(page)[CURVES]["data"]) == 8
+    assert len(views(page)[RUN]["layout"]["images"]) == 2
 
 
 def test_weights_histogram_on_request(page) -> None:
     page.toggle(key="training_weights_shown").set_value(True)
     page.run()
-    figs = figures(page)
-    assert len(figs) == 5 and figs[2]["data"][0]["type"] == "histogram"
+    figs = views(page)
+    assert len(figs) == 4 and figs[1]["data"][0]["type"] == "histogram"
 
 
 def test_log_loss_axis(page) -> None:
     page.toggle(key="training_logloss").set_value(True)
     page.run()
-    assert figures(page)[CURVES]["layout"]["yaxis"]["type"] == "log"
+    run = views(page)[RUN]
+    loss_axis = next(t["yaxis"] for t in run["data"] if t.get("name") == "train")
+    assert run["layout"][f"yaxis{loss_axis[1:]}"]["type"] == "log"
 
 
 def test_divergence_is_reported_not_raised() -> None:
@@ -172,7 +207,7 @@ def test_divergence_is_reported_not_raised() -> None:
 
 
 def test_regularization_controls(page) -> None:
-    before = figures(page)
+    before = views(page)
     page.select_slider(key="training_reg_lam").set_value(2.0)
     after = _changed(page, before, REGULARIZATION)
     assert after[REGULARIZATION]["layout"]["sliders"][0]["currentvalue"]["prefix"] == "λ = "
@@ -181,7 +216,7 @@ def test_regularization_controls(page) -> None:
 
 
 def test_multitask_controls(page) -> None:
-    before = figures(page)
+    before = views(page)
     page.slider(key="training_mt_weight").set_value(0.9)
     after = _changed(page, before, MULTITASK)
     page.selectbox(key="training_mt_b").set_value("huber")
@@ -210,7 +245,7 @@ def test_bad_query_string_warns_and_falls_back() -> None:
     text = " ".join(warnings(at))
     assert "training_dataset" in text and "training_lr" in text and "training_width" in text and "training_loss" in text
     assert at.slider(key="training_width").value == 64
-    assert len(figures(at)) == 4
+    assert len(views(at)) == 3
 
 
 def test_a_loss_that_does_not_fit_the_new_task_falls_back(page) -> None:
@@ -231,7 +266,7 @@ def test_a_custom_loss_of_the_session_is_offered_and_trains() -> None:
         at.selectbox(key="training_loss").set_value("lab_cauchy")
         at.run()
         assert not exceptions(at) and not errors(at), errors(at)
-        before = figures(at)
+        before = views(at)
         at.slider(key="training_lab_cauchy_c").set_value(2.0)
         _changed(at, before, CURVES)
     finally:
@@ -256,7 +291,7 @@ def _summary(at) -> dict:
     ],
 )
 def test_dropout_and_augmentation_controls_change_the_curves(page, kind: str, key: str, value: float) -> None:
-    before = figures(page)
+    before = views(page)
     getattr(page, kind)(key=key).set_value(value)
     _changed(page, before, CURVES)
     last = page.session_state["training_last_config"]
@@ -267,9 +302,9 @@ def test_dropout_and_augmentation_controls_change_the_curves(page, kind: str, ke
 def test_augmentation_shows_the_points_one_epoch_trained_on(page) -> None:
     page.slider(key="training_rotation").set_value(45.0)
     page.run()
-    figs = figures(page)
-    assert len(figs) == 5
-    preview = figs[2]["data"]
+    figs = views(page)
+    assert len(figs) == 4
+    preview = figs[SIDE]["data"]
     config = page.session_state["training_last_config"]
     result, _ = tr.cached_train(config)
     moved = tr.augmented_inputs(result.setup)
@@ -282,7 +317,7 @@ def test_a_dropout_rate_per_hidden_layer(page) -> None:
     page.toggle(key="training_dropout_per_layer").set_value(True)
     page.run()
     assert not exceptions(page)
-    before = figures(page)
+    before = views(page)
     page.slider(key="training_dropout_2").set_value(0.5)
     after = _changed(page, before, CURVES)
     assert page.session_state["training_last_config"].dropout == (0.0, 0.5)
@@ -298,7 +333,7 @@ def test_one_input_feature_offers_jitter_only() -> None:
     at = _page(training_dataset="regression")
     keys = {s.key for s in at.slider}
     assert "training_jitter" in keys and "training_rotation" not in keys and "training_scaling" not in keys
-    before = figures(at)
+    before = views(at)
     at.slider(key="training_jitter").set_value(0.2)
     _changed(at, before, CURVES)
 
@@ -313,7 +348,8 @@ def test_compare_regularizers_shows_each_gap() -> None:
         row = table[f"regulariser = {regularizer}"]
         assert row["gap: validation − train loss"] == pytest.approx(result.curves.gap()[0], rel=1e-12)
         assert row["gap: training − validation accuracy"] == pytest.approx(result.curves.gap()[1], abs=1e-12)
-    assert len(figures(at)[CURVES]["data"]) == 4 * 4
+    assert len(live_data(at)) == 1 and {t["name"] for t in views(at)[RUN]["data"] if t.get("showlegend")} >= {
+        f"regulariser = {r}" for r in ("none", "l1", "l2", "dropout")}  # four runs under one time control
     at.multiselect(key="training_values_regularization").set_value(["none", "augmentation"])
     at.run()
     assert not exceptions(at) and set(_summary(at)) == {"regulariser = none", "regulariser = augmentation"}
@@ -329,9 +365,9 @@ def test_adaptive_loss_learns_alpha_and_scale_and_shows_their_path() -> None:
     at.selectbox(key="training_loss").set_value(tr.ADAPTIVE_BARRON)
     at.run()
     assert not exceptions(at) and not errors(at), errors(at)
-    figs = figures(at)
-    assert len(figs) == 5
-    shape = figs[2]
+    figs = views(at)
+    assert len(figs) == 4
+    shape = figs[SIDE]
     config = at.session_state["training_last_config"]
     assert config.adaptive and config.loss == "barron"
     result, _ = tr.cached_train(config)
@@ -345,22 +381,22 @@ def test_adaptive_loss_learns_alpha_and_scale_and_shows_their_path() -> None:
     assert at.latex[0].value.strip("$\n") == ad.BARRON_NLL.latex
     before = figs
     at.slider(key="training_adaptive_alpha").set_value(1.5)
-    after = _changed(at, before, 2)
-    assert after[2]["data"][0]["y"][0] == pytest.approx(1.5)
+    after = _changed(at, before, SIDE)
+    assert after[SIDE]["data"][0]["y"][0] == pytest.approx(1.5)
     at.select_slider(key="training_adaptive_scale").set_value(0.2)
-    after2 = _changed(at, after, 2)
-    assert after2[2]["data"][1]["y"][0] == pytest.approx(0.2)
+    after2 = _changed(at, after, SIDE)
+    assert after2[SIDE]["data"][1]["y"][0] == pytest.approx(0.2)
     at.slider(key="training_outliers").set_value(0.0)
-    _changed(at, after2, 2)
+    _changed(at, after2, SIDE)
 
 
 def test_the_adaptive_loss_s_alpha_path_beside_the_same_run_without_outliers() -> None:
     at = _page(training_dataset="regression", training_loss=tr.ADAPTIVE_BARRON)
-    lines = len(figures(at)[2]["data"])
+    lines = len(views(at)[SIDE]["data"])
     at.toggle(key="training_shape_twin").set_value(True)
     at.run()
     assert not exceptions(at) and not errors(at)
-    shape = figures(at)[2]["data"]
+    shape = views(at)[SIDE]["data"]
     assert len(shape) == lines + 2  # α and c of the run without outliers
     config = at.session_state["training_last_config"]
     twin, _ = tr.cached_train(tr.outlier_twin(config))
@@ -382,7 +418,7 @@ def test_adaptive_loss_in_compare_mode_and_in_the_link() -> None:
     assert not exceptions(at) and not errors(at)
     table = _summary(at)
     assert np.isnan(table["loss = mse"]["final α"]) and 0 < table[f"loss = {tr.ADAPTIVE_BARRON}"]["final α"] < 2
-    assert len(figures(at)[2]["data"]) == 2 + 3  # α and c of the one adaptive run, and the three reference lines
+    assert len(views(at)[SIDE]["data"]) == 2 + 3  # α and c of the one adaptive run, and the three reference lines
 
 
 def test_every_preset_sets_controls_of_the_page(page) -> None:
@@ -415,6 +451,8 @@ def test_adaptive_preset_compares_mse_barron_and_the_learned_barron() -> None:
 PLOT_BY_TITLE = """(title) => Array.from(document.querySelectorAll('.js-plotly-plot')).find(p =>
     ((p.layout && p.layout.annotations) || []).some(a => a.text === title))"""
 TRACE_Y = f"([title, trace]) => Array.from(({PLOT_BY_TITLE})(title)._fullData[trace].y)"
+NAMED_Y = f"([title, name]) => Array.from(({PLOT_BY_TITLE})(title)._fullData.find(t => t.name === name).y)"
+""":data:`TRACE_Y` for the first trace called ``name``: in the played run, the training loss curve is "train"."""
 
 
 def _press(tab, label: str, key: str, times: int) -> None:
@@ -432,7 +470,7 @@ def test_in_the_browser_the_new_controls_rerun_the_lab() -> None:
     from helpers import IDLE_JS, browser_errors, chromium_page, streamlit_server
 
     adaptive = f"training_lab?training_epochs=20&training_dataset=regression&training_loss={tr.ADAPTIVE_BARRON}"
-    with streamlit_server() as base, chromium_page(base, adaptive, 5) as tab:
+    with streamlit_server() as base, chromium_page(base, adaptive, 4) as tab:
         assert browser_errors(tab) == []
         assert tab.evaluate(TRACE_Y, ["shape α", 0])[0] == pytest.approx(1.0)
         _press(tab, "Initial shape α₀", "ArrowLeft", 3)
@@ -446,20 +484,20 @@ def test_in_the_browser_the_new_controls_rerun_the_lab() -> None:
 
         tab.goto(f"{base}/training_lab?training_epochs=20", timeout=120_000)
         tab.wait_for_function(
-            f"() => ({IDLE_JS})() && document.querySelectorAll('.js-plotly-plot').length >= 4",
+            f"() => ({IDLE_JS})() && document.querySelectorAll('.js-plotly-plot').length >= 3",
             timeout=120_000,
             polling=250,
         )
-        before = tab.evaluate(TRACE_Y, ["Loss", 0])
+        before = tab.evaluate(NAMED_Y, ["loss", "train"])
         _press(tab, "Dropout p (every hidden layer)", "ArrowRight", 2)
         tab.wait_for_function(
-            f"() => JSON.stringify(({TRACE_Y})(['Loss', 0])) !== {json.dumps(json.dumps(before))}",
+            f"() => JSON.stringify(({NAMED_Y})(['loss', 'train'])) !== {json.dumps(json.dumps(before))}",
             timeout=60_000,
             polling=500,
         )
         assert browser_errors(tab) == []
         _press(tab, "Rotation, max angle (°)", "ArrowRight", 4)
-        tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+        tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
         tab.wait_for_function(IDLE_JS, timeout=60_000)
         assert browser_errors(tab) == []
         assert "augmented copy that the first epoch trained on" in tab.inner_text('[data-testid="stMain"]')

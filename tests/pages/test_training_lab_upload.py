@@ -8,15 +8,21 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT, app_test, errors, exceptions, figures, same_data
+from helpers import ROOT, app_test, errors, exceptions, figures, live_data, live_figures, same_data
 
 from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import tables
 from lossviz.toolkit import training as tr
 from lossviz.ui.session import _PRIVATE_KEY
 
-CURVES, RESULT = 0, 1
+RUN, RESULT = 0, 1
+"""The played run (a live chart with the data panel, the curves and the per-example loss), then, without a plane
+to draw on, the final view of the model (predicted against actual values, or a confusion matrix)."""
 EPOCHS = "20"
+
+
+def views(at) -> list[dict]:
+    return live_figures(at) + figures(at)
 
 
 def _lab(**query: str):
@@ -68,17 +74,18 @@ def test_example_file_trains_in_one_click() -> None:
     assert at.selectbox(key="training_upload_target").value == "label"
     assert at.radio(key="training_upload_task").value == "classification"
     assert at.selectbox(key="training_loss").value == "cross_entropy"
-    figs = figures(at)
-    boundary = figs[RESULT]
-    assert boundary["data"][0]["type"] == "heatmap"
-    assert boundary["layout"]["xaxis"]["title"]["text"] == "feature_1"
-    assert {t["name"] for t in boundary["data"] if t["type"] == "scatter"} >= {"rare · train", "common_a · validation"}
+    run = views(at)[RUN]
+    assert run["layout"]["images"][0]["source"].startswith("data:image/png")  # the decision map
+    assert run["layout"]["xaxis"]["title"]["text"] == "feature_1"
+    assert {t.get("name") for t in run["data"]} >= {"rare · train", "common_a · validation", "decision boundary"}
     # the curves are those of the same run computed directly from the file
     frame = tables.read_csv((ROOT / "examples" / "classification_blobs.csv").read_bytes())
     table = tables.select_dataset(frame, ["feature_1", "feature_2"], "label")
     config = tr.default_config(tables.from_table(table, "label", "classification_blobs.csv"), epochs=int(EPOCHS))
     result = tr.train(config)
-    np.testing.assert_allclose(figs[CURVES]["data"][0]["y"], result.curves.train_loss, rtol=1e-6)
+    train = next(t for t in run["data"] if t.get("name") == "train")
+    np.testing.assert_allclose(train["y"], result.curves.train_loss, rtol=1e-6)
+    assert len(run["frames"]) == len(result.snapshots.epochs) == int(EPOCHS) + 1
     assert any("browser session's memory" in c.value for c in at.caption)
     assert any("600 rows; 2 features; multiclass, 3 classes" in c.value for c in at.caption)
 
@@ -102,20 +109,21 @@ def test_regression_on_one_feature_shows_the_fit_in_the_files_units() -> None:
     assert at.radio(key="training_upload_task").value == "regression"
     at.multiselect(key="training_upload_features").set_value(["hours"]).run()
     assert at.selectbox(key="training_loss").value == "mse"
-    fig = figures(at)[RESULT]
+    fig = views(at)[RUN]
     assert fig["layout"]["xaxis"]["title"]["text"] == "hours" and fig["layout"]["yaxis"]["title"]["text"] == "score"
-    lines = [t for t in fig["data"] if t.get("mode") == "lines"]
-    assert [t["name"] for t in lines] == ["run"]
-    assert figures(at)[CURVES]["layout"]["annotations"][1]["text"] == "RMSE"
-    before = figures(at)
+    assert "model" in {t.get("name") for t in fig["data"]} and "true f(x)" not in str(fig["data"])
+    assert fig["layout"]["shapes"][1]["path"].startswith("M")  # the fitted curve, moved by the frames
+    assert [a["text"] for a in fig["layout"]["annotations"]][2] == "RMSE"
+    before = views(at)
     at.toggle(key="training_standardize_y").set_value(False).run()
     assert not exceptions(at)
-    assert not same_data(before[RESULT], figures(at)[RESULT])
+    assert not same_data(before[RUN], views(at)[RUN])
 
 
 def test_several_features_show_predicted_against_actual() -> None:
     at = _upload(_lab(), "study.csv", _csv(_regression_frame()))
-    fig = figures(at)[RESULT]
+    fig = views(at)[RESULT]
+    assert "images" not in views(at)[RUN]["layout"] or not views(at)[RUN]["layout"]["images"]  # no plane: charts only
     assert fig["layout"]["xaxis"]["title"]["text"] == "actual score"
     assert fig["data"][0]["name"] == "predicted = actual" and fig["data"][1]["name"] == "run"
 
@@ -128,7 +136,7 @@ def test_classification_on_three_features_shows_a_confusion_matrix() -> None:
     assert not errors(at)
     assert at.selectbox(key="training_loss").value in tr.compatible_losses("binary")
     at.selectbox(key="training_loss").set_value("bce_logits").run()
-    fig = figures(at)[RESULT]
+    fig = views(at)[RESULT]
     assert fig["data"][0]["type"] == "heatmap" and fig["data"][0]["x"] == ["fail", "pass"]
     validation = at.session_state[tr.LAST_RUN_KEY].data.make().y_val
     assert np.sum(fig["data"][0]["text"]) == len(validation) and 40 <= len(validation) <= 50  # 30 % of 150
@@ -140,15 +148,15 @@ def test_data_controls_change_the_run() -> None:
     at = _upload(_lab(), "study.csv", _csv(_regression_frame(n=400)))
     for kind, key, value in (("slider", "training_rows", 100), ("slider", "training_seed", 3),
                              ("slider", "training_val_fraction", 0.2)):
-        before = figures(at)
+        before = views(at)
         getattr(at, kind)(key=key).set_value(value)
         at.run()
         assert not exceptions(at) and not errors(at), errors(at)
-        assert not same_data(before[CURVES], figures(at)[CURVES]), key
+        assert not same_data(before[RUN], views(at)[RUN]), key
     assert any("100 of 400 rows" in c.value for c in at.caption)
-    before = figures(at)
+    before = views(at)
     at.multiselect(key="training_upload_features").set_value(["noise"]).run()
-    assert not same_data(before[CURVES], figures(at)[CURVES])
+    assert not same_data(before[RUN], views(at)[RUN])
 
 
 def test_task_is_inferred_and_overridable() -> None:
@@ -202,8 +210,10 @@ def test_two_sessions_never_see_each_others_data_or_runs() -> None:
         at.multiselect(key="training_upload_features").set_value(["hours"]).run()
     fits = []
     for at in (first, second):
-        fit = next(t for t in figures(at)[RESULT]["data"] if t.get("mode") == "lines")
-        fits.append(np.asarray(fit["y"], dtype=float))
+        (player,) = live_data(at)  # each session plays its own run, from its end
+        assert player["player"] is not None and player["params"][0]["index"] == int(EPOCHS)
+        curve = next(s["path"] for s in player["figure"]["layout"]["shapes"] if s["xref"] == "x")
+        fits.append(np.array([float(point.split(",")[1]) for point in curve[1:].split("L")]))
     assert fits[0][-1] > fits[0][0] and fits[1][-1] < fits[1][0]  # each session fits its own slope
     first.run()
     assert any("a.csv" in c.value for c in first.caption) and not any("b.csv" in c.value for c in first.caption)

@@ -213,19 +213,6 @@ def test_descend_runs_gd_and_adam_for_every_rate() -> None:
     np.testing.assert_allclose(np.abs(first), np.array(rates)[:, None] * np.ones((3, 2)), rtol=1e-6)
 
 
-def test_descent_at_one_rate_stops_where_the_run_diverged() -> None:
-    rates = [0.01, 100.0]  # GD on MSE diverges with η = 100
-    trajectories = ll.descend("mse", DATA.x, DATA.y, {}, (-2.0, 3.0), rates, 40)
-    calm, wild = ll.descent_at(trajectories, 0), ll.descent_at(trajectories, 1)
-    assert calm.diverged == {"gd": False, "adam": False}
-    assert wild.diverged["gd"] and not wild.diverged["adam"]
-    np.testing.assert_array_equal(calm.paths["gd"], trajectories["gd"].theta[:, 0])
-    stop = int(trajectories["gd"].stopped[1])
-    assert len(wild.paths["gd"]) == stop + 1 < 41
-    expected = ll.mean_loss("mse", DATA.x, DATA.y, {}, wild.paths["gd"])
-    np.testing.assert_allclose(wild.values["gd"], expected, rtol=1e-12)
-
-
 def test_window_axes_span_the_window() -> None:
     w, b = ll.window_axes((-1.0, 3.0, 0.0, 2.0), points=5)
     np.testing.assert_allclose(w, [-1.0, 0.0, 1.0, 2.0, 3.0])
@@ -240,6 +227,23 @@ def test_input_landscape_counts_its_blank_points() -> None:
         land = ll.pred_target_landscape("t_log", {})
     below = land.x[None, :] <= land.y[:, None]  # log of a non-positive number: −∞ or NaN
     assert land.nonfinite == int(below.sum()) > 0
+def test_descent_holds_each_run_at_one_rate_and_its_distance_to_the_minimum() -> None:
+    rates = [0.05, 2.0]
+    paths = ll.descend("mse", DATA.x, DATA.y, {}, (-2.0, 3.0), rates, 150)
+    minimum = ll.fit_minimum("mse", DATA.x, DATA.y, {})
+    played = ll.descent(paths, 0, minimum)
+    np.testing.assert_array_equal(played.theta["gd"], paths["gd"].theta[:, 0])
+    expected = ll.mean_loss("mse", DATA.x, DATA.y, {}, paths["adam"].theta[:, 0]) - minimum.value
+    np.testing.assert_allclose(played.gap["adam"], np.maximum(expected, ll.GAP_FLOOR), rtol=1e-9, atol=1e-12)
+    assert (played.gap["gd"] >= ll.GAP_FLOOR).all() and played.diverged == {"gd": False, "adam": False}
+    assert len(played.shown) == 101 and played.shown[0] == 0 and played.shown[-1] == 150  # every 1.5 steps
+    np.testing.assert_array_equal(played.path("gd"), paths["gd"].theta[:, 0])
+    fast = ll.descent(paths, 1, minimum)  # GD with η = 2 leaves the bowl: it stops, and holds its last point
+    stop = fast.stopped["gd"]
+    assert fast.diverged["gd"] and 0 <= stop < 150 and len(fast.path("gd")) == stop + 1
+    assert (fast.theta["gd"][stop:] == fast.theta["gd"][stop]).all()
+    param = ll.step_param(150)
+    assert param.name == "step" and param.default == 150 and param.slider_range == (0, 150)
 
 
 def test_page_settings_are_valid_declarations() -> None:

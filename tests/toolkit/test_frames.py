@@ -59,3 +59,20 @@ def test_nearest_index() -> None:
     assert frames.nearest_index([0.0, 0.5, 1.0], 0.7) == 1
     assert frames.nearest_index([0.0, 0.5, 1.0], 5.0) == 2
     assert frames.nearest_index(np.array([0.0, 1.0]), -3.0) == 0
+
+
+@pytest.mark.parametrize(("total", "count"), [(0, 1), (1, 2), (20, 21), (100, 101), (101, 101), (2000, 101)])
+def test_snapshot_steps_keep_every_step_up_to_the_limit_and_thin_out_beyond(total: int, count: int) -> None:
+    steps = frames.snapshot_steps(total)
+    assert len(steps) == count and steps[0] == 0 and steps[-1] == total
+    gaps = np.diff(steps)
+    assert (gaps > 0).all() and (total == 0 or gaps.max() - gaps.min() <= 1)  # evenly spaced up to rounding
+    with pytest.raises(ValueError, match="whole number"):
+        frames.snapshot_steps(-1)
+
+
+def test_a_time_control_runs_from_0_to_the_last_step_and_starts_at_the_end() -> None:
+    param = frames.time_param("step", 250, "The optimiser's step shown.")
+    assert (param.name, param.default, param.slider_range, param.integer) == ("step", 250, (0, 250), True)
+    assert param.contains(0) and param.contains(250) and not param.contains(251)
+    assert frames.time_param("epoch", 0, "").contains(0)  # a run of no step still has a valid control

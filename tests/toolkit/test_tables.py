@@ -241,15 +241,16 @@ def test_rmse_is_in_the_targets_units() -> None:
     assert result.curves.val_metric[-1] == pytest.approx(rmse, rel=1e-9)
     # a line through targets of size ~1000–3000 with 5 % noise: the fit is within a few noise widths
     assert rmse < 0.2 * np.std(actual)
-    xs, fit = tr.regression_fit(result)
-    assert xs[0] < 1 and xs[-1] > 99  # the data's own units
-    np.testing.assert_allclose(fit[len(fit) // 2], 2000, rtol=0.1)
+    fit = result.snapshots.fit
+    assert fit.xs[0] < 1 and fit.xs[-1] > 99 and fit.truth is None  # the data's own units
+    np.testing.assert_allclose(fit.value[-1, len(fit.xs) // 2], 2000, rtol=0.1)
 
 
 def test_several_features_have_no_curve_but_predicted_values() -> None:
     result, _ = tr.cached_train(tr.default_config(_line(features=3), epochs=20), cache=tr.RunCache())
+    assert result.snapshots.fit is None
     with pytest.raises(ParameterError, match="one input feature"):
-        tr.regression_fit(result)
+        tr.regression_fits(result.setup, result.thetas[-1:])
     actual, predicted = tr.predicted_vs_actual(result, "train")
     assert actual.shape == predicted.shape == (len(result.dataset.y_train),)
 
@@ -276,7 +277,7 @@ def test_binary_confusion_uses_the_heads_threshold() -> None:
 
 def test_decision_grid_is_drawn_in_the_datas_units() -> None:
     result, _ = tr.cached_train(tr.default_config(_blobs(), epochs=5), cache=tr.RunCache())
-    grid = tr.decision_grid(result, resolution=20)
+    grid = tr.decision_grids(result.setup, result.thetas[-1:], resolution=20)
     x = result.dataset.raw_x(result.dataset.x_train)
     assert grid.xs[0] < x[:, 0].min() and grid.xs[-1] > x[:, 0].max()
     assert grid.ys[0] < x[:, 1].min() and grid.ys[-1] > x[:, 1].max()
@@ -284,7 +285,7 @@ def test_decision_grid_is_drawn_in_the_datas_units() -> None:
     d = result.dataset
     for i, j in ((0, 0), (7, 12), (19, 3)):
         point = (np.array([[grid.xs[j], grid.ys[i]]]) - d.x_shift) / d.x_scale
-        assert grid.value[i, j] == int(result.pred(point).argmax())
+        assert grid.value[0, i, j] == int(result.pred(point).argmax())
 
 
 def test_decision_grid_needs_two_features() -> None:
@@ -292,8 +293,9 @@ def test_decision_grid_needs_two_features() -> None:
                           "c": np.sin(np.arange(30)), "label": [0, 1, 2] * 10})
     data = from_table(_table(frame, ["a", "b", "c"], "label"), "label", "f.csv")
     result, _ = tr.cached_train(tr.default_config(data, epochs=2), cache=tr.RunCache())
+    assert result.snapshots.grid is None
     with pytest.raises(ParameterError, match="two input features"):
-        tr.decision_grid(result)
+        tr.decision_grids(result.setup, result.thetas[-1:])
 
 
 def test_toy_data_is_unchanged_by_the_unit_mapping() -> None:

@@ -1,7 +1,7 @@
-"""Live charts: labels, frame values, the committed state and the link in Python; the drag itself in Chromium.
+"""Live charts: labels, frame values, the committed state and the link in Python; the drag and the player in Chromium.
 
-The browser tests drive tests/apps/live_chart_app.py (four sines whose frequency ω is live, and an
-amplitude × phase pad) under ``streamlit run`` with Debian's Chromium, as tests/e2e does for app.py.
+The browser tests drive tests/apps/live_chart_app.py (four sines whose frequency ω is live, an amplitude × phase
+pad, and a player over 30 epochs) under ``streamlit run`` with Debian's Chromium, as tests/e2e does for app.py.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from streamlit.testing.v1 import AppTest
 from lossviz import registry
 from lossviz.spec import Param
 from lossviz.ui.live_chart import (
+    PLAYER_FPS,
+    PLAYER_SPEEDS,
     PLOTLY_JS,
     LiveParam,
     committed_values,
@@ -48,6 +50,8 @@ SHIFT = Param("shift", 0.0, ui_low=-1.0, ui_high=1.0)
 FREQUENCIES = np.linspace(0.5, 3.5, 25)
 AMPLITUDES = np.linspace(0.0, 2.0, 21)
 PHASES = np.linspace(0.0, 3.0, 21)
+EPOCHS = 30
+CHART, PAD, PLAYER = 0, 1, 2
 
 
 def figure(frames: int) -> dict[str, Any]:
@@ -182,7 +186,7 @@ def test_payload_checks_the_figure_and_identifies_it():
             "index": 3,
         }
     ]
-    assert payload["seq"] == 2 and payload["plotly_url"] == "/plotly.js"
+    assert payload["seq"] == 2 and payload["plotly_url"] == "/plotly.js" and payload["player"] is None
     assert live_payload(fig, [live], [1.0], 3, "/plotly.js")["figure_id"] == payload["figure_id"]
     assert live_payload(figure(5) | {"data": []}, [live], [0.5], 2, "")["figure_id"] != payload["figure_id"]
     with pytest.raises(ValueError, match=r"one frame per value \(5\), got 4"):
@@ -193,6 +197,15 @@ def test_payload_checks_the_figure_and_identifies_it():
         live_payload(figure(5) | {"data": [{"y": [math.nan]}]}, [live], [0.5], 0, "")
     with pytest.raises(ValueError, match="plain JSON"):
         live_payload(figure(5) | {"data": [{"y": np.zeros(2)}]}, [live], [0.5], 0, "")
+
+
+def test_a_player_payload_carries_its_frame_rate_and_speeds():
+    live = LiveParam(SHIFT, np.linspace(-1, 1, 5))
+    payload = live_payload(figure(5), [live], [1.0], 0, "/plotly.js", player=True)
+    assert payload["player"] == {"fps": PLAYER_FPS, "speeds": list(PLAYER_SPEEDS)}
+    assert 1.0 in PLAYER_SPEEDS and payload["params"][0]["index"] == 4
+    with pytest.raises(ValueError, match="one parameter"):
+        live_payload(figure(25), [live, live], [0.5, 0.5], 0, "", player=True)
 
 
 # --- the script side, with AppTest ------------------------------------------------------------------------
@@ -215,17 +228,21 @@ def component_data(at: AppTest) -> list[dict[str, Any]]:
     return [json.loads(e.proto.json) for e in at.main if getattr(e, "type", None) == "bidi_component"]
 
 
-def test_demo_renders_both_components_with_their_labels_and_plotly_url():
+def test_demo_renders_the_components_with_their_labels_and_plotly_url():
     at = demo_app()
-    chart, pad = component_data(at)
+    chart, pad, player = component_data(at)
     assert [p["label"] for p in chart["params"]] == ["ω (frequency)"]
     assert [p["label"] for p in pad["params"]] == ["a (amplitude)", "φ (phase)"]
     assert len(chart["figure"]["frames"]) == 25 and len(pad["figure"]["frames"]) == 21 * 21
     assert chart["params"][0]["texts"][chart["params"][0]["index"]] == "1"
     assert chart["plotly_url"] == f"/component/lossviz.ui.live_chart.plotly_js/{PLOTLY_JS.name}"
     assert PLOTLY_JS.is_file()
-    assert committed(at) == ["committed frequency = 1.0", "committed pad = 1.0, 0.0"]
+    assert committed(at) == ["committed frequency = 1.0", "committed pad = 1.0, 0.0", "player shown"]
     assert not at.warning and at.query_params == {}
+    # the player starts at the end of the run and is bound to no URL key
+    assert [p["label"] for p in player["params"]] == ["epoch"] and player["params"][0]["index"] == EPOCHS - 1
+    assert player["player"]["fps"] == PLAYER_FPS and chart["player"] is None
+    assert len(player["figure"]["frames"]) == EPOCHS and "images" in player["figure"]["frames"][3]["layout"]
 
 
 def test_user_text_only_travels_as_data():
@@ -244,9 +261,9 @@ def test_a_commit_reaches_the_script_and_the_link():
     at.session_state["demo_freq"] = {"committed": {"values": [2.0], "seq": 1}}
     at.session_state["demo_pad"] = {"committed": {"values": [1.5, 0.3], "seq": 1}}
     at.run()
-    assert committed(at) == ["committed frequency = 2.0", "committed pad = 1.5, 0.3"]
+    assert committed(at)[:2] == ["committed frequency = 2.0", "committed pad = 1.5, 0.3"]
     assert at.query_params == {"demo_freq": "2", "demo_pad_amplitude": "1.5", "demo_pad_phase": "0.3"}
-    chart, pad = component_data(at)
+    chart, pad, _player = component_data(at)
     assert (chart["seq"], chart["params"][0]["index"]) == (1, 12)
     assert [p["index"] for p in pad["params"]] == [15, 2]
     at.session_state["demo_freq"] = {"committed": {"values": [1.0], "seq": 2}}
@@ -256,7 +273,7 @@ def test_a_commit_reaches_the_script_and_the_link():
 
 def test_a_link_restores_the_values():
     at = demo_app(demo_freq="2.75", demo_pad_amplitude="0.4", demo_pad_phase="2.1")
-    assert committed(at) == ["committed frequency = 2.75", "committed pad = 0.4, 2.1"]
+    assert committed(at)[:2] == ["committed frequency = 2.75", "committed pad = 0.4, 2.1"]
     assert not at.warning
 
 
@@ -481,7 +498,8 @@ def test_each_parameter_has_exactly_one_accessible_slider(server, chromium):
         sliders = tab.page.get_by_role("slider", name=name, exact=True)
         assert sliders.count() == 1
         assert sliders.get_attribute("aria-valuetext") == text
-    assert tab.page.get_by_role("slider").count() == 3
+    assert tab.page.get_by_role("slider", name="epoch", exact=True).get_attribute("aria-valuetext") == str(EPOCHS - 1)
+    assert tab.page.get_by_role("slider").count() == 4
     tab.page.close()
 
 
@@ -517,8 +535,66 @@ def test_dragging_the_pad_moves_the_chart_and_commits_both_values_once(server, c
 @pytest.mark.parametrize("width", [1280, 390])
 def test_screenshots(server, chromium, width):
     tab = Tab(chromium, server, "?demo_freq=2.25&demo_pad_amplitude=1.6&demo_pad_phase=0.9", width=width)
-    tab.page.set_viewport_size({"width": width, "height": 1500})
+    tab.page.set_viewport_size({"width": width, "height": 2300})
     tab.page.wait_for_timeout(500)
     assert tab.frame(0) == 14 and tab.frame(1) == 16 * 21 + 6
     tab.page.screenshot(path=str(ARTIFACTS / f"live_chart_{width}.png"))
     tab.page.close()
+
+
+def image_source(tab: Tab) -> str:
+    return tab.page.locator(LIVE).nth(PLAYER).locator("image").first.get_attribute("href")
+
+
+@pytest.mark.browser
+def test_play_advances_the_chart_in_the_browser_and_sends_nothing(server, chromium):
+    tab = Tab(chromium, server)
+    page = tab.page
+    scrubber = page.get_by_role("slider", name="epoch", exact=True)
+    assert tab.frame(PLAYER) == EPOCHS - 1 and scrubber.get_attribute("aria-valuetext") == str(EPOCHS - 1)
+    sent_before = len(tab.sent)
+    page.get_by_role("button", name="Jump to start", exact=True).click()
+    assert tab.wait_frame_not(PLAYER, EPOCHS - 1) == 0
+    path, picture = tab.path(PLAYER), image_source(tab)
+    page.get_by_role("combobox", name="Speed").select_option("4")
+    page.get_by_role("button", name="Play", exact=True).click()
+    assert page.get_by_role("button", name="Pause", exact=True).is_visible()
+    frames = [0]
+    for _ in range(3):
+        frames.append(tab.wait_frame_not(PLAYER, frames[-1]))
+    assert frames == sorted(frames) and frames[-1] > 0  # it plays forward
+    assert int(scrubber.get_attribute("aria-valuetext")) >= frames[-1]  # the scrubber follows
+    assert tab.path(PLAYER) != path and image_source(tab) != picture  # the trace and the layout image moved
+    # at the end it stops by itself, the button reading Play again
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{LIVE}')[{PLAYER}].dataset.playing === 'false'", timeout=15_000
+    )
+    assert tab.frame(PLAYER) == EPOCHS - 1 and page.get_by_role("button", name="Play", exact=True).is_visible()
+    page.wait_for_timeout(300)
+    assert len(tab.sent) == sent_before, "playing sent WebSocket messages"
+    page.close()
+
+
+@pytest.mark.browser
+def test_step_buttons_and_the_scrubber_move_the_player_without_the_server(server, chromium):
+    tab = Tab(chromium, server)
+    page = tab.page
+    sent_before = len(tab.sent)
+    page.get_by_role("button", name="Step back", exact=True).click()
+    assert tab.wait_frame_not(PLAYER, EPOCHS - 1) == EPOCHS - 2
+    page.get_by_role("button", name="Step back", exact=True).click()
+    assert tab.wait_frame_not(PLAYER, EPOCHS - 2) == EPOCHS - 3
+    page.get_by_role("button", name="Step forward", exact=True).click()
+    assert tab.wait_frame_not(PLAYER, EPOCHS - 3) == EPOCHS - 2
+    scrubber = page.get_by_role("slider", name="epoch", exact=True)
+    scrubber.focus()
+    page.keyboard.press("Home")
+    assert tab.wait_frame_not(PLAYER, EPOCHS - 2) == 0
+    page.keyboard.press("ArrowRight")
+    assert tab.wait_frame_not(PLAYER, 0) == 1 and scrubber.get_attribute("aria-valuetext") == "1"
+    page.get_by_role("button", name="Jump to end", exact=True).click()
+    assert tab.wait_frame_not(PLAYER, 1) == EPOCHS - 1
+    page.wait_for_timeout(300)
+    assert len(tab.sent) == sent_before, "the player sent WebSocket messages"
+    assert query_of(page.url) == {}  # the position is not in the link
+    page.close()
