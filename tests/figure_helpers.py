@@ -68,25 +68,35 @@ def _spec(fig: go.Figure | dict[str, Any]) -> dict[str, Any]:
 
 
 def _step_frames(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """A live figure's frames: top-level (the live chart's form) or carried by Plotly slider steps."""
+    if spec.get("frames"):
+        return list(spec["frames"])
     return [step["args"][0][0] for slider in spec["layout"].get("sliders", []) for step in slider["steps"]]
 
 
 def frames_of(fig: go.Figure | dict[str, Any]) -> list[dict[str, Any]]:
-    """The frames a live figure's slider steps animate to (``{"data", "traces"}``), typed arrays decoded."""
+    """The frames of a live figure (``{"data", "traces"}``, or a played figure's ``{"layout"}``), typed arrays
+    decoded."""
     return decode(_step_frames(_spec(fig)))
 
 
 def validated(fig: go.Figure | dict[str, Any]) -> go.Figure:
-    """The figure after Plotly's full validation (raises on any invalid property): what ``st.plotly_chart``
-    does with a dict, plus what it leaves out: each frame a slider step carries, checked as a Plotly frame
-    whose updates name existing traces of the same type. Read it as a ``go.Figure`` (``fig.data[0].y``)."""
+    """The figure after Plotly's full validation (raises on any invalid property), without its frames, and each
+    frame checked as a Plotly frame whose updates name existing traces of the same type (Plotly alone would read
+    a partial update without a type as a scatter). Read it as a ``go.Figure`` (``fig.data[0].y``)."""
     spec = _spec(fig)
-    full = go.Figure(spec)
-    for frame in _step_frames(spec):
-        go.Frame(frame)
-        assert len(frame["data"]) == len(frame["traces"]), frame["traces"]
-        for update, index in zip(frame["data"], frame["traces"], strict=True):
-            assert update.get("type", "scatter") == full.data[index].type, (index, update.get("type"))
+    frames = _step_frames(spec)
+    full = go.Figure({k: v for k, v in spec.items() if k != "frames"})
+    for frame in frames:
+        updates = frame.get("data", [])
+        traces = frame.get("traces", list(range(len(updates))))
+        assert len(updates) == len(traces), traces
+        typed = []
+        for update, index in zip(updates, traces, strict=True):
+            kind = full.data[index].type
+            assert update.get("type", kind) == kind, (index, update.get("type"))
+            typed.append({**update, "type": kind})
+        go.Frame({**frame, "data": typed})
     return full
 
 

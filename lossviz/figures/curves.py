@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, apply_layout, line_dashes, loss_colors, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import slider_figure
 from lossviz.studies.curves import Curve, PairLossSummary
 
 ROWS = ("value", "gradient", "curvature")
@@ -224,7 +224,7 @@ def figure_loss_curves(
     layout = _layout(x_label, symbol, log_y, abs_grad, 820, title)
     layout["margin"] = {**layout["margin"], "b": 60}
     first = TRACES_PER_CURVE * names.index(live.loss)
-    return live_figure(
+    return slider_figure(
         data,
         layout,
         [_frame(moved, abs_grad) for moved in live.curves],

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, FigureSpec, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import slider_figure
 from lossviz.studies.focal import FocalCurves
 from lossviz.toolkit.data import Blobs
 
@@ -81,7 +81,7 @@ def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 4
             "hovertemplate": "live<br>p_t = %{x:.3f}<br>%{y:.4g}<extra></extra>",
         })
     gammas = live.frames.gammas
-    return live_figure(
+    return slider_figure(
         data, _curve_layout(height), [_live_traces(live.frames, k, with_x=False) for k in range(len(gammas))],
         traces=range(n_ref, n_ref + len(PANELS)), values=gammas, active=live.active, label="live γ",
         labels=[f"{g:g}" for g in gammas],

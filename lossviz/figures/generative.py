@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import slider_figure
 from lossviz.studies.generative import Axis, GanCurve, TvStudy
 
 SHADE_AXES = ("y3", "y4")
@@ -302,7 +302,7 @@ def figure_tv_denoising(study: TvStudy, active: int) -> FigureSpec:
          "hovertemplate": "noisy y: %{y:.2f} dB<extra></extra>"}
     )
     frames = [[{"type": "heatmap", "z": typed_array(z)}, *_markers(study, i)] for i, z in enumerate(study.denoised)]
-    return live_figure(
+    return slider_figure(
         data, _tv_layout(study), frames, traces=[DENOISED_TRACE, *MARKER_TRACES], values=study.weights,
         active=active, label="λ (live)", labels=[f"{v:g}" for v in study.weights], redraw=True,
     )

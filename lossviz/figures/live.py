@@ -1,21 +1,17 @@
-"""The one way to build a figure whose parameter moves live: frames and the slider that steps through them.
+"""The one way to build a figure whose parameter moves live: the figure and a frame per value of the parameter.
 
-A live figure carries one frame per value of its parameter and a slider whose steps animate to those
-frames in the browser, with no Streamlit rerun (``st.slider`` reruns only on release). Builders hand
-:func:`live_figure` the figure (traces drawn at the active value, layout), what each frame changes (the
-updates of the traces ``traces``: an animation keeps whatever a frame does not set, so a frame holds only
-the arrays that move) and the parameter's values; the slider is made here and nowhere else. Replacing it
-by another control changes this module only.
+A live figure carries one frame per value of its parameter (or per point of a two-parameter grid), and
+:func:`lossviz.ui.live_chart.live_chart` draws it with the parameter's one control: dragging shows the
+frames in the browser, with no Streamlit rerun, and releasing commits the value once. Builders hand
+:func:`live_figure` the figure (traces drawn at one value, layout) and what each frame changes (the updates
+of the traces ``traces``: an animation keeps whatever a frame does not set, so a frame holds only the arrays
+that move).
 
-A live figure is a plain dict in Plotly's JSON structure, the documented input of ``st.plotly_chart``,
-``plotly.io`` and ``go.Figure``: plain data that tests read directly and that a custom control can take as
-it is. ``st.plotly_chart`` validates a dict once (``go.Figure(**fig).to_dict()``), and that validation
-builds one Python object per trace update of every frame in ``fig["frames"]`` (about 0.1 ms each; 175 for
-the curves figure, as much as all the rest of the figure). So each slider step carries its frame itself,
-as the first argument of its ``animate`` call (``Plotly.animate`` takes frame objects as well as frame
-names), and Plotly validates step arguments as plain values. The unit tests validate every frame against
-Plotly's schema instead (``tests/figure_helpers.validated``). Arrays go in already encoded
-(:func:`~lossviz.figures.common.typed_array`), the cheapest form for Plotly's validation and encoder alike.
+A live figure is a plain dict in Plotly's JSON structure (``{"data", "layout", "frames"}``): plain data that
+tests read directly (``tests/figure_helpers``: ``frames_of``, ``validated``) and that the component sends as
+it is. Arrays go in already encoded (:func:`~lossviz.figures.common.typed_array`), the cheapest form to send.
+Played figures (a training run, an optimiser's steps) move layout shapes and images instead of traces: see
+the helpers below.
 """
 
 from __future__ import annotations
@@ -27,11 +23,33 @@ import numpy as np
 
 from lossviz.figures.common import FigureSpec
 
-SLIDER_PAD = 45
-"""Pixels between the plot area (with its x-axis title) and the slider below it."""
-
 
 def live_figure(
+    data: list[dict[str, Any]],
+    layout: dict[str, Any],
+    frames: Sequence[Sequence[dict[str, Any]]],
+    *,
+    traces: Sequence[int],
+) -> FigureSpec:
+    """A figure with one frame per value of its live parameter(s), as :func:`lossviz.ui.live_chart.live_chart`
+    and :func:`~lossviz.ui.live_chart.live_pad` draw it: ``{"data", "layout", "frames"}``.
+
+    ``frames[k]`` updates the traces ``traces`` (indices into ``data``, in that order) to their state at the
+    k-th value (a pad's frame ``i * ny + j`` at the values (xᵢ, yⱼ)); an animation keeps whatever a frame does
+    not set, so a frame holds only the arrays that move. ``data`` shows one of the frames (the builder's
+    choice; the component draws the committed frame over it).
+    """
+    traces = list(traces)
+    for k, update in enumerate(frames):
+        if len(update) != len(traces):
+            raise ValueError(f"frame {k} updates {len(update)} traces, {len(traces)} named")
+    bad = [t for t in traces if not 0 <= t < len(data)]
+    if bad:
+        raise ValueError(f"frames name trace {bad[0]}, the figure has {len(data)}")
+    return {"data": data, "layout": layout, "frames": [{"data": list(update), "traces": traces} for update in frames]}
+
+
+def slider_figure(
     data: list[dict[str, Any]],
     layout: dict[str, Any],
     frames: Sequence[Sequence[dict[str, Any]]],
@@ -43,13 +61,7 @@ def live_figure(
     labels: Sequence[str] | None = None,
     redraw: bool = False,
 ) -> FigureSpec:
-    """A figure whose parameter ``label`` steps through ``values`` live, as a plain dict.
-
-    ``frames[i]`` updates the traces ``traces`` (indices into ``data``, in that order) to their state at
-    ``values[i]``; ``data`` shows ``values[active]``. ``labels`` are the slider's tick labels (default:
-    three significant digits); the slider shows "``label`` = value". ``redraw`` makes every step redraw
-    the plot, which traces other than lines and markers (heatmaps, contours, filled areas) need to move.
-    """
+    """Deprecated form, going as each page moves to :func:`live_figure`: the frames in a Plotly slider's steps."""
     if len(frames) != len(values):
         raise ValueError(f"{len(frames)} frames for {len(values)} values")
     if not 0 <= active < len(values):
@@ -60,12 +72,10 @@ def live_figure(
 
 
 def _slider(frames: Sequence[dict], labels: Sequence[str], active: int, label: str, redraw: bool) -> dict[str, Any]:
-    """The slider under the plot: one step per frame, each an immediate animation to that frame
-    (no transition: the picture follows the drag), the current value written beside ``label``."""
     return {
         "active": active,
         "currentvalue": {"prefix": f"{label} = ", "font": {"size": 13}},
-        "pad": {"t": SLIDER_PAD, "b": 0},
+        "pad": {"t": 45, "b": 0},
         "len": 1.0,
         "x": 0.0,
         "steps": [

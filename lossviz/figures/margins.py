@@ -23,7 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import slider_figure
 from lossviz.studies.margins import REGIONS, Panel, TripletPlane
 
 VALUE_DOMAIN = (0.55, 1.0)
@@ -149,7 +149,7 @@ def figure_margin_panel(
         return {"data": data, "layout": _panel_layout(panel, height)}
     layout = _panel_layout(panel, height + 90)
     layout["margin"] = {**layout["margin"], "b": 60}
-    return live_figure(
+    return slider_figure(
         data, layout, frames, traces=_live_traces(panel), values=values, active=active, label=live_label
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import slider_figure
 from lossviz.studies.sequence import CtcSweep, NllCurve
 
 HEATMAP_ROW = (0.40, 0.92)
@@ -116,7 +116,7 @@ def figure_ctc(sweep: CtcSweep, active: int) -> FigureSpec:
             "showlegend": False, "hoverinfo": "skip", "cliponaxis": False,
         }
     )
-    return live_figure(
+    return slider_figure(
         data, _ctc_layout(names, sweep), [_ctc_frame_data(sweep, i) for i in range(len(sweep.boosts))],
         traces=CTC_FRAME_TRACES, values=sweep.boosts, active=active,
         label=f"boost β (live) at frame {sweep.frame + 1}, class {names[sweep.boosted_class]}",
@@ -239,7 +239,7 @@ def figure_nll_curves(
         "yaxis3": {"overlaying": "y", "range": [0.0, 1.0], "visible": False, "fixedrange": True},
         "yaxis4": {"overlaying": "y2", "range": [0.0, 1.0], "visible": False, "fixedrange": True},
     }
-    return live_figure(
+    return slider_figure(
         data, layout, [_nll_frame_data(c, symbol) for c in curves], traces=NLL_FRAME_TRACES,
         values=[c.setting for c in curves], active=active, label=setting_label,
         labels=[setting_format.format(c.setting) for c in curves],

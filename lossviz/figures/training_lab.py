@@ -40,7 +40,7 @@ from lossviz.figures.common import (
     run_color,
     typed_array,
 )
-from lossviz.figures.live import diamonds_path, live_figure, svg_path
+from lossviz.figures.live import diamonds_path, slider_figure, svg_path
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
 from lossviz.toolkit.training import LOSS_LEVELS, Curves, DecisionGrid, TrainResult, shared_time_axis
@@ -652,7 +652,7 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
                                           scaleanchor=axis_refs(col)["xaxis"])
     layout["showlegend"] = False  # seven entries would bury the panel titles; the page's caption names them
     layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 40}))
-    return live_figure(
+    return slider_figure(
         traces, layout, [_regularization_dynamic(path, k) for k in range(len(path.lams))],
         traces=range(first_dynamic, first_dynamic + len(dynamic)), values=path.lams, active=active, label="λ",
         redraw=True,
@@ -730,7 +730,7 @@ def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: in
     layout["xaxis2"]["title"] = {"text": "x"}
     layout["yaxis2"]["title"] = {"text": "y"}
     layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": 110, "b": 40}))
-    return live_figure(
+    return slider_figure(
         traces, layout, [_multitask_dynamic(mt, k, use_log, xs) for k in range(len(mt.weights))], traces=indices,
         values=mt.weights, active=active, label="ω", redraw=True,
     )

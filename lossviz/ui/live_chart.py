@@ -314,17 +314,38 @@ def _ignore() -> None:
     """The component needs a callback for its state to be a state; the rerun itself is what counts."""
 
 
+def _current(
+    params: Sequence[LiveParam], key: str, url_keys: Sequence[str]
+) -> tuple[tuple[tuple[float, ...], int], list[str]]:
+    """The committed values and sequence number of the control ``key``: the browser's last commit, or on the
+    first run of this key the link's values (with a warning for each malformed one)."""
+    stored = st.session_state[key].get("committed") if key in st.session_state else None
+    committed = committed_values(stored, params)
+    if committed is not None:
+        return committed, []
+    restored = [link_value(st.query_params.get(k), p, k) for p, k in zip(params, url_keys, strict=True)]
+    return (tuple(r.value for r in restored), 0), [r.warning for r in restored if r.warning]
+
+
+def live_value(param: LiveParam, key: str) -> float:
+    """The value :func:`live_chart` with this ``key`` will return, known before its figure is built: a page
+    computes what depends on the value (other charts, downloads) and then draws the live chart."""
+    (value,), _seq = _current([param], key, [key])[0]
+    return value
+
+
+def pad_values(params: tuple[LiveParam, LiveParam], key: str) -> tuple[float, float]:
+    """The values :func:`live_pad` with this ``key`` will return, known before its figure is built."""
+    (vx, vy), _seq = _current(params, key, [control_key(key, p.param.name) for p in params])[0]
+    return vx, vy
+
+
 def _mount(
     figure: Mapping[str, Any], params: Sequence[LiveParam], key: str, url_keys: Sequence[str]
 ) -> tuple[float, ...]:
-    stored = st.session_state[key].get("committed") if key in st.session_state else None
-    committed = committed_values(stored, params)
-    if committed is None:  # first run of this key: the link decides
-        restored = [link_value(st.query_params.get(k), p, k) for p, k in zip(params, url_keys, strict=True)]
-        for r in restored:
-            if r.warning:
-                st.warning(r.warning, icon=":material/warning:")
-        committed = tuple(r.value for r in restored), 0
+    committed, warnings = _current(params, key, url_keys)
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
     values, seq = committed
     _COMPONENT(
         key=key,

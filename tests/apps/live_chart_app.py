@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from lossviz.spec import Param
-from lossviz.ui.live_chart import LiveParam, live_chart, live_pad
+from lossviz.ui.live_chart import LiveParam, live_chart, live_pad, live_value, pad_values
 
 FREQUENCY = Param("frequency", 1.0, low=0.0, low_open=True, symbol=r"\omega", ui_low=0.5, ui_high=3.5)
 AMPLITUDE = Param("amplitude", 1.0, low=0.0, symbol="a", ui_low=0.0, ui_high=2.0)
@@ -94,12 +94,16 @@ def wave(epochs: int) -> dict:
 
 
 frequency = LiveParam(FREQUENCY, np.linspace(0.5, 3.5, 25))
+known = live_value(frequency, "demo_freq")  # what a page reads before it builds the figure
 omega = live_chart(sines(frequency.values), frequency, key="demo_freq")
+assert known == omega, (known, omega)
 st.text(f"committed frequency = {omega!r}")
 
 amplitude = LiveParam(AMPLITUDE, np.linspace(0.0, 2.0, 21))
 phase = LiveParam(PHASE, np.linspace(0.0, 3.0, 21))
+known_pad = pad_values((amplitude, phase), "demo_pad")
 a, phi = live_pad(waves(amplitude.values, phase.values), (amplitude, phase), key="demo_pad")
+assert known_pad == (a, phi), (known_pad, a, phi)
 st.text(f"committed pad = {a!r}, {phi!r}")
 
 epoch = LiveParam(EPOCH, np.arange(EPOCHS))

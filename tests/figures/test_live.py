@@ -13,21 +13,21 @@ from tests.figure_helpers import as_array, frames_of, validated
 VALUES = [0.1, 0.5, 2.0]
 
 
-def _figure(active: int = 1, **kwargs) -> dict:
+def _figure(active: int = 1) -> dict:
     x = np.linspace(-1.0, 1.0, 5)
     data = [
         {"type": "scatter", "x": typed_array(x), "y": typed_array(x**2), "name": "still"},
         {"type": "scatter", "x": typed_array(x), "y": typed_array(VALUES[active] * x), "name": "moving"},
     ]
     frames = [[{"y": typed_array(v * x)}] for v in VALUES]
-    return live_figure(data, {"height": 300}, frames, traces=[1], values=VALUES, active=active, label="k", **kwargs)
+    return live_figure(data, {"height": 300}, frames, traces=[1])
 
 
 def test_live_figure_is_a_plain_dict_that_plotly_validates() -> None:
     fig = _figure()
-    assert set(fig) == {"data", "layout"}
-    full = validated(fig)  # what st.plotly_chart does with a dict, and each frame checked too
-    assert len(full.layout.sliders[0].steps) == len(VALUES) and full.layout.height == 300
+    assert set(fig) == {"data", "layout", "frames"} and "sliders" not in fig["layout"]
+    full = validated(fig)  # the figure, and each frame checked against the trace it moves
+    assert full.layout.height == 300
     assert pio.to_json(fig, validate=False)  # plain JSON data as it is
 
 
@@ -41,38 +41,27 @@ def test_one_frame_per_value_moving_the_given_traces() -> None:
 
 def test_a_frame_updating_a_trace_of_another_type_fails_validation() -> None:
     fig = _figure()
-    fig["layout"]["sliders"][0]["steps"][0]["args"][0][0]["data"][0]["type"] = "heatmap"
+    fig["frames"][0]["data"][0]["type"] = "heatmap"
     with pytest.raises(AssertionError):
         validated(fig)
 
 
-def test_the_slider_steps_animate_to_their_frames_without_a_transition() -> None:
-    slider = validated(_figure(active=2, labels=["a", "b", "c"])).layout.sliders[0]
-    assert slider.active == 2 and slider.currentvalue.prefix == "k = "
-    assert [s.label for s in slider.steps] == ["a", "b", "c"]
-    for step in slider.steps:
-        assert step.method == "animate" and len(step.args[0]) == 1 and step.args[0][0]["traces"] == [1]
-        options = step.args[1]
-        assert options["mode"] == "immediate" and options["transition"]["duration"] == 0
-        assert options["frame"] == {"duration": 0, "redraw": False}
-    redrawn = validated(_figure(redraw=True)).layout.sliders[0].steps[0]
-    assert redrawn.args[1]["frame"]["redraw"] is True
-
-
-def test_default_labels_have_three_significant_digits() -> None:
-    fig = live_figure([], {}, [[], []], traces=[], values=[0.012345, 1234.5], active=0, label="x")
-    assert [s["label"] for s in fig["layout"]["sliders"][0]["steps"]] == ["0.0123", "1.23e+03"]
-
-
-@pytest.mark.parametrize(("frames", "active"), [([[]] * 2, 0), ([[]] * 3, 3), ([[]] * 3, -1)])
-def test_mismatched_frames_or_active_frame_raise(frames: list, active: int) -> None:
+def test_a_frame_with_a_property_its_trace_lacks_fails_validation() -> None:
+    fig = _figure()
+    fig["frames"][1]["data"][0]["zmid"] = 0.0  # a heatmap's, not a scatter's
     with pytest.raises(ValueError):
-        live_figure([], {}, frames, traces=[], values=VALUES, active=active, label="k")
+        validated(fig)
+
+
+@pytest.mark.parametrize(("frames", "traces"), [([[{}], []], [1]), ([[{}]], [2]), ([[{}]], [-1])])
+def test_frames_that_do_not_match_their_traces_raise(frames: list, traces: list) -> None:
+    with pytest.raises(ValueError):
+        live_figure([{"type": "scatter"}, {"type": "scatter"}], {}, frames, traces=traces)
 
 
 def test_the_builders_layout_is_not_modified() -> None:
     layout = {"height": 300}
-    live_figure([], layout, [[], [], []], traces=[], values=VALUES, active=0, label="k")
+    live_figure([], layout, [[], [], []], traces=[])
     assert layout == {"height": 300}
 
 
