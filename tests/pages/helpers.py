@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +172,51 @@ def chromium_page(base: str, path: str, charts: int, timeout_s: float = 180.0) -
 def browser_errors(page: Any) -> list[str]:
     """The text of every exception or st.error box on the page."""
     return [e.inner_text()[:2000] for e in page.query_selector_all(ERROR_BOXES)]
+
+
+# --- live controls in the browser (lossviz.ui.live_chart) ---------------------------------------------------
+
+LIVE = ".lossviz-live"
+"""The root element of every live chart; its ``data-frame`` attribute is the frame drawn."""
+
+
+def sent_frames(page: Any) -> list[Any]:
+    """A list that grows with every WebSocket frame the tab sends to the server from now on (call it before
+    the page connects, e.g. right after opening the tab, to see every message)."""
+    sent: list[Any] = []
+    page.on("websocket", lambda ws: ws.on("framesent", sent.append))
+    return sent
+
+
+def live_root(page: Any, name: str) -> Any:
+    """The live chart whose control is the slider with accessible name ``name`` (e.g. "δ (delta)")."""
+    return page.locator(LIVE).filter(has=page.get_by_role("slider", name=name, exact=True))
+
+
+def drawn_frame(page: Any, name: str) -> int:
+    """The frame the live chart of control ``name`` shows (``data-frame``)."""
+    return int(live_root(page, name).get_attribute("data-frame"))
+
+
+def drag_live(page: Any, name: str, fractions: Sequence[float]) -> list[int]:
+    """Drag the live control ``name`` with the mouse to each fraction of its width in turn, without releasing;
+    returns the frame drawn after each move (waiting until it differs from the previous one, so a move that
+    draws nothing fails). The caller releases with ``page.mouse.up()``."""
+    slider = page.get_by_role("slider", name=name, exact=True)
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    root = live_root(page, name)
+    frames = [drawn_frame(page, name)]
+    count = int(slider.get_attribute("max")) + 1  # an <input type=range> over the frame indices 0 … n − 1
+    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * frames[0] / max(count - 1, 1), y)
+    page.mouse.down()
+    for fraction in fractions:
+        page.mouse.move(box["x"] + box["width"] * fraction, y, steps=3)
+        root.evaluate(
+            "(el, before) => new Promise((resolve, reject) => { const t0 = performance.now(); (function poll() {"
+            " if (el.dataset.frame !== String(before)) resolve(); else if (performance.now() - t0 > 10000)"
+            " reject(new Error('no new frame drawn')); else requestAnimationFrame(poll); })(); })",
+            frames[-1],
+        )
+        frames.append(drawn_frame(page, name))
+    return frames
