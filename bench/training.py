@@ -14,7 +14,11 @@ MLP 2 × 16 × 16 × 1 ReLU, BCE with logits, Adam η = 0.01, batch 32, 100 epoc
   batch) against the naive loop (one forward pass per grid point), in the same process, after checking
   that both give the same numbers to 1e-12; the speed-up is loop / batched;
 * everything the Neural landscape page computes for a new run (1-D interpolation, random slice, the slice
-  under a second loss, PCA slice with the trajectory).
+  under a second loss, PCA slice with the trajectory);
+* the cost of recording a run's snapshots (what the training lab plays: every epoch up to 100, evenly spaced
+  beyond), for several runs: training with recording (``tr.train``) against the same training without it,
+  i.e. minus one more :func:`~lossviz.toolkit.training.record_snapshots` of the same run (the same work),
+  CPU time, median of the repeats. Target: ≤ 1.3×.
 
 Times are reported as wall time and as the process's CPU time (on a shared machine the CPU time is what the
 work takes on an idle core). With ``cuda`` available, the same rows are measured on the GPU (wall time,
@@ -41,6 +45,16 @@ from lossviz.toolkit import training as tr
 
 TARGET_TRAIN_S = 3.0
 TARGET_SLICE_S = 2.0
+TARGET_RECORDING = 1.3
+RECORDED_RUNS = {
+    "two moons, 100 epochs (default)": {},
+    "two moons, 300 epochs": {"epochs": 300},
+    "spiral, 4 classes, 100 epochs": {"data": tr.DataConfig("spiral", classes=4)},
+    "1-D regression with outliers, 100 epochs": {"data": tr.DataConfig("regression")},
+    "1-D regression, adaptive Barron loss": {"data": tr.DataConfig("regression"), "loss": "barron", "adaptive": True},
+}
+"""Runs whose recording cost is measured: the default, a long run (snapshots evenly spaced), a multi-class
+decision surface, a fitted curve, and an adaptive loss (each snapshot with its own α and c)."""
 
 
 def timed(fn: Callable[[], object], device: torch.device) -> tuple[float, float, object]:
@@ -95,6 +109,26 @@ def bench_device(device: torch.device, repeats: int) -> list[tuple[str, float, f
     return rows
 
 
+def recording_rows(repeats: int) -> list[tuple[str, float, float, float]]:
+    """(run, CPU s of training with recording, CPU s of recording alone, ratio) for :data:`RECORDED_RUNS`."""
+    rows = []
+    for name, changes in RECORDED_RUNS.items():
+        config = tr.default_config(**changes)
+        totals, records = [], []
+        for _ in range(repeats):
+            _wall, total, result = timed(lambda config=config: tr.train(config), torch.device("cpu"))
+            _wall, record, _snapshots = timed(
+                lambda result=result: tr.record_snapshots(result.setup, result.thetas, result.curves,
+                                                          shapes=result.shapes),
+                torch.device("cpu"),
+            )
+            totals.append(total)
+            records.append(record)
+        total, record = statistics.median(totals), statistics.median(records)
+        rows.append((name, total, record, total / (total - record)))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -115,6 +149,12 @@ def main() -> None:
                 print(f"| {name} | {wall:.1f}× | {cpu:.1f}× | |")
             else:
                 print(f"| {name} | {wall * 1000:.0f} ms | {cpu * 1000:.0f} ms | {note} |")
+    print("\n### Recording the snapshots (CPU)\n")
+    print(f"| run | training with recording | recording | with / without | target ≤ {TARGET_RECORDING}× |")
+    print("|---|---:|---:|---:|---|")
+    for name, total, record, ratio in recording_rows(args.repeats):
+        mark = "✓" if ratio <= TARGET_RECORDING else "✗"
+        print(f"| {name} | {total * 1000:.0f} ms | {record * 1000:.0f} ms | {ratio:.2f}× | {mark} |")
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 

@@ -42,6 +42,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import contourpy
 import numpy as np
 import torch
 
@@ -1077,81 +1078,18 @@ def regression_fits(su: Setup, thetas: np.ndarray, resolution: int = FIT_RESOLUT
 
 # --- isolines ---------------------------------------------------------------------------------------------
 
-# The two edges around each corner of a cell (edges 0 bottom, 1 right, 2 top, 3 left; corners 0 bottom-left,
-# 1 bottom-right, 2 top-right, 3 top-left): a saddle cell cuts off the corners unlike its centre.
-_CORNER_EDGES = ((3, 0), (0, 1), (1, 2), (2, 3))
-
 
 def isoline(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, level: float) -> np.ndarray:
     """The curve z = ``level`` of ``z[i, j]`` given at (xs[j], ys[i]), by marching squares (Lorensen & Cline
-    1987, in 2-D): a crossing on every grid edge whose ends lie on either side of the level (z ≥ level counts
-    as above), linearly interpolated; in a cell crossed on all four edges (a saddle) the two corners unlike
-    the cell's mean are cut off. Segments are joined into polylines; returns ``(2, n)`` with a NaN column
-    between polylines (a gap in a plotted line). Non-finite values cross nothing.
+    1987, in 2-D) with crossings linearly interpolated along the grid edges, through contourpy (Matplotlib's
+    contouring engine): a saddle cell is resolved by its centre value, non-finite values are masked (they cross
+    nothing). Returns ``(2, n)``, x row and y row, with a NaN column between polylines (a gap in a plotted
+    line); a closed curve ends on its first point.
     """
-    z = np.asarray(z, dtype=np.float64)
-    rows, cols = z.shape
-    finite = np.isfinite(z)
-    above = np.where(finite, z, -np.inf) >= level
-    with np.errstate(invalid="ignore", divide="ignore"):
-        th = (level - z[:, :-1]) / (z[:, 1:] - z[:, :-1])  # along x, between (i, j) and (i, j + 1)
-        tv = (level - z[:-1, :]) / (z[1:, :] - z[:-1, :])  # along y, between (i, j) and (i + 1, j)
-    cross_h = (above[:, :-1] != above[:, 1:]) & finite[:, :-1] & finite[:, 1:]
-    cross_v = (above[:-1, :] != above[1:, :]) & finite[:-1, :] & finite[1:, :]
-    hx = np.broadcast_to(xs[:-1], th.shape) + th * np.diff(xs)
-    vy = np.broadcast_to(ys[:-1, None], tv.shape) + tv * np.diff(ys)[:, None]
-    h_id = np.arange(rows * (cols - 1)).reshape(rows, cols - 1)
-    v_id = rows * (cols - 1) + np.arange((rows - 1) * cols).reshape(rows - 1, cols)
-    hy = np.broadcast_to(ys[:, None], hx.shape)
-    vx = np.broadcast_to(xs, vy.shape)
-    # Per cell, its edges 0 bottom, 1 right, 2 top, 3 left: crossed?, the crossing's id (shared with the
-    # neighbouring cell), x and y.
-    crossed = np.stack([cross_h[:-1], cross_v[:, 1:], cross_h[1:], cross_v[:, :-1]], axis=-1)
-    ids = np.stack([h_id[:-1], v_id[:, 1:], h_id[1:], v_id[:, :-1]], axis=-1)
-    px = np.stack([hx[:-1], vx[:, 1:], hx[1:], vx[:, :-1]], axis=-1)
-    py = np.stack([hy[:-1], vy[:, 1:], hy[1:], vy[:, :-1]], axis=-1)
-    count = crossed.sum(-1)
-    pairs = np.argsort(~crossed[count == 2], axis=-1, kind="stable")[:, :2]  # the two crossed edges
-    cells = np.nonzero(count == 2)
-    a, b = (np.s_[cells[0], cells[1], pairs[:, k]] for k in range(2))
-    segments = [
-        (int(ia), float(xa), float(ya), int(ib), float(xb), float(yb))
-        for ia, xa, ya, ib, xb, yb in zip(ids[a], px[a], py[a], ids[b], px[b], py[b], strict=True)
-    ]
-    for i, j in zip(*np.nonzero(count == 4), strict=True):  # saddles: rare, one by one
-        corners = (above[i, j], above[i, j + 1], above[i + 1, j + 1], above[i + 1, j])
-        centre = z[i : i + 2, j : j + 2].mean() >= level
-        for corner, (e, f) in enumerate(_CORNER_EDGES):
-            if corners[corner] != centre:
-                ends = [(int(ids[i, j, g]), float(px[i, j, g]), float(py[i, j, g])) for g in (e, f)]
-                segments.append((*ends[0], *ends[1]))
-    return _polylines(segments)
-
-
-def _polylines(segments: list[tuple[int, float, float, int, float, float]]) -> np.ndarray:
-    """Segments (id, x, y of each end) joined where they share an end; open chains start at an end, then loops."""
-    ends: dict[int, list[int]] = {}
-    for n, seg in enumerate(segments):
-        ends.setdefault(seg[0], []).append(n)
-        ends.setdefault(seg[3], []).append(n)
-    used = [False] * len(segments)
-    pieces: list[np.ndarray] = []
-    starts = [n for n, seg in enumerate(segments) if len(ends[seg[0]]) == 1 or len(ends[seg[3]]) == 1]
-    for first in starts + list(range(len(segments))):
-        if used[first]:
-            continue
-        used[first] = True
-        ia, xa, ya, ib, xb, yb = segments[first]
-        if len(ends[ib]) == 1:  # begin at the open end
-            ia, xa, ya, ib, xb, yb = ib, xb, yb, ia, xa, ya
-        chain, tip = [(xa, ya), (xb, yb)], ib
-        while following := [n for n in ends[tip] if not used[n]]:
-            used[following[0]] = True
-            seg = segments[following[0]]
-            tip, x, y = (seg[3], seg[4], seg[5]) if seg[0] == tip else (seg[0], seg[1], seg[2])
-            chain.append((x, y))
-        pieces.append(np.array(chain, dtype=np.float64).T)
-    return _joined(pieces)
+    masked = np.ma.masked_invalid(np.asarray(z, dtype=np.float64))
+    generator = contourpy.contour_generator(xs, ys, masked, line_type=contourpy.LineType.ChunkCombinedNan)
+    (points,), = generator.lines(level)
+    return np.empty((2, 0)) if points is None else np.ascontiguousarray(points.T)
 
 
 def _joined(pieces: list[np.ndarray]) -> np.ndarray:
