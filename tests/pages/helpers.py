@@ -152,8 +152,10 @@ def chromium_page(base: str, path: str, charts: int, timeout_s: float = 180.0) -
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = None
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            sent_frames(page)  # count the messages to the server from the start
             page.goto(f"{base}/", timeout=timeout_s * 1000)
             page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
             page.wait_for_function(IDLE_JS, timeout=timeout_s * 1000, polling=250)
@@ -166,6 +168,8 @@ def chromium_page(base: str, path: str, charts: int, timeout_s: float = 180.0) -
             )
             yield page
         finally:
+            if page is not None:
+                _SENT.pop(id(page), None)
             browser.close()
 
 
@@ -180,12 +184,17 @@ LIVE = ".lossviz-live"
 """The root element of every live chart; its ``data-frame`` attribute is the frame drawn."""
 
 
+_SENT: dict[int, list[Any]] = {}
+
+
 def sent_frames(page: Any) -> list[Any]:
-    """A list that grows with every WebSocket frame the tab sends to the server from now on (call it before
-    the page connects, e.g. right after opening the tab, to see every message)."""
-    sent: list[Any] = []
-    page.on("websocket", lambda ws: ws.on("framesent", sent.append))
-    return sent
+    """The list of every WebSocket frame the tab has sent to the server, growing as it sends more. A tab from
+    :func:`chromium_page` counts from its opening; for another tab the count starts at the first call."""
+    if id(page) not in _SENT:
+        sent: list[Any] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+        _SENT[id(page)] = sent
+    return _SENT[id(page)]
 
 
 def live_root(page: Any, name: str) -> Any:
