@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import streamlit as st
 
 import lossviz
-from lossviz.figures.common import plain_symbol
-from lossviz.figures.curves import LiveParameter, figure_loss_curves, figure_pair_distributions, figure_tail_shares
+from lossviz.figures.curves import LiveCurves, figure_loss_curves, figure_pair_distributions, figure_tail_shares
 from lossviz.studies import curves as lc
 from lossviz.toolkit import fit as fitting
-from lossviz.toolkit.frames import even_values
 from lossviz.ui.cards import guarded, guarded_each, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
+    control_key,
     loss_param_controls,
     multichoice_control,
     param_control,
     radio_control,
     toggle_control,
 )
+from lossviz.ui.live_chart import LiveParam, live_chart, live_pad, live_value, pad_values
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
 from lossviz.ui.upload import column_pair
@@ -31,14 +34,65 @@ PREFIX = "curves"
 PAIRS = f"{PREFIX}_pairs"
 
 
+Setting = tuple[tuple[str, float], ...]
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def parameter_sweep(
-    loss: str, identity: tuple, param: str, values: tuple[float, ...], zoom: float, target: float | None, others: tuple
+    loss: str, identity: tuple, settings: tuple[Setting, ...], zoom: float, points: int, target: float | None,
+    others: Setting,
 ) -> list[lc.Curve]:
-    """The live loss at every frame value; does not depend on the live value itself, so moving
-    the st.slider of that parameter is a cache hit."""
-    x = lc.x_grid(lc.natural_axis(loss), zoom)
-    return lc.parameter_sweep(loss, param, values, x, target, dict(others))
+    """The live loss at every frame's setting; does not depend on the committed value itself, so a commit
+    of the live control is a cache hit."""
+    x = lc.x_grid(lc.natural_axis(loss), zoom, points)
+    return lc.parameter_sweep(loss, [dict(s) for s in settings], x, target, dict(others))
+
+
+@dataclass(frozen=True)
+class LiveControl:
+    """The one control of the live loss's parameter(s) under its chart, and the values it committed."""
+
+    loss: str
+    params: tuple[LiveParam, ...]
+    key: str
+    values: dict[str, float]
+
+    @property
+    def frame(self) -> int:
+        """The frame of the committed values (a pad's ``i * ny + j``)."""
+        index = 0
+        for p in self.params:
+            index = index * len(p.values) + p.index(self.values[p.param.name])
+        return index
+
+
+def forget_switched_controls(losses: list[str], live_key: str) -> None:
+    """Drop the session state a parameter's key kept from its other control: the key holds a card slider's
+    number while its loss is not the live one and the live control's state (a mapping) while it is; each
+    control would misread the other's (a slider given a mapping turns into a range slider). Without it,
+    both controls start from the link, which keeps the value across the switch."""
+    for name in losses:
+        for p in lossviz.spec(name).params:
+            key = control_key(PREFIX, f"{name}_{p.name}")
+            if key in st.session_state and isinstance(st.session_state[key], Mapping) != (key == live_key):
+                del st.session_state[key]
+
+
+def live_control(losses: list[str]) -> LiveControl | None:
+    """The live loss, its live parameter(s) and their committed values (the browser's last release, or the
+    link's): known before any curve is computed, so that every chart, caption and download uses them."""
+    live = lc.live_parameters(losses)
+    if live is None:
+        return None
+    loss, declared = live
+    count = lc.PAD_COUNT if len(declared) == 2 else lc.ROUND_COUNT
+    params = tuple(LiveParam(p, lc.frame_values(p, count)) for p in declared)
+    # The key of the parameter's card slider before it moved here (curves_huber_delta), so old links still
+    # work; a pad's is curves_barron, whose URL keys control_key(key, name) are again the card's.
+    key = control_key(PREFIX, loss if len(params) == 2 else f"{loss}_{declared[0].name}")
+    forget_switched_controls(losses, key)
+    values = pad_values(params, key) if len(params) == 2 else (live_value(params[0], key),)
+    return LiveControl(loss, params, key, {p.param.name: v for p, v in zip(params, values, strict=True)})
 
 
 def loss_selection() -> list[str]:
@@ -79,13 +133,28 @@ def target_controls(losses: list[str]) -> dict[str, float]:
     return targets
 
 
+def live_sweep(live: LiveControl, curve: lc.Curve, zoom: float, params: dict[str, float]) -> LiveCurves | None:
+    """The live loss's curve at every frame (a pad's on :data:`~lossviz.studies.curves.PAD_POINTS` points)."""
+    settings = lc.frame_settings([(p.param.name, p.values) for p in live.params])
+    points = lc.PAD_POINTS if len(live.params) == 2 else curve.x.size
+    others = tuple(sorted((k, v) for k, v in params.items() if k not in live.values))
+    try:
+        sweep = parameter_sweep(
+            live.loss, loss_identity(live.loss), tuple(tuple(s.items()) for s in settings), zoom, points,
+            curve.target, others,
+        )
+    except ValueError as exc:
+        st.info(f"No live control for {live.loss}: {exc}")
+        return None
+    return LiveCurves(live.loss, sweep)
+
+
 def draw_group(
     axis: lc.Axis,
     names: list[str],
     curves: dict[str, lc.Curve],
-    live: tuple[str, lossviz.Param] | None,
+    live: LiveControl | None,
     zoom: float,
-    targets: dict[str, float],
     params: dict[str, dict[str, float]],
     log_y: bool,
     abs_grad: bool,
@@ -93,32 +162,33 @@ def draw_group(
     shown = [curves[n] for n in names if n in curves]
     if not shown:
         return
-    live_curves = None
-    if live is not None and live[0] in {c.name for c in shown}:
-        loss, param = live
-        values = tuple(float(v) for v in even_values(param))
-        others = tuple(sorted((k, v) for k, v in params[loss].items() if k != param.name))
-        try:
-            sweep = parameter_sweep(loss, loss_identity(loss), param.name, values, zoom, curves[loss].target, others)
-            frames, frame_curves, active = lc.insert_frame(values, sweep, params[loss][param.name], curves[loss])
-            symbol = plain_symbol(param.symbol) if param.symbol else param.name
-            live_curves = LiveParameter(loss, f"{symbol} ({loss}, live)", frames, frame_curves, active)
-        except ValueError as exc:
-            st.info(f"No live slider for {loss}: {exc}")
+    frames = None
+    if live is not None and live.loss in {c.name for c in shown}:
+        frames = live_sweep(live, curves[live.loss], zoom, params[live.loss])
+    if frames is not None:  # the live loss drawn at its committed frame, on the frames' grid
+        shown = [frames.curves[live.frame] if c.name == live.loss else c for c in shown]
     chart, formulas = st.columns([2, 1])
     with chart:
         fig = figure_loss_curves(
-            shown, x_label=axis.label, symbol=axis.symbol, log_y=log_y, abs_grad=abs_grad, live=live_curves
+            shown, x_label=axis.label, symbol=axis.symbol, log_y=log_y, abs_grad=abs_grad, live=frames
         )
-        show(fig, key=f"{PREFIX}_chart_{axis.kind}_{axis.domain.label}")
+        if frames is None:
+            show(fig, key=f"{PREFIX}_chart_{axis.kind}_{axis.domain.label}")
+        elif len(live.params) == 2:
+            live_pad(fig, live.params, key=live.key)
+        else:
+            live_chart(fig, live.params[0], key=live.key)
         if axis.kind == "residual":
             st.caption("These losses depend on the residual r = p − y only (drawn at y = 0).")
         elif axis.kind == "margin":
             st.caption("Labels y = ±1: the loss depends on the margin m = y·p only (drawn at y = +1, so ∂L/∂m = ∂L/∂p).")
-        if live_curves is not None:
+        if frames is not None:
+            symbols = " and ".join(p.symbol for p in live.params)
+            shown_values = ", ".join(f"{p.symbol} = {p.text(live.values[p.param.name])}" for p in live.params)
+            control = "the pad" if len(live.params) == 2 else "the slider"
             st.caption(
-                f"Drag the slider under the chart to move {live_curves.label.split(' (')[0]} of {live_curves.loss} "
-                "live; the slider in *Loss parameters* sets the value for the link and the data download."
+                f"Drag {control} under the chart to move {symbols} of {live.loss} live; releasing it keeps the "
+                f"value for the link and the data download ({shown_values})."
             )
     with formulas:
         loss_cards([c.name for c in shown])
@@ -197,12 +267,14 @@ zoom = param_control(lc.ZOOM, f"{PREFIX}_range", container=settings[0], label="x
 log_y = toggle_control("log-scale loss axis", False, f"{PREFIX}_logy", container=settings[1])
 abs_grad = toggle_control("|gradient|", False, f"{PREFIX}_absgrad", container=settings[2])
 targets = target_controls(losses)
-params = loss_param_controls(losses, PREFIX)
+live = live_control(losses)
+params = loss_param_controls(losses, PREFIX, skip={live.loss: live.values} if live else None)
+if live is not None:
+    params[live.loss].update(live.values)
 
 curves = compute_curves(losses, zoom, targets, params)
-live = lc.live_parameter([n for n in losses if n in curves])
 for axis, names in lc.axis_groups(losses).items():
-    draw_group(axis, names, curves, live, zoom, targets, params, log_y, abs_grad)
+    draw_group(axis, names, curves, live, zoom, params, log_y, abs_grad)
 
 if curves:
     table = lc.curves_table(list(curves.values()), lambda n: lc.natural_axis(n).label)

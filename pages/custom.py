@@ -16,8 +16,7 @@ import streamlit as st
 
 import lossviz
 from lossviz.errors import FormulaError
-from lossviz.figures.common import plain_symbol
-from lossviz.figures.curves import LiveParameter, figure_loss_curves
+from lossviz.figures.curves import LiveCurves, figure_loss_curves
 from lossviz.figures.custom import mark_findings
 from lossviz.formula import (
     FUNCTIONS,
@@ -34,7 +33,7 @@ from lossviz.formula import define as define_formula
 from lossviz.formula import symbol as latex_symbol
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
-from lossviz.toolkit.frames import even_values, nearest_index
+from lossviz.toolkit.frames import even_values
 from lossviz.ui import url_state
 from lossviz.ui.cards import guarded, plain
 from lossviz.ui.charts import show
@@ -289,8 +288,8 @@ def view_controls() -> tuple[float, float, float, str]:
     return target, center, half, compare
 
 
-def live_curves(spec: lossviz.LossSpec, x: np.ndarray, target: float, values: dict[str, float]) -> LiveParameter | None:
-    """Plotly frames for the first parameter, so the curve moves while its chart slider is dragged."""
+def live_curves(spec: lossviz.LossSpec, x: np.ndarray, target: float, values: dict[str, float]) -> LiveCurves | None:
+    """Frames for the first parameter (the live form of figures.live; drawn once this page has a live control)."""
     if not spec.params:
         return None
     param = spec.params[0]
@@ -300,8 +299,7 @@ def live_curves(spec: lossviz.LossSpec, x: np.ndarray, target: float, values: di
     except ValueError as exc:
         st.info(f"No live slider: {exc}")
         return None
-    symbol = plain_symbol(param.symbol) if param.symbol else param.name
-    return LiveParameter(spec.name, f"{symbol} (live)", frames, curves, nearest_index(frames, values[param.name]))
+    return LiveCurves(spec.name, curves)
 
 
 def builtin_overlay(check: cg.Check, x: np.ndarray, target: float) -> lc.Curve | None:
@@ -361,11 +359,6 @@ def chart(
         fig = mark_findings(fig, found, (center - half, center + half))
     show(fig, key=CHART_KEY, container=plot)
     doctor_panel(found or [], notes)
-    if live is not None:
-        st.caption(
-            f"Drag the slider under the chart to move {live.label.split(' (')[0]} live; the sliders above set the "
-            "value kept in the link."
-        )
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -246,19 +247,52 @@ def test_default_losses() -> None:
         assert 1 <= len(chosen) <= 3 and set(chosen) <= set(lc.curve_losses(family))
 
 
-def test_live_parameter_is_the_first_parameter_of_the_first_parameterised_loss() -> None:
-    assert lc.live_parameter(["mse", "mae", "huber"]) == ("huber", lossviz.spec("huber").params[0])
-    assert lc.live_parameter(["focal", "bce"])[1].name == "gamma"
-    assert lc.live_parameter(["mse", "mae"]) is None
+def test_live_parameters_are_the_first_parameterised_loss_s_first_or_its_pad_pair() -> None:
+    assert lc.live_parameters(["mse", "mae", "huber"]) == ("huber", (lossviz.spec("huber").params[0],))
+    assert [p.name for p in lc.live_parameters(["focal", "bce"])[1]] == ["gamma"]
+    assert lc.live_parameters(["mse", "mae"]) is None
+    loss, pad = lc.live_parameters(["mse", "barron", "cauchy"])
+    assert loss == "barron" and pad == (lossviz.spec("barron").param("alpha"), lossviz.spec("barron").param("scale"))
 
 
-def test_parameter_sweep_moves_only_the_swept_parameter() -> None:
+@pytest.mark.parametrize(("loss", "name"), [("huber", "delta"), ("focal", "gamma"), ("tukey_biweight", "scale"),
+                                            ("quantile", "tau"), ("barron", "alpha"), ("barron", "scale")])
+def test_frame_values_are_valid_increasing_and_hold_the_default(loss: str, name: str) -> None:
+    param = lossviz.spec(loss).param(name)
+    values = lc.frame_values(param)
+    assert param.default in values and all(param.contains(v) for v in values)
+    assert all(b > a for a, b in itertools.pairwise(values))
+    assert values[0] == param.slider_range[0] and values[-1] == param.slider_range[1]
+    assert 10 <= len(values) <= 40
+
+
+def test_frame_values_of_a_log_scale_parameter_are_its_fine_ladder() -> None:
+    values = lc.frame_values(lc.ZOOM)
+    assert lc.ZOOM.default in values and {0.5, 2.0, 5.0} <= set(values)
+    assert all(b > a for a, b in itertools.pairwise(values))
+
+
+def test_frame_settings_put_a_pad_s_frame_i_ny_plus_j_at_x_i_y_j() -> None:
+    assert lc.frame_settings([("delta", [0.5, 1.0])]) == [{"delta": 0.5}, {"delta": 1.0}]
+    alphas, scales = [-2.0, 0.0, 2.0], [0.5, 1.0]
+    settings = lc.frame_settings([("alpha", alphas), ("scale", scales)])
+    assert len(settings) == 6
+    for i, a in enumerate(alphas):
+        for j, c in enumerate(scales):
+            assert settings[i * len(scales) + j] == {"alpha": a, "scale": c}
+
+
+def test_parameter_sweep_moves_only_the_swept_parameters() -> None:
     x = lc.x_grid(lc.natural_axis("quantile"), 0.5)
-    sweep = lc.parameter_sweep("quantile", "tau", [0.1, 0.9], x, 0.0, {"tau": 0.5})
+    sweep = lc.parameter_sweep("quantile", [{"tau": 0.1}, {"tau": 0.9}], x, 0.0, {"tau": 0.5})
     assert [c.params["tau"] for c in sweep] == [0.1, 0.9]
     u = -x  # y − p
     for c, tau in zip(sweep, (0.1, 0.9), strict=True):
         np.testing.assert_allclose(c.value, np.maximum(tau * u, (tau - 1) * u), atol=1e-15)
+    pad = lc.parameter_sweep("barron", lc.frame_settings([("alpha", [2.0]), ("scale", [0.5, 2.0])]), x, 0.0, {})
+    for c, scale in zip(pad, (0.5, 2.0), strict=True):  # α = 2 is L2 scaled by c: ½ (x/c)²
+        assert c.params == {"alpha": 2.0, "scale": scale}
+        np.testing.assert_allclose(c.value, 0.5 * (x / scale) ** 2, rtol=1e-12)
 
 
 def test_curves_table_holds_every_plotted_number() -> None:
@@ -277,16 +311,3 @@ def test_zoom_param_is_a_log_control() -> None:
     assert lc.ZOOM.scale == "log" and lc.ZOOM.default == 1.0 and lc.ZOOM.contains(8.0)
     assert not lc.ZOOM.contains(0.0)
     assert math.isclose(lc.ZOOM.slider_range[0], 0.25)
-
-
-def test_insert_frame_puts_the_current_value_in_place() -> None:
-    x = lc.x_grid(lc.natural_axis("huber"))
-    values = [0.5, 1.5, 2.5]
-    sweep = lc.parameter_sweep("huber", "delta", values, x, 0.0, {})
-    current = lc.loss_curve("huber", x, 0.0, {"delta": 1.0})
-    frames, curves, active = lc.insert_frame(values, sweep, 1.0, current)
-    assert frames == [0.5, 1.0, 1.5, 2.5] and active == 1 and curves[1] is current
-    assert [c.params["delta"] for c in curves] == frames
-    again = lc.insert_frame(values, sweep, 1.5, current)
-    assert again[0] == values and again[2] == 1 and again[1][1] is sweep[1]
-    assert lc.insert_frame(values, sweep, 9.0, current)[2] == 3

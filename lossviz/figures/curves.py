@@ -2,9 +2,10 @@
 
 ``figure_loss_curves`` stacks the panels on one shared x axis, so that a kink (a dotted vertical
 line through all panels, and a marker on the value curve) lines up with the jump it causes in the
-gradient (order 1) or the curvature (order 2). With a :class:`LiveParameter`, the figure carries one
-Plotly frame per parameter value and moves between them in the browser, without a Streamlit rerun
-(:func:`~lossviz.figures.live.live_figure`).
+gradient (order 1) or the curvature (order 2). With :class:`LiveCurves`, the figure carries one frame
+per value of a live parameter (or per point of a two-parameter grid), which
+:func:`lossviz.ui.live_chart.live_chart` (or ``live_pad``) shows while its control is dragged, without a
+Streamlit rerun (:func:`~lossviz.figures.live.live_figure`).
 
 The figure is a plain dict (:data:`~lossviz.figures.common.FigureSpec`) with arrays already in
 Plotly's base64 typed-array form (:func:`~lossviz.figures.live.typed_array`): ``st.plotly_chart``
@@ -22,7 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, apply_layout, line_dashes, loss_colors, typed_array
-from lossviz.figures.live import slider_figure
+from lossviz.figures.live import live_figure
 from lossviz.studies.curves import Curve, PairLossSummary
 
 ROWS = ("value", "gradient", "curvature")
@@ -32,19 +33,18 @@ TRACES_PER_CURVE = 7
 """value, gradient, curvature, kink markers, and kink lines in each of the three panels."""
 KINK_SYMBOL = {1: "x", 2: "diamond-open"}
 KINK_TEXT = {1: "kink: the gradient jumps", 2: "the curvature jumps"}
+HEIGHT = 720
 LINE_AXES = ("y4", "y5", "y6")
 """Hidden y axes (0 to 1) overlaying the three panels, carrying the kink lines."""
 
 
 @dataclass(frozen=True)
-class LiveParameter:
-    """Precomputed curves of one loss across values of one of its parameters (Plotly frames)."""
+class LiveCurves:
+    """The curves of one loss at each frame of a live control, in frame order (a pad's frame ``i * ny + j``
+    at its ``(x_i, y_j)``), all on the x grid of that loss's drawn curve."""
 
     loss: str
-    label: str
-    values: Sequence[float]
     curves: Sequence[Curve]
-    active: int
 
 
 def _axis(i: int) -> str:
@@ -141,12 +141,12 @@ def _frame(moved: Curve, abs_grad: bool) -> list[dict]:
     return data
 
 
-def _layout(x_label: str, symbol: str, log_y: bool, abs_grad: bool, height: int, title: str | None) -> dict:
+def _layout(x_label: str, symbol: str, log_y: bool, abs_grad: bool, title: str | None) -> dict:
     grad_title = f"|∂L/∂{symbol}|" if abs_grad else f"∂L/∂{symbol}"
     titles = ("loss L", f"gradient {grad_title}", f"curvature ∂²L/∂{symbol}²")
     y_titles = ("L", grad_title, f"∂²L/∂{symbol}²")
     types = ("log" if log_y else "linear", "log" if log_y and abs_grad else "linear", "linear")
-    layout: dict = {**LAYOUT_DEFAULTS, "height": height, "hovermode": "x unified", "margin": {"t": 70, "b": 40}}
+    layout: dict = {**LAYOUT_DEFAULTS, "height": HEIGHT, "hovermode": "x unified", "margin": {"t": 70, "b": 40}}
     for i, (lo, hi) in enumerate(DOMAINS):
         a = _axis(i)
         layout[f"xaxis{a}"] = {
@@ -202,15 +202,16 @@ def figure_loss_curves(
     symbol: str = "p",
     log_y: bool = False,
     abs_grad: bool = False,
-    live: LiveParameter | None = None,
+    live: LiveCurves | None = None,
     dashed: Collection[str] = (),
     title: str | None = None,
 ) -> FigureSpec:
     """Value, gradient and curvature of each curve against ``x``, with kinks marked, as a plain dict.
 
     ``symbol`` names the x variable in the panel titles (∂L/∂r on a residual axis); ``log_y``
-    puts the value panel (and the |gradient| panel) on a log scale; ``live`` makes one parameter of
-    one of the curves live (a frame per value; ignored when that loss is not drawn); the curves named in
+    puts the value panel (and the |gradient| panel) on a log scale; ``live`` gives the figure a frame per
+    curve of ``live.curves`` moving that loss's traces (the live form of
+    :func:`~lossviz.figures.live.live_figure`; ignored when that loss is not drawn); the curves named in
     ``dashed`` are drawn dashed (a reference under another curve stays visible). Each curve owns
     ``TRACES_PER_CURVE`` consecutive traces: value, gradient, curvature, kink markers, kink lines in
     each panel.
@@ -218,20 +219,19 @@ def figure_loss_curves(
     colours = loss_colors(c.name for c in curves)
     dashes = {**line_dashes(c.name for c in curves), **dict.fromkeys(dashed, "dash")}
     data = [t for c in curves for t in _curve_traces(c, colours[c.name], abs_grad, dashes[c.name])]
+    layout = _layout(x_label, symbol, log_y, abs_grad, title)
     names = [c.name for c in curves]
     if live is None or live.loss not in names:
-        return {"data": data, "layout": _layout(x_label, symbol, log_y, abs_grad, 720, title)}
-    layout = _layout(x_label, symbol, log_y, abs_grad, 820, title)
-    layout["margin"] = {**layout["margin"], "b": 60}
+        return {"data": data, "layout": layout}
     first = TRACES_PER_CURVE * names.index(live.loss)
-    return slider_figure(
+    drawn = curves[names.index(live.loss)].x
+    if any(not np.array_equal(moved.x, drawn) for moved in live.curves):
+        raise ValueError(f"the live curves of {live.loss} must share the x grid of its drawn curve")
+    return live_figure(
         data,
         layout,
         [_frame(moved, abs_grad) for moved in live.curves],
         traces=range(first, first + TRACES_PER_CURVE),
-        values=live.values,
-        active=live.active,
-        label=live.label,
     )
 
 

@@ -16,6 +16,7 @@ three axes are also the plotted coordinates.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from lossviz.registry import FAMILIES, by_family
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Domain, LossSpec, Param
 from lossviz.toolkit.curve import Curve, loss_curve
+from lossviz.toolkit.frames import FINE_MANTISSAS, ROUND_COUNT, log_ladder, round_values
 from lossviz.toolkit.tables import tail_share
 
 AxisKind = Literal["residual", "margin", "prediction"]
@@ -211,33 +213,51 @@ def curve_target(loss: str, targets: Mapping[str, float]) -> float | None:
     return axis.fixed_target if axis.kind != "prediction" else targets.get(loss)
 
 
-def live_parameter(losses: Sequence[str]) -> tuple[str, Param] | None:
-    """The parameter that moves live in the browser: the first parameter of the first selected loss
-    that has one (Huber's δ in the default view)."""
+PAD_PARAMS: dict[str, tuple[str, str]] = {"barron": ("alpha", "scale")}
+"""Losses whose two parameters interact, so the page moves both live on one pad (x, y): Barron's α picks
+the shape (2: L2, 1: pseudo-Huber, 0: Cauchy, −2: Geman–McClure) and c the width of its quadratic bowl."""
+PAD_COUNT = 21
+"""About how many frame values each axis of a pad gets (:func:`frame_values`)."""
+PAD_POINTS = 201
+"""Points per curve of a pad's loss: its 14 × 21 frames of three panels stay under 1.5 MB as float32."""
+
+
+def live_parameters(losses: Sequence[str]) -> tuple[str, tuple[Param, ...]] | None:
+    """The parameters that move live in the browser: those of the first selected loss that has any, both
+    of a :data:`PAD_PARAMS` pair (Barron's α and c), else its first one (Huber's δ in the default view)."""
     for name in losses:
         s = get_spec(name)
         if s.params:
-            return s.name, s.params[0]
+            pair = PAD_PARAMS.get(s.name)
+            return s.name, tuple(s.param(p) for p in pair) if pair else (s.params[0],)
     return None
 
 
+def frame_values(param: Param, count: int = ROUND_COUNT) -> tuple[float, ...]:
+    """The values a live parameter steps through, its declared default among them (a link without the
+    parameter shows the default exactly): round values across the control range (a 1-2-2.5-5 spacing,
+    :func:`~lossviz.toolkit.frames.round_values`), or a 1-1.5-2-3-5-7 ladder for a log-scale parameter."""
+    if param.scale == "log":
+        return tuple(log_ladder(param, FINE_MANTISSAS))
+    return tuple(float(v) for v in np.union1d(round_values(param, count), [param.default]))
+
+
+def frame_settings(live: Sequence[tuple[str, Sequence[float]]]) -> list[dict[str, float]]:
+    """The parameter setting of each frame of a live figure over ``(name, values)`` pairs: one per value
+    for one parameter; for a pad (x, y) the grid, frame ``i * ny + j`` at ``(x_i, y_j)``."""
+    names = [name for name, _ in live]
+    return [dict(zip(names, map(float, point), strict=True)) for point in itertools.product(*(v for _, v in live))]
+
+
 def parameter_sweep(
-    loss: str, param: str, values: Sequence[float], x: np.ndarray, target: float | None, params: Mapping[str, float]
+    loss: str,
+    settings: Sequence[Mapping[str, float]],
+    x: np.ndarray,
+    target: float | None,
+    params: Mapping[str, float],
 ) -> list[Curve]:
-    """The curve of ``loss`` at each value of one parameter, the others held at ``params``."""
-    return [loss_curve(loss, x, target, {**params, param: float(v)}) for v in values]
-
-
-def insert_frame(
-    values: Sequence[float], sweep: Sequence[Curve], value: float, curve: Curve
-) -> tuple[list[float], list[Curve], int]:
-    """The sweep with the current setting (``value``, already computed as ``curve``) in its sorted
-    place, and its index: the Plotly slider then starts exactly at the value the page shows."""
-    if value in values:
-        i = list(values).index(value)
-        return list(values), list(sweep), i
-    i = int(np.searchsorted(np.asarray(values), value))
-    return [*values[:i], value, *values[i:]], [*sweep[:i], curve, *sweep[i:]], i
+    """The curve of ``loss`` at each setting of some of its parameters, the others held at ``params``."""
+    return [loss_curve(loss, x, target, {**params, **setting}) for setting in settings]
 
 
 def curves_table(curves: Sequence[Curve], axis_label: Callable[[str], str]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ and go through the same functions, so every control validates its URL value the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -124,16 +124,20 @@ def keep_valid(key: str, options: Sequence[Any], default: Any) -> None:
         st.session_state[key] = default
 
 
-def loss_param_controls(losses: Sequence[str], prefix: str, expanded: bool = True) -> dict[str, dict[str, float]]:
+def loss_param_controls(
+    losses: Sequence[str], prefix: str, expanded: bool = True, skip: Mapping[str, Collection[str]] | None = None
+) -> dict[str, dict[str, float]]:
     """The controls of every loss that has parameters, side by side in a "Loss parameters" expander;
-    returns ``{loss: {name: value}}`` (empty for a loss without parameters)."""
+    returns ``{loss: {name: value}}`` (empty for a loss without parameters). ``skip`` names, per loss, the
+    parameters controlled elsewhere (a live chart's own control): they get no control and no entry."""
+    skip = skip or {}
     params: dict[str, dict[str, float]] = {name: {} for name in losses}
-    with_params = [name for name in losses if get_spec(name).params]
+    with_params = [name for name in losses if any(p.name not in skip.get(name, ()) for p in get_spec(name).params)]
     if with_params:
         with st.expander("Loss parameters", expanded=expanded):
             for name, col in zip(with_params, st.columns(len(with_params)), strict=True):
                 col.markdown(f"**{name}**")
-                params[name] = param_controls(name, prefix, container=col)
+                params[name] = param_controls(name, prefix, container=col, skip=tuple(skip.get(name, ())))
     return params
 
 

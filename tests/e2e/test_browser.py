@@ -155,27 +155,34 @@ def test_page_renders_and_its_first_slider_reruns_it(app_url: str, page, page_fi
 
 
 def test_curves_live_slider_moves_the_curves_without_a_rerun(app_url: str, page) -> None:
-    """The Plotly slider under the curves animates precomputed frames in the browser."""
+    """Huber's δ is one live control under the curves: a drag draws precomputed frames in the browser without
+    a message to the server; the release commits the value once, to the link, and a reload restores it."""
+    from tests.pages.helpers import drag_live, drawn_frame, live_root, sent_frames
+
+    name = "δ (delta)"
+    sent = sent_frames(page)
     page.goto(f"{app_url}/curves", timeout=LOAD_TIMEOUT_MS)
     wait_idle(page, expect_chart=True)
-    before = plot_data(page)[0]
-    active = "() => document.querySelector('.js-plotly-plot').layout.sliders[0].active"
-    active_before = page.evaluate(active)
-    handle = page.locator(".js-plotly-plot .slider-grip-rect").first
-    handle.scroll_into_view_if_needed()
-    rail = page.locator(".js-plotly-plot .slider-rail-rect").first.bounding_box()
-    grip = handle.bounding_box()
-    assert rail is not None and grip is not None
-    y = grip["y"] + grip["height"] / 2
-    page.mouse.move(grip["x"] + grip["width"] / 2, y)
-    page.mouse.down()
-    page.mouse.move(rail["x"] + rail["width"] * 0.8, y, steps=8)
+    assert page.get_by_role("slider", name=name, exact=True).count() == 1, "δ must have exactly one control"
+    root = live_root(page, name)
+    root.scroll_into_view_if_needed()
+    huber = root.locator(".scatterlayer .trace .js-line").nth(6)  # mse, mae: 3 lines each; huber's value next
+    before, paths = len(sent), [huber.get_attribute("d")]
+    frames = drag_live(page, name, (0.4, 0.6, 0.8))
+    for _ in frames[1:]:
+        paths.append(huber.get_attribute("d"))
+    assert len(set(frames)) == len(frames), frames
+    assert len(set(paths)) > 1, "dragging δ did not move Huber's curve"
+    assert len(sent) == before, "the drag sent WebSocket messages"
     page.mouse.up()
-    assert page.evaluate(active) != active_before, "the Plotly slider did not move"
-    page.wait_for_timeout(500)
-    after = plot_data(page)[0]
-    assert after != before, "dragging the Plotly slider did not move the curves"
-    assert page.evaluate(IDLE), "the Plotly slider must not rerun the script"
+    text = page.get_by_role("slider", name=name, exact=True).get_attribute("aria-valuetext")
+    page.wait_for_function(f"() => location.search.includes('curves_huber_delta={text}')", timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page, expect_chart=True)
+    assert any(f"δ = {text}" in c for c in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
+    page.reload()
+    wait_idle(page, expect_chart=True)
+    assert drawn_frame(page, name) == frames[-1]
+    assert page.get_by_role("slider", name=name, exact=True).get_attribute("aria-valuetext") == text
     assert not exception_texts(page)
 
 

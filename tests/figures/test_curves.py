@@ -6,10 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+import lossviz
 from lossviz.figures import common
-from lossviz.figures.curves import TRACES_PER_CURVE, LiveParameter, figure_loss_curves
+from lossviz.figures.curves import TRACES_PER_CURVE, LiveCurves, figure_loss_curves
 from lossviz.studies import curves as lc
-from lossviz.toolkit.frames import EVEN_COUNT, even_values, nearest_index
 from tests.figure_helpers import as_array, figure_bytes, frames_of, sent_dtype, validated
 
 
@@ -18,10 +18,12 @@ def _curves(names=("mse", "mae", "huber"), zoom: float = 1.0, **params: dict) ->
     return [lc.loss_curve(n, x, 0.0, params.get(n, {})) for n in names]
 
 
-def _live(curves: list[lc.Curve], loss: str = "huber") -> LiveParameter:
-    values = even_values(lc.live_parameter([loss])[1])
-    sweep = lc.parameter_sweep(loss, "delta", values, curves[0].x, 0.0, {})
-    return LiveParameter(loss, "δ", values, sweep, nearest_index(values, 1.0))
+def _live(curves: list[lc.Curve], loss: str = "huber") -> tuple[LiveCurves, tuple[float, ...]]:
+    """The live loss's curves at each frame value of its live parameter, and those values."""
+    (param,) = lc.live_parameters([loss])[1]
+    values = lc.frame_values(param)
+    sweep = lc.parameter_sweep(loss, lc.frame_settings([(param.name, values)]), curves[0].x, 0.0, {})
+    return LiveCurves(loss, sweep), values
 
 
 def _y(trace) -> np.ndarray:
@@ -75,34 +77,60 @@ def test_abs_gradient_and_log_scale() -> None:
     assert signed.layout.yaxis2.type == "linear"  # a signed gradient cannot go on a log axis
 
 
-def test_live_parameter_adds_frames_and_a_slider() -> None:
-    curves = _curves()
-    live = _live(curves)
-    fig = validated(figure_loss_curves(curves, x_label="r", symbol="r", live=live))
+def _assert_frames_move_the_live_loss(fig: dict, first: int, expected: list[lc.Curve]) -> None:
     frames = frames_of(fig)
-    assert len(frames) == len(live.values) == EVEN_COUNT
-    first = TRACES_PER_CURVE * 2
-    for frame, moved in zip(frames, live.curves, strict=True):
+    assert len(frames) == len(expected)
+    for frame, moved in zip(frames, expected, strict=True):
         assert list(frame["traces"]) == list(range(first, first + TRACES_PER_CURVE))
-        np.testing.assert_array_equal(_y(frame["data"][0]), moved.value.astype(np.float32))
-        np.testing.assert_array_equal(_y(frame["data"][1]), moved.grad.astype(np.float32))
+        for panel, numbers in enumerate((moved.value, moved.grad, moved.curvature)):
+            np.testing.assert_array_equal(_y(frame["data"][panel]), numbers.astype(np.float32))
         assert list(frame["data"][3]["x"]) == [k for k, _ in moved.kinks]
-    slider = fig.layout.sliders[0]
-    assert slider.active == live.active and len(slider.steps) == len(live.values)
-    assert slider.currentvalue.prefix == "δ = "
-    assert [s.label for s in slider.steps] == [f"{v:.3g}" for v in live.values]
+        assert list(frame["data"][4]["x"]) == [v for k, _ in moved.kinks for v in (k, k, None)]
 
 
-def test_live_parameter_of_a_loss_not_drawn_is_ignored() -> None:
+def test_live_figure_has_a_frame_per_value_equal_to_the_study_s_curve_there() -> None:
+    curves = _curves()
+    live, values = _live(curves)
+    fig = figure_loss_curves(curves, x_label="r", symbol="r", live=live)
+    validated(fig)
+    assert set(fig) == {"data", "layout", "frames"} and "sliders" not in fig["layout"]
+    huber = lossviz.spec("huber")
+    expected = [lc.loss_curve(huber, curves[0].x, 0.0, {"delta": v}) for v in values]  # lossviz's own numbers
+    _assert_frames_move_the_live_loss(fig, TRACES_PER_CURVE * 2, expected)
+    assert len(values) == len(frames_of(fig)) and 1.0 in values
+
+
+def test_pad_frame_i_ny_plus_j_is_barron_at_alpha_i_and_c_j() -> None:
+    barron = lossviz.spec("barron")
+    alpha, scale = (lc.frame_values(barron.param(n), lc.PAD_COUNT) for n in ("alpha", "scale"))
+    x = lc.x_grid(lc.natural_axis("barron"), 1.0, lc.PAD_POINTS)
+    sweep = lc.parameter_sweep("barron", lc.frame_settings([("alpha", alpha), ("scale", scale)]), x, 0.0, {})
+    others = [lc.loss_curve(n, lc.x_grid(lc.natural_axis(n)), 0.0, {}) for n in ("cauchy", "tukey_biweight")]
+    fig = figure_loss_curves([sweep[0], *others], x_label="r", symbol="r", live=LiveCurves("barron", sweep))
+    validated(fig)
+    expected = [lc.loss_curve(barron, x, 0.0, {"alpha": a, "scale": c}) for a in alpha for c in scale]
+    _assert_frames_move_the_live_loss(fig, 0, expected)
+    size = figure_bytes(fig)
+    assert size < 1_500_000, size
+
+
+def test_live_curves_off_the_drawn_grid_are_refused() -> None:
+    curves = _curves()
+    live, _ = _live(_curves(zoom=2.0))
+    with pytest.raises(ValueError, match="x grid"):
+        figure_loss_curves(curves, x_label="r", symbol="r", live=live)
+
+
+def test_live_curves_of_a_loss_not_drawn_are_ignored() -> None:
     curves = _curves(("mse", "mae"))
-    fig = figure_loss_curves(curves, x_label="r", symbol="r", live=_live(_curves()))
+    fig = figure_loss_curves(curves, x_label="r", symbol="r", live=_live(_curves())[0])
     assert set(fig) == {"data", "layout"} and "sliders" not in fig["layout"]
 
 
 def test_six_losses_with_a_live_parameter_stay_under_one_megabyte() -> None:
     names = ("huber", "mse", "mae", "smooth_l1", "log_cosh", "quantile")
     curves = _curves(names, zoom=8.0)
-    size = figure_bytes(figure_loss_curves(curves, x_label="r", symbol="r", live=_live(curves)))
+    size = figure_bytes(figure_loss_curves(curves, x_label="r", symbol="r", live=_live(curves)[0]))
     assert size < 1_000_000, size
 
 

@@ -84,7 +84,7 @@ def test_typed_formula_is_drawn_with_its_parameter_slider(page) -> None:
     x = fig["data"][0]["x"].astype(np.float64)
     np.testing.assert_allclose(curve_y(fig), np.abs(x) ** 1.5, rtol=1e-6)
     assert page.slider(key="custom_k").value == 1.0
-    assert len(frames_of(fig)) >= 25 and fig["layout"]["sliders"][0]["currentvalue"]["prefix"].startswith("k")
+    assert len(frames_of(fig)) >= 25
     page.slider(key="custom_k").set_value(2.5).run()
     (fig2,) = figures(page)
     np.testing.assert_allclose(curve_y(fig2), 2.5 * np.abs(x) ** 1.5, rtol=1e-6)
@@ -178,7 +178,8 @@ def test_each_control_changes_the_chart(page) -> None:
     assert fig["data"][0]["x"][-1] == pytest.approx(12.0)
     page.number_input(key="custom_c_high").set_value(8.0)  # the live frames span the slider range
     fig = rerun(fig)
-    assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == "8"
+    last, r = frames_of(fig)[-1]["data"][0]["y"].astype(np.float64), fig["data"][0]["x"].astype(np.float64) - 1.0
+    np.testing.assert_allclose(last, 32.0 * np.log1p((r / 8.0) ** 2), rtol=1e-5)  # c²/2 log1p((r/c)²) at c = 8
     page.number_input(key="custom_c_low").set_value(0.5)
     fig = rerun(fig)
     page.selectbox(key="custom_compare").set_value("welsch")
@@ -279,7 +280,7 @@ def test_link_restores_the_same_chart(page) -> None:
     assert warnings(at) == warnings(page)  # only the check's "differs from mse", no link warning
     (restored,) = figures(at)
     assert same_data(typed, restored)
-    assert restored["layout"]["sliders"][0]["steps"][-1]["label"] == typed["layout"]["sliders"][0]["steps"][-1]["label"]
+    assert len(frames_of(restored)) == len(frames_of(typed))
     assert "asym" in session_store(at)
     spec = session_store(at)["asym"]
     assert (spec.param("a").default, *spec.param("a").slider_range) == (2.0, -10.0, 4.0)

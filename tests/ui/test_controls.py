@@ -36,3 +36,19 @@ def test_a_row_of_controls_and_the_parameters_of_several_losses() -> None:
     assert [m.value for m in at.markdown] == ["**huber**", "**focal**"]
     at.slider(key="t_huber_delta").set_value(2.0).run()
     assert at.session_state["params"]["huber"] == {"delta": 2.0}
+
+
+def _skipped() -> None:
+    import streamlit as st
+
+    from lossviz.ui.controls import loss_param_controls
+
+    st.session_state["params"] = loss_param_controls(["huber", "focal"], "t", skip={"huber": ["delta"], "focal": ["gamma"]})
+
+
+def test_skipped_parameters_get_no_control_and_a_loss_left_without_any_no_card() -> None:
+    at = AppTest.from_function(_skipped, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert at.session_state["params"] == {"huber": {}, "focal": {"alpha": lossviz.spec("focal").param("alpha").default}}
+    assert [m.value for m in at.markdown] == ["**focal**"] and [s.key for s in at.slider] == ["t_focal_alpha"]
