@@ -16,20 +16,24 @@ from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
-from lossviz.ui.controls import multichoice_control, param_control, param_row, radio_control
+from lossviz.ui.controls import control_key, multichoice_control, param_control, param_row, radio_control
+from lossviz.ui.live_chart import LiveParam, live_chart, live_value
 from lossviz.ui.navigation import ensure_app
 
 ensure_app()
 
 PREFIX = "generative"
+WEIGHT_KEY = control_key(PREFIX, "weight")
+"""The URL key of the live TV weight λ: that of the slider it replaces, so old links keep working."""
+WEIGHT = LiveParam(gs.TV_WEIGHT, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
 # Plain option values: a bound widget writes what it displays into the URL (format_func would break links).
 AXES = ("logit", "probability")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def tv_study(noise: float, seed: int, steps: int) -> gs.TvStudy:
-    """The denoising at every λ of the live slider; moving the λ control is a cache hit."""
-    return gs.tv_study(noise, seed, steps, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
+    """The denoising at every λ of the live control; committing a λ is a cache hit."""
+    return gs.tv_study(noise, seed, steps, WEIGHT.values)
 
 
 def formula_panel(names: list[str]) -> None:
@@ -135,11 +139,10 @@ def tv_section() -> None:
         "the PSNR peaks in between. The squared form charges a jump by its square, so it smooths edges away; "
         "the L1 form of Rudin, Osher & Fatemi (1992) keeps them."
     )
-    noise, seed, weight, steps = param_row(
-        PREFIX,
-        [(td.IMAGE_NOISE, "noise", "noise σ"), (td.SEED, "seed", "noise seed"), (gs.TV_WEIGHT, "weight", "TV weight λ"),
-         (gs.STEPS, "steps", "gradient steps K")],
-    )  # fmt: skip
+    noise, seed, steps = param_row(
+        PREFIX, [(td.IMAGE_NOISE, "noise", "noise σ"), (td.SEED, "seed", "noise seed"), (gs.STEPS, "steps", "gradient steps K")]
+    )
+    weight = live_value(WEIGHT, WEIGHT_KEY)
     try:
         study = tv_study(noise, seed, steps)
     except ValueError as exc:
@@ -153,11 +156,11 @@ def tv_section() -> None:
     m[3].metric("PSNR of y", f"{study.psnr_noisy:.2f} dB")
     m[4].metric(f"PSNR of x, λ = {weight:g}", f"{study.psnr_denoised[i]:.2f} dB",
                 delta=f"{study.psnr_gain(i):+.2f} dB")
-    show(figure_tv_denoising(study, i), key=f"{PREFIX}_tv_chart")
+    live_chart(figure_tv_denoising(study, i), WEIGHT, key=WEIGHT_KEY)
     st.caption(
         f"Here the PSNR peaks at λ = {study.weights[study.best]:g} ({study.psnr_denoised[study.best]:.2f} dB). "
-        "Drag the slider under the images to change λ live (every λ is precomputed); the λ control above sets "
-        "the value for the link and the numbers. PSNR = 10·log₁₀(1 / MSE) against the clean image, in dB."
+        "Drag λ under the images to change it live (every λ is precomputed); the numbers above follow where "
+        "you let go. PSNR = 10·log₁₀(1 / MSE) against the clean image, in dB."
     )
     loss_card("total_variation", heading=False)
 

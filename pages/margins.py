@@ -8,11 +8,12 @@ import streamlit as st
 import lossviz
 from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane, margin_frames
 from lossviz.studies import margins as es
-from lossviz.toolkit.frames import nearest_index, round_values
+from lossviz.toolkit.frames import round_values
 from lossviz.ui.cards import loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import control_key, param_control, param_controls
+from lossviz.ui.live_chart import LiveParam, live_chart, live_value
 from lossviz.ui.navigation import ensure_app
 
 ensure_app()
@@ -20,39 +21,38 @@ ensure_app()
 PREFIX = "margins"
 
 
+def live_margin(key: str) -> tuple[str, LiveParam, str]:
+    """(loss, live margin, URL key) of a panel: its first loss's margin steps through round values, under the
+    key of that loss's margin control (old links keep working)."""
+    loss, param = es.live_param(key)
+    return loss, LiveParam(param, round_values(param)), control_key(PREFIX, f"{loss}_margin")
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
-def frames(key: str) -> tuple[list[float], tuple]:
-    """The Plotly frames of a panel at every live margin value: independent of the controls, so built
+def frames(key: str) -> tuple:
+    """The frames of a panel at every live margin value: independent of the controls, so built
     once per process and shared read-only (figures never modify their frames)."""
-    _, param = es.live_param(key)
-    values = [float(v) for v in round_values(param)]
-    return values, margin_frames(es.panel_frames(key, values))
-
-
-def draw_panel(key: str, margins: dict[str, float]) -> None:
-    """One loss/gradient chart with a Plotly slider that moves its margin live."""
-    loss, _ = es.live_param(key)
-    try:
-        panel = es.panel(key, margins)
-        values, moved = frames(key)
-    except ValueError as exc:
-        st.error(str(exc))
-        return
-    fig = figure_margin_panel(panel, moved, values, live_label="m (live)", active=nearest_index(values, margins[loss]))
-    show(fig, key=f"{PREFIX}_chart_{key}")
-    if key == "multiclass":
-        st.caption(f"Fixed scores {es.MULTICLASS_TEXT}; one of x0 or x1 varies along the x axis.")
+    return margin_frames(es.panel_frames(key, live_margin(key)[1].values))
 
 
 @st.fragment
 def margin_chart(key: str) -> None:
-    """The margin controls of one panel and its chart: a control change reruns only this fragment."""
-    losses = es.PANELS[key][0]
-    margins: dict[str, float] = {}
-    for name, col in zip(losses, st.columns(len(losses)), strict=True):
-        col.caption(lossviz.spec(name).title)  # which loss the slider's m belongs to
-        margins[name] = param_controls(name, PREFIX, container=col)["margin"]
-    draw_panel(key, margins)
+    """One loss/gradient chart whose live control moves the panel's first margin; a loss with a margin of
+    its own (the squared hinge beside the hinge) keeps a slider above. A change reruns only this fragment."""
+    loss, live, url_key = live_margin(key)
+    margins = {loss: live_value(live, url_key)}
+    for name in es.PANELS[key][0][1:]:
+        st.caption(lossviz.spec(name).title)  # which loss the slider's m belongs to
+        margins[name] = param_controls(name, PREFIX)["margin"]
+    try:
+        panel = es.panel(key, margins)
+        moved = frames(key)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    live_chart(figure_margin_panel(panel, moved), live, key=url_key)
+    if key == "multiclass":
+        st.caption(f"Fixed scores {es.MULTICLASS_TEXT}; one of x0 or x1 varies along the x axis.")
 
 
 def chart_beside_notes(key: str, title: str, notes: str, losses: list[str]) -> None:
@@ -73,7 +73,7 @@ explain(
     "Most of these losses do not ask for an exact target value: they ask for a **margin**. A score, a distance "
     "or a cosine only has to land on the right side of m, and beyond it the loss — and its gradient — is exactly 0. "
     "Each chart shows the loss (top) and its gradient (bottom); the slider **under a chart** moves its margin "
-    "live in the browser, the sliders above set the value kept in the link."
+    "live while you drag it, and the link keeps the value where you let go."
 )
 
 st.header("Margins on a score")

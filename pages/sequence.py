@@ -10,9 +10,9 @@ from lossviz.errors import ParameterError
 from lossviz.figures.sequence import figure_ctc, figure_nll_curves, padded_range
 from lossviz.studies import sequence as cs
 from lossviz.ui.cards import loss_card
-from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
-from lossviz.ui.controls import choice_control, param_control, param_controls, text_control
+from lossviz.ui.controls import choice_control, control_key, param_control, param_controls, text_control
+from lossviz.ui.live_chart import LiveParam, live_chart, live_value
 from lossviz.ui.navigation import ensure_app
 
 ensure_app()
@@ -21,6 +21,14 @@ PREFIX = "sequence"
 LABEL_KEY = f"{PREFIX}_label"
 FRAME_KEY = f"{PREFIX}_frame"
 CLASS_KEY = f"{PREFIX}_class"
+BOOST_KEY = f"{PREFIX}_boost"
+COUNT_KEY = f"{PREFIX}_count"
+VAR_KEY = control_key(PREFIX, "gaussian_nll_var")
+"""The URL keys of the three live parameters: those of the sliders they replace, so old links keep working."""
+VAR = lossviz.spec("gaussian_nll").param("var")
+BOOST = LiveParam(cs.BOOST, cs.boost_values())
+COUNT = LiveParam(cs.COUNT, cs.count_values())
+VARIANCE = LiveParam(VAR, cs.variance_values(VAR))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -73,11 +81,11 @@ def ctc_section() -> None:
     )
     top[3].caption(cs.PRESETS[preset])
     names = cs.class_names(letters)
-    row = st.columns(4)
+    row = st.columns(3)
     sharpness = param_control(cs.SHARPNESS, f"{PREFIX}_sharpness", container=row[0], label="sharpness s")
     frame = frame_control(frames, row[1])
     boosted = class_control(names, row[2])
-    boost = param_control(cs.BOOST, f"{PREFIX}_boost", container=row[3], label="boost β")
+    boost = live_value(BOOST, BOOST_KEY)
     try:
         labels = cs.parse_label(text or "", letters)
     except ParameterError as exc:
@@ -97,12 +105,12 @@ def ctc_section() -> None:
     metrics[1].metric("p(label | x)", f"{sweep.probability(i):.4g}")
     metrics[2].metric("best-path decoding", sweep.decoded(i) or "(empty)")
     metrics[3].metric("label", cs.label_text(labels, letters) or "(empty)")
-    show(figure_ctc(sweep, i), key=f"{PREFIX}_ctc_chart")
+    live_chart(figure_ctc(sweep, i), BOOST, key=BOOST_KEY)
     st.caption(
         "Orange × (top left of a cell) marks the best path, the most likely class at each frame — its collapse "
         "is the best-path decoding; green ● (bottom right) marks the single most likely path that collapses to "
-        "the label; the purple square is the boosted cell. Drag the slider under the chart to "
-        "move the boost live; the boost control above sets the value for the link and the numbers."
+        f"the label; the purple square is the boosted cell (frame {frame}, class {names[boosted]}). Dragging the "
+        "boost β under the chart moves it live; the numbers above follow where you let go."
     )
     loss_card("ctc", heading=False)
 
@@ -126,70 +134,60 @@ NLL_SECTIONS = {
 }
 
 
-def nll_section(
-    loss: str, setting: tuple[lossviz.Param, str, str]
-) -> tuple[DeltaGenerator, DeltaGenerator, float, dict[str, float]]:
-    """An NLL section's heading and text; in its narrow left column the setting the curves step through
-    (``(param, name, label)``) and the loss's own parameters. Returns both columns, the setting and the parameters."""
+def nll_section(loss: str) -> tuple[DeltaGenerator, DeltaGenerator]:
+    """An NLL section's heading and text, and its two columns: narrow for the controls, wide for the chart."""
     title, about = NLL_SECTIONS[loss]
     st.header(title)
     st.markdown(about)
     left, right = st.columns([1, 3])
-    param, name, label = setting
-    value = param_control(param, f"{PREFIX}_{name}", container=left, label=label)
-    return left, right, value, param_controls(loss, PREFIX, container=left)
+    return left, right
 
 
 @st.fragment
 def poisson_section() -> None:
-    # poisson_nll declares no parameters today: y is the target.
-    left, right, count, params = nll_section("poisson_nll", (cs.COUNT, "count", "count y"))
-    curves = cs.poisson_curves(cs.count_values(), **params)
+    left, right = nll_section("poisson_nll")
+    # poisson_nll declares no parameters today: y is the target, the live setting.
+    params = param_controls("poisson_nll", PREFIX, container=left)
+    count = live_value(COUNT, COUNT_KEY)
+    curves = cs.poisson_curves(COUNT.values, **params)
     active = cs.nearest_curve(curves, count)
     with left:
         minimiser = curves[active].minimiser
         st.metric("minimiser p* = log y", "none (y = 0)" if minimiser is None else f"{minimiser[0]:.4f}")
     with right:
-        show(
-            figure_nll_curves(
-                curves, active, x_label="predicted log-rate p (rate λ = e^p)", symbol="p",
-                setting_label="count y (live)",
-            ),
-            key=f"{PREFIX}_poisson_chart",
-        )
-        st.caption("Drag the slider under the chart to move y live.")
+        figure = figure_nll_curves(curves, active, x_label="predicted log-rate p (rate λ = e^p)", symbol="p")
+        live_chart(figure, COUNT, key=COUNT_KEY)
+        st.caption("Drag the count y under the chart to move it live.")
     loss_card("poisson_nll", heading=False)
 
 
 @st.fragment
 def gaussian_section() -> None:
-    left, right, target, params = nll_section("gaussian_nll", (cs.GAUSSIAN_TARGET, "target", "target y"))
-    var_param = lossviz.spec("gaussian_nll").param("var")
-    variances = cs.variance_values(var_param)
+    left, right = nll_section("gaussian_nll")
+    target = param_control(cs.GAUSSIAN_TARGET, f"{PREFIX}_target", container=left, label="target y")
+    params = param_controls("gaussian_nll", PREFIX, container=left, skip=(VAR.name,))
+    variance = live_value(VARIANCE, VAR_KEY)
     try:
-        others = tuple(sorted((k, v) for k, v in params.items() if k != "var"))
-        curves = gaussian_curves(target, tuple(variances), others)
+        curves = gaussian_curves(target, VARIANCE.values, tuple(sorted(params.items())))
     except ValueError as exc:
         st.error(str(exc))
         return
-    active = cs.nearest_curve(curves, params["var"])
-    reference = curves[cs.nearest_curve(curves, var_param.default)]
+    active = cs.nearest_curve(curves, variance)
+    reference = curves[cs.nearest_curve(curves, VAR.default)]
     with left:
         x_star, l_star = curves[active].minimiser
         st.metric("minimiser p* = y", f"{x_star:.4g}")
         st.metric("minimum ½·log σ²", f"{l_star:.4f}")
     with right:
-        show(
-            figure_nll_curves(
-                curves, active, x_label="prediction p", symbol="p", setting_label="variance σ² (live)",
-                value_range=padded_range([cs.lowest_values(curves), reference.value]),
-                grad_range=padded_range([reference.grad]), colour="#2ca02c",
-            ),
-            key=f"{PREFIX}_gaussian_chart",
-        )
+        figure = figure_nll_curves(
+            curves, active, x_label="prediction p", symbol="p",
+            value_range=padded_range([cs.lowest_values(curves), reference.value]),
+            grad_range=padded_range([reference.grad]), colour="#2ca02c",
+        )  # fmt: skip
+        live_chart(figure, VARIANCE, key=VAR_KEY)
         st.caption(
-            f"The axes are fixed to the σ² = {var_param.default:g} curve, so a small σ² runs off the top: "
-            "drag the slider under the chart to see the well narrow and deepen as σ² shrinks."
+            f"The axes are fixed to the σ² = {VAR.default:g} curve, so a small σ² runs off the top: "
+            "drag σ² under the chart to see the well narrow and deepen as σ² shrinks."
         )
     loss_card("gaussian_nll", heading=False)
 

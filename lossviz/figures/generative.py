@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
-from lossviz.figures.live import slider_figure
+from lossviz.figures.live import live_figure
 from lossviz.studies.generative import Axis, GanCurve, TvStudy
 
 SHADE_AXES = ("y3", "y4")
@@ -269,7 +269,8 @@ def _markers(study: TvStudy, i: int) -> list[dict]:
 
 def figure_tv_denoising(study: TvStudy, active: int) -> FigureSpec:
     """Clean, noisy, ∇TV(noisy) and denoised images side by side; PSNR and TV of the result against λ
-    below. One Plotly frame per weight moves the denoised image and the markers without a rerun."""
+    below. One frame per weight (``study.weights``) moves the denoised image and the markers without a rerun
+    (the image is redrawn at each frame: Plotly cannot animate a heatmap); the figure is drawn at ``active``."""
     grad_max = float(np.abs(study.tv_grad_noisy).max()) or 1.0
     data = [
         _image(study.clean, 0),
@@ -302,10 +303,7 @@ def figure_tv_denoising(study: TvStudy, active: int) -> FigureSpec:
          "hovertemplate": "noisy y: %{y:.2f} dB<extra></extra>"}
     )
     frames = [[{"type": "heatmap", "z": typed_array(z)}, *_markers(study, i)] for i, z in enumerate(study.denoised)]
-    return slider_figure(
-        data, _tv_layout(study), frames, traces=[DENOISED_TRACE, *MARKER_TRACES], values=study.weights,
-        active=active, label="λ (live)", labels=[f"{v:g}" for v in study.weights], redraw=True,
-    )
+    return live_figure(data, _tv_layout(study), frames, traces=[DENOISED_TRACE, *MARKER_TRACES])
 
 
 def _tv_layout(study: TvStudy) -> dict:

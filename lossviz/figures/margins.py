@@ -2,7 +2,7 @@
 
 ``figure_margin_panel`` stacks a value panel over a gradient panel on one x axis. With frames
 (the same panel at other margins) it is a live figure (:func:`~lossviz.figures.live.live_figure`, a
-plain dict) whose slider moves the margin in the browser, with no Streamlit rerun. Dotted lines mark
+plain dict) whose live control moves the margin in the browser, with no Streamlit rerun. Dotted lines mark
 where the margin sits on the x axis; they are traces on hidden y axes (range 0–1) overlaying each
 panel, so that frames can move them.
 
@@ -23,7 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
-from lossviz.figures.live import slider_figure
+from lossviz.figures.live import live_figure
 from lossviz.studies.margins import REGIONS, Panel, TripletPlane
 
 VALUE_DOMAIN = (0.55, 1.0)
@@ -130,28 +130,18 @@ def margin_frames(panels: Sequence[Panel]) -> tuple[tuple[dict, ...], ...]:
     return tuple(tuple(_frame(moved)) for moved in panels)
 
 
-def figure_margin_panel(
-    panel: Panel,
-    frames: Sequence[Sequence[dict]] = (),
-    values: Sequence[float] = (),
-    live_label: str = "m",
-    active: int = 0,
-    height: int = 460,
-) -> FigureSpec:
+def figure_margin_panel(panel: Panel, frames: Sequence[Sequence[dict]] = (), height: int = 460) -> FigureSpec:
     """Loss (top) and gradient (bottom) of each series of ``panel`` against its x axis, as a plain dict.
 
-    ``frames`` (from :func:`margin_frames`) hold the panel at the margins ``values``; with them the
-    figure is live, its margin labelled ``live_label`` and starting at frame ``active``. Series ``i``
+    ``frames`` (from :func:`margin_frames`) hold the panel at each value of its live margin; with them the
+    figure is live (:func:`~lossviz.figures.live.live_figure`, frame ``k`` at the k-th value). Series ``i``
     owns traces ``2i`` (value) and ``2i + 1`` (gradient); the two margin-line traces come last.
     """
     data = _panel_traces(panel)
+    layout = _panel_layout(panel, height)
     if not frames:
-        return {"data": data, "layout": _panel_layout(panel, height)}
-    layout = _panel_layout(panel, height + 90)
-    layout["margin"] = {**layout["margin"], "b": 60}
-    return slider_figure(
-        data, layout, frames, traces=_live_traces(panel), values=values, active=active, label=live_label
-    )
+        return {"data": data, "layout": layout}
+    return live_figure(data, layout, frames, traces=_live_traces(panel))
 
 
 # --- the triplet plane ---------------------------------------------------------------------------

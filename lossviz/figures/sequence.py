@@ -1,8 +1,9 @@
 """Figures of the Sequence & count page: the CTC example, and NLL curves with their minimiser.
 
-Both are live figures (:func:`~lossviz.figures.live.live_figure`, plain dicts): one Plotly frame per
-value of the live parameter (the boost of the CTC example, the count y of the Poisson NLL, the variance
-σ² of the Gaussian NLL), moved between in the browser without a Streamlit rerun.
+Both are live figures (:func:`~lossviz.figures.live.live_figure`, plain dicts): one frame per value of the
+live parameter (the boost of the CTC example, the count y of the Poisson NLL, the variance σ² of the
+Gaussian NLL), which the live chart's control moves between in the browser without a Streamlit rerun (the
+CTC heatmaps are redrawn at each frame: Plotly cannot animate a heatmap).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, typed_array
-from lossviz.figures.live import slider_figure
+from lossviz.figures.live import live_figure
 from lossviz.studies.sequence import CtcSweep, NllCurve
 
 HEATMAP_ROW = (0.40, 0.92)
@@ -68,7 +69,7 @@ def _heatmap(z: dict, axis: str, **style: object) -> dict:
 def figure_ctc(sweep: CtcSweep, active: int) -> FigureSpec:
     """Posteriors y_t(k) (left) and ∂L/∂logits (right) over frames × classes, and the loss against the
     boost (below). Crosses mark the best path (argmax per frame), circles the most likely alignment
-    of the label, a square the boosted cell; one frame per boost value."""
+    of the label, a square the boosted cell; one frame per boost value, the figure drawn at ``active``."""
     names = sweep.class_names
     first = _ctc_frame_data(sweep, active)
     grad_max = float(np.abs(sweep.grad).max()) or 1.0
@@ -116,11 +117,9 @@ def figure_ctc(sweep: CtcSweep, active: int) -> FigureSpec:
             "showlegend": False, "hoverinfo": "skip", "cliponaxis": False,
         }
     )
-    return slider_figure(
+    return live_figure(
         data, _ctc_layout(names, sweep), [_ctc_frame_data(sweep, i) for i in range(len(sweep.boosts))],
-        traces=CTC_FRAME_TRACES, values=sweep.boosts, active=active,
-        label=f"boost β (live) at frame {sweep.frame + 1}, class {names[sweep.boosted_class]}",
-        labels=[f"{b:+g}" for b in sweep.boosts], redraw=True,
+        traces=CTC_FRAME_TRACES,
     )
 
 
@@ -193,15 +192,13 @@ def figure_nll_curves(
     *,
     x_label: str,
     symbol: str,
-    setting_label: str,
-    setting_format: str = "{:g}",
     value_range: tuple[float, float] | None = None,
     grad_range: tuple[float, float] | None = None,
     colour: str = "#1f77b4",
 ) -> FigureSpec:
     """An NLL (top) and its gradient (bottom) against the prediction, the minimiser marked by a
-    diamond and a dotted line; one frame per setting (count or variance, named ``setting_label`` on the
-    slider), with fixed y ranges (all frames' span unless given) so the curve visibly moves."""
+    diamond and a dotted line; one frame per setting (count or variance), the figure drawn at ``active``,
+    with fixed y ranges (all frames' span unless given) so the curve visibly moves."""
     curve = curves[active]
     first = _nll_frame_data(curve, symbol)
     line_style = {"type": "scatter", "mode": "lines", "x": typed_array(curve.x), "line": {"color": colour, "width": 2}}
@@ -239,8 +236,4 @@ def figure_nll_curves(
         "yaxis3": {"overlaying": "y", "range": [0.0, 1.0], "visible": False, "fixedrange": True},
         "yaxis4": {"overlaying": "y2", "range": [0.0, 1.0], "visible": False, "fixedrange": True},
     }
-    return slider_figure(
-        data, layout, [_nll_frame_data(c, symbol) for c in curves], traces=NLL_FRAME_TRACES,
-        values=[c.setting for c in curves], active=active, label=setting_label,
-        labels=[setting_format.format(c.setting) for c in curves],
-    )
+    return live_figure(data, layout, [_nll_frame_data(c, symbol) for c in curves], traces=NLL_FRAME_TRACES)

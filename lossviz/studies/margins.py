@@ -13,15 +13,15 @@ Every value and gradient comes from :func:`lossviz.evaluate`, one call per curve
   Schroff et al. (FaceNet, CVPR 2015) read off those values, and the gradient on each of the
   three points.
 
-A :class:`Panel` holds the curves of one chart; ``*_frames`` give the same panel at a series of
-margin values, for a Plotly slider that moves the margin in the browser without a rerun.
+A :class:`Panel` holds the curves of one chart; :func:`panel_frames` gives the same panel at a series of
+margin values, the frames of a live chart whose control moves the margin in the browser without a rerun.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class Series:
     """One curve: ``value`` and ``grad`` (the derivative along the panel's x axis) at ``x``.
 
     ``loss`` names the loss (its colour); ``label`` is the legend entry; ``live`` marks curves that
-    move with the panel's live margin (curves of losses without one stay put).
+    move with the panel's live margin (curves of losses without one, or with a margin of their own, stay put).
     """
 
     loss: str
@@ -94,12 +94,14 @@ def _grid(bounds: tuple[float, float], points: int = POINTS) -> np.ndarray:
 
 
 def binary_panel(hinge_margin: float, squared_margin: float, points: int = POINTS) -> Panel:
-    """Hinge and squared hinge against the margin score s = y·p, evaluated at y = +1 (so ∂L/∂s = ∂L/∂p)."""
+    """Hinge and squared hinge against the margin score s = y·p, evaluated at y = +1 (so ∂L/∂s = ∂L/∂p).
+
+    The hinge's margin is the live one; the squared hinge keeps its own margin while the hinge's moves."""
     s = _grid(SCORE_RANGE, points)
     series = []
     for loss, margin in (("hinge", hinge_margin), ("squared_hinge", squared_margin)):
         res = evaluate(loss, s, 1.0, margin=margin)
-        series.append(Series(loss, get_spec(loss).title, s, res.value, res.grad))
+        series.append(Series(loss, get_spec(loss).title, s, res.value, res.grad, live=loss == "hinge"))
     return Panel(
         "binary", "Hinge and squared hinge", "margin score y·p", "∂L/∂(y·p)", tuple(series), hinge_margin,
         (hinge_margin,),
@@ -221,15 +223,28 @@ def panel(key: str, margins: Mapping[str, float]) -> Panel:
 
 
 def panel_frames(key: str, values: Sequence[float]) -> list[Panel]:
-    """The panel at each live margin value; a panel with two losses moves both to the same margin."""
+    """The panel at each live margin value (its live curves are the same whatever the other margins: a
+    panel with two losses is built with both at that value, and only the live loss's curves are used)."""
     losses, build = PANELS[key]
     return [build(*([float(v)] * len(losses))) for v in values]
 
 
+LIVE_NAMES = {
+    "binary": "hinge margin",
+    "multiclass": "multi-class margin",
+    "ranking": "ranking margin",
+    "contrastive": "contrastive margin",
+    "cosine": "cosine margin",
+}
+"""The name of each panel's live margin: the page shows five margins m, and each control needs its own
+accessible name (and each link warning its own parameter)."""
+
+
 def live_param(key: str) -> tuple[str, Param]:
-    """(loss, margin Param) that a panel's Plotly slider moves: its first loss's margin."""
+    """(loss, margin Param) that a panel's live control moves: its first loss's margin, named after the panel
+    (:data:`LIVE_NAMES`)."""
     loss = PANELS[key][0][0]
-    return loss, margin_param(loss)
+    return loss, replace(margin_param(loss), name=LIVE_NAMES[key])
 
 
 # --- the triplet plane ---------------------------------------------------------------------------

@@ -86,14 +86,13 @@ def study() -> gs.TvStudy:
 
 
 def test_tv_figure_is_valid_and_small(study: gs.TvStudy) -> None:
-    fig = validated(figure_tv_denoising(study, 3))
-    assert figure_bytes(fig) < MAX_BYTES
+    built = figure_tv_denoising(study, 3)
+    fig = validated(built)
+    assert figure_bytes(built) < MAX_BYTES
     assert [t.type for t in fig.data[:4]] == ["heatmap"] * 4
     assert [c for _, c in fig.data[0].colorscale] == ["rgb(0,0,0)", "rgb(255,255,255)"]  # 0 black, 1 white
-    assert len(frames_of(fig)) == len(study.weights)
-    assert fig.layout.sliders[0].active == 3
-    assert [s.label for s in fig.layout.sliders[0].steps] == [f"{w:g}" for w in study.weights]
-    assert all(s.args[1]["frame"]["redraw"] for s in fig.layout.sliders[0].steps)  # heatmaps move only so
+    assert len(frames_of(built)) == len(study.weights) and gs.TV_WEIGHT.default in study.weights
+    assert not fig.layout.sliders
 
 
 def test_tv_panels_and_frames_carry_the_images(study: gs.TvStudy) -> None:

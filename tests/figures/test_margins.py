@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
 from lossviz.figures.margins import (
@@ -16,25 +15,24 @@ from lossviz.figures.margins import (
     margin_frames,
 )
 from lossviz.studies import margins as es
-from lossviz.toolkit.frames import nearest_index, round_values
+from lossviz.toolkit.frames import round_values
 from tests.figure_helpers import as_array, figure_bytes, frames_of, sent_dtype, validated
 
 DEFAULT_MARGINS = {loss: es.margin_param(loss).default for loss in es.MARGIN_LOSSES}
 
 
-def _live_figure(key: str, margin: float = 1.0) -> tuple[go.Figure, es.Panel, list[float], list[es.Panel]]:
+def _live_figure(key: str, margin: float = 1.0) -> tuple[dict, es.Panel, list[float], list[es.Panel]]:
     values = [float(v) for v in round_values(es.live_param(key)[1])]
     frames = es.panel_frames(key, values)
     panel = es.panel(key, {**DEFAULT_MARGINS, **dict.fromkeys(es.PANELS[key][0], margin)})
-    fig = figure_margin_panel(
-        panel, margin_frames(frames), values, live_label="m (live)", active=nearest_index(values, margin)
-    )
-    return validated(fig), panel, values, frames
+    return figure_margin_panel(panel, margin_frames(frames)), panel, values, frames
+
 
 
 @pytest.mark.parametrize("key", list(es.PANELS))
 def test_panel_figure_validates_and_plots_every_series(key: str) -> None:
-    fig, panel, _, _ = _live_figure(key)
+    live, panel, _, _ = _live_figure(key)
+    fig = validated(live)
     assert len(fig.data) == 2 * len(panel.series) + 2
     for i, s in enumerate(panel.series):
         value, grad = fig.data[2 * i], fig.data[2 * i + 1]
@@ -48,17 +46,14 @@ def test_panel_figure_validates_and_plots_every_series(key: str) -> None:
     assert [t.yaxis for t in lines] == ["y3", "y4"]
     assert [x for x in lines[0].x if x is not None] == [m for m in panel.margin_lines for _ in range(2)]
     assert fig.layout.yaxis3.overlaying == "y" and fig.layout.xaxis.matches == "x2"
-    assert figure_bytes(fig) < 400_000
+    assert not fig.layout.sliders and figure_bytes(live) < 400_000
 
 
 @pytest.mark.parametrize("key", list(es.PANELS))
 def test_frames_move_the_live_curves_and_the_margin_lines(key: str) -> None:
     fig, panel, values, frames = _live_figure(key, margin=0.3)
     assert len(frames_of(fig)) == len(values)
-    slider = fig.layout.sliders[0]
-    assert [step.label for step in slider.steps] == [f"{v:.3g}" for v in values]
-    assert values[slider.active] == pytest.approx(0.3)
-    assert slider.currentvalue.prefix == "m (live) = "
+    assert es.live_param(key)[1].default in values
     n = len(panel.series)
     for frame, moved in zip(frames_of(fig), frames, strict=True):
         live = [i for i, s in enumerate(moved.series) if s.live]
@@ -76,19 +71,25 @@ def test_cosine_proximity_has_no_margin_so_frames_leave_it_alone() -> None:
     assert all(4 not in frame["traces"] and 5 not in frame["traces"] for frame in frames_of(fig))
 
 
-def test_panel_without_frames_has_no_slider() -> None:
-    fig = validated(figure_margin_panel(es.panel("binary", DEFAULT_MARGINS)))
-    assert not fig.layout.sliders
+def test_squared_hinge_keeps_its_own_margin_while_the_hinge_moves() -> None:
+    fig, _, _, _ = _live_figure("binary", margin=0.3)
+    assert all(frame["traces"] == [0, 1, 4, 5] for frame in frames_of(fig))
+
+
+def test_panel_without_frames_has_none() -> None:
+    fig = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS))
+    assert "frames" not in fig
+    validated(fig)
 
 
 def test_kept_frames_are_shared_read_only() -> None:
     values = [0.5, 1.0]
     frames = margin_frames(es.panel_frames("binary", values))
     before = copy.deepcopy(frames)
-    first = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS), frames, values)
-    second = figure_margin_panel(es.panel("binary", {**DEFAULT_MARGINS, "hinge": 0.5}), frames, values, active=1)
-    validated(first), validated(second)  # what st.plotly_chart does to each figure it shows
-    shared = [fig["layout"]["sliders"][0]["steps"][1]["args"][0][0]["data"][0] for fig in (first, second)]
+    first = figure_margin_panel(es.panel("binary", DEFAULT_MARGINS), frames)
+    second = figure_margin_panel(es.panel("binary", {**DEFAULT_MARGINS, "hinge": 0.5}), frames)
+    validated(first), validated(second)
+    shared = [fig["frames"][1]["data"][0] for fig in (first, second)]
     assert shared[0] is shared[1] is frames[1][0]
     assert frames == before
     out = frames_of(first)

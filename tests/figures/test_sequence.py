@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import lossviz
 from lossviz.figures.sequence import (
     CORNER,
     CTC_FRAME_TRACES,
@@ -39,13 +40,13 @@ def test_ctc_figure_is_valid_and_carries_the_sweep() -> None:
     assert [(t.x[0], t.y[0]) for t in boosted] == [(3, 1)] * 2  # frame 2 (0-based) shown as 3
     loss_curve = fig.data[6]
     np.testing.assert_allclose(as_array(loss_curve.y), s.loss, rtol=1e-6)
-    assert fig.layout.sliders[0].active == active
+    assert not fig.layout.sliders
 
 
 def test_ctc_frames_follow_the_boost() -> None:
     s = sweep()
     frames = frames_of(figure_ctc(s, 0))
-    assert len(frames) == len(s.boosts)
+    assert len(frames) == len(s.boosts) and cs.BOOST.default in s.boosts
     for i, frame in enumerate(frames):
         assert frame["traces"] == list(CTC_FRAME_TRACES)
         np.testing.assert_allclose(frame["data"][0]["z"], s.posteriors[i].T, rtol=1e-6, atol=1e-7)
@@ -71,10 +72,12 @@ def poisson() -> list[cs.NllCurve]:
 
 
 def test_nll_figure_is_valid_with_frames_and_minimiser(poisson: list[cs.NllCurve]) -> None:
-    fig = validated(figure_nll_curves(poisson, 3, x_label="p", symbol="p", setting_label="count y"))
-    assert figure_bytes(fig) < 300_000
-    frames = frames_of(fig)
-    assert len(frames) == len(poisson) and fig.layout.sliders[0].currentvalue.prefix == "count y = "
+    live = figure_nll_curves(poisson, 3, x_label="p", symbol="p")
+    fig = validated(live)
+    assert figure_bytes(live) < 300_000
+    frames = frames_of(live)
+    assert len(frames) == len(poisson) and [c.setting for c in poisson] == list(cs.count_values())
+    assert not fig.layout.sliders
     value, grad, marker = fig.data[:3]
     np.testing.assert_allclose(as_array(value.y), poisson[3].value, rtol=1e-6)
     np.testing.assert_allclose(as_array(grad.y), poisson[3].grad, rtol=1e-6, atol=1e-6)
@@ -82,6 +85,7 @@ def test_nll_figure_is_valid_with_frames_and_minimiser(poisson: list[cs.NllCurve
     for frame, curve in zip(frames, poisson, strict=True):
         assert frame["traces"] == list(NLL_FRAME_TRACES)
         np.testing.assert_allclose(frame["data"][0]["y"], curve.value, rtol=1e-6)
+        np.testing.assert_allclose(frame["data"][1]["y"], curve.grad, rtol=1e-6, atol=1e-6)
     # y = 0 has no minimiser: its frame empties the markers and lines
     assert frames[0]["data"][2]["x"] == [] and frames[0]["data"][3]["x"] == []
     lo, hi = fig.layout.yaxis.range
@@ -90,10 +94,21 @@ def test_nll_figure_is_valid_with_frames_and_minimiser(poisson: list[cs.NllCurve
 
 def test_nll_figure_takes_given_ranges() -> None:
     curves = cs.gaussian_curves(0.0, [0.01, 1.0, 10.0])
-    fig = validated(figure_nll_curves(curves, 1, x_label="p", symbol="p", setting_label="σ²", value_range=(-3, 9),
-                                      grad_range=(-5, 5)))
+    live = figure_nll_curves(curves, 1, x_label="p", symbol="p", value_range=(-3, 9), grad_range=(-5, 5))
+    fig = validated(live)
     assert tuple(fig.layout.yaxis.range) == (-3, 9) and tuple(fig.layout.yaxis2.range) == (-5, 5)
-    assert [s.label for s in fig.layout.sliders[0].steps] == ["0.01", "1", "10"]
+    for frame, curve in zip(frames_of(live), curves, strict=True):
+        np.testing.assert_allclose(frame["data"][0]["y"], curve.value, rtol=1e-6)
+        assert frame["data"][2]["x"] == [pytest.approx(curve.minimiser[0])]
+
+
+def test_gaussian_frames_hold_every_variance_of_the_ladder() -> None:
+    var = lossviz.spec("gaussian_nll").param("var")
+    values = cs.variance_values(var)
+    curves = cs.gaussian_curves(0.0, values)
+    live = figure_nll_curves(curves, values.index(var.default), x_label="p", symbol="p")
+    assert len(frames_of(live)) == len(values) and var.default in values
+    assert figure_bytes(live) < 300_000
 
 
 def test_padded_range_ignores_non_finite_values() -> None:

@@ -203,8 +203,9 @@ def live_root(page: Any, name: str) -> Any:
 
 
 def drawn_frame(page: Any, name: str) -> int:
-    """The frame the live chart of control ``name`` shows (``data-frame``)."""
-    return int(live_root(page, name).get_attribute("data-frame"))
+    """The frame the live chart of control ``name`` shows (``data-frame``), once it has drawn one."""
+    drawn = page.locator(f"{LIVE}[data-frame]").filter(has=page.get_by_role("slider", name=name, exact=True))
+    return int(drawn.get_attribute("data-frame"))
 
 
 def drag_live(page: Any, name: str, fractions: Sequence[float]) -> list[int]:

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import app_test, exceptions, figures
+from helpers import app_test, exceptions, figures, live_figures
 
 from lossviz.studies import segmentation as ss
 
@@ -36,8 +36,8 @@ def quoted(at, pattern: str) -> tuple[float, ...]:
 
 
 def trace(at, name: str) -> dict:
-    """The one trace named ``name`` among all charts of the page."""
-    found = [t for fig in figures(at) for t in fig["data"] if t.get("name") == name]
+    """The one trace named ``name`` among all charts of the page, live charts included."""
+    found = [t for fig in figures(at) + live_figures(at) for t in fig["data"] if t.get("name") == name]
     assert len(found) == 1, (name, len(found))
     return found[0]
 

@@ -7,13 +7,18 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, figures, same_data, warnings
+from helpers import app_test, errors, exceptions, live_data, live_figures, live_sizes, same_data, warnings
+from helpers import figures as plotly_figures
 from streamlit.testing.v1 import AppTest
 
 from lossviz.studies import generative as gs
 from lossviz.toolkit.data import clean_image
+from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 
 GENERATOR, DISCRIMINATOR, TV = 0, 1, 2
+WEIGHT_KEY = "generative_weight"
+"""The URL key of the live TV weight λ (the key of the slider it replaces)."""
+WEIGHT = "λ (weight)"
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +42,38 @@ def numpy_tv_grad(x: np.ndarray) -> np.ndarray:
     return g
 
 
+def figures(at: AppTest) -> list[dict]:
+    """The GAN charts (Plotly), then the TV chart (live), in page order."""
+    return plotly_figures(at) + live_figures(at)
+
+
+def weight(at: AppTest) -> float:
+    """The committed value of the live λ control."""
+    (data,) = live_data(at)
+    return data["params"][0]["values"][data["params"][0]["index"]]
+
+
+def commit(at: AppTest, value: float) -> None:
+    """What the browser sends when the λ control is released at ``value``."""
+    at.session_state[WEIGHT_KEY] = {"committed": {"values": [value], "seq": 1}}
+
+
 def metric(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
 def test_renders_three_charts_without_errors(default: AppTest) -> None:
     assert exceptions(default) == [] and errors(default) == []
-    assert len(figures(default)) == 3
+    assert len(figures(default)) == 3 and max(live_sizes(default)) < 1_000_000
+    (data,) = live_data(default)
+    assert data["params"][0]["label"] == WEIGHT
+    assert data["params"][0]["values"] == log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS)
+    assert len(data["figure"]["frames"]) == len(data["params"][0]["values"])
+    assert weight(default) == gs.TV_WEIGHT.default
+
+
+def test_exactly_one_control_for_the_weight(default: AppTest) -> None:
+    assert WEIGHT_KEY not in {s.key for s in default.slider} | {s.key for s in default.select_slider}
 
 
 def test_shown_tv_numbers_match_numpy(default: AppTest) -> None:
@@ -84,7 +114,7 @@ CONTROLS: dict[str, tuple[Callable[[AppTest], object], list[int]]] = {
     ),
     "noise": (lambda at: at.slider(key="generative_noise").set_value(0.3), [TV]),
     "seed": (lambda at: at.slider(key="generative_seed").set_value(7), [TV]),
-    "weight": (lambda at: at.select_slider(key="generative_weight").set_value(2.0), [TV]),
+    "weight": (lambda at: commit(at, 2.0), [TV]),
     "steps": (lambda at: at.slider(key="generative_steps").set_value(5), [TV]),
 }
 
@@ -102,19 +132,32 @@ def test_each_control_changes_the_chart_it_drives(default: AppTest, control: str
         assert same_data(before[i], after[i]) is (i not in driven), f"{control} and chart {i}"
 
 
+def test_a_committed_weight_reaches_the_numbers() -> None:
+    at = app_test("generative")
+    at.run()
+    commit(at, 2.0)
+    at.run()
+    assert exceptions(at) == [] and errors(at) == []
+    study = gs.tv_study(0.15, 0, 30, [2.0])
+    assert metric(at, "TV(x), λ = 2") == f"{study.tv_denoised[0]:.4f}"
+    assert metric(at, "PSNR of x, λ = 2") == f"{study.psnr_denoised[0]:.2f} dB"
+    assert at.query_params[WEIGHT_KEY] == "2"
+
+
 def test_link_restores_state() -> None:
     at = app_test("generative")
     at.query_params.update({"generative_weight": "1", "generative_axis": "probability", "generative_steps": "12"})
     at.run()
     assert exceptions(at) == [] and warnings(at) == []
-    assert any(m.label == "TV(x), λ = 1" for m in at.metric)
+    assert any(m.label == "TV(x), λ = 1" for m in at.metric) and weight(at) == 1.0
     assert at.radio(key="generative_axis").value == "probability"
     assert at.slider(key="generative_steps").value == 12
 
 
 @pytest.mark.parametrize(
     ("key", "value", "fallback"),
-    [("generative_steps", "many", 30), ("generative_noise", "7", 0.5), ("generative_axis", "sideways", "logit")],
+    [("generative_steps", "many", 30), ("generative_noise", "7", 0.5), ("generative_axis", "sideways", "logit"),
+     (WEIGHT_KEY, "abc", 0.2), (WEIGHT_KEY, "99", 10.0), (WEIGHT_KEY, "-1", 0.01)],
 )
 def test_bad_link_values_warn_and_fall_back(key: str, value: str, fallback: object) -> None:
     at = app_test("generative")
@@ -122,8 +165,11 @@ def test_bad_link_values_warn_and_fall_back(key: str, value: str, fallback: obje
     at.run()
     assert exceptions(at) == []
     assert any(key in w for w in warnings(at))
-    widget = at.radio(key=key) if key.endswith("axis") else at.slider(key=key)
-    assert widget.value == fallback
+    if key == WEIGHT_KEY:
+        assert weight(at) == fallback and any(m.label == f"TV(x), λ = {fallback:g}" for m in at.metric)
+    else:
+        widget = at.radio(key=key) if key.endswith("axis") else at.slider(key=key)
+        assert widget.value == fallback
     assert len(figures(at)) == 3
 
 
@@ -136,3 +182,42 @@ def test_empty_selections_show_a_hint_not_an_error() -> None:
     assert exceptions(at) == [] and errors(at) == []
     assert len(figures(at)) == 1  # the TV chart stays
     assert sum("Pick at least one" in i.value for i in at.info) == 2
+
+
+# --- in the browser ---------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_weight_moves_while_dragged_and_commits_on_release() -> None:
+    from helpers import browser_errors, chromium_page, drag_live, drawn_frame, sent_frames, streamlit_server
+    from playwright.sync_api import expect
+
+    weights = log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS)
+    with streamlit_server() as base, chromium_page(base, "generative", 3) as tab:
+        sent = sent_frames(tab)
+        tab.reload()  # the listener sees this connection's every message
+        slider = tab.get_by_role("slider", name=WEIGHT, exact=True)
+        expect(slider).to_have_attribute("aria-valuetext", f"{gs.TV_WEIGHT.default:g}", timeout=120_000)
+        assert drawn_frame(tab, WEIGHT) == weights.index(gs.TV_WEIGHT.default)
+        assert browser_errors(tab) == []
+        assert slider.count() == 1
+        assert tab.locator('[data-testid="stSlider"]').filter(has_text="TV weight").count() == 0
+        slider.scroll_into_view_if_needed()
+        before = len(sent)
+        drawn = drag_live(tab, WEIGHT, [0.3, 0.5, 0.7])
+        assert len(set(drawn)) == len(drawn)  # a new frame (denoised image) at each step
+        assert len(sent) == before  # nothing reached the server while dragging
+        text = slider.get_attribute("aria-valuetext")
+        assert float(text) == pytest.approx(weights[drawn[-1]])
+        tab.mouse.up()
+        tab.wait_for_function(f"() => location.search.includes('{WEIGHT_KEY}={text}')", timeout=60_000)
+        tab.get_by_text(f"TV(x), λ = {weights[drawn[-1]]:g}").wait_for(timeout=60_000)  # the metrics follow
+        tab.reload()
+        expect(slider).to_have_attribute("aria-valuetext", text, timeout=120_000)
+        assert drawn_frame(tab, WEIGHT) == drawn[-1]
+        slider.focus()
+        slider.press("ArrowRight")
+        tab.wait_for_function(f"() => location.search.includes('{WEIGHT_KEY}={weights[drawn[-1] + 1]:g}')",
+                              timeout=60_000)
+        assert drawn_frame(tab, WEIGHT) == drawn[-1] + 1
+        assert browser_errors(tab) == []

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
+from helpers import app_test, errors, exceptions, figures, live_data, live_figures, live_sizes, same_data, warnings
 
 import lossviz
 from lossviz.studies import margins as es
+from lossviz.toolkit.frames import round_values
 from tests.figure_helpers import frames_of
 
-CHARTS = ("binary", "multiclass", "ranking", "contrastive", "triplet", "cosine")
-"""The page's charts, in page order."""
-MARGIN_CONTROLS = {
-    "margins_hinge_margin": "binary",
-    "margins_squared_hinge_margin": "binary",
-    "margins_multi_margin_margin": "multiclass",
-    "margins_margin_ranking_margin": "ranking",
-    "margins_contrastive_margin": "contrastive",
-    "margins_triplet_margin": "triplet",
-    "margins_cosine_embedding_margin": "cosine",
-}
+PANELS = ("binary", "multiclass", "ranking", "contrastive", "cosine")
+"""The live charts, in page order (the triplet plane, a Plotly chart, sits between contrastive and cosine)."""
+CHARTS = (*PANELS, "triplet")
+LIVE_KEYS = {f"margins_{es.live_param(key)[0]}_margin": key for key in PANELS}
+"""The URL key of each panel's live margin: the key its st.slider had."""
+SLIDER_KEYS = {"margins_squared_hinge_margin": "binary", "margins_triplet_margin": "triplet"}
+"""The margins that keep a Streamlit slider: the squared hinge's (beside the live hinge) and the triplet's."""
 EPS = 1e-6  # torch's pairwise_distance ε, written here again on purpose
 
 
@@ -34,9 +31,16 @@ def page():
 
 
 def _charts(at) -> dict[str, dict]:
-    figs = figures(at)
-    assert len(figs) == len(CHARTS)
-    return dict(zip(CHARTS, figs, strict=True))
+    live, plain = live_figures(at), figures(at)
+    assert len(live) == len(PANELS) and len(plain) == 1
+    return {**dict(zip(PANELS, live, strict=True)), "triplet": plain[0]}
+
+
+def _commit(at, key: str, value: float) -> None:
+    """What the browser sends when the live control ``key`` is released at ``value``."""
+    at.session_state[key] = {"committed": {"values": [value], "seq": 1}}
+    at.run()
+    assert not exceptions(at), exceptions(at)
 
 
 def _distance(x1: np.ndarray, x2: np.ndarray) -> float:
@@ -47,15 +51,17 @@ def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_page_renders_every_chart_with_formulas_and_live_margins(page) -> None:
+def test_page_renders_every_chart_with_formulas_and_one_live_margin_each(page) -> None:
     charts = _charts(page)
     assert not errors(page) and not warnings(page)
-    assert max(figure_sizes(page)) < 1_000_000
-    for key in ("binary", "multiclass", "ranking", "contrastive", "cosine"):
-        slider = charts[key]["layout"]["sliders"][0]
-        assert slider["currentvalue"]["prefix"].startswith("m")
+    assert max(live_sizes(page)) < 1_000_000
+    for data, key in zip(live_data(page), PANELS, strict=True):
+        (param,) = data["params"]
+        assert param["label"] == f"m ({es.LIVE_NAMES[key]})"
+        assert param["values"] == list(round_values(es.live_param(key)[1]))
+        assert param["values"][param["index"]] == es.live_param(key)[1].default
         frames = frames_of(charts[key])
-        assert len(frames) == len(slider["steps"]) >= 20 and all(f["data"] and f["traces"] for f in frames)
+        assert len(frames) == len(param["values"]) >= 20 and all(f["data"] and f["traces"] for f in frames)
     shown = {t.value.strip("$\n") for t in page.latex}
     for name in lossviz.names("ranking"):
         assert lossviz.spec(name).latex in shown
@@ -63,30 +69,42 @@ def test_page_renders_every_chart_with_formulas_and_live_margins(page) -> None:
     np.testing.assert_allclose(hinge["y"], np.maximum(0.0, 1.0 - hinge["x"]), atol=1e-6)
 
 
-@pytest.mark.parametrize(("key", "chart"), list(MARGIN_CONTROLS.items()))
+def test_exactly_one_control_per_margin(page) -> None:
+    sliders = [s.key for s in page.slider]
+    assert not set(sliders) & set(LIVE_KEYS)
+    assert set(SLIDER_KEYS) <= set(sliders)
+    labels = [d["params"][0]["label"] for d in live_data(page)]
+    assert len(set(labels)) == len(labels)
+
+
+@pytest.mark.parametrize(("key", "chart"), [*LIVE_KEYS.items(), *SLIDER_KEYS.items()])
 def test_each_margin_control_changes_only_its_chart(page, key: str, chart: str) -> None:
     before = _charts(page)
     value = 0.5 if chart == "cosine" else 2.0
-    page.slider(key=key).set_value(value)
-    page.run()
+    if key in LIVE_KEYS:
+        _commit(page, key, value)
+        data = live_data(page)[PANELS.index(chart)]
+        assert data["params"][0]["values"][data["params"][0]["index"]] == pytest.approx(value)
+    else:
+        page.slider(key=key).set_value(value)
+        page.run()
     assert not exceptions(page), exceptions(page)
     after = _charts(page)
     for name in CHARTS:
         assert same_data(before[name], after[name]) == (name != chart), name
-    if chart != "triplet" and key == f"margins_{es.live_param(chart)[0]}_margin":
-        slider = after[chart]["layout"]["sliders"][0]
-        assert float(slider["steps"][slider["active"]]["label"]) == pytest.approx(value)
 
 
 def test_moved_margins_give_the_formula(page) -> None:
-    page.slider(key="margins_hinge_margin").set_value(2.0)
-    page.slider(key="margins_contrastive_margin").set_value(1.5)
-    page.run()
+    page.session_state["margins_hinge_margin"] = {"committed": {"values": [2.0], "seq": 1}}
+    _commit(page, "margins_contrastive_margin", 1.5)
+    page.slider(key="margins_squared_hinge_margin").set_value(0.5).run()
     charts = _charts(page)
-    hinge = charts["binary"]["data"][0]
+    hinge, squared = charts["binary"]["data"][0], charts["binary"]["data"][2]
     np.testing.assert_allclose(hinge["y"], np.maximum(0.0, 2.0 - hinge["x"]), atol=1e-6)
+    np.testing.assert_allclose(squared["y"], np.maximum(0.0, 0.5 - squared["x"]) ** 2, rtol=1e-6, atol=1e-6)
     dissimilar = charts["contrastive"]["data"][2]
     np.testing.assert_allclose(dissimilar["y"], 0.5 * np.maximum(0.0, 1.5 - dissimilar["x"]) ** 2, atol=1e-6)
+    assert page.query_params["margins_hinge_margin"] == "2"
 
 
 @pytest.mark.parametrize("coordinate", list(es.COORDINATES))
@@ -149,7 +167,8 @@ def test_query_string_restores_the_state() -> None:
     at.query_params["margins_negative_y"] = "0.2"
     at.run()
     assert not exceptions(at) and not warnings(at)
-    assert at.slider(key="margins_hinge_margin").value == 2.5
+    hinge_control = live_data(at)[0]["params"][0]
+    assert hinge_control["texts"][hinge_control["index"]] == "2.5"
     charts = _charts(at)
     hinge = charts["binary"]["data"][0]
     np.testing.assert_allclose(hinge["y"], np.maximum(0.0, 2.5 - hinge["x"]), atol=1e-6)
@@ -166,37 +185,49 @@ def test_bad_query_string_warns_and_falls_back() -> None:
     at.run()
     assert not exceptions(at)
     assert len(warnings(at)) == 3
-    assert at.slider(key="margins_hinge_margin").value == 1.0
+    shown = {key: d["params"][0]["values"][d["params"][0]["index"]] for key, d in zip(PANELS, live_data(at), strict=True)}
+    assert shown["binary"] == 1.0 and shown["cosine"] == -1.0
     assert at.slider(key="margins_anchor_x").value == 3.0
-    assert at.slider(key="margins_cosine_embedding_margin").value == -1.0
 
 
 # --- in the browser ---------------------------------------------------------------------------------
 
-HINGE_Y0 = "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData[0].y[0]"
-"""The hinge's value at the left end of its axis (score −3): 3 + m."""
+HINGE = "m (hinge margin)"
+HINGE_Y0 = "() => document.querySelector('.js-plotly-plot')?._fullData?.[0]?.y?.[0]"
+"""The hinge's value at the left end of its axis (score −3): 3 + m (undefined while the chart is not drawn)."""
 
 
 @pytest.mark.browser
-def test_in_the_browser_no_error_box_and_the_plotly_slider_moves_the_margin_without_a_rerun() -> None:
-    from helpers import browser_errors, chromium_page, streamlit_server
+def test_in_the_browser_the_live_margin_moves_while_dragged_and_commits_on_release() -> None:
+    from helpers import browser_errors, chromium_page, drag_live, drawn_frame, sent_frames, streamlit_server
 
+    values = [float(v) for v in round_values(es.live_param("binary")[1])]
     with streamlit_server() as base, chromium_page(base, "margins", len(CHARTS)) as tab:
+        sent = sent_frames(tab)
+        tab.reload()  # the listener sees this connection's every message
+        tab.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.js-plotly-plot')).length >= 6", timeout=120_000
+        )
         assert browser_errors(tab) == []
+        assert tab.get_by_role("slider", name=HINGE, exact=True).count() == 1
+        assert tab.get_by_role("slider", name="m (margin)").count() == 0  # no second control of any live margin
         assert tab.evaluate(HINGE_Y0) == pytest.approx(4.0)
-        rail = tab.locator(".js-plotly-plot").first.locator(".slider-rail-touch-rect")
-        rail.scroll_into_view_if_needed()
-        box = rail.bounding_box()
-        tab.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + box["height"] / 2)
-        tab.wait_for_function(f"() => ({HINGE_Y0})() > 5", timeout=20_000)
-        active = tab.evaluate("() => document.querySelectorAll('.js-plotly-plot')[0]._fullLayout.sliders[0]")
-        margin = float(active["steps"][active["active"]]["label"])
-        assert tab.evaluate(HINGE_Y0) == pytest.approx(3.0 + margin, rel=1e-6)
-        state = tab.evaluate("() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState")
-        assert state == "notRunning"  # the frame changed in the browser; the script did not run
-        slider = tab.locator('[data-testid="stSlider"] input[type="range"]').first
-        assert slider.input_value() == "1"  # the Plotly slider did not touch the Streamlit control
+        tab.get_by_role("slider", name=HINGE, exact=True).scroll_into_view_if_needed()
+        before = len(sent)
+        drawn = drag_live(tab, HINGE, [0.55, 0.7, 0.85])
+        assert len(set(drawn)) == len(drawn)  # a new frame at each step
+        assert len(sent) == before  # nothing reached the server while dragging
+        assert tab.evaluate(HINGE_Y0) == pytest.approx(3.0 + values[drawn[-1]], rel=1e-6)
+        tab.mouse.up()
+        text = f"{values[drawn[-1]]:g}"
+        tab.wait_for_function(f"() => location.search.includes('margins_hinge_margin={text}')", timeout=60_000)
+        tab.reload()
+        tab.wait_for_function(f"() => Math.abs(({HINGE_Y0})() - {3.0 + values[drawn[-1]]}) < 1e-5", timeout=120_000)
+        assert drawn_frame(tab, HINGE) == drawn[-1]
+        slider = tab.get_by_role("slider", name=HINGE, exact=True)
         slider.focus()
-        slider.press("ArrowRight")  # the hinge margin's own slider: a (fragment) rerun redraws the chart
-        tab.wait_for_function(f"() => Math.abs(({HINGE_Y0})() - 4.05) < 1e-5", timeout=60_000)
+        slider.press("ArrowRight")
+        tab.wait_for_function(f"() => Math.abs(({HINGE_Y0})() - {3.0 + values[drawn[-1] + 1]}) < 1e-5", timeout=60_000)
+        tab.wait_for_function(f"() => location.search.includes('margins_hinge_margin={values[drawn[-1] + 1]:g}')",
+                              timeout=60_000)
         assert browser_errors(tab) == []
