@@ -33,19 +33,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from browser_playback import server  # noqa: E402  bench/ is the script's folder, first on sys.path
 
 from tests.pages.helpers import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, LIVE  # noqa: E402  the browser tests' own
 
@@ -139,36 +137,6 @@ class Times:
     drag_ms: list[float] = field(default_factory=list)
     drag_sent: int = 0
     failures: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def server(script: str) -> Iterator[str]:
-    """``streamlit run script`` from the repository root (its .streamlit/config.toml) on a free port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true", f"--server.port={port}",
-         "--server.fileWatcherType=none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit run {script} did not start")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def load(page: Any, url: str, shape: Shape) -> float:
