@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from browser_playback import server  # bench/ is the script's folder, first on sys.path
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -912,6 +911,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     modes = {"failover": run_failover, "classroom": run_classroom}
     with contextlib.ExitStack() as stack:
         if args.serve:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, also when loaded by file path
+            from browser_playback import server
+
             args.run_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="lossviz-bench-"))
             # One replica of the app, one core of Python, its pid where server_cpu reads it.
             args.url = stack.enter_context(server(args.app, Path(args.run_dir)))
