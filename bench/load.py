@@ -874,7 +874,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--url", default="http://127.0.0.1:8700", help="nginx (or one replica), loopback")
     p.add_argument("--sessions", type=int, default=40)
     p.add_argument("--duration", type=float, default=60.0, help="seconds")
-    p.add_argument("--think", type=float, default=2.0, help="mean seconds between a page update and the next move")
+    p.add_argument(
+        "--think", type=float, default=None, help="mean seconds between moves (default 2; classroom: 3, per interaction)"
+    )
     p.add_argument("--ramp", type=float, default=5.0, help="seconds over which the students arrive")
     p.add_argument("--pages", default="curves", help="comma-separated url paths, or 'all'")
     p.add_argument("--pick", choices=["random", "first"], default="random", help="which slider a student moves")
@@ -896,6 +898,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--app", default="app.py", help="--serve: the main script, e.g. tests/apps/live_chart_app.py")
     args = p.parse_args(argv)
     args.steps = [int(n) for n in args.steps.split(",") if n.strip()]
+    if args.think is None:
+        args.think = 3.0 if args.mode == "classroom" else 2.0
     if args.mode == "classroom" and not all(0 < n <= MAX_LIMITS["sessions"] for n in args.steps):
         p.error(f"bounded: 1..{MAX_LIMITS['sessions']} students a step")
     host = urlsplit(args.url).hostname
