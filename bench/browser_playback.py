@@ -84,13 +84,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(script: str) -> Iterator[str]:
+def server(script: str, pid_dir: Path | None = None) -> Iterator[str]:
+    """``streamlit run script`` from the repository root (its .streamlit/config.toml) on a free loopback port;
+    yields its base URL. With ``pid_dir``, the server's pid is in ``pid_dir/app-<port>.pid`` while it runs (as
+    deploy/run_local.sh writes them), for bench/load.py to read its CPU time."""
     port = free_port()
+    pid_file = None if pid_dir is None else pid_dir / f"app-{port}.pid"
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true", f"--server.port={port}",
-         "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    if pid_file is not None:
+        pid_file.write_text(f"{process.pid}\n")
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -104,6 +110,8 @@ def server(script: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+        if pid_file is not None:
+            pid_file.unlink(missing_ok=True)
 
 
 def play_once(page: Any, n: int) -> dict[str, float]:

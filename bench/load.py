@@ -33,6 +33,7 @@ import random
 import signal
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,13 +55,25 @@ MAX_LIMITS = {"sessions": 200, "duration": 3600.0}  # loopback bench, never a fl
 # Protocol client
 
 
+KINDS = tuple[tuple[str, ...], ...]
+# What each student of the classroom mix moves, in order of preference (a page without the first kind falls back
+# on the next): a dragger drags live controls and commits on release (on a page without one, an st.slider's
+# release is the same message: one rerun); a clicker picks a select or flips a toggle.
+ROLES: dict[str, KINDS] = {
+    "drag": (("live",), ("slider",), ("choice", "check")),
+    "click": (("choice", "check"), ("live",), ("slider",)),
+}
+
+
 class ProtocolError(RuntimeError):
     """The server answered, but not as a working page would."""
 
 
 @dataclass
 class Control:
-    """A slider element of the page (``st.slider`` or ``st.select_slider``), as the server sent it."""
+    """A control of the page as the server sent it: a slider (``st.slider``, ``st.select_slider``), a choice
+    (``st.selectbox``, ``st.radio``), a check (``st.checkbox``, ``st.toggle``) or a live control
+    (lossviz.ui.live_chart: a component whose state is the committed values, ``{"values": [...], "seq": n}``)."""
 
     id: str
     label: str
@@ -68,16 +81,39 @@ class Control:
     hi: float
     step: float
     options: list[str]
-    value: list[float]  # current value: numbers, or option indices for a select slider
+    value: list[float]  # current value: numbers, option indices (select slider, choice), 0/1 (check), frames (live)
     query_key: str = ""  # the URL key of a widget bound to the query string ("" if unbound)
+    kind: str = "slider"  # "slider", "choice", "check" or "live"
+    frames: list[list[float]] = field(default_factory=list)  # live: each parameter's frame values
+    seq: int = 0  # live: the sequence number of the last commit
 
     @property
     def is_select(self) -> bool:
-        return bool(self.options)
+        return bool(self.options) and self.kind == "slider"
 
     def moved(self, rng: random.Random) -> WidgetState:
-        """A widget state with this control moved to another value on its grid (first handle of a range)."""
+        """A widget state with this control moved to another value (first handle of a range, one parameter of
+        a pad), as the browser sends it on release or click."""
         state = WidgetState(id=self.id)
+        if self.kind == "live":
+            # What lossviz/ui/live_chart.js sends on release (setStateValue("committed", ...)), as a real
+            # browser's WebSocket frame shows: {"committed": {"values": [v, ...], "seq": n}} as JSON.
+            p = rng.randrange(len(self.frames))
+            current = int(self.value[p])
+            self.value[p] = float(rng.choice([k for k in range(len(self.frames[p])) if k != current] or [current]))
+            self.seq += 1
+            values = [self.frames[i][int(k)] for i, k in enumerate(self.value)]
+            state.json_value = json.dumps({"committed": {"values": values, "seq": self.seq}}, separators=(",", ":"))
+            return state
+        if self.kind == "check":
+            self.value = [1.0 - self.value[0]]
+            state.bool_value = bool(self.value[0])
+            return state
+        if self.kind == "choice":
+            i = rng.choice([i for i in range(len(self.options)) if i != int(self.value[0])] or [0])
+            self.value = [float(i)]
+            state.string_value = self.options[i]
+            return state
         if self.is_select:
             choices = [i for i in range(len(self.options)) if i != int(self.value[0])] or [0]
             i = rng.choice(choices)
@@ -95,8 +131,11 @@ class Control:
         return state
 
     def url_value(self) -> str:
-        """The value as the browser writes it into the URL for a bound widget."""
-        if self.is_select:
+        """The value as the browser writes it into the URL for a bound widget (a live control's link is
+        written by the server: it comes back in ``page_info_changed``)."""
+        if self.kind == "check":
+            return "true" if self.value[0] else "false"
+        if self.kind == "choice" or self.is_select:
             return self.options[int(self.value[0])]
         return ",".join(f"{v:.12g}" for v in self.value)
 
@@ -115,11 +154,31 @@ class Run:
 
 
 def _control(kind: str, el: Any) -> Control | None:
+    if kind == "bidi_component":
+        return _live_control(el)
+    if kind in ("selectbox", "radio") and not el.disabled and len(el.options) > 1:
+        index = el.default if kind == "radio" or el.HasField("default") else 0
+        return Control(el.id, el.label, 0, 0, 1, list(el.options), [float(index)], el.query_param_key, "choice")
+    if kind == "checkbox" and not el.disabled:
+        return Control(el.id, el.label, 0, 1, 1, [], [float(el.default)], el.query_param_key, "check")
     if kind != "slider" or el.disabled or el.data_type > 1 or not el.default:  # numbers only, no dates
         return None
     return Control(
         el.id, el.label, el.min, el.max, el.step or 1.0, list(el.options), list(el.default), el.query_param_key
     )
+
+
+def _live_control(el: Any) -> Control | None:
+    """A live control (lossviz.ui.live_chart) from its component data; None for a player (it commits nothing)
+    or another component."""
+    with contextlib.suppress(ValueError, TypeError):
+        data = json.loads(el.json)
+        if isinstance(data, dict) and data.get("params") and data.get("player") is None and "seq" in data:
+            frames = [[float(v) for v in p["values"]] for p in data["params"]]
+            label = ", ".join(str(p["label"]) for p in data["params"])
+            index = [float(p["index"]) for p in data["params"]]
+            return Control(el.id, label, 0, 0, 1, [], index, "", "live", frames, int(data["seq"]))
+    return None
 
 
 async def http_get(url: str, cookie: str = "", timeout: float = 10.0) -> tuple[int, dict[str, str]]:
@@ -216,12 +275,16 @@ class Session:
                 await self.ws.close()
             self.ws = None
 
-    async def move(self, rng: random.Random, pick: str = "random") -> tuple[Control, Run]:
-        """Move one slider of the page (the first one, or a random one) and wait for the page to update."""
-        if not self.controls:
-            raise ProtocolError(f"page {self.page!r} shows no slider to move")
-        controls = list(self.controls.values())
-        control = controls[0] if pick == "first" else rng.choice(controls)
+    async def move(self, rng: random.Random, pick: str = "random", kinds: KINDS = (("slider",),)) -> tuple[Control, Run]:
+        """Move one control of the page (the first one, or a random one) and wait for the page to update.
+
+        ``kinds`` are groups of control kinds in order of preference: a control of the first group the page has.
+        """
+        groups = ([c for c in self.controls.values() if c.kind in group] for group in kinds)
+        mine = next((g for g in groups if g), [])
+        if not mine:
+            raise ProtocolError(f"page {self.page!r} shows no control of the kinds {kinds}")
+        control = mine[0] if pick == "first" else rng.choice(mine)
         return control, await self.set_control(control, control.moved(rng))
 
     async def set_control(self, control: Control, state: WidgetState) -> Run:
@@ -265,9 +328,9 @@ class Session:
                 el = getattr(fm.delta.new_element, el_kind)
                 if getattr(el, "id", ""):
                     run.widget_ids.append(el.id)
+                if el_kind in ("plotly_chart", "bidi_component") and run.chart_s is None:
+                    run.chart_s = time.perf_counter() - t0  # a live chart is drawn from its component's data
                 if el_kind == "plotly_chart":
-                    if run.chart_s is None:
-                        run.chart_s = time.perf_counter() - t0
                     run.charts.append(el.spec)
                 elif el_kind == "exception":
                     run.exceptions.append(f"{el.type}: {el.message}")
@@ -277,7 +340,7 @@ class Session:
                     control = _control(el_kind, el)
                     if control is not None:
                         old = self.controls.get(control.id)
-                        if old is not None and control.id in self.widgets:
+                        if old is not None and control.id in self.widgets and control.kind != "live":
                             control.value = old.value
                         seen_controls[control.id] = control
             elif kind == "new_session":
@@ -386,6 +449,8 @@ class Student:
     disconnected_at: float | None = None
     opened: bool = False
     reconnected_at: list[float] = field(default_factory=list)  # perf_counter() when the page was back
+    role: str = "drag"  # which controls it moves: ROLES
+    paced: bool = False  # one interaction per think time (the page's update counted in it), not think after it
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -469,8 +534,11 @@ async def student_loop(
         await go.wait()
     born = time.perf_counter()
     session_life = rng.uniform(0.5, 1.5) * life if life else math.inf
+    took = 0.0  # the last interaction's time, from the send to the page updated
     while True:
         pause = rng.uniform(0.5, 1.5) * think
+        if student.paced:
+            pause = max(0.05, pause - took)
         if time.perf_counter() + pause >= clock.stop_at:
             break
         try:
@@ -484,8 +552,9 @@ async def student_loop(
                 student.replicas.append(s.replica)
                 born, session_life = time.perf_counter(), rng.uniform(0.5, 1.5) * (life or math.inf)
                 continue
-            _, run = await s.move(rng, pick)
+            _, run = await s.move(rng, pick, ROLES[student.role])
             record_run(st, run, opening=False)
+            took = run.finished_s or 0.0
         except (TimeoutError, ProtocolError) as exc:  # TimeoutError first: it is an OSError too
             st.error("timeout" if isinstance(exc, TimeoutError) else "protocol", repr(exc))
             student.disconnected_at = time.perf_counter()
@@ -540,15 +609,24 @@ def summary(stats: Stats, wall_s: float) -> dict[str, Any]:
 
 
 def make_students(args: argparse.Namespace, pages: list[str]) -> list[Student]:
+    """The class: student i on page i mod pages; in the classroom mix every 1/share-th one drags, spread evenly."""
+    share = args.drag_share if args.mode == "classroom" else 1.0
     return [
-        Student(i, pages[i % len(pages)], Session(args.url, pages[i % len(pages)]), random.Random(args.seed * 1000 + i))
+        Student(
+            i,
+            pages[i % len(pages)],
+            Session(args.url, pages[i % len(pages)]),
+            random.Random(args.seed * 1000 + i),
+            role="drag" if math.floor((i + 1) * share) > math.floor(i * share) else "click",
+            paced=args.mode == "classroom",
+        )
         for i in range(args.sessions)
     ]
 
 
 async def resolve_pages(args: argparse.Namespace) -> list[str]:
     if args.pages != "all":
-        return [p.strip() for p in args.pages.split(",") if p.strip()]
+        return [p.strip().strip("/") for p in args.pages.split(",") if p.strip()]  # "/": the root page
     return await page_names(args.url)
 
 
@@ -670,7 +748,48 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.mode == "soak":
         result.update(soak_drift(sampler.samples, args.warmup_s, args.window_s))
+    if args.mode == "classroom":
+        result["by_role"] = {
+            role: {"students": len(group), **summary(merge([st.stats for st in group]), args.duration)}
+            for role in ROLES
+            if (group := [st for st in students if st.role == role])
+        }
+        cpu_per = server_cpu_s / merged.moves if merged.moves else None
+        # One core at half load gives 0.5 core-seconds per second; a student asks cpu_per every think seconds.
+        result["students_per_core_half_load"] = round(0.5 / (cpu_per / args.think)) if cpu_per else None
     return result
+
+
+def classroom_table(results: list[dict[str, Any]]) -> str:
+    """The classroom steps as a Markdown table."""
+    rows = [
+        "| students | interactions/s | server CPU ms / interaction | students per core (half load, 1 per "
+        f"{results[0]['think_s']:g} s) | control → chart p50 / p95 ms (drag; click) | page done p95 ms | errors "
+        "| load avg (1 min) |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in results:
+        roles = r.get("by_role", {})
+        per_role = "; ".join(
+            f"{v['chart_ms']['p50']} / {v['chart_ms']['p95']}" for v in (roles.get("drag"), roles.get("click")) if v
+        )
+        rows.append(
+            f"| {r['sessions']} | {r['moves_per_s']} | {r['server_cpu_ms_per_move']} | "
+            f"{r['students_per_core_half_load']} | {r['chart_ms']['p50']} / {r['chart_ms']['p95']} ({per_role}) | "
+            f"{r['finished_ms']['p95']} | {r['errors']} | {r['load_avg'][0]:.1f} |"
+        )
+    return "\n".join(rows)
+
+
+async def run_classroom(args: argparse.Namespace) -> dict[str, Any]:
+    """The classroom mix at each number of students of ``--steps`` in turn (warm-up once)."""
+    results = []
+    for i, n in enumerate(args.steps):
+        step = argparse.Namespace(**{**vars(args), "sessions": n, "no_warmup": args.no_warmup or i > 0})
+        results.append(await run_load(step))
+        print(json.dumps({k: results[-1][k] for k in ("sessions", "moves", "server_cpu_ms_per_move", "errors")}),
+              file=sys.stderr, flush=True)
+    return {"mode": "classroom", "steps": results, "table": classroom_table(results)}
 
 
 def soak_drift(samples: list[tuple[float, dict[str, float]]], warm_s: float, window_s: float = 120.0) -> dict[str, Any]:
@@ -751,11 +870,13 @@ async def run_failover(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["load", "soak", "failover"])
+    p.add_argument("mode", choices=["load", "soak", "failover", "classroom"])
     p.add_argument("--url", default="http://127.0.0.1:8700", help="nginx (or one replica), loopback")
     p.add_argument("--sessions", type=int, default=40)
     p.add_argument("--duration", type=float, default=60.0, help="seconds")
-    p.add_argument("--think", type=float, default=2.0, help="mean seconds between a page update and the next move")
+    p.add_argument(
+        "--think", type=float, default=None, help="mean seconds between moves (default 2; classroom: 3, per interaction)"
+    )
     p.add_argument("--ramp", type=float, default=5.0, help="seconds over which the students arrive")
     p.add_argument("--pages", default="curves", help="comma-separated url paths, or 'all'")
     p.add_argument("--pick", choices=["random", "first"], default="random", help="which slider a student moves")
@@ -771,7 +892,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-warmup", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default="", help="also write the result here")
+    p.add_argument("--steps", default="20,40", help="classroom: numbers of students, one measured run each")
+    p.add_argument("--drag-share", type=float, default=0.5, help="classroom: the share of students who drag")
+    p.add_argument("--serve", action="store_true", help="start one replica of --app here (and measure it)")
+    p.add_argument("--app", default="app.py", help="--serve: the main script, e.g. tests/apps/live_chart_app.py")
     args = p.parse_args(argv)
+    args.steps = [int(n) for n in args.steps.split(",") if n.strip()]
+    if args.think is None:
+        args.think = 3.0 if args.mode == "classroom" else 2.0
+    if args.mode == "classroom" and not all(0 < n <= MAX_LIMITS["sessions"] for n in args.steps):
+        p.error(f"bounded: 1..{MAX_LIMITS['sessions']} students a step")
     host = urlsplit(args.url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         p.error("loopback only: --url must point at 127.0.0.1/localhost")
@@ -782,11 +912,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    result = asyncio.run(run_failover(args) if args.mode == "failover" else run_load(args))
+    modes = {"failover": run_failover, "classroom": run_classroom}
+    with contextlib.ExitStack() as stack:
+        if args.serve:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, also when loaded by file path
+            from browser_playback import server
+
+            args.run_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="lossviz-bench-"))
+            # One replica of the app, one core of Python, its pid where server_cpu reads it.
+            args.url = stack.enter_context(server(args.app, Path(args.run_dir)))
+        result = asyncio.run(modes.get(args.mode, run_load)(args))
     text = json.dumps(result, indent=2)
-    print(text)
     if args.json:
         Path(args.json).write_text(text + "\n")
+    print(result["table"] if args.mode == "classroom" else text)
     return result
 
 

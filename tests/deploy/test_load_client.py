@@ -74,3 +74,26 @@ def test_the_bench_refuses_non_loopback_targets_and_unbounded_runs() -> None:
     with pytest.raises(SystemExit):
         load.parse_args(["soak", "--duration", "86400"])
     assert load.parse_args(["soak", "--sessions", "20", "--duration", "600"]).sessions == 20
+
+
+def test_a_live_control_commits_a_frame_value_with_the_next_sequence_number() -> None:
+    """The JSON state lossviz/ui/live_chart.js sends on release: {"committed": {"values": [...], "seq": n}}."""
+    import json
+    from types import SimpleNamespace
+
+    data = {"params": [{"label": "δ (delta)", "values": [0.5, 1.0, 2.0], "index": 1}], "seq": 4, "player": None}
+    c = load._control("bidi_component", SimpleNamespace(id="live", json=json.dumps(data)))
+    assert c.kind == "live" and c.value == [1.0]
+    state = json.loads(c.moved(random.Random(0)).json_value)
+    assert state["committed"]["seq"] == 5 and state["committed"]["values"][0] in (0.5, 2.0)
+    player = {**data, "player": {"fps": 10.0, "speeds": [1.0]}}
+    assert load._control("bidi_component", SimpleNamespace(id="p", json=json.dumps(player))) is None
+
+
+def test_clicks_flip_a_check_and_pick_another_option() -> None:
+    rng = random.Random(2)
+    check = slider(lo=0, hi=1, step=1, value=[0.0], kind="check")
+    assert check.moved(rng).bool_value is True and check.url_value() == "true"
+    choice = slider(lo=0, hi=0, step=1, options=["MSE", "MAE", "Huber"], value=[0.0], kind="choice")
+    sent = choice.moved(rng).string_value
+    assert sent in ("MAE", "Huber") and choice.url_value() == sent
