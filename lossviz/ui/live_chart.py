@@ -75,7 +75,7 @@ import streamlit as st
 import streamlit.components.v1 as components_v1
 
 from lossviz.spec import Param
-from lossviz.ui import url_state
+from lossviz.ui import classroom, url_state
 from lossviz.ui.controls import control_key
 
 _HERE = Path(__file__).parent
@@ -273,10 +273,15 @@ def live_payload(
     seq: int,
     plotly_url: str,
     player: bool = False,
+    hidden: Sequence[bool] = (),
+    locked: Sequence[bool] = (),
 ) -> dict[str, Any]:
     """The component's data: the figure, each parameter's label, frame values and texts and the frame of its
-    committed value, the sequence number of the last commit, where plotly.js is served, and for a player
-    its frame rate at 1× and speeds (``None`` otherwise)."""
+    committed value, whether a classroom link hides or locks its control (``hidden``/``locked``, one flag per
+    parameter, none by default), the sequence number of the last commit, where plotly.js is served, and for a
+    player its frame rate at 1× and speeds (``None`` otherwise)."""
+    hidden = tuple(hidden) or (False,) * len(params)
+    locked = tuple(locked) or (False,) * len(params)
     if player and len(params) != 1:
         raise ValueError(f"a player steps through one parameter, got {len(params)}")
     plain, digest = _plain_figure(figure, math.prod(len(p.values) for p in params))
@@ -290,8 +295,10 @@ def live_payload(
                 "values": list(p.values),
                 "texts": list(p.texts),
                 "index": p.index(v),
+                "hidden": h,
+                "locked": lk,
             }
-            for p, v in zip(params, values, strict=True)
+            for p, v, h, lk in zip(params, values, hidden, locked, strict=True)
         ],
         "seq": seq,
         "plotly_url": plotly_url,
@@ -347,9 +354,12 @@ def _mount(
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
     values, seq = committed
+    # Classroom links hide or lock a control by its URL key, as for every other control (lossviz.ui.classroom).
+    shown = [classroom.view(k) for k in url_keys]
     _COMPONENT(
         key=key,
-        data=live_payload(figure, params, values, seq, _plotly_js_url()),
+        data=live_payload(figure, params, values, seq, _plotly_js_url(), hidden=[h for h, _ in shown],
+                          locked=[lk for _, lk in shown]),
         default={"committed": {"values": list(values), "seq": seq}},
         on_committed_change=_ignore,
     )

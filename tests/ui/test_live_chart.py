@@ -293,6 +293,17 @@ def test_a_malformed_link_value_warns_and_falls_back(query, shown, warning):
     assert not any(at.query_params.get(k) == v for k, v in query.items())  # the bad value leaves the link
 
 
+def test_a_classroom_link_hides_or_locks_a_live_control_and_keeps_its_chart():
+    at = demo_app(hide="demo_freq", lock="demo_pad_phase")
+    chart, pad, _player = component_data(at)
+    assert [(p["hidden"], p["locked"]) for p in chart["params"]] == [(True, False)]
+    assert [(p["hidden"], p["locked"]) for p in pad["params"]] == [(False, False), (False, True)]
+    assert len(chart["figure"]["frames"]) == 25  # the chart is still drawn
+    assert not at.warning  # both names are controls of the view
+    plain = component_data(demo_app())[0]
+    assert [(p["hidden"], p["locked"]) for p in plain["params"]] == [(False, False)]
+
+
 def test_a_malformed_component_state_falls_back_without_a_traceback():
     at = demo_app(demo_freq="2")
     at.session_state["demo_freq"] = {"committed": {"values": ["x"], "seq": 1}}
