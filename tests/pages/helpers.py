@@ -198,6 +198,17 @@ def drawn_frame(page: Any, name: str) -> int:
     return int(live_root(page, name).get_attribute("data-frame"))
 
 
+def wait_new_frame(page: Any, name: str, before: int) -> int:
+    """Wait until the live chart of control ``name`` draws a frame other than ``before`` (10 s at most); returns it."""
+    live_root(page, name).evaluate(
+        "(el, before) => new Promise((resolve, reject) => { const t0 = performance.now(); (function poll() {"
+        " if (el.dataset.frame !== String(before)) resolve(); else if (performance.now() - t0 > 10000)"
+        " reject(new Error('no new frame drawn')); else requestAnimationFrame(poll); })(); })",
+        before,
+    )
+    return drawn_frame(page, name)
+
+
 def drag_live(page: Any, name: str, fractions: Sequence[float]) -> list[int]:
     """Drag the live control ``name`` with the mouse to each fraction of its width in turn, without releasing;
     returns the frame drawn after each move (waiting until it differs from the previous one, so a move that
@@ -205,18 +216,12 @@ def drag_live(page: Any, name: str, fractions: Sequence[float]) -> list[int]:
     slider = page.get_by_role("slider", name=name, exact=True)
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
-    root = live_root(page, name)
     frames = [drawn_frame(page, name)]
     count = int(slider.get_attribute("max")) + 1  # an <input type=range> over the frame indices 0 … n − 1
-    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * frames[0] / max(count - 1, 1), y)
+    # The input's own index, not the drawn frame: a pad's frame i·ny + j is not a position on either input.
+    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * int(slider.input_value()) / max(count - 1, 1), y)
     page.mouse.down()
     for fraction in fractions:
         page.mouse.move(box["x"] + box["width"] * fraction, y, steps=3)
-        root.evaluate(
-            "(el, before) => new Promise((resolve, reject) => { const t0 = performance.now(); (function poll() {"
-            " if (el.dataset.frame !== String(before)) resolve(); else if (performance.now() - t0 > 10000)"
-            " reject(new Error('no new frame drawn')); else requestAnimationFrame(poll); })(); })",
-            frames[-1],
-        )
-        frames.append(drawn_frame(page, name))
+        frames.append(wait_new_frame(page, name, frames[-1]))
     return frames
