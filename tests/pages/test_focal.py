@@ -224,10 +224,22 @@ def _query(url: str) -> dict[str, str]:
 
 
 def _wait_idle_with(tab, key: str, text: str) -> None:
+    """Wait until the link holds ``key=text`` and the script has finished its run."""
     tab.wait_for_function(
         "([key, text]) => new URLSearchParams(location.search).get(key) === text"
         " && document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'",
         arg=[key, text], timeout=60_000, polling=100,
+    )
+
+
+def _reload(tab) -> None:
+    """Reload the tab and wait until the live chart is drawn and the script idle."""
+    tab.reload()
+    tab.wait_for_function(
+        "() => document.querySelector('.lossviz-live')?.dataset.frame !== undefined"
+        " && document.querySelector('.lossviz-live .main-svg') !== null"
+        " && document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'",
+        timeout=60_000, polling=100,
     )
 
 
@@ -237,8 +249,10 @@ def test_the_pad_moves_the_chart_live_commits_both_values_and_a_reload_restores_
         assert not browser_errors(tab)
         for name in (GAMMA_NAME, ALPHA_NAME):
             assert tab.get_by_role("slider", name=name, exact=True).count() == 1
-        sent = sent_frames(tab)  # the tab is connected: from now on every message counts
+        sent = sent_frames(tab)
+        _reload(tab)  # a new connection, whose every message counts
         tab.wait_for_timeout(300)
+        assert sent, "no WebSocket message seen: the count below would prove nothing"
         pad = live_root(tab, GAMMA_NAME).locator(".lossviz-live__pad")
         pad.scroll_into_view_if_needed()
         box = pad.bounding_box()
@@ -257,6 +271,8 @@ def test_the_pad_moves_the_chart_live_commits_both_values_and_a_reload_restores_
         alpha = tab.get_by_role("slider", name=ALPHA_NAME, exact=True).get_attribute("aria-valuetext")
         assert float(gamma) == pytest.approx(fs.GAMMA_FRAMES[i]) and float(alpha) == pytest.approx(fs.ALPHA_FRAMES[j])
         _wait_idle_with(tab, ALPHA_KEY, alpha)
+        tab.wait_for_timeout(300)
+        assert len(sent) == before + 1  # one commit, on release
         assert _query(tab.url)[GAMMA_KEY] == gamma
         assert tab.get_by_text(f"focal (γ = {float(gamma):g}, α = {float(alpha):g})").count() >= 1  # the models
 
@@ -271,12 +287,7 @@ def test_the_pad_moves_the_chart_live_commits_both_values_and_a_reload_restores_
         _wait_idle_with(tab, GAMMA_KEY, gamma)
         drawn = drawn_frame(tab, GAMMA_NAME)
 
-        tab.reload()
-        tab.wait_for_function(
-            "() => document.querySelector('.lossviz-live')?.dataset.frame !== undefined"
-            " && document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'",
-            timeout=60_000, polling=100,
-        )
+        _reload(tab)
         assert drawn_frame(tab, GAMMA_NAME) == drawn
         assert tab.get_by_role("slider", name=GAMMA_NAME, exact=True).get_attribute("aria-valuetext") == gamma
         assert tab.get_by_role("slider", name=ALPHA_NAME, exact=True).get_attribute("aria-valuetext") == alpha
