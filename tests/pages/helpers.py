@@ -217,7 +217,8 @@ def drag_live(page: Any, name: str, fractions: Sequence[float]) -> list[int]:
     y = box["y"] + box["height"] / 2
     frames = [drawn_frame(page, name)]
     count = int(slider.get_attribute("max")) + 1  # an <input type=range> over the frame indices 0 … n − 1
-    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * frames[0] / max(count - 1, 1), y)
+    # The input's own index, not the drawn frame: a pad's frame i·ny + j is not a position on either input.
+    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * int(slider.input_value()) / max(count - 1, 1), y)
     page.mouse.down()
     for fraction in fractions:
         page.mouse.move(box["x"] + box["width"] * fraction, y, steps=3)
