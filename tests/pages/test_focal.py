@@ -19,10 +19,10 @@ from helpers import (
     live_data,
     live_root,
     live_sizes,
+    new_frame,
     same_data,
     sent_frames,
     streamlit_server,
-    new_frame,
     warnings,
 )
 

@@ -184,6 +184,8 @@ def test_payload_checks_the_figure_and_identifies_it():
             "values": [-1.0, -0.5, 0.0, 0.5, 1.0],
             "texts": ["-1", "-0.5", "0", "0.5", "1"],
             "index": 3,
+            "hidden": False,
+            "locked": False,
         }
     ]
     assert payload["seq"] == 2 and payload["plotly_url"] == "/plotly.js" and payload["player"] is None
