@@ -413,8 +413,16 @@ function destroy(inst, parentElement) {
   instances.delete(parentElement);
 }
 
+// The script sends its data as UTF-8 JSON bytes (lossviz.ui.live_chart.encoded_payload), which Streamlit
+// forwards untouched; a dict would reach here already parsed.
+function decoded(data) {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return JSON.parse(new TextDecoder().decode(data));
+  return typeof data === "string" ? JSON.parse(data) : data;
+}
+
 export default function (component) {
-  const { data, parentElement, setStateValue, key } = component;
+  const { parentElement, setStateValue, key } = component;
+  const data = decoded(component.data);
   let inst = instances.get(parentElement);
   if (inst && !inst.root.isConnected) {
     destroy(inst, parentElement); // Streamlit rebuilt the component's HTML (its CSS changed): start again

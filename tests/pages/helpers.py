@@ -41,11 +41,16 @@ def figure_sizes(at: AppTest) -> list[int]:
     return [len(el.proto.spec.encode()) for el in at.get("plotly_chart")]
 
 
+def component_json(el: Any) -> dict:
+    """A live chart's data as the browser receives it: JSON bytes (or, for other components, JSON text)."""
+    return json.loads(el.proto.bytes or el.proto.json)
+
+
 def live_data(at: AppTest) -> list[dict]:
     """The data of every live chart (:mod:`lossviz.ui.live_chart`) on the page, its figure decoded, in page order."""
     out = []
     for el in at.get("bidi_component"):
-        data = json.loads(el.proto.json)
+        data = component_json(el)
         out.append({**data, "figure": decode(data["figure"])})
     return out
 
@@ -57,7 +62,7 @@ def live_figures(at: AppTest) -> list[dict]:
 
 def live_sizes(at: AppTest) -> list[int]:
     """The JSON size in bytes of every live chart's data (what the browser receives)."""
-    return [len(el.proto.json.encode()) for el in at.get("bidi_component")]
+    return [len(el.proto.bytes or el.proto.json.encode()) for el in at.get("bidi_component")]
 
 
 def trace_data(fig: dict, keys: tuple[str, ...] = ("x", "y", "z")) -> list[np.ndarray]:

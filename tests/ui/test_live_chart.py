@@ -31,7 +31,9 @@ from lossviz.ui.live_chart import (
     PLAYER_SPEEDS,
     PLOTLY_JS,
     LiveParam,
+    _encoded,
     committed_values,
+    encoded_payload,
     frame_texts,
     link_value,
     live_payload,
@@ -201,6 +203,17 @@ def test_payload_checks_the_figure_and_identifies_it():
         live_payload(figure(5) | {"data": [{"y": np.zeros(2)}]}, [live], [0.5], 0, "")
 
 
+def test_the_encoded_payload_is_the_payload_as_json_and_encodes_a_figure_once():
+    live = LiveParam(SHIFT, np.linspace(-1, 1, 5))
+    fig = figure(5)
+    sent = encoded_payload(fig, [live], [0.5], 2, "/plotly.js", hidden=[True])
+    assert json.loads(sent) == json.loads(json.dumps(live_payload(fig, [live], [0.5], 2, "/plotly.js", hidden=[True])))
+    again = json.loads(encoded_payload(fig, [live], [1.0], 3, "/plotly.js"))
+    assert again["figure"] == json.loads(sent)["figure"] and again["seq"] == 3 and again["params"][0]["index"] == 4
+    assert _encoded(fig, 5) is _encoded(fig, 5)  # a figure object kept across reruns is encoded once
+    assert _encoded(figure(5), 5) is not _encoded(fig, 5)
+
+
 def test_a_player_payload_carries_its_frame_rate_and_speeds():
     live = LiveParam(SHIFT, np.linspace(-1, 1, 5))
     payload = live_payload(figure(5), [live], [1.0], 0, "/plotly.js", player=True)
@@ -227,7 +240,7 @@ def committed(at: AppTest) -> list[str]:
 
 
 def component_data(at: AppTest) -> list[dict[str, Any]]:
-    return [json.loads(e.proto.json) for e in at.main if getattr(e, "type", None) == "bidi_component"]
+    return [json.loads(e.proto.bytes) for e in at.main if getattr(e, "type", None) == "bidi_component"]
 
 
 def test_demo_renders_the_components_with_their_labels_and_plotly_url():
