@@ -184,7 +184,8 @@ def sent_frames(page: Any) -> list[Any]:
     """A list that grows with every WebSocket frame the tab sends to the server from now on (call it before
     the page connects, e.g. right after opening the tab, to see every message)."""
     sent: list[Any] = []
-    page.on("websocket", lambda ws: ws.on("framesent", sent.append))
+    # A Python function, not the bound builtin sent.append: Playwright's sync API cannot wrap a builtin handler.
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     return sent
 
 

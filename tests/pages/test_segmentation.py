@@ -279,6 +279,7 @@ def test_the_alpha_beta_pad_drags_in_the_browser_and_commits_on_release() -> Non
         tab.reload()  # the listener sees the WebSocket of the reloaded page
         tab.wait_for_function(IDLE_JS, timeout=120_000, polling=250)
         alpha, beta = (tab.get_by_role("slider", name=n, exact=True) for n in (alpha_name, beta_name))
+        alpha.wait_for(timeout=60_000)
         assert alpha.count() == 1 and beta.count() == 1  # one control per parameter
         assert tab.locator('[data-testid="stSlider"]').filter(has_text="α").count() == 0
         pad = tab.locator(".lossviz-live__pad")

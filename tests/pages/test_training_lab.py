@@ -602,6 +602,8 @@ def test_live_control_drags_in_the_browser_and_commits_on_release(tab_name: str,
         page.get_by_role("tab", name=tab_name).click()
         page.get_by_role("slider", name=name, exact=True).wait_for(timeout=60_000)
         page.wait_for_function(IDLE_JS, timeout=60_000)
+        page.wait_for_function("el => el.dataset.frame !== undefined", arg=live_root(page, name).element_handle(),
+                               timeout=60_000)  # the chart is drawn
 
     def link(page) -> dict[str, str]:
         return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
