@@ -3,7 +3,7 @@
 Builders hand arrays to Plotly as base64 typed arrays (``{"dtype": "f4", "bdata": ..., "shape": "61, 61"}``),
 and Streamlit's charts carry them the same way (``element.proto.spec``): :func:`decode` turns them back into
 NumPy arrays. Live figures are plain dicts that nothing validates before ``st.plotly_chart``:
-:func:`validated` runs Plotly's full schema check on any figure, the frames of its slider included
+:func:`validated` runs Plotly's full schema check on any figure, each of its frames included
 (:func:`frames_of` reads them).
 """
 
@@ -69,10 +69,9 @@ def _spec(fig: go.Figure | dict[str, Any]) -> dict[str, Any]:
 
 
 def _step_frames(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """A live figure's frames: top-level (the live chart's form) or carried by Plotly slider steps."""
-    if spec.get("frames"):
-        return list(spec["frames"])
-    return [step["args"][0][0] for slider in spec["layout"].get("sliders", []) for step in slider["steps"]]
+    """A live or played figure's frames (none for another figure)."""
+    assert "sliders" not in spec.get("layout", {}), "live figures carry their frames, not a Plotly slider"
+    return list(spec.get("frames", []))
 
 
 def frames_of(fig: go.Figure | dict[str, Any]) -> list[dict[str, Any]]:
