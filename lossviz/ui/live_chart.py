@@ -301,12 +301,14 @@ def _controls(
     player: bool,
     hidden: Sequence[bool],
     locked: Sequence[bool],
+    url_keys: Sequence[str | None],
 ) -> dict[str, Any]:
     """Everything of the component's data but the figure."""
     if player and len(params) != 1:
         raise ValueError(f"a player steps through one parameter, got {len(params)}")
     hidden = tuple(hidden) or (False,) * len(params)
     locked = tuple(locked) or (False,) * len(params)
+    url_keys = tuple(url_keys) or (None,) * len(params)
     return {
         "params": [
             {
@@ -317,8 +319,9 @@ def _controls(
                 "index": p.index(v),
                 "hidden": h,
                 "locked": lk,
+                "url_key": k,
             }
-            for p, v, h, lk in zip(params, values, hidden, locked, strict=True)
+            for p, v, h, lk, k in zip(params, values, hidden, locked, url_keys, strict=True)
         ],
         "seq": seq,
         "plotly_url": plotly_url,
@@ -335,12 +338,14 @@ def live_payload(
     player: bool = False,
     hidden: Sequence[bool] = (),
     locked: Sequence[bool] = (),
+    url_keys: Sequence[str | None] = (),
 ) -> dict[str, Any]:
     """The component's data: the figure, each parameter's label, frame values and texts and the frame of its
     committed value, whether a classroom link hides or locks its control (``hidden``/``locked``, one flag per
-    parameter, none by default), the sequence number of the last commit, where plotly.js is served, and for a
-    player its frame rate at 1× and speeds (``None`` otherwise)."""
-    controls = _controls(params, values, seq, plotly_url, player, hidden, locked)
+    parameter, none by default), the URL key that holds its value (``url_keys``; none for a player), the
+    sequence number of the last commit, where plotly.js is served, and for a player its frame rate at 1× and
+    speeds (``None`` otherwise)."""
+    controls = _controls(params, values, seq, plotly_url, player, hidden, locked, url_keys)
     encoded = _encoded(figure, math.prod(len(p.values) for p in params))
     return {"figure": encoded.plain, "figure_id": encoded.digest, **controls}
 
@@ -354,13 +359,14 @@ def encoded_payload(
     player: bool = False,
     hidden: Sequence[bool] = (),
     locked: Sequence[bool] = (),
+    url_keys: Sequence[str | None] = (),
 ) -> bytes:
     """:func:`live_payload` as the UTF-8 JSON the component receives, built around the figure's cached encoding.
 
     Sent as bytes, Streamlit forwards it as it is and identifies it by one hash; a dict would be serialised
     twice more on every rerun (once to send, once sorted to identify the element).
     """
-    controls = _controls(params, values, seq, plotly_url, player, hidden, locked)
+    controls = _controls(params, values, seq, plotly_url, player, hidden, locked, url_keys)
     encoded = _encoded(figure, math.prod(len(p.values) for p in params))
     rest = json.dumps({"figure_id": encoded.digest, **controls}, allow_nan=False, separators=(",", ":")).encode()
     return b'{"figure":' + encoded.text + b"," + rest[1:]
@@ -419,7 +425,7 @@ def _mount(
     _COMPONENT(
         key=key,
         data=encoded_payload(figure, params, values, seq, _plotly_js_url(), hidden=[h for h, _ in shown],
-                             locked=[lk for _, lk in shown]),
+                             locked=[lk for _, lk in shown], url_keys=url_keys),
         default={"committed": {"values": list(values), "seq": seq}},
         on_committed_change=_ignore,
     )

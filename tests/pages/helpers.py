@@ -55,6 +55,11 @@ def live_data(at: AppTest) -> list[dict]:
     return out
 
 
+def live_values(at: AppTest) -> dict[str, str]:
+    """The shown value of every live control on the page (not players), by the URL key that holds it."""
+    return {p["url_key"]: p["texts"][p["index"]] for data in live_data(at) for p in data["params"] if p["url_key"]}
+
+
 def live_figures(at: AppTest) -> list[dict]:
     """The figure of every live chart on the page, decoded (see :func:`decode`)."""
     return [data["figure"] for data in live_data(at)]

@@ -188,6 +188,7 @@ def test_payload_checks_the_figure_and_identifies_it():
             "index": 3,
             "hidden": False,
             "locked": False,
+            "url_key": None,
         }
     ]
     assert payload["seq"] == 2 and payload["plotly_url"] == "/plotly.js" and payload["player"] is None
@@ -247,6 +248,7 @@ def test_demo_renders_the_components_with_their_labels_and_plotly_url():
     at = demo_app()
     chart, pad, player = component_data(at)
     assert [p["label"] for p in chart["params"]] == ["ω (frequency)"]
+    assert [p["url_key"] for p in chart["params"] + pad["params"]] == ["demo_freq", "demo_pad_amplitude", "demo_pad_phase"]
     assert [p["label"] for p in pad["params"]] == ["a (amplitude)", "φ (phase)"]
     assert len(chart["figure"]["frames"]) == 25 and len(pad["figure"]["frames"]) == 21 * 21
     assert chart["params"][0]["texts"][chart["params"][0]["index"]] == "1"
