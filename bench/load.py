@@ -146,7 +146,7 @@ class Run:
 
     chart_s: float | None = None  # send -> first delta with a plotly chart
     finished_s: float | None = None  # send -> script_finished
-    charts: list[str] = field(default_factory=list)  # plotly figure JSON, in page order
+    charts: list[str | bytes] = field(default_factory=list)  # plotly figure JSON or a live chart's data, in order
     exceptions: list[str] = field(default_factory=list)  # st.exception / uncaught errors on the page
     alerts: list[str] = field(default_factory=list)  # st.error bodies (handled errors shown to the user)
     widget_ids: list[str] = field(default_factory=list)  # every widget on the page, in page order
@@ -172,7 +172,7 @@ def _live_control(el: Any) -> Control | None:
     """A live control (lossviz.ui.live_chart) from its component data; None for a player (it commits nothing)
     or another component."""
     with contextlib.suppress(ValueError, TypeError):
-        data = json.loads(el.json)
+        data = json.loads(el.bytes or el.json)  # a live chart sends JSON bytes
         if isinstance(data, dict) and data.get("params") and data.get("player") is None and "seq" in data:
             frames = [[float(v) for v in p["values"]] for p in data["params"]]
             label = ", ".join(str(p["label"]) for p in data["params"])
@@ -330,6 +330,8 @@ class Session:
                     run.widget_ids.append(el.id)
                 if el_kind in ("plotly_chart", "bidi_component") and run.chart_s is None:
                     run.chart_s = time.perf_counter() - t0  # a live chart is drawn from its component's data
+                if el_kind == "bidi_component":  # a live chart: its figure and its controls' state, as sent
+                    run.charts.append(el.bytes or el.json)
                 if el_kind == "plotly_chart":
                     run.charts.append(el.spec)
                 elif el_kind == "exception":
@@ -343,6 +345,8 @@ class Session:
                         if old is not None and control.id in self.widgets and control.kind != "live":
                             control.value = old.value
                         seen_controls[control.id] = control
+            elif kind == "page_info_changed":  # the server wrote the link (a live control's commit)
+                self.query = fm.page_info_changed.query_string
             elif kind == "new_session":
                 self.session_id = fm.new_session.initialize.session_id
                 self.page_hash = fm.new_session.page_script_hash

@@ -7,7 +7,8 @@ Streamlit's WebSocket protocol, and move their controls concurrently.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
+import json
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from deploy_helpers import ROOT, Cluster, bench_load
@@ -17,15 +18,27 @@ pytestmark = pytest.mark.slow
 load = bench_load()
 
 
-def _numeric_slider(s) -> object:
-    """The page's first numeric slider bound to the URL (on Curves: Huber's δ)."""
-    return next(c for c in s.controls.values() if not c.is_select and c.query_key)
+def _live(s) -> object:
+    """The page's first live control (on Curves: Huber's δ, under the chart)."""
+    return next(c for c in s.controls.values() if c.kind == "live")
 
 
-def _state(control, value: float):
+def _shown(chart: str | bytes) -> object:
+    """What a chart shows: a Plotly chart's JSON, or a live chart's figure and controls (without its commit count,
+    which differs between a session that committed and one opened from its link)."""
+    if isinstance(chart, bytes):
+        data = json.loads(chart)
+        data.pop("seq")
+        return data
+    return chart
+
+
+def _commit(control, frame: int):
+    """The state the browser sends when the live control is released on ``frame``."""
+    control.seq += 1
+    control.value = [float(frame)]
     state = load.WidgetState(id=control.id)
-    state.double_array_value.data.append(value)
-    control.value = [value]
+    state.json_value = json.dumps({"committed": {"values": [control.frames[0][frame]], "seq": control.seq}})
     return state
 
 
@@ -35,35 +48,36 @@ def test_concurrent_sessions_keep_their_own_controls_urls_and_charts(cluster: Cl
     async def main() -> dict:
         a, b = load.Session(url, "curves", timeout=120), load.Session(url, "curves", timeout=120)
         await asyncio.gather(a.open(), b.open())
-        ca, cb = _numeric_slider(a), _numeric_slider(b)
+        ca, cb = _live(a), _live(b)
         assert ca.id == cb.id
-        low, high = ca.lo + ca.step, ca.hi - ca.step
+        low, high = 1, len(ca.frames[0]) - 2
         runs = []
-        # Interleaved, concurrent moves: A low/high/low, B the opposite, at the same moments.
-        for va, vb in ((low, high), (high, low), (low, high)):
-            runs.append(
-                await asyncio.gather(a.set_control(ca, _state(ca, va)), b.set_control(cb, _state(cb, vb)))
-            )
+        # Interleaved, concurrent commits: A low/high/low, B the opposite, at the same moments.
+        for fa, fb in ((low, high), (high, low), (low, high)):
+            runs.append(await asyncio.gather(a.set_control(ca, _commit(ca, fa)), b.set_control(cb, _commit(cb, fb))))
         # References: fresh sessions opened from each one's link, after both filled the caches.
         ref_a, ref_b = load.Session(url, "curves", a.query), load.Session(url, "curves", b.query)
         ra, rb = await asyncio.gather(ref_a.open(), ref_b.open())
         await asyncio.gather(*(s.close() for s in (a, b, ref_a, ref_b)))
-        return {"key": ca.query_key, "low": low, "high": high, "a": a, "b": b, "runs": runs, "ra": ra, "rb": rb}
+        values = (ca.frames[0][low], ca.frames[0][high])
+        return {"values": values, "a": a, "b": b, "runs": runs, "ra": ra, "rb": rb}
 
     r = asyncio.run(main())
     last_a, last_b = r["runs"][-1]
     assert not last_a.exceptions and not last_b.exceptions
-    # Each session's URL carries its own value only.
-    assert r["a"].query == urlencode({r["key"]: f"{r['low']:.12g}"})
-    assert r["b"].query == urlencode({r["key"]: f"{r['high']:.12g}"})
+    # Each session's URL (written by the server on a commit) carries its own value only.
+    (key_a, value_a), = parse_qsl(r["a"].query)
+    (key_b, value_b), = parse_qsl(r["b"].query)
+    assert key_a == key_b == "curves_huber_delta"
+    assert (float(value_a), float(value_b)) == pytest.approx(r["values"], rel=1e-3)
     # Each chart is the one its own settings give, byte for byte, and the two differ.
     assert last_a.charts and last_b.charts
-    assert last_a.charts[0] != last_b.charts[0]
-    assert last_a.charts[0] == r["ra"].charts[0]
-    assert last_b.charts[0] == r["rb"].charts[0]
+    assert _shown(last_a.charts[0]) != _shown(last_b.charts[0])
+    assert _shown(last_a.charts[0]) == _shown(r["ra"].charts[0])
+    assert _shown(last_b.charts[0]) == _shown(r["rb"].charts[0])
     # Every round, each session got the chart of its own value (no cross-talk in a busy moment).
     for run_a, run_b in r["runs"]:
-        assert run_a.charts[0] != run_b.charts[0]
+        assert _shown(run_a.charts[0]) != _shown(run_b.charts[0])
 
 
 @pytest.mark.skipif(not (ROOT / "pages" / "custom.py").exists(), reason="no Custom loss page yet")

@@ -82,12 +82,12 @@ def test_a_live_control_commits_a_frame_value_with_the_next_sequence_number() ->
     from types import SimpleNamespace
 
     data = {"params": [{"label": "δ (delta)", "values": [0.5, 1.0, 2.0], "index": 1}], "seq": 4, "player": None}
-    c = load._control("bidi_component", SimpleNamespace(id="live", json=json.dumps(data)))
+    c = load._control("bidi_component", SimpleNamespace(id="live", bytes=json.dumps(data).encode(), json=""))
     assert c.kind == "live" and c.value == [1.0]
     state = json.loads(c.moved(random.Random(0)).json_value)
     assert state["committed"]["seq"] == 5 and state["committed"]["values"][0] in (0.5, 2.0)
     player = {**data, "player": {"fps": 10.0, "speeds": [1.0]}}
-    assert load._control("bidi_component", SimpleNamespace(id="p", json=json.dumps(player))) is None
+    assert load._control("bidi_component", SimpleNamespace(id="p", bytes=json.dumps(player).encode(), json="")) is None
 
 
 def test_clicks_flip_a_check_and_pick_another_option() -> None:
