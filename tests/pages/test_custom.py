@@ -20,7 +20,9 @@ from helpers import (
 import lossviz
 from lossviz.figures.curves import TRACES_PER_CURVE
 from lossviz.formula import MAX_CUSTOM_LOSSES
+from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
+from lossviz.ui.live_chart import LiveParam
 from lossviz.ui.session import _SESSION_KEY
 from tests.figure_helpers import frames_of, validated
 
@@ -441,3 +443,79 @@ def test_typing_a_sign_slip_is_diagnosed_as_you_type(page) -> None:
     type_formula(page, "-(p - y)**2")
     lines = doctor_lines(page)
     assert any("**sign**" in line for line in lines) and any("**unbounded below**" in line for line in lines), lines
+
+
+# --- in the browser ------------------------------------------------------------------------------------------
+
+LIVE_C = "c"
+
+
+def _caption_value(tab) -> str:
+    """The live value the page's caption names (what the script committed)."""
+    texts = tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    (caption,) = [t for t in texts if "Drag the slider" in t]
+    return caption.rsplit(f"{LIVE_C} = ", 1)[1].rstrip(").")
+
+
+def example_c(key: str) -> LiveParam:
+    """The live control of a gallery example's c."""
+    param = cg.formula_param("c", cg.example(key).params["c"], f"my_{key}")
+    return LiveParam(param, lc.frame_values(param))
+
+
+@pytest.mark.browser
+def test_in_the_browser_c_moves_while_dragged_commits_on_release_and_resets_with_an_example() -> None:
+    """Cauchy's c is one live control under the chart: a drag draws new frames without a message to the
+    server, the release commits once to the link, a reload restores it, ArrowRight steps it; loading another
+    example moves it to that example's default, and an unrelated rerun keeps it there."""
+    from helpers import browser_errors, chromium_page, drag_live, drawn_frame, sent_frames, streamlit_server
+
+    with streamlit_server() as base, chromium_page(base, "custom", charts=1) as tab:
+        sent = sent_frames(tab)
+        tab.get_by_role("button", name="Cauchy", exact=True).click()
+        slider = tab.get_by_role("slider", name=LIVE_C, exact=True)
+        slider.wait_for(timeout=60_000)
+        tab.wait_for_function("() => !!document.querySelector('.lossviz-live[data-frame]')", timeout=60_000)
+        assert slider.count() == 1  # one control for c (an st.slider would carry the same name)
+        assert slider.get_attribute("aria-valuetext") == "1"
+        tab.wait_for_timeout(1000)  # the run has settled: what follows must send nothing until the release
+        slider.scroll_into_view_if_needed()
+        before = len(sent)
+        drawn = drag_live(tab, LIVE_C, [0.3, 0.5, 0.7])
+        assert len(set(drawn)) == len(drawn), drawn  # a new frame at each step
+        assert len(sent) == before, "the drag sent WebSocket messages"
+        tab.mouse.up()
+        text = slider.get_attribute("aria-valuetext")
+        tab.wait_for_function(f"() => location.search.includes('custom_c={text}')", timeout=60_000)
+        tab.wait_for_function(
+            f"() => Array.from(document.querySelectorAll('[data-testid=stCaptionContainer]'))"
+            f".some(c => c.innerText.includes('c = {text})'))",
+            timeout=60_000,
+        )
+        tab.reload()
+        tab.wait_for_function("() => !!document.querySelector('.lossviz-live[data-frame]')", timeout=120_000)
+        assert drawn_frame(tab, LIVE_C) == drawn[-1]
+        assert slider.get_attribute("aria-valuetext") == text and _caption_value(tab) == text
+
+        slider.focus()
+        slider.press("ArrowRight")
+        texts = example_c("cauchy").texts
+        assert texts[drawn[-1]] == text
+        tab.wait_for_function(f"() => location.search.includes('custom_c={texts[drawn[-1] + 1]}')", timeout=60_000)
+        assert drawn_frame(tab, LIVE_C) == drawn[-1] + 1
+
+        tab.get_by_role("button", name="Tukey biweight", exact=True).click()  # c = 4.685 by default
+        tukey = example_c("tukey")
+        shown = tukey.text(tukey.param.default)
+        tab.wait_for_function(
+            f"el => el.getAttribute('aria-valuetext') === '{shown}'", arg=slider.element_handle(), timeout=60_000
+        )
+        tab.wait_for_function("() => !location.search.includes('custom_c=')", timeout=60_000)
+        target = tab.locator('[data-testid="stSlider"]').filter(has_text="target y").locator('input[type="range"]')
+        target.focus()
+        target.press("ArrowRight")  # an unrelated rerun: c stays at the example's default
+        tab.wait_for_function("() => location.search.includes('custom_target=')", timeout=60_000)
+        tab.wait_for_timeout(1500)
+        assert slider.get_attribute("aria-valuetext") == shown and _caption_value(tab) == shown
+        assert "custom_c=" not in tab.evaluate("() => location.search")
+        assert not browser_errors(tab)
