@@ -185,7 +185,7 @@ def payload_bytes(script: str, path: str) -> int | None:
         at.query_params[key] = [*previous, value] if isinstance(previous, list) else (
             [previous, value] if previous is not None else value)
     at.run()
-    sizes = [len(el.proto.json.encode()) for el in at.get("bidi_component")]
+    sizes = [len(el.proto.bytes) for el in at.get("bidi_component")]
     return sizes[0] if sizes else None
 
 

@@ -7,7 +7,6 @@ import streamlit as st
 import lossviz
 from lossviz.figures.focal import (
     Boundary,
-    LiveGamma,
     figure_boundaries,
     figure_focal_curves,
     figure_loss_share,
@@ -18,7 +17,8 @@ from lossviz.toolkit import data as td
 from lossviz.ui.cards import loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
-from lossviz.ui.controls import param_control, param_controls, param_row, toggle_control
+from lossviz.ui.controls import control_key, param_row, toggle_control
+from lossviz.ui.live_chart import LiveParam, live_pad, pad_values
 from lossviz.ui.navigation import ensure_app
 
 ensure_app()
@@ -27,10 +27,10 @@ PREFIX = "focal"
 CE_COLOR, FOCAL_COLOR = "#1f77b4", "#2ca02c"
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def cached_frames(alpha: float) -> fs.FocalCurves:
-    """The live curve at every γ of the Plotly slider (51 evaluations); independent of the live γ."""
-    return fs.focal_curves(fs.P_T, fs.GAMMA_FRAMES, alpha)
+@st.cache_data(max_entries=2, show_spinner=False)
+def cached_grid(weighting: bool) -> fs.FocalGrid:
+    """The live curves at every (γ, α) of the pad; independent of the committed γ and α."""
+    return fs.pad_grid(weighting)
 
 
 @st.cache_data(max_entries=32, show_spinner="Training the logistic models …")
@@ -57,28 +57,30 @@ explain(
 )
 loss_card(spec, heading=False)
 
-controls = st.columns([2, 2, 1])
-with controls[0]:
-    values = param_controls("focal", PREFIX, skip=("alpha",))
-gamma = values["gamma"]
-weighting = toggle_control("weight by α", True, f"{PREFIX}_weighting", container=controls[2],
-                           help="Off: α = −1, no class weighting (as in Fig. 1 of the paper).")
-with controls[1]:
-    alpha_slider = param_control(spec.param("alpha"), f"{PREFIX}_focal_alpha", label=r"$\alpha$ (alpha)")
-alpha = alpha_slider if weighting else -1.0
+# One γ × α pad on the chart: the old sliders' URL keys focal_focal_gamma and focal_focal_alpha are its keys.
+PAD_KEY = control_key(PREFIX, spec.name)
+pad = (LiveParam(spec.param("gamma"), fs.GAMMA_FRAMES), LiveParam(spec.param("alpha"), fs.ALPHA_FRAMES))
+gamma, alpha_pad = pad_values(pad, PAD_KEY)
+weighting = toggle_control("weight by α", True, f"{PREFIX}_weighting",
+                           help="Off: α = −1, no class weighting (as in Fig. 1 of the paper); the pad's α then "
+                                "changes nothing.")
+alpha = alpha_pad if weighting else -1.0
 
 try:
     reference = fs.focal_curves(fs.P_T, fs.LIN_GAMMAS, -1.0)
-    frames = cached_frames(alpha)
+    grid = cached_grid(weighting)
 except ValueError as exc:
     st.error(str(exc))
     st.stop()
-show(figure_focal_curves(reference, LiveGamma(gamma, alpha, frames)), key=f"{PREFIX}_curves")
+active = (pad[0].index(gamma), pad[1].index(alpha_pad))
+live_pad(figure_focal_curves(reference, grid, active), pad, PAD_KEY)
 st.caption(
-    f"Thin curves: Fig. 1 of Lin et al. (γ = {', '.join(f'{g:g}' for g in fs.LIN_GAMMAS)}; no α). Dashed: the live γ "
-    "and α — drag the slider "
-    "under the chart to move it without waiting for the page; the γ control above sets the value for the link "
-    "and for the models below. The gradient is taken with respect to the logit x, so for γ = 0 it is 1 − p_t."
+    f"Thin curves: Fig. 1 of Lin et al. (γ = {', '.join(f'{g:g}' for g in fs.LIN_GAMMAS)}; no α). Black: the "
+    "α-balanced loss −α_t (1 − p_t)^γ log p_t and its gradient for a positive example (solid, α_t = α) and a "
+    "negative one (dashed, α_t = 1 − α), each with probability p_t for its true class, and (1 − p_t)^γ (dotted). "
+    "Drag the pad (or its γ and α sliders) to move them without waiting for the page; releasing it sets γ and α "
+    "for the link and for the models below. The gradient is taken with respect to the logit x, so for γ = 0 with "
+    "α off it is 1 − p_t."
 )
 
 ratios = fs.ce_to_focal_ratio(fs.RATIO_P_T, gamma)

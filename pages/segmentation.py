@@ -13,12 +13,14 @@ from lossviz.figures.segmentation import (
     figure_masks,
     figure_smooth_study,
     figure_sweep,
+    figure_tversky,
 )
 from lossviz.studies import segmentation as ss
 from lossviz.ui.cards import loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, radio_control
+from lossviz.ui.live_chart import LiveParam, live_pad, pad_values
 from lossviz.ui.navigation import ensure_app
 
 ensure_app()
@@ -38,6 +40,11 @@ SWEEP_LABELS = {
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_sweep(shape: str, prediction: tuple, settings: tuple, control: str) -> ss.Sweep:
     return ss.sweep(shape, ss.Prediction(*prediction), ss.LossSettings(*settings), control)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_tversky_grid(shape: str, prediction: tuple, smooth: float) -> ss.TverskyGrid:
+    return ss.tversky_grid(shape, ss.Prediction(*prediction), smooth)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -76,14 +83,13 @@ chosen = {
     for (name, param), col in zip(ss.PREDICTION_PARAMS.items(), columns, strict=True)
 }
 prediction = ss.Prediction(**chosen)
-st.markdown("**Loss parameters**")
-columns = st.columns(3)
-settings = ss.LossSettings(
-    smooth=param_control(ss.SMOOTH, f"{PREFIX}_smooth", container=columns[0],
-                         help=f"{ss.SMOOTH.description} Used by Dice, Jaccard and Tversky."),
-    alpha=param_control(ss.ALPHA, f"{PREFIX}_alpha", container=columns[1], help=f"Tversky: {ss.ALPHA.description}"),
-    beta=param_control(ss.BETA, f"{PREFIX}_beta", container=columns[2], help=f"Tversky: {ss.BETA.description}"),
-)
+st.markdown("**Loss parameters** (Tversky's α and β: the pad under the masks)")
+smooth = param_control(ss.SMOOTH, f"{PREFIX}_smooth", container=st.columns(3)[0],
+                       help=f"{ss.SMOOTH.description} Used by Dice, Jaccard and Tversky.")
+# One control for α and β, a pad whose URL keys are segmentation_alpha and segmentation_beta (control_key).
+tversky_params = (LiveParam(ss.ALPHA, ss.TVERSKY_ALPHAS), LiveParam(ss.BETA, ss.TVERSKY_BETAS))
+alpha, beta = pad_values(tversky_params, PREFIX)
+settings = ss.LossSettings(smooth=smooth, alpha=alpha, beta=beta)
 
 true = ss.true_mask(shape)
 predicted = ss.predicted_mask(shape, prediction)
@@ -111,6 +117,20 @@ with right:
         f"pixel, whose softmax is (1 − p, p). p is kept within {ss.P_MIN:g} of 0 and 1, as a sigmoid output is, "
         f"so those logits are finite (|logit| ≤ {ss.LOGIT_CLIP:.1f})."
     )
+
+# --- Tversky's α and β ----------------------------------------------------------------------------
+
+st.header("Tversky: α weighs false positives, β false negatives")
+grid = cached_tversky_grid(shape, dataclasses.astuple(prediction), settings.smooth)
+live_pad(figure_tversky(grid), tversky_params, PREFIX)
+tp, fp_term, fn_term = grid.terms(alpha, beta)
+st.caption(
+    f"Drag the point of the pad (or use its two sliders) to move α and β; releasing it sets them for every number "
+    f"and chart of the page. At α = {alpha:g}, β = {beta:g} the prediction above has TP = {tp:.1f}, "
+    f"α·FP = {fp_term:.1f} and β·FN = {fn_term:.1f} (right). Left: the Tversky loss of the same prediction grown "
+    "or shrunk by k; below k = 1 it misses object pixels (FN, weighed by β), above it spills onto the background "
+    "(FP, weighed by α). Salehi, Erdogmus & Gholipour, Tversky Loss Function for Image Segmentation, MLMI 2017."
+)
 
 # --- sweep ----------------------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from lossviz.ui.controls import (
     radio_control,
     toggle_control,
 )
-from lossviz.ui.live_chart import LiveParam, live_chart
+from lossviz.ui.live_chart import LiveParam, live_chart, live_value
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity, results_cache
 from lossviz.ui.upload import table_source
@@ -466,8 +466,8 @@ def train_tab() -> None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def regularization_view(correlation: float, lam: float) -> rv.RegularizationView:
-    return rv.regularization_view(correlation, lam)
+def regularization_view(correlation: float) -> rv.RegularizationView:
+    return rv.regularization_view(correlation)
 
 
 @st.fragment
@@ -480,21 +480,20 @@ def regularization_tab() -> None:
         "comes to touch the diamond at a **corner**, where one weight is exactly 0 — that is why L1 selects "
         "features; the disc has no corners, so ridge only shrinks."
     )
-    cols = st.columns(2)
-    lam = param_control(rv.LAMBDA, key("reg_lam"), container=cols[0], label="Penalty strength λ")
-    rho = param_control(td.CORRELATION, key("reg_rho"), container=cols[1], label="Feature correlation ρ")
-    view = regularization_view(rho, lam)
-    path, active = view.path, view.active
-    show(kept_figure(key("regularization"), (rho, lam), lambda: figure_regularization(path, active)),
-         key=key("regularization"))
+    rho = param_control(td.CORRELATION, key("reg_rho"), container=st.columns(2)[0], label="Feature correlation ρ")
+    live_lam = LiveParam(rv.LAMBDA, rv.PATH_LAMBDAS)
+    lam = live_value(live_lam, key("reg_lam"))
+    view = regularization_view(rho)
+    path, active = view.path, live_lam.index(lam)
     w_l1, w_l2 = path.lasso[active], path.ridge[active]
-    sparse_text = (f" On the slider's grid the lasso has exactly one zero weight from λ = {view.one_zero_from:.3g} on."
+    figure = kept_figure(key("regularization"), rho, lambda: figure_regularization(path))
+    live_chart(figure, live_lam, key=key("reg_lam"))
+    sparse_text = (f" On the λ grid the lasso has exactly one zero weight from λ = {view.one_zero_from:.3g} on."
                    if view.one_zero_from is not None else "")
     st.caption(
         f"At λ = {path.lams[active]:g}: lasso w = ({w_l1[0]:.4g}, {w_l1[1]:.4g}), ridge w = ({w_l2[0]:.4g}, "
         f"{w_l2[1]:.4g}).{sparse_text} Beyond λ = {view.lambda_max:.3g} the lasso sets both weights to 0; ridge only "
-        "approaches 0. "
-        "Drag the slider under the chart to sweep λ live; the control above sets the value for the link."
+        "approaches 0. Drag λ under the chart to sweep it live; releasing it keeps the value for the link."
     )
     st.caption(
         "In each panel: grey, the MSE contours; ×, the least-squares fit (λ = 0); dotted, the path of the "
@@ -524,10 +523,9 @@ def multitask_tab() -> None:
         "through each loss's gradients and scale, not as a simple share."
     )
     options = line_losses()
-    cols = st.columns(3)
+    cols = st.columns(2)
     a = choice_control("Loss A (ω = 0)", options, "mse", key("mt_a"), container=cols[0])
     b = choice_control("Loss B (ω = 1)", options, "mae", key("mt_b"), container=cols[1])
-    weight = param_control(rv.TASK_WEIGHT, key("mt_weight"), container=cols[2], label="Weight ω of loss B")
     pcols = st.columns(2)
     pa = param_controls(a, key("mta"), container=pcols[0])
     pb = param_controls(b, key("mtb"), container=pcols[1])
@@ -539,15 +537,17 @@ def multitask_tab() -> None:
     )
     if mt is None:
         return
-    active = mt.index(weight)
-    ident = (a, b, tuple(sorted(pa.items())), tuple(sorted(pb.items())), active)
-    show(kept_figure(key("multitask"), ident, lambda: figure_multitask(mt, active), (a, b)), key=key("multitask"))
+    live_weight = LiveParam(rv.TASK_WEIGHT, mt.weights)
+    active = live_weight.index(live_value(live_weight, key("mt_weight")))
     m = mt.minimizers[active]
+    ident = (a, b, tuple(sorted(pa.items())), tuple(sorted(pb.items())))
+    live_chart(kept_figure(key("multitask"), ident, lambda: figure_multitask(mt), (a, b)), live_weight,
+               key=key("mt_weight"))
     st.caption(
         f"Left: contours of (1 − ω)·{a} + ω·{b} over the line's intercept a and slope b, the minimisers of each loss "
         f"alone (□ {a}, ◇ {b}), the path of the minimiser as ω moves (dotted) and the current one (★). Right: the "
         f"data and the fitted lines. At ω = {mt.weights[active]:g} the minimiser is a = {m[0]:.4f}, "
-        f"b = {m[1]:.4f}. Drag the slider under the chart to move ω live."
+        f"b = {m[1]:.4f}. Drag ω, the weight of loss B, under the chart to move it live."
     )
     loss_cards([a, b], per_row=2)
 

@@ -1,9 +1,9 @@
-"""Figures of the Focal-γ page: Lin et al.'s Fig. 1 with a live γ, loss shares, decision boundaries, PR curves.
+"""Figures of the Focal-γ page: Lin et al.'s Fig. 1 with a live γ and α, loss shares, decision boundaries, PR curves.
 
 Pure builders (data → ``go.Figure``, assembled from plain dicts). The curve figure is a live figure
-(:func:`~lossviz.figures.live.live_figure`, a plain dict) with one Plotly frame per γ of
-:data:`lossviz.studies.focal.GAMMA_FRAMES`, so the highlighted curves follow a drag in the browser
-without a rerun.
+(:func:`~lossviz.figures.live.live_figure`, a plain dict) with one frame per (γ, α) of a
+:class:`~lossviz.studies.focal.FocalGrid`, so the highlighted curves follow a drag of the page's γ × α pad
+in the browser without a rerun.
 """
 
 from __future__ import annotations
@@ -15,14 +15,20 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, FigureSpec, typed_array
-from lossviz.figures.live import slider_figure
-from lossviz.studies.focal import FocalCurves
+from lossviz.figures.live import live_figure
+from lossviz.studies.focal import CLASSES, FocalCurves, FocalGrid
 from lossviz.toolkit.data import Blobs
 
 PANELS = ("loss", "modulating", "grad")
 PANEL_TITLES = ("loss FL(p<sub>t</sub>)", "(1 − p<sub>t</sub>)<sup>γ</sup> = FL / CE (log)", "gradient |∂FL/∂x|")
 X_DOMAINS = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
 LIVE_COLOR = "#111111"
+LIVE_DASH = {"positive": "solid", "negative": "dash"}
+"""The live curves of a positive (weight α) and of a negative example (weight 1 − α)."""
+LIVE_CURVES: tuple[tuple[str, str | None], ...] = (
+    ("loss", "positive"), ("loss", "negative"), ("modulating", None), ("grad", "positive"), ("grad", "negative"),
+)
+"""The live traces in figure order, as (panel, class): the modulating factor is the same for both classes."""
 LIN_RATIOS = ((0.9, 100.0), (0.968, 1000.0))
 """Lin et al. §3.2: with γ = 2, p_t = 0.9 gets 100× less loss than CE and p_t ≈ 0.968 about 1000×."""
 
@@ -31,33 +37,21 @@ def gamma_colors(gammas: Sequence[float]) -> list[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(len(gammas))]
 
 
-def _live_traces(frames: FocalCurves, index: int, with_x: bool = True) -> list[dict]:
-    """The highlighted curves (one per panel) for frame ``index``; frames leave x out (it never
-    changes, and an animation keeps what a frame does not set), which halves their size."""
+def _live_ys(grid: FocalGrid, i: int, j: int) -> list[np.ndarray]:
+    """The y of each of :data:`LIVE_CURVES` at (γᵢ, αⱼ)."""
     return [
-        {**({"x": typed_array(frames.p_t)} if with_x else {}), "y": typed_array(getattr(frames, panel)[index])}
-        for panel in PANELS
+        grid.modulating[i] if label is None else getattr(grid, panel)[i, j, CLASSES.index(label)]
+        for panel, label in LIVE_CURVES
     ]
 
 
-@dataclass(frozen=True)
-class LiveGamma:
-    """The live γ and α and the frames (one per γ in ``frames.gammas``) the Plotly slider moves through."""
-
-    gamma: float
-    alpha: float
-    frames: FocalCurves
-
-    @property
-    def active(self) -> int:
-        return int(np.argmin(np.abs(self.frames.gammas - self.gamma)))
-
-
-def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 470) -> FigureSpec:
+def figure_focal_curves(reference: FocalCurves, grid: FocalGrid, active: tuple[int, int], height: int = 470) -> FigureSpec:
     """Three panels against p_t: FL, (1 − p_t)^γ (log axis) and |∂FL/∂x|.
 
-    ``reference`` holds Lin et al.'s γ values with α off (their Fig. 1); the thick black curve is
-    the live γ with the live α, and a Plotly slider moves it through ``live.frames``.
+    ``reference`` holds Lin et al.'s γ values with α off (their Fig. 1, thin). The thick black curves are
+    the α-balanced loss and gradient of a positive (α_t = α, solid) and a negative example (α_t = 1 − α,
+    dashed) and the modulating factor, at (γᵢ, αⱼ) of ``grid``: frame ``i * len(grid.alphas) + j``, for the
+    component's γ × α pad; the figure's own data shows ``active`` = (i, j).
     """
     data: list[dict] = []
     for i, (g, colour) in enumerate(zip(reference.gammas, gamma_colors(reference.gammas), strict=True)):
@@ -67,30 +61,38 @@ def figure_focal_curves(reference: FocalCurves, live: LiveGamma, height: int = 4
                 "y": typed_array(getattr(reference, panel)[i]),
                 "xaxis": f"x{j + 1 if j else ''}", "yaxis": f"y{j + 1 if j else ''}",
                 "name": f"γ = {g:g}", "legendgroup": f"g{i}", "showlegend": j == 0,
-                "line": {"color": colour, "width": 1.6},
+                "line": {"color": colour, "width": 1.2},
                 "hovertemplate": f"γ = {g:g}<br>p_t = %{{x:.3f}}<br>%{{y:.4g}}<extra></extra>",
             })
     n_ref = len(data)
-    alpha_text = "α off" if live.alpha < 0 else f"α = {live.alpha:g}"
-    for j, trace in enumerate(_live_traces(live.frames, live.active)):
+    weighted = bool((grid.alphas >= 0).all())
+    names = {
+        "positive": "live: positive, weight α" if weighted else "live: positive, α off",
+        "negative": "live: negative, weight 1 − α" if weighted else "live: negative, α off",
+        None: "live: (1 − p<sub>t</sub>)<sup>γ</sup>",
+    }
+    for (panel, label), y in zip(LIVE_CURVES, _live_ys(grid, *active), strict=True):
+        j = PANELS.index(panel)
         data.append({
-            "type": "scatter", "mode": "lines", **trace,
+            "type": "scatter", "mode": "lines", "x": typed_array(grid.p_t), "y": typed_array(y),
             "xaxis": f"x{j + 1 if j else ''}", "yaxis": f"y{j + 1 if j else ''}",
-            "name": f"live γ, {alpha_text}", "legendgroup": "live", "showlegend": j == 0,
-            "line": {"color": LIVE_COLOR, "width": 3.2, "dash": "dash"},
-            "hovertemplate": "live<br>p_t = %{x:.3f}<br>%{y:.4g}<extra></extra>",
+            "name": names[label], "legendgroup": f"live {label}",
+            "showlegend": panel != "grad",  # each class once (from the loss panel), the factor once
+            "line": {"color": LIVE_COLOR, "width": 3.0, "dash": "dot" if label is None else LIVE_DASH[label]},
+            "hovertemplate": f"{names[label]}<br>p_t = %{{x:.3f}}<br>%{{y:.4g}}<extra></extra>",
         })
-    gammas = live.frames.gammas
-    return slider_figure(
-        data, _curve_layout(height), [_live_traces(live.frames, k, with_x=False) for k in range(len(gammas))],
-        traces=range(n_ref, n_ref + len(PANELS)), values=gammas, active=live.active, label="live γ",
-        labels=[f"{g:g}" for g in gammas],
-    )
+    # Frames leave x out: it never changes, and an animation keeps what a frame does not set.
+    frames = [
+        [{"y": typed_array(y)} for y in _live_ys(grid, i, j)]
+        for i in range(len(grid.gammas))
+        for j in range(len(grid.alphas))
+    ]
+    return live_figure(data, _curve_layout(height), frames, traces=range(n_ref, n_ref + len(LIVE_CURVES)))
 
 
 def _curve_layout(height: int) -> dict:
     layout: dict = {
-        **LAYOUT_DEFAULTS, "height": height, "margin": {"l": 45, "r": 15, "t": 95, "b": 95},
+        **LAYOUT_DEFAULTS, "height": height, "margin": {"l": 45, "r": 15, "t": 95, "b": 45},
         "legend": {**LAYOUT_DEFAULTS["legend"], "y": 1.14},  # type: ignore[dict-item]
     }
     annotations = []

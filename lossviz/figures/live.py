@@ -49,49 +49,6 @@ def live_figure(
     return {"data": data, "layout": layout, "frames": [{"data": list(update), "traces": traces} for update in frames]}
 
 
-def slider_figure(
-    data: list[dict[str, Any]],
-    layout: dict[str, Any],
-    frames: Sequence[Sequence[dict[str, Any]]],
-    *,
-    traces: Sequence[int],
-    values: Sequence[float],
-    active: int,
-    label: str,
-    labels: Sequence[str] | None = None,
-    redraw: bool = False,
-) -> FigureSpec:
-    """Deprecated form, going as each page moves to :func:`live_figure`: the frames in a Plotly slider's steps."""
-    if len(frames) != len(values):
-        raise ValueError(f"{len(frames)} frames for {len(values)} values")
-    if not 0 <= active < len(values):
-        raise ValueError(f"active frame {active} outside 0…{len(values) - 1}")
-    labels = [f"{v:.3g}" for v in values] if labels is None else list(labels)
-    steps = [{"data": list(update), "traces": list(traces)} for update in frames]
-    return {"data": data, "layout": {**layout, "sliders": [_slider(steps, labels, active, label, redraw)]}}
-
-
-def _slider(frames: Sequence[dict], labels: Sequence[str], active: int, label: str, redraw: bool) -> dict[str, Any]:
-    return {
-        "active": active,
-        "currentvalue": {"prefix": f"{label} = ", "font": {"size": 13}},
-        "pad": {"t": 45, "b": 0},
-        "len": 1.0,
-        "x": 0.0,
-        "steps": [
-            {
-                "label": text,
-                "method": "animate",
-                "args": [
-                    [frame],
-                    {"mode": "immediate", "frame": {"duration": 0, "redraw": redraw}, "transition": {"duration": 0}},
-                ],
-            }
-            for frame, text in zip(frames, labels, strict=True)
-        ],
-    }
-
-
 # --- played figures: what moves, as layout shapes ---------------------------------------------------------
 # A player's frames change only the layout (shapes and images): Plotly.relayout redraws those alone, while
 # a frame of trace data makes Plotly.animate re-derive and re-calculate every trace of the figure (about

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, loss_colors, typed_array
-from lossviz.studies.segmentation import LOSSES, SHAPES, SmoothStudy, Sweep
+from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, loss_color, loss_colors, typed_array
+from lossviz.figures.live import live_figure
+from lossviz.studies.segmentation import LOSSES, SHAPES, SmoothStudy, Sweep, TverskyGrid
 
 MASK_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(0,0,0)"]]
 """The true mask in black on white (by value, not by name: plotly.js's "Greys" and Python Plotly's run
@@ -182,3 +183,53 @@ def figure_smooth_study(study: SmoothStudy, current: float, height: int = 380) -
               "xaxis": {"type": "log", "title": {"text": "smooth s (log scale)"}},
               "yaxis": {"title": {"text": "Dice loss"}, "range": [0.0, 1.02]}}
     return go.Figure({"data": data, "layout": layout})
+
+
+TERMS = ("TP", "α·FP", "β·FN")
+"""The bars of the Tversky figure: the denominator's terms besides s."""
+
+
+def figure_tversky(grid: TverskyGrid, height: int = 380) -> FigureSpec:
+    """Tversky's loss against the predicted object's size k (left) and the terms of its denominator for the
+    page's prediction (right), live in (α, β): frame i·nβ + j shows (``grid.alphas[i]``, ``grid.betas[j]``)
+    (:func:`lossviz.figures.live.live_figure`, for a pad).
+
+    Traces: the loss over k, the page's prediction on it (a marker), k = 1 (dotted, static), the bars TP, α·FP,
+    β·FN of the page's prediction (α and β act through those two bars: raising α makes spilling onto the
+    background, k > 1, cost more; raising β, missing object pixels, k < 1).
+    """
+    sweep, colour = grid.sweep, loss_color("tversky")
+    frames = [
+        [
+            {"y": typed_array(grid.loss[i, j, sweep])},
+            {"y": typed_array(grid.loss[i, j, -1:])},
+            {"y": typed_array(terms), "text": [f"{t:.1f}" for t in terms]},
+        ]
+        for i, a in enumerate(grid.alphas.tolist())
+        for j, b in enumerate(grid.betas.tolist())
+        for terms in [grid.terms(a, b)]
+    ]
+    data = [
+        {"type": "scatter", "mode": "lines", "x": typed_array(grid.scales[sweep]), "name": "Tversky loss",
+         "line": {"color": colour, "width": 2}, "hovertemplate": "k = %{x:.2f}: %{y:.4f}<extra></extra>"},
+        {"type": "scatter", "mode": "markers", "x": typed_array(grid.scales[-1:]), "name": "the prediction above",
+         "marker": {"color": colour, "size": 11, "line": {"color": "white", "width": 1.5}},
+         "hovertemplate": "the prediction above (k = %{x:.2f}): %{y:.4f}<extra></extra>"},
+        {"type": "scatter", "mode": "lines", "x": [1.0, 1.0], "y": [0.0, 1.0], "name": "true size k = 1",
+         "line": {"color": "#888888", "width": 1, "dash": "dot"}, "hoverinfo": "skip"},
+        {"type": "bar", "x": list(TERMS), "name": "denominator terms", "marker": {"color": ["#2ca02c", "#ff7f0e",
+         "#1f77b4"]}, "textposition": "outside", "xaxis": "x2", "yaxis": "y2", "showlegend": False,
+         "hovertemplate": "%{x} = %{y:.2f}<extra></extra>"},
+    ]
+    for trace, update in zip((data[0], data[1], data[3]), frames[0], strict=True):
+        trace.update(update)
+    top = max(grid.tp[-1], grid.fp[-1], grid.fn[-1], 1.0) * 1.15  # α, β ≤ 1: no bar is higher; room for its number
+    layout = {
+        **LAYOUT_DEFAULTS, "height": height, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "legend": {"orientation": "h", "y": 1.12, "x": 0.0},
+        "xaxis": {"domain": [0.0, 0.6], "title": {"text": "size k of the predicted object (other settings as above)"}},
+        "yaxis": {"title": {"text": f"Tversky loss (s = {grid.smooth:g})"}, "range": [0.0, 1.02]},
+        "xaxis2": {"domain": [0.7, 1.0], "anchor": "y2", "title": {"text": "the prediction above"}},
+        "yaxis2": {"anchor": "x2", "range": [0.0, top], "title": {"text": "soft pixel count"}},
+    }
+    return live_figure(data, layout, frames, traces=[0, 1, 3])

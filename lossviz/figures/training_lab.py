@@ -40,7 +40,7 @@ from lossviz.figures.common import (
     run_color,
     typed_array,
 )
-from lossviz.figures.live import diamonds_path, slider_figure, svg_path
+from lossviz.figures.live import diamonds_path, live_figure, svg_path
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
 from lossviz.toolkit.training import LOSS_LEVELS, Curves, DecisionGrid, TrainResult, shared_time_axis
@@ -529,11 +529,6 @@ def figure_weight_histogram(
     return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
 
 
-# --- regularisation paths and the multi-task balance --------------------------------------------
-
-_L1_COLOR, _L2_COLOR = "#d62728", "#1f77b4"
-
-
 def figure_loss_shape(
     runs: Sequence[tuple[str, np.ndarray, np.ndarray]], *, alpha_range: tuple[float, float] = (0.0, 2.0),
     height: int = 320,
@@ -604,13 +599,14 @@ def figure_augmentation(dataset: Dataset, augmented: np.ndarray, *, height: int 
 _L1_COLOR, _L2_COLOR = "#d62728", "#1f77b4"
 
 
-def figure_regularization(path: RegularizationPath, active: int, *, height: int = 520) -> FigureSpec:
-    """L1 (left) and L2 (right) on the MSE contours of a 2-parameter linear model, with a λ slider.
+def figure_regularization(path: RegularizationPath, *, height: int = 520) -> FigureSpec:
+    """L1 (left) and L2 (right) on the MSE contours of a 2-parameter linear model, live in λ.
 
     Each panel: the data-loss contours, the least-squares fit, the path of the regularised optimum
     over λ, and for the current λ the constraint region that optimum sits on (diamond ‖w‖₁ ≤ t,
     disc ‖w‖₂ ≤ r), the loss contour through it (``path.*_levels[k]``, tangent to the region) and the
-    optimum itself. Frames hold every λ of ``path.lams``; ``active`` is the one shown first.
+    optimum itself. Frame k shows λ = ``path.lams[k]`` (:func:`lossviz.figures.live.live_figure`); the
+    traces show the first.
     """
     layout = columns_layout(2, ("L1 penalty (lasso): ‖w‖₁ ≤ t", "L2 penalty (ridge): ‖w‖₂ ≤ r"), spacing=0.08)
     shown, _label = display_values(path.loss, log=True)
@@ -633,7 +629,7 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
     first_dynamic = len(traces)
     for col, (name, color) in enumerate((("lasso", _L1_COLOR), ("ridge", _L2_COLOR)), start=1):
         refs = axis_refs(col)
-        level_len = len(path.lasso_levels[active] if col == 1 else path.ridge_levels[active])
+        level_len = len(path.lasso_levels[0] if col == 1 else path.ridge_levels[0])
         traces += [
             {"type": "scatter", "mode": "lines", "fill": "toself", "opacity": 0.35, "line": {"color": color, "width": 2},
              "name": f"{name} constraint region", "hoverinfo": "skip", **refs},
@@ -642,8 +638,8 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
              "marker": {"size": [0] * (level_len + 1) + [11], "color": color, "line": {"color": "white", "width": 1}},
              **refs},
         ]
-    dynamic = _regularization_dynamic(path, active)
-    for trace, update in zip(traces[first_dynamic:], dynamic, strict=True):
+    frames = [_regularization_dynamic(path, k) for k in range(len(path.lams))]
+    for trace, update in zip(traces[first_dynamic:], frames[0], strict=True):
         trace.update(update)
     extent = float(path.w1[-1])
     for col in (1, 2):
@@ -652,11 +648,7 @@ def figure_regularization(path: RegularizationPath, active: int, *, height: int 
                                           scaleanchor=axis_refs(col)["xaxis"])
     layout["showlegend"] = False  # seven entries would bury the panel titles; the page's caption names them
     layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 40}))
-    return slider_figure(
-        traces, layout, [_regularization_dynamic(path, k) for k in range(len(path.lams))],
-        traces=range(first_dynamic, first_dynamic + len(dynamic)), values=path.lams, active=active, label="λ",
-        redraw=True,
-    )
+    return live_figure(traces, layout, frames, traces=range(first_dynamic, len(traces)))
 
 
 def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
@@ -679,12 +671,12 @@ def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
 # --- multi-task ---------------------------------------------------------------------------------------
 
 
-def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: int = 480) -> FigureSpec:
-    """(1 − ω)·L_A + ω·L_B over the line's (intercept, slope), with its minimiser, and the fitted line.
+def figure_multitask(mt: MultiTask, *, log: bool = True, height: int = 480) -> FigureSpec:
+    """(1 − ω)·L_A + ω·L_B over the line's (intercept, slope), with its minimiser, and the fitted line, live in ω.
 
     Left: contours of the weighted sum, the minimisers of L_A (ω = 0) and L_B (ω = 1), the path of
     minimisers over ω and the current one. Right: the data and the line of the current minimiser.
-    Frames hold every ω of ``mt.weights``.
+    Frame k shows ω = ``mt.weights[k]`` (:func:`lossviz.figures.live.live_figure`); the traces show the first.
     """
     layout = columns_layout(2, spacing=0.2, widths=(0.55, 0.45))
     colorbar_x = layout["xaxis"]["domain"][1] + 0.01
@@ -723,17 +715,15 @@ def figure_multitask(mt: MultiTask, active: int, *, log: bool = True, height: in
         {"type": "scatter", "mode": "lines", "name": "current fit", "line": {"color": "#d62728", "width": 3}, **axis_refs(2)},
     ]
     indices = [0, marker_index, marker_index + 1]
-    for i, update in zip(indices, _multitask_dynamic(mt, active, use_log, xs), strict=True):
+    frames = [_multitask_dynamic(mt, k, use_log, xs) for k in range(len(mt.weights))]
+    for i, update in zip(indices, frames[0], strict=True):
         traces[i].update(update)
     layout["xaxis"]["title"] = {"text": "intercept a"}
     layout["yaxis"]["title"] = {"text": "slope b"}
     layout["xaxis2"]["title"] = {"text": "x"}
     layout["yaxis2"]["title"] = {"text": "y"}
     layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": 110, "b": 40}))
-    return slider_figure(
-        traces, layout, [_multitask_dynamic(mt, k, use_log, xs) for k in range(len(mt.weights))], traces=indices,
-        values=mt.weights, active=active, label="ω", redraw=True,
-    )
+    return live_figure(traces, layout, frames, traces=indices)
 
 
 def _multitask_dynamic(mt: MultiTask, k: int, log: bool, xs: np.ndarray) -> list[Trace]:

@@ -6,6 +6,8 @@ p_t = σ(x) is the probability the model gives the true class.
 
 * :func:`focal_curves` — FL(p_t) for several γ (Fig. 1 of Lin et al. 2017 with γ = 0, 0.5, 1, 2,
   5), the modulating factor (1 − p_t)^γ = FL/CE, and the gradient magnitude |∂FL/∂x|.
+* :func:`focal_grid` — the α-balanced loss FL(p_t) = −α_t (1 − p_t)^γ log p_t (Eq. 5) of a positive
+  (α_t = α) and a negative (α_t = 1 − α) example, and its gradient, at every (γ, α) of the page's pad.
 * :func:`train_logistic` — a logistic model x ↦ w·x + b, on the imbalanced blobs of
   :func:`lossviz.toolkit.data.imbalanced_blobs`, trained to convergence (Newton with a
   line search, :func:`lossviz.toolkit.fit.minimize_pointwise`) on the mean of any binary loss.
@@ -29,18 +31,29 @@ import numpy as np
 import pandas as pd
 
 from lossviz.engine import evaluate
+from lossviz.registry import spec
 from lossviz.toolkit.data import Blobs
 from lossviz.toolkit.fit import minimize_pointwise
+from lossviz.toolkit.frames import even_values
 
+GAMMA = spec("focal").param("gamma")
+ALPHA = spec("focal").param("alpha")
 LIN_GAMMAS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0)
 """The γ values of Fig. 1 in Lin et al. 2017."""
-GAMMA_FRAMES = np.round(np.linspace(0.0, 5.0, 51), 2)
-"""γ values of the in-browser slider frames (steps of 0.1, the st.slider step)."""
+PAD_COUNT = 21
+"""Frames along each axis of the γ × α pad: 21 × 21 = 441 frames keep the live figure under 1.5 MB."""
+GAMMA_FRAMES = even_values(GAMMA, PAD_COUNT)
+"""γ values of the pad's frames: 0, 0.25, …, 5 (the default 2 and all of :data:`LIN_GAMMAS` among them)."""
+ALPHA_FRAMES = even_values(ALPHA, PAD_COUNT)
+"""α values of the pad's frames: 0, 0.05, …, 1 (the declared step; the default 0.25 among them)."""
 P_T = np.linspace(0.001, 0.999, 201)
-"""The p_t axis: 201 points in (0, 1) (smooth curves; 51 frames of 3 curves stay small); the loss is infinite at p_t = 0."""
+"""The p_t axis of the reference curves: 201 points in (0, 1); the loss is infinite at p_t = 0."""
+P_T_LIVE = np.linspace(0.001, 0.999, 101)
+"""The p_t axis of the live curves: 441 frames of 5 curves at 101 points stay under 1.5 MB."""
 WELL_CLASSIFIED = 0.6
 """Lin et al.'s threshold: examples with p_t > 0.6 count as well classified."""
-SHARE_GAMMAS = np.round(np.linspace(0.0, 5.0, 51), 2)
+SHARE_GAMMAS = even_values(GAMMA, 101)
+"""γ values of the share chart: steps of 0.05, so every γ frame of the pad is one of them."""
 RIDGE = 1e-4
 """L2 penalty ½λ‖w‖² on the weights (not the bias) of the logistic model: keeps its minimum finite."""
 
@@ -84,6 +97,57 @@ def focal_curves(p_t: np.ndarray, gammas: Sequence[float], alpha: float = -1.0) 
         modulating=np.stack(unweighted) / ce,
         ce=ce,
     )
+
+
+CLASSES = ("positive", "negative")
+"""The classes of :class:`FocalGrid`'s second-to-last axis: y = 1 (weight α) and y = 0 (weight 1 − α)."""
+
+
+@dataclass(frozen=True)
+class FocalGrid:
+    """α-balanced focal loss over ``p_t`` at every (γ, α) of a grid: ``loss[i, j, c]`` and ``grad[i, j, c]``
+    at (``gammas[i]``, ``alphas[j]``) for class ``CLASSES[c]`` of an example with probability p_t for its
+    true class; ``modulating[i]`` is (1 − p_t)^γ at ``gammas[i]`` (independent of α)."""
+
+    p_t: np.ndarray
+    gammas: np.ndarray
+    alphas: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    modulating: np.ndarray
+
+
+def focal_grid(p_t: np.ndarray, gammas: Sequence[float], alphas: Sequence[float]) -> FocalGrid:
+    """FL(p_t) = −α_t (1 − p_t)^γ log p_t and |∂FL/∂x| of a positive and a negative example, for each γ and α.
+
+    α_t = α for the positive (y = 1, logit x) and 1 − α for the negative (y = 0, logit −x, so that its
+    p_t is also σ(x)): Lin et al. 2017, Eq. 5, the balanced form RetinaNet trains with (α = 0.25, γ = 2).
+    An α of −1 switches weighting off (α_t = 1 for both classes).
+    """
+    x = logit_of(p_t)
+    pred, target = np.stack([x, -x]), np.array([[1.0], [0.0]])  # rows in the order of CLASSES
+    # With weighting off every α is −1: one evaluation per γ serves every column.
+    unique, column = np.unique(np.asarray(alphas, dtype=float), return_inverse=True)
+    rows = [
+        [evaluate("focal", pred, target, order=1, gamma=float(g), alpha=float(a)) for a in unique] for g in gammas
+    ]
+    loss = np.array([[r.value for r in row] for row in rows])[:, column]
+    grad = np.abs(np.array([[r.grad for r in row] for row in rows]))[:, column]
+    return FocalGrid(
+        p_t=np.asarray(p_t, dtype=float),
+        gammas=np.asarray(gammas, dtype=float),
+        alphas=np.asarray(alphas, dtype=float),
+        loss=loss,
+        grad=grad,
+        modulating=focal_curves(p_t, gammas).modulating,
+    )
+
+
+def pad_grid(weighting: bool) -> FocalGrid:
+    """The page's live curves: :func:`focal_grid` on :data:`P_T_LIVE` at every γ of :data:`GAMMA_FRAMES` and α of
+    :data:`ALPHA_FRAMES`, or with ``weighting`` off at α = −1 in every column (the pad's α then changes nothing)."""
+    alphas = ALPHA_FRAMES if weighting else np.full(ALPHA_FRAMES.size, -1.0)
+    return focal_grid(P_T_LIVE, GAMMA_FRAMES, alphas)
 
 
 RATIO_P_T = (0.5, 0.9, 0.968, 0.99)
@@ -165,7 +229,8 @@ def well_classified_share(
 
 def share_at(share: np.ndarray, gamma: float, gammas: np.ndarray = SHARE_GAMMAS) -> float:
     """The share of :func:`well_classified_share` at ``gamma``, linearly interpolated between the ``gammas``
-    it was computed at (the live γ of the page lies on their 0.1 grid, so this is the computed value there)."""
+    it was computed at (every γ frame of the page is one of :data:`SHARE_GAMMAS`, so this is the computed value
+    there)."""
     return float(np.interp(gamma, gammas, share))
 
 

@@ -1,6 +1,6 @@
 """Where each loss is shown, and one-click presets that open a page in a telling state.
 
-Plain data, so the home page stays thin and the links are tested (tests/test_presets.py).
+Plain data, so the home page stays thin and the links are tested (tests/pages/test_home.py).
 """
 
 from __future__ import annotations

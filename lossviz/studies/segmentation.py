@@ -26,10 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from lossviz.engine import evaluate
 from lossviz.registry import spec as get_spec
 from lossviz.spec import Param
+from lossviz.toolkit.frames import round_values
 
 SIZE = 48
 """Height and width of the masks in pixels."""
@@ -79,6 +81,11 @@ SMOOTH = get_spec("dice").param("smooth")
 """One ``smooth`` for the three overlap losses (the declaration they share)."""
 ALPHA = get_spec("tversky").param("alpha")
 BETA = get_spec("tversky").param("beta")
+
+TVERSKY_ALPHAS = round_values(ALPHA)
+"""The α of the Tversky pad's frames: 0, 0.05, …, 1 (the steps of α's control, its default ½ among them)."""
+TVERSKY_BETAS = round_values(BETA)
+"""The β of the Tversky pad's frames, as :data:`TVERSKY_ALPHAS`."""
 
 SWEEPS: dict[str, Param] = {**PREDICTION_PARAMS, "smooth": SMOOTH}
 """The controls a sweep can run over: the prediction's five, and ``smooth``."""
@@ -309,6 +316,69 @@ def plateau_shift(sweep: Sweep, loss: str = "dice", tolerance: float = PLATEAU_T
     shifts, values = sweep.values[right], sweep.losses[loss][right]
     top, bottom = np.nanmax(values), np.nanmin(values)
     return float(shifts[np.flatnonzero(values >= top - tolerance * (top - bottom))[0]])
+
+
+@dataclass(frozen=True)
+class TverskyGrid:
+    """Tversky's loss over a grid of (α, β), for predictions of every size k and for the page's prediction.
+
+    ``loss[i, j, m]`` is 1 − (TP + s)/(TP + αᵢ·FP + βⱼ·FN + s) for the m-th prediction, NaN where it is 0/0
+    (TP = 0, αᵢ·FP + βⱼ·FN = 0, s = 0); ``scales`` are the sizes k of :func:`sweep_values`, then the page's
+    prediction (its own k) last. ``tp``, ``fp`` and ``fn`` are the soft counts Σp·g, Σp·(1 − g), Σ(1 − p)·g of
+    each prediction.
+    """
+
+    alphas: np.ndarray
+    betas: np.ndarray
+    scales: np.ndarray
+    tp: np.ndarray
+    fp: np.ndarray
+    fn: np.ndarray
+    loss: np.ndarray
+    smooth: float
+
+    @property
+    def sweep(self) -> slice:
+        """The predictions of the size sweep (all but the page's)."""
+        return slice(0, len(self.scales) - 1)
+
+    def terms(self, alpha: float, beta: float) -> tuple[float, float, float]:
+        """TP, α·FP and β·FN of the page's prediction: the denominator TP + α·FP + β·FN + s without s."""
+        return float(self.tp[-1]), alpha * float(self.fp[-1]), beta * float(self.fn[-1])
+
+
+def soft_counts(p: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TP = Σp·g, FP = Σp·(1 − g) and FN = Σ(1 − p)·g over the image axes of ``[..., H, W]``."""
+    return (p * g).sum((-2, -1)), (p * (1.0 - g)).sum((-2, -1)), ((1.0 - p) * g).sum((-2, -1))
+
+
+def tversky_grid(
+    shape: str,
+    prediction: Prediction,
+    smooth: float,
+    alphas: Sequence[float] = tuple(TVERSKY_ALPHAS),
+    betas: Sequence[float] = tuple(TVERSKY_BETAS),
+) -> TverskyGrid:
+    """Tversky's loss at every (α, β) of ``alphas`` × ``betas`` for the predicted object scaled by each k of
+    :func:`sweep_values` (k < 1 misses object pixels: false negatives, weighed by β; k > 1 spills onto the
+    background: false positives, weighed by α) and for ``prediction`` itself (Salehi, Erdogmus & Gholipour,
+    Tversky Loss Function for Image Segmentation, MLMI 2017).
+
+    One call of the catalogue's ``tversky`` function with α and β as broadcast tensors does the whole grid
+    (441 :func:`lossviz.evaluate` calls cost about a second); it skips evaluate's 0/0 check, so an undefined
+    value is NaN here where evaluate raises.
+    """
+    scales = np.append(sweep_values("scale"), prediction.scale)
+    masks = np.concatenate([predicted_masks(shape, prediction, "scale", scales[:-1]),
+                            predicted_mask(shape, prediction)[None]])
+    g = true_mask(shape)
+    a = torch.as_tensor(np.asarray(alphas, dtype=np.float64))[:, None, None]
+    b = torch.as_tensor(np.asarray(betas, dtype=np.float64))[None, :, None]
+    with np.errstate(invalid="ignore"):
+        loss = get_spec("tversky").fn(torch.as_tensor(masks), torch.as_tensor(g), alpha=a, beta=b, smooth=smooth)
+    tp, fp, fn = soft_counts(masks, g)
+    return TverskyGrid(np.asarray(alphas, dtype=np.float64), np.asarray(betas, dtype=np.float64), scales, tp, fp,
+                       fn, loss.numpy(), float(smooth))
 
 
 @dataclass(frozen=True)

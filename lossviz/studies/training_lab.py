@@ -32,6 +32,7 @@ from lossviz.registry import spec as get_spec
 from lossviz.spec import LossSpec, Param
 from lossviz.toolkit.data import LineData, correlated_regression, line_with_outliers
 from lossviz.toolkit.fit import Term, fit_line_terms, line_losses
+from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder, round_values
 
 LAMBDA = Param(
     "lam", 0.3, low=0.0, ui_low=0.001, ui_high=10.0, scale="log", symbol=r"\lambda",
@@ -41,6 +42,8 @@ TASK_WEIGHT = Param(
     "weight", 0.5, low=0.0, high=1.0, ui_low=0.0, ui_high=1.0, step=0.05, symbol=r"\omega",
     description="Weight ω of the second loss in (1 − ω)·L_A + ω·L_B.",
 )
+TASK_WEIGHTS = round_values(TASK_WEIGHT)
+"""The weights ω of the multi-task view and the frames of the live ω: 0, 0.05, …, 1, the steps of ω's control."""
 
 
 # --- regularisation --------------------------------------------------------------------------------
@@ -175,31 +178,27 @@ def regularization_path(problem: LinearProblem, lams: np.ndarray, resolution: in
     return RegularizationPath(lams, lasso_w, ridge_w, ols, w1, w2, loss, lasso_levels, ridge_levels)
 
 
-PATH_LAMBDAS = np.geomspace(0.001, 10.0, 25)
-"""The λ of the regularisation path drawn (the control's λ joins them)."""
+PATH_LAMBDAS = np.array(log_ladder(LAMBDA, FINE_MANTISSAS))
+"""The λ of the path drawn and the frames of the live λ: 1, 1.5, 2, 3, 5, 7 × 10ᵏ from 0.001 to 10 (25 values),
+the default 0.3 among them and a superset of the 1-2-5 values a λ link held before."""
 
 
 @dataclass(frozen=True)
 class RegularizationView:
-    """The regularisation path through the chosen λ: which of its λ that is, beyond which λ the lasso is 0,
-    and from which λ of the path on the lasso has exactly one zero weight (None: nowhere on it)."""
+    """The regularisation path over :data:`PATH_LAMBDAS`, the λ beyond which the lasso is 0, and from which λ of
+    the path on the lasso has exactly one zero weight (None: nowhere on it)."""
 
     path: RegularizationPath
-    active: int
     lambda_max: float
     one_zero_from: float | None
 
 
-def regularization_view(correlation: float, lam: float) -> RegularizationView:
-    """Lasso and ridge on :func:`lossviz.toolkit.data.correlated_regression` for the λ of :data:`PATH_LAMBDAS`
-    and ``lam``."""
+def regularization_view(correlation: float) -> RegularizationView:
+    """Lasso and ridge on :func:`lossviz.toolkit.data.correlated_regression` for each λ of :data:`PATH_LAMBDAS`."""
     problem = LinearProblem(*correlated_regression(correlation))
-    lams = np.unique(np.concatenate([PATH_LAMBDAS, [lam]]))
-    path = regularization_path(problem, lams)
+    path = regularization_path(problem, PATH_LAMBDAS)
     one_zero = [float(at) for at, w in zip(path.lams, path.lasso, strict=True) if np.sum(w == 0.0) == 1]
-    return RegularizationView(
-        path, int(np.argmin(np.abs(lams - lam))), lambda_max(problem), one_zero[0] if one_zero else None
-    )
+    return RegularizationView(path, lambda_max(problem), one_zero[0] if one_zero else None)
 
 
 # --- multi-task: a weighted sum of two losses ---------------------------------------------------------
@@ -219,10 +218,6 @@ class MultiTask:
     minimizers: np.ndarray
     x: np.ndarray
     y: np.ndarray
-
-    def index(self, weight: float) -> int:
-        """The ω of :attr:`weights` nearest ``weight``."""
-        return int(np.argmin(np.abs(self.weights - weight)))
 
     def mixture(self, weight: float) -> np.ndarray:
         return (1.0 - weight) * self.z_a + weight * self.z_b
@@ -245,7 +240,8 @@ def multitask(
     resolution: int = 41,
     data: LineData | None = None,
 ) -> MultiTask:
-    """Landscapes of two losses for a line fit, and the exact minimiser of their weighted sum for each weight."""
+    """Landscapes of two losses for a line fit, and the exact minimiser of their weighted sum for each weight
+    (:data:`TASK_WEIGHTS` by default)."""
     spec_a, spec_b = get_spec(loss_a), get_spec(loss_b)
     allowed = set(line_losses())
     for s in (spec_a, spec_b):
@@ -254,7 +250,7 @@ def multitask(
     pa, pb = spec_a.validate_params(params_a or {}), spec_b.validate_params(params_b or {})
     data = data if data is not None else line_with_outliers()
     x, y = data.x, data.y
-    weights = np.linspace(0.0, 1.0, 21) if weights is None else np.asarray(weights, dtype=np.float64)
+    weights = TASK_WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
     omega = weights[:, None]  # one data set per weight: a batch of fits
     found = fit_line_terms((Term(spec_a, pa, (1.0 - omega) / x.size), Term(spec_b, pb, omega / x.size)), x, y).coef
     # The grid shown: centred on the minimisers' range, wide enough to show the basins around it.

@@ -108,11 +108,18 @@ def unknown_names_warning(link: Link, drawn: Iterable[str]) -> str | None:
 def control(key: str, container=st):
     """Register the control ``key`` as drawn and say how to draw it: returns ``(container, locked)``,
     the container to draw it in (a hidden one for a control the link hides) and whether it is locked."""
+    hidden, locked = view(key)
+    if hidden:
+        container = container.container(key=f"{HIDDEN_PREFIX}{key}")
+    return container, locked
+
+
+def view(key: str) -> tuple[bool, bool]:
+    """Register the control ``key`` as drawn and say whether the link hides it and whether it locks it: for a
+    control drawn inside a component (the live charts), which hides or locks it itself."""
     st.session_state.setdefault(_SEEN, set()).add(key)
     current = link()
-    if key in current.hidden:
-        container = container.container(key=f"{HIDDEN_PREFIX}{key}")
-    return container, key in current.locked
+    return key in current.hidden, key in current.locked
 
 
 def explain(markdown: str, container=st) -> None:

@@ -59,31 +59,18 @@ def param_control(param: Param, key: str, container=st, label: str | None = None
     lo, hi = param.slider_range
     step = param.slider_step
     url_state.restore_number(key, param)
-    if param.integer:
-        kwargs = {} if key in st.session_state else {"value": int(param.default)}
-        return int(
-            container.slider(
-                label,
-                int(lo),
-                int(hi),
-                step=int(step),
-                key=key,
-                help=help,
-                bind="query-params",
-                disabled=locked,
-                **kwargs,
-            )
-        )
-    kwargs = {} if key in st.session_state else {"value": float(param.default)}
-    return float(
+    cast = int if param.integer else float  # an integer parameter gets an integer slider (no decimals shown)
+    kwargs = {} if key in st.session_state else {"value": cast(param.default)}
+    if not param.integer:
+        kwargs["format"] = _fmt(step)
+    return cast(
         container.slider(
             label,
-            float(lo),
-            float(hi),
-            step=float(step),
+            cast(lo),
+            cast(hi),
+            step=cast(step),
             key=key,
             help=help,
-            format=_fmt(step),
             bind="query-params",
             disabled=locked,
             **kwargs,

@@ -181,7 +181,7 @@ function buildPad(inst) {
     }
   };
   pad.addEventListener("pointerdown", (event) => {
-    if (event.button !== 0) return;
+    if (event.button !== 0 || inst.data.params.some((q) => q.locked)) return;
     event.preventDefault();
     pad.setPointerCapture(event.pointerId);
     inst.padPointer = event.pointerId;
@@ -323,6 +323,9 @@ function showIndex(inst) {
     r.input.value = String(k);
     r.input.setAttribute("aria-valuetext", texts[k]);
     r.output.textContent = texts[k];
+    // A classroom link may lock a control (shown, not movable) or hide it (the chart stays).
+    r.input.disabled = Boolean(params[p].locked);
+    r.row.hidden = Boolean(params[p].hidden);
   });
   if (inst.pad) {
     const [x, y] = inst.index.map((k, p) => (100 * k) / (params[p].texts.length - 1));
@@ -330,6 +333,8 @@ function showIndex(inst) {
     inst.pad.pad.style.setProperty("--y", `${100 - y}%`);
     inst.pad.xLabel.textContent = params[0].symbol;
     inst.pad.yLabel.textContent = params[1].symbol;
+    inst.pad.pad.hidden = params.some((q) => q.hidden);
+    inst.pad.pad.classList.toggle("lossviz-live__pad--locked", params.some((q) => q.locked));
   }
 }
 
@@ -408,8 +413,16 @@ function destroy(inst, parentElement) {
   instances.delete(parentElement);
 }
 
+// The script sends its data as UTF-8 JSON bytes (lossviz.ui.live_chart.encoded_payload), which Streamlit
+// forwards untouched; a dict would reach here already parsed.
+function decoded(data) {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return JSON.parse(new TextDecoder().decode(data));
+  return typeof data === "string" ? JSON.parse(data) : data;
+}
+
 export default function (component) {
-  const { data, parentElement, setStateValue, key } = component;
+  const { parentElement, setStateValue, key } = component;
+  const data = decoded(component.data);
   let inst = instances.get(parentElement);
   if (inst && !inst.root.isConnected) {
     destroy(inst, parentElement); // Streamlit rebuilt the component's HTML (its CSS changed): start again

@@ -63,6 +63,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -76,7 +77,7 @@ import streamlit.components.v1 as components_v1
 from streamlit.errors import StreamlitAPIException
 
 from lossviz.spec import Param
-from lossviz.ui import url_state
+from lossviz.ui import classroom, url_state
 from lossviz.ui.controls import control_key
 
 _HERE = Path(__file__).parent
@@ -243,8 +244,30 @@ def link_value(raw: str | None, param: LiveParam, key: str) -> url_state.UrlValu
     return url_state.UrlValue(param.snap(float(parsed.value)), parsed.warning)
 
 
-def _plain_figure(figure: Mapping[str, Any], frame_count: int) -> tuple[dict[str, Any], str]:
-    """The figure as the component draws it, and a digest of it (the browser redraws only when it changes)."""
+@dataclass(frozen=True)
+class _Encoded:
+    """A figure as the component draws it: plain JSON data, its text (UTF-8) and a digest of it."""
+
+    figure: Mapping[str, Any]
+    plain: dict[str, Any]
+    text: bytes
+    digest: str
+
+
+_ENCODED: OrderedDict[int, _Encoded] = OrderedDict()
+ENCODED_FIGURES = 32
+"""Encoded figures kept by the process (by the identity of the figure object: pages keep their figures across
+reruns, so a rerun that changes nothing on a chart re-encodes nothing)."""
+
+
+def _encoded(figure: Mapping[str, Any], frame_count: int) -> _Encoded:
+    """The figure as the component draws it (``layout.sliders`` and ``updatemenus`` dropped), checked and encoded
+    once per figure object: encoding a figure of hundreds of frames (1 MB or more of JSON) costs tens of
+    milliseconds, which every rerun of a page would otherwise pay again."""
+    found = _ENCODED.get(id(figure))
+    if found is not None and found.figure is figure:
+        _ENCODED.move_to_end(id(figure))
+        return found
     frames = figure.get("frames")
     if not isinstance(frames, list) or len(frames) != frame_count:
         got = len(frames) if isinstance(frames, list) else "no"
@@ -255,16 +278,56 @@ def _plain_figure(figure: Mapping[str, Any], frame_count: int) -> tuple[dict[str
     plain = {"data": list(figure.get("data", [])), "layout": layout, "frames": frames}
     try:
         # The browser parses strict JSON: no NaN, no NumPy arrays (a typed array is {"dtype", "bdata"}).
-        text = json.dumps(plain, allow_nan=False, separators=(",", ":"))
+        text = json.dumps(plain, allow_nan=False, separators=(",", ":")).encode()
     except (TypeError, ValueError) as error:
         raise ValueError(f"a live figure must be plain JSON (lists, typed arrays as dtype/bdata): {error}") from error
-    return plain, hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    encoded = _Encoded(figure, plain, text, hashlib.blake2b(text, digest_size=12).hexdigest())
+    _ENCODED[id(figure)] = encoded
+    while len(_ENCODED) > ENCODED_FIGURES:
+        _ENCODED.popitem(last=False)
+    return encoded
 
 
 PLAYER_SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
 """The speeds a player offers, as multiples of :data:`PLAYER_FPS`."""
 PLAYER_FPS = 10.0
 """Frames per second of a player at speed 1×: a 101-frame run plays in ten seconds."""
+
+
+def _controls(
+    params: Sequence[LiveParam],
+    values: Sequence[float],
+    seq: int,
+    plotly_url: str,
+    player: bool,
+    hidden: Sequence[bool],
+    locked: Sequence[bool],
+    url_keys: Sequence[str | None],
+) -> dict[str, Any]:
+    """Everything of the component's data but the figure."""
+    if player and len(params) != 1:
+        raise ValueError(f"a player steps through one parameter, got {len(params)}")
+    hidden = tuple(hidden) or (False,) * len(params)
+    locked = tuple(locked) or (False,) * len(params)
+    url_keys = tuple(url_keys) or (None,) * len(params)
+    return {
+        "params": [
+            {
+                "label": p.label,
+                "symbol": p.symbol,
+                "values": list(p.values),
+                "texts": list(p.texts),
+                "index": p.index(v),
+                "hidden": h,
+                "locked": lk,
+                "url_key": k,
+            }
+            for p, v, h, lk, k in zip(params, values, hidden, locked, url_keys, strict=True)
+        ],
+        "seq": seq,
+        "plotly_url": plotly_url,
+        "player": {"fps": PLAYER_FPS, "speeds": list(PLAYER_SPEEDS)} if player else None,
+    }
 
 
 def live_payload(
@@ -274,30 +337,40 @@ def live_payload(
     seq: int,
     plotly_url: str,
     player: bool = False,
+    hidden: Sequence[bool] = (),
+    locked: Sequence[bool] = (),
+    url_keys: Sequence[str | None] = (),
 ) -> dict[str, Any]:
     """The component's data: the figure, each parameter's label, frame values and texts and the frame of its
-    committed value, the sequence number of the last commit, where plotly.js is served, and for a player
-    its frame rate at 1× and speeds (``None`` otherwise)."""
-    if player and len(params) != 1:
-        raise ValueError(f"a player steps through one parameter, got {len(params)}")
-    plain, digest = _plain_figure(figure, math.prod(len(p.values) for p in params))
-    return {
-        "figure": plain,
-        "figure_id": digest,
-        "params": [
-            {
-                "label": p.label,
-                "symbol": p.symbol,
-                "values": list(p.values),
-                "texts": list(p.texts),
-                "index": p.index(v),
-            }
-            for p, v in zip(params, values, strict=True)
-        ],
-        "seq": seq,
-        "plotly_url": plotly_url,
-        "player": {"fps": PLAYER_FPS, "speeds": list(PLAYER_SPEEDS)} if player else None,
-    }
+    committed value, whether a classroom link hides or locks its control (``hidden``/``locked``, one flag per
+    parameter, none by default), the URL key that holds its value (``url_keys``; none for a player), the
+    sequence number of the last commit, where plotly.js is served, and for a player its frame rate at 1× and
+    speeds (``None`` otherwise)."""
+    controls = _controls(params, values, seq, plotly_url, player, hidden, locked, url_keys)
+    encoded = _encoded(figure, math.prod(len(p.values) for p in params))
+    return {"figure": encoded.plain, "figure_id": encoded.digest, **controls}
+
+
+def encoded_payload(
+    figure: Mapping[str, Any],
+    params: Sequence[LiveParam],
+    values: Sequence[float],
+    seq: int,
+    plotly_url: str,
+    player: bool = False,
+    hidden: Sequence[bool] = (),
+    locked: Sequence[bool] = (),
+    url_keys: Sequence[str | None] = (),
+) -> bytes:
+    """:func:`live_payload` as the UTF-8 JSON the component receives, built around the figure's cached encoding.
+
+    Sent as bytes, Streamlit forwards it as it is and identifies it by one hash; a dict would be serialised
+    twice more on every rerun (once to send, once sorted to identify the element).
+    """
+    controls = _controls(params, values, seq, plotly_url, player, hidden, locked, url_keys)
+    encoded = _encoded(figure, math.prod(len(p.values) for p in params))
+    rest = json.dumps({"figure_id": encoded.digest, **controls}, allow_nan=False, separators=(",", ":")).encode()
+    return b'{"figure":' + encoded.text + b"," + rest[1:]
 
 
 # -------------------------------------------------------------------------------------------- Streamlit
@@ -366,9 +439,12 @@ def _mount(
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
     values, seq = committed
+    # Classroom links hide or lock a control by its URL key, as for every other control (lossviz.ui.classroom).
+    shown = [classroom.view(k) for k in url_keys]
     _COMPONENT(
         key=key,
-        data=live_payload(figure, params, values, seq, _plotly_js_url()),
+        data=encoded_payload(figure, params, values, seq, _plotly_js_url(), hidden=[h for h, _ in shown],
+                             locked=[lk for _, lk in shown], url_keys=url_keys),
         default={"committed": {"values": list(values), "seq": seq}},
         on_committed_change=_ignore,
     )
@@ -394,7 +470,7 @@ def live_chart(figure: Mapping[str, Any], param: LiveParam, key: str, *, player:
     (see the module's docstring); the call returns that default.
     """
     if player:
-        _COMPONENT(key=key, data=live_payload(figure, [param], [param.default], 0, _plotly_js_url(), player=True))
+        _COMPONENT(key=key, data=encoded_payload(figure, [param], [param.default], 0, _plotly_js_url(), player=True))
         return param.default
     (value,) = _mount(figure, [param], key, [key])
     return value

@@ -21,7 +21,7 @@ from lossviz.studies import training_lab as rv
 from lossviz.studies.neural_landscape import Slice
 from lossviz.toolkit.data import correlated_regression
 from lossviz.toolkit.training import Curves
-from tests.figure_helpers import as_array, figure_bytes, figure_json, frames_of, validated
+from tests.figure_helpers import as_array, frames_of, validated
 
 XS = np.linspace(-1, 1, 9)
 Z = 1.0 + np.add.outer(XS**2, 2 * XS**2)
@@ -97,15 +97,18 @@ def path() -> rv.RegularizationPath:
     return rv.regularization_path(rv.LinearProblem(*correlated_regression()), np.geomspace(0.01, 5, 12), resolution=31)
 
 
+def live_bytes(fig: dict) -> int:
+    """The size of a live figure as the live chart sends it: data, layout and every frame."""
+    return len(json.dumps(fig, allow_nan=False, separators=(",", ":")).encode())
+
+
 def test_regularization_frames_follow_lambda(path: rv.RegularizationPath) -> None:
-    built = figure_regularization(path, active=4)
+    built = figure_regularization(path)
     fig, frames = validated(built), frames_of(built)
-    assert len(frames) == 12
-    slider = fig.layout.sliders[0]
-    assert slider.active == 4 and slider.currentvalue.prefix == "λ = " and len(slider.steps) == 12
-    assert all(step.args[1]["frame"]["redraw"] for step in slider.steps)  # filled regions move only so
-    # the initial state is frame 4
-    for index, update in zip(frames[4]["traces"], frames[4]["data"], strict=True):
+    assert len(frames) == len(path.lams) == 12
+    assert "sliders" not in built["layout"]
+    # the traces show the first frame
+    for index, update in zip(frames[0]["traces"], frames[0]["data"], strict=True):
         np.testing.assert_array_equal(as_array(fig.data[index].x), update["x"])
     # each frame's optimum marker is the exact lasso/ridge solution
     for k in (0, 7, 11):
@@ -115,22 +118,32 @@ def test_regularization_frames_follow_lambda(path: rv.RegularizationPath) -> Non
         np.testing.assert_allclose([lasso_x[-1], lasso_y[-1]], path.lasso[k], rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose([ridge_x[-1], ridge_y[-1]], path.ridge[k], rtol=1e-6, atol=1e-7)
         assert np.isnan(lasso_x[-2])  # the gap between the tangent contour and the optimum
+        np.testing.assert_allclose(lasso_x[:-2], path.lasso_levels[k][:, 0], rtol=1e-6, atol=1e-6)
         region = np.stack([frames[k]["data"][0]["x"], frames[k]["data"][0]["y"]], axis=1)
         np.testing.assert_allclose(np.abs(region).sum(axis=1), np.abs(path.lasso[k]).sum(), rtol=1e-6, atol=1e-6)
-    assert figure_bytes(fig) < 1_000_000
+        disc = np.stack([frames[k]["data"][2]["x"], frames[k]["data"][2]["y"]], axis=1)
+        np.testing.assert_allclose(np.linalg.norm(disc, axis=1), np.linalg.norm(path.ridge[k]), rtol=1e-6, atol=1e-7)
+
+
+def test_regularization_payload_over_the_live_lambdas() -> None:
+    built = figure_regularization(rv.regularization_view(0.5).path)
+    assert len(frames_of(built)) == len(rv.PATH_LAMBDAS) == 25
+    assert live_bytes(built) < 1_000_000
 
 
 def test_multitask_frames_follow_the_weight() -> None:
     mt = rv.multitask("mse", "mae", weights=np.linspace(0, 1, 5), resolution=21)
-    built = figure_multitask(mt, active=2)
+    built = figure_multitask(mt)
     fig, frames = validated(built), frames_of(built)
-    assert len(frames) == 5 and fig.layout.sliders[0].active == 2
-    contour_index, marker_index, _line_index = frames[3]["traces"]
-    contour, marker, line = frames[3]["data"]
-    np.testing.assert_allclose(contour["z"], np.log10(mt.mixture(0.75)), rtol=1e-6)
-    np.testing.assert_allclose([marker["x"][0], marker["y"][0]], mt.minimizers[3])
-    np.testing.assert_allclose(line["y"], mt.minimizers[3][0] + mt.minimizers[3][1] * line["x"], atol=2e-5)
-    np.testing.assert_allclose(as_array(fig.data[contour_index].z), np.log10(mt.mixture(0.5)), rtol=1e-6)
-    assert fig.data[marker_index].x[0] == pytest.approx(mt.minimizers[2][0])
-    assert figure_json(fig)["layout"]["sliders"][0]["currentvalue"]["prefix"] == "ω = "
-    assert figure_bytes(fig) < 1_000_000
+    assert len(frames) == 5 and "sliders" not in built["layout"]
+    for k, weight in enumerate(mt.weights):
+        contour_index, marker_index, line_index = frames[k]["traces"]
+        contour, marker, line = frames[k]["data"]
+        np.testing.assert_allclose(contour["z"], np.log10(mt.mixture(weight)), rtol=1e-6)
+        np.testing.assert_allclose([marker["x"][0], marker["y"][0]], mt.minimizers[k])
+        np.testing.assert_allclose(line["y"], mt.minimizers[k][0] + mt.minimizers[k][1] * line["x"], atol=2e-5)
+    np.testing.assert_allclose(as_array(fig.data[contour_index].z), np.log10(mt.mixture(0.0)), rtol=1e-6)
+    assert fig.data[marker_index].x[0] == pytest.approx(mt.minimizers[0][0])
+    assert fig.data[line_index].type == "scatter"
+    full = figure_multitask(rv.multitask("mse", "mae"))
+    assert len(frames_of(full)) == len(rv.TASK_WEIGHTS) and live_bytes(full) < 1_000_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -11,10 +13,11 @@ from lossviz.figures.segmentation import (
     figure_masks,
     figure_smooth_study,
     figure_sweep,
+    figure_tversky,
     saturation,
 )
 from lossviz.studies import segmentation as ss
-from tests.figure_helpers import as_array, figure_bytes, validated
+from tests.figure_helpers import as_array, figure_bytes, frames_of, validated
 
 TITLES = ss.loss_titles()
 
@@ -96,3 +99,23 @@ def test_smooth_figure_leaves_smooth_zero_off_the_log_axis() -> None:
         assert "at s = 0" in t.hovertemplate
     assert list(fig.data[-1].x) == [1.0, 1.0]
     assert len(figure_smooth_study(study, 0.0).data) == len(ss.SHAPES)
+
+
+def test_tversky_pad_frames_are_the_grid() -> None:
+    grid = ss.tversky_grid("tiny object", ss.Prediction(shift=-2.0), 0.0)
+    built = figure_tversky(grid)
+    fig, frames = validated(built), frames_of(built)
+    nb = len(grid.betas)
+    assert len(frames) == len(grid.alphas) * nb == 441 and "sliders" not in built["layout"]
+    np.testing.assert_allclose(as_array(fig.data[0].x), grid.scales[grid.sweep], rtol=1e-6)
+    for i, j in ((0, 0), (0, 20), (7, 3), (20, 20)):
+        curve, marker, bars = frames[i * nb + j]["data"]
+        np.testing.assert_allclose(curve["y"], grid.loss[i, j, grid.sweep], rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(marker["y"], grid.loss[i, j, -1:], rtol=1e-6, equal_nan=True)
+        terms = grid.terms(grid.alphas[i], grid.betas[j])
+        np.testing.assert_allclose(bars["y"], terms, rtol=1e-6)
+        assert bars["text"] == [f"{t:.1f}" for t in terms]
+    assert frames[0]["traces"] == [0, 1, 3] and fig.data[3].type == "bar"
+    # the traces show frame 0
+    np.testing.assert_allclose(as_array(fig.data[0].y), grid.loss[0, 0, grid.sweep], rtol=1e-6, equal_nan=True)
+    assert len(json.dumps(built, allow_nan=False, separators=(",", ":"))) < 1_500_000

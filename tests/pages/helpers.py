@@ -41,13 +41,23 @@ def figure_sizes(at: AppTest) -> list[int]:
     return [len(el.proto.spec.encode()) for el in at.get("plotly_chart")]
 
 
+def component_json(el: Any) -> dict:
+    """A live chart's data as the browser receives it: JSON bytes (or, for other components, JSON text)."""
+    return json.loads(el.proto.bytes or el.proto.json)
+
+
 def live_data(at: AppTest) -> list[dict]:
     """The data of every live chart (:mod:`lossviz.ui.live_chart`) on the page, its figure decoded, in page order."""
     out = []
     for el in at.get("bidi_component"):
-        data = json.loads(el.proto.json)
+        data = component_json(el)
         out.append({**data, "figure": decode(data["figure"])})
     return out
+
+
+def live_values(at: AppTest) -> dict[str, str]:
+    """The shown value of every live control on the page (not players), by the URL key that holds it."""
+    return {p["url_key"]: p["texts"][p["index"]] for data in live_data(at) for p in data["params"] if p["url_key"]}
 
 
 def live_figures(at: AppTest) -> list[dict]:
@@ -57,7 +67,7 @@ def live_figures(at: AppTest) -> list[dict]:
 
 def live_sizes(at: AppTest) -> list[int]:
     """The JSON size in bytes of every live chart's data (what the browser receives)."""
-    return [len(el.proto.json.encode()) for el in at.get("bidi_component")]
+    return [len(el.proto.bytes or el.proto.json.encode()) for el in at.get("bidi_component")]
 
 
 def trace_data(fig: dict, keys: tuple[str, ...] = ("x", "y", "z")) -> list[np.ndarray]:
@@ -217,7 +227,8 @@ def drag_live(page: Any, name: str, fractions: Sequence[float]) -> list[int]:
     y = box["y"] + box["height"] / 2
     frames = [drawn_frame(page, name)]
     count = int(slider.get_attribute("max")) + 1  # an <input type=range> over the frame indices 0 … n − 1
-    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * frames[0] / max(count - 1, 1), y)
+    # The input's own index, not the drawn frame: a pad's frame i·ny + j is not a position on either input.
+    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * int(slider.input_value()) / max(count - 1, 1), y)
     page.mouse.down()
     for fraction in fractions:
         page.mouse.move(box["x"] + box["width"] * fraction, y, steps=3)

@@ -1,7 +1,7 @@
 """The Lessons page in AppTest and in the browser, and every lesson step's link opening its page.
 
 The page runs as app.py runs it: ``AppTest.from_file("app.py")`` switched to ``pages/lessons.py`` (with a
-``pages/`` folder AppTest runs the page file itself; see tests/test_custom_isolation.py).
+``pages/`` folder AppTest runs the page file itself; see tests/ui/test_session_isolation.py).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import exceptions, warnings
+from helpers import exceptions, live_values, warnings
 from streamlit.testing.v1 import AppTest
 
 from lossviz.lessons import LESSONS, lesson
@@ -164,7 +164,7 @@ def test_each_step_link_opens_its_page_in_its_state(page: str, query: dict) -> N
     assert not unexpected, unexpected
     assert not [e.value for e in at.error], [e.value for e in at.error]
     for key, value in query.items():
-        shown = at.session_state[key]
+        shown = at.session_state[key] if key in at.session_state else live_values(at)[key]
         if isinstance(value, list):
             assert list(shown) == value, key
         else:

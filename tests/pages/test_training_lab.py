@@ -10,7 +10,6 @@ from helpers import (
     app_test,
     errors,
     exceptions,
-    figure_sizes,
     figures,
     live_data,
     live_figures,
@@ -20,15 +19,18 @@ from helpers import (
 )
 
 import lossviz
+from lossviz.studies import training_lab as rv
 from lossviz.toolkit import adaptive as ad
 from lossviz.toolkit import training as tr
 from tests.figure_helpers import frames_of
 
 RUN, REGULARIZATION, MULTITASK = 0, 1, 2
-"""The page's views: the played run (a live chart: data, model, curves, per-example loss), then the Plotly charts."""
+"""The page's views: its live charts (the played run: data, model, curves, per-example loss; λ of the
+regularisation view; ω of the multi-task view), then its Plotly charts."""
 CURVES = RESULT = RUN
-SIDE = 1
-"""With an adaptive loss or augmentation, the chart of α and c or of the augmented points comes after the run."""
+SIDE = 3
+"""The first Plotly chart: with an adaptive loss or augmentation, the chart of α and c or of the augmented points;
+on request, the weight histogram."""
 
 
 def views(at) -> list[dict]:
@@ -67,7 +69,7 @@ def page():
 def test_default_page_trains_and_shows_every_view(page) -> None:
     figs = views(page)
     assert len(figs) == 3 and not errors(page) and not warnings(page)
-    (player,) = live_data(page)
+    player = live_data(page)[RUN]
     run = figs[RUN]
     train = named(run, "train")
     epochs = train["x"]
@@ -81,8 +83,8 @@ def test_default_page_trains_and_shows_every_view(page) -> None:
     assert player["player"] is not None and player["params"][0]["label"] == "epoch"
     assert player["params"][0]["index"] == 20 and player["params"][0]["texts"][-1] == "20"
     assert run["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-    assert len(frames_of(figs[REGULARIZATION])) > 20 and len(frames_of(figs[MULTITASK])) == 21
-    assert max(figure_sizes(page)) < 1_000_000 and max(live_sizes(page)) < 2_000_000
+    assert len(frames_of(figs[REGULARIZATION])) == 25 and len(frames_of(figs[MULTITASK])) == 21
+    assert live_sizes(page)[RUN] < 2_000_000 and max(live_sizes(page)[RUN + 1:]) < 1_000_000
     last = page.session_state["training_last_config"]
     assert tr.canonical(last) == tr.canonical(tr.default_config(epochs=20))
     assert any(tr.DEFAULT_LOSS["binary"] in m.value for m in page.markdown)
@@ -187,7 +189,7 @@ def test_weights_histogram_on_request(page) -> None:
     page.toggle(key="training_weights_shown").set_value(True)
     page.run()
     figs = views(page)
-    assert len(figs) == 4 and figs[1]["data"][0]["type"] == "histogram"
+    assert len(figs) == 4 and figs[SIDE]["data"][0]["type"] == "histogram"
 
 
 def test_log_loss_axis(page) -> None:
@@ -206,27 +208,97 @@ def test_divergence_is_reported_not_raised() -> None:
     assert any("diverged" in w.value for w in at.warning)
 
 
-def test_regularization_controls(page) -> None:
+# --- λ of the regularisation view and ω of the multi-task view: one live control each ----------------------------
+
+
+def commit(at, key: str, value: float) -> None:
+    """What the browser sends when a live control is released at ``value``."""
+    at.session_state[key] = {"committed": {"values": [value], "seq": 1}}
+    at.run()
+    assert not exceptions(at) and not errors(at), errors(at)
+
+
+def caption(at, start: str) -> str:
+    return next(c.value for c in at.caption if c.value.startswith(start))
+
+
+def lambda_caption(rho: float, lam: float) -> str:
+    """The caption's numbers at (ρ, λ), from the study."""
+    path = rv.regularization_view(rho).path
+    k = int(np.flatnonzero(path.lams == lam)[0])
+    w1, w2 = path.lasso[k], path.ridge[k]
+    return f"At λ = {lam:g}: lasso w = ({w1[0]:.4g}, {w1[1]:.4g}), ridge w = ({w2[0]:.4g}, {w2[1]:.4g})."
+
+
+def omega_caption(mt: rv.MultiTask, weight: float) -> str:
+    a, b = mt.minimizers[int(np.flatnonzero(mt.weights == weight)[0])]
+    return f"At ω = {weight:g} the minimiser is a = {a:.4f}, b = {b:.4f}."
+
+
+def test_lambda_is_one_live_control_whose_commit_reaches_the_caption(page) -> None:
+    assert not [s for s in page.select_slider if s.key == "training_reg_lam"]
+    (lam,) = live_data(page)[REGULARIZATION]["params"]
+    assert lam["label"] == "λ (lam)" and lam["values"] == rv.PATH_LAMBDAS.tolist()
+    assert lam["texts"][lam["index"]] == "0.3"
+    rho = page.slider(key="training_reg_rho").value
+    assert lambda_caption(rho, 0.3) in caption(page, "At λ")
     before = views(page)
-    page.select_slider(key="training_reg_lam").set_value(2.0)
-    after = _changed(page, before, REGULARIZATION)
-    assert after[REGULARIZATION]["layout"]["sliders"][0]["currentvalue"]["prefix"] == "λ = "
+    commit(page, "training_reg_lam", 2.0)
+    assert lambda_caption(rho, 2.0) in caption(page, "At λ")
+    assert live_data(page)[REGULARIZATION]["params"][0]["index"] == rv.PATH_LAMBDAS.tolist().index(2.0)
+    assert page.query_params["training_reg_lam"] == "2"
+    assert same_data(before[REGULARIZATION], views(page)[REGULARIZATION])  # the frames hold every λ already
     page.slider(key="training_reg_rho").set_value(-0.5)
-    _changed(page, after, REGULARIZATION)
+    _changed(page, before, REGULARIZATION)
+    assert lambda_caption(-0.5, 2.0) in caption(page, "At λ")
 
 
-def test_multitask_controls(page) -> None:
+def test_omega_is_one_live_control_whose_commit_reaches_the_caption(page) -> None:
+    assert not [s for s in page.slider if s.key == "training_mt_weight"]
+    (omega,) = live_data(page)[MULTITASK]["params"]
+    assert omega["label"] == "ω (weight)" and omega["values"] == rv.TASK_WEIGHTS.tolist()
+    assert omega["texts"][omega["index"]] == "0.5"
+    mt = rv.multitask("mse", "mae")
+    assert omega_caption(mt, 0.5) in caption(page, "Left: contours")
+    commit(page, "training_mt_weight", 0.9)
+    assert omega_caption(mt, 0.9) in caption(page, "Left: contours")
+    assert page.query_params["training_mt_weight"] == "0.9"
     before = views(page)
-    page.slider(key="training_mt_weight").set_value(0.9)
-    after = _changed(page, before, MULTITASK)
     page.selectbox(key="training_mt_b").set_value("huber")
-    after2 = _changed(page, after, MULTITASK)
+    after = _changed(page, before, MULTITASK)
+    assert omega_caption(rv.multitask("mse", "huber"), 0.9) in caption(page, "Left: contours")  # ω is kept
     page.slider(key="training_mtb_huber_delta").set_value(0.2)
-    after3 = _changed(page, after2, MULTITASK)
+    after2 = _changed(page, after, MULTITASK)
     page.selectbox(key="training_mt_a").set_value("cauchy")
-    after4 = _changed(page, after3, MULTITASK)
+    after3 = _changed(page, after2, MULTITASK)
     page.slider(key="training_mta_cauchy_scale").set_value(2.0)
-    _changed(page, after4, MULTITASK)
+    _changed(page, after3, MULTITASK)
+
+
+def test_links_restore_lambda_and_omega() -> None:
+    at = _page(training_reg_lam="0.02", training_mt_weight="0.85")  # values the old sliders wrote
+    assert not warnings(at)
+    assert lambda_caption(at.slider(key="training_reg_rho").value, 0.02) in caption(at, "At λ")
+    assert omega_caption(rv.multitask("mse", "mae"), 0.85) in caption(at, "Left: contours")
+    reg, mt = live_data(at)[REGULARIZATION:MULTITASK + 1]
+    assert reg["params"][0]["texts"][reg["params"][0]["index"]] == "0.02"
+    assert mt["params"][0]["texts"][mt["params"][0]["index"]] == "0.85"
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "fallback"),
+    [
+        ({"training_reg_lam": "abc"}, "training_reg_lam", "At λ = 0.3:"),
+        ({"training_reg_lam": "1e9"}, "training_reg_lam", "At λ = 10:"),
+        ({"training_mt_weight": "abc"}, "training_mt_weight", "At ω = 0.5 "),
+        ({"training_mt_weight": "7"}, "training_mt_weight", "At ω = 1 "),
+    ],
+)
+def test_a_malformed_live_link_warns_and_falls_back(query: dict[str, str], key: str, fallback: str) -> None:
+    at = _page(**query)
+    (warning,) = warnings(at)
+    assert key in warning
+    assert any(fallback in c.value for c in at.caption)
 
 
 def test_query_string_restores_state() -> None:
@@ -348,7 +420,7 @@ def test_compare_regularizers_shows_each_gap() -> None:
         row = table[f"regulariser = {regularizer}"]
         assert row["gap: validation − train loss"] == pytest.approx(result.curves.gap()[0], rel=1e-12)
         assert row["gap: training − validation accuracy"] == pytest.approx(result.curves.gap()[1], abs=1e-12)
-    assert len(live_data(at)) == 1 and {t["name"] for t in views(at)[RUN]["data"] if t.get("showlegend")} >= {
+    assert live_data(at)[RUN]["player"] and {t["name"] for t in views(at)[RUN]["data"] if t.get("showlegend")} >= {
         f"regulariser = {r}" for r in ("none", "l1", "l2", "dropout")}  # four runs under one time control
     at.multiselect(key="training_values_regularization").set_value(["none", "augmentation"])
     at.run()
@@ -501,3 +573,82 @@ def test_in_the_browser_the_new_controls_rerun_the_lab() -> None:
         tab.wait_for_function(IDLE_JS, timeout=60_000)
         assert browser_errors(tab) == []
         assert "augmented copy that the first epoch trained on" in tab.inner_text('[data-testid="stMain"]')
+
+
+# --- in the browser: λ and ω live ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("tab_name", "name", "url_key"),
+    [("L1 vs L2 regularisation", "λ (lam)", "training_reg_lam"), ("Multi-task: two losses", "ω (weight)",
+                                                                    "training_mt_weight")],
+)
+def test_live_control_drags_in_the_browser_and_commits_on_release(tab_name: str, name: str, url_key: str) -> None:
+    import urllib.parse
+
+    from helpers import (
+        IDLE_JS,
+        browser_errors,
+        chromium_page,
+        drag_live,
+        drawn_frame,
+        live_root,
+        sent_frames,
+        streamlit_server,
+    )
+
+    def open_tab(page) -> None:
+        page.get_by_role("tab", name=tab_name).click()
+        page.get_by_role("slider", name=name, exact=True).wait_for(timeout=60_000)
+        page.wait_for_function(IDLE_JS, timeout=60_000)
+        page.wait_for_function("el => el.dataset.frame !== undefined", arg=live_root(page, name).element_handle(),
+                               timeout=60_000)  # the chart is drawn
+
+    def link(page) -> dict[str, str]:
+        return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
+
+    def marker_path(page) -> str:  # the last trace's line: the fitted line, or the ridge optimum and its contour
+        return live_root(page, name).locator(".scatterlayer .trace .js-line").last.get_attribute("d")
+
+    def fills(page) -> list[str]:  # the constraint regions of the λ view (none in the ω view)
+        return [f.get_attribute("d") for f in live_root(page, name).locator(".js-fill").all()]
+
+    with streamlit_server() as base, chromium_page(base, f"training_lab?training_epochs={FAST_EPOCHS}", 3) as page:
+        sent = sent_frames(page)
+        page.reload()  # the listener sees the WebSocket of the reloaded page
+        page.wait_for_function(IDLE_JS, timeout=120_000, polling=250)
+        open_tab(page)
+        slider = page.get_by_role("slider", name=name, exact=True)
+        assert slider.count() == 1  # one control for the parameter
+        slider.scroll_into_view_if_needed()
+        paths, regions = [marker_path(page)], fills(page)
+        before = len(sent)
+        assert before > 0
+        frames = drag_live(page, name, [0.15, 0.35, 0.85, 0.6])
+        assert len(set(frames)) == len(frames)  # a new frame drawn at each step
+        paths.append(marker_path(page))
+        assert paths[-1] != paths[0]
+        moved = fills(page)
+        assert len(moved) == len(regions) and all(a != b for a, b in zip(regions, moved, strict=True))
+        assert len(sent) == before, "the drag sent WebSocket messages"
+        page.mouse.up()
+        text = slider.get_attribute("aria-valuetext")
+        page.wait_for_function(f"() => new URLSearchParams(location.search).get({url_key!r}) === {text!r}",
+                               timeout=30_000)
+        page.wait_for_function(IDLE_JS, timeout=60_000)
+        assert link(page)[url_key] == text and drawn_frame(page, name) == frames[-1]
+
+        page.reload()
+        page.wait_for_function(IDLE_JS, timeout=120_000, polling=250)
+        open_tab(page)
+        assert slider.get_attribute("aria-valuetext") == text
+        assert drawn_frame(page, name) == frames[-1]
+
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => new URLSearchParams(location.search).get({url_key!r}) !== {text!r}",
+                               timeout=30_000)
+        assert drawn_frame(page, name) == frames[-1] + 1
+        assert page.get_by_role("slider", name=name, exact=True).count() == 1
+        assert browser_errors(page) == []

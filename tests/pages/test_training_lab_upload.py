@@ -15,9 +15,10 @@ from lossviz.toolkit import tables
 from lossviz.toolkit import training as tr
 from lossviz.ui.session import _PRIVATE_KEY
 
-RUN, RESULT = 0, 1
-"""The played run (a live chart with the data panel, the curves and the per-example loss), then, without a plane
-to draw on, the final view of the model (predicted against actual values, or a confusion matrix)."""
+RUN, RESULT = 0, 3
+"""The played run (a live chart with the data panel, the curves and the per-example loss), the live charts of the
+other two tabs (λ, ω), then, without a plane to draw on, the final view of the model (predicted against actual
+values, or a confusion matrix)."""
 EPOCHS = "20"
 
 
@@ -193,7 +194,7 @@ def test_bad_files_give_a_message_not_a_traceback(content: bytes, message: str |
         assert any("Dropped 3 of 6 rows" in i.value for i in at.info), [i.value for i in at.info]
         return
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
-    assert len(figures(at)) == 2  # the lab's other tabs still draw
+    assert len(live_figures(at)) == 2  # the lab's other tabs still draw
 
 
 def test_too_many_classes_when_classification_is_forced() -> None:
@@ -210,7 +211,7 @@ def test_two_sessions_never_see_each_others_data_or_runs() -> None:
         at.multiselect(key="training_upload_features").set_value(["hours"]).run()
     fits = []
     for at in (first, second):
-        (player,) = live_data(at)  # each session plays its own run, from its end
+        player = live_data(at)[RUN]  # each session plays its own run, from its end
         assert player["player"] is not None and player["params"][0]["index"] == int(EPOCHS)
         curve = next(s["path"] for s in player["figure"]["layout"]["shapes"] if s["xref"] == "x")
         fits.append(np.array([float(point.split(",")[1]) for point in curve[1:].split("L")]))

@@ -20,7 +20,8 @@ def test_share_at_reads_the_share_curve_at_gamma() -> None:
     share = np.linspace(0.5, 0.0, fs.SHARE_GAMMAS.size)
     for i in (0, 7, 50):
         assert fs.share_at(share, float(fs.SHARE_GAMMAS[i])) == pytest.approx(share[i])
-    assert fs.share_at(share, 0.05) == pytest.approx((share[0] + share[1]) / 2)
+    midpoint = float(fs.SHARE_GAMMAS[0] + fs.SHARE_GAMMAS[1]) / 2
+    assert fs.share_at(share, midpoint) == pytest.approx((share[0] + share[1]) / 2)
 
 
 def test_the_best_tv_weight_has_the_highest_psnr_and_lies_inside() -> None:

@@ -89,17 +89,29 @@ def test_level_ellipse_lies_on_the_contour(problem: rv.LinearProblem) -> None:
     np.testing.assert_allclose(below, np.repeat(problem.least_squares()[None], len(below), 0))
 
 
-def test_regularization_view_through_the_chosen_lambda() -> None:
-    view = rv.regularization_view(0.7, 0.0123)
+def test_regularization_view_over_the_live_lambdas() -> None:
+    view = rv.regularization_view(0.7)
     problem = rv.LinearProblem(*correlated_regression(0.7))
-    assert view.path.lams[view.active] == 0.0123 and len(view.path.lams) == len(rv.PATH_LAMBDAS) + 1
+    np.testing.assert_array_equal(view.path.lams, rv.PATH_LAMBDAS)
     assert view.lambda_max == rv.lambda_max(problem)
-    np.testing.assert_allclose(view.path.lasso[view.active], rv.lasso(problem, 0.0123), atol=1e-12)
+    for k in (0, 12, 24):
+        np.testing.assert_allclose(view.path.lasso[k], rv.lasso(problem, rv.PATH_LAMBDAS[k]), atol=1e-12)
     # From that λ of the path on exactly one lasso weight is 0, and before it none is.
     zeros = (view.path.lasso == 0.0).sum(axis=1)
     first = int(np.flatnonzero(zeros == 1)[0])
     assert view.one_zero_from == view.path.lams[first] and (zeros[:first] == 0).all()
-    assert rv.regularization_view(0.7, rv.PATH_LAMBDAS[3]).path.lams.size == len(rv.PATH_LAMBDAS)
+
+
+def test_live_lambdas_hold_the_default_and_every_old_link_value() -> None:
+    lams = rv.PATH_LAMBDAS
+    assert (np.diff(lams) > 0).all() and lams[0] == rv.LAMBDA.ui_low and lams[-1] == rv.LAMBDA.ui_high
+    old_links = [m * 10.0**k for k in range(-3, 2) for m in (1, 2, 5) if m * 10.0**k <= 10]  # the 1-2-5 λ control
+    assert set(old_links) | {rv.LAMBDA.default} <= set(lams.tolist())
+
+
+def test_task_weights_are_the_steps_of_omega() -> None:
+    assert rv.TASK_WEIGHTS.tolist() == [round(0.05 * k, 2) for k in range(21)]
+    np.testing.assert_array_equal(rv.multitask("mse", "mae", resolution=5).weights, rv.TASK_WEIGHTS)
 
 
 def test_constraint_shapes() -> None:
@@ -127,10 +139,6 @@ def test_path_contours_through_each_optimum(problem: rv.LinearProblem) -> None:
 @pytest.fixture(scope="module")
 def mse_mae() -> rv.MultiTask:
     return rv.multitask("mse", "mae", weights=np.array([0.0, 0.5, 1.0]))
-
-
-def test_nearest_weight(mse_mae: rv.MultiTask) -> None:
-    assert [mse_mae.index(w) for w in (0.0, 0.2, 0.3, 0.74, 0.76, 1.0)] == [0, 0, 1, 1, 2, 2]
 
 
 def test_weight_zero_is_least_squares(mse_mae: rv.MultiTask) -> None:

@@ -31,7 +31,9 @@ from lossviz.ui.live_chart import (
     PLAYER_SPEEDS,
     PLOTLY_JS,
     LiveParam,
+    _encoded,
     committed_values,
+    encoded_payload,
     frame_texts,
     link_value,
     live_payload,
@@ -184,6 +186,9 @@ def test_payload_checks_the_figure_and_identifies_it():
             "values": [-1.0, -0.5, 0.0, 0.5, 1.0],
             "texts": ["-1", "-0.5", "0", "0.5", "1"],
             "index": 3,
+            "hidden": False,
+            "locked": False,
+            "url_key": None,
         }
     ]
     assert payload["seq"] == 2 and payload["plotly_url"] == "/plotly.js" and payload["player"] is None
@@ -197,6 +202,17 @@ def test_payload_checks_the_figure_and_identifies_it():
         live_payload(figure(5) | {"data": [{"y": [math.nan]}]}, [live], [0.5], 0, "")
     with pytest.raises(ValueError, match="plain JSON"):
         live_payload(figure(5) | {"data": [{"y": np.zeros(2)}]}, [live], [0.5], 0, "")
+
+
+def test_the_encoded_payload_is_the_payload_as_json_and_encodes_a_figure_once():
+    live = LiveParam(SHIFT, np.linspace(-1, 1, 5))
+    fig = figure(5)
+    sent = encoded_payload(fig, [live], [0.5], 2, "/plotly.js", hidden=[True])
+    assert json.loads(sent) == json.loads(json.dumps(live_payload(fig, [live], [0.5], 2, "/plotly.js", hidden=[True])))
+    again = json.loads(encoded_payload(fig, [live], [1.0], 3, "/plotly.js"))
+    assert again["figure"] == json.loads(sent)["figure"] and again["seq"] == 3 and again["params"][0]["index"] == 4
+    assert _encoded(fig, 5) is _encoded(fig, 5)  # a figure object kept across reruns is encoded once
+    assert _encoded(figure(5), 5) is not _encoded(fig, 5)
 
 
 def test_a_player_payload_carries_its_frame_rate_and_speeds():
@@ -225,13 +241,14 @@ def committed(at: AppTest) -> list[str]:
 
 
 def component_data(at: AppTest) -> list[dict[str, Any]]:
-    return [json.loads(e.proto.json) for e in at.main if getattr(e, "type", None) == "bidi_component"]
+    return [json.loads(e.proto.bytes) for e in at.main if getattr(e, "type", None) == "bidi_component"]
 
 
 def test_demo_renders_the_components_with_their_labels_and_plotly_url():
     at = demo_app()
     chart, pad, player = component_data(at)
     assert [p["label"] for p in chart["params"]] == ["ω (frequency)"]
+    assert [p["url_key"] for p in chart["params"] + pad["params"]] == ["demo_freq", "demo_pad_amplitude", "demo_pad_phase"]
     assert [p["label"] for p in pad["params"]] == ["a (amplitude)", "φ (phase)"]
     assert len(chart["figure"]["frames"]) == 25 and len(pad["figure"]["frames"]) == 21 * 21
     assert chart["params"][0]["texts"][chart["params"][0]["index"]] == "1"
@@ -291,6 +308,17 @@ def test_a_malformed_link_value_warns_and_falls_back(query, shown, warning):
     assert shown in committed(at)
     assert len(at.warning) == 1 and warning in at.warning[0].value
     assert not any(at.query_params.get(k) == v for k, v in query.items())  # the bad value leaves the link
+
+
+def test_a_classroom_link_hides_or_locks_a_live_control_and_keeps_its_chart():
+    at = demo_app(hide="demo_freq", lock="demo_pad_phase")
+    chart, pad, _player = component_data(at)
+    assert [(p["hidden"], p["locked"]) for p in chart["params"]] == [(True, False)]
+    assert [(p["hidden"], p["locked"]) for p in pad["params"]] == [(False, False), (False, True)]
+    assert len(chart["figure"]["frames"]) == 25  # the chart is still drawn
+    assert not at.warning  # both names are controls of the view
+    plain = component_data(demo_app())[0]
+    assert [(p["hidden"], p["locked"]) for p in plain["params"]] == [(False, False)]
 
 
 def test_a_malformed_component_state_falls_back_without_a_traceback():

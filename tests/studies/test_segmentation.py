@@ -278,3 +278,53 @@ def test_controls_are_declared_params_with_valid_defaults() -> None:
         assert lo < hi and param.contains(param.default)
     assert ss.LossSettings().params("tversky") == {"smooth": 1.0, "alpha": 0.5, "beta": 0.5}
     assert ss.LossSettings().params("bce") == {}
+
+
+# --- Tversky's α × β grid ---------------------------------------------------------------------------------
+
+
+def test_tversky_frames_are_the_steps_of_alpha_and_beta() -> None:
+    for values, param in ((ss.TVERSKY_ALPHAS, ss.ALPHA), (ss.TVERSKY_BETAS, ss.BETA)):
+        assert values.tolist() == [round(0.05 * k, 2) for k in range(21)] and param.default in values.tolist()
+
+
+@pytest.mark.parametrize(("shape", "smooth"), [("disc", 1.0), ("tiny object", 0.3), ("thin ring", 0.0)])
+def test_tversky_grid_is_the_loss_at_every_alpha_beta_and_size(shape: str, smooth: float) -> None:
+    prediction = ss.Prediction(shift=-2.0, scale=1.3)
+    grid = ss.tversky_grid(shape, prediction, smooth)
+    assert grid.loss.shape == (21, 21, ss.SWEEP_POINTS + 1)
+    np.testing.assert_array_equal(grid.scales, np.append(ss.sweep_values("scale"), 1.3))
+    g = ss.true_mask(shape)
+    p = ss.predicted_mask(shape, prediction)
+    for i, j in ((0, 20), (4, 17), (10, 10), (20, 0)):
+        a, b = grid.alphas[i], grid.betas[j]
+        assert grid.loss[i, j, -1] == pytest.approx(tversky(p, g, smooth, a, b), rel=1e-12)
+        batch = evaluate("tversky", ss.predicted_masks(shape, prediction, "scale", grid.scales[grid.sweep]), g,
+                         order=0, alpha=a, beta=b, smooth=smooth).value
+        np.testing.assert_allclose(grid.loss[i, j, grid.sweep], batch, rtol=1e-12)
+        tp, fp_term, fn_term = grid.terms(a, b)
+        assert (tp, fp_term, fn_term) == pytest.approx(
+            ((p * g).sum(), a * (p * (1 - g)).sum(), b * ((1 - p) * g).sum()), rel=1e-12
+        )
+
+
+def test_tversky_grid_is_nan_where_evaluate_finds_0_over_0() -> None:
+    grid = ss.tversky_grid("empty", ss.Prediction(), 0.0)
+    assert np.isnan(grid.loss[0]).all() and np.isfinite(grid.loss[1:]).all()  # α = 0: TP = FN = 0 = α·FP
+    p = ss.predicted_mask("empty", ss.Prediction())
+    with pytest.raises(ValueError, match="0/0"):
+        evaluate("tversky", p, ss.true_mask("empty"), order=0, alpha=0.0, beta=0.5, smooth=0.0)
+
+
+def test_beta_weighs_the_misses_of_a_small_prediction_and_alpha_the_spill_of_a_large_one() -> None:
+    grid = ss.tversky_grid("disc", ss.Prediction(shift=0.0, blob=0.0), 1.0)
+    small, large = np.argmin(np.abs(grid.scales[grid.sweep] - 0.6)), np.argmin(np.abs(grid.scales[grid.sweep] - 1.6))
+    assert grid.loss[2, 18, small] > grid.loss[18, 2, small]  # β high: the missed pixels cost more
+    assert grid.loss[18, 2, large] > grid.loss[2, 18, large]  # α high: the spilled pixels cost more
+
+
+def test_soft_counts() -> None:
+    g, p = ss.true_mask("square"), ss.predicted_mask("square", ss.Prediction())
+    tp, fp, fn = ss.soft_counts(p, g)
+    assert tp + fn == pytest.approx(g.sum()) and tp + fp == pytest.approx(p.sum())
+    assert fp == pytest.approx(sum(p[r, c] for r, c in zip(*np.nonzero(g == 0), strict=True)))

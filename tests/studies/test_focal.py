@@ -57,6 +57,44 @@ def test_alpha_weights_the_positive() -> None:
     np.testing.assert_allclose(weighted.modulating, off.modulating, rtol=1e-12)
 
 
+def test_pad_frames_hold_the_defaults_lin_gammas_and_the_share_gammas() -> None:
+    assert fs.GAMMA.default in fs.GAMMA_FRAMES and fs.ALPHA.default in fs.ALPHA_FRAMES
+    assert np.isin(fs.LIN_GAMMAS, fs.GAMMA_FRAMES).all()
+    assert np.isin(fs.GAMMA_FRAMES, fs.SHARE_GAMMAS).all()  # share_at is exact at every γ of the pad
+    assert (fs.GAMMA_FRAMES[0], fs.GAMMA_FRAMES[-1]) == fs.GAMMA.slider_range
+    assert (fs.ALPHA_FRAMES[0], fs.ALPHA_FRAMES[-1]) == fs.ALPHA.slider_range
+
+
+def test_grid_is_the_alpha_balanced_paper_formula_for_both_classes() -> None:
+    """Eq. 5 with α_t: α·FL for a positive, (1 − α)·FL for a negative with the same p_t; gradient by the chain rule."""
+    p = np.linspace(0.01, 0.99, 37)
+    gammas, alphas = [0.0, 0.5, 2.0, 5.0], [0.0, 0.25, 0.6, 1.0]
+    grid = fs.focal_grid(p, gammas, alphas)
+    assert grid.loss.shape == grid.grad.shape == (4, 4, 2, p.size) and grid.modulating.shape == (4, p.size)
+    assert fs.CLASSES == ("positive", "negative")
+    for i, g in enumerate(gammas):
+        np.testing.assert_allclose(grid.modulating[i], (1 - p) ** g, rtol=1e-9, atol=1e-300)
+        d_dp = g * (1 - p) ** (g - 1) * np.log(p) - (1 - p) ** g / p
+        for j, a in enumerate(alphas):
+            for c, alpha_t in enumerate((a, 1 - a)):
+                np.testing.assert_allclose(grid.loss[i, j, c], _paper_focal(p, g, alpha_t), rtol=1e-9, atol=1e-300)
+                np.testing.assert_allclose(grid.grad[i, j, c], np.abs(alpha_t * d_dp * p * (1 - p)), rtol=1e-9,
+                                           atol=1e-300)
+
+
+def test_pad_grid_with_weighting_off_is_unweighted_in_every_column() -> None:
+    on, off = fs.pad_grid(True), fs.pad_grid(False)
+    assert on.loss.shape == off.loss.shape == (fs.GAMMA_FRAMES.size, fs.ALPHA_FRAMES.size, 2, fs.P_T_LIVE.size)
+    np.testing.assert_array_equal(on.alphas, fs.ALPHA_FRAMES)
+    assert (off.alphas == -1.0).all()
+    unweighted = fs.focal_curves(fs.P_T_LIVE, fs.GAMMA_FRAMES, -1.0)
+    for j in (0, fs.ALPHA_FRAMES.size - 1):
+        for c in (0, 1):
+            np.testing.assert_allclose(off.loss[:, j, c], unweighted.loss, rtol=1e-12)
+            np.testing.assert_allclose(off.grad[:, j, c], unweighted.grad, rtol=1e-12)
+    np.testing.assert_array_equal(on.modulating, off.modulating)
+
+
 def test_logit_of_inverts_sigmoid() -> None:
     p = np.array([1e-6, 0.1, 0.5, 0.968, 1 - 1e-9])
     np.testing.assert_allclose(1 / (1 + np.exp(-fs.logit_of(p))), p, rtol=1e-9)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).parents[1] / "pages" / "curves.py")
+APP = str(Path(__file__).parents[2] / "pages" / "curves.py")
 PAGE_CHARTS = 1
 """Charts of the Curves page before any upload (its default losses share one axis)."""
 

@@ -3,12 +3,13 @@
 from pathlib import Path
 
 import pytest
+from helpers import live_values
 from streamlit.testing.v1 import AppTest
 
 import lossviz
 from lossviz.studies.home import PRESETS, page_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=[p.title for p in PRESETS])
@@ -20,7 +21,7 @@ def test_preset_link_restores_its_controls(preset):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.warning, [w.value for w in at.warning]
     for key, value in preset.query.items():
-        shown = at.session_state[key]
+        shown = at.session_state[key] if key in at.session_state else live_values(at)[key]  # a live control's
         if isinstance(value, list):
             assert list(shown) == value
         else:

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 import lossviz
 from lossviz.ui.session import _SESSION_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = {"alice_loss": "abs(p - y)**3", "bob_loss": "k*log1p(abs(p - y))"}
 
 
