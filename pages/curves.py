@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
@@ -23,7 +22,14 @@ from lossviz.ui.controls import (
     radio_control,
     toggle_control,
 )
-from lossviz.ui.live_chart import LiveParam, live_chart, live_pad, live_value, pad_values
+from lossviz.ui.live_chart import (
+    LiveParam,
+    forget_switched_controls,
+    live_chart,
+    live_pad,
+    live_value,
+    pad_values,
+)
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
 from lossviz.ui.upload import column_pair
@@ -66,18 +72,6 @@ class LiveControl:
         return index
 
 
-def forget_switched_controls(losses: list[str], live_key: str) -> None:
-    """Drop the session state a parameter's key kept from its other control: the key holds a card slider's
-    number while its loss is not the live one and the live control's state (a mapping) while it is; each
-    control would misread the other's (a slider given a mapping turns into a range slider). Without it,
-    both controls start from the link, which keeps the value across the switch."""
-    for name in losses:
-        for p in lossviz.spec(name).params:
-            key = control_key(PREFIX, f"{name}_{p.name}")
-            if key in st.session_state and isinstance(st.session_state[key], Mapping) != (key == live_key):
-                del st.session_state[key]
-
-
 def live_control(losses: list[str]) -> LiveControl | None:
     """The live loss, its live parameter(s) and their committed values (the browser's last release, or the
     link's): known before any curve is computed, so that every chart, caption and download uses them."""
@@ -90,7 +84,8 @@ def live_control(losses: list[str]) -> LiveControl | None:
     # The key of the parameter's card slider before it moved here (curves_huber_delta), so old links still
     # work; a pad's is curves_barron, whose URL keys control_key(key, name) are again the card's.
     key = control_key(PREFIX, loss if len(params) == 2 else f"{loss}_{declared[0].name}")
-    forget_switched_controls(losses, key)
+    card_keys = [control_key(PREFIX, f"{name}_{p.name}") for name in losses for p in lossviz.spec(name).params]
+    forget_switched_controls(card_keys, {key})
     values = pad_values(params, key) if len(params) == 2 else (live_value(params[0], key),)
     return LiveControl(loss, params, key, {p.param.name: v for p, v in zip(params, values, strict=True)})
 

@@ -8,8 +8,8 @@ which run before the next script run creates the widgets, so the widgets take th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
@@ -33,12 +33,12 @@ from lossviz.formula import define as define_formula
 from lossviz.formula import symbol as latex_symbol
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
-from lossviz.toolkit.frames import even_values
 from lossviz.ui import url_state
 from lossviz.ui.cards import guarded, plain
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, text_control
+from lossviz.ui.live_chart import LiveParam, commit_value, forget_switched_controls, live_chart, live_value
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import session_losses
 
@@ -63,10 +63,15 @@ def load_into_editor(
     """Callback: put a formula, its name, parameter table and view settings into the page's widgets."""
     st.session_state[FORMULA_KEY] = formula
     st.session_state[NAME_KEY] = name
+    live = parse_formula(formula).params[:1]  # the live control's parameter (lc.live_parameters)
     for param, (default, low, high) in decls.items():
         keys = cg.param_keys(param)
-        for what, value in (("default", default), ("low", low), ("high", high), ("value", default)):
+        for what, value in (("default", default), ("low", low), ("high", high)):
             st.session_state[keys[what]] = float(value)
+        if param in live:
+            commit_value(keys["value"], float(default))
+        else:
+            st.session_state[keys["value"]] = float(default)
     for control, value in (view or {}).items():
         st.session_state[cg.control_key(control)] = value
 
@@ -150,8 +155,11 @@ def show_formula_error(exc: FormulaError, text: str, container=st) -> None:
 
 
 def _slider_to_default(default_key: str, value_key: str) -> None:
-    """Callback of a table default: the parameter's slider moves to the new default."""
-    st.session_state[value_key] = st.session_state[default_key]
+    """Callback of a table default: the parameter's control (its slider or the live control) moves to it."""
+    if isinstance(st.session_state.get(value_key), Mapping):
+        commit_value(value_key, float(st.session_state[default_key]))
+    else:
+        st.session_state[value_key] = st.session_state[default_key]
 
 
 def _table_number(label: str, key: str, fallback: float, container, **kwargs) -> float:
@@ -204,11 +212,14 @@ def param_table(params: tuple[str, ...]) -> dict[str, cg.Decl] | None:
     return decls if ok else None
 
 
-def param_sliders(decls: Mapping[str, cg.Decl], loss: str, container=st) -> dict[str, float]:
-    """One live slider per parameter (``custom_<param>``), generated from its Param like a built-in's."""
+def param_sliders(decls: Mapping[str, cg.Decl], loss: str, skip: Collection[str] = (), container=st) -> dict[str, float]:
+    """One slider per parameter not in ``skip`` (``custom_<param>``), generated from its Param like a built-in's."""
     values: dict[str, float] = {}
-    columns = container.columns(max(1, min(len(decls), 4)))
-    for i, (name, decl) in enumerate(decls.items()):
+    shown = {name: decl for name, decl in decls.items() if name not in skip}
+    if not shown:
+        return values
+    columns = container.columns(min(len(shown), 4))
+    for i, (name, decl) in enumerate(shown.items()):
         param = cg.formula_param(name, decl, loss)
         key = cg.param_keys(name)["value"]
         if key in st.session_state:  # a value left from other table ranges moves inside the new ones
@@ -288,16 +299,40 @@ def view_controls() -> tuple[float, float, float, str]:
     return target, center, half, compare
 
 
-def live_curves(spec: lossviz.LossSpec, x: np.ndarray, target: float, values: dict[str, float]) -> LiveCurves | None:
-    """Frames for the first parameter (the live form of figures.live; drawn once this page has a live control)."""
-    if not spec.params:
+@dataclass(frozen=True)
+class LiveControl:
+    """The one control of the formula's first parameter, under the chart, and the value it committed."""
+
+    param: LiveParam
+    key: str
+    value: float
+
+
+def live_control(spec: lossviz.LossSpec) -> LiveControl | None:
+    """The live parameter (the formula's first, as the Curves page picks it) and its committed value (the
+    browser's last release, or the link's), known before any curve is computed, so that the doctor, the
+    check against a built-in and the curves all use it; None for a formula without parameters."""
+    live = lc.live_parameters([spec])
+    if live is None:
         return None
-    param = spec.params[0]
-    frames = np.union1d(even_values(param), [values[param.name]])  # the chart starts at the slider's value
+    param = live[1][0]
+    key = cg.param_keys(param.name)["value"]  # the old slider's key: old links still work
+    forget_switched_controls([cg.param_keys(p.name)["value"] for p in spec.params], {key})
     try:
-        curves = cg.sweep_curves(spec, param.name, frames, x, target, values)
+        lp = LiveParam(param, lc.frame_values(param))
+    except ValueError as exc:  # a range too narrow for two frames: the parameter keeps its slider
+        st.info(f"No live control for {param.name}: {exc}")
+        return None
+    return LiveControl(lp, key, live_value(lp, key))
+
+
+def live_curves(spec: lossviz.LossSpec, live: LiveControl, x: np.ndarray, target: float, values: dict[str, float]
+                ) -> LiveCurves | None:  # fmt: skip
+    """The curve at each frame of the live control, for the chart to show while it is dragged."""
+    try:
+        curves = cg.sweep_curves(spec, live.param.param.name, live.param.values, x, target, values)
     except ValueError as exc:
-        st.info(f"No live slider: {exc}")
+        st.info(f"No live control for {live.param.param.name}: {exc}")
         return None
     return LiveCurves(spec.name, curves)
 
@@ -333,15 +368,18 @@ def doctor_panel(found: list, container) -> None:
 
 
 def chart(
-    spec: lossviz.LossSpec, text: str, values: dict[str, float], target: float, center: float, half: float, compare: str
-) -> None:
+    spec: lossviz.LossSpec, text: str, live: LiveControl | None, values: dict[str, float], target: float,
+    center: float, half: float, compare: str,
+) -> None:  # fmt: skip
     x = cg.x_grid(center, half)
     computed = guarded(
-        spec.name, lambda: (lc.loss_curve(spec, x, target, values), live_curves(spec, x, target, values)), (spec,)
+        spec.name,
+        lambda: (lc.loss_curve(spec, x, target, values), live_curves(spec, live, x, target, values) if live else None),
+        (spec,),
     )
     if computed is None:
         return
-    curve, live = computed
+    curve, frames = computed
     shown = [curve]
     if compare != cg.NO_COMPARISON:
         check = cg.check_against_builtin(spec, compare, values, target)
@@ -349,7 +387,7 @@ def chart(
         overlay = builtin_overlay(check, x, target)
         if overlay is not None:
             shown.append(overlay)
-    fig = figure_loss_curves(shown, x_label="prediction p", symbol="p", live=live, dashed=[c.name for c in shown[1:]])
+    fig = figure_loss_curves(shown, x_label="prediction p", symbol="p", live=frames, dashed=[c.name for c in shown[1:]])
     note = cg.undefined_note(x, curve.value, curve.grad, curve.curvature)
     if note:
         st.info(f"{note} {NAN_NOTE.split(': ')[0]}.", icon=":material/info:")
@@ -357,7 +395,16 @@ def chart(
     plot, notes = st.columns([3, 1])
     if found:
         fig = mark_findings(fig, found, (center - half, center + half))
-    show(fig, key=CHART_KEY, container=plot)
+    if frames is None:
+        show(fig, key=CHART_KEY, container=plot)
+    else:
+        with plot:
+            live_chart(fig, live.param, key=live.key)
+            symbol = live.param.symbol
+            st.caption(
+                f"Drag the slider under the chart to move {symbol} live; releasing it keeps the value for the "
+                f"link, the check and the loss doctor ({symbol} = {live.param.text(live.value)})."
+            )
     doctor_panel(found or [], notes)
 
 
@@ -401,9 +448,11 @@ def main() -> None:
         return
     spec = define_loss(name, formula, decls)
     if spec is not None:
-        values = param_sliders(decls, spec.name)
+        live = live_control(spec)
+        skip = {live.param.param.name: live.value} if live else {}
+        values = {**param_sliders(decls, spec.name, skip), **skip}
         target, center, half, compare = view_controls()
-        chart(spec, formula.text, values, target, center, half, compare)
+        chart(spec, formula.text, live, values, target, center, half, compare)
     custom_loss_list(spec.name if spec is not None and spec.name != UNREGISTERED else None)
     st.caption(
         f"Custom losses belong to this browser session only (at most {MAX_CUSTOM_LOSSES}); the Curves, Landscape "

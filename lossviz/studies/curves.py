@@ -222,7 +222,7 @@ PAD_POINTS = 201
 """Points per curve of a pad's loss: its 14 × 21 frames of three panels stay under 1.5 MB as float32."""
 
 
-def live_parameters(losses: Sequence[str]) -> tuple[str, tuple[Param, ...]] | None:
+def live_parameters(losses: Sequence[str | LossSpec]) -> tuple[str, tuple[Param, ...]] | None:
     """The parameters that move live in the browser: those of the first selected loss that has any, both
     of a :data:`PAD_PARAMS` pair (Barron's α and c), else its first one (Huber's δ in the default view)."""
     for name in losses:

@@ -448,9 +448,16 @@ export default function (component) {
   } else if (data.seq >= inst.seq) {
     // data.seq echoes the last commit the script has seen: an older one is a rerun that started before this
     // browser's latest commit, and must not move the controls back.
+    const moved = data.seq > inst.seq && !same(served, inst.committed);
     inst.seq = data.seq;
     inst.committed = served;
     if (!interacting(inst)) inst.index = served.slice();
+    // A newer one that this browser did not send is the script's own commit (commit_value): keep it as this
+    // component's state too, or the next rerun would send the browser's older values back.
+    if (moved) {
+      const values = served.map((k, p) => data.params[p].values[k]);
+      inst.setStateValue("committed", { values, seq: data.seq });
+    }
   }
   inst.index = inst.index.map((k, p) => clamp(k, 0, data.params[p].values.length - 1));
   showIndex(inst);

@@ -64,7 +64,7 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -74,6 +74,7 @@ import numpy as np
 import plotly
 import streamlit as st
 import streamlit.components.v1 as components_v1
+from streamlit.errors import StreamlitAPIException
 
 from lossviz.spec import Param
 from lossviz.ui import classroom, url_state
@@ -191,8 +192,8 @@ class LiveParam:
 
     @property
     def label(self) -> str:
-        """The control's accessible name: symbol and name, e.g. ``δ (delta)``."""
-        return f"{self.symbol} ({self.param.name})" if self.param.symbol else self.param.name
+        """The control's accessible name: symbol and name, e.g. ``δ (delta)`` (``k`` alone where they agree)."""
+        return f"{self.symbol} ({self.param.name})" if self.symbol != self.param.name else self.param.name
 
     @cached_property
     def texts(self) -> tuple[str, ...]:
@@ -413,6 +414,24 @@ def pad_values(params: tuple[LiveParam, LiveParam], key: str) -> tuple[float, fl
     return vx, vy
 
 
+def forget_switched_controls(keys: Iterable[str], live_keys: Collection[str]) -> None:
+    """Drop the session state each of ``keys`` kept from its other control. A parameter's key holds a slider's
+    number while the parameter is not live and the live control's state (a mapping) while it is (its key in
+    ``live_keys``); each control would misread the other's (a slider given a mapping turns into a range
+    slider). Without it, both controls start from the link, which keeps the value across the switch."""
+    for key in keys:
+        if key in st.session_state and isinstance(st.session_state[key], Mapping) != (key in live_keys):
+            del st.session_state[key]
+
+
+def commit_value(key: str, *values: float) -> None:
+    """Move the live control ``key`` to ``values`` from a callback (before the control is drawn), as if the
+    browser had committed them: its next sequence number, so that the browser takes the values over its own."""
+    stored = st.session_state[key].get("committed") if isinstance(st.session_state.get(key), Mapping) else None
+    seq = stored.get("seq") if isinstance(stored, Mapping) else None
+    st.session_state[key] = {"committed": {"values": list(values), "seq": (seq if isinstance(seq, int) else 0) + 1}}
+
+
 def _mount(
     figure: Mapping[str, Any], params: Sequence[LiveParam], key: str, url_keys: Sequence[str]
 ) -> tuple[float, ...]:
@@ -430,11 +449,16 @@ def _mount(
         on_committed_change=_ignore,
     )
     for p, k, v in zip(params, url_keys, values, strict=True):
-        if v == p.default:  # like a bound widget: the link omits defaults
-            if k in st.query_params:
-                del st.query_params[k]
-        elif st.query_params.get(k) != p.text(v):
-            st.query_params[k] = p.text(v)
+        try:
+            if v == p.default:  # like a bound widget: the link omits defaults
+                if k in st.query_params:
+                    del st.query_params[k]
+            elif st.query_params.get(k) != p.text(v):
+                st.query_params[k] = p.text(v)
+        except StreamlitAPIException:
+            # The key is still bound to the slider the parameter had on the last run (a switch of the live
+            # parameter): Streamlit unbinds it, and drops its entry, at the end of this run; the next run writes it.
+            pass
     return values
 
 

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, figure_sizes, figures, same_data, warnings
+from helpers import (
+    app_test,
+    errors,
+    exceptions,
+    figure_sizes,
+    figures,
+    live_data,
+    live_figures,
+    live_sizes,
+    same_data,
+    warnings,
+)
 
 import lossviz
 from lossviz.figures.curves import TRACES_PER_CURVE
 from lossviz.formula import MAX_CUSTOM_LOSSES
+from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
+from lossviz.ui.live_chart import LiveParam
 from lossviz.ui.session import _SESSION_KEY
-from tests.figure_helpers import frames_of
+from tests.figure_helpers import frames_of, validated
 
 HOSTILE = [
     "__import__('os').system('echo pwned')",
@@ -35,6 +48,22 @@ def page():
     at.run()
     assert not exceptions(at), exceptions(at)
     return at
+
+
+def charts(at) -> list[dict]:
+    """The page's curves chart: the live one (a formula with parameters) or a plain one (without)."""
+    return live_figures(at) + figures(at)
+
+
+def commit(at, key: str, value: float, seq: int = 1) -> None:
+    """What the browser sends on releasing the live control ``key`` (lossviz.ui.live_chart)."""
+    at.session_state[key] = {"committed": {"values": [value], "seq": seq}}
+
+
+def live_shown(at) -> tuple[str, float]:
+    """The live control's label and the value it shows."""
+    ((param,),) = [d["params"] for d in live_data(at)]
+    return param["label"], param["values"][param["index"]]
 
 
 def curve_y(fig: dict, curve: int = 0, panel: int = 0) -> np.ndarray:
@@ -64,8 +93,10 @@ def listed_losses(at) -> list[str]:
     return sorted(b.key.removeprefix("custom_remove_") for b in at.button if b.key.startswith("custom_remove_"))
 
 
-def test_default_page_draws_squared_error(page) -> None:
+def test_default_page_draws_squared_error_without_a_control(page) -> None:
+    assert not live_data(page)  # no parameter: a plain chart, no live control
     (fig,) = figures(page)
+    assert "frames" not in fig
     assert curve_names(fig) == ["my_loss"]
     x = fig["data"][0]["x"]
     np.testing.assert_allclose(curve_y(fig), x**2, rtol=1e-6)
@@ -78,23 +109,74 @@ def test_default_page_draws_squared_error(page) -> None:
     assert max(figure_sizes(page)) < 1_000_000
 
 
-def test_typed_formula_is_drawn_with_its_parameter_slider(page) -> None:
+def test_typed_formula_gets_one_live_control_for_its_first_parameter(page) -> None:
     type_formula(page, "k*abs(p - y)**1.5")
-    (fig,) = figures(page)
+    assert not figures(page)  # the one chart is the live one
+    (fig,) = live_figures(page)
+    validated(fig)
     x = fig["data"][0]["x"].astype(np.float64)
     np.testing.assert_allclose(curve_y(fig), np.abs(x) ** 1.5, rtol=1e-6)
-    assert page.slider(key="custom_k").value == 1.0
-    assert len(frames_of(fig)) >= 25
-    page.slider(key="custom_k").set_value(2.5).run()
-    (fig2,) = figures(page)
-    np.testing.assert_allclose(curve_y(fig2), 2.5 * np.abs(x) ** 1.5, rtol=1e-6)
+    assert live_shown(page) == ("k", 1.0)
+    assert "custom_k" not in [s.key for s in page.slider]  # one control per parameter
+    (chart,) = live_data(page)
+    values = chart["params"][0]["values"]
+    assert len(frames_of(fig)) == len(values) >= 20
+    for value, frame in zip(values, frames_of(fig), strict=True):
+        np.testing.assert_allclose(frame["data"][0]["y"], value * np.abs(x) ** 1.5, rtol=1e-6, atol=1e-7)
+    assert max(live_sizes(page)) < 1_000_000
     assert "k" in session_store(page)["my_loss"].param_names
+
+
+def test_a_committed_value_reaches_the_chart_the_doctor_and_the_link(page) -> None:
+    type_formula(page, "-k*(p - y)**2 + 2*(p - y)**2")
+    assert doctor_lines(page) == []  # k = 1: (p − y)², nothing wrong
+    commit(page, "custom_k", 3.0)
+    page.run()
+    assert not exceptions(page), exceptions(page)
+    assert live_shown(page) == ("k", 3.0)
+    (fig,) = live_figures(page)
+    x = fig["data"][0]["x"].astype(np.float64)
+    np.testing.assert_allclose(curve_y(fig), -(x**2), rtol=1e-6, atol=1e-6)
+    assert any("**sign**" in line for line in doctor_lines(page))  # the doctor sees k = 3: −(p − y)²
+    assert "sign" in [a["text"] for a in fig["layout"]["annotations"]]  # and marks it on the live chart
+    assert any("k = 3" in c.value for c in page.caption)
+    assert page.query_params["custom_k"] == "3"
+    commit(page, "custom_k", 1.0, seq=2)
+    page.run()
+    assert "custom_k" not in page.query_params  # the default leaves the link
+
+
+def test_a_link_restores_the_live_value() -> None:
+    at = app_test("custom")
+    at.query_params["custom_formula"] = "k*abs(p - y)**1.5"
+    at.query_params["custom_k"] = "3.7"
+    at.run()
+    assert not exceptions(at) and not warnings(at)
+    assert live_shown(at) == ("k", 4.0)  # the frame nearest 3.7 on the frames −10, −9 … 10
+    (fig,) = live_figures(at)
+    x = fig["data"][0]["x"].astype(np.float64)
+    np.testing.assert_allclose(curve_y(fig), 4.0 * np.abs(x) ** 1.5, rtol=1e-6)
+
+
+def test_the_live_parameter_switches_with_the_formula(page) -> None:
+    type_formula(page, "a*k*(p - y)**2")
+    commit(page, "custom_a", 2.0)
+    page.run()
+    page.slider(key="custom_k").set_value(3.0).run()
+    page.query_params["custom_k"] = "3.0"  # the bound slider's link entry (AppTest writes none back)
+    type_formula(page, "k*a*(p - y)**2")  # k is live now, a gets a slider: each keeps its value (the link's)
+    assert live_shown(page) == ("k", 3.0)
+    assert page.slider(key="custom_a").value == 2.0
+    assert [s.key for s in page.slider if s.key in ("custom_a", "custom_k")] == ["custom_a"]
+    (fig,) = live_figures(page)
+    x = fig["data"][0]["x"].astype(np.float64)
+    np.testing.assert_allclose(curve_y(fig), 6.0 * x**2, rtol=1e-6)
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_formula_is_rejected_and_the_page_keeps_working(page, text: str) -> None:
     type_formula(page, text)
-    assert not figures(page)
+    assert not charts(page)
     (message,) = shown(errors(page))
     assert message.startswith("Formula rejected")
     assert "not allowed" in message or "limit" in message or "syntax" in message or "unknown" in message
@@ -102,7 +184,7 @@ def test_hostile_formula_is_rejected_and_the_page_keeps_working(page, text: str)
     # The page keeps working: a gallery example loads and draws.
     page.button(key="custom_example_huber").click().run()
     assert not exceptions(page) and not errors(page)
-    (fig,) = figures(page)
+    (fig,) = charts(page)
     assert curve_names(fig) == ["my_huber", "huber (built-in)"]
 
 
@@ -117,7 +199,7 @@ def test_rejection_shows_the_column_with_a_caret(page) -> None:
 
 def test_undefined_points_are_gaps_with_a_note(page) -> None:
     type_formula(page, "log(p - y)")
-    (fig,) = figures(page)
+    (fig,) = charts(page)
     value = curve_y(fig)
     x = fig["data"][0]["x"]
     assert np.isnan(value[x <= 0]).all() and np.isfinite(value[x > 0]).all()
@@ -132,13 +214,18 @@ def test_gallery_examples_load_with_one_click(page, ex: cg.Example) -> None:
     assert not exceptions(page) and not errors(page), (exceptions(page), errors(page))
     assert page.text_input(key="custom_formula").value == ex.formula
     assert page.text_input(key="custom_name").value == ex.name
-    for name, (default, low, high) in ex.params.items():
+    for i, (name, (default, low, high)) in enumerate(ex.params.items()):
         keys = cg.param_keys(name)
         assert page.number_input(key=keys["default"]).value == default
         assert page.number_input(key=keys["low"]).value == low
         assert page.number_input(key=keys["high"]).value == high
-        assert page.slider(key=keys["value"]).value == pytest.approx(default)
-    (fig,) = figures(page)
+        if i == 0:  # the first parameter's one control is the live one, at the example's default
+            assert live_shown(page)[1] == default and keys["value"] not in [s.key for s in page.slider]
+        else:
+            assert page.slider(key=keys["value"]).value == pytest.approx(default)
+    if not ex.params:
+        assert not live_data(page)
+    (fig,) = charts(page)
     assert curve_names(fig)[0] == ex.name
     assert ex.name in session_store(page)
     if ex.builtin:
@@ -154,16 +241,16 @@ def test_gallery_examples_load_with_one_click(page, ex: cg.Example) -> None:
 
 def test_each_control_changes_the_chart(page) -> None:
     page.button(key="custom_example_cauchy").click().run()
-    (fig,) = figures(page)
+    (fig,) = charts(page)
 
     def rerun(before: dict) -> dict:
         page.run()
         assert not exceptions(page), exceptions(page)
-        (after,) = figures(page)
+        (after,) = charts(page)
         assert not same_data(before, after)
         return after
 
-    page.slider(key="custom_c").set_value(2.0)
+    commit(page, "custom_c", 2.0)
     fig = rerun(fig)
     x = fig["data"][0]["x"].astype(np.float64)
     np.testing.assert_allclose(curve_y(fig), 2.0 * np.log1p((x / 2.0) ** 2), rtol=1e-6)
@@ -176,12 +263,12 @@ def test_each_control_changes_the_chart(page) -> None:
     page.select_slider(key="custom_half_width").set_value(10.0)
     fig = rerun(fig)
     assert fig["data"][0]["x"][-1] == pytest.approx(12.0)
-    page.number_input(key="custom_c_high").set_value(8.0)  # the live frames span the slider range
-    fig = rerun(fig)
+    page.number_input(key="custom_c_high").set_value(8.0).run()  # the live frames span the table's range
+    (fig,) = charts(page)
     last, r = frames_of(fig)[-1]["data"][0]["y"].astype(np.float64), fig["data"][0]["x"].astype(np.float64) - 1.0
     np.testing.assert_allclose(last, 32.0 * np.log1p((r / 8.0) ** 2), rtol=1e-5)  # c²/2 log1p((r/c)²) at c = 8
-    page.number_input(key="custom_c_low").set_value(0.5)
-    fig = rerun(fig)
+    page.number_input(key="custom_c_low").set_value(0.5).run()
+    assert frames_of(charts(page)[0])[0]["data"][0]["y"][0] == pytest.approx(0.125 * np.log1p(18**2), rel=1e-6)  # c = 0.5 at r = −9
     page.selectbox(key="custom_compare").set_value("welsch")
     fig = rerun(fig)
     assert curve_names(fig) == ["my_cauchy", "welsch (built-in)"]
@@ -192,7 +279,7 @@ def test_each_control_changes_the_chart(page) -> None:
     page.number_input(key="custom_c_default").set_value(3.0)
     fig = rerun(fig)
     assert session_store(page)["my_cauchy"].param("c").default == 3.0
-    assert page.slider(key="custom_c").value == 3.0  # a new default moves the slider to it
+    assert live_shown(page)[1] == 3.0  # a new default moves the live control to it
 
 
 def test_a_bad_parameter_table_is_explained(page) -> None:
@@ -200,18 +287,18 @@ def test_a_bad_parameter_table_is_explained(page) -> None:
     page.number_input(key="custom_k_low").set_value(20.0).run()
     assert not exceptions(page)
     assert any("low (20) must be below high (10)" in e for e in shown(errors(page)))
-    assert not figures(page)
+    assert not charts(page)
     page.number_input(key="custom_k_low").set_value(2.0).run()
     assert any("using 2" in w for w in shown(warnings(page)))  # the default 1 moves into [2, 10]
-    assert len(figures(page)) == 1
-    assert page.slider(key="custom_k").value == 2.0
+    assert len(charts(page)) == 1
+    assert live_shown(page) == ("k", 2.0)
 
 
 def test_name_is_validated_and_registers(page) -> None:
     page.text_input(key="custom_name").input("huber").run()
     assert not exceptions(page)
     assert any("built-in" in e for e in shown(errors(page)))
-    assert figures(page)  # drawn anyway, unregistered
+    assert charts(page)  # drawn anyway, unregistered
     page.text_input(key="custom_name").input("mine").run()
     assert not errors(page)
     assert sorted(session_store(page)) == ["mine", "my_loss"]
@@ -241,7 +328,7 @@ def test_the_session_bound_gives_a_clear_message() -> None:
     (message,) = shown(errors(at))
     assert "Not registered" in message and f"the limit is {MAX_CUSTOM_LOSSES}" in message
     assert len(session_store(at)) == MAX_CUSTOM_LOSSES and "one_more" not in session_store(at)
-    (fig,) = figures(at)  # the formula is still drawn
+    (fig,) = charts(at)  # the formula is still drawn
     assert curve_names(fig) == ["unregistered"]
     at.button(key="custom_remove_loss00").click().run()  # make room: now it registers
     assert not errors(at) and "one_more" in session_store(at)
@@ -256,7 +343,7 @@ def test_link_restores_the_same_chart(page) -> None:
     page.slider(key="custom_b").set_value(3.0).run()
     page.slider(key="custom_target").set_value(0.5).run()
     page.selectbox(key="custom_compare").set_value("mse").run()
-    (typed,) = figures(page)
+    (typed,) = charts(page)
 
     link = {
         "custom_formula": "where(p > y, a*(p - y)**2, b*(y - p))",
@@ -278,7 +365,7 @@ def test_link_restores_the_same_chart(page) -> None:
     at.run()
     assert not exceptions(at) and not errors(at)
     assert warnings(at) == warnings(page)  # only the check's "differs from mse", no link warning
-    (restored,) = figures(at)
+    (restored,) = charts(at)
     assert same_data(typed, restored)
     assert len(frames_of(restored)) == len(frames_of(typed))
     assert "asym" in session_store(at)
@@ -302,6 +389,7 @@ def test_stale_table_entries_leave_the_link(page) -> None:
         ("custom_k_low", "abc"),
         ("custom_k_default", "inf"),
         ("custom_k", "1e9"),
+        ("custom_k", "abc"),
         ("custom_target", "nan"),
         ("custom_half_width", "-3"),
         ("custom_compare", "no_such_loss"),
@@ -316,14 +404,14 @@ def test_bad_link_values_warn(key: str, value: str) -> None:
     at.run()
     assert not exceptions(at), exceptions(at)
     assert any(key in w for w in shown(warnings(at))), warnings(at)
-    assert figures(at)
+    assert charts(at)
 
 
 def test_a_hostile_formula_in_a_link_is_only_rejected() -> None:
     at = app_test("custom")
     at.query_params["custom_formula"] = "__import__('os').system('echo pwned')"
     at.run()
-    assert not exceptions(at) and not figures(at)
+    assert not exceptions(at) and not charts(at)
     assert any("not allowed" in e for e in shown(errors(at)))
 
 
@@ -335,7 +423,7 @@ def doctor_lines(at) -> list[str]:
 def test_the_doctor_finds_nothing_wrong_with_squared_error(page) -> None:
     assert doctor_lines(page) == []
     assert any("Nothing found on this range" in c.value for c in page.caption)
-    (fig,) = figures(page)
+    (fig,) = charts(page)
     assert not fig["layout"].get("shapes")
 
 
@@ -346,7 +434,7 @@ def test_each_doctor_example_loads_and_its_finding_is_listed_and_marked(page, ex
     assert page.text_input(key="custom_formula").value == ex.formula
     lines = doctor_lines(page)
     assert any(f"**{ex.code.replace('_', ' ')}**" in line for line in lines), lines
-    (fig,) = figures(page)
+    (fig,) = charts(page)
     codes = [a["text"] for a in fig["layout"]["annotations"]]
     assert ex.code in codes or ex.code == "unbounded_below", codes  # a place at ±∞ is listed, not drawn
 
@@ -355,3 +443,79 @@ def test_typing_a_sign_slip_is_diagnosed_as_you_type(page) -> None:
     type_formula(page, "-(p - y)**2")
     lines = doctor_lines(page)
     assert any("**sign**" in line for line in lines) and any("**unbounded below**" in line for line in lines), lines
+
+
+# --- in the browser ------------------------------------------------------------------------------------------
+
+LIVE_C = "c"
+
+
+def _caption_value(tab) -> str:
+    """The live value the page's caption names (what the script committed)."""
+    texts = tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    (caption,) = [t for t in texts if "Drag the slider" in t]
+    return caption.rsplit(f"{LIVE_C} = ", 1)[1].rstrip(").")
+
+
+def example_c(key: str) -> LiveParam:
+    """The live control of a gallery example's c."""
+    param = cg.formula_param("c", cg.example(key).params["c"], f"my_{key}")
+    return LiveParam(param, lc.frame_values(param))
+
+
+@pytest.mark.browser
+def test_in_the_browser_c_moves_while_dragged_commits_on_release_and_resets_with_an_example() -> None:
+    """Cauchy's c is one live control under the chart: a drag draws new frames without a message to the
+    server, the release commits once to the link, a reload restores it, ArrowRight steps it; loading another
+    example moves it to that example's default, and an unrelated rerun keeps it there."""
+    from helpers import browser_errors, chromium_page, drag_live, drawn_frame, sent_frames, streamlit_server
+
+    with streamlit_server() as base, chromium_page(base, "custom", charts=1) as tab:
+        sent = sent_frames(tab)
+        tab.get_by_role("button", name="Cauchy", exact=True).click()
+        slider = tab.get_by_role("slider", name=LIVE_C, exact=True)
+        slider.wait_for(timeout=60_000)
+        tab.wait_for_function("() => !!document.querySelector('.lossviz-live[data-frame]')", timeout=60_000)
+        assert slider.count() == 1  # one control for c (an st.slider would carry the same name)
+        assert slider.get_attribute("aria-valuetext") == "1"
+        tab.wait_for_timeout(1000)  # the run has settled: what follows must send nothing until the release
+        slider.scroll_into_view_if_needed()
+        before = len(sent)
+        drawn = drag_live(tab, LIVE_C, [0.3, 0.5, 0.7])
+        assert len(set(drawn)) == len(drawn), drawn  # a new frame at each step
+        assert len(sent) == before, "the drag sent WebSocket messages"
+        tab.mouse.up()
+        text = slider.get_attribute("aria-valuetext")
+        tab.wait_for_function(f"() => location.search.includes('custom_c={text}')", timeout=60_000)
+        tab.wait_for_function(
+            f"() => Array.from(document.querySelectorAll('[data-testid=stCaptionContainer]'))"
+            f".some(c => c.innerText.includes('c = {text})'))",
+            timeout=60_000,
+        )
+        tab.reload()
+        tab.wait_for_function("() => !!document.querySelector('.lossviz-live[data-frame]')", timeout=120_000)
+        assert drawn_frame(tab, LIVE_C) == drawn[-1]
+        assert slider.get_attribute("aria-valuetext") == text and _caption_value(tab) == text
+
+        slider.focus()
+        slider.press("ArrowRight")
+        texts = example_c("cauchy").texts
+        assert texts[drawn[-1]] == text
+        tab.wait_for_function(f"() => location.search.includes('custom_c={texts[drawn[-1] + 1]}')", timeout=60_000)
+        assert drawn_frame(tab, LIVE_C) == drawn[-1] + 1
+
+        tab.get_by_role("button", name="Tukey biweight", exact=True).click()  # c = 4.685 by default
+        tukey = example_c("tukey")
+        shown = tukey.text(tukey.param.default)
+        tab.wait_for_function(
+            f"el => el.getAttribute('aria-valuetext') === '{shown}'", arg=slider.element_handle(), timeout=60_000
+        )
+        tab.wait_for_function("() => !location.search.includes('custom_c=')", timeout=60_000)
+        target = tab.locator('[data-testid="stSlider"]').filter(has_text="target y").locator('input[type="range"]')
+        target.focus()
+        target.press("ArrowRight")  # an unrelated rerun: c stays at the example's default
+        tab.wait_for_function("() => location.search.includes('custom_target=')", timeout=60_000)
+        tab.wait_for_timeout(1500)
+        assert slider.get_attribute("aria-valuetext") == shown and _caption_value(tab) == shown
+        assert "custom_c=" not in tab.evaluate("() => location.search")
+        assert not browser_errors(tab)
