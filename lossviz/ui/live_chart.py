@@ -381,7 +381,8 @@ def _plotly_js_url() -> str:
     # repeating it is a dictionary update).
     served = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS.parent))
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"{'/' + base if base else ''}/component/{served.name}/{PLOTLY_JS.name}"
+    # The version in the query names the file's content: a proxy may let browsers keep it (deploy/nginx).
+    return f"{'/' + base if base else ''}/component/{served.name}/{PLOTLY_JS.name}?v={plotly.__version__}"
 
 
 def _ignore() -> None:

@@ -72,6 +72,15 @@ def test_nginx_sticky_sessions_by_cookie_not_by_address() -> None:
     assert "$request_id" in NGINX_CONF and "add_header Set-Cookie $lossviz_route_cookie;" in NGINX_CONF
 
 
+def test_nginx_lets_browsers_keep_plotly_js_whose_url_names_its_version() -> None:
+    block = re.search(r"location \^~ /component/lossviz\.ui\.live_chart\.plotly_js/ \{(.*?)\}", NGINX_CONF, re.S)
+    assert block, "no location for the live charts' plotly.js"
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable"' in block.group(1)
+    assert "proxy_hide_header Cache-Control;" in block.group(1) and "$lossviz_route_cookie" in block.group(1)
+    source = (ROOT / "lossviz" / "ui" / "live_chart.py").read_text()
+    assert "?v={plotly.__version__}" in source  # immutable only because the URL changes with the file
+
+
 def test_nginx_body_limit_covers_streamlit_uploads() -> None:
     size = re.search(r"client_max_body_size (\w+);", NGINX_CONF)[1]
     assert _nginx_bytes(size) >= CONFIG["server"]["maxUploadSize"] * 2**20

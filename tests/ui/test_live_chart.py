@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import plotly
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -252,7 +253,7 @@ def test_demo_renders_the_components_with_their_labels_and_plotly_url():
     assert [p["label"] for p in pad["params"]] == ["a (amplitude)", "φ (phase)"]
     assert len(chart["figure"]["frames"]) == 25 and len(pad["figure"]["frames"]) == 21 * 21
     assert chart["params"][0]["texts"][chart["params"][0]["index"]] == "1"
-    assert chart["plotly_url"] == f"/component/lossviz.ui.live_chart.plotly_js/{PLOTLY_JS.name}"
+    assert chart["plotly_url"] == f"/component/lossviz.ui.live_chart.plotly_js/{PLOTLY_JS.name}?v={plotly.__version__}"
     assert PLOTLY_JS.is_file()
     assert committed(at) == ["committed frequency = 1.0", "committed pad = 1.0, 0.0", "player shown"]
     assert not at.warning and at.query_params == {}
@@ -444,7 +445,7 @@ def query_of(url: str) -> dict[str, str]:
 @pytest.mark.browser
 def test_plotly_js_is_served_from_the_installed_package(server, chromium):
     tab = Tab(chromium, server)  # a script run registers the folder; the browser then loads the file
-    url = f"{server}/component/lossviz.ui.live_chart.plotly_js/{PLOTLY_JS.name}"
+    url = f"{server}/component/lossviz.ui.live_chart.plotly_js/{PLOTLY_JS.name}?v={plotly.__version__}"
     assert tab.page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)").count(url) == 1
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.status == 200
