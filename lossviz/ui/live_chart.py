@@ -246,10 +246,9 @@ def link_value(raw: str | None, param: LiveParam, key: str) -> url_state.UrlValu
 
 @dataclass(frozen=True)
 class _Encoded:
-    """A figure as the component draws it: plain JSON data, its text (UTF-8) and a digest of it."""
+    """A figure as the component draws it: its JSON text (UTF-8) and a digest of it."""
 
     figure: Mapping[str, Any]
-    plain: dict[str, Any]
     text: bytes
     digest: str
 
@@ -281,7 +280,7 @@ def _encoded(figure: Mapping[str, Any], frame_count: int) -> _Encoded:
         text = json.dumps(plain, allow_nan=False, separators=(",", ":")).encode()
     except (TypeError, ValueError) as error:
         raise ValueError(f"a live figure must be plain JSON (lists, typed arrays as dtype/bdata): {error}") from error
-    encoded = _Encoded(figure, plain, text, hashlib.blake2b(text, digest_size=12).hexdigest())
+    encoded = _Encoded(figure, text, hashlib.blake2b(text, digest_size=12).hexdigest())
     _ENCODED[id(figure)] = encoded
     while len(_ENCODED) > ENCODED_FIGURES:
         _ENCODED.popitem(last=False)
@@ -340,29 +339,12 @@ def live_payload(
     hidden: Sequence[bool] = (),
     locked: Sequence[bool] = (),
     url_keys: Sequence[str | None] = (),
-) -> dict[str, Any]:
-    """The component's data: the figure, each parameter's label, frame values and texts and the frame of its
-    committed value, whether a classroom link hides or locks its control (``hidden``/``locked``, one flag per
-    parameter, none by default), the URL key that holds its value (``url_keys``; none for a player), the
-    sequence number of the last commit, where plotly.js is served, and for a player its frame rate at 1× and
-    speeds (``None`` otherwise)."""
-    controls = _controls(params, values, seq, plotly_url, player, hidden, locked, url_keys)
-    encoded = _encoded(figure, math.prod(len(p.values) for p in params))
-    return {"figure": encoded.plain, "figure_id": encoded.digest, **controls}
-
-
-def encoded_payload(
-    figure: Mapping[str, Any],
-    params: Sequence[LiveParam],
-    values: Sequence[float],
-    seq: int,
-    plotly_url: str,
-    player: bool = False,
-    hidden: Sequence[bool] = (),
-    locked: Sequence[bool] = (),
-    url_keys: Sequence[str | None] = (),
 ) -> bytes:
-    """:func:`live_payload` as the UTF-8 JSON the component receives, built around the figure's cached encoding.
+    """The component's data as the UTF-8 JSON it receives: the figure, each parameter's label, frame values and
+    texts and the frame of its committed value, whether a classroom link hides or locks its control
+    (``hidden``/``locked``, one flag per parameter, none by default), the URL key that holds its value
+    (``url_keys``; none for a player), the sequence number of the last commit, where plotly.js is served, and
+    for a player its frame rate at 1× and speeds (``None`` otherwise). Built around the figure's cached encoding.
 
     Sent as bytes, Streamlit forwards it as it is and identifies it by one hash; a dict would be serialised
     twice more on every rerun (once to send, once sorted to identify the element).
@@ -444,8 +426,8 @@ def _mount(
     shown = [classroom.view(k) for k in url_keys]
     _COMPONENT(
         key=key,
-        data=encoded_payload(figure, params, values, seq, _plotly_js_url(), hidden=[h for h, _ in shown],
-                             locked=[lk for _, lk in shown], url_keys=url_keys),
+        data=live_payload(figure, params, values, seq, _plotly_js_url(), hidden=[h for h, _ in shown],
+                          locked=[lk for _, lk in shown], url_keys=url_keys),
         default={"committed": {"values": list(values), "seq": seq}},
         on_committed_change=_ignore,
     )
@@ -471,7 +453,7 @@ def live_chart(figure: Mapping[str, Any], param: LiveParam, key: str, *, player:
     (see the module's docstring); the call returns that default.
     """
     if player:
-        _COMPONENT(key=key, data=encoded_payload(figure, [param], [param.default], 0, _plotly_js_url(), player=True))
+        _COMPONENT(key=key, data=live_payload(figure, [param], [param.default], 0, _plotly_js_url(), player=True))
         return param.default
     (value,) = _mount(figure, [param], key, [key])
     return value

@@ -261,16 +261,11 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert not np.array_equal(a.thetas[-1], other.thetas[-1])
 
 
-@pytest.mark.parametrize("optimizer", list(TORCH_OPTIMIZERS))
-def test_training_matches_a_plain_torch_loop(optimizer: str) -> None:
-    """Two epochs against nn.Linear layers, F.binary_cross_entropy_with_logits and the torch.optim optimiser."""
-    config = tr.default_config(epochs=2, batch_size=16, optimizer=optimizer)
-    result = tr.train(config)
-    su = result.setup
-    net = _torch_mlp(su.model, su.model.init(config.data.seed))
-    opt = TORCH_OPTIMIZERS[optimizer](net.parameters(), config.lr)
-    x = torch.as_tensor(su.dataset.x_train)
-    y = torch.as_tensor(su.dataset.y_train)
+def _assert_torch_loop_reaches(result: tr.TrainResult, net: torch.nn.Sequential, opt: torch.optim.Optimizer) -> None:
+    """Two epochs of a plain torch loop (batches of 16 in the trainer's shuffled order, BCE with logits) end at
+    the run's final weights."""
+    config, su = result.config, result.setup
+    x, y = torch.as_tensor(su.dataset.x_train), torch.as_tensor(su.dataset.y_train)
     shuffle = torch.Generator().manual_seed(tr._stream_seed(config.data.seed, tr.SHUFFLE_STREAM))
     for _epoch in range(2):
         order = torch.randperm(len(y), generator=shuffle)
@@ -282,6 +277,17 @@ def test_training_matches_a_plain_torch_loop(optimizer: str) -> None:
     flat = torch.cat([p.detach().reshape(-1) for lin in net if isinstance(lin, torch.nn.Linear)
                       for p in (lin.weight, lin.bias)])
     np.testing.assert_allclose(result.theta_final, flat.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", list(TORCH_OPTIMIZERS))
+def test_training_matches_a_plain_torch_loop(optimizer: str) -> None:
+    """Two epochs against nn.Linear layers, F.binary_cross_entropy_with_logits and the torch.optim optimiser."""
+    config = tr.default_config(epochs=2, batch_size=16, optimizer=optimizer)
+    result = tr.train(config)
+    su = result.setup
+    net = _torch_mlp(su.model, su.model.init(config.data.seed))
+    opt = TORCH_OPTIMIZERS[optimizer](net.parameters(), config.lr)
+    _assert_torch_loop_reaches(result, net, opt)
 
 
 def test_curves_start_at_the_initial_weights_and_training_helps() -> None:
@@ -656,19 +662,8 @@ def test_training_with_dropout_matches_a_torch_loop_with_nn_dropout() -> None:
     su = result.setup
     net = _torch_mlp(su.model, su.model.init(config.data.seed)).train()
     opt = torch.optim.Adam(net.parameters(), config.lr)
-    x, y = torch.as_tensor(su.dataset.x_train), torch.as_tensor(su.dataset.y_train)
-    shuffle = torch.Generator().manual_seed(tr._stream_seed(config.data.seed, tr.SHUFFLE_STREAM))
     torch.manual_seed(tr._stream_seed(config.data.seed, tr.DROPOUT_STREAM))  # nn.Dropout's global generator
-    for _epoch in range(2):
-        order = torch.randperm(len(y), generator=shuffle)
-        for start in range(0, len(y), 16):
-            idx = order[start : start + 16]
-            opt.zero_grad()
-            F.binary_cross_entropy_with_logits(net(x[idx])[:, 0], y[idx]).backward()
-            opt.step()
-    flat = torch.cat([p.detach().reshape(-1) for lin in net if isinstance(lin, torch.nn.Linear)
-                      for p in (lin.weight, lin.bias)])
-    np.testing.assert_allclose(result.theta_final, flat.numpy(), rtol=1e-10, atol=1e-12)
+    _assert_torch_loop_reaches(result, net, opt)
     plain = tr.train(config.replace(dropout=()))
     assert not np.array_equal(plain.theta_final, result.theta_final)
 

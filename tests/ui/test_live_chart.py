@@ -34,7 +34,6 @@ from lossviz.ui.live_chart import (
     LiveParam,
     _encoded,
     committed_values,
-    encoded_payload,
     frame_texts,
     link_value,
     live_payload,
@@ -178,7 +177,7 @@ def test_payload_checks_the_figure_and_identifies_it():
     live = LiveParam(SHIFT, np.linspace(-1, 1, 5))
     fig = figure(5)
     fig["layout"]["sliders"] = [{"steps": []}]
-    payload = live_payload(fig, [live], [0.5], 2, "/plotly.js")
+    payload = json.loads(live_payload(fig, [live], [0.5], 2, "/plotly.js"))  # UTF-8 JSON bytes, as sent
     assert "sliders" not in payload["figure"]["layout"] and "sliders" in fig["layout"]
     assert payload["params"] == [
         {
@@ -193,8 +192,8 @@ def test_payload_checks_the_figure_and_identifies_it():
         }
     ]
     assert payload["seq"] == 2 and payload["plotly_url"] == "/plotly.js" and payload["player"] is None
-    assert live_payload(fig, [live], [1.0], 3, "/plotly.js")["figure_id"] == payload["figure_id"]
-    assert live_payload(figure(5) | {"data": []}, [live], [0.5], 2, "")["figure_id"] != payload["figure_id"]
+    assert json.loads(live_payload(fig, [live], [1.0], 3, "/plotly.js"))["figure_id"] == payload["figure_id"]
+    assert json.loads(live_payload(figure(5) | {"data": []}, [live], [0.5], 2, ""))["figure_id"] != payload["figure_id"]
     with pytest.raises(ValueError, match=r"one frame per value \(5\), got 4"):
         live_payload(figure(4), [live], [0.5], 0, "")
     with pytest.raises(ValueError, match=r"one frame per value \(25\)"):
@@ -205,20 +204,21 @@ def test_payload_checks_the_figure_and_identifies_it():
         live_payload(figure(5) | {"data": [{"y": np.zeros(2)}]}, [live], [0.5], 0, "")
 
 
-def test_the_encoded_payload_is_the_payload_as_json_and_encodes_a_figure_once():
+def test_a_figure_is_encoded_once_and_the_controls_around_it_each_time():
     live = LiveParam(SHIFT, np.linspace(-1, 1, 5))
     fig = figure(5)
-    sent = encoded_payload(fig, [live], [0.5], 2, "/plotly.js", hidden=[True])
-    assert json.loads(sent) == json.loads(json.dumps(live_payload(fig, [live], [0.5], 2, "/plotly.js", hidden=[True])))
-    again = json.loads(encoded_payload(fig, [live], [1.0], 3, "/plotly.js"))
-    assert again["figure"] == json.loads(sent)["figure"] and again["seq"] == 3 and again["params"][0]["index"] == 4
+    sent = json.loads(live_payload(fig, [live], [0.5], 2, "/plotly.js", hidden=[True], url_keys=["k"]))
+    assert sent["figure"] == fig
+    assert (sent["params"][0]["hidden"], sent["params"][0]["url_key"]) == (True, "k")
+    again = json.loads(live_payload(fig, [live], [1.0], 3, "/plotly.js"))
+    assert again["figure"] == sent["figure"] and again["seq"] == 3 and again["params"][0]["index"] == 4
     assert _encoded(fig, 5) is _encoded(fig, 5)  # a figure object kept across reruns is encoded once
     assert _encoded(figure(5), 5) is not _encoded(fig, 5)
 
 
 def test_a_player_payload_carries_its_frame_rate_and_speeds():
     live = LiveParam(SHIFT, np.linspace(-1, 1, 5))
-    payload = live_payload(figure(5), [live], [1.0], 0, "/plotly.js", player=True)
+    payload = json.loads(live_payload(figure(5), [live], [1.0], 0, "/plotly.js", player=True))
     assert payload["player"] == {"fps": PLAYER_FPS, "speeds": list(PLAYER_SPEEDS)}
     assert 1.0 in PLAYER_SPEEDS and payload["params"][0]["index"] == 4
     with pytest.raises(ValueError, match="one parameter"):
