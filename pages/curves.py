@@ -272,10 +272,11 @@ for axis, names in lc.axis_groups(losses).items():
     draw_group(axis, names, curves, live, zoom, params, log_y, abs_grad)
 
 if curves:
-    table = lc.curves_table(list(curves.values()), lambda n: lc.natural_axis(n).label)
+    plotted = list(curves.values())
     st.download_button(
         "Download the plotted data (CSV)",
-        table.to_csv(index=False),
+        # Built on click only: a rerun (every commit of a live control) should not pay for a table nobody asked for.
+        lambda: lc.curves_table(plotted, lambda n: lc.natural_axis(n).label).to_csv(index=False),
         file_name="loss_curves.csv",
         mime="text/csv",
         on_click="ignore",

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import plotly
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
 from lossviz import registry
@@ -110,6 +112,18 @@ def test_frame_texts_use_few_digits_and_an_explicit_format():
     assert frame_texts(np.linspace(0.0, 1.0, 5)) == ("0", "0.25", "0.5", "0.75", "1")
     assert frame_texts(np.geomspace(0.1, 10.0, 3)) == ("0.1", "1", "10")
     assert frame_texts([0.5, 1.25], ".2f") == ("0.50", "1.25")
+
+
+@given(hs.floats(-20.0, 20.0, allow_nan=False), hs.sampled_from(["linear", "log"]))
+def test_the_nearest_frame_is_the_one_argmin_finds(value: float, scale: str):
+    """``LiveParam.index`` (a bisection) against the plain definition: the first frame at the least distance,
+    measured in log on a log-scale parameter (for a positive value)."""
+    values = [0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 2.0, 2.5, 7.0, 15.0]
+    live = LiveParam(Param("x", 1.0, low=0.0, low_open=True, scale=scale), values)
+    frames = np.asarray(values)
+    use_log = scale == "log" and value > 0
+    distance = np.abs(np.log(frames) - np.log(value)) if use_log else np.abs(frames - value)
+    assert live.index(value) == int(np.argmin(distance))
 
 
 def test_live_param_label_default_and_snapping():
