@@ -10,7 +10,7 @@ import lossviz
 from lossviz.figures.curves import LiveCurves, figure_loss_curves, figure_pair_distributions, figure_tail_shares
 from lossviz.studies import curves as lc
 from lossviz.toolkit import fit as fitting
-from lossviz.ui.cards import guarded, guarded_each, loss_cards
+from lossviz.ui.cards import guarded, guarded_each, kept_figure, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
@@ -160,13 +160,24 @@ def draw_group(
     frames = None
     if live is not None and live.loss in {c.name for c in shown}:
         frames = live_sweep(live, curves[live.loss], zoom, params[live.loss])
-    if frames is not None:  # the live loss drawn at its committed frame, on the frames' grid
-        shown = [frames.curves[live.frame] if c.name == live.loss else c for c in shown]
+    fixed = {n: params[n] for n in names}
+    if frames is not None:
+        # The chart does not depend on the committed value: the live loss is drawn at its default frame and the
+        # control shows the committed one. So the figure is kept across reruns, and a commit sends only the
+        # control's new state.
+        at_default = LiveControl(live.loss, live.params, live.key, {p.param.name: p.default for p in live.params})
+        shown = [frames.curves[at_default.frame] if c.name == live.loss else c for c in shown]
+        fixed[live.loss] = {k: v for k, v in params[live.loss].items() if k not in live.values}
+    ident = (
+        axis.kind, axis.domain.label, tuple((c.name, c.target, c.x.size, float(c.x[0]), float(c.x[-1])) for c in shown),
+        tuple((n, tuple(sorted(p.items()))) for n, p in fixed.items()), log_y, abs_grad,
+        None if frames is None else (live.loss, tuple(p.values for p in live.params)),
+    )
     chart, formulas = st.columns([2, 1])
     with chart:
-        fig = figure_loss_curves(
+        fig = kept_figure(f"{PREFIX}_chart", ident, lambda: figure_loss_curves(
             shown, x_label=axis.label, symbol=axis.symbol, log_y=log_y, abs_grad=abs_grad, live=frames
-        )
+        ), [c.name for c in shown])
         if frames is None:
             show(fig, key=f"{PREFIX}_chart_{axis.kind}_{axis.domain.label}")
         elif len(live.params) == 2:

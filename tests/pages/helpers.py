@@ -55,6 +55,26 @@ def live_data(at: AppTest) -> list[dict]:
     return out
 
 
+def live_drawn(at: AppTest) -> list[dict]:
+    """The figure of every live chart as the browser draws it: its committed frame applied to its traces (what a
+    frame sets replaces the trace's own attribute), frames kept. A player's figures come as they are sent."""
+    out = []
+    for data in live_data(at):
+        fig = data["figure"]
+        if data["player"] is not None:
+            out.append(fig)
+            continue
+        k = 0
+        for p in data["params"]:
+            k = k * len(p["values"]) + p["index"]
+        traces = list(fig["data"])
+        frame = fig["frames"][k]
+        for update, index in zip(frame["data"], frame["traces"], strict=True):
+            traces[index] = {**traces[index], **update}
+        out.append({**fig, "data": traces})
+    return out
+
+
 def live_values(at: AppTest) -> dict[str, str]:
     """The shown value of every live control on the page (not players), by the URL key that holds it."""
     return {p["url_key"]: p["texts"][p["index"]] for data in live_data(at) for p in data["params"] if p["url_key"]}

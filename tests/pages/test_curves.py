@@ -13,6 +13,7 @@ from helpers import (
     exceptions,
     figures,
     live_data,
+    live_drawn,
     live_figures,
     live_sizes,
     same_data,
@@ -38,8 +39,9 @@ def _values(fig: dict, curve: int = 0, panel: int = 0) -> np.ndarray:
 
 
 def _charts(at) -> list[dict]:
-    """Every chart of the page: the live one (the live loss's group) first, then the plain ones."""
-    return live_figures(at) + figures(at)
+    """Every chart of the page as drawn: the live one (the live loss's group, at its committed frame) first, then
+    the plain ones."""
+    return live_drawn(at) + figures(at)
 
 
 def _rerun(at, before: dict) -> dict:
@@ -158,7 +160,7 @@ def test_barron_gets_a_pad_over_alpha_and_c() -> None:
     _commit(at, "curves_barron", -2.0, 2.5)
     at.run()
     assert not exceptions(at)
-    (fig,) = live_figures(at)
+    (fig,) = live_drawn(at)
     x = fig["data"][0]["x"].astype(np.float64)
     expected = lossviz.evaluate("barron", x, 0.0, alpha=-2.0, scale=2.5).value
     np.testing.assert_allclose(_values(fig, 0), expected, rtol=1e-6, atol=1e-7)
@@ -175,7 +177,7 @@ def test_a_link_restores_the_pad() -> None:
     assert not exceptions(at) and not warnings(at)
     alpha, scale = live_data(at)[0]["params"]
     assert (alpha["values"][alpha["index"]], scale["values"][scale["index"]]) == (0.0, 0.5)
-    (fig,) = live_figures(at)
+    (fig,) = live_drawn(at)
     x = fig["data"][0]["x"].astype(np.float64)
     np.testing.assert_allclose(_values(fig, 0), np.log1p(0.5 * (x / 0.5) ** 2), rtol=1e-6, atol=1e-7)  # Cauchy
 
@@ -222,7 +224,7 @@ def test_query_string_restores_state() -> None:
     (delta,) = live_data(at)[0]["params"]
     assert delta["values"][delta["index"]] == 2.4  # the frame nearest the link's 2.5 (frames 0.05, 0.2, 0.4 …)
     assert at.select_slider(key="curves_range").value == 2.0
-    (fig,) = live_figures(at)
+    (fig,) = live_drawn(at)
     x = fig["data"][0]["x"].astype(np.float64)
     assert x[-1] == pytest.approx(6.0)
     expected = lossviz.evaluate("huber", x, 0.0, delta=2.4).value

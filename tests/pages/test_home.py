@@ -21,7 +21,8 @@ def test_preset_link_restores_its_controls(preset):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.warning, [w.value for w in at.warning]
     for key, value in preset.query.items():
-        shown = at.session_state[key] if key in at.session_state else live_values(at)[key]  # a live control's
+        live = live_values(at)  # a live control's value is its shown frame, not its state
+        shown = live[key] if key in live else at.session_state[key]
         if isinstance(value, list):
             assert list(shown) == value
         else:
