@@ -106,7 +106,7 @@ def test_curves_page_lists_the_sessions_custom_losses() -> None:
         assert name in options and other not in options
         at.multiselect(key="curves_losses").set_value([name]).run()
         assert not at.exception and not at.error
-        assert at.get("plotly_chart")
+        assert at.get("plotly_chart") or at.get("bidi_component")  # a formula with a parameter: a live chart
 
 
 def test_landscape_and_outliers_list_them_too(two_sessions) -> None:
