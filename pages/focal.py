@@ -14,7 +14,7 @@ from lossviz.figures.focal import (
 )
 from lossviz.studies import focal as fs
 from lossviz.toolkit import data as td
-from lossviz.ui.cards import loss_card
+from lossviz.ui.cards import kept_figure, loss_card
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import control_key, param_row, toggle_control
@@ -72,8 +72,11 @@ try:
 except ValueError as exc:
     st.error(str(exc))
     st.stop()
-active = (pad[0].index(gamma), pad[1].index(alpha_pad))
-live_pad(figure_focal_curves(reference, grid, active), pad, PAD_KEY)
+# The figure is drawn at the pad's defaults and kept across reruns (the pad shows the committed frame): a commit
+# re-sends the pad's state, not 441 frames' worth of curves.
+at_default = (pad[0].index(pad[0].default), pad[1].index(pad[1].default))
+live_pad(kept_figure(f"{PREFIX}_curves", weighting, lambda: figure_focal_curves(reference, grid, at_default)), pad,
+         PAD_KEY)
 st.caption(
     f"Thin curves: Fig. 1 of Lin et al. (γ = {', '.join(f'{g:g}' for g in fs.LIN_GAMMAS)}; no α). Black: the "
     "α-balanced loss −α_t (1 − p_t)^γ log p_t and its gradient for a positive example (solid, α_t = α) and a "

@@ -17,6 +17,7 @@ from helpers import (
     exceptions,
     figures,
     live_data,
+    live_drawn,
     live_root,
     live_sizes,
     new_frame,
@@ -49,8 +50,8 @@ def _run(query: dict | None = None, committed: tuple[float, float] | None = None
 
 
 def _charts(at) -> dict[str, dict]:
-    """The live curve figure and the three Plotly charts, by role."""
-    (curves,) = [d["figure"] for d in live_data(at)]
+    """The live curve figure (as drawn: at the pad's committed frame) and the three Plotly charts, by role."""
+    (curves,) = live_drawn(at)
     names = ("boundaries", "pr", "share")
     figs = figures(at)
     assert len(figs) == len(names)
