@@ -24,7 +24,7 @@ ensure_app()
 
 PREFIX = "generative"
 WEIGHT_KEY = control_key(PREFIX, "weight")
-"""The URL key of the live TV weight λ: that of the slider it replaces, so old links keep working."""
+# The URL key of the live TV weight λ: that of the slider it replaces, so old links keep working.
 WEIGHT = LiveParam(gs.TV_WEIGHT, log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS))
 # Plain option values: a bound widget writes what it displays into the URL (format_func would break links).
 AXES = ("logit", "probability")

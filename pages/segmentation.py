@@ -16,7 +16,7 @@ from lossviz.figures.segmentation import (
     figure_tversky,
 )
 from lossviz.studies import segmentation as ss
-from lossviz.ui.cards import loss_cards
+from lossviz.ui.cards import kept_figure, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, radio_control
@@ -122,7 +122,8 @@ with right:
 
 st.header("Tversky: α weighs false positives, β false negatives")
 grid = cached_tversky_grid(shape, dataclasses.astuple(prediction), settings.smooth)
-live_pad(figure_tversky(grid), tversky_params, PREFIX)
+live_pad(kept_figure(f"{PREFIX}_tversky", (shape, dataclasses.astuple(prediction), settings.smooth),
+                     lambda: figure_tversky(grid)), tversky_params, PREFIX)
 tp, fp_term, fn_term = grid.terms(alpha, beta)
 st.caption(
     f"Drag the point of the pad (or use its two sliders) to move α and β; releasing it sets them for every number "

@@ -24,7 +24,7 @@ CLASS_KEY = f"{PREFIX}_class"
 BOOST_KEY = f"{PREFIX}_boost"
 COUNT_KEY = f"{PREFIX}_count"
 VAR_KEY = control_key(PREFIX, "gaussian_nll_var")
-"""The URL keys of the three live parameters: those of the sliders they replace, so old links keep working."""
+# The URL keys of the three live parameters: those of the sliders they replace, so old links keep working.
 VAR = lossviz.spec("gaussian_nll").param("var")
 BOOST = LiveParam(cs.BOOST, cs.boost_values())
 COUNT = LiveParam(cs.COUNT, cs.count_values())

@@ -7,15 +7,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).parents[2] / "pages" / "curves.py")
-PAGE_CHARTS = 1
-"""Charts of the Curves page before any upload (its default losses share one axis)."""
+PAGE_CHARTS = 0
+"""Plotly charts of the Curves page before any upload: its default losses share one live chart (a component)."""
 
 
 def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == PAGE_CHARTS
+    assert len(at.get("plotly_chart")) == PAGE_CHARTS and len(at.get("bidi_component")) == 1
     return at
 
 
