@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lossviz.registry import FAMILIES, builtin_names, spec
+from lossviz.registry import FAMILIES, by_family
 from lossviz.spec import LossSpec, Param
 
 DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "losses.md"
@@ -98,18 +98,9 @@ def _family(title: str, specs: Sequence[LossSpec]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def grouped_builtins() -> dict[str, list[LossSpec]]:
-    """Built-in specs by family, in the order of :data:`FAMILIES`, each sorted by name."""
-    groups: dict[str, list[LossSpec]] = {f: [] for f in FAMILIES}
-    for name in builtin_names():
-        s = spec(name)
-        groups[s.family].append(s)
-    return {f: specs for f, specs in groups.items() if specs}
-
-
 def render() -> str:
     """The whole of ``docs/losses.md``."""
-    groups = grouped_builtins()
+    groups = by_family(builtin_only=True)
     count = sum(len(specs) for specs in groups.values())
     parts = [HEADER.format(count=count, families=len(groups))]
     parts.append(

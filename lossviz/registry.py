@@ -113,10 +113,11 @@ def spec(name: str | LossSpec) -> LossSpec:
     return found
 
 
-def by_family() -> dict[str, list[LossSpec]]:
-    """Specs grouped by family, in the order of :data:`FAMILIES`."""
+def by_family(builtin_only: bool = False) -> dict[str, list[LossSpec]]:
+    """Specs grouped by family, in the order of :data:`FAMILIES`, each sorted by name; ``builtin_only``
+    leaves this scope's custom losses out."""
     grouped: dict[str, list[LossSpec]] = {f: [] for f in FAMILIES}
-    for n in names():
+    for n in builtin_names() if builtin_only else names():
         s = spec(n)
         grouped[s.family].append(s)
     return {f: specs for f, specs in grouped.items() if specs}

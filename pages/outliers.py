@@ -17,17 +17,10 @@ from lossviz.studies import outliers as rf
 from lossviz.toolkit import data as td
 from lossviz.toolkit import fit as fitting
 from lossviz.toolkit.tables import plot_subsample
+from lossviz.ui import controls as uc
 from lossviz.ui.cards import guarded_each, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
-from lossviz.ui.controls import (
-    choice_control,
-    loss_param_controls,
-    multichoice_control,
-    param_control,
-    param_row,
-    radio_control,
-)
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
 from lossviz.ui.upload import column_pair
@@ -139,7 +132,7 @@ def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> No
         return
     colors = loss_colors(losses)
     focus_default = "mse" if "mse" in studies else next(iter(studies))
-    focus = choice_control("Colour points by the pull of", list(studies), focus_default, f"{PREFIX}_upload_focus")
+    focus = uc.choice_control("Colour points by the pull of", list(studies), focus_default, f"{PREFIX}_upload_focus")
     shown, note = plot_subsample(data.x.size)
     points = data.take(shown)
     fig = figure_fits(
@@ -170,21 +163,21 @@ explain(
 )
 
 options = fitting.line_losses()
-losses = multichoice_control(
+losses = uc.multichoice_control(
     "Losses to fit", options, [n for n in DEFAULT_LOSSES if n in options], f"{PREFIX}_losses",
     help="Any pointwise loss of a real prediction and a real target, custom ones of this session included.",
 )
 if not losses:
     st.info("Pick at least one loss to fit.")
     st.stop()
-params = loss_param_controls(losses, PREFIX, expanded=False)
+params = uc.loss_param_controls(losses, PREFIX, expanded=False)
 
-source = radio_control("Data", ["synthetic", "your CSV file"], "synthetic", f"{PREFIX}_source", horizontal=True)
+source = uc.radio_control("Data", ["synthetic", "your CSV file"], "synthetic", f"{PREFIX}_source", horizontal=True)
 if source != "synthetic":
     show_user_data(losses, params)
     st.stop()
 
-n, noise, seed, count, size, position = param_row(
+n, noise, seed, count, size, position = uc.param_row(
     PREFIX,
     [(rf.N_POINTS, "n", "points n"), (rf.CLEAN_NOISE, "noise", "noise σ"), (td.SEED, "seed", "seed"),
      (rf.N_OUTLIERS, "count", "outliers k"), (rf.OUTLIER_SIZE, "size", "outlier size s"),
@@ -207,7 +200,7 @@ if not studies:
 chart_col, side_col = st.columns([3, 1])
 with side_col:
     focus_default = "mse" if "mse" in studies else next(iter(studies))
-    focus = choice_control(
+    focus = uc.choice_control(
         "Colour points by the pull of", list(studies), focus_default, f"{PREFIX}_focus",
         help="Each point's share of this loss's total pull Σ|ψ(rᵢ)| at its fitted line.",
     )
@@ -257,11 +250,11 @@ explain(
 )
 curve_cols = st.columns([1, 1, 2])
 # Options are plain words: a bound widget writes its *formatted* option to the URL.
-what = radio_control(
+what = uc.radio_control(
     "Track", list(rf.ESTIMATES), "slope", f"{PREFIX}_estimate", container=curve_cols[0], horizontal=True,
     help="slope b or intercept a of the fitted line, or a location: the best constant (mean for MSE, median for MAE).",
 )
-sweep = param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
+sweep = uc.param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
 robustness = guarded_each(
     studies,
     lambda name: cached_curves(

@@ -58,7 +58,7 @@ subgradient lossviz shows) is read.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -1115,34 +1115,32 @@ def _check_unbounded(problem: _Problem, main: _Main, walks: list[_Feature], walk
     return [_finding("unbounded_below", message, tuple(sorted(where)))]
 
 
-def _check_negative(main: _Main, scales: _Scales) -> list[Finding]:
-    """``negative``: values below −(:data:`NEGATIVE_RTOL` × max |L|)."""
-    with np.errstate(invalid="ignore"):
-        below = main.value < -NEGATIVE_RTOL * scales.value
-    if not below.any():
+def _where_finding(code: Code, x: np.ndarray, mask: np.ndarray, message: Callable[[str], str]) -> list[Finding]:
+    """One finding over the intervals of ``x`` where ``mask`` holds (none where it never does); ``message``
+    gets those intervals in words."""
+    if not mask.any():
         return []
-    where = _intervals(main.x, below)
-    message = (
-        f"The loss is negative at {_describe(where)} (down to {_num(float(np.nanmin(main.value)))}). That is allowed "
-        "— gradients and training are the same as for the loss plus a constant — but its value is no longer "
-        "'distance from perfect', so don't compare it with other losses."
-    )
-    return [_finding("negative", message, where)]
+    where = _intervals(x, mask)
+    return [_finding(code, message(_describe(where)), where)]
 
 
-def _check_nonconvex(main: _Main, scales: _Scales) -> list[Finding]:
-    """``nonconvex``: curvature below −(:data:`NONCONVEX_RTOL` × max |curvature|)."""
+def _check_curvature_and_sign(main: _Main, scales: _Scales) -> list[Finding]:
+    """``nonconvex``: curvature below −(:data:`NONCONVEX_RTOL` × max |curvature|); ``negative``: values below
+    −(:data:`NEGATIVE_RTOL` × max |L|)."""
     with np.errstate(invalid="ignore"):
         concave = main.curv < -NONCONVEX_RTOL * scales.curv
-    if not concave.any():
-        return []
-    where = _intervals(main.x, concave)
-    message = (
-        f"The loss bends downwards (negative curvature) at {_describe(where)}: there the pull of a point weakens "
-        "as it moves away (redescending influence, robust to outliers), and summed over data the loss can have "
-        "several minima, so where training ends depends on where it starts."
-    )
-    return [_finding("nonconvex", message, where)]
+        below = main.value < -NEGATIVE_RTOL * scales.value
+    nonconvex = _where_finding("nonconvex", main.x, concave, lambda places: (
+        f"The loss bends downwards (negative curvature) at {places}: there the pull of a point weakens as it "
+        "moves away (redescending influence, robust to outliers), and summed over data the loss can have several "
+        "minima, so where training ends depends on where it starts."
+    ))
+    negative = _where_finding("negative", main.x, below, lambda places: (
+        f"The loss is negative at {places} (down to {_num(float(np.nanmin(main.value)))}). That is allowed — "
+        "gradients and training are the same as for the loss plus a constant — but its value is no longer "
+        "'distance from perfect', so don't compare it with other losses."
+    ))
+    return nonconvex + negative
 
 
 def _check_flat(problem: _Problem, main: _Main, scales: _Scales, jumps: list[int]) -> list[Finding]:
@@ -1269,6 +1267,5 @@ def _run(problem: _Problem) -> list[Finding]:
     findings += _check_flat(problem, main, scales, [f.cell for f in corners if f.kind == JUMP])
     findings += kinks
     findings += _unlocated(main, more_kinks, "kink", MAX_KINK_CELLS, _all_real(features, KINK))
-    findings += _check_nonconvex(main, scales)
-    findings += _check_negative(main, scales)
+    findings += _check_curvature_and_sign(main, scales)
     return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], CODES.index(f.code)))

@@ -9,18 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossviz.lessons.base import (
-    ChoiceQuestion,
-    Lesson,
-    Measured,
-    NumberQuestion,
-    Query,
-    SettingQuestion,
-    Step,
-    fmt,
-    number,
-    text,
-)
+from lossviz.lessons import base as lb
 from lossviz.studies import generative as gs
 
 PAGE = "pages/generative.py"
@@ -36,58 +25,58 @@ SHADE_END = -4.0
 SMALL_D = 0.02
 
 
-def axis(state: Query) -> str:
-    return text(state, f"{PREFIX}_axis", "logit")
+def axis(state: lb.Query) -> str:
+    return lb.text(state, f"{PREFIX}_axis", "logit")
 
 
-def half_width(state: Query) -> float:
-    return number(state, f"{PREFIX}_range", gs.LOGIT_RANGE)
+def half_width(state: lb.Query) -> float:
+    return lb.number(state, f"{PREFIX}_range", gs.LOGIT_RANGE)
 
 
-def threshold(state: Query) -> float:
-    return number(state, f"{PREFIX}_vanish", gs.VANISH)
+def threshold(state: lb.Query) -> float:
+    return lb.number(state, f"{PREFIX}_vanish", gs.VANISH)
 
 
-def shaded_end(state: Query) -> float:
+def shaded_end(state: lb.Query) -> float:
     """The upper end of the shaded region (where the saturating loss's |∂L/∂a| < ε), as the chart draws it."""
     return gs.vanishing_intervals("logit", half_width(state), threshold(state))[0][1]
 
 
-def grad_logit(state: Query, loss: str, a: float) -> float:
+def grad_logit(state: lb.Query, loss: str, a: float) -> float:
     """∂L/∂a at one discriminator output a (the gradient that reaches the generator)."""
     (curve,) = gs.curves([loss], "logit", half_width(state))
     return float(np.interp(a, curve.x, curve.grad_logit))
 
 
-def slope_on_d(state: Query, loss: str, d: float) -> float:
+def slope_on_d(state: lb.Query, loss: str, d: float) -> float:
     (curve,) = gs.curves([loss], "probability", half_width(state))
     return float(np.interp(d, curve.x, curve.grad))
 
 
-def spread(state: Query, loss: str) -> float:
+def spread(state: lb.Query, loss: str) -> float:
     """How much ∂L/∂a varies over the chart (largest minus smallest)."""
     (curve,) = gs.curves([loss], "logit", half_width(state))
     return float(np.ptp(curve.grad_logit))
 
 
-def constant_pull(state: Query) -> str:
+def constant_pull(state: lb.Query) -> str:
     """The loss among :data:`CONSTANT_CHOICES` whose ∂L/∂a varies least over the chart."""
     return min(CONSTANT_CHOICES, key=lambda n: spread(state, n))
 
 
-def shade_ends_below(value: float, state: Query) -> Measured:
+def shade_ends_below(value: float, state: lb.Query) -> lb.Measured:
     """Where the shading ends: log(ε / (1 − ε)), which the chart draws while it lies within ±range."""
     end = gs.saturating_vanishing_bound(threshold(state))
     off_chart = " (left of the chart: widen the range of a to see it)" if end < -half_width(state) else ""
-    return Measured(end < SHADE_END, f"the shading ends at a = {fmt(end)}{off_chart}")
+    return lb.Measured(end < SHADE_END, f"the shading ends at a = {lb.fmt(end)}{off_chart}")
 
 
-LESSON = Lesson(
+LESSON = lb.Lesson(
     id="gan-saturation",
     title="GAN generator saturation",
     summary="Why the original minimax generator loss stalls at the start of training, and what −log D fixes.",
     steps=(
-        Step(
+        lb.Step(
             "Where the gradient vanishes",
             PAGE,
             "Generative: the saturating and non-saturating generator losses",
@@ -95,7 +84,7 @@ LESSON = Lesson(
             "The discriminator ends in one number a; D = σ(a) is its probability that a sample is real. A fresh "
             "generator's fakes are easy to reject: a is very negative. The shading marks where the saturating "
             "loss log(1 − D) gives the generator a gradient smaller than ε.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "Below which discriminator output a is the saturating loss's gradient smaller than ε (the shading)?",
                 shaded_end,
                 tolerance=0.05,
@@ -103,14 +92,14 @@ LESSON = Lesson(
                 explain="log(ε / (1 − ε)): exactly where a generator starts.",
             ),
         ),
-        Step(
+        lb.Step(
             "A stricter ε",
             PAGE,
             "Generative: the saturating and non-saturating generator losses",
             MINIMAX,
             "ε is only a reading aid: the gradient σ(a) shrinks smoothly. Move the threshold ε (right of the loss "
             "picker) and watch the shading.",
-            SettingQuestion(
+            lb.SettingQuestion(
                 f"Lower ε until the shading ends below a = {SHADE_END:g}. Which ε did you set?",
                 f"{PREFIX}_vanish",
                 gs.VANISH,
@@ -120,14 +109,14 @@ LESSON = Lesson(
                 "like e^a.",
             ),
         ),
-        Step(
+        lb.Step(
             "The non-saturating pull",
             PAGE,
             "Generative: the saturating and non-saturating generator losses",
             MINIMAX,
             "Goodfellow et al. train the generator with −log D instead. Compare the two gradient curves at a badly "
             f"rejected fake, a = {BAD_FAKE:g}.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 f"What is the non-saturating loss's gradient ∂L/∂a at a = {BAD_FAKE:g}?",
                 lambda s: grad_logit(s, NON_SATURATING, BAD_FAKE),
                 tolerance=0.005,
@@ -135,32 +124,32 @@ LESSON = Lesson(
                 explain="Almost −1: the strongest pull exactly where the fakes are worst.",
             ),
         ),
-        Step(
+        lb.Step(
             "The saturating pull",
             PAGE,
             "Generative: the saturating and non-saturating generator losses",
             MINIMAX,
             f"And the original minimax loss at the same a = {BAD_FAKE:g}.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 f"What is the saturating loss's gradient ∂L/∂a at a = {BAD_FAKE:g}?",
                 lambda s: grad_logit(s, SATURATING, BAD_FAKE),
                 tolerance=0.002,
                 hint=f"Hover the saturating curve of the gradient panel at a = {BAD_FAKE:g}; it is −D = −σ(a).",
                 explain=lambda s: (
-                    f"About {fmt(grad_logit(s, NON_SATURATING, BAD_FAKE) / grad_logit(s, SATURATING, BAD_FAKE))} "
+                    f"About {lb.fmt(grad_logit(s, NON_SATURATING, BAD_FAKE) / grad_logit(s, SATURATING, BAD_FAKE))} "
                     "times weaker than the non-saturating pull: both losses have the same fixed point, but only one "
                     "gets the generator moving."
                 ),
             ),
         ),
-        Step(
+        lb.Step(
             "It is the sigmoid",
             PAGE,
             "Generative: the same losses against D",
             ON_D,
             "On the D axis the saturating loss log(1 − D) does not look flat at all near D = 0. What vanishes is "
             "the gradient that flows back through the sigmoid, ∂L/∂a = ∂L/∂D · D(1 − D) (dotted).",
-            NumberQuestion(
+            lb.NumberQuestion(
                 f"What is the saturating loss's slope ∂L/∂D at D = {SMALL_D:g}?",
                 lambda s: slope_on_d(s, SATURATING, SMALL_D),
                 tolerance=0.01,
@@ -168,23 +157,23 @@ LESSON = Lesson(
                 explain="About −1: not small. The factor D(1 − D) of the sigmoid is what kills the gradient.",
             ),
         ),
-        Step(
+        lb.Step(
             "A constant pull",
             PAGE,
             "Generative: all five generator losses",
             ALL,
             "LSGAN, WGAN and hinge GAN use the score a directly, without a sigmoid. Compare the shapes of their "
             "gradient curves.",
-            ChoiceQuestion(
+            lb.ChoiceQuestion(
                 "Which of these generator losses pulls with the same force at every a?",
                 CONSTANT_CHOICES,
                 constant_pull,
                 hint=lambda picked, s: (
-                    f"{picked}'s gradient varies by {fmt(spread(s, picked))} over the chart. Look "
+                    f"{picked}'s gradient varies by {lb.fmt(spread(s, picked))} over the chart. Look "
                     "for a horizontal gradient curve."
                 ),
                 explain=lambda s: (
-                    f"{constant_pull(s)} has ∂L/∂a = {fmt(grad_logit(s, constant_pull(s), 0.0))} at every "
+                    f"{constant_pull(s)} has ∂L/∂a = {lb.fmt(grad_logit(s, constant_pull(s), 0.0))} at every "
                     "a: it never saturates, but it never settles either — the critic must be kept Lipschitz."
                 ),
             ),

@@ -9,54 +9,44 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossviz.lessons.base import (
-    Lesson,
-    Measured,
-    NumberQuestion,
-    Query,
-    SettingQuestion,
-    Step,
-    fmt,
-    link_value,
-    number,
-)
+from lossviz.lessons import base as lb
 from lossviz.studies import margins as es
 
 PAGE = "pages/margins.py"
 PREFIX = "margins"
 SCORES = {f"{PREFIX}_hinge_margin": "1.5", f"{PREFIX}_squared_hinge_margin": "1.5"}
 CONTRASTIVE = {f"{PREFIX}_contrastive_margin": "2"}
-SEMI_HARD = {f"{PREFIX}_{name}": link_value(v) for name, v in es.preset_coordinates("semi-hard").items()}
+SEMI_HARD = {f"{PREFIX}_{name}": lb.link_value(v) for name, v in es.preset_coordinates("semi-hard").items()}
 COSINE = {f"{PREFIX}_cosine_embedding_margin": "0.5"}
 
 
-def margin(state: Query, loss: str) -> float:
-    return number(state, f"{PREFIX}_{loss}_margin", es.margin_param(loss))
+def margin(state: lb.Query, loss: str) -> float:
+    return lb.number(state, f"{PREFIX}_{loss}_margin", es.margin_param(loss))
 
 
-def panel(state: Query, key: str) -> es.Panel:
+def panel(state: lb.Query, key: str) -> es.Panel:
     """The panel ``key`` at the link's margins, as the page draws it."""
     return es.panel(key, {loss: margin(state, loss) for loss in es.PANELS[key][0]})
 
 
-def series(state: Query, key: str, loss: str, label_start: str = "") -> es.Series:
+def series(state: lb.Query, key: str, loss: str, label_start: str = "") -> es.Series:
     """The curve of ``loss`` (the one whose legend starts with ``label_start``) in panel ``key``."""
     return next(s for s in panel(state, key).series if s.loss == loss and s.label.startswith(label_start))
 
 
-def hinge_stops(state: Query) -> float:
+def hinge_stops(state: lb.Query) -> float:
     """The smallest score y·p of the chart from which on the hinge's gradient is 0."""
     hinge = series(state, "binary", "hinge")
     pulling = np.flatnonzero(hinge.grad != 0)
     return float(hinge.x[pulling[-1] + 1])
 
 
-def gradient_at(state: Query, key: str, loss: str, label_start: str, x: float) -> float:
+def gradient_at(state: lb.Query, key: str, loss: str, label_start: str, x: float) -> float:
     s = series(state, key, loss, label_start)
     return float(np.interp(x, s.x, s.grad))
 
 
-def free_angle(state: Query) -> float:
+def free_angle(state: lb.Query) -> float:
     """The first angle (degrees) of the chart from which a dissimilar pair costs nothing."""
     s = series(state, "cosine", "cosine_embedding", "cosine embedding, y = −1")
     costing = np.flatnonzero(s.value > 0)
@@ -70,25 +60,25 @@ REGION_WORDS = {
 }
 
 
-def coordinates(state: Query) -> dict[str, float]:
-    return {name: number(state, f"{PREFIX}_{name}", p) for name, p in es.COORDINATES.items()}
+def coordinates(state: lb.Query) -> dict[str, float]:
+    return {name: lb.number(state, f"{PREFIX}_{name}", p) for name, p in es.COORDINATES.items()}
 
 
-def plane(state: Query) -> es.TripletPlane:
+def plane(state: lb.Query) -> es.TripletPlane:
     return es.triplet_plane(es.triplet_from_coordinates(coordinates(state)), margin(state, "triplet"))
 
 
-def becomes_easy(value: float, state: Query) -> Measured:
+def becomes_easy(value: float, state: lb.Query) -> lb.Measured:
     p = plane(state)
-    return Measured(p.negative_region == "easy", f"L = {p.value:.4f}: the negative is {p.negative_region}")
+    return lb.Measured(p.negative_region == "easy", f"L = {p.value:.4f}: the negative is {p.negative_region}")
 
 
-LESSON = Lesson(
+LESSON = lb.Lesson(
     id="margins",
     title="Margins and embeddings",
     summary="Losses that ask for a margin, not a target: where they stop pulling, and how they push pairs apart.",
     steps=(
-        Step(
+        lb.Step(
             "The hinge stops pulling",
             PAGE,
             f"Margins: hinge and squared hinge with m = {SCORES[f'{PREFIX}_hinge_margin']}",
@@ -96,7 +86,7 @@ LESSON = Lesson(
             "The first chart shows the hinge max(0, m − y·p) and the squared hinge against the score y·p, both "
             f"with margin m = {SCORES[f'{PREFIX}_hinge_margin']}; the bottom panel is their gradient. A point "
             "classified with a score beyond the margin no longer pulls on the model.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "From which score y·p on is the hinge's gradient 0?",
                 hinge_stops,
                 tolerance=0.05,
@@ -105,14 +95,14 @@ LESSON = Lesson(
                 "support vectors near the boundary matter.",
             ),
         ),
-        Step(
+        lb.Step(
             "A softer shoulder",
             PAGE,
             f"Margins: hinge and squared hinge with m = {SCORES[f'{PREFIX}_hinge_margin']}",
             SCORES,
             "The squared hinge max(0, m − y·p)² reaches 0 at the same margin, but smoothly: its gradient shrinks "
             "as the score approaches m, and it is steeper than the hinge far inside.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "What is the squared hinge's gradient at y·p = 0?",
                 lambda s: gradient_at(s, "binary", "squared_hinge", "", 0.0),
                 tolerance=0.05,
@@ -120,7 +110,7 @@ LESSON = Lesson(
                 explain="Twice the distance to the margin: large violations are punished quadratically.",
             ),
         ),
-        Step(
+        lb.Step(
             "Pushing pairs apart",
             PAGE,
             f"Margins: contrastive loss with m = {CONTRASTIVE[f'{PREFIX}_contrastive_margin']}",
@@ -128,7 +118,7 @@ LESSON = Lesson(
             "The contrastive loss pulls a similar pair together and pushes a dissimilar pair apart, but only while "
             f"it is closer than the margin m = {CONTRASTIVE[f'{PREFIX}_contrastive_margin']}. Look at the "
             "dissimilar pair's gradient (dashed) at d = 0.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "How hard is a dissimilar pair pushed apart when its two points coincide (∂L/∂d at d = 0)?",
                 lambda s: gradient_at(s, "contrastive", "contrastive", "dissimilar", 0.0),
                 tolerance=0.05,
@@ -136,7 +126,7 @@ LESSON = Lesson(
                 explain="The push is strongest, −m, when the points coincide, and fades to 0 at d = m.",
             ),
         ),
-        Step(
+        lb.Step(
             "A triplet",
             PAGE,
             "Margins: a semi-hard triplet",
@@ -144,7 +134,7 @@ LESSON = Lesson(
             "Scroll to the triplet plane: an anchor a, a positive p of the same identity and a negative n of "
             "another. The background shows, for every position of the negative, whether it would be hard, "
             "semi-hard or easy.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "What is the triplet loss L = max(0, d(a, p) − d(a, n) + m) of this triplet?",
                 lambda s: plane(s).value,
                 tolerance=0.002,
@@ -155,13 +145,13 @@ LESSON = Lesson(
                 ),
             ),
         ),
-        Step(
+        lb.Step(
             "Making it easy",
             PAGE,
             "Margins: a semi-hard triplet",
             SEMI_HARD,
             "Move the negative with its x slider (left of the plane) and watch the region it sits in and the loss.",
-            SettingQuestion(
+            lb.SettingQuestion(
                 "Move the negative's x until the triplet is easy (L = 0). Which x did you set?",
                 f"{PREFIX}_negative_x",
                 es.COORDINATES["negative_x"],
@@ -171,14 +161,14 @@ LESSON = Lesson(
                 "FaceNet trains on semi-hard ones.",
             ),
         ),
-        Step(
+        lb.Step(
             "Angles, not lengths",
             PAGE,
             f"Margins: cosine embedding with m = {COSINE[f'{PREFIX}_cosine_embedding_margin']}",
             COSINE,
             "The cosine embedding loss looks only at the angle θ between two vectors. A dissimilar pair (y = −1, "
             "dashed) costs cos θ − m until the angle is wide enough.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "From which angle θ (in degrees) on does a dissimilar pair cost nothing?",
                 free_angle,
                 tolerance=1.5,
@@ -186,7 +176,7 @@ LESSON = Lesson(
                 hint="Follow the dashed curve to where it reaches 0; the dotted line marks it.",
                 explain=lambda s: (
                     f"θ = arccos m: with m = {margin(s, 'cosine_embedding'):g} the vectors only need "
-                    f"to be {fmt(free_angle(s))}° apart."
+                    f"to be {lb.fmt(free_angle(s))}° apart."
                 ),
             ),
         ),

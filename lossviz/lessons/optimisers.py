@@ -12,18 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lossviz.lessons.base import (
-    ChoiceQuestion,
-    Lesson,
-    Measured,
-    NumberQuestion,
-    Query,
-    SettingQuestion,
-    Step,
-    fmt,
-    names,
-    number,
-)
+from lossviz.lessons import base as lb
 from lossviz.registry import spec
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import LINE_DATA_PARAMS, line_with_outliers
@@ -39,21 +28,21 @@ MAE = {f"{PREFIX}_losses": ["mae"], LR_KEY: "0.1"}
 RULES = {"gd": "gradient descent", "adam": "Adam"}
 
 
-def data_key(state: Query) -> tuple:
-    return tuple(number(state, f"{PREFIX}_{p.name}", p) for p in LINE_DATA_PARAMS)
+def data_key(state: lb.Query) -> tuple:
+    return tuple(lb.number(state, f"{PREFIX}_{p.name}", p) for p in LINE_DATA_PARAMS)
 
 
-def params(state: Query, loss: str) -> tuple[tuple[str, float], ...]:
-    return tuple((p.name, number(state, f"{PREFIX}_{loss}_{p.name}", p)) for p in spec(loss).params)
+def params(state: lb.Query, loss: str) -> tuple[tuple[str, float], ...]:
+    return tuple((p.name, lb.number(state, f"{PREFIX}_{loss}_{p.name}", p)) for p in spec(loss).params)
 
 
-def loss(state: Query) -> str:
+def loss(state: lb.Query) -> str:
     """The first loss the link selects (each lesson step selects one)."""
-    return names(state, f"{PREFIX}_losses", ll.DEFAULT_FIT_LOSSES)[0]
+    return lb.names(state, f"{PREFIX}_losses", ll.DEFAULT_FIT_LOSSES)[0]
 
 
-def start(state: Query) -> tuple[float, float]:
-    return number(state, f"{PREFIX}_w0", ll.W_START), number(state, f"{PREFIX}_b0", ll.B_START)
+def start(state: lb.Query) -> tuple[float, float]:
+    return lb.number(state, f"{PREFIX}_w0", ll.W_START), lb.number(state, f"{PREFIX}_b0", ll.B_START)
 
 
 RATES = tuple(log_ladder(ll.LEARNING_RATE))
@@ -66,22 +55,22 @@ def _paths(name: str, loss_params: tuple, key: tuple, theta0: tuple[float, float
     return ll.descend(name, data.x, data.y, dict(loss_params), theta0, RATES, steps)
 
 
-def paths(state: Query) -> dict[str, Trajectory]:
+def paths(state: lb.Query) -> dict[str, Trajectory]:
     name = loss(state)
-    steps = int(number(state, f"{PREFIX}_steps", ll.STEPS))
+    steps = int(lb.number(state, f"{PREFIX}_steps", ll.STEPS))
     return _paths(name, params(state, name), data_key(state), start(state), steps)
 
 
-def run_index(state: Query) -> int:
-    lr = number(state, LR_KEY, ll.LEARNING_RATE)
+def run_index(state: lb.Query) -> int:
+    lr = lb.number(state, LR_KEY, ll.LEARNING_RATE)
     return int(np.argmin([abs(r - lr) for r in RATES]))
 
 
-def diverged(state: Query, rule: str) -> bool:
+def diverged(state: lb.Query, rule: str) -> bool:
     return bool(paths(state)[rule].stopped[run_index(state)] >= 0)
 
 
-def critical_rate(state: Query) -> float:
+def critical_rate(state: lb.Query) -> float:
     """2/λ_max of MSE's bowl at its minimum, for the link's data."""
     data = line_with_outliers(*data_key(state))
     name = loss(state)
@@ -89,37 +78,37 @@ def critical_rate(state: Query) -> float:
     return ll.critical_learning_rate(name, data.x, data.y, dict(params(state, name)), (minimum.w, minimum.b))
 
 
-def diverges(value: float, state: Query) -> Measured:
+def diverges(value: float, state: lb.Query) -> lb.Measured:
     gone = diverged(state, "gd")
-    return Measured(gone, f"gradient descent {'diverges' if gone else 'converges'}")
+    return lb.Measured(gone, f"gradient descent {'diverges' if gone else 'converges'}")
 
 
-def adam_first_step(state: Query) -> float:
+def adam_first_step(state: lb.Query) -> float:
     path = paths(state)["adam"].path(run_index(state))
     return float(np.linalg.norm(path[1] - path[0]))
 
 
-def final_loss(state: Query, rule: str) -> float:
+def final_loss(state: lb.Query, rule: str) -> float:
     """F at the last point of the path, as the convergence chart ends."""
     trajectory = paths(state)[rule]
     run = run_index(state)
     return float(trajectory.value[len(trajectory.path(run)) - 1, run])
 
 
-def lower_end(state: Query) -> str:
+def lower_end(state: lb.Query) -> str:
     return RULES[min(RULES, key=lambda rule: final_loss(state, rule))]
 
 
-def _ends(state: Query) -> str:
-    return ", ".join(f"{label} F = {fmt(final_loss(state, rule), 6)}" for rule, label in RULES.items())
+def _ends(state: lb.Query) -> str:
+    return ", ".join(f"{label} F = {lb.fmt(final_loss(state, rule), 6)}" for rule, label in RULES.items())
 
 
-LESSON = Lesson(
+LESSON = lb.Lesson(
     id="optimisers",
     title="Learning rates and optimisers",
     summary="How large a step gradient descent can take, and how Adam's steps differ, on a line fit's landscape.",
     steps=(
-        Step(
+        lb.Step(
             "The largest stable step",
             PAGE,
             "Landscape: MSE's bowl, η = 0.1",
@@ -127,7 +116,7 @@ LESSON = Lesson(
             "Scroll to the parameter landscape of a line fit: MSE's mean loss F(w, b) is a bowl. Gradient descent "
             "multiplies the distance to the minimum along each axis of the bowl by 1 − η·λ per step, where λ is "
             "the bowl's curvature along that axis: it converges only while η < 2/λ_max.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "Below which learning rate η does gradient descent converge on this bowl (2/λ_max)?",
                 critical_rate,
                 tolerance=0.02,
@@ -136,33 +125,35 @@ LESSON = Lesson(
                 explain="It depends on the data (through the spread of x), not on the start.",
             ),
         ),
-        Step(
+        lb.Step(
             "Too large a step",
             PAGE,
             "Landscape: MSE's bowl, η = 0.1",
             MSE,
             "Raise the learning rate η and watch the gradient-descent path and the convergence chart; the page "
             "warns when a path diverges.",
-            SettingQuestion(
+            lb.SettingQuestion(
                 "Raise η until gradient descent diverges. Which η did you set?",
                 LR_KEY,
                 ll.LEARNING_RATE,
                 diverges,
-                hint=lambda s: f"Gradient descent diverges above 2/λ_max = {fmt(critical_rate(s))}: raise η past it.",
+                hint=lambda s: (
+                    f"Gradient descent diverges above 2/λ_max = {lb.fmt(critical_rate(s))}: raise η past it."
+                ),
                 explain=lambda s: (
-                    f"Every η above 2/λ_max = {fmt(critical_rate(s))} makes each step overshoot the "
+                    f"Every η above 2/λ_max = {lb.fmt(critical_rate(s))} makes each step overshoot the "
                     "minimum by more than it started from."
                 ),
             ),
         ),
-        Step(
+        lb.Step(
             "Adam at the same step",
             PAGE,
             "Landscape: MSE's bowl, η = 1",
             MSE_FAST,
             "At η = 1 gradient descent is gone. Adam takes the same η but divides each coordinate's step by the "
             "running size of its own gradient.",
-            ChoiceQuestion(
+            lb.ChoiceQuestion(
                 "At η = 1, does Adam diverge too?",
                 ("yes", "no"),
                 lambda s: "yes" if diverged(s, "adam") else "no",
@@ -172,14 +163,14 @@ LESSON = Lesson(
                 "though with a constant η it does not settle exactly either.",
             ),
         ),
-        Step(
+        lb.Step(
             "How long is an Adam step",
             PAGE,
             "Landscape: MSE's bowl, η = 0.1",
             MSE,
             "Hover the first two points of Adam's path on MSE's landscape: the start (w₀, b₀) and the point after "
             "one step.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "How long is Adam's first step, ‖θ₁ − θ₀‖ in the (w, b) plane?",
                 adam_first_step,
                 tolerance=0.005,
@@ -187,14 +178,14 @@ LESSON = Lesson(
                 explain="η along each of the two coordinates: √2·η, whatever the size of the gradient.",
             ),
         ),
-        Step(
+        lb.Step(
             "A kinked landscape",
             PAGE,
             "Landscape: MAE, η = 0.1",
             MAE,
             "MAE's landscape is polyhedral: flat faces meeting in creases, with its minimum at a corner. Its "
             "gradient keeps the same size near the minimum, so neither method settles exactly with a fixed η.",
-            ChoiceQuestion(
+            lb.ChoiceQuestion(
                 "After the steps, which path ends at the lower loss F?",
                 tuple(RULES.values()),
                 lower_end,

@@ -13,19 +13,7 @@ import numpy as np
 from lossviz.engine import evaluate
 from lossviz.errors import FormulaError
 from lossviz.formula import SUGGESTED_DEFAULT, SUGGESTED_RANGE, parse_formula
-from lossviz.lessons.base import (
-    ChoiceQuestion,
-    FormulaQuestion,
-    Lesson,
-    Measured,
-    NumberQuestion,
-    Query,
-    Step,
-    fmt,
-    link_value,
-    number,
-    text,
-)
+from lossviz.lessons import base as lb
 from lossviz.spec import LossSpec
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
@@ -46,9 +34,9 @@ def example_link(key: str, formula: str | None = None) -> dict[str, str]:
     link = {cg.control_key("formula"): formula or ex.formula, cg.control_key("name"): ex.name}
     for param, decl in ex.params.items():
         keys = cg.param_keys(param)
-        link.update({keys[what]: link_value(v) for what, v in zip(("default", "low", "high"), decl, strict=True)})
+        link.update({keys[what]: lb.link_value(v) for what, v in zip(("default", "low", "high"), decl, strict=True)})
     view = {"target": ex.target, "center": ex.center, "half_width": ex.half_width}
-    link.update({cg.control_key(name): link_value(v) for name, v in view.items()})
+    link.update({cg.control_key(name): lb.link_value(v) for name, v in view.items()})
     link[cg.control_key("compare")] = ex.builtin or cg.NO_COMPARISON
     return link
 
@@ -57,14 +45,14 @@ CAUCHY = example_link("cauchy")
 HALVED = {**example_link("cauchy", HALF_CAUCHY), cg.control_key("name"): "half_cauchy"}
 
 
-def _table(state: Query, key: str, fallback: float) -> float:
+def _table(state: lb.Query, key: str, fallback: float) -> float:
     raw = state.get(key)
     return fallback if raw is None else float(str(raw))
 
 
-def page_spec(state: Query) -> LossSpec:
+def page_spec(state: lb.Query) -> LossSpec:
     """The loss the page defines from the link: its formula with the parameter table's declarations."""
-    formula = text(state, cg.control_key("formula"), cg.DEFAULT_FORMULA)
+    formula = lb.text(state, cg.control_key("formula"), cg.DEFAULT_FORMULA)
     decls = {}
     for param in parse_formula(formula).params:
         keys = cg.param_keys(param)
@@ -73,43 +61,44 @@ def page_spec(state: Query) -> LossSpec:
             _table(state, keys["low"], SUGGESTED_RANGE[0]),
             _table(state, keys["high"], SUGGESTED_RANGE[1]),
         )
-    return cg.spec_for(text(state, cg.control_key("name"), cg.DEFAULT_NAME), formula, decls)
+    return cg.spec_for(lb.text(state, cg.control_key("name"), cg.DEFAULT_NAME), formula, decls)
 
 
-def values(state: Query, spec: LossSpec) -> dict[str, float]:
+def values(state: lb.Query, spec: LossSpec) -> dict[str, float]:
     """The parameter sliders' values (``custom_<param>``), each at its declared default unless the link sets it."""
-    return {p.name: number(state, cg.param_keys(p.name)["value"], p) for p in spec.params}
+    return {p.name: lb.number(state, cg.param_keys(p.name)["value"], p) for p in spec.params}
 
 
-def target(state: Query) -> float:
-    return number(state, cg.control_key("target"), cg.TARGET)
+def target(state: lb.Query) -> float:
+    return lb.number(state, cg.control_key("target"), cg.TARGET)
 
 
-def page_curve(state: Query) -> lc.Curve:
+def page_curve(state: lb.Query) -> lc.Curve:
     """The curve the page draws: the formula over its plotted range of p."""
     spec = page_spec(state)
     x = cg.x_grid(
-        number(state, cg.control_key("center"), cg.CENTER), number(state, cg.control_key("half_width"), cg.HALF_WIDTH)
+        lb.number(state, cg.control_key("center"), cg.CENTER),
+        lb.number(state, cg.control_key("half_width"), cg.HALF_WIDTH),
     )
     return lc.loss_curve(spec, x, target(state), values(state, spec))
 
 
-def gradient_at(state: Query, p: float) -> float:
+def gradient_at(state: lb.Query, p: float) -> float:
     spec = page_spec(state)
     return float(evaluate(spec, p, target(state), order=1, **values(state, spec)).grad)
 
 
-def peak_pull(state: Query) -> float:
+def peak_pull(state: lb.Query) -> float:
     """The prediction right of the target where the page's gradient curve is highest."""
     curve = page_curve(state)
     grad = np.where(curve.x > target(state), curve.grad, -np.inf)
     return float(curve.x[np.argmax(grad)] - target(state))
 
 
-def builtin_check(state: Query) -> cg.Check:
+def builtin_check(state: lb.Query) -> cg.Check:
     spec = page_spec(state)
     return cg.check_against_builtin(
-        spec, text(state, cg.control_key("compare"), cg.NO_COMPARISON), values(state, spec), target(state)
+        spec, lb.text(state, cg.control_key("compare"), cg.NO_COMPARISON), values(state, spec), target(state)
     )
 
 
@@ -130,48 +119,48 @@ def answer_curve(formula: str, preds: list[float]) -> tuple[np.ndarray, np.ndarr
     return res.value, res.grad
 
 
-def fading_pull(formula: str) -> Measured:
+def fading_pull(formula: str) -> lb.Measured:
     """A loss (smallest at p = y, defined on both sides) whose pull at r = 10 is weaker than at r = 1."""
     found = answer_curve(formula, [-10.0, -1.0, 0.0, 1.0, 10.0])
     if isinstance(found, str):
-        return Measured(False, found)
+        return lb.Measured(False, found)
     value, grad = found
     if value[2] > value.min():
-        return Measured(False, f"its smallest value is not at p = y: L(0, 0) = {fmt(float(value[2]))}")
-    reading = f"its gradient is {fmt(float(grad[3]))} at r = 1 and {fmt(float(grad[4]))} at r = 10"
-    return Measured(bool(abs(grad[4]) < abs(grad[3])), reading)
+        return lb.Measured(False, f"its smallest value is not at p = y: L(0, 0) = {lb.fmt(float(value[2]))}")
+    reading = f"its gradient is {lb.fmt(float(grad[3]))} at r = 1 and {lb.fmt(float(grad[4]))} at r = 10"
+    return lb.Measured(bool(abs(grad[4]) < abs(grad[3])), reading)
 
 
-def over_costs_more(formula: str) -> Measured:
+def over_costs_more(formula: str) -> lb.Measured:
     found = answer_curve(formula, [-1.0, 0.0, 1.0])
     if isinstance(found, str):
-        return Measured(False, found)
+        return lb.Measured(False, found)
     value, grad = found
     reading = (
-        f"L(−1, 0) = {fmt(float(value[0]))}, L(1, 0) = {fmt(float(value[2]))} and the gradient at p = y is "
-        f"{fmt(float(grad[1]))}"
+        f"L(−1, 0) = {lb.fmt(float(value[0]))}, L(1, 0) = {lb.fmt(float(value[2]))} and the gradient at p = y is "
+        f"{lb.fmt(float(grad[1]))}"
     )
     minimum = abs(float(grad[1])) <= 1e-9 and value[1] <= min(value[0], value[2])
-    return Measured(bool(value[2] > value[0] and minimum), reading)
+    return lb.Measured(bool(value[2] > value[0] and minimum), reading)
 
 
 def gallery_formulas() -> list[str]:
     return [ex.formula for ex in cg.GALLERY]
 
 
-LESSON = Lesson(
+LESSON = lb.Lesson(
     id="own-loss",
     title="Write your own loss",
     summary="Type a loss as a formula, read its gradient, check it against a built-in, and design one to order.",
     steps=(
-        Step(
+        lb.Step(
             "A formula becomes a loss",
             PAGE,
             "Custom loss: |p − y|³",
             CUBIC,
             "The Custom page parses a formula in the prediction p and the target y, renders it, and draws its "
             "value, gradient and curvature like the Curves page. This one is |p − y|³: steeper than squared error.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 f"What is this loss's gradient at p = {AT:g} (target y = 0)?",
                 lambda s: gradient_at(s, AT),
                 tolerance=0.05,
@@ -179,14 +168,14 @@ LESSON = Lesson(
                 explain="Three times the residual squared: a far example pulls very hard on this loss.",
             ),
         ),
-        Step(
+        lb.Step(
             "A pull that peaks",
             PAGE,
             "Custom loss: Cauchy from the gallery",
             CAUCHY,
             "The gallery's Cauchy loss c²/2·log(1 + (r/c)²) grows only logarithmically far from the target. Its "
             "pull rises, peaks, and fades.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "At which residual r = p − y > 0 is its pull (the gradient) strongest?",
                 peak_pull,
                 tolerance=0.05,
@@ -194,14 +183,14 @@ LESSON = Lesson(
                 explain="At r = c: the pull r/(1 + (r/c)²) is largest there and falls back towards 0 beyond.",
             ),
         ),
-        Step(
+        lb.Step(
             "Check it against a built-in",
             PAGE,
             "Custom loss: Cauchy without its ½, checked against the built-in",
             HALVED,
             "Here the formula is Cauchy's without the ½. The box under the formula evaluates it and the built-in "
             "`cauchy` on thousands of points, value and gradient, and says whether they agree.",
-            ChoiceQuestion(
+            lb.ChoiceQuestion(
                 "Does this formula match the built-in cauchy?",
                 ("yes", "no"),
                 lambda s: "yes" if builtin_check(s).ok else "no",
@@ -212,14 +201,14 @@ LESSON = Lesson(
                 ),
             ),
         ),
-        Step(
+        lb.Step(
             "Design a loss: ignore far outliers",
             PAGE,
             "Custom loss: Cauchy from the gallery",
             CAUCHY,
             "Now write one yourself. A loss ignores far outliers when its pull falls back far from the target. "
             "Every parameter of your formula takes the value 1; the page draws any formula you type in its box.",
-            FormulaQuestion(
+            lb.FormulaQuestion(
                 "Type a loss, smallest at p = y, whose gradient at p = 10 is smaller in size than at p = 1 (with "
                 "y = 0).",
                 cg.control_key("formula"),
@@ -230,14 +219,14 @@ LESSON = Lesson(
                 explain="A redescending pull: an outlier at r = 10 moves a fit less than a point at r = 1.",
             ),
         ),
-        Step(
+        lb.Step(
             "Design a loss: over-prediction costs more",
             PAGE,
             "Custom loss: Cauchy from the gallery",
             CAUCHY,
             "Some errors cost more than others: over-stocking a shop, under-forecasting a flood. Write a loss "
             "that charges over-prediction (p > y) more than under-prediction, still with its minimum at p = y.",
-            FormulaQuestion(
+            lb.FormulaQuestion(
                 "Type a loss with L(p = 1, y = 0) > L(p = −1, y = 0), a gradient of 0 at p = y and its minimum there.",
                 cg.control_key("formula"),
                 over_costs_more,

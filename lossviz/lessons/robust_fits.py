@@ -11,19 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lossviz.lessons.base import (
-    ChoiceQuestion,
-    Lesson,
-    Measured,
-    NumberQuestion,
-    Query,
-    SettingQuestion,
-    Step,
-    fmt,
-    names,
-    number,
-    text,
-)
+from lossviz.lessons import base as lb
 from lossviz.registry import spec
 from lossviz.studies import outliers as rf
 from lossviz.toolkit.data import SEED
@@ -43,19 +31,19 @@ HUBER_LIMIT = 0.10
 BARRON_LIMIT = 0.01
 
 
-def params(state: Query, loss: str) -> tuple[tuple[str, float], ...]:
-    return tuple((p.name, number(state, f"{PREFIX}_{loss}_{p.name}", p)) for p in spec(loss).params)
+def params(state: lb.Query, loss: str) -> tuple[tuple[str, float], ...]:
+    return tuple((p.name, lb.number(state, f"{PREFIX}_{loss}_{p.name}", p)) for p in spec(loss).params)
 
 
-def data_key(state: Query) -> tuple[int, float, int, float, float, int]:
+def data_key(state: lb.Query) -> tuple[int, float, int, float, float, int]:
     """The arguments of :func:`~lossviz.studies.outliers.outlier_data` that the page reads from the link."""
     return (
-        int(number(state, f"{PREFIX}_n", rf.N_POINTS)),
-        number(state, f"{PREFIX}_noise", rf.CLEAN_NOISE),
-        int(number(state, f"{PREFIX}_count", rf.N_OUTLIERS)),
-        number(state, f"{PREFIX}_size", rf.OUTLIER_SIZE),
-        number(state, f"{PREFIX}_position", rf.OUTLIER_POSITION),
-        int(number(state, f"{PREFIX}_seed", SEED)),
+        int(lb.number(state, f"{PREFIX}_n", rf.N_POINTS)),
+        lb.number(state, f"{PREFIX}_noise", rf.CLEAN_NOISE),
+        int(lb.number(state, f"{PREFIX}_count", rf.N_OUTLIERS)),
+        lb.number(state, f"{PREFIX}_size", rf.OUTLIER_SIZE),
+        lb.number(state, f"{PREFIX}_position", rf.OUTLIER_POSITION),
+        int(lb.number(state, f"{PREFIX}_seed", SEED)),
     )
 
 
@@ -64,32 +52,32 @@ def _fit(loss: str, loss_params: tuple, key: tuple) -> rf.FitStudy:
     return rf.fit_study(loss, dict(loss_params), rf.outlier_data(*key))
 
 
-def fit(state: Query, loss: str) -> rf.FitStudy:
+def fit(state: lb.Query, loss: str) -> rf.FitStudy:
     return _fit(loss, params(state, loss), data_key(state))
 
 
-def slope_error(state: Query, loss: str) -> float:
+def slope_error(state: lb.Query, loss: str) -> float:
     return abs(float(fit(state, loss).fit.coef[1]) - rf.TRUE_LINE[1])
 
 
-def outlier_share(state: Query, loss: str) -> float:
+def outlier_share(state: lb.Query, loss: str) -> float:
     """The outliers' share of the loss's total pull Σ|ψ(rᵢ)|, as the pull chart shows it."""
     outliers = rf.outlier_data(*data_key(state)).status == 1
     return float(fit(state, loss).share[outliers].sum())
 
 
-def most_tilted(state: Query) -> str:
-    return max(names(state, f"{PREFIX}_losses", ()), key=lambda n: slope_error(state, n))
+def most_tilted(state: lb.Query) -> str:
+    return max(lb.names(state, f"{PREFIX}_losses", ()), key=lambda n: slope_error(state, n))
 
 
-def slopes(state: Query) -> str:
-    return ", ".join(f"{n} {fmt(float(fit(state, n).fit.coef[1]))}" for n in names(state, f"{PREFIX}_losses", ()))
+def slopes(state: lb.Query) -> str:
+    return ", ".join(f"{n} {lb.fmt(float(fit(state, n).fit.coef[1]))}" for n in lb.names(state, f"{PREFIX}_losses", ()))
 
 
 def share_below(loss: str, limit: float):
-    def measure(value: float, state: Query) -> Measured:
+    def measure(value: float, state: lb.Query) -> lb.Measured:
         share = outlier_share(state, loss)
-        return Measured(share < limit, f"the outliers hold {100 * share:.1f} % of {loss}'s total pull")
+        return lb.Measured(share < limit, f"the outliers hold {100 * share:.1f} % of {loss}'s total pull")
 
     return measure
 
@@ -104,34 +92,36 @@ def _sensitivity(loss: str, loss_params: tuple, key: tuple, sweep: float, what: 
     return sens
 
 
-def sensitivity(state: Query, loss: str) -> rf.Sensitivity:
-    what = text(state, f"{PREFIX}_estimate", "slope")
+def sensitivity(state: lb.Query, loss: str) -> rf.Sensitivity:
+    what = lb.text(state, f"{PREFIX}_estimate", "slope")
     return _sensitivity(
-        loss, params(state, loss), data_key(state), number(state, f"{PREFIX}_sweep", rf.SWEEP_RANGE), what
+        loss, params(state, loss), data_key(state), lb.number(state, f"{PREFIX}_sweep", rf.SWEEP_RANGE), what
     )
 
 
-def far_influence(state: Query, loss: str) -> float:
+def far_influence(state: lb.Query, loss: str) -> float:
     """|SC| at the ends of the sweep (the extra point R away) over its largest |SC|: 0 for a redescending loss."""
     curve = np.abs(sensitivity(state, loss).curve)
     return float(max(curve[0], curve[-1]) / curve.max())
 
 
-def least_far_influence(state: Query) -> str:
-    return min(names(state, f"{PREFIX}_losses", ()), key=lambda n: far_influence(state, n))
+def least_far_influence(state: lb.Query) -> str:
+    return min(lb.names(state, f"{PREFIX}_losses", ()), key=lambda n: far_influence(state, n))
 
 
-def _sc_words(state: Query, loss: str) -> str:
+def _sc_words(state: lb.Query, loss: str) -> str:
     curve = sensitivity(state, loss).curve
-    return f"{loss}'s curve ends at {fmt(float(curve[-1]))} with its largest |SC| {fmt(float(np.abs(curve).max()))}"
+    return (
+        f"{loss}'s curve ends at {lb.fmt(float(curve[-1]))} with its largest |SC| {lb.fmt(float(np.abs(curve).max()))}"
+    )
 
 
-LESSON = Lesson(
+LESSON = lb.Lesson(
     id="outliers",
     title="MSE vs MAE vs Huber on outliers",
     summary="How far one bad point moves a fit, and how bounded and redescending pulls stop it.",
     steps=(
-        Step(
+        lb.Step(
             "One far point",
             PAGE,
             "Outliers: one point 25 above the line",
@@ -139,18 +129,18 @@ LESSON = Lesson(
             f"{rf.N_POINTS.default} points scatter around the true line y = {rf.TRUE_LINE[0]:g} + "
             f"{rf.TRUE_LINE[1]:g}x, and one of them sits {ONE_FAR['outliers_size']} above it. Each loss fits its "
             "own line; the table beside the chart lists their intercepts and slopes.",
-            ChoiceQuestion(
+            lb.ChoiceQuestion(
                 f"Which loss's line tilts furthest from the true slope {rf.TRUE_LINE[1]:g}?",
                 ("mse", "mae", "huber"),
                 most_tilted,
                 hint=lambda picked, s: (
-                    f"{picked}'s slope is {fmt(float(fit(s, picked).fit.coef[1]))}. Compare the "
+                    f"{picked}'s slope is {lb.fmt(float(fit(s, picked).fit.coef[1]))}. Compare the "
                     "slope b column of the table with the true slope."
                 ),
                 explain=lambda s: f"Slopes: {slopes(s)}. One point is enough to tilt the least-squares line.",
             ),
         ),
-        Step(
+        lb.Step(
             "Who holds the pull",
             PAGE,
             "Outliers: one point 25 above the line",
@@ -158,7 +148,7 @@ LESSON = Lesson(
             "At its fitted line each point pulls with |ψ(rᵢ)| = |ρ′(rᵢ)|. The bar chart under the fits shows "
             "what share of each loss's total pull the outliers hold; colouring the points by a loss's pull shows "
             "the same point by point.",
-            NumberQuestion(
+            lb.NumberQuestion(
                 "What share of MSE's total pull does the one outlier hold (in %)?",
                 lambda s: 100 * outlier_share(s, "mse"),
                 tolerance=1.0,
@@ -169,7 +159,7 @@ LESSON = Lesson(
                 "than the others' and MSE's pull grows with the residual.",
             ),
         ),
-        Step(
+        lb.Step(
             "Huber caps the pull",
             PAGE,
             "Outliers: five outliers, Huber with δ = 5",
@@ -177,7 +167,7 @@ LESSON = Lesson(
             f"{FIVE['outliers_count']} points now sit {FIVE['outliers_size']} above the line, near x = "
             f"{rf.OUTLIER_POSITION.default:g}. With δ = {FIVE['outliers_huber_delta']} Huber treats them almost like "
             "MSE does. Open *Loss parameters* and move Huber's δ, watching Huber's bar in the pull chart.",
-            SettingQuestion(
+            lb.SettingQuestion(
                 f"Lower δ until the outliers hold less than {100 * HUBER_LIMIT:g} % of Huber's total pull. "
                 "Which δ did you settle on?",
                 f"{PREFIX}_huber_delta",
@@ -188,14 +178,14 @@ LESSON = Lesson(
                 explain="Huber's pull is bounded by δ: however far the outliers, they cannot pull harder.",
             ),
         ),
-        Step(
+        lb.Step(
             "Bounded is not zero",
             PAGE,
             "Outliers: five outliers, MSE, Huber and Barron",
             BARRON,
             "A bounded pull still pulls. Barron's loss with α < 1 has a redescending pull: it falls back towards 0 "
             "for far points. Move Barron's α under *Loss parameters* and watch its bar in the pull chart.",
-            SettingQuestion(
+            lb.SettingQuestion(
                 f"Lower Barron's α until the outliers hold less than {100 * BARRON_LIMIT:g} % of its total pull. "
                 "Which α did you settle on?",
                 f"{PREFIX}_barron_alpha",
@@ -205,14 +195,14 @@ LESSON = Lesson(
                 explain="With a redescending pull the outliers are all but ignored: the line follows the clean points.",
             ),
         ),
-        Step(
+        lb.Step(
             "The sensitivity curve",
             PAGE,
             "Outliers: Barron with α = −2 beside MSE and Huber",
             REDESCENDING,
             "Scroll to the sensitivity curve: one extra point moves from far below the line to far above it, and "
             "the curve shows how much it moves the slope. Compare the three curves at the ends of the sweep.",
-            ChoiceQuestion(
+            lb.ChoiceQuestion(
                 "Which loss's sensitivity curve comes back to 0 when the extra point is far away?",
                 ("mse", "huber", "barron"),
                 least_far_influence,
