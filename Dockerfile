@@ -29,6 +29,10 @@ RUN pip install --index-url "${TORCH_INDEX_URL}" "$(grep -E '^torch==' requireme
 RUN groupadd --gid 10001 lossviz \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin lossviz
 COPY . .
+# plotly.js for the live charts, linked from the installed plotly package into the static folder that
+# Streamlit serves with validators (lossviz.ui.live_chart.publish_plotly_js): made here because the app
+# never writes next to its code.
+RUN python -c "from lossviz.ui.live_chart import publish_plotly_js; from lossviz.ui.navigation import ROOT; publish_plotly_js(ROOT / 'static')"
 USER 10001:10001
 
 EXPOSE 8501

@@ -62,7 +62,9 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
+import shutil
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -375,13 +377,51 @@ def live_payload(
 # -------------------------------------------------------------------------------------------- Streamlit
 
 
+STATIC_PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
+"""plotly.js's name in the app's static folder: the version names the content, so a browser may keep it."""
+_serve_static_plotly_js = False
+"""Set by :func:`publish_plotly_js` (app start): whether live charts load plotly.js from the static folder."""
+
+
+def publish_plotly_js(static_dir: Path) -> bool:
+    """Put the installed package's plotly.js into ``static_dir`` (Streamlit's ``server.enableStaticServing``
+    folder, beside the main script) as :data:`STATIC_PLOTLY_JS`, so that live charts load it from there.
+
+    Why: Streamlit serves a component's files with neither a validator nor a lifetime, so every page load would
+    fetch and parse 4.8 MB again (about 0.5 s of server CPU to gzip it); its static route sends ``ETag`` and
+    ``Last-Modified``. The file is a hard link to the package's (or a copy with its time stamp, across file
+    systems), never a copy in git; the Docker image makes it at build time. Where the folder cannot be written
+    (a read-only checkout), returns False and live charts keep loading plotly.js from the component route.
+    """
+    global _serve_static_plotly_js
+    target = static_dir / STATIC_PLOTLY_JS
+    if not target.is_file() or target.stat().st_size != PLOTLY_JS.stat().st_size:
+        try:
+            static_dir.mkdir(exist_ok=True)
+            partial = static_dir / f".{STATIC_PLOTLY_JS}.{os.getpid()}"
+            partial.unlink(missing_ok=True)
+            try:
+                os.link(PLOTLY_JS, partial)
+            except OSError:
+                shutil.copy2(PLOTLY_JS, partial)
+            os.replace(partial, target)  # atomic: replicas sharing the folder never see half a file
+        except OSError:
+            _serve_static_plotly_js = False
+            return False
+    _serve_static_plotly_js = bool(st.get_option("server.enableStaticServing"))
+    return _serve_static_plotly_js
+
+
 def _plotly_js_url() -> str:
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    prefix = f"/{base}" if base else ""
+    if _serve_static_plotly_js:
+        return f"{prefix}/app/static/{STATIC_PLOTLY_JS}"
     # Registers the installed plotly package's data folder for serving (only possible during a script run;
     # repeating it is a dictionary update).
     served = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS.parent))
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     # The version in the query names the file's content: a proxy may let browsers keep it (deploy/nginx).
-    return f"{'/' + base if base else ''}/component/{served.name}/{PLOTLY_JS.name}?v={plotly.__version__}"
+    return f"{prefix}/component/{served.name}/{PLOTLY_JS.name}?v={plotly.__version__}"
 
 
 def _ignore() -> None:

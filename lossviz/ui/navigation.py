@@ -19,7 +19,7 @@ import streamlit as st
 import torch
 
 import lossviz
-from lossviz.ui import classroom
+from lossviz.ui import classroom, live_chart
 from lossviz.ui.session import session_losses
 
 SECTIONS: dict[str, list[tuple[str, str, str]]] = {
@@ -47,7 +47,8 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
 render on every machine; emoji need a font many Linux browsers lack."""
 HOME = "pages/home.py"
 ROOT = Path(__file__).resolve().parents[2]
-"""The folder of app.py: page files are given from there, whichever script runs first."""
+"""The folder of app.py: page files are given from there, whichever script runs first; Streamlit serves its
+``static/`` folder at ``/app/static/``."""
 APP_ICON = ":material/show_chart:"
 
 _run = threading.local()
@@ -76,6 +77,8 @@ def run_app() -> None:
     # a busy 2-core box torch's thread pool made a 2,304-point log take 20–40 ms instead of 10 µs.
     torch.set_num_threads(1)
     st.set_page_config(page_title="lossviz", page_icon=APP_ICON, layout="wide")
+    if st.get_option("server.enableStaticServing"):
+        live_chart.publish_plotly_js(ROOT / "static")
     page = st.navigation(_pages())
     _navigation_seen.set()
     st.sidebar.caption(f"lossviz · {len(lossviz.names())} losses")

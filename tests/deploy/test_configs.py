@@ -72,13 +72,20 @@ def test_nginx_sticky_sessions_by_cookie_not_by_address() -> None:
     assert "$request_id" in NGINX_CONF and "add_header Set-Cookie $lossviz_route_cookie;" in NGINX_CONF
 
 
-def test_nginx_lets_browsers_keep_plotly_js_whose_url_names_its_version() -> None:
-    block = re.search(r"location \^~ /component/lossviz\.ui\.live_chart\.plotly_js/ \{(.*?)\}", NGINX_CONF, re.S)
-    assert block, "no location for the live charts' plotly.js"
+@pytest.mark.parametrize(
+    ("location", "versioned"),
+    [
+        (r"/app/static/plotly- ", 'STATIC_PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"'),
+        (r"/component/lossviz\.ui\.live_chart\.plotly_js/ ", "?v={plotly.__version__}"),
+    ],
+)
+def test_nginx_lets_browsers_keep_plotly_js_whose_url_names_its_version(location: str, versioned: str) -> None:
+    block = re.search(rf"location \^~ {location}\{{(.*?)\}}", NGINX_CONF, re.S)
+    assert block, f"no location {location} for the live charts' plotly.js"
     assert 'add_header Cache-Control "public, max-age=31536000, immutable"' in block.group(1)
     assert "proxy_hide_header Cache-Control;" in block.group(1) and "$lossviz_route_cookie" in block.group(1)
     source = (ROOT / "lossviz" / "ui" / "live_chart.py").read_text()
-    assert "?v={plotly.__version__}" in source  # immutable only because the URL changes with the file
+    assert versioned in source  # immutable only because the URL changes with the file
 
 
 def test_nginx_body_limit_covers_streamlit_uploads() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -373,3 +374,33 @@ def test_keyboard_moves_delta_and_the_barron_pad_commits_both_values_once() -> N
         tab.wait_for_timeout(1000)
         assert len(sent) == before + 1, "the release must commit both values in one message"
         assert not browser_errors(tab)
+
+
+@pytest.mark.browser
+def test_plotly_js_comes_from_the_static_route_and_a_second_visit_keeps_it():
+    """app.py puts plotly.js into Streamlit's static folder; that route sends validators, so the browser keeps
+    the 4.8 MB file across page loads (a component's route sends none: it was fetched on every visit)."""
+    from helpers import IDLE_JS, chromium_page, streamlit_server
+
+    from lossviz.ui.live_chart import PLOTLY_JS, STATIC_PLOTLY_JS
+
+    plotly_entries = (
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('plotly'))"
+        ".map(e => [e.name, e.transferSize, e.decodedBodySize])"
+    )
+    with streamlit_server() as base, chromium_page(base, "curves", charts=1) as tab:
+        url = f"{base}/app/static/{STATIC_PLOTLY_JS}"
+        [(name, transferred, size)] = tab.evaluate(plotly_entries)
+        assert name == url and size == PLOTLY_JS.stat().st_size
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert "javascript" in response.headers["Content-Type"]
+            assert response.headers["ETag"] and response.headers["Last-Modified"]
+            assert response.read() == PLOTLY_JS.read_bytes()
+
+        tab.goto(f"{base}/curves")
+        tab.wait_for_function(
+            f"() => ({IDLE_JS})() && document.querySelector('.js-plotly-plot') && window.Plotly", timeout=120_000
+        )
+        [(name, transferred, size)] = tab.evaluate(plotly_entries)
+        # From the browser's cache: nothing transferred, or at most a 304's headers.
+        assert name == url and transferred < 2_000

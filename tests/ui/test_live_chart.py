@@ -641,3 +641,34 @@ def test_step_buttons_and_the_scrubber_move_the_player_without_the_server(server
     assert len(tab.sent) == sent_before, "the player sent WebSocket messages"
     assert query_of(page.url) == {}  # the position is not in the link
     page.close()
+
+
+def test_publish_plotly_js_links_the_package_file_into_the_static_folder(tmp_path, monkeypatch):
+    from lossviz.ui import live_chart
+    from lossviz.ui.live_chart import STATIC_PLOTLY_JS, publish_plotly_js
+
+    monkeypatch.setattr(live_chart, "_serve_static_plotly_js", False)  # this process's other tests keep theirs
+
+    static = tmp_path / "static"
+    assert publish_plotly_js(static)  # .streamlit/config.toml turns static serving on
+    published = static / STATIC_PLOTLY_JS
+    assert STATIC_PLOTLY_JS == f"plotly-{plotly.__version__}.min.js"
+    assert published.read_bytes() == PLOTLY_JS.read_bytes()
+    # Its time stamp is the package's (a browser's heuristic freshness counts from it), and nothing half-written
+    # is left beside it.
+    assert published.stat().st_mtime == PLOTLY_JS.stat().st_mtime
+    assert sorted(p.name for p in static.iterdir()) == [STATIC_PLOTLY_JS]
+    inode = published.stat().st_ino
+    assert publish_plotly_js(static) and published.stat().st_ino == inode  # a second start keeps it
+
+
+def test_publish_plotly_js_where_the_folder_cannot_be_made_leaves_the_component_route(tmp_path, monkeypatch):
+    from lossviz.ui import live_chart
+    from lossviz.ui.live_chart import publish_plotly_js
+
+    monkeypatch.setattr(live_chart, "_serve_static_plotly_js", True)
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert publish_plotly_js(blocker / "static") is False
+    assert live_chart._plotly_js_url().startswith("/component/")
