@@ -18,7 +18,7 @@ from lossviz.toolkit.fit import line_losses
 from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import DIVERGED, Adam, Trajectory
 from lossviz.ui.cards import guarded, guarded_each, loss_card
-from lossviz.ui.charts import show
+from lossviz.ui.charts import lazy_tabs, show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
@@ -81,10 +81,14 @@ def input_section() -> None:
         return
     if land.nonfinite:
         st.warning(f"{loss}: {land.nonfinite} grid points have no finite value; they are left blank.", icon=":material/warning:")
-    show(figure_input_map(land), key=f"{PREFIX}_map")
-    surface, text = st.columns([3, 2])
-    with surface:
-        show(figure_input_surface(land), key=f"{PREFIX}_surface")
+    map_tab, surface_tab = lazy_tabs(["Contour map and descent field", "3D surface"], f"{PREFIX}_view")
+    if map_tab.open:
+        with map_tab:
+            show(figure_input_map(land), key=f"{PREFIX}_map")
+    if surface_tab.open:
+        with surface_tab:
+            show(figure_input_surface(land), key=f"{PREFIX}_surface")
+    text, _ = st.columns([3, 2])
     with text:
         loss_card(loss)
         if ll.is_multiclass(loss):

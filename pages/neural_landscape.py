@@ -19,7 +19,7 @@ from lossviz.figures.neural_landscape import (
 from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import training as tr
 from lossviz.ui.cards import guarded, kept_figure, loss_card
-from lossviz.ui.charts import show
+from lossviz.ui.charts import lazy_tabs, show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
 from lossviz.ui.live_chart import LiveParam, live_chart
@@ -164,14 +164,16 @@ def plane_section(result: tr.TrainResult) -> None:
     plane = landscape("2-D slice", result, nl.compute_random_slice, resolution, span, seed)
     if plane is None:
         return
-    left, right = st.columns(2)
+    contour_tab, surface_tab = lazy_tabs(["Contour map", "3D surface"], key("view"))
     ident = (resolution, span, seed, log)
-    with left:
-        show(run_figure("contour", result, ident, lambda: figure_plane_contour(plane.xs, plane.ys, plane.z, log=log)),
-             key=key("contour"))
-    with right:
-        show(run_figure("surface", result, ident, lambda: figure_plane_surface(plane.xs, plane.ys, plane.z, log=log)),
-             key=key("surface"))
+    if contour_tab.open:
+        with contour_tab:
+            show(run_figure("contour", result, ident,
+                            lambda: figure_plane_contour(plane.xs, plane.ys, plane.z, log=log)), key=key("contour"))
+    if surface_tab.open:
+        with surface_tab:
+            show(run_figure("surface", result, ident,
+                            lambda: figure_plane_surface(plane.xs, plane.ys, plane.z, log=log)), key=key("surface"))
     st.caption(
         f"θ* + a·δ + b·η with Gaussian δ, η whose every filter (a unit's incoming weights) has been rescaled to the "
         f"norm of the same filter of θ*, biases left at 0 (Li et al. §4): that makes slices of different networks "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -14,3 +15,14 @@ def show(fig: go.Figure | dict[str, Any], key: str | None = None, container=st, 
     """Display a figure built by a pure builder in ``lossviz.figures``: a ``go.Figure``, or a plain dict in
     Plotly's JSON structure (live figures), which ``st.plotly_chart`` validates once, as ``go.Figure`` would."""
     return container.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, **kwargs)
+
+
+def lazy_tabs(labels: Sequence[str], key: str) -> Sequence[Any]:
+    """Tabs of which only the open one is drawn: ``if tab.open: with tab: ...``.
+
+    Why: a 3D surface is WebGL, and in a browser without a GPU drawing it took half of the Landscape page's
+    load (docs/benchmarks.md); a tab nobody opened should cost neither the server nor the browser anything.
+    Switching tabs reruns (the page's fragment) so the newly opened one is drawn, and the open tab is kept in
+    the link (``bind="query-params"``: a classroom link can open the 3D view).
+    """
+    return st.tabs(list(labels), key=key, on_change="rerun", bind="query-params")

@@ -24,8 +24,8 @@ from lossviz.spec import LossSpec
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import line_with_outliers
 
-MAP, SURFACE, DESCENT = range(3)
-"""The input map and surface (Plotly charts), then the descents played (a live chart: the landscapes, the data with
+MAP, DESCENT = range(2)
+"""The input map (a Plotly chart; the 3D surface is drawn only in its own tab), then the descents played (a live chart: the landscapes, the data with
 the lines, the distance to the minimum, all under one time control)."""
 LANDSCAPES = FITS = CONVERGENCE = DESCENT
 
@@ -52,7 +52,7 @@ def _changed(at, chart: int) -> None:
 
 def test_default_page(page) -> None:
     figs = views(page)
-    assert len(figs) == 3
+    assert len(figs) == 2
     contour = figs[MAP]["data"][0]
     x, y = contour["x"], contour["y"]
     r = x[None, :] - y[:, None]
@@ -74,7 +74,7 @@ def test_default_page(page) -> None:
 @pytest.mark.parametrize(
     ("kind", "key", "value", "charts"),
     [
-        ("slider", "landscape_huber_delta", 2.0, (MAP, SURFACE)),
+        ("slider", "landscape_huber_delta", 2.0, (MAP,)),
         ("slider", "landscape_fit_w0", 1.0, (LANDSCAPES, CONVERGENCE)),
         ("slider", "landscape_fit_b0", -1.0, (LANDSCAPES, CONVERGENCE)),
         ("select_slider", "landscape_fit_lr", 0.5, (LANDSCAPES, CONVERGENCE)),
@@ -97,6 +97,24 @@ def test_each_control_changes_its_charts(kind: str, key: str, value: float, char
     after = views(at)
     for chart in charts:
         assert not same_data(before[chart], after[chart]), f"{key} did not change chart {chart}"
+
+
+def test_the_3d_surface_is_drawn_only_when_its_tab_is_open() -> None:
+    """The WebGL surface costs the browser as much as the rest of the page: a link (or a click) opens its tab,
+    which then replaces the map, and follows the loss's parameters like the map does."""
+    at = app_test("landscape")
+    at.query_params["landscape_view"] = "3D surface"
+    at.run()
+    assert not exceptions(at), exceptions(at)
+    surface, descent = views(at)
+    assert surface["data"][0]["type"] == "surface" and descent["frames"]
+    at.slider(key="landscape_huber_delta").set_value(2.0)
+    at.run()
+    assert not same_data(surface, views(at)[0])
+    at = app_test("landscape")
+    at.query_params["landscape_view"] = "no such view"
+    at.run()
+    assert not exceptions(at) and views(at)[MAP]["data"][0]["type"] == "contour"  # a bad link opens the map
 
 
 def test_multiclass_controls(page) -> None:
@@ -175,7 +193,7 @@ def test_bad_query_string_warns(key: str, value: str) -> None:
     at.run()
     assert not exceptions(at)
     assert any(key in w for w in warnings(at)), warnings(at)
-    assert len(views(at)) == 3
+    assert len(views(at)) == 2
 
 
 def test_too_many_outliers_is_an_error_not_an_exception() -> None:
@@ -185,7 +203,7 @@ def test_too_many_outliers_is_an_error_not_an_exception() -> None:
     at.run()
     assert not exceptions(at)
     assert any("n_outliers" in e for e in errors(at))
-    assert len(figures(at)) == 2  # the input section still works
+    assert len(figures(at)) == 1  # the input section still works (its map)
 
 
 @pytest.fixture
@@ -207,3 +225,18 @@ def test_custom_loss_with_undefined_region(custom_loss) -> None:
     assert any(custom_loss in w and "no finite value" in w for w in warnings(at))
     z = views(at)[MAP]["data"][0]["z"]
     assert np.isnan(z).any() and np.isfinite(z).any()
+
+
+@pytest.mark.browser
+def test_opening_the_3d_tab_draws_the_surface_and_keeps_it_in_the_link() -> None:
+    from helpers import IDLE_JS, browser_errors, chromium_page, streamlit_server
+
+    types = "() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => (p._fullData || [{}])[0].type)"
+    with streamlit_server() as base, chromium_page(base, "landscape", charts=2) as tab:
+        assert "surface" not in tab.evaluate(types)  # nothing drawn for a tab nobody opened
+        tab.get_by_role("tab", name="3D surface").click()
+        tab.wait_for_function(f"() => ({IDLE_JS})() && ({types})().includes('surface')", timeout=60_000, polling=100)
+        assert "landscape_view=3D" in tab.url.replace("+", " ").replace("%20", " ")
+        assert not browser_errors(tab)
+        tab.reload()
+        tab.wait_for_function(f"() => ({IDLE_JS})() && ({types})().includes('surface')", timeout=60_000, polling=100)

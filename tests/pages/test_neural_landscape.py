@@ -20,8 +20,9 @@ from helpers import (
 from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import training as tr
 
-INTERP, CONTOUR, SURFACE, TWO_LOSSES, PCA = range(5)
-"""The Plotly charts, then the PCA trajectory played (a live chart)."""
+INTERP, CONTOUR, TWO_LOSSES, PCA = range(4)
+"""The Plotly charts (the 3D surface only in its own tab, see the surface test), then the PCA trajectory played
+(a live chart)."""
 
 
 def views(at) -> list[dict]:
@@ -51,9 +52,22 @@ def _changed(at, before: list[dict], index: int) -> list[dict]:
     return after
 
 
+def test_the_3d_surface_is_drawn_only_when_its_tab_is_open() -> None:
+    """The WebGL surface replaces the contour map when a link (or a click) opens its tab, and follows the
+    log-scale toggle like the map does."""
+    at = _page(neural_view="3D surface")
+    figs = views(at)
+    assert len(figs) == 4 and figs[CONTOUR]["data"][0]["type"] == "surface"
+    result, _ = tr.cached_train(tr.default_config())
+    z = figs[CONTOUR]["data"][0]["z"]
+    np.testing.assert_allclose(10 ** z[20, 20], result.curves.train_loss[-1], rtol=1e-5)  # log colour scale
+    at.toggle(key="neural_log").set_value(False)
+    _changed(at, figs, CONTOUR)
+
+
 def test_default_page_shows_the_default_runs_landscapes(page) -> None:
     figs = views(page)
-    assert len(figs) == 5 and not errors(page) and not warnings(page)
+    assert len(figs) == 4 and not errors(page) and not warnings(page)
     result, _ = tr.cached_train(tr.default_config())
     interp = figs[INTERP]["data"]
     alphas = interp[0]["x"]
@@ -63,7 +77,6 @@ def test_default_page_shows_the_default_runs_landscapes(page) -> None:
     assert contour["z"].shape == (41, 41)
     centre = contour["z"][20, 20]
     np.testing.assert_allclose(10**centre, result.curves.train_loss[-1], rtol=1e-5)  # log colour scale
-    assert figs[SURFACE]["data"][0]["type"] == "surface"
     assert [a["text"] for a in figs[TWO_LOSSES]["layout"]["annotations"]] == ["bce_logits", "mse"]
     path = figs[PCA]["data"][1]
     assert len(path["x"]) == len(result.thetas) and path["x"][-1] == 0 and path["y"][-1] == 0
@@ -82,7 +95,7 @@ def test_default_page_shows_the_default_runs_landscapes(page) -> None:
         ("slider", "neural_resolution", 21, CONTOUR),
         ("slider", "neural_span", 0.5, CONTOUR),
         ("slider", "neural_seed", 7, CONTOUR),
-        ("toggle", "neural_log", False, SURFACE),
+        ("toggle", "neural_log", False, CONTOUR),
         ("slider", "neural_pca_resolution", 21, PCA),
         ("toggle", "neural_pca_log", False, PCA),
         ("selectbox", "neural_second", "hinge", TWO_LOSSES),
@@ -145,4 +158,4 @@ def test_bad_query_string_warns_and_falls_back() -> None:
     at = _page(neural_resolution="abc", neural_span="100", neural_model="nope")
     text = " ".join(warnings(at))
     assert "neural_resolution" in text and "neural_span" in text and "neural_model" in text
-    assert len(views(at)) == 5
+    assert len(views(at)) == 4

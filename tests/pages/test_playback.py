@@ -9,7 +9,7 @@ from helpers import browser_errors, chromium_page, drawn_frame, live_root, sent_
 PLAYERS = {
     # page link, the time control's name, the Plotly charts drawn once the page is ready, its last position
     "training lab": ("training_lab?training_epochs=20", "epoch", 3, 20),
-    "landscape": ("landscape", "step", 3, None),
+    "landscape": ("landscape", "step", 2, None),
     "neural landscape": ("neural_landscape", "epoch", 3, 100),
 }
 
