@@ -114,8 +114,9 @@ CHANGED = f"""() => {{
     return performance.now() - b.t0;
 }}"""
 
-DRAWN = f"""([k]) => {{ const r = document.querySelector('{LIVE}:not(:has(select))');
-    return r.dataset.frame === String(k) ? [Number(r.dataset.frameMs)] : false; }}"""
+# A new frame drawn: one other than ``previous`` (a pad's frame i·ny + j is not the dragged input's position).
+DRAWN = f"""([previous]) => {{ const r = document.querySelector('{LIVE}:not(:has(select))');
+    return r.dataset.frame !== String(previous) ? [Number(r.dataset.frameMs), r.dataset.frame] : false; }}"""
 
 
 @dataclass
@@ -216,9 +217,11 @@ def live_drag(page: Any) -> tuple[list[float], int]:
     page.mouse.down()
     sent = page.evaluate("window.__sent")
     ms: list[float] = []
+    drawn = page.evaluate(f"() => document.querySelector('{LIVE}:not(:has(select))').dataset.frame")
     for k in targets:
         page.mouse.move(x_of(k), y, steps=3)
-        ms.append(float(page.wait_for_function(DRAWN, arg=[k], polling="raf", timeout=10_000).json_value()[0]))
+        frame_ms, drawn = page.wait_for_function(DRAWN, arg=[drawn], polling="raf", timeout=10_000).json_value()
+        ms.append(float(frame_ms))
     sent = page.evaluate("window.__sent") - sent
     page.evaluate(ARM)
     page.mouse.up()
