@@ -10,6 +10,8 @@ NumPy arrays. Live figures are plain dicts that nothing validates before ``st.pl
 from __future__ import annotations
 
 import base64
+import copy
+import re
 from typing import Any
 
 import numpy as np
@@ -85,7 +87,9 @@ def validated(fig: go.Figure | dict[str, Any]) -> go.Figure:
     a partial update without a type as a scatter). Read it as a ``go.Figure`` (``fig.data[0].y``)."""
     spec = _spec(fig)
     frames = _step_frames(spec)
-    full = go.Figure({k: v for k, v in spec.items() if k != "frames"})
+    full = go.Figure({k: v for k, v in spec.items() if k not in ("frames", "narrow")})
+    if "narrow" in spec:
+        go.Layout(narrow_layout(spec))  # the layout a phone gets is valid too
     for frame in frames:
         updates = frame.get("data", [])
         traces = frame.get("traces", list(range(len(updates))))
@@ -97,6 +101,19 @@ def validated(fig: go.Figure | dict[str, Any]) -> go.Figure:
             typed.append({**update, "type": kind})
         go.Frame({**frame, "data": typed})
     return full
+
+
+def narrow_layout(fig: dict[str, Any]) -> dict[str, Any]:
+    """A live figure's layout with its ``narrow`` relayout applied, as the component applies it below
+    lossviz.figures.live.NARROW_WIDTH (``"xaxis2.domain"``, ``"annotations[1].y"`` paths)."""
+    layout = copy.deepcopy(fig["layout"])
+    for path, value in fig.get("narrow", {}).items():
+        parts = [int(p[1:-1]) if p.startswith("[") else p for p in re.findall(r"[^.\[\]]+|\[\d+\]", path)]
+        target = layout
+        for part in parts[:-1]:
+            target = target[part] if isinstance(part, int) else target.setdefault(part, {})
+        target[parts[-1]] = value
+    return layout
 
 
 def figure_bytes(fig: go.Figure | dict[str, Any]) -> int:

@@ -15,13 +15,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, PALETTE, FigureSpec, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import live_figure, stacked_panels
 from lossviz.studies.focal import CLASSES, FocalCurves, FocalGrid
 from lossviz.toolkit.data import Blobs
 
 PANELS = ("loss", "modulating", "grad")
 PANEL_TITLES = ("loss FL(p<sub>t</sub>)", "(1 − p<sub>t</sub>)<sup>γ</sup> = FL / CE (log)", "gradient |∂FL/∂x|")
 X_DOMAINS = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
+NARROW_HEIGHT = 960
+"""The curves' height on a phone, where their panels stack."""
 LIVE_COLOR = "#111111"
 LIVE_DASH = {"positive": "solid", "negative": "dash"}
 """The live curves of a positive (weight α) and of a negative example (weight 1 − α)."""
@@ -87,7 +89,15 @@ def figure_focal_curves(reference: FocalCurves, grid: FocalGrid, active: tuple[i
         for i in range(len(grid.gammas))
         for j in range(len(grid.alphas))
     ]
-    return live_figure(data, _curve_layout(height), frames, traces=range(n_ref, n_ref + len(LIVE_CURVES)))
+    # On a phone the three panels stack, each full width, under the legend (which wraps to four lines there).
+    narrow = stacked_panels(
+        [("xaxis", "yaxis"), ("xaxis2", "yaxis2"), ("xaxis3", "yaxis3")], titles=range(len(PANELS)),
+        height=NARROW_HEIGHT, top=0.79, gap=0.08,
+    )
+    return live_figure(
+        data, _curve_layout(height), frames, traces=range(n_ref, n_ref + len(LIVE_CURVES)),
+        narrow={**narrow, "legend.y": 1.0, "legend.yanchor": "top", "margin.t": 30},
+    )
 
 
 def _curve_layout(height: int) -> dict:

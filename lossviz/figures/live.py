@@ -16,7 +16,8 @@ the helpers below.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ def live_figure(
     frames: Sequence[Sequence[dict[str, Any]]],
     *,
     traces: Sequence[int],
+    narrow: Mapping[str, Any] | None = None,
 ) -> FigureSpec:
     """A figure with one frame per value of its live parameter(s), as :func:`lossviz.ui.live_chart.live_chart`
     and :func:`~lossviz.ui.live_chart.live_pad` draw it: ``{"data", "layout", "frames"}``.
@@ -38,6 +40,11 @@ def live_figure(
     k-th value (a pad's frame ``i * ny + j`` at the values (xᵢ, yⱼ)); an animation keeps whatever a frame does
     not set, so a frame holds only the arrays that move. ``data`` shows one of the frames (the builder's
     choice; the component draws the committed frame over it).
+
+    ``narrow``: how the layout changes where the chart is narrower than :data:`NARROW_WIDTH` pixels (a phone),
+    as ``Plotly.relayout`` attribute strings (``"xaxis2.domain"``, ``"annotations[0].y"``, ``"height"``); the
+    component applies it there and restores the layout's own values when the chart is wide again. Build it with
+    :func:`stacked_panels`.
     """
     traces = list(traces)
     for k, update in enumerate(frames):
@@ -46,7 +53,59 @@ def live_figure(
     bad = [t for t in traces if not 0 <= t < len(data)]
     if bad:
         raise ValueError(f"frames name trace {bad[0]}, the figure has {len(data)}")
-    return {"data": data, "layout": layout, "frames": [{"data": list(update), "traces": traces} for update in frames]}
+    figure = {"data": data, "layout": layout, "frames": [{"data": list(update), "traces": traces} for update in frames]}
+    if narrow:
+        # Where the layout does not set a path, the component restores Plotly's default (relayout with null);
+        # but the object it belongs to (an axis, an annotation) must exist.
+        unknown = [path for path in narrow if "." in path and _lookup(layout, path.rsplit(".", 1)[0]) is _MISSING]
+        if unknown:
+            raise ValueError(f"the narrow layout changes {unknown[0]!r}, of an object the layout does not have")
+        figure["narrow"] = dict(narrow)
+    return figure
+
+
+NARROW_WIDTH = 600
+"""Below this chart width (pixels) the component applies a live figure's ``narrow`` layout; side-by-side panels
+of about 180 px each no longer fit their titles and tick labels there (lossviz/ui/live_chart.js)."""
+
+_MISSING = object()
+
+
+def _lookup(layout: Mapping[str, Any], path: str) -> Any:
+    """The value at a ``Plotly.relayout`` path such as ``"annotations[2].x"`` (:data:`_MISSING` where none is)."""
+    value: Any = layout
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            if not isinstance(value, list) or index >= len(value):
+                return _MISSING
+            value = value[index]
+        elif isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return _MISSING
+    return value
+
+
+def stacked_panels(
+    axes: Sequence[tuple[str, str]], titles: Sequence[int], height: int, *, gap: float = 0.1, top: float = 1.0
+) -> dict[str, Any]:
+    """A ``narrow`` layout (see :func:`live_figure`) that stacks side-by-side panels top to bottom, each the full
+    width: ``axes`` are the panels' (x axis, y axis) layout keys left to right, ``titles`` the indices of their
+    title annotations (paper coordinates, anchored at the bottom, over each panel), ``height`` the figure's new
+    height in pixels; ``top`` is where the first panel ends (below a legend), ``gap`` the paper fraction
+    between panels (room for an x axis title)."""
+    n = len(axes)
+    panel = (top - gap * (n - 1)) / n
+    narrow: dict[str, Any] = {"height": height}
+    for i, (x, y) in enumerate(axes):
+        upper = top - i * (panel + gap)
+        narrow[f"{x}.domain"] = [0.0, 1.0]
+        narrow[f"{y}.domain"] = [max(0.0, round(upper - panel, 6)), round(upper, 6)]  # Plotly rejects −1e-17
+        if i < len(titles):
+            narrow[f"annotations[{titles[i]}].x"] = 0.5
+            narrow[f"annotations[{titles[i]}].y"] = round(upper, 6)
+    return narrow
 
 
 # --- played figures: what moves, as layout shapes ---------------------------------------------------------

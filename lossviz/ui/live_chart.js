@@ -16,6 +16,9 @@ const CONFIG = { displaylogo: false };
 // a frame naming any other type (heatmap, contour …) redraws.
 const ANIMATABLE = new Set(["scatter", "bar", "carpet"]);
 const SVG = "http://www.w3.org/2000/svg";
+// Below this width a figure's `narrow` relayout applies (lossviz.figures.live.NARROW_WIDTH): side-by-side
+// panels stacked for a phone.
+const NARROW_WIDTH = 600;
 // Material Symbols' shapes (24 × 24), drawn as SVG: no icon font, no emoji font needed.
 const ICONS = {
   play: "M8 5v14l11-7z",
@@ -97,6 +100,7 @@ function create(parentElement, key) {
     index: [], committed: [], seq: 0, keys: new Set(), dragging: false, padPointer: null,
     rows: [], pad: null, setStateValue: null, chain: Promise.resolve(), listeners: [],
     layouts: [], player: null, playing: false, playFigure: null, raf: null, lastStep: 0, speed: 1,
+    narrow: null, wide: null,
   };
   // A drag on a range input may end outside it; only `change` commits, this only ends "interacting".
   const release = () => {
@@ -109,7 +113,12 @@ function create(parentElement, key) {
   let width = 0;
   inst.resizer = new ResizeObserver(([entry]) => {
     const now = Math.round(entry.contentRect.width);
-    if (now !== width && inst.plotted && now > 0) inst.Plotly.Plots.resize(inst.chart);
+    if (now !== width && inst.plotted && now > 0) {
+      inst.chain = inst.chain
+        .then(() => fitWidth(inst))
+        .then(() => inst.Plotly.Plots.resize(inst.chart))
+        .catch((error) => showError(inst, error));
+    }
     width = now;
   });
   inst.resizer.observe(root);
@@ -372,6 +381,28 @@ async function drawLoop(inst) {
   }
 }
 
+// The value at a Plotly.relayout path ("xaxis2.domain", "annotations[1].y"), null where the layout sets none
+// (relayout with null restores Plotly's default).
+function valueAt(layout, path) {
+  let value = layout;
+  for (const part of path.match(/[^.[\]]+|\[\d+\]/g)) {
+    const key = part.startsWith("[") ? Number(part.slice(1, -1)) : part;
+    if (value === null || typeof value !== "object" || !(key in value)) return null;
+    value = value[key];
+  }
+  return value === undefined ? null : value;
+}
+
+// The figure's narrow layout where the chart is narrower than NARROW_WIDTH, its own layout elsewhere.
+async function fitWidth(inst) {
+  if (!inst.narrow) return;
+  const mode = inst.root.clientWidth < NARROW_WIDTH ? "narrow" : "wide";
+  if (mode === inst.root.dataset.layout) return;
+  await inst.Plotly.relayout(inst.chart, mode === "narrow" ? inst.narrow : inst.wide);
+  inst.root.dataset.layout = mode;
+  inst.chart.style.minHeight = `${inst.chart.layout.height || 450}px`;
+}
+
 function draw(inst) {
   drawLoop(inst).catch((error) => showError(inst, error));
 }
@@ -399,6 +430,13 @@ async function render(inst) {
     }
     Object.assign(inst, { plotted: true, figureId: data.figure_id, frames, layouts, drawn: k });
     inst.root.dataset.frame = String(k);
+    // A new figure is drawn with its own (wide) layout; its narrow one, if any, is applied by width.
+    inst.narrow = fig.narrow || null;
+    inst.wide = inst.narrow
+      ? Object.fromEntries(Object.keys(inst.narrow).map((path) => [path, valueAt(fig.layout, path)]))
+      : null;
+    inst.root.dataset.layout = "wide";
+    await fitWidth(inst);
   }
   inst.status.textContent = "";
   await drawLoop(inst);

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import plotly.io as pio
 import pytest
 
+from lossviz.figures import live
 from lossviz.figures.common import typed_array
-from lossviz.figures.live import live_figure
-from tests.figure_helpers import as_array, frames_of, validated
+from lossviz.figures.live import live_figure, stacked_panels
+from tests.figure_helpers import as_array, frames_of, narrow_layout, validated
 
 VALUES = [0.1, 0.5, 2.0]
 
@@ -74,3 +77,36 @@ def test_typed_array_round_trips_float32_grids_and_gaps() -> None:
     assert decoded[1, 2] == np.float32(np.finfo(np.float32).max)  # clipped, not inf
     np.testing.assert_array_equal(decoded[0, [0, 2]], [1.0, 3.0])
     assert "shape" not in typed_array([1.0, 2.0]) and typed_array(np.array([])) == []
+
+
+def test_stacked_panels_puts_side_by_side_panels_under_each_other_for_a_phone() -> None:
+    narrow = stacked_panels([("xaxis", "yaxis"), ("xaxis2", "yaxis2")], titles=[0, 1], height=700, gap=0.1, top=0.9)
+    assert narrow["height"] == 700
+    assert narrow["xaxis.domain"] == narrow["xaxis2.domain"] == [0.0, 1.0]
+    assert narrow["yaxis.domain"] == pytest.approx([0.5, 0.9]) and narrow["yaxis2.domain"] == pytest.approx([0.0, 0.4])
+    assert (narrow["annotations[0].y"], narrow["annotations[1].y"]) == pytest.approx((0.9, 0.4))  # over each panel
+    assert narrow["annotations[0].x"] == narrow["annotations[1].x"] == 0.5
+
+
+def test_a_narrow_layout_travels_with_the_figure_and_validates() -> None:
+    x = np.linspace(0.0, 1.0, 4)
+    data = [{"type": "scatter", "x": typed_array(x), "y": typed_array(x), "xaxis": f"x{c}", "yaxis": f"y{c}"}
+            for c in ("", "2")]
+    layout = {"xaxis": {"domain": [0, 0.45]}, "xaxis2": {"domain": [0.55, 1]}, "yaxis": {}, "yaxis2": {"anchor": "x2"},
+              "annotations": [{"text": "a", "x": 0.2, "y": 1, "xref": "paper", "yref": "paper"},
+                              {"text": "b", "x": 0.8, "y": 1, "xref": "paper", "yref": "paper"}]}
+    narrow = stacked_panels([("xaxis", "yaxis"), ("xaxis2", "yaxis2")], titles=[0, 1], height=600)
+    fig = live_figure(data, layout, [[{"y": typed_array(v * x)}] for v in VALUES], traces=[1], narrow=narrow)
+    assert fig["narrow"] == narrow and layout["xaxis2"]["domain"] == [0.55, 1]  # the wide layout is untouched
+    validated(fig)
+    phone = narrow_layout(fig)
+    assert phone["xaxis2"]["domain"] == [0.0, 1.0] and phone["annotations"][1]["y"] == narrow["annotations[1].y"]
+    with pytest.raises(ValueError, match=r"xaxis3\.domain"):
+        live_figure(data, layout, [[{}]] * 3, traces=[1], narrow={"xaxis3.domain": [0, 1]})
+    with pytest.raises(ValueError, match="annotations"):
+        live_figure(data, layout, [[{}]] * 3, traces=[1], narrow={"annotations[5].y": 0.5})
+
+
+def test_the_components_narrow_width_is_the_builders() -> None:
+    source = (Path(live.__file__).parents[1] / "ui" / "live_chart.js").read_text()
+    assert f"const NARROW_WIDTH = {live.NARROW_WIDTH};" in source

@@ -3,6 +3,7 @@ and in the browser: the pad moves the chart while dragged and commits once, to t
 
 from __future__ import annotations
 
+import itertools
 import urllib.parse
 
 import numpy as np
@@ -300,3 +301,30 @@ def test_the_pad_moves_the_chart_live_commits_both_values_and_a_reload_restores_
         tab.keyboard.press("ArrowRight" if start % NY < NY - 1 else "ArrowLeft")
         assert abs(new_frame(tab, ALPHA_NAME, start) - start) == 1
         assert not browser_errors(tab)
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_three_panels_stack_and_their_titles_do_not_overlap() -> None:
+    """Below 600 px the curves' panels go under each other (the figure's narrow layout), and back beside each
+    other when the window is wide again."""
+    titles = (
+        "() => Array.from(document.querySelectorAll('.lossviz-live .annotation-text'))"
+        ".filter(t => /loss FL|FL \\/ CE|gradient/.test(t.textContent))"
+        ".map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+    )
+    layout = "() => document.querySelector('.lossviz-live').dataset.layout"
+    with streamlit_server() as base, chromium_page(base, "focal", charts=4) as tab:
+        assert tab.evaluate(layout) == "wide"
+        wide = tab.evaluate(titles)
+        tops = [top for _l, top, _r, _b in wide]
+        assert len(wide) == 3 and max(tops) - min(tops) < 6  # side by side (sub- and superscripts shift a few px)
+        tab.set_viewport_size({"width": 390, "height": 844})
+        tab.wait_for_function(f"() => ({layout})() === 'narrow'", timeout=20_000)
+        tab.wait_for_timeout(300)
+        stacked = tab.evaluate(titles)
+        assert len(stacked) == 3
+        for (_l1, _t1, _r1, bottom), (_l2, top, _r2, _b2) in itertools.pairwise(sorted(stacked, key=lambda r: r[1])):
+            assert bottom <= top  # one under the other, not overlapping
+        assert not browser_errors(tab)
+        tab.set_viewport_size({"width": 1400, "height": 1000})
+        tab.wait_for_function(f"() => ({layout})() === 'wide'", timeout=20_000)
