@@ -91,7 +91,7 @@ def figure_focal_curves(reference: FocalCurves, grid: FocalGrid, active: tuple[i
     ]
     # On a phone the three panels stack, each full width, under the legend (which wraps to four lines there).
     narrow = stacked_panels(
-        [("xaxis", "yaxis"), ("xaxis2", "yaxis2"), ("xaxis3", "yaxis3")], titles=range(len(PANELS)),
+        [[("xaxis", "yaxis")], [("xaxis2", "yaxis2")], [("xaxis3", "yaxis3")]], titles=[[0], [1], [2]],
         height=NARROW_HEIGHT, top=0.79, gap=0.08,
     )
     return live_figure(

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import LAYOUT_DEFAULTS, loss_colors, typed_array
+from lossviz.figures.common import LAYOUT_DEFAULTS, axis_key, loss_colors, typed_array
+from lossviz.figures.live import stacked_panels
 from lossviz.studies.landscape import Descent, InputLandscape, Minimum
 from lossviz.toolkit.data import LineData
 
@@ -189,6 +190,8 @@ def _domains(count: int, gap: float = 0.05) -> list[tuple[float, float]]:
 
 
 LANDSCAPE_HEIGHT, CHART_HEIGHT, ROW_GAP = 400, 300, 120
+NARROW_LEGEND = 330
+"""Pixels under the descent's panels on a phone, where its legend wraps to about eight lines."""
 """Pixel heights of the landscapes' row and of the data and convergence row, and the room between (titles)."""
 OPTIMIZERS = ("gd", "adam")
 _MARKS = {"gd": "M-7,0L0,7L7,0L0,-7Z", "adam": "M-6,-6L6,-6L6,6L-6,6Z"}
@@ -356,4 +359,18 @@ def figure_descent(panels: Sequence[FitPanel], data: LineData) -> dict:
 
     frames = [frame(int(t)) for t in (panels[0].descent.shown if panels else [0])]
     layout["shapes"] = frames[-1]["layout"]["shapes"]
-    return {"data": data_traces, "layout": layout, "frames": frames}
+    # On a phone the two lower panels go under each other (their titles overlapped side by side); the legend,
+    # which wraps to about eight lines there, gets the room under them.
+    narrow_plot = LANDSCAPE_HEIGHT + 2 * (ROW_GAP + CHART_HEIGHT)
+    def panel(col: int) -> tuple[str, str]:
+        return axis_key(col, "x"), axis_key(col, "y")
+
+    narrow = stacked_panels(
+        [[panel(k + 1) for k in range(n)], [panel(fits_col)], [panel(gap_col)]],
+        titles=[list(range(n)), [n], [n + 1]],
+        height=top + narrow_plot + NARROW_LEGEND,
+        gap=ROW_GAP / narrow_plot,
+        weights=[LANDSCAPE_HEIGHT, CHART_HEIGHT, CHART_HEIGHT],
+    )
+    narrow |= {"margin.b": NARROW_LEGEND, "legend.y": -60 / narrow_plot}
+    return {"data": data_traces, "layout": layout, "frames": frames, "narrow": narrow}

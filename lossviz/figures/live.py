@@ -88,23 +88,36 @@ def _lookup(layout: Mapping[str, Any], path: str) -> Any:
 
 
 def stacked_panels(
-    axes: Sequence[tuple[str, str]], titles: Sequence[int], height: int, *, gap: float = 0.1, top: float = 1.0
+    rows: Sequence[Sequence[tuple[str, str]]],
+    titles: Sequence[Sequence[int]],
+    height: int,
+    *,
+    gap: float = 0.1,
+    top: float = 1.0,
+    weights: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """A ``narrow`` layout (see :func:`live_figure`) that stacks side-by-side panels top to bottom, each the full
-    width: ``axes`` are the panels' (x axis, y axis) layout keys left to right, ``titles`` the indices of their
-    title annotations (paper coordinates, anchored at the bottom, over each panel), ``height`` the figure's new
-    height in pixels; ``top`` is where the first panel ends (below a legend), ``gap`` the paper fraction
-    between panels (room for an x axis title)."""
-    n = len(axes)
-    panel = (top - gap * (n - 1)) / n
+    """A ``narrow`` layout (see :func:`live_figure`) that puts panels in rows top to bottom: ``rows[r]`` are the
+    (x axis, y axis) layout keys of the panels of row r (a lone panel gets the full width; several keep their x
+    domains, side by side), ``titles[r]`` the indices of their title annotations (paper coordinates, anchored at
+    the bottom, moved over their row); ``height`` is the figure's new height in pixels, ``top`` where the first
+    row ends (below a legend), ``gap`` the paper fraction between rows (room for x axis titles) and ``weights``
+    the rows' relative heights (equal by default)."""
+    weights = list(weights) if weights is not None else [1.0] * len(rows)
+    unit = (top - gap * (len(rows) - 1)) / sum(weights)
     narrow: dict[str, Any] = {"height": height}
-    for i, (x, y) in enumerate(axes):
-        upper = top - i * (panel + gap)
-        narrow[f"{x}.domain"] = [0.0, 1.0]
-        narrow[f"{y}.domain"] = [max(0.0, round(upper - panel, 6)), round(upper, 6)]  # Plotly rejects −1e-17
-        if i < len(titles):
-            narrow[f"annotations[{titles[i]}].x"] = 0.5
-            narrow[f"annotations[{titles[i]}].y"] = round(upper, 6)
+    upper = top
+    for panels, row_titles, weight in zip(rows, titles, weights, strict=True):
+        lower = upper - weight * unit
+        for x, y in panels:
+            if len(panels) == 1:
+                narrow[f"{x}.domain"] = [0.0, 1.0]
+            narrow[f"{y}.domain"] = [max(0.0, round(lower, 6)), round(upper, 6)]  # Plotly rejects −1e-17
+        for index in row_titles:
+            if len(panels) == 1:
+                narrow[f"annotations[{index}].x"] = 0.5
+                narrow[f"annotations[{index}].xanchor"] = "center"
+            narrow[f"annotations[{index}].y"] = round(upper, 6)
+        upper = lower - gap
     return narrow
 
 

@@ -13,7 +13,10 @@ PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
 
 def show(fig: go.Figure | dict[str, Any], key: str | None = None, container=st, **kwargs: Any) -> Any:
     """Display a figure built by a pure builder in ``lossviz.figures``: a ``go.Figure``, or a plain dict in
-    Plotly's JSON structure (live figures), which ``st.plotly_chart`` validates once, as ``go.Figure`` would."""
+    Plotly's JSON structure (live figures), which ``st.plotly_chart`` validates once, as ``go.Figure`` would.
+    A live figure's ``narrow`` layout (for the live chart on a phone) is not Plotly's and is left out."""
+    if isinstance(fig, dict) and "narrow" in fig:
+        fig = {k: v for k, v in fig.items() if k != "narrow"}
     return container.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, **kwargs)
 
 

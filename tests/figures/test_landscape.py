@@ -11,7 +11,7 @@ import pytest
 from lossviz.figures import landscape as fl
 from lossviz.studies import landscape as ll
 from lossviz.toolkit.data import line_with_outliers
-from tests.figure_helpers import as_array, figure_bytes, validated
+from tests.figure_helpers import as_array, figure_bytes, narrow_layout, validated
 
 
 def _arrows(xs, ys) -> list[np.ndarray]:
@@ -156,3 +156,16 @@ def test_long_descents_play_at_most_101_steps() -> None:
     fig = fl.figure_descent(_panels(steps=500), DATA)
     assert len(fig["frames"]) == 101
     assert {s["x0"] for s in fig["frames"][1]["layout"]["shapes"] if s["type"] == "line" and s["xref"] == "x4"} == {5}
+
+
+def test_on_a_phone_the_descents_lower_panels_stack_under_the_landscapes() -> None:
+    fig = fl.figure_descent(_panels(), DATA)
+    phone = narrow_layout(fig)
+    validated(fig)  # the narrow layout included
+    n = 3
+    fits, gap = fl.axis_key(n + 1, "y"), fl.axis_key(n + 2, "y")
+    landscapes = phone["yaxis"]["domain"]
+    assert phone[fl.axis_key(n + 1, "x")]["domain"] == phone[fl.axis_key(n + 2, "x")]["domain"] == [0.0, 1.0]
+    assert landscapes[0] > phone[fits]["domain"][1] > phone[fits]["domain"][0] > phone[gap]["domain"][1]
+    assert phone["xaxis2"]["domain"] == fig["layout"]["xaxis2"]["domain"]  # the landscapes stay side by side
+    assert phone["height"] > fig["layout"]["height"]
