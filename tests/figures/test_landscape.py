@@ -159,10 +159,11 @@ def test_long_descents_play_at_most_101_steps() -> None:
 
 
 def test_on_a_phone_the_descents_lower_panels_stack_under_the_landscapes() -> None:
-    fig = fl.figure_descent(_panels(), DATA)
+    panels = _panels()
+    fig = fl.figure_descent(panels, DATA)
     phone = narrow_layout(fig)
     validated(fig)  # the narrow layout included
-    n = 3
+    n = len(panels)
     fits, gap = fl.axis_key(n + 1, "y"), fl.axis_key(n + 2, "y")
     landscapes = phone["yaxis"]["domain"]
     assert phone[fl.axis_key(n + 1, "x")]["domain"] == phone[fl.axis_key(n + 2, "x")]["domain"] == [0.0, 1.0]
