@@ -40,7 +40,7 @@ from lossviz.figures.common import (
     run_color,
     typed_array,
 )
-from lossviz.figures.live import diamonds_path, live_figure, svg_path
+from lossviz.figures.live import diamonds_path, live_figure, stacked_panels, svg_path
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
 from lossviz.toolkit.training import LOSS_LEVELS, Curves, DecisionGrid, TrainResult, shared_time_axis
@@ -154,6 +154,8 @@ BINARY_COLORSCALE = [[0.0, "#aec7e8"], [0.5, "#ffffff"], [1.0, "#f4a6a6"]]
 """The map of a binary model: class 0 blue, the boundary white, class 1 red (the points' colours, paler)."""
 _BINARY_RGB = np.array([[174.0, 199.0, 232.0], [255.0, 255.0, 255.0], [244.0, 166.0, 166.0]])
 DATA_HEIGHT, CHART_HEIGHT, ROW_GAP = 360, 220, 100
+NARROW_TOP = 220
+"""The run's top margin on a phone, where its legend wraps to about seven lines."""
 """Pixel heights of a run figure's data row and of each row of charts, and the room between rows (titles)."""
 _MARKER_LINE = "#7f7f7f"
 
@@ -347,8 +349,10 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
                 "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
                 "hoverinfo": "skip", **axis_refs(1),
                 "marker": {"color": [t], "cmin": t - spread, "cmax": t + spread, "colorscale": BINARY_COLORSCALE,
-                           "showscale": True, "colorbar": {"title": {"text": grids[0].label}, "len": 0.3,
-                                                           "y": sum(heights[0]) / 2, "thickness": 14}},
+                           # In pixels from the top, beside the data panel on a phone's taller layout too.
+                           "showscale": True, "colorbar": {"title": {"text": grids[0].label}, "lenmode": "pixels",
+                                                           "len": int(0.8 * DATA_HEIGHT), "y": 1.0,
+                                                           "yanchor": "top", "thickness": 14}},
             })
     elif first.fit is not None:
         y_all = dataset.raw_y(np.concatenate([dataset.y_train, dataset.y_val]))
@@ -413,6 +417,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     def scale(log: bool, axis_range: list[float]) -> dict[str, Any]:
         return {"type": "log" if log else "linear", "range": axis_range, "exponentformat": "power"}
 
+    data_titles = len(layout["annotations"])  # one per data panel; the four charts' titles follow
     panel(loss_col, halves[0], charts[0], "loss", xaxis=epoch_axis, yaxis=scale(loss_log, loss_range))
     panel(metric_col, halves[1], charts[0], metric, xaxis=epoch_axis, yaxis=scale(False, metric_range))
     panel(spread_col, halves[0], charts[1], "per-example loss, sorted",
@@ -459,7 +464,20 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     height = plot + top + bottom
     layout.update({**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
                    "legend": legend_above_titles(height, top, bottom), "hovermode": "closest"})
-    return {"data": traces, "layout": layout, "frames": frames}
+    # On a phone each chart gets a row of its own (two side by side overlapped their titles and axis labels);
+    # the data panels stay one row, and the legend, about seven lines there, more room above them.
+    chart_cols = (loss_col, metric_col, spread_col, norm_col)
+    weights = [float(h) for h in ([DATA_HEIGHT] if has_data else []) + [CHART_HEIGHT] * len(chart_cols)]
+    narrow_plot = int(sum(weights)) + ROW_GAP * (len(weights) - 1)
+    narrow_height = NARROW_TOP + narrow_plot + bottom
+    narrow = stacked_panels(
+        ([[(axis_key(c, "x"), axis_key(c, "y")) for c in range(1, data_cols + 1)]] if has_data else [])
+        + [[(axis_key(c, "x"), axis_key(c, "y"))] for c in chart_cols],
+        titles=([list(range(data_titles))] if has_data else []) + [[data_titles + k] for k in range(len(chart_cols))],
+        height=narrow_height, gap=ROW_GAP / narrow_plot, weights=weights,
+    )
+    narrow |= {"margin.t": NARROW_TOP, "legend.y": legend_above_titles(narrow_height, NARROW_TOP, bottom)["y"]}
+    return {"data": traces, "layout": layout, "frames": frames, "narrow": narrow}
 
 
 def figure_predicted_vs_actual(
