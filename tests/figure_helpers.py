@@ -88,8 +88,8 @@ def validated(fig: go.Figure | dict[str, Any]) -> go.Figure:
     spec = _spec(fig)
     frames = _step_frames(spec)
     full = go.Figure({k: v for k, v in spec.items() if k not in ("frames", "narrow")})
-    if "narrow" in spec:
-        go.Layout(narrow_layout(spec))  # the layout a phone gets is valid too
+    if "narrow" in spec or "narrow_traces" in spec:  # what a phone gets is valid too
+        go.Figure({"data": narrow_data(spec), "layout": narrow_layout(spec)})
     for frame in frames:
         updates = frame.get("data", [])
         traces = frame.get("traces", list(range(len(updates))))
@@ -103,17 +103,28 @@ def validated(fig: go.Figure | dict[str, Any]) -> go.Figure:
     return full
 
 
-def narrow_layout(fig: dict[str, Any]) -> dict[str, Any]:
-    """A live figure's layout with its ``narrow`` relayout applied, as the component applies it below
-    lossviz.figures.live.NARROW_WIDTH (``"xaxis2.domain"``, ``"annotations[1].y"`` paths)."""
-    layout = copy.deepcopy(fig["layout"])
-    for path, value in fig.get("narrow", {}).items():
+def _set_paths(obj: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``obj`` with Plotly.relayout / restyle paths (``"xaxis2.domain"``, ``"annotations[1].y"``) set."""
+    obj = copy.deepcopy(obj)
+    for path, value in updates.items():
         parts = [int(p[1:-1]) if p.startswith("[") else p for p in re.findall(r"[^.\[\]]+|\[\d+\]", path)]
-        target = layout
+        target = obj
         for part in parts[:-1]:
             target = target[part] if isinstance(part, int) else target.setdefault(part, {})
         target[parts[-1]] = value
-    return layout
+    return obj
+
+
+def narrow_layout(fig: dict[str, Any]) -> dict[str, Any]:
+    """A live figure's layout with its ``narrow`` relayout applied, as the component applies it below
+    lossviz.figures.live.NARROW_WIDTH."""
+    return _set_paths(fig["layout"], fig.get("narrow", {}))
+
+
+def narrow_data(fig: dict[str, Any]) -> list[dict[str, Any]]:
+    """A live figure's traces with its ``narrow_traces`` restyles applied (the component's on a phone)."""
+    updates = fig.get("narrow_traces", {})
+    return [_set_paths(trace, updates.get(str(i), {})) for i, trace in enumerate(fig["data"])]
 
 
 def figure_bytes(fig: go.Figure | dict[str, Any]) -> int:

@@ -90,12 +90,13 @@ def figure_focal_curves(reference: FocalCurves, grid: FocalGrid, active: tuple[i
         for j in range(len(grid.alphas))
     ]
     # On a phone the three panels stack, each full width, under the legend (which wraps to four lines there).
+    layout = _curve_layout(height)
     narrow = stacked_panels(
-        [[("xaxis", "yaxis")], [("xaxis2", "yaxis2")], [("xaxis3", "yaxis3")]], titles=[[0], [1], [2]],
+        layout, [[("xaxis", "yaxis")], [("xaxis2", "yaxis2")], [("xaxis3", "yaxis3")]], titles=[[0], [1], [2]],
         height=NARROW_HEIGHT, top=0.79, gap=0.08,
     )
     return live_figure(
-        data, _curve_layout(height), frames, traces=range(n_ref, n_ref + len(LIVE_CURVES)),
+        data, layout, frames, traces=range(n_ref, n_ref + len(LIVE_CURVES)),
         narrow={**narrow, "legend.y": 1.0, "legend.yanchor": "top", "margin.t": 30},
     )
 

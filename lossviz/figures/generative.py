@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, loss_colors, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import live_figure, stacked_panels
 from lossviz.studies.generative import Axis, GanCurve, TvStudy
 
 SHADE_AXES = ("y3", "y4")
@@ -228,6 +228,10 @@ IMAGE_PANELS = ("clean image", "noisy image y", "∇TV at the noisy image", "den
 IMAGE_DOMAINS = ((0.0, 0.22), (0.26, 0.48), (0.52, 0.72), (0.78, 1.0))
 IMAGE_ROW = (0.42, 1.0)
 CURVE_ROW = (0.0, 0.28)
+NARROW_HEIGHT = 1700
+"""The TV figure's height on a phone, its six panels under each other."""
+GRADIENT_PANEL = 2
+"""The ∇TV image: its trace index, and its panel (axes x3, y3) counted from 0."""
 DENOISED_TRACE = 3
 MARKER_TRACES = (6, 7)
 
@@ -275,7 +279,7 @@ def figure_tv_denoising(study: TvStudy, active: int) -> FigureSpec:
     data = [
         _image(study.clean, 0),
         _image(study.noisy, 1),
-        _image(study.tv_grad_noisy, 2, diverging=True, zmax=grad_max),
+        _image(study.tv_grad_noisy, GRADIENT_PANEL, diverging=True, zmax=grad_max),
         _image(study.denoised[active], 3),
     ]
     w = typed_array(study.weights)
@@ -303,7 +307,20 @@ def figure_tv_denoising(study: TvStudy, active: int) -> FigureSpec:
          "hovertemplate": "noisy y: %{y:.2f} dB<extra></extra>"}
     )
     frames = [[{"type": "heatmap", "z": typed_array(z)}, *_markers(study, i)] for i, z in enumerate(study.denoised)]
-    return live_figure(data, _tv_layout(study), frames, traces=[DENOISED_TRACE, *MARKER_TRACES])
+    layout = _tv_layout(study)
+    # On a phone one panel per row: four images abreast left their titles on top of each other.
+    panels = [(f"xaxis{a}", f"yaxis{a}") for a in ("", "2", "3", "4", "5", "6")]
+    narrow = stacked_panels(
+        layout, [[p] for p in panels], titles=[[0], [1], [2], [3], [], []], height=NARROW_HEIGHT, gap=0.045,
+        weights=[1.0, 1.0, 1.0, 1.0, 0.9, 0.9],
+    )
+    # The gradient's colour bar (paper coordinates) goes beside its image's new row.
+    low, high = narrow[f"yaxis{GRADIENT_PANEL + 1}.domain"]
+    colorbar = {"colorbar.x": 1.0, "colorbar.y": (low + high) / 2, "colorbar.len": high - low}
+    return live_figure(
+        data, layout, frames, traces=[DENOISED_TRACE, *MARKER_TRACES], narrow=narrow,
+        narrow_traces={GRADIENT_PANEL: colorbar},
+    )
 
 
 def _tv_layout(study: TvStudy) -> dict:

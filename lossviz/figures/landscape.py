@@ -366,7 +366,7 @@ def figure_descent(panels: Sequence[FitPanel], data: LineData) -> dict:
         return axis_key(col, "x"), axis_key(col, "y")
 
     narrow = stacked_panels(
-        [[panel(k + 1) for k in range(n)], [panel(fits_col)], [panel(gap_col)]],
+        layout, [[panel(k + 1) for k in range(n)], [panel(fits_col)], [panel(gap_col)]],
         titles=[list(range(n)), [n], [n + 1]],
         height=top + narrow_plot + NARROW_LEGEND,
         gap=ROW_GAP / narrow_plot,

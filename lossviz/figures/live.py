@@ -32,6 +32,7 @@ def live_figure(
     *,
     traces: Sequence[int],
     narrow: Mapping[str, Any] | None = None,
+    narrow_traces: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> FigureSpec:
     """A figure with one frame per value of its live parameter(s), as :func:`lossviz.ui.live_chart.live_chart`
     and :func:`~lossviz.ui.live_chart.live_pad` draw it: ``{"data", "layout", "frames"}``.
@@ -44,7 +45,8 @@ def live_figure(
     ``narrow``: how the layout changes where the chart is narrower than :data:`NARROW_WIDTH` pixels (a phone),
     as ``Plotly.relayout`` attribute strings (``"xaxis2.domain"``, ``"annotations[0].y"``, ``"height"``); the
     component applies it there and restores the layout's own values when the chart is wide again. Build it with
-    :func:`stacked_panels`.
+    :func:`stacked_panels`. ``narrow_traces`` does the same for traces (``Plotly.restyle``): ``{trace index:
+    {"colorbar.y": …}}``, for what a trace places in paper coordinates, such as a colour bar beside its panel.
     """
     traces = list(traces)
     for k, update in enumerate(frames):
@@ -61,6 +63,11 @@ def live_figure(
         if unknown:
             raise ValueError(f"the narrow layout changes {unknown[0]!r}, of an object the layout does not have")
         figure["narrow"] = dict(narrow)
+    if narrow_traces:
+        bad = [t for t in narrow_traces if not 0 <= t < len(data)]
+        if bad:
+            raise ValueError(f"the narrow layout restyles trace {bad[0]}, the figure has {len(data)}")
+        figure["narrow_traces"] = {str(t): dict(update) for t, update in narrow_traces.items()}
     return figure
 
 
@@ -88,6 +95,7 @@ def _lookup(layout: Mapping[str, Any], path: str) -> Any:
 
 
 def stacked_panels(
+    layout: Mapping[str, Any],
     rows: Sequence[Sequence[tuple[str, str]]],
     titles: Sequence[Sequence[int]],
     height: int,
@@ -95,28 +103,36 @@ def stacked_panels(
     gap: float = 0.1,
     top: float = 1.0,
     weights: Sequence[float] | None = None,
+    across: float = 0.08,
 ) -> dict[str, Any]:
-    """A ``narrow`` layout (see :func:`live_figure`) that puts panels in rows top to bottom: ``rows[r]`` are the
-    (x axis, y axis) layout keys of the panels of row r (a lone panel gets the full width; several keep their x
-    domains, side by side), ``titles[r]`` the indices of their title annotations (paper coordinates, anchored at
-    the bottom, moved over their row); ``height`` is the figure's new height in pixels, ``top`` where the first
-    row ends (below a legend), ``gap`` the paper fraction between rows (room for x axis titles) and ``weights``
-    the rows' relative heights (equal by default)."""
+    """A ``narrow`` layout (see :func:`live_figure`) for ``layout``, with its panels in rows top to bottom.
+
+    ``rows[r]`` are the (x axis, y axis) layout keys of the panels of row r, spread evenly over the width
+    (``across``: the paper fraction between two of them); ``titles[r]`` the indices of their title annotations
+    (anchored at the bottom, ``yref`` paper), moved over their row and, where placed in paper coordinates, centred
+    over their panel (one placed in its axis' domain follows it). ``height`` is the figure's new height in
+    pixels, ``top`` where the first row ends (below a legend), ``gap`` the paper fraction between rows (room for
+    x axis titles), ``weights`` the rows' relative heights (equal by default).
+    """
     weights = list(weights) if weights is not None else [1.0] * len(rows)
     unit = (top - gap * (len(rows) - 1)) / sum(weights)
+    annotations = layout.get("annotations", [])
     narrow: dict[str, Any] = {"height": height}
     upper = top
     for panels, row_titles, weight in zip(rows, titles, weights, strict=True):
         lower = upper - weight * unit
-        for x, y in panels:
-            if len(panels) == 1:
-                narrow[f"{x}.domain"] = [0.0, 1.0]
+        width = (1.0 - across * (len(panels) - 1)) / len(panels)
+        centres = []
+        for k, (x, y) in enumerate(panels):
+            left = k * (width + across)
+            narrow[f"{x}.domain"] = [round(left, 6), round(min(left + width, 1.0), 6)]
             narrow[f"{y}.domain"] = [max(0.0, round(lower, 6)), round(upper, 6)]  # Plotly rejects −1e-17
-        for index in row_titles:
-            if len(panels) == 1:
-                narrow[f"annotations[{index}].x"] = 0.5
-                narrow[f"annotations[{index}].xanchor"] = "center"
+            centres.append(round(left + width / 2, 6))
+        for k, index in enumerate(row_titles):
             narrow[f"annotations[{index}].y"] = round(upper, 6)
+            if index < len(annotations) and annotations[index].get("xref", "paper") == "paper":
+                narrow[f"annotations[{index}].x"] = centres[min(k, len(centres) - 1)]
+                narrow[f"annotations[{index}].xanchor"] = "center"
         upper = lower - gap
     return narrow
 

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import live_figure, stacked_panels
 from lossviz.studies.sequence import CtcSweep, NllCurve
 
 HEATMAP_ROW = (0.40, 0.92)
 LOSS_ROW = (0.0, 0.24)
+NARROW_HEIGHT = 1100
+"""The CTC figure's height on a phone, its three panels under each other."""
 CTC_FRAME_TRACES = (0, 1, 2, 3, 7)
 """Posteriors, gradient, best path, best alignment, loss marker: what a boost frame changes."""
 NLL_FRAME_TRACES = (0, 1, 2, 3, 4, 5)
@@ -117,9 +119,15 @@ def figure_ctc(sweep: CtcSweep, active: int) -> FigureSpec:
             "showlegend": False, "hoverinfo": "skip", "cliponaxis": False,
         }
     )
+    layout = _ctc_layout(names, sweep)
+    # On a phone the two heat maps go under each other (their titles overlapped side by side).
+    narrow = stacked_panels(
+        layout, [[("xaxis", "yaxis")], [("xaxis2", "yaxis2")], [("xaxis3", "yaxis3")]], titles=[[0], [1], []],
+        height=NARROW_HEIGHT, top=HEATMAP_ROW[1], gap=0.1,
+    )
     return live_figure(
-        data, _ctc_layout(names, sweep), [_ctc_frame_data(sweep, i) for i in range(len(sweep.boosts))],
-        traces=CTC_FRAME_TRACES,
+        data, layout, [_ctc_frame_data(sweep, i) for i in range(len(sweep.boosts))], traces=CTC_FRAME_TRACES,
+        narrow=narrow,
     )
 
 

@@ -471,6 +471,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     narrow_plot = int(sum(weights)) + ROW_GAP * (len(weights) - 1)
     narrow_height = NARROW_TOP + narrow_plot + bottom
     narrow = stacked_panels(
+        layout,
         ([[(axis_key(c, "x"), axis_key(c, "y")) for c in range(1, data_cols + 1)]] if has_data else [])
         + [[(axis_key(c, "x"), axis_key(c, "y"))] for c in chart_cols],
         titles=([list(range(data_titles))] if has_data else []) + [[data_titles + k] for k in range(len(chart_cols))],

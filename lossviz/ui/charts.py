@@ -15,8 +15,8 @@ def show(fig: go.Figure | dict[str, Any], key: str | None = None, container=st, 
     """Display a figure built by a pure builder in ``lossviz.figures``: a ``go.Figure``, or a plain dict in
     Plotly's JSON structure (live figures), which ``st.plotly_chart`` validates once, as ``go.Figure`` would.
     A live figure's ``narrow`` layout (for the live chart on a phone) is not Plotly's and is left out."""
-    if isinstance(fig, dict) and "narrow" in fig:
-        fig = {k: v for k, v in fig.items() if k != "narrow"}
+    if isinstance(fig, dict) and ("narrow" in fig or "narrow_traces" in fig):
+        fig = {k: v for k, v in fig.items() if k not in ("narrow", "narrow_traces")}
     return container.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, **kwargs)
 
 

@@ -100,7 +100,7 @@ function create(parentElement, key) {
     index: [], committed: [], seq: 0, keys: new Set(), dragging: false, padPointer: null,
     rows: [], pad: null, setStateValue: null, chain: Promise.resolve(), listeners: [],
     layouts: [], player: null, playing: false, playFigure: null, raf: null, lastStep: 0, speed: 1,
-    narrow: null, wide: null,
+    narrow: null, wide: null, narrowTraces: {}, wideTraces: {},
   };
   // A drag on a range input may end outside it; only `change` commits, this only ends "interacting".
   const release = () => {
@@ -399,6 +399,9 @@ async function fitWidth(inst) {
   const mode = inst.root.clientWidth < NARROW_WIDTH ? "narrow" : "wide";
   if (mode === inst.root.dataset.layout) return;
   await inst.Plotly.relayout(inst.chart, mode === "narrow" ? inst.narrow : inst.wide);
+  for (const [index, styles] of Object.entries(mode === "narrow" ? inst.narrowTraces : inst.wideTraces)) {
+    await inst.Plotly.restyle(inst.chart, styles, [Number(index)]);
+  }
   inst.root.dataset.layout = mode;
   inst.chart.style.minHeight = `${inst.chart.layout.height || 450}px`;
 }
@@ -435,6 +438,13 @@ async function render(inst) {
     inst.wide = inst.narrow
       ? Object.fromEntries(Object.keys(inst.narrow).map((path) => [path, valueAt(fig.layout, path)]))
       : null;
+    inst.narrowTraces = fig.narrow_traces || {};
+    inst.wideTraces = Object.fromEntries(
+      Object.entries(inst.narrowTraces).map(([index, styles]) => [
+        index,
+        Object.fromEntries(Object.keys(styles).map((path) => [path, valueAt(fig.data[Number(index)], path)])),
+      ]),
+    );
     inst.root.dataset.layout = "wide";
     await fitWidth(inst);
   }

@@ -19,7 +19,8 @@ A live figure is plain Plotly JSON (typed arrays as ``{"dtype", "bdata"}`` allow
 
     {"data": [trace, ...], "layout": {...},
      "frames": [{"data": [partial trace, ...], "traces": [trace index, ...]}, ...],
-     "narrow": {relayout path: value, ...}}   # optional: the layout below 600 px (a phone)
+     "narrow": {relayout path: value, ...},              # optional: the layout below 600 px (a phone)
+     "narrow_traces": {"trace index": {path: value}}}   # optional: trace styles there
 
 Frame ``k`` shows ``param.values[k]``; a pad's frames form a grid, frame ``i * ny + j`` showing
 ``(px.values[i], py.values[j])`` with ``ny = len(py.values)``. A frame's ``data`` moves the traces it names
@@ -295,8 +296,9 @@ def _encoded(figure: Mapping[str, Any], frame_count: int) -> _Encoded:
         raise ValueError("every frame of a live figure needs a 'data' list of partial traces")
     layout = {k: v for k, v in figure.get("layout", {}).items() if k not in ("sliders", "updatemenus")}
     plain = {"data": list(figure.get("data", [])), "layout": layout, "frames": frames}
-    if figure.get("narrow"):
-        plain["narrow"] = dict(figure["narrow"])  # the layout for a phone (lossviz.figures.live.stacked_panels)
+    for phone in ("narrow", "narrow_traces"):  # the layout (and trace styles) for a phone, see figures.live
+        if figure.get(phone):
+            plain[phone] = dict(figure[phone])
     try:
         # The browser parses strict JSON: no NaN, no NumPy arrays (a typed array is {"dtype", "bdata"}).
         text = json.dumps(plain, allow_nan=False, separators=(",", ":")).encode()

@@ -168,5 +168,7 @@ def test_on_a_phone_the_descents_lower_panels_stack_under_the_landscapes() -> No
     landscapes = phone["yaxis"]["domain"]
     assert phone[fl.axis_key(n + 1, "x")]["domain"] == phone[fl.axis_key(n + 2, "x")]["domain"] == [0.0, 1.0]
     assert landscapes[0] > phone[fits]["domain"][1] > phone[fits]["domain"][0] > phone[gap]["domain"][1]
-    assert phone["xaxis2"]["domain"] == fig["layout"]["xaxis2"]["domain"]  # the landscapes stay side by side
+    # the landscapes stay side by side, in one row
+    assert all(phone[fl.axis_key(k + 1, "y")]["domain"] == landscapes for k in range(n))
+    assert phone["xaxis"]["domain"][1] < phone["xaxis2"]["domain"][0]
     assert phone["height"] > fig["layout"]["height"]

@@ -79,21 +79,31 @@ def test_typed_array_round_trips_float32_grids_and_gaps() -> None:
     assert "shape" not in typed_array([1.0, 2.0]) and typed_array(np.array([])) == []
 
 
+TWO_PANELS = {
+    "xaxis": {"domain": [0, 0.45]}, "xaxis2": {"domain": [0.55, 1]}, "yaxis": {}, "yaxis2": {"anchor": "x2"},
+    "annotations": [{"text": "a", "x": 0.2, "y": 1, "xref": "paper", "yref": "paper"},
+                    {"text": "b", "x": 0.5, "y": 1, "xref": "x2 domain", "yref": "paper"}],
+}
+
+
 def test_stacked_panels_puts_side_by_side_panels_under_each_other_for_a_phone() -> None:
-    narrow = stacked_panels([[("xaxis", "yaxis")], [("xaxis2", "yaxis2")]], titles=[[0], [1]], height=700, gap=0.1,
-                            top=0.9)
+    narrow = stacked_panels(TWO_PANELS, [[("xaxis", "yaxis")], [("xaxis2", "yaxis2")]], titles=[[0], [1]],
+                            height=700, gap=0.1, top=0.9)
     assert narrow["height"] == 700
     assert narrow["xaxis.domain"] == narrow["xaxis2.domain"] == [0.0, 1.0]
     assert narrow["yaxis.domain"] == pytest.approx([0.5, 0.9]) and narrow["yaxis2.domain"] == pytest.approx([0.0, 0.4])
     assert (narrow["annotations[0].y"], narrow["annotations[1].y"]) == pytest.approx((0.9, 0.4))  # over each panel
-    assert narrow["annotations[0].x"] == narrow["annotations[1].x"] == 0.5
-    assert narrow["annotations[0].xanchor"] == "center"
+    # A title in paper coordinates is centred over its panel; one placed in its axis' domain follows the axis.
+    assert narrow["annotations[0].x"] == 0.5 and narrow["annotations[0].xanchor"] == "center"
+    assert "annotations[1].x" not in narrow
 
 
-def test_stacked_panels_keeps_a_row_of_several_panels_side_by_side() -> None:
+def test_stacked_panels_spreads_a_row_of_several_panels_over_the_width() -> None:
+    layout = {**TWO_PANELS, "xaxis3": {}, "yaxis3": {}}
     rows = [[("xaxis", "yaxis"), ("xaxis2", "yaxis2")], [("xaxis3", "yaxis3")]]
-    narrow = stacked_panels(rows, titles=[[0, 1], [2]], height=900, gap=0.1, weights=[2.0, 1.0])
-    assert "xaxis.domain" not in narrow and "annotations[0].x" not in narrow  # the row keeps its columns
+    narrow = stacked_panels(layout, rows, titles=[[0, 1], []], height=900, gap=0.1, weights=[2.0, 1.0], across=0.1)
+    assert narrow["xaxis.domain"] == pytest.approx([0.0, 0.45]) and narrow["xaxis2.domain"] == pytest.approx([0.55, 1])
+    assert narrow["annotations[0].x"] == pytest.approx(0.225)
     assert narrow["yaxis.domain"] == narrow["yaxis2.domain"] == pytest.approx([0.4, 1.0])  # twice the height
     assert narrow["yaxis3.domain"] == pytest.approx([0.0, 0.3]) and narrow["xaxis3.domain"] == [0.0, 1.0]
 
@@ -102,10 +112,8 @@ def test_a_narrow_layout_travels_with_the_figure_and_validates() -> None:
     x = np.linspace(0.0, 1.0, 4)
     data = [{"type": "scatter", "x": typed_array(x), "y": typed_array(x), "xaxis": f"x{c}", "yaxis": f"y{c}"}
             for c in ("", "2")]
-    layout = {"xaxis": {"domain": [0, 0.45]}, "xaxis2": {"domain": [0.55, 1]}, "yaxis": {}, "yaxis2": {"anchor": "x2"},
-              "annotations": [{"text": "a", "x": 0.2, "y": 1, "xref": "paper", "yref": "paper"},
-                              {"text": "b", "x": 0.8, "y": 1, "xref": "paper", "yref": "paper"}]}
-    narrow = stacked_panels([[("xaxis", "yaxis")], [("xaxis2", "yaxis2")]], titles=[[0], [1]], height=600)
+    layout = TWO_PANELS
+    narrow = stacked_panels(layout, [[("xaxis", "yaxis")], [("xaxis2", "yaxis2")]], titles=[[0], [1]], height=600)
     fig = live_figure(data, layout, [[{"y": typed_array(v * x)}] for v in VALUES], traces=[1], narrow=narrow)
     assert fig["narrow"] == narrow and layout["xaxis2"]["domain"] == [0.55, 1]  # the wide layout is untouched
     validated(fig)

@@ -221,3 +221,26 @@ def test_in_the_browser_the_weight_moves_while_dragged_and_commits_on_release() 
                               timeout=60_000)
         assert drawn_frame(tab, WEIGHT) == drawn[-1] + 1
         assert browser_errors(tab) == []
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_tv_panels_stack_and_the_colour_bar_follows_its_image() -> None:
+    """Below 600 px the TV figure's six panels go under each other and the gradient's colour bar (a trace's
+    paper coordinates, restyled) moves beside its image; both come back when the window is wide again."""
+    from helpers import browser_errors, chromium_page, streamlit_server
+
+    from lossviz.figures.generative import GRADIENT_PANEL
+
+    root = "document.querySelector('.lossviz-live')"
+    bar = f"() => {root}.querySelector('.js-plotly-plot')._fullData[{GRADIENT_PANEL}].colorbar.y"
+    image_row = f"() => {root}.querySelector('.js-plotly-plot')._fullLayout.yaxis3.domain"
+    with streamlit_server() as base, chromium_page(base, "generative", charts=3) as tab:
+        wide_bar, wide_row = tab.evaluate(bar), tab.evaluate(image_row)
+        tab.set_viewport_size({"width": 390, "height": 844})
+        tab.wait_for_function(f"() => {root}.dataset.layout === 'narrow'", timeout=20_000)
+        low, high = tab.evaluate(image_row)
+        assert (low, high) != tuple(wide_row) and tab.evaluate(bar) == pytest.approx((low + high) / 2, abs=1e-6)
+        assert not browser_errors(tab)
+        tab.set_viewport_size({"width": 1400, "height": 1000})
+        tab.wait_for_function(f"() => {root}.dataset.layout === 'wide'", timeout=20_000)
+        assert tab.evaluate(bar) == pytest.approx(wide_bar) and tab.evaluate(image_row) == wide_row
