@@ -65,90 +65,81 @@ CompareName = Literal["<", "<=", ">", ">=", "==", "!="]
 LogicName = Literal["and", "or"]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Span:
+    """Where a node stands in the formula's text, characters ``pos`` to ``end`` (for error messages; not part of
+    a node's identity: two nodes of the same expression compare equal wherever they stand)."""
+
+    pos: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
 @dataclass(frozen=True)
-class Num:
+class Num(Span):
     """A number literal."""
 
     value: float
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Var:
+class Var(Span):
     """``p``, ``y`` or a parameter."""
 
     name: str
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Const:
+class Const(Span):
     """``pi`` or ``e``."""
 
     name: str
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Neg:
+class Neg(Span):
     """Unary minus (unary plus is dropped while parsing)."""
 
     operand: Expr
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class BinOp:
+class BinOp(Span):
     """``left op right`` with op one of + - * / **."""
 
     op: BinOpName
     left: Expr
     right: Expr
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(Span):
     """One of :data:`FUNCTIONS` applied to its arguments; ``where``'s first argument is a condition."""
 
     func: str
     args: tuple[Expr | Cond, ...]
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Compare:
+class Compare(Span):
     """A comparison, possibly chained: ``a < b <= c`` means ``a < b and b <= c`` (a condition)."""
 
     ops: tuple[CompareName, ...]
     operands: tuple[Expr, ...]
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Logic:
+class Logic(Span):
     """``c1 and c2 …`` or ``c1 or c2 …`` over conditions."""
 
     op: LogicName
     values: tuple[Cond, ...]
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Not:
+class Not(Span):
     """``not c`` over a condition."""
 
     operand: Cond
-    pos: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 Expr = Num | Var | Const | Neg | BinOp | Call
