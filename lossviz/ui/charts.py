@@ -8,6 +8,8 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from lossviz.ui import url_state
+
 PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
 
 
@@ -28,4 +30,5 @@ def lazy_tabs(labels: Sequence[str], key: str) -> Sequence[Any]:
     Switching tabs reruns (the page's fragment) so the newly opened one is drawn, and the open tab is kept in
     the link (``bind="query-params"``: a classroom link can open the 3D view).
     """
+    url_state.restore_choice(key, list(labels), labels[0])  # a link naming no tab warns and opens the first
     return st.tabs(list(labels), key=key, on_change="rerun", bind="query-params")

@@ -115,6 +115,7 @@ def test_the_3d_surface_is_drawn_only_when_its_tab_is_open() -> None:
     at.query_params["landscape_view"] = "no such view"
     at.run()
     assert not exceptions(at) and views(at)[MAP]["data"][0]["type"] == "contour"  # a bad link opens the map
+    assert any("landscape_view" in w for w in warnings(at)), warnings(at)
 
 
 def test_multiclass_controls(page) -> None:
