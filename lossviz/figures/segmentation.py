@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import DIVERGING, LAYOUT_DEFAULTS, FigureSpec, loss_color, loss_colors, typed_array
-from lossviz.figures.live import live_figure
+from lossviz.figures.live import live_figure, stacked_panels
 from lossviz.studies.segmentation import LOSSES, SHAPES, SmoothStudy, Sweep, TverskyGrid
 
 MASK_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(0,0,0)"]]
@@ -232,4 +232,8 @@ def figure_tversky(grid: TverskyGrid, height: int = 380) -> FigureSpec:
         "xaxis2": {"domain": [0.7, 1.0], "anchor": "y2", "title": {"text": "the prediction above"}},
         "yaxis2": {"anchor": "x2", "range": [0.0, top], "title": {"text": "soft pixel count"}},
     }
-    return live_figure(data, layout, frames, traces=[0, 1, 3])
+    # On a phone the bars go under the curve: side by side, the axis titles ran into each other.
+    narrow = stacked_panels(layout, [[("xaxis", "yaxis")], [("xaxis2", "yaxis2")]], titles=[[], []],
+                            height=2 * height, gap=0.16, weights=[1.2, 1.0])
+    narrow["xaxis.title.text"] = "size k of the predicted object"  # the full title is wider than a phone
+    return live_figure(data, layout, frames, traces=[0, 1, 3], narrow=narrow)
