@@ -11,7 +11,7 @@ from lossviz.figures.curves import LiveCurves, figure_loss_curves, figure_pair_d
 from lossviz.studies import curves as lc
 from lossviz.toolkit import fit as fitting
 from lossviz.ui.cards import guarded, guarded_each, kept_figure, loss_cards
-from lossviz.ui.charts import show
+from lossviz.ui.charts import show, show_table
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
@@ -247,8 +247,8 @@ def pairs_section() -> None:
     )
     if summaries is None:
         return
-    shares = dict.fromkeys(lc.SHARE_COLUMNS, "{:.1%}")
-    st.dataframe(lc.pairs_table(summaries).style.format(shares | {"mean loss": "{:.4g}"}), hide_index=True)
+    shares = dict.fromkeys(lc.SHARE_COLUMNS, "percent")
+    show_table(lc.pairs_table(summaries), shares | {"mean loss": "%.4g"}, hide_index=True)
     show(figure_tail_shares(summaries), key=f"{PAIRS}_tail")
     show(figure_pair_distributions(summaries), key=f"{PAIRS}_dist")
     st.caption(f"{cleaned.rows:,} pairs; histograms are binned over all of them.")

@@ -15,7 +15,7 @@ from lossviz.figures.focal import (
 from lossviz.studies import focal as fs
 from lossviz.toolkit import data as td
 from lossviz.ui.cards import kept_figure, loss_card
-from lossviz.ui.charts import show
+from lossviz.ui.charts import show, show_table
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import control_key, param_row, toggle_control
 from lossviz.ui.live_chart import LiveParam, live_pad, pad_values
@@ -129,7 +129,7 @@ with right:
     show(figure_pr_curves(comparison.curves, colors, average_precision, comparison.base_rate))
     st.caption("On a test set drawn with the next seed. AP (PR-AUC) = Σ (Rₖ − Rₖ₋₁)·Pₖ over the score thresholds.")
 
-st.dataframe(fs.metrics_table(labels, comparison).style.format(precision=3, na_rep="—"))
+show_table(fs.metrics_table(labels, comparison), decimals=3)
 
 show(figure_loss_share(fs.SHARE_GAMMAS, share, easy, gamma), key=f"{PREFIX}_share")
 st.caption(

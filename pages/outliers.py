@@ -19,7 +19,7 @@ from lossviz.toolkit import fit as fitting
 from lossviz.toolkit.tables import plot_subsample
 from lossviz.ui import controls as uc
 from lossviz.ui.cards import guarded_each, loss_cards
-from lossviz.ui.charts import show
+from lossviz.ui.charts import show, show_table
 from lossviz.ui.classroom import explain
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_identity
@@ -115,7 +115,7 @@ def fitted_lines(studies: dict[str, rf.FitStudy], colors: dict[str, str]) -> lis
 
 
 def show_fit_table(studies: dict[str, rf.FitStudy]) -> None:
-    st.dataframe(rf.fit_table(studies).style.format({"‖subgradient‖": "{:.1e}"}))
+    show_table(rf.fit_table(studies), {"‖subgradient‖": "%.1e"})
 
 
 def show_user_data(losses: list[str], params: dict[str, dict[str, float]]) -> None:
