@@ -67,7 +67,6 @@ weighting = toggle_control("weight by α", True, f"{PREFIX}_weighting",
 alpha = alpha_pad if weighting else -1.0
 
 try:
-    reference = fs.focal_curves(fs.P_T, fs.LIN_GAMMAS, -1.0)
     grid = cached_grid(weighting)
 except ValueError as exc:
     st.error(str(exc))
@@ -75,8 +74,8 @@ except ValueError as exc:
 # The figure is drawn at the pad's defaults and kept across reruns (the pad shows the committed frame): a commit
 # re-sends the pad's state, not 441 frames' worth of curves.
 at_default = (pad[0].index(pad[0].default), pad[1].index(pad[1].default))
-live_pad(kept_figure(f"{PREFIX}_curves", weighting, lambda: figure_focal_curves(reference, grid, at_default)), pad,
-         PAD_KEY)
+live_pad(kept_figure(f"{PREFIX}_curves", weighting, lambda: figure_focal_curves(
+    fs.focal_curves(fs.P_T, fs.LIN_GAMMAS, -1.0), grid, at_default)), pad, PAD_KEY)  # Lin's curves: on a new figure only
 st.caption(
     f"Thin curves: Fig. 1 of Lin et al. (γ = {', '.join(f'{g:g}' for g in fs.LIN_GAMMAS)}; no α). Black: the "
     "α-balanced loss −α_t (1 − p_t)^γ log p_t and its gradient for a positive example (solid, α_t = α) and a "

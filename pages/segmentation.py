@@ -52,6 +52,14 @@ def cached_smooth_study(prediction: tuple) -> ss.SmoothStudy:
     return ss.smooth_study(ss.Prediction(*prediction))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_losses(shape: str, prediction: tuple, settings: tuple) -> tuple[dict[str, ss.LossMap], dict[str, str]]:
+    """Every loss on the page's masks, with its gradient map: kept per setting, so that a rerun for another part of
+    the page (the sweep's control, a pad value seen before) does not evaluate the five losses again."""
+    masks = ss.predicted_mask(shape, ss.Prediction(*prediction)), ss.true_mask(shape)
+    return ss.evaluate_all(*masks, ss.LossSettings(*settings))
+
+
 def sweep_for(shape: str, prediction: ss.Prediction, settings: ss.LossSettings, control: str) -> ss.Sweep:
     """The sweep, with the swept value itself left out of the cache key (moving it is a cache hit)."""
     if control == "smooth":
@@ -93,7 +101,7 @@ settings = ss.LossSettings(smooth=smooth, alpha=alpha, beta=beta)
 
 true = ss.true_mask(shape)
 predicted = ss.predicted_mask(shape, prediction)
-results, failures = ss.evaluate_all(predicted, true, settings)
+results, failures = cached_losses(shape, dataclasses.astuple(prediction), dataclasses.astuple(settings))
 study = cached_smooth_study(dataclasses.astuple(prediction))
 for name, message in failures.items():
     st.error(f"{TITLES[name]}: {message}")
