@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lossviz.figures.common import LAYOUT_DEFAULTS, axis_key, loss_colors, typed_array
-from lossviz.figures.live import stacked_panels
+from lossviz.figures.live import stacked_panels, with_narrow
 from lossviz.studies.landscape import Descent, InputLandscape, Minimum
 from lossviz.toolkit.data import LineData
 
@@ -373,4 +373,4 @@ def figure_descent(panels: Sequence[FitPanel], data: LineData) -> dict:
         weights=[LANDSCAPE_HEIGHT, CHART_HEIGHT, CHART_HEIGHT],
     )
     narrow |= {"margin.b": NARROW_LEGEND, "legend.y": -60 / narrow_plot}
-    return {"data": data_traces, "layout": layout, "frames": frames, "narrow": narrow}
+    return with_narrow({"data": data_traces, "layout": layout, "frames": frames}, narrow)

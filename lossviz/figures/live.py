@@ -56,6 +56,17 @@ def live_figure(
     if bad:
         raise ValueError(f"frames name trace {bad[0]}, the figure has {len(data)}")
     figure = {"data": data, "layout": layout, "frames": [{"data": list(update), "traces": traces} for update in frames]}
+    return with_narrow(figure, narrow, narrow_traces)
+
+
+def with_narrow(
+    figure: dict[str, Any],
+    narrow: Mapping[str, Any] | None,
+    narrow_traces: Mapping[int, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """``figure`` (a live or played figure) with its phone layout (see :func:`live_figure`), checked: every path
+    must belong to an object the layout has, every restyled trace must exist."""
+    layout, data = figure["layout"], figure["data"]
     if narrow:
         # Where the layout does not set a path, the component restores Plotly's default (relayout with null);
         # but the object it belongs to (an axis, an annotation) must exist.

@@ -40,7 +40,7 @@ from lossviz.figures.common import (
     run_color,
     typed_array,
 )
-from lossviz.figures.live import diamonds_path, live_figure, stacked_panels, svg_path
+from lossviz.figures.live import diamonds_path, live_figure, stacked_panels, svg_path, with_narrow
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
 from lossviz.toolkit.training import LOSS_LEVELS, Curves, DecisionGrid, TrainResult, shared_time_axis
@@ -478,7 +478,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
         height=narrow_height, gap=ROW_GAP / narrow_plot, weights=weights,
     )
     narrow |= {"margin.t": NARROW_TOP, "legend.y": legend_above_titles(narrow_height, NARROW_TOP, bottom)["y"]}
-    return {"data": traces, "layout": layout, "frames": frames, "narrow": narrow}
+    return with_narrow({"data": traces, "layout": layout, "frames": frames}, narrow)
 
 
 def figure_predicted_vs_actual(
