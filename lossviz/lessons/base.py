@@ -13,15 +13,26 @@ draw the page's charts, so the answer follows the page whatever its defaults bec
 
 A wrong answer always gets a hint that says where to look (and, where it helps, the number the
 answer gives), never a bare "no".
+
+A lesson's words live in a TOML file beside its module (``gradients.toml`` beside ``gradients.py``); the
+module holds only what is computed — the steps' link values, the right answers, the numbers quoted in
+a message — and :func:`load` joins the two (see its docstring for the file's layout). Teachers can so
+reword a lesson without touching Python, and every name a file uses is checked when it loads.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
+import string
+import sys
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -129,12 +140,29 @@ def fmt(value: float, digits: int = 3) -> str:
     return out.replace("-", "−")
 
 
-Text = str | Callable[[Query], str]
-"""A message that may quote the live numbers of the step's state."""
+@dataclass(frozen=True)
+class Prose:
+    """Words that may quote live numbers: ``{name}`` or ``{name:spec}`` fields (``str.format``'s syntax)
+    filled from ``words`` when the message is shown. A word is a constant, or a function whose parameters
+    are named after what it needs: ``state`` (the link values the answer is judged at) and, in a choice's
+    hint, ``picked`` (the wrong option); ``{picked}`` alone quotes the pick. ``{{`` and ``}}`` are braces."""
 
+    source: str
+    words: Mapping[str, object] = field(default_factory=dict, repr=False)
 
-def _say(message: Text, state: Query) -> str:
-    return message(state) if callable(message) else message
+    def names(self) -> list[str]:
+        """The field names, in order."""
+        return [name for _, name, _, _ in string.Formatter().parse(self.source) if name is not None]
+
+    def __call__(self, state: Query, picked: str | None = None) -> str:
+        context = {"state": state, "picked": picked}
+        values: dict[str, object] = {}
+        for name in self.names():
+            word = picked if name == "picked" else self.words[name]
+            if callable(word):
+                word = word(**{arg: context[arg] for arg in inspect.signature(word).parameters})
+            values[name] = word
+        return self.source.format_map(values)
 
 
 # --- the kinds of question ---------------------------------------------------------------------------------------
@@ -148,8 +176,8 @@ class NumberQuestion:
     prompt: str
     value: Callable[[Query], float]
     tolerance: float
-    hint: Text
-    explain: Text = ""
+    hint: Prose
+    explain: Prose = Prose("")
     unit: str = ""
     relative: bool = False
 
@@ -160,13 +188,13 @@ class NumberQuestion:
         given = parse_number(answer)
         if given is None:
             return Verdict(
-                False, f"Type one number{f' (in {self.unit})' if self.unit else ''}. {_say(self.hint, state)}"
+                False, f"Type one number{f' (in {self.unit})' if self.unit else ''}. {self.hint(state)}"
             )
         right = self.value(state)
         if abs(given - right) <= self.allowed(right):
-            return Verdict(True, f"Right: {fmt(right)}{self.unit}. {_say(self.explain, state)}".strip())
+            return Verdict(True, f"Right: {fmt(right)}{self.unit}. {self.explain(state)}".strip())
         side = "high" if given > right else "low"
-        return Verdict(False, f"{fmt(given)}{self.unit} is too {side}. {_say(self.hint, state)}")
+        return Verdict(False, f"{fmt(given)}{self.unit} is too {side}. {self.hint(state)}")
 
     def solution(self, state: Query) -> str:
         return fmt(self.value(state), 6).replace("−", "-")
@@ -177,23 +205,21 @@ class NumberQuestion:
 
 @dataclass(frozen=True)
 class ChoiceQuestion:
-    """One of ``options``; ``value(state)`` computes the right one. ``hint`` may depend on the wrong pick:
-    ``hint(picked, state)``."""
+    """One of ``options``; ``value(state)`` computes the right one. ``hint`` may quote the wrong pick."""
 
     prompt: str
     options: tuple[str, ...]
     value: Callable[[Query], str]
-    hint: str | Callable[[str, Query], str]
-    explain: Text = ""
+    hint: Prose
+    explain: Prose = Prose("")
 
     def check(self, answer: str, state: Query) -> Verdict:
         if answer not in self.options:
             return Verdict(False, f"Pick one of: {', '.join(self.options)}.")
         right = self.value(state)
         if answer == right:
-            return Verdict(True, f"Right: {right}. {_say(self.explain, state)}".strip())
-        hint = self.hint(answer, state) if callable(self.hint) else self.hint
-        return Verdict(False, f"Not {answer}. {hint}")
+            return Verdict(True, f"Right: {right}. {self.explain(state)}".strip())
+        return Verdict(False, f"Not {answer}. {self.hint(state, picked=answer)}")
 
     def solution(self, state: Query) -> str:
         return self.value(state)
@@ -220,8 +246,8 @@ class SettingQuestion:
     key: str
     param: Param
     measure: Callable[[float, Query], Measured]
-    hint: Text
-    explain: Text = ""
+    hint: Prose
+    explain: Prose = Prose("")
 
     def at(self, value: float, state: Query) -> dict[str, str | list[str]]:
         """The link of the page with the control set to ``value``."""
@@ -239,13 +265,13 @@ class SettingQuestion:
         given = parse_number(answer)
         lo, hi = self.param.slider_range
         if given is None:
-            return Verdict(False, f"Type the value the control shows. {_say(self.hint, state)}")
+            return Verdict(False, f"Type the value the control shows. {self.hint(state)}")
         if not lo <= given <= hi or not self.param.contains(given):
             return Verdict(False, f"{fmt(given)} is not on the control, which goes from {lo:g} to {hi:g}.")
         measured = self.measure(given, self.at(given, state))
         if measured.holds:
-            return Verdict(True, f"Right: at {fmt(given)}, {measured.reading}. {_say(self.explain, state)}".strip())
-        return Verdict(False, f"At {fmt(given)}, {measured.reading}. {_say(self.hint, state)}")
+            return Verdict(True, f"Right: at {fmt(given)}, {measured.reading}. {self.explain(state)}".strip())
+        return Verdict(False, f"At {fmt(given)}, {measured.reading}. {self.hint(state)}")
 
     def solution(self, state: Query) -> str:
         """The control value nearest the link's own that meets the condition (log-distance on a log scale)."""
@@ -267,9 +293,9 @@ class FormulaQuestion:
     prompt: str
     key: str
     measure: Callable[[str], Measured]
-    hint: str
+    hint: Prose
     examples: Callable[[], Sequence[str]]
-    explain: str = ""
+    explain: Prose = Prose("")
 
     def link(self, answer: str, state: Query) -> dict[str, str | list[str]] | None:
         """The page with the typed formula in its box (``key``)."""
@@ -277,11 +303,11 @@ class FormulaQuestion:
 
     def check(self, answer: str, state: Query) -> Verdict:
         if not answer.strip():
-            return Verdict(False, f"Type a formula in p and y. {self.hint}")
+            return Verdict(False, f"Type a formula in p and y. {self.hint(state)}")
         measured = self.measure(answer)
         if measured.holds:
-            return Verdict(True, f"Right: {measured.reading}. {self.explain}".strip())
-        return Verdict(False, f"{measured.reading[:1].upper()}{measured.reading[1:]}. {self.hint}")
+            return Verdict(True, f"Right: {measured.reading}. {self.explain(state)}".strip())
+        return Verdict(False, f"{measured.reading[:1].upper()}{measured.reading[1:]}. {self.hint(state)}")
 
     def solution(self, state: Query) -> str:
         for formula in self.examples():
@@ -354,3 +380,169 @@ def locate(lessons: Sequence[Lesson], lesson_id: str | None, step: str | None) -
         else:
             number_ = parsed
     return Position(index, number_ - 1, " ".join(warnings) or None)
+
+
+# --- a lesson's words from its TOML file -------------------------------------------------------------------------
+
+
+class LessonFileError(ValueError):
+    """A lesson file that does not fit its layout, or names something its module does not have."""
+
+
+_QUESTION_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # kind: (required keys, optional keys)
+    "number": (frozenset({"prompt", "answer", "tolerance", "hint"}), frozenset({"explain", "unit", "relative"})),
+    "choice": (frozenset({"prompt", "options", "answer", "hint"}), frozenset({"explain"})),
+    "setting": (frozenset({"prompt", "control", "param", "measure", "hint"}), frozenset({"explain"})),
+    "formula": (frozenset({"prompt", "control", "measure", "examples", "hint"}), frozenset({"explain"})),
+}
+_STEP_FIELDS = (frozenset({"title", "view", "state", "text"}), frozenset({"page", *_QUESTION_FIELDS}))
+_LESSON_FIELDS = (frozenset({"id", "title", "summary", "page", "steps"}), frozenset())
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Reads one lesson file against its module, with errors that say where (``gradients.toml, step 2``)."""
+
+    module: ModuleType
+    path: Path
+
+    def fail(self, where: str, message: str) -> LessonFileError:
+        return LessonFileError(f"{self.path.name}{f', {where}' if where else ''}: {message}")
+
+    def table(self, data: Any, fields: tuple[frozenset[str], frozenset[str]], where: str) -> dict[str, Any]:
+        required, optional = fields
+        if not isinstance(data, dict):
+            raise self.fail(where, "expected a table")
+        if missing := sorted(required - data.keys()):
+            raise self.fail(where, f"missing {', '.join(missing)}")
+        if unknown := sorted(data.keys() - required - optional):
+            raise self.fail(where, f"unknown key {', '.join(unknown)} (known: {', '.join(sorted(required | optional))})")
+        return data
+
+    def name(self, name: Any, where: str) -> Any:
+        """What ``name`` names in the lesson's module."""
+        if not isinstance(name, str) or not hasattr(self.module, name):
+            raise self.fail(where, f"{self.module.__name__} has no {name!r}")
+        return getattr(self.module, name)
+
+    def function(self, name: Any, where: str) -> Callable[..., Any]:
+        found = self.name(name, where)
+        if not callable(found):
+            raise self.fail(where, f"{name!r} is not a function")
+        return found
+
+    def prose(self, source: Any, where: str, *, picked: bool = False) -> Prose:
+        """Words whose every field names a constant or a function of ``state`` (and ``picked``) in the module."""
+        if not isinstance(source, str):
+            raise self.fail(where, "expected text")
+        allowed = {"state", "picked"} if picked else {"state"}
+        words: dict[str, object] = {}
+        try:
+            names = Prose(source).names()
+        except ValueError as error:  # an unmatched brace
+            raise self.fail(where, f"{error} (write {{{{ and }}}} for braces)") from None
+        for name in names:
+            if picked and name == "picked":
+                continue
+            if not name.isidentifier():
+                raise self.fail(where, f"field {{{name}}} must be a plain name")
+            word = self.name(name, where)
+            if callable(word) and not set(inspect.signature(word).parameters) <= allowed:
+                raise self.fail(where, f"{name} may take only {' and '.join(sorted(allowed))}")
+            words[name] = word
+        return Prose(source, words)
+
+    def question(self, kind: str, data: Any, state: Query, where: str) -> Question:
+        q = self.table(data, _QUESTION_FIELDS[kind], where)
+        prompt = self.prose(q["prompt"], f"{where} prompt")(state)
+        hint = self.prose(q["hint"], f"{where} hint", picked=kind == "choice")
+        explain = self.prose(q.get("explain", ""), f"{where} explain")
+        if kind == "number":
+            return NumberQuestion(
+                prompt, self.function(q["answer"], where), float(q["tolerance"]), hint, explain,
+                unit=str(q.get("unit", "")), relative=bool(q.get("relative", False)),
+            )
+        if kind == "choice":
+            options = q["options"]
+            if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
+                raise self.fail(where, "options must be a list of at least two texts")
+            return ChoiceQuestion(prompt, tuple(options), self.function(q["answer"], where), hint, explain)
+        param = self.name(q["param"], where) if kind == "setting" else None
+        if kind == "setting":
+            if not isinstance(param, Param):
+                raise self.fail(where, f"{q['param']!r} is not a Param")
+            return SettingQuestion(prompt, str(q["control"]), param, self.function(q["measure"], where), hint, explain)
+        return FormulaQuestion(
+            prompt, str(q["control"]), self.function(q["measure"], where), hint,
+            self.function(q["examples"], where), explain,
+        )
+
+    def step(self, data: Any, page: str, where: str) -> Step:
+        s = self.table(data, _STEP_FIELDS, where)
+        kinds = [kind for kind in _QUESTION_FIELDS if kind in s]
+        if len(kinds) != 1:
+            raise self.fail(where, f"needs exactly one question table: {', '.join(_QUESTION_FIELDS)}")
+        state = self.name(s["state"], where)
+        if not isinstance(state, Mapping):
+            raise self.fail(where, f"state {s['state']!r} is not a mapping of link values")
+        return Step(
+            self.prose(s["title"], f"{where} title")(state),
+            str(s.get("page", page)),
+            self.prose(s["view"], f"{where} view")(state),
+            state,
+            self.prose(s["text"], f"{where} text")(state),
+            self.question(kinds[0], s[kinds[0]], state, f"{where} {kinds[0]}"),
+        )
+
+    def lesson(self) -> Lesson:
+        try:
+            with self.path.open("rb") as file:
+                data = tomllib.load(file)
+        except tomllib.TOMLDecodeError as error:
+            raise self.fail("", str(error)) from None
+        lesson_ = self.table(data, _LESSON_FIELDS, "")
+        steps = lesson_["steps"]
+        if not isinstance(steps, list) or not steps:
+            raise self.fail("", "expected [[steps]] tables")
+        return Lesson(
+            str(lesson_["id"]),
+            str(lesson_["title"]),
+            str(lesson_["summary"]),
+            tuple(self.step(step, str(lesson_["page"]), f"step {i + 1}") for i, step in enumerate(steps)),
+        )
+
+
+def load(module_name: str) -> Lesson:
+    """The lesson written in the TOML file beside module ``module_name`` (call it as ``load(__name__)`` at
+    the end of the module, once every name the file uses is defined).
+
+    The file's layout::
+
+        id = "gradients"                    # the lesson's link value (?lesson=gradients)
+        title = "…"
+        summary = "…"
+        page = "pages/curves.py"            # the page its steps open, unless a step names another
+
+        [[steps]]
+        title = "…"
+        view = "Curves: MSE, MAE and Huber" # the page's state in a few words (the link's label)
+        state = "REGRESSION"                # a mapping in the module: the link values of the page
+        text = "…"                          # what to look at
+
+        [steps.number]                      # the question: one table, named after its kind
+        prompt = "…"
+        answer = "mse_pull"                 # a function of the module: state -> the right number
+        tolerance = 0.05                    # (and unit, relative)
+        hint = "…"
+        explain = "…"                       # optional
+
+    The other kinds: ``[steps.choice]`` (``options``, ``answer``: state -> the right option),
+    ``[steps.setting]`` (``control``: the link key, ``param``: a :class:`~lossviz.spec.Param` of the
+    module, ``measure``: (value, state) -> :class:`Measured`) and ``[steps.formula]`` (``control``,
+    ``measure``: formula -> :class:`Measured`, ``examples``: () -> candidate formulas). Every text is
+    :class:`Prose`: its fields name constants or functions of the module; in ``title``, ``view``,
+    ``text`` and ``prompt`` they are filled once, at the step's state.
+    """
+    module = sys.modules[module_name]
+    return _Reader(module, Path(str(module.__file__)).with_suffix(".toml")).lesson()

@@ -3,6 +3,7 @@
 Every answer comes from :mod:`lossviz.studies.generative` — :func:`~lossviz.studies.generative.curves` (the
 generator chart, on the logit or the probability axis) and
 :func:`~lossviz.studies.generative.vanishing_intervals` (its shading) — at the link's axis, range and ε.
+Its words are in ``gan_saturation.toml``; this module computes what they quote.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import numpy as np
 from lossviz.lessons import base as lb
 from lossviz.studies import generative as gs
 
-PAGE = "pages/generative.py"
 PREFIX = "generative"
 SATURATING, NON_SATURATING = "gan_generator_saturating", "gan_generator_nonsaturating"
 MINIMAX = {f"{PREFIX}_generators": [SATURATING, NON_SATURATING]}
@@ -22,7 +22,11 @@ CONSTANT_CHOICES = (SATURATING, NON_SATURATING, "lsgan_generator", "wasserstein_
 BAD_FAKE = -4.0
 """A discriminator output for fakes it rejects easily (D = σ(−4) ≈ 0.018)."""
 SHADE_END = -4.0
+"""The edge of the shading that step 2 asks ε to move past."""
 SMALL_D = 0.02
+"""The discriminator output D at which step 5 reads the saturating loss's slope on the D axis."""
+VANISH = gs.VANISH
+"""The page's threshold ε (its control ``generative_vanish``)."""
 
 
 def axis(state: lb.Query) -> str:
@@ -34,7 +38,7 @@ def half_width(state: lb.Query) -> float:
 
 
 def threshold(state: lb.Query) -> float:
-    return lb.number(state, f"{PREFIX}_vanish", gs.VANISH)
+    return lb.number(state, f"{PREFIX}_vanish", VANISH)
 
 
 def shaded_end(state: lb.Query) -> float:
@@ -59,9 +63,38 @@ def spread(state: lb.Query, loss: str) -> float:
     return float(np.ptp(curve.grad_logit))
 
 
+def non_saturating_pull(state: lb.Query) -> float:
+    """The non-saturating loss's ∂L/∂a at the badly rejected fake (a = BAD_FAKE)."""
+    return grad_logit(state, NON_SATURATING, BAD_FAKE)
+
+
+def saturating_pull(state: lb.Query) -> float:
+    """The saturating loss's ∂L/∂a at the badly rejected fake (a = BAD_FAKE)."""
+    return grad_logit(state, SATURATING, BAD_FAKE)
+
+
+def pull_ratio(state: lb.Query) -> str:
+    """How many times the non-saturating pull at a = BAD_FAKE exceeds the saturating one."""
+    return lb.fmt(non_saturating_pull(state) / saturating_pull(state))
+
+
+def saturating_slope(state: lb.Query) -> float:
+    """The saturating loss's slope ∂L/∂D at D = SMALL_D, on the probability axis."""
+    return slope_on_d(state, SATURATING, SMALL_D)
+
+
 def constant_pull(state: lb.Query) -> str:
     """The loss among :data:`CONSTANT_CHOICES` whose ∂L/∂a varies least over the chart."""
     return min(CONSTANT_CHOICES, key=lambda n: spread(state, n))
+
+
+def picked_spread(state: lb.Query, picked: str) -> str:
+    return lb.fmt(spread(state, picked))
+
+
+def constant_pull_value(state: lb.Query) -> str:
+    """∂L/∂a of :func:`constant_pull`'s loss (at a = 0; it is the same at every a)."""
+    return lb.fmt(grad_logit(state, constant_pull(state), 0.0))
 
 
 def shade_ends_below(value: float, state: lb.Query) -> lb.Measured:
@@ -71,112 +104,4 @@ def shade_ends_below(value: float, state: lb.Query) -> lb.Measured:
     return lb.Measured(end < SHADE_END, f"the shading ends at a = {lb.fmt(end)}{off_chart}")
 
 
-LESSON = lb.Lesson(
-    id="gan-saturation",
-    title="GAN generator saturation",
-    summary="Why the original minimax generator loss stalls at the start of training, and what −log D fixes.",
-    steps=(
-        lb.Step(
-            "Where the gradient vanishes",
-            PAGE,
-            "Generative: the saturating and non-saturating generator losses",
-            MINIMAX,
-            "The discriminator ends in one number a; D = σ(a) is its probability that a sample is real. A fresh "
-            "generator's fakes are easy to reject: a is very negative. The shading marks where the saturating "
-            "loss log(1 − D) gives the generator a gradient smaller than ε.",
-            lb.NumberQuestion(
-                "Below which discriminator output a is the saturating loss's gradient smaller than ε (the shading)?",
-                shaded_end,
-                tolerance=0.05,
-                hint="Read the right edge of the shaded band; the sentence under the chart gives it exactly.",
-                explain="log(ε / (1 − ε)): exactly where a generator starts.",
-            ),
-        ),
-        lb.Step(
-            "A stricter ε",
-            PAGE,
-            "Generative: the saturating and non-saturating generator losses",
-            MINIMAX,
-            "ε is only a reading aid: the gradient σ(a) shrinks smoothly. Move the threshold ε (right of the loss "
-            "picker) and watch the shading.",
-            lb.SettingQuestion(
-                f"Lower ε until the shading ends below a = {SHADE_END:g}. Which ε did you set?",
-                f"{PREFIX}_vanish",
-                gs.VANISH,
-                shade_ends_below,
-                hint="The shading ends at a = log(ε / (1 − ε)): a smaller ε moves it left.",
-                explain="A tenfold smaller ε moves the edge by about log 10 ≈ 2.3 to the left: the gradient decays "
-                "like e^a.",
-            ),
-        ),
-        lb.Step(
-            "The non-saturating pull",
-            PAGE,
-            "Generative: the saturating and non-saturating generator losses",
-            MINIMAX,
-            "Goodfellow et al. train the generator with −log D instead. Compare the two gradient curves at a badly "
-            f"rejected fake, a = {BAD_FAKE:g}.",
-            lb.NumberQuestion(
-                f"What is the non-saturating loss's gradient ∂L/∂a at a = {BAD_FAKE:g}?",
-                lambda s: grad_logit(s, NON_SATURATING, BAD_FAKE),
-                tolerance=0.005,
-                hint=f"Hover the non-saturating curve of the gradient panel at a = {BAD_FAKE:g}; it is −(1 − D).",
-                explain="Almost −1: the strongest pull exactly where the fakes are worst.",
-            ),
-        ),
-        lb.Step(
-            "The saturating pull",
-            PAGE,
-            "Generative: the saturating and non-saturating generator losses",
-            MINIMAX,
-            f"And the original minimax loss at the same a = {BAD_FAKE:g}.",
-            lb.NumberQuestion(
-                f"What is the saturating loss's gradient ∂L/∂a at a = {BAD_FAKE:g}?",
-                lambda s: grad_logit(s, SATURATING, BAD_FAKE),
-                tolerance=0.002,
-                hint=f"Hover the saturating curve of the gradient panel at a = {BAD_FAKE:g}; it is −D = −σ(a).",
-                explain=lambda s: (
-                    f"About {lb.fmt(grad_logit(s, NON_SATURATING, BAD_FAKE) / grad_logit(s, SATURATING, BAD_FAKE))} "
-                    "times weaker than the non-saturating pull: both losses have the same fixed point, but only one "
-                    "gets the generator moving."
-                ),
-            ),
-        ),
-        lb.Step(
-            "It is the sigmoid",
-            PAGE,
-            "Generative: the same losses against D",
-            ON_D,
-            "On the D axis the saturating loss log(1 − D) does not look flat at all near D = 0. What vanishes is "
-            "the gradient that flows back through the sigmoid, ∂L/∂a = ∂L/∂D · D(1 − D) (dotted).",
-            lb.NumberQuestion(
-                f"What is the saturating loss's slope ∂L/∂D at D = {SMALL_D:g}?",
-                lambda s: slope_on_d(s, SATURATING, SMALL_D),
-                tolerance=0.01,
-                hint=f"Hover the solid saturating curve of the gradient panel at D = {SMALL_D:g}; it is −1/(1 − D).",
-                explain="About −1: not small. The factor D(1 − D) of the sigmoid is what kills the gradient.",
-            ),
-        ),
-        lb.Step(
-            "A constant pull",
-            PAGE,
-            "Generative: all five generator losses",
-            ALL,
-            "LSGAN, WGAN and hinge GAN use the score a directly, without a sigmoid. Compare the shapes of their "
-            "gradient curves.",
-            lb.ChoiceQuestion(
-                "Which of these generator losses pulls with the same force at every a?",
-                CONSTANT_CHOICES,
-                constant_pull,
-                hint=lambda picked, s: (
-                    f"{picked}'s gradient varies by {lb.fmt(spread(s, picked))} over the chart. Look "
-                    "for a horizontal gradient curve."
-                ),
-                explain=lambda s: (
-                    f"{constant_pull(s)} has ∂L/∂a = {lb.fmt(grad_logit(s, constant_pull(s), 0.0))} at every "
-                    "a: it never saturates, but it never settles either — the critic must be kept Lipschitz."
-                ),
-            ),
-        ),
-    ),
-)
+LESSON = lb.load(__name__)

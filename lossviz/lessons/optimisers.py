@@ -4,6 +4,7 @@ Every answer comes from :mod:`lossviz.studies.landscape` — :func:`~lossviz.stu
 gradient-descent and Adam paths, one run per learning rate of the control, as the page computes them),
 :func:`~lossviz.studies.landscape.fit_minimum` and :func:`~lossviz.studies.landscape.critical_learning_rate`
 — on the data :func:`lossviz.toolkit.data.line_with_outliers` draws from the link's values.
+Its words are in ``optimisers.toml``; this module computes what they quote.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from lossviz.toolkit.data import LINE_DATA_PARAMS, line_with_outliers
 from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import Trajectory
 
-PAGE = "pages/landscape.py"
 PREFIX = "landscape_fit"
 LR_KEY = f"{PREFIX}_lr"
 MSE = {f"{PREFIX}_losses": ["mse"], LR_KEY: "0.1"}
 MSE_FAST = {f"{PREFIX}_losses": ["mse"], LR_KEY: "1"}
 MAE = {f"{PREFIX}_losses": ["mae"], LR_KEY: "0.1"}
 RULES = {"gd": "gradient descent", "adam": "Adam"}
+LEARNING_RATE = ll.LEARNING_RATE
+"""The page's learning rate η (its control ``landscape_fit_lr``)."""
 
 
 def data_key(state: lb.Query) -> tuple:
@@ -45,7 +47,7 @@ def start(state: lb.Query) -> tuple[float, float]:
     return lb.number(state, f"{PREFIX}_w0", ll.W_START), lb.number(state, f"{PREFIX}_b0", ll.B_START)
 
 
-RATES = tuple(log_ladder(ll.LEARNING_RATE))
+RATES = tuple(log_ladder(LEARNING_RATE))
 """The learning rates the page's control offers (it computes all of them at once)."""
 
 
@@ -62,7 +64,7 @@ def paths(state: lb.Query) -> dict[str, Trajectory]:
 
 
 def run_index(state: lb.Query) -> int:
-    lr = lb.number(state, LR_KEY, ll.LEARNING_RATE)
+    lr = lb.number(state, LR_KEY, LEARNING_RATE)
     return int(np.argmin([abs(r - lr) for r in RATES]))
 
 
@@ -78,9 +80,18 @@ def critical_rate(state: lb.Query) -> float:
     return ll.critical_learning_rate(name, data.x, data.y, dict(params(state, name)), (minimum.w, minimum.b))
 
 
+def critical_rate_text(state: lb.Query) -> str:
+    return lb.fmt(critical_rate(state))
+
+
 def diverges(value: float, state: lb.Query) -> lb.Measured:
     gone = diverged(state, "gd")
     return lb.Measured(gone, f"gradient descent {'diverges' if gone else 'converges'}")
+
+
+def adam_diverges(state: lb.Query) -> str:
+    """Whether Adam's path diverges at the link's η: "yes" or "no"."""
+    return "yes" if diverged(state, "adam") else "no"
 
 
 def adam_first_step(state: lb.Query) -> float:
@@ -99,100 +110,9 @@ def lower_end(state: lb.Query) -> str:
     return RULES[min(RULES, key=lambda rule: final_loss(state, rule))]
 
 
-def _ends(state: lb.Query) -> str:
+def path_ends(state: lb.Query) -> str:
+    """Each path's final loss F, in words."""
     return ", ".join(f"{label} F = {lb.fmt(final_loss(state, rule), 6)}" for rule, label in RULES.items())
 
 
-LESSON = lb.Lesson(
-    id="optimisers",
-    title="Learning rates and optimisers",
-    summary="How large a step gradient descent can take, and how Adam's steps differ, on a line fit's landscape.",
-    steps=(
-        lb.Step(
-            "The largest stable step",
-            PAGE,
-            "Landscape: MSE's bowl, η = 0.1",
-            MSE,
-            "Scroll to the parameter landscape of a line fit: MSE's mean loss F(w, b) is a bowl. Gradient descent "
-            "multiplies the distance to the minimum along each axis of the bowl by 1 − η·λ per step, where λ is "
-            "the bowl's curvature along that axis: it converges only while η < 2/λ_max.",
-            lb.NumberQuestion(
-                "Below which learning rate η does gradient descent converge on this bowl (2/λ_max)?",
-                critical_rate,
-                tolerance=0.02,
-                relative=True,
-                hint="The caption under the landscape quotes λ_max and 2/λ_max for the current data.",
-                explain="It depends on the data (through the spread of x), not on the start.",
-            ),
-        ),
-        lb.Step(
-            "Too large a step",
-            PAGE,
-            "Landscape: MSE's bowl, η = 0.1",
-            MSE,
-            "Raise the learning rate η and watch the gradient-descent path and the convergence chart; the page "
-            "warns when a path diverges.",
-            lb.SettingQuestion(
-                "Raise η until gradient descent diverges. Which η did you set?",
-                LR_KEY,
-                ll.LEARNING_RATE,
-                diverges,
-                hint=lambda s: (
-                    f"Gradient descent diverges above 2/λ_max = {lb.fmt(critical_rate(s))}: raise η past it."
-                ),
-                explain=lambda s: (
-                    f"Every η above 2/λ_max = {lb.fmt(critical_rate(s))} makes each step overshoot the "
-                    "minimum by more than it started from."
-                ),
-            ),
-        ),
-        lb.Step(
-            "Adam at the same step",
-            PAGE,
-            "Landscape: MSE's bowl, η = 1",
-            MSE_FAST,
-            "At η = 1 gradient descent is gone. Adam takes the same η but divides each coordinate's step by the "
-            "running size of its own gradient.",
-            lb.ChoiceQuestion(
-                "At η = 1, does Adam diverge too?",
-                ("yes", "no"),
-                lambda s: "yes" if diverged(s, "adam") else "no",
-                hint="Look for Adam's path on the landscape and in the convergence chart, and read the warning "
-                "above them: which paths does it name?",
-                explain="Adam's steps are about η long whatever the gradient, so the curvature cannot blow them up — "
-                "though with a constant η it does not settle exactly either.",
-            ),
-        ),
-        lb.Step(
-            "How long is an Adam step",
-            PAGE,
-            "Landscape: MSE's bowl, η = 0.1",
-            MSE,
-            "Hover the first two points of Adam's path on MSE's landscape: the start (w₀, b₀) and the point after "
-            "one step.",
-            lb.NumberQuestion(
-                "How long is Adam's first step, ‖θ₁ − θ₀‖ in the (w, b) plane?",
-                adam_first_step,
-                tolerance=0.005,
-                hint="Adam's first step moves every coordinate by η against the sign of its gradient.",
-                explain="η along each of the two coordinates: √2·η, whatever the size of the gradient.",
-            ),
-        ),
-        lb.Step(
-            "A kinked landscape",
-            PAGE,
-            "Landscape: MAE, η = 0.1",
-            MAE,
-            "MAE's landscape is polyhedral: flat faces meeting in creases, with its minimum at a corner. Its "
-            "gradient keeps the same size near the minimum, so neither method settles exactly with a fixed η.",
-            lb.ChoiceQuestion(
-                "After the steps, which path ends at the lower loss F?",
-                tuple(RULES.values()),
-                lower_end,
-                hint="The convergence chart plots F − F* against the step for both paths (log scale): compare "
-                "where the solid (gradient descent) and the dotted (Adam) curve end.",
-                explain=lambda s: f"{_ends(s)}.",
-            ),
-        ),
-    ),
-)
+LESSON = lb.load(__name__)

@@ -4,6 +4,7 @@ Formulas are parsed and compiled by :mod:`lossviz.formula` (through
 :func:`lossviz.studies.custom.spec_for`, in a throwaway scope: a lesson never touches the session's own
 losses) and evaluated by :func:`lossviz.evaluate` or :func:`lossviz.studies.curves.loss_curve`, as the page
 draws them; :func:`lossviz.studies.custom.check_against_builtin` is the page's check against a built-in.
+Its words are in ``own_loss.toml``; this module computes what they quote.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from lossviz.spec import LossSpec
 from lossviz.studies import curves as lc
 from lossviz.studies import custom as cg
 
-PAGE = "pages/custom.py"
 ANSWER_NAME = "lesson_answer"
 """The name a student's formula is compiled under (in a throwaway scope)."""
 CUBIC = {cg.control_key("formula"): "abs(p - y)**3", cg.control_key("name"): "cubic"}
 AT = 2.0
+"""The prediction p at which step 1 reads the cubic loss's gradient (target y = 0)."""
 HALF_CAUCHY = "c**2 * log1p(((p - y)/c)**2)"
 """Cauchy's loss without its ½: the formula step 3 checks against the built-in."""
 
@@ -88,6 +89,11 @@ def gradient_at(state: lb.Query, p: float) -> float:
     return float(evaluate(spec, p, target(state), order=1, **values(state, spec)).grad)
 
 
+def asked_gradient(state: lb.Query) -> float:
+    """The page's gradient at p = AT."""
+    return gradient_at(state, AT)
+
+
 def peak_pull(state: lb.Query) -> float:
     """The prediction right of the target where the page's gradient curve is highest."""
     curve = page_curve(state)
@@ -100,6 +106,16 @@ def builtin_check(state: lb.Query) -> cg.Check:
     return cg.check_against_builtin(
         spec, lb.text(state, cg.control_key("compare"), cg.NO_COMPARISON), values(state, spec), target(state)
     )
+
+
+def matches_builtin(state: lb.Query) -> str:
+    """Whether the page's check finds the formula equal to the built-in it is compared with: "yes" or "no"."""
+    return "yes" if builtin_check(state).ok else "no"
+
+
+def value_error(state: lb.Query) -> float:
+    """The check's largest difference of value, relative to the built-in's largest value."""
+    return builtin_check(state).value_error
 
 
 def answer_curve(formula: str, preds: list[float]) -> tuple[np.ndarray, np.ndarray] | str:
@@ -148,93 +164,4 @@ def gallery_formulas() -> list[str]:
     return [ex.formula for ex in cg.GALLERY]
 
 
-LESSON = lb.Lesson(
-    id="own-loss",
-    title="Write your own loss",
-    summary="Type a loss as a formula, read its gradient, check it against a built-in, and design one to order.",
-    steps=(
-        lb.Step(
-            "A formula becomes a loss",
-            PAGE,
-            "Custom loss: |p − y|³",
-            CUBIC,
-            "The Custom page parses a formula in the prediction p and the target y, renders it, and draws its "
-            "value, gradient and curvature like the Curves page. This one is |p − y|³: steeper than squared error.",
-            lb.NumberQuestion(
-                f"What is this loss's gradient at p = {AT:g} (target y = 0)?",
-                lambda s: gradient_at(s, AT),
-                tolerance=0.05,
-                hint=f"Hover the gradient panel (the middle one) at p = {AT:g}; the gradient of |r|³ is 3r·|r|.",
-                explain="Three times the residual squared: a far example pulls very hard on this loss.",
-            ),
-        ),
-        lb.Step(
-            "A pull that peaks",
-            PAGE,
-            "Custom loss: Cauchy from the gallery",
-            CAUCHY,
-            "The gallery's Cauchy loss c²/2·log(1 + (r/c)²) grows only logarithmically far from the target. Its "
-            "pull rises, peaks, and fades.",
-            lb.NumberQuestion(
-                "At which residual r = p − y > 0 is its pull (the gradient) strongest?",
-                peak_pull,
-                tolerance=0.05,
-                hint="Find the top of the gradient curve right of the target and hover it; move c to see it follow.",
-                explain="At r = c: the pull r/(1 + (r/c)²) is largest there and falls back towards 0 beyond.",
-            ),
-        ),
-        lb.Step(
-            "Check it against a built-in",
-            PAGE,
-            "Custom loss: Cauchy without its ½, checked against the built-in",
-            HALVED,
-            "Here the formula is Cauchy's without the ½. The box under the formula evaluates it and the built-in "
-            "`cauchy` on thousands of points, value and gradient, and says whether they agree.",
-            lb.ChoiceQuestion(
-                "Does this formula match the built-in cauchy?",
-                ("yes", "no"),
-                lambda s: "yes" if builtin_check(s).ok else "no",
-                hint="Read the box under the formula: it gives the largest difference of value and gradient.",
-                explain=lambda s: (
-                    f"The largest difference is {builtin_check(s).value_error:.2g} of the built-in's "
-                    "largest value: twice the loss is not the same loss, though it has the same minimum."
-                ),
-            ),
-        ),
-        lb.Step(
-            "Design a loss: ignore far outliers",
-            PAGE,
-            "Custom loss: Cauchy from the gallery",
-            CAUCHY,
-            "Now write one yourself. A loss ignores far outliers when its pull falls back far from the target. "
-            "Every parameter of your formula takes the value 1; the page draws any formula you type in its box.",
-            lb.FormulaQuestion(
-                "Type a loss, smallest at p = y, whose gradient at p = 10 is smaller in size than at p = 1 (with "
-                "y = 0).",
-                cg.control_key("formula"),
-                fading_pull,
-                hint="Squared error and |p − y| pull harder or as hard far away; try a loss that grows like a "
-                "logarithm or levels off, e.g. with log1p or exp.",
-                examples=gallery_formulas,
-                explain="A redescending pull: an outlier at r = 10 moves a fit less than a point at r = 1.",
-            ),
-        ),
-        lb.Step(
-            "Design a loss: over-prediction costs more",
-            PAGE,
-            "Custom loss: Cauchy from the gallery",
-            CAUCHY,
-            "Some errors cost more than others: over-stocking a shop, under-forecasting a flood. Write a loss "
-            "that charges over-prediction (p > y) more than under-prediction, still with its minimum at p = y.",
-            lb.FormulaQuestion(
-                "Type a loss with L(p = 1, y = 0) > L(p = −1, y = 0), a gradient of 0 at p = y and its minimum there.",
-                cg.control_key("formula"),
-                over_costs_more,
-                hint="A symmetric loss (a function of |p − y| or (p − y)²) cannot do it; combine an exp of (p − y) "
-                "with a linear term so that the slope at p = y is 0.",
-                examples=gallery_formulas,
-                explain="An asymmetric loss: its fit leans towards under-predicting.",
-            ),
-        ),
-    ),
-)
+LESSON = lb.load(__name__)
