@@ -20,8 +20,10 @@ Estimation and Prediction Using Asymmetric Loss Functions*, JASA 1986 (LINEX).
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -101,54 +103,24 @@ class Example:
         return f"my_{self.key}"
 
 
-GALLERY: tuple[Example, ...] = (
-    Example(
-        "cauchy", "Cauchy", "c**2/2 * log1p(((p - y)/c)**2)", {"c": (1.0, 0.1, 5.0)},
-        "½r² near the target, only logarithmic growth beyond c: the pull ψ(r) = r / (1 + (r/c)²) peaks at "
-        "|r| = c and then fades, so far outliers barely move a fit.",
-        "Black & Anandan, CVIU 1996; Barron, CVPR 2019 (α = 0)", builtin="cauchy",
-    ),
-    Example(
-        "welsch", "Welsch", "1 - exp(-((p - y)/c)**2/2)", {"c": (1.0, 0.1, 5.0)},
-        "Bounded by 1: beyond a few c the loss is flat and the gradient vanishes, so a far outlier exerts no "
-        "pull at all — but the fit can also stall far from the data.",
-        "Dennis & Welsch, 1978; Barron, CVPR 2019 (α → −∞)", builtin="welsch",
-    ),
-    Example(
-        "tukey", "Tukey biweight", "where(abs(p - y) <= c, c**2/6 * (1 - (1 - ((p - y)/c)**2)**3), c**2/6)",
-        {"c": (4.685, 0.5, 10.0)},
-        "Hard rejection: residuals beyond ±c have exactly zero gradient. c = 4.685 (in units of the noise "
-        "scale) keeps 95 % efficiency under Gaussian noise.",
-        "Beaton & Tukey, Technometrics 1974", builtin="tukey_biweight",
-    ),
-    Example(
-        "huber", "Huber", "where(abs(p - y) <= delta, (p - y)**2/2, delta*(abs(p - y) - delta/2))",
-        {"delta": (1.0, 0.05, 5.0)},
-        "Quadratic within ±δ, linear beyond: the gradient is the residual clipped to ±δ, so every outlier "
-        "pulls with the same bounded force.",
-        "Huber, Ann. Math. Statist. 1964", builtin="huber",
-    ),
-    Example(
-        "linex", "LINEX", "(exp(a*(p - y)) - a*(p - y) - 1) * b", {"a": (1.0, -3.0, 3.0), "b": (1.0, 0.1, 5.0)},
-        "Exponential on one side, linear on the other: with a > 0 over-predicting costs far more than "
-        "under-predicting (a < 0 the reverse). Near the target it is ≈ b·a²r²/2.",
-        "Varian 1975; Zellner, JASA 1986",
-    ),
-    Example(
-        "focal", "Focal by hand",
-        "exp(-gamma*softplus((2*y - 1)*p)) * softplus((1 - 2*y)*p) * (alpha*y + (1 - alpha)*(1 - y))",
-        {"gamma": (2.0, 0.0, 5.0), "alpha": (0.25, 0.0, 1.0)},
-        "p is a logit and y a 0/1 label; with z = (2y − 1)p, exp(−γ softplus(z)) = (1 − p_t)^γ and softplus(−z) "
-        "is the cross-entropy, weighted by α_t. The factor (1 − p_t)^γ silences examples already classified well.",
-        "Lin et al., ICCV 2017, Eq. 5 (written in log space)", builtin="focal", target=1.0, half_width=6.0,
-    ),
-    Example(
-        "msle", "MSLE", "(log1p(p) - log1p(y))**2", {},
-        "Penalises ratios rather than differences (for p, y ≥ 0). It is undefined for p ≤ −1: those points "
-        "are drawn as gaps, with a note saying where.",
-        "The mean squared logarithmic error (MSLE) of Keras and scikit-learn", target=1.0, center=1.0,
-    ),
-)  # fmt: skip
+GALLERY_FILE = Path(__file__).with_name("custom_gallery.toml")
+
+
+def load_gallery(path: Path = GALLERY_FILE) -> tuple[Example, ...]:
+    """The gallery's examples, in the file's order (``[[example]]`` tables with :class:`Example`'s fields;
+    ``params`` maps each parameter to [default, low, high])."""
+    with path.open("rb") as file:
+        entries = tomllib.load(file)["example"]
+    examples = []
+    for entry in entries:
+        params = {name: tuple(float(v) for v in decl) for name, decl in entry.pop("params", {}).items()}
+        if any(len(decl) != 3 for decl in params.values()):
+            raise ValueError(f"{path.name}: example {entry.get('key')!r}: params are [default, low, high]")
+        examples.append(Example(**entry, params=params))
+    return tuple(examples)
+
+
+GALLERY: tuple[Example, ...] = load_gallery()
 
 
 def example(key: str) -> Example:

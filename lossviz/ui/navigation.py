@@ -13,6 +13,7 @@ with the same URL. This keeps the ``pages/`` folder the product card names, usin
 from __future__ import annotations
 
 import threading
+import tomllib
 from pathlib import Path
 
 import streamlit as st
@@ -22,29 +23,15 @@ import lossviz
 from lossviz.ui import classroom, live_chart
 from lossviz.ui.session import session_losses
 
-SECTIONS: dict[str, list[tuple[str, str, str]]] = {
-    "": [("pages/home.py", "Home", ":material/home:"), ("pages/lessons.py", "Lessons", ":material/school:")],
-    "Explore": [
-        ("pages/curves.py", "Curves", ":material/show_chart:"),
-        ("pages/landscape.py", "Landscape", ":material/landscape:"),
-        ("pages/outliers.py", "Outlier sensitivity", ":material/scatter_plot:"),
-        ("pages/focal.py", "Focal γ", ":material/center_focus_strong:"),
-        ("pages/custom.py", "Custom loss", ":material/edit:"),
-    ],
-    "Families": [
-        ("pages/margins.py", "Margins & embeddings", ":material/straighten:"),
-        ("pages/segmentation.py", "Segmentation", ":material/grid_on:"),
-        ("pages/generative.py", "Generative", ":material/palette:"),
-        ("pages/sequence.py", "Sequence & count", ":material/text_fields:"),
-        ("pages/perceptual.py", "Perceptual loss", ":material/image:"),
-    ],
-    "Training": [
-        ("pages/training_lab.py", "Training lab", ":material/fitness_center:"),
-        ("pages/neural_landscape.py", "Neural landscape", ":material/terrain:"),
-    ],
-}
-"""Sections of the sidebar: (page file, title, Material icon). Material icons ship with Streamlit and
-render on every machine; emoji need a font many Linux browsers lack."""
+
+def _sections(path: Path) -> dict[str, list[tuple[str, str, str]]]:
+    with path.open("rb") as file:
+        sections = tomllib.load(file)["section"]
+    return {str(section["title"]): [(str(f), str(t), str(i)) for f, t, i in section["pages"]] for section in sections}
+
+
+SECTIONS = _sections(Path(__file__).with_name("navigation.toml"))
+"""Sections of the sidebar, in order: title → (page file, title, Material icon), from ``navigation.toml``."""
 HOME = "pages/home.py"
 ROOT = Path(__file__).resolve().parents[2]
 """The folder of app.py: page files are given from there, whichever script runs first; Streamlit serves its

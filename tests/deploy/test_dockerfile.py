@@ -103,6 +103,9 @@ def test_build_context_holds_the_app_and_nothing_else() -> None:
     # every page of the app's navigation is in the image
     for page in page_files():
         assert page in files
+    # and the data files the code reads (sidebar, lessons, the Custom gallery)
+    data_files = [str(path.relative_to(ROOT)) for path in (ROOT / "lossviz").rglob("*.toml")]
+    assert len(data_files) >= 3 and all(f in files for f in data_files), data_files
     for excluded in ("tests/", "bench/", "deploy/", ".git/", ".venv/", ".whl/", "docs/"):
         assert not any(f.startswith(excluded) for f in files), excluded
     assert not any(f.endswith(".pyc") or "secrets.toml" in f for f in files)
