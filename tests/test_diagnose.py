@@ -127,6 +127,14 @@ def test_sign_through_a_spec_and_where_the_loss_beats_the_target() -> None:
     assert 0.0 < lo <= step + 1e-12 and 2.0 - step - 1e-12 <= hi < 2.0
 
 
+def test_an_unknown_keyword_is_a_type_error_not_ignored() -> None:
+    with pytest.raises(TypeError, match="yy"):
+        diagnose("(p - y)**2", yy=1.0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="p_rang"):
+        diagnose_spec("mse", p_rang=(0.0, 1.0))  # type: ignore[call-arg]
+    assert diagnose_spec("mse", y=1.0, p_range=(-2.0, 3.0)) == diagnose("(p - y)**2", y=1.0, p_range=(-2.0, 3.0))
+
+
 def test_flat_needs_an_interval_not_a_point() -> None:
     # −(p − y)² has a vanishing gradient at its maximum, over a few grid points only.
     assert "flat" not in codes(diagnose("-(p - y)**2"))

@@ -22,24 +22,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import (
-    BOTTOM_MARGIN,
-    LAYOUT_DEFAULTS,
-    SURFACE_SCALE,
-    TOP_MARGIN_WITH_TITLES,
-    FigureSpec,
-    Trace,
-    apply_layout,
-    axis_key,
-    axis_refs,
-    columns_layout,
-    display_values,
-    f32,
-    layout_defaults,
-    legend_above_titles,
-    run_color,
-    typed_array,
-)
+from lossviz.figures import common as fc
 from lossviz.figures.live import diamonds_path, live_figure, stacked_panels, svg_path, with_narrow
 from lossviz.studies.training_lab import MultiTask, RegularizationPath, diamond, disc
 from lossviz.toolkit.data import Dataset
@@ -59,10 +42,10 @@ def figure_training_curves(
     """
     metric = runs[0][1].metric if runs else "accuracy"
     multiple = len(runs) > 1
-    traces: list[Trace] = []
+    traces: list[fc.Trace] = []
     for k, (label, curves) in enumerate(runs):
-        color = run_color(k)
-        x = f32(curves.epochs)
+        color = fc.run_color(k)
+        x = fc.f32(curves.epochs)
         for split, loss, value, dash in (
             ("train", curves.train_loss, curves.train_metric, "solid"),
             ("validation", curves.val_loss, curves.val_metric, "dash"),
@@ -73,19 +56,19 @@ def figure_training_curves(
                 name, shown, group = split, True, split
             common = {"type": "scatter", "mode": "lines", "line": {"color": color, "dash": dash, "width": 2},
                       "legendgroup": group, "name": name}
-            traces.append({**common, "x": x, "y": f32(loss), "showlegend": shown, **axis_refs(1)})
-            traces.append({**common, "x": x, "y": f32(value), "showlegend": False, **axis_refs(2)})
+            traces.append({**common, "x": x, "y": fc.f32(loss), "showlegend": shown, **fc.axis_refs(1)})
+            traces.append({**common, "x": x, "y": fc.f32(value), "showlegend": False, **fc.axis_refs(2)})
     styles = " (solid: train, dashed: validation)" if multiple else ""
-    layout = columns_layout(2, (f"Loss{styles}", metric[:1].upper() + metric[1:]))
+    layout = fc.columns_layout(2, (f"Loss{styles}", metric[:1].upper() + metric[1:]))
     positive = all((c.train_loss > 0).all() and (c.val_loss > 0).all() for _l, c in runs)
     layout["yaxis"]["type"] = "log" if log_loss and positive else "linear"
     if metric == "accuracy":
         layout["yaxis2"]["range"] = [0, 1.02]
     for col in (1, 2):
-        layout[axis_key(col)]["title"] = {"text": "epoch"}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height, title=title,
-                        margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": BOTTOM_MARGIN},
-                        legend=legend_above_titles(height))
+        layout[fc.axis_key(col)]["title"] = {"text": "epoch"}
+    return fc.apply_layout(go.Figure({"data": traces, "layout": layout}), height=height, title=title,
+                        margin={"l": 60, "r": 20, "t": fc.TOP_MARGIN_WITH_TITLES, "b": fc.BOTTOM_MARGIN},
+                        legend=fc.legend_above_titles(height))
 
 
 PointGroup = tuple[str, np.ndarray, np.ndarray, dict[str, Any]]
@@ -127,13 +110,13 @@ def _regression_points(dataset: Dataset) -> list[PointGroup]:
     return groups
 
 
-def _point_traces(groups: list[PointGroup], col: int, legend: bool) -> list[Trace]:
+def _point_traces(groups: list[PointGroup], col: int, legend: bool) -> list[fc.Trace]:
     """The points of panel ``col``: one trace per group with a legend entry, or (``legend`` off) all groups in
     one trace styled point by point, which moves a played figure's frames faster (Plotly re-derives every trace
     of a figure at each frame)."""
-    refs = axis_refs(col)
+    refs = fc.axis_refs(col)
     if legend:
-        return [{"type": "scatter", "mode": "markers", "x": typed_array(x), "y": typed_array(y), "name": name,
+        return [{"type": "scatter", "mode": "markers", "x": fc.typed_array(x), "y": fc.typed_array(y), "name": name,
                  "legendgroup": name, "marker": marker, **refs} for name, x, y, marker in groups]
 
     def each(key: str, inner: str | None = None) -> list[Any]:
@@ -144,8 +127,8 @@ def _point_traces(groups: list[PointGroup], col: int, legend: bool) -> list[Trac
     if any("opacity" in m for *_rest, m in groups):
         merged["opacity"] = groups[0][3].get("opacity", 1.0)
     return [{"type": "scatter", "mode": "markers", "name": "data", "showlegend": False, "marker": merged,
-             "x": typed_array(np.concatenate([g[1] for g in groups])),
-             "y": typed_array(np.concatenate([g[2] for g in groups])), **refs}]
+             "x": fc.typed_array(np.concatenate([g[1] for g in groups])),
+             "y": fc.typed_array(np.concatenate([g[2] for g in groups])), **refs}]
 
 
 # --- a recorded run, played ------------------------------------------------------------------------------
@@ -211,7 +194,7 @@ def _grid_image(grid: DecisionGrid, k: int, n_classes: int, spread: float) -> np
 def _image(grid: DecisionGrid, source: str, col: int) -> dict[str, Any]:
     """A layout image covering the grid's cells (pixel centres on the grid points) in panel ``col``."""
     dx, dy = float(grid.xs[1] - grid.xs[0]), float(grid.ys[1] - grid.ys[0])
-    refs = axis_refs(col)
+    refs = fc.axis_refs(col)
     return {
         "source": source, "xref": refs["xaxis"], "yref": refs["yaxis"], "x": float(grid.xs[0]) - dx / 2,
         "y": float(grid.ys[-1]) + dy / 2, "sizex": float(grid.xs[-1] - grid.xs[0]) + dx,
@@ -251,19 +234,19 @@ def _positive_only(values: np.ndarray, log: bool) -> np.ndarray:
 
 
 def _path_shape(col: int, path: str, color: str, width: float = 2.0, dash: str = "solid") -> dict[str, Any]:
-    refs = axis_refs(col)
+    refs = fc.axis_refs(col)
     line = {"color": color, "width": width, **({"dash": dash} if dash != "solid" else {})}
     return {"type": "path", "xref": refs["xaxis"], "yref": refs["yaxis"], "path": path, "line": line}
 
 
 def _epoch_line(col: int, epoch: float) -> dict[str, Any]:
     """The epoch shown, across a chart (its whole height, whatever the axis's scale)."""
-    refs = axis_refs(col)
+    refs = fc.axis_refs(col)
     return {"type": "line", "xref": refs["xaxis"], "yref": f"{refs['yaxis']} domain", "x0": epoch, "x1": epoch,
             "y0": 0, "y1": 1, "line": {"color": _MARKER_LINE, "width": 1.5, "dash": "dot"}}
 
 
-def _legend_entry(name: str, **style: Any) -> Trace:
+def _legend_entry(name: str, **style: Any) -> fc.Trace:
     """A legend entry for something drawn as a shape (shapes move faster than traces, see figures.live)."""
     return {"type": "scatter", "x": [None], "y": [None], "name": name, "hoverinfo": "skip", **style}
 
@@ -292,7 +275,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     has_data = first.grid is not None or first.fit is not None
     n = len(runs)
     multiple = n > 1
-    colors = [run_color(k) for k in range(n)]
+    colors = [fc.run_color(k) for k in range(n)]
     labels = [label + (f" (diverged at epoch {r.diverged_at})" if r.diverged_at is not None else "") for label, r in runs]
 
     # rows from the top: the data (one panel per run), then two rows of two charts
@@ -309,16 +292,16 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
 
     def panel(col: int, across: tuple[float, float], down: tuple[float, float], title: str,
               xaxis: dict[str, Any], yaxis: dict[str, Any]) -> None:
-        refs = axis_refs(col)
-        layout[axis_key(col, "x")] = {"domain": list(across), "anchor": refs["yaxis"], **xaxis}
-        layout[axis_key(col, "y")] = {"domain": list(down), "anchor": refs["xaxis"], **yaxis}
+        refs = fc.axis_refs(col)
+        layout[fc.axis_key(col, "x")] = {"domain": list(across), "anchor": refs["yaxis"], **xaxis}
+        layout[fc.axis_key(col, "y")] = {"domain": list(down), "anchor": refs["xaxis"], **yaxis}
         layout["annotations"].append(_title(title, across, down))
 
     charts = heights[-2:]
     halves = ((0.0, 0.44), (0.56, 1.0))
     last_epoch = float(epochs[-1])
     epoch_axis = {"title": {"text": "epoch"}, "range": [-0.02 * last_epoch, 1.02 * last_epoch or 1.0]}
-    traces: list[Trace] = []
+    traces: list[fc.Trace] = []
 
     # --- the data row: points and legend entries (traces), the maps, lines and marks of each frame (layout)
     spreads: list[float] = []
@@ -347,7 +330,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
             t = grids[0].threshold
             traces.append({
                 "type": "scatter", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
-                "hoverinfo": "skip", **axis_refs(1),
+                "hoverinfo": "skip", **fc.axis_refs(1),
                 "marker": {"color": [t], "cmin": t - spread, "cmax": t + spread, "colorscale": BINARY_COLORSCALE,
                            # In pixels from the top, beside the data panel on a phone's taller layout too.
                            "showscale": True, "colorbar": {"title": {"text": grids[0].label}, "lenmode": "pixels",
@@ -369,9 +352,9 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
                   yaxis={"title": {"text": dataset.target_name if col == 1 else ""}, "range": ranges[1]})
             traces += _point_traces(_regression_points(dataset), col, legend=col == 1)
             if fit.truth is not None:
-                traces.append({"type": "scatter", "x": typed_array(fit.xs), "y": typed_array(fit.truth),
+                traces.append({"type": "scatter", "x": fc.typed_array(fit.xs), "y": fc.typed_array(fit.truth),
                                "mode": "lines", "name": "true f(x)", "showlegend": col == 1,
-                               "line": {"color": "black", "dash": "dot"}, **axis_refs(col)})
+                               "line": {"color": "black", "dash": "dot"}, **fc.axis_refs(col)})
         if not multiple:
             traces.append(_legend_entry("model", mode="lines", line={"color": colors[0], "width": 3}))
     if has_data:
@@ -389,20 +372,20 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
                                          ("validation", c.val_loss, c.val_metric, "dash")):
             name, shown = (label, split == "train") if multiple else (split, True)
             common = {"type": "scatter", "mode": "lines", "line": {"color": colors[k], "dash": dash, "width": 2},
-                      "legendgroup": label if multiple else split, "name": name, "x": typed_array(c.epochs)}
-            traces.append({**common, "y": typed_array(loss), "showlegend": shown, **axis_refs(loss_col),
+                      "legendgroup": label if multiple else split, "name": name, "x": fc.typed_array(c.epochs)}
+            traces.append({**common, "y": fc.typed_array(loss), "showlegend": shown, **fc.axis_refs(loss_col),
                            "hovertemplate": f"{split} loss %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>"})
-            traces.append({**common, "y": typed_array(value), "showlegend": False, **axis_refs(metric_col),
+            traces.append({**common, "y": fc.typed_array(value), "showlegend": False, **fc.axis_refs(metric_col),
                            "hovertemplate": f"{split} {metric} %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>"})
         s = snapshots[k]
         for what, values, dash in (("‖∇L‖", s.grad_norm, "solid"), ("‖w‖", s.weight_norm, "dot")):
-            traces.append({"type": "scatter", "mode": "lines", "x": typed_array(s.epochs), "y": typed_array(values),
+            traces.append({"type": "scatter", "mode": "lines", "x": fc.typed_array(s.epochs), "y": fc.typed_array(values),
                            "showlegend": False, "line": {"color": colors[k], "dash": dash, "width": 1.5},
                            "hovertemplate": f"{what} %{{y:.4g}} at epoch %{{x}}<extra>{label}</extra>",
-                           **axis_refs(norm_col)})
-        traces.append({"type": "scatter", "mode": "lines", "x": typed_array(levels),
-                       "y": typed_array(s.loss_quantiles[0]), "showlegend": False, "opacity": 0.5,
-                       "line": {"color": colors[k], "dash": "dot", "width": 1}, **axis_refs(spread_col),
+                           **fc.axis_refs(norm_col)})
+        traces.append({"type": "scatter", "mode": "lines", "x": fc.typed_array(levels),
+                       "y": fc.typed_array(s.loss_quantiles[0]), "showlegend": False, "opacity": 0.5,
+                       "line": {"color": colors[k], "dash": "dot", "width": 1}, **fc.axis_refs(spread_col),
                        "hovertemplate": "epoch 0: %{x:.0f} % of the examples below %{y:.4g}<extra>" + label
                        + "</extra>"})
     loss_range = _range([c.train_loss for c in curves] + [c.val_loss for c in curves], loss_log)
@@ -425,7 +408,7 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     panel(norm_col, halves[1], charts[1], "‖∇L‖ (solid), ‖w‖ (dotted)", xaxis=epoch_axis,
           yaxis=scale(norm_log, norm_range))
     top_k = first.top.shape[1]
-    band = {"type": "rect", "xref": axis_refs(spread_col)["xaxis"], "yref": f"{axis_refs(spread_col)['yaxis']} domain",
+    band = {"type": "rect", "xref": fc.axis_refs(spread_col)["xaxis"], "yref": f"{fc.axis_refs(spread_col)['yaxis']} domain",
             "x0": 100.0 * (1 - top_k / len(dataset.y_train)), "x1": 100.0, "y0": 0, "y1": 1,
             "fillcolor": "#7f7f7f", "opacity": 0.12, "line": {"width": 0}, "layer": "below"}
 
@@ -462,8 +445,8 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     frames = [frame(t) for t in range(len(epochs))]
     layout.update(frames[-1]["layout"])
     height = plot + top + bottom
-    layout.update({**LAYOUT_DEFAULTS, "height": height, "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
-                   "legend": legend_above_titles(height, top, bottom), "hovermode": "closest"})
+    layout.update({**fc.LAYOUT_DEFAULTS, "height": height, "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
+                   "legend": fc.legend_above_titles(height, top, bottom), "hovermode": "closest"})
     # On a phone each chart gets a row of its own (two side by side overlapped their titles and axis labels);
     # the data panels stay one row, and the legend, about seven lines there, more room above them.
     chart_cols = (loss_col, metric_col, spread_col, norm_col)
@@ -472,12 +455,12 @@ def figure_run(runs: Sequence[tuple[str, TrainResult]], *, log_loss: bool = Fals
     narrow_height = NARROW_TOP + narrow_plot + bottom
     narrow = stacked_panels(
         layout,
-        ([[(axis_key(c, "x"), axis_key(c, "y")) for c in range(1, data_cols + 1)]] if has_data else [])
-        + [[(axis_key(c, "x"), axis_key(c, "y"))] for c in chart_cols],
+        ([[(fc.axis_key(c, "x"), fc.axis_key(c, "y")) for c in range(1, data_cols + 1)]] if has_data else [])
+        + [[(fc.axis_key(c, "x"), fc.axis_key(c, "y"))] for c in chart_cols],
         titles=([list(range(data_titles))] if has_data else []) + [[data_titles + k] for k in range(len(chart_cols))],
         height=narrow_height, gap=ROW_GAP / narrow_plot, weights=weights,
     )
-    narrow |= {"margin.t": NARROW_TOP, "legend.y": legend_above_titles(narrow_height, NARROW_TOP, bottom)["y"]}
+    narrow |= {"margin.t": NARROW_TOP, "legend.y": fc.legend_above_titles(narrow_height, NARROW_TOP, bottom)["y"]}
     return with_narrow({"data": traces, "layout": layout, "frames": frames}, narrow)
 
 
@@ -486,7 +469,7 @@ def figure_predicted_vs_actual(
 ) -> go.Figure:
     """Predicted against actual targets per run (``(label, actual, predicted)``), with the line y = x
     on which a perfect model's points would lie."""
-    traces: list[Trace] = []
+    traces: list[fc.Trace] = []
     finite = [v for _l, a, p in runs for v in (a, p) if v.size]
     everything = np.concatenate(finite) if finite else np.zeros(1)
     lo, hi = float(np.min(everything)), float(np.max(everything))
@@ -494,13 +477,13 @@ def figure_predicted_vs_actual(
                    "line": {"color": "black", "dash": "dot", "width": 1}})
     for k, (label, actual, predicted) in enumerate(runs):
         traces.append(
-            {"type": "scatter", "x": f32(actual), "y": f32(predicted), "mode": "markers", "name": label,
-             "marker": {"color": run_color(k), "size": 6, "opacity": 0.6},
+            {"type": "scatter", "x": fc.f32(actual), "y": fc.f32(predicted), "mode": "markers", "name": label,
+             "marker": {"color": fc.run_color(k), "size": 6, "opacity": 0.6},
              "hovertemplate": "actual %{x:.4g}<br>predicted %{y:.4g}<extra>" + label + "</extra>"}
         )
     layout = {"xaxis": {"title": {"text": f"actual {target_name}"}},
               "yaxis": {"title": {"text": f"predicted {target_name}"}, "scaleanchor": "x"}}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+    return fc.apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
 
 
 def figure_confusion_matrices(
@@ -509,8 +492,8 @@ def figure_confusion_matrices(
     """Confusion matrices side by side: the share of each true class (row) predicted as each class
     (column), coloured by that share and annotated with the counts."""
     k = max(len(runs), 1)
-    layout = columns_layout(k, [label for label, _m in runs] if k > 1 else None, spacing=0.06 if k > 1 else 0.0)
-    traces: list[Trace] = []
+    layout = fc.columns_layout(k, [label for label, _m in runs] if k > 1 else None, spacing=0.06 if k > 1 else 0.0)
+    traces: list[fc.Trace] = []
     names = list(class_names)
     for col, (_label, matrix) in enumerate(runs, start=1):
         totals = matrix.sum(axis=1, keepdims=True)
@@ -520,14 +503,14 @@ def figure_confusion_matrices(
              "colorscale": "Blues", "showscale": col == k, "colorbar": {"title": {"text": "share of row"}},
              "text": matrix.tolist(), "texttemplate": "%{text}",
              "hovertemplate": "true %{y}<br>predicted %{x}<br>%{text} points (%{z:.0%})<extra></extra>",
-             **axis_refs(col)}
+             **fc.axis_refs(col)}
         )
-        layout[axis_key(col, "x")].update(title={"text": "predicted class"}, type="category")
-        layout[axis_key(col, "y")].update(title={"text": "true class" if col == 1 else ""}, type="category",
+        layout[fc.axis_key(col, "x")].update(title={"text": "predicted class"}, type="category")
+        layout[fc.axis_key(col, "y")].update(title={"text": "true class" if col == 1 else ""}, type="category",
                                           autorange="reversed")
-    top = TOP_MARGIN_WITH_TITLES if k > 1 else 40
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
-                        margin={"l": 80, "r": 20, "t": top, "b": BOTTOM_MARGIN})
+    top = fc.TOP_MARGIN_WITH_TITLES if k > 1 else 40
+    return fc.apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
+                        margin={"l": 80, "r": 20, "t": top, "b": fc.BOTTOM_MARGIN})
 
 
 def figure_weight_histogram(
@@ -541,11 +524,11 @@ def figure_weight_histogram(
     for k, (label, w) in enumerate(runs):
         share = float(np.mean(np.abs(w) < zero_tol)) if len(w) else 0.0
         traces.append(
-            {"type": "histogram", "x": f32(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}", "opacity": 0.6,
-             "marker": {"color": run_color(k)}, "xbins": {"start": -lim, "end": lim, "size": 2 * lim / 80}}
+            {"type": "histogram", "x": fc.f32(w), "name": f"{label}: {share:.0%} of |w| < {zero_tol:g}", "opacity": 0.6,
+             "marker": {"color": fc.run_color(k)}, "xbins": {"start": -lim, "end": lim, "size": 2 * lim / 80}}
         )
     layout = {"barmode": "overlay", "xaxis": {"title": {"text": "weight value"}}, "yaxis": {"title": {"text": "count"}}}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+    return fc.apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
 
 
 def figure_loss_shape(
@@ -555,22 +538,22 @@ def figure_loss_shape(
     """The adaptive loss's shape α (left) and scale c (right) after each epoch, one line per run
     (``(label, epochs, shapes)`` with ``shapes[k] = (α, c)``); dotted lines mark α = 2 (Gaussian), 1
     (pseudo-Huber) and 0 (Cauchy) within ``alpha_range``, the range α is learned in."""
-    traces: list[Trace] = []
+    traces: list[fc.Trace] = []
     for k, (label, epochs, shapes) in enumerate(runs):
-        common = {"type": "scatter", "mode": "lines", "line": {"color": run_color(k), "width": 2}, "legendgroup": label,
+        common = {"type": "scatter", "mode": "lines", "line": {"color": fc.run_color(k), "width": 2}, "legendgroup": label,
                   "name": label}
-        traces.append({**common, "y": typed_array(shapes[:, 0]), "x": typed_array(epochs), "showlegend": len(runs) > 1,
-                       "hovertemplate": "epoch %{x}<br>α = %{y:.3f}<extra>" + label + "</extra>", **axis_refs(1)})
-        traces.append({**common, "y": typed_array(shapes[:, 1]), "x": typed_array(epochs), "showlegend": False,
-                       "hovertemplate": "epoch %{x}<br>c = %{y:.4g}<extra>" + label + "</extra>", **axis_refs(2)})
+        traces.append({**common, "y": fc.typed_array(shapes[:, 0]), "x": fc.typed_array(epochs), "showlegend": len(runs) > 1,
+                       "hovertemplate": "epoch %{x}<br>α = %{y:.3f}<extra>" + label + "</extra>", **fc.axis_refs(1)})
+        traces.append({**common, "y": fc.typed_array(shapes[:, 1]), "x": fc.typed_array(epochs), "showlegend": False,
+                       "hovertemplate": "epoch %{x}<br>c = %{y:.4g}<extra>" + label + "</extra>", **fc.axis_refs(2)})
     last = max((float(e[-1]) for _l, e, _s in runs), default=1.0)
     for value, name in ((2.0, "Gaussian"), (1.0, "pseudo-Huber"), (0.0, "Cauchy")):
         traces.append({"type": "scatter", "mode": "lines+text", "x": [0.0, last], "y": [value, value],
                        "text": ["", name],
                        "textposition": "bottom left" if value == 2.0 else "top left",  # labels inside the range
                        "line": {"color": "#7f7f7f", "dash": "dot", "width": 1}, "hoverinfo": "skip",
-                       "showlegend": False, **axis_refs(1)})
-    layout = columns_layout(2, ("shape α", "scale c"), spacing=0.1)
+                       "showlegend": False, **fc.axis_refs(1)})
+    layout = fc.columns_layout(2, ("shape α", "scale c"), spacing=0.1)
     layout["yaxis"]["range"] = [alpha_range[0] - 0.05, alpha_range[1] + 0.05]
     scales = np.concatenate([s[:, 1] for _l, _e, s in runs]) if runs else np.ones(1)
     ladder = [m * 10.0**k for k in range(math.floor(math.log10(scales.min())), math.ceil(math.log10(scales.max())) + 1)
@@ -578,18 +561,18 @@ def figure_loss_shape(
     # 1-2-5 ticks labelled in full: c often spans a decade or less, where Plotly's log ticks print bare digits
     layout["yaxis2"].update(type="log", tickvals=ladder, ticktext=[f"{v:g}" for v in ladder])
     for col in (1, 2):
-        layout[axis_key(col)]["title"] = {"text": "epoch"}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
-                        margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES if len(runs) > 1 else 40,
-                                "b": BOTTOM_MARGIN},
-                        **({"legend": legend_above_titles(height)} if len(runs) > 1 else {}))
+        layout[fc.axis_key(col)]["title"] = {"text": "epoch"}
+    return fc.apply_layout(go.Figure({"data": traces, "layout": layout}), height=height,
+                        margin={"l": 60, "r": 20, "t": fc.TOP_MARGIN_WITH_TITLES if len(runs) > 1 else 40,
+                                "b": fc.BOTTOM_MARGIN},
+                        **({"legend": fc.legend_above_titles(height)} if len(runs) > 1 else {}))
 
 
 def figure_augmentation(dataset: Dataset, augmented: np.ndarray, *, height: int = 380) -> go.Figure:
     """The training points of a 2-D dataset (faint) and the augmented copy one epoch trained on (``augmented``,
     same rows, in the data's own units), coloured by class, each moved point joined to where it came from."""
     x = dataset.raw_x(dataset.x_train)
-    traces: list[Trace] = []
+    traces: list[fc.Trace] = []
     for c in range(max(dataset.n_classes, 2)):
         mask = dataset.y_train == c
         if not mask.any():
@@ -598,19 +581,19 @@ def figure_augmentation(dataset: Dataset, augmented: np.ndarray, *, height: int 
         a, b = x[mask], augmented[mask]
         gaps = np.full(len(a), np.nan)
         traces.append({"type": "scatter", "mode": "lines", "hoverinfo": "skip", "showlegend": False,
-                       "x": typed_array(np.stack([a[:, 0], b[:, 0], gaps], axis=1).ravel()),
-                       "y": typed_array(np.stack([a[:, 1], b[:, 1], gaps], axis=1).ravel()),
+                       "x": fc.typed_array(np.stack([a[:, 0], b[:, 0], gaps], axis=1).ravel()),
+                       "y": fc.typed_array(np.stack([a[:, 1], b[:, 1], gaps], axis=1).ravel()),
                        "line": {"color": color, "width": 0.5}, "opacity": 0.4})
         traces.append({"type": "scatter", "mode": "markers", "name": f"{dataset.class_label(c)} · original",
-                       "x": typed_array(a[:, 0]), "y": typed_array(a[:, 1]),
+                       "x": fc.typed_array(a[:, 0]), "y": fc.typed_array(a[:, 1]),
                        "marker": {"color": color, "size": 6, "opacity": 0.25}})
         traces.append({"type": "scatter", "mode": "markers", "name": f"{dataset.class_label(c)} · augmented",
-                       "x": typed_array(b[:, 0]), "y": typed_array(b[:, 1]),
+                       "x": fc.typed_array(b[:, 0]), "y": fc.typed_array(b[:, 1]),
                        "marker": {"color": color, "size": 6, "symbol": "diamond",
                                   "line": {"width": 0.5, "color": "white"}}})
     layout = {"xaxis": {"title": {"text": dataset.feature_label(0)}},
               "yaxis": {"title": {"text": dataset.feature_label(1)}, "scaleanchor": "x"}}
-    return apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
+    return fc.apply_layout(go.Figure({"data": traces, "layout": layout}), height=height)
 
 
 # --- regularisation paths and the multi-task balance --------------------------------------------
@@ -618,7 +601,7 @@ def figure_augmentation(dataset: Dataset, augmented: np.ndarray, *, height: int 
 _L1_COLOR, _L2_COLOR = "#d62728", "#1f77b4"
 
 
-def figure_regularization(path: RegularizationPath, *, height: int = 520) -> FigureSpec:
+def figure_regularization(path: RegularizationPath, *, height: int = 520) -> fc.FigureSpec:
     """L1 (left) and L2 (right) on the MSE contours of a 2-parameter linear model, live in λ.
 
     Each panel: the data-loss contours, the least-squares fit, the path of the regularised optimum
@@ -627,19 +610,19 @@ def figure_regularization(path: RegularizationPath, *, height: int = 520) -> Fig
     optimum itself. Frame k shows λ = ``path.lams[k]`` (:func:`lossviz.figures.live.live_figure`); the
     traces show the first.
     """
-    layout = columns_layout(2, ("L1 penalty (lasso): ‖w‖₁ ≤ t", "L2 penalty (ridge): ‖w‖₂ ≤ r"), spacing=0.08)
-    shown, _label = display_values(path.loss, log=True)
-    traces: list[Trace] = []
+    layout = fc.columns_layout(2, ("L1 penalty (lasso): ‖w‖₁ ≤ t", "L2 penalty (ridge): ‖w‖₂ ≤ r"), spacing=0.08)
+    shown, _label = fc.display_values(path.loss, log=True)
+    traces: list[fc.Trace] = []
     for col, (name, solutions, color) in enumerate(
         (("lasso", path.lasso, _L1_COLOR), ("ridge", path.ridge, _L2_COLOR)), start=1
     ):
-        refs = axis_refs(col)
+        refs = fc.axis_refs(col)
         traces += [
-            {"type": "contour", "x": typed_array(path.w1), "y": typed_array(path.w2), "z": typed_array(shown),
+            {"type": "contour", "x": fc.typed_array(path.w1), "y": fc.typed_array(path.w2), "z": fc.typed_array(shown),
              "colorscale": "Greys",
              "reversescale": True, "opacity": 0.9, "showscale": False, "ncontours": 24,
              "contours": {"coloring": "lines"}, "hoverinfo": "skip", "name": "MSE", **refs},
-            {"type": "scatter", "x": typed_array(solutions[:, 0]), "y": typed_array(solutions[:, 1]), "mode": "lines",
+            {"type": "scatter", "x": fc.typed_array(solutions[:, 0]), "y": fc.typed_array(solutions[:, 1]), "mode": "lines",
              "name": f"{name} path over λ", "line": {"color": color, "width": 2, "dash": "dot"}, **refs},
             {"type": "scatter", "x": [float(path.least_squares[0])], "y": [float(path.least_squares[1])],
              "mode": "markers", "name": "least squares", "showlegend": col == 1,
@@ -647,7 +630,7 @@ def figure_regularization(path: RegularizationPath, *, height: int = 520) -> Fig
         ]
     first_dynamic = len(traces)
     for col, (name, color) in enumerate((("lasso", _L1_COLOR), ("ridge", _L2_COLOR)), start=1):
-        refs = axis_refs(col)
+        refs = fc.axis_refs(col)
         level_len = len(path.lasso_levels[0] if col == 1 else path.ridge_levels[0])
         traces += [
             {"type": "scatter", "mode": "lines", "fill": "toself", "opacity": 0.35, "line": {"color": color, "width": 2},
@@ -662,18 +645,18 @@ def figure_regularization(path: RegularizationPath, *, height: int = 520) -> Fig
         trace.update(update)
     extent = float(path.w1[-1])
     for col in (1, 2):
-        layout[axis_key(col, "x")].update(title={"text": "w₁"}, range=[-extent, extent])
-        layout[axis_key(col, "y")].update(title={"text": "w₂" if col == 1 else ""}, range=[-extent, extent],
-                                          scaleanchor=axis_refs(col)["xaxis"])
+        layout[fc.axis_key(col, "x")].update(title={"text": "w₁"}, range=[-extent, extent])
+        layout[fc.axis_key(col, "y")].update(title={"text": "w₂" if col == 1 else ""}, range=[-extent, extent],
+                                          scaleanchor=fc.axis_refs(col)["xaxis"])
     layout["showlegend"] = False  # seven entries would bury the panel titles; the page's caption names them
-    layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 40}))
+    layout.update(fc.layout_defaults(height=height, margin={"l": 60, "r": 20, "t": fc.TOP_MARGIN_WITH_TITLES, "b": 40}))
     return live_figure(traces, layout, frames, traces=range(first_dynamic, len(traces)))
 
 
-def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
+def _regularization_dynamic(path: RegularizationPath, k: int) -> list[fc.Trace]:
     """The arrays that move with λ: each panel's region, and its tangent contour + optimum (one trace)."""
     w_l1, w_l2 = path.lasso[k], path.ridge[k]
-    out: list[Trace] = []
+    out: list[fc.Trace] = []
     for region, level, w in (
         (diamond(float(np.abs(w_l1).sum())), path.lasso_levels[k], w_l1),
         (disc(float(np.linalg.norm(w_l2))), path.ridge_levels[k], w_l2),
@@ -681,8 +664,8 @@ def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
         x = np.concatenate([level[:, 0], [np.nan, w[0]]])  # NaN: a gap between the contour and the optimum
         y = np.concatenate([level[:, 1], [np.nan, w[1]]])
         out += [
-            {"type": "scatter", "x": typed_array(region[:, 0]), "y": typed_array(region[:, 1])},
-            {"type": "scatter", "x": typed_array(x), "y": typed_array(y)},
+            {"type": "scatter", "x": fc.typed_array(region[:, 0]), "y": fc.typed_array(region[:, 1])},
+            {"type": "scatter", "x": fc.typed_array(x), "y": fc.typed_array(y)},
         ]
     return out
 
@@ -690,48 +673,48 @@ def _regularization_dynamic(path: RegularizationPath, k: int) -> list[Trace]:
 # --- multi-task ---------------------------------------------------------------------------------------
 
 
-def figure_multitask(mt: MultiTask, *, log: bool = True, height: int = 480) -> FigureSpec:
+def figure_multitask(mt: MultiTask, *, log: bool = True, height: int = 480) -> fc.FigureSpec:
     """(1 − ω)·L_A + ω·L_B over the line's (intercept, slope), with its minimiser, and the fitted line, live in ω.
 
     Left: contours of the weighted sum, the minimisers of L_A (ω = 0) and L_B (ω = 1), the path of
     minimisers over ω and the current one. Right: the data and the line of the current minimiser.
     Frame k shows ω = ``mt.weights[k]`` (:func:`lossviz.figures.live.live_figure`); the traces show the first.
     """
-    layout = columns_layout(2, spacing=0.2, widths=(0.55, 0.45))
+    layout = fc.columns_layout(2, spacing=0.2, widths=(0.55, 0.45))
     colorbar_x = layout["xaxis"]["domain"][1] + 0.01
     use_log = log and bool((mt.z_a > 0).all() and (mt.z_b > 0).all())
     m = mt.minimizers
     order = np.argsort(mt.x)
     xs = mt.x[order][[0, -1]]
-    traces: list[Trace] = [
-        {"type": "contour", "x": typed_array(mt.intercepts), "y": typed_array(mt.slopes), "colorscale": SURFACE_SCALE,
+    traces: list[fc.Trace] = [
+        {"type": "contour", "x": fc.typed_array(mt.intercepts), "y": fc.typed_array(mt.slopes), "colorscale": fc.SURFACE_SCALE,
          "ncontours": 25,
          "colorbar": {"title": {"text": "log₁₀ loss" if use_log else "loss"}, "x": colorbar_x, "len": 0.85,
                       "thickness": 15},
          "line": {"width": 0.5}, "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>%{z:.4g}<extra></extra>",
-         "name": "weighted loss", **axis_refs(1)},
-        {"type": "scatter", "x": typed_array(m[:, 0]), "y": typed_array(m[:, 1]), "mode": "lines",
+         "name": "weighted loss", **fc.axis_refs(1)},
+        {"type": "scatter", "x": fc.typed_array(m[:, 0]), "y": fc.typed_array(m[:, 1]), "mode": "lines",
          "name": "minimiser as ω moves",
-         "line": {"color": "white", "width": 2, "dash": "dot"}, **axis_refs(1)},
+         "line": {"color": "white", "width": 2, "dash": "dot"}, **fc.axis_refs(1)},
     ]
     for idx, name, symbol in ((0, f"minimiser of {mt.loss_a}", "square"), (-1, f"minimiser of {mt.loss_b}", "diamond")):
         traces.append({"type": "scatter", "x": [float(m[idx, 0])], "y": [float(m[idx, 1])], "mode": "markers", "name": name,
                        "marker": {"symbol": symbol, "size": 11, "color": "white", "line": {"color": "black", "width": 1.5}},
-                       **axis_refs(1)})
-    traces.append({"type": "scatter", "x": typed_array(mt.x), "y": typed_array(mt.y), "mode": "markers",
+                       **fc.axis_refs(1)})
+    traces.append({"type": "scatter", "x": fc.typed_array(mt.x), "y": fc.typed_array(mt.y), "mode": "markers",
                    "name": "training points",
-                   "marker": {"color": "#7f7f7f", "size": 6}, **axis_refs(2)})
+                   "marker": {"color": "#7f7f7f", "size": 6}, **fc.axis_refs(2)})
     for idx, name, color in ((0, mt.loss_a, "#1f77b4"), (-1, mt.loss_b, "#ff7f0e")):
-        traces.append({"type": "scatter", "x": typed_array(xs), "y": typed_array(m[idx, 0] + m[idx, 1] * xs),
+        traces.append({"type": "scatter", "x": fc.typed_array(xs), "y": fc.typed_array(m[idx, 0] + m[idx, 1] * xs),
                        "mode": "lines",
                        "name": f"fit of {name} alone", "line": {"color": color, "width": 1.5, "dash": "dash"},
-                       **axis_refs(2)})
+                       **fc.axis_refs(2)})
     marker_index = len(traces)
     traces += [
         {"type": "scatter", "mode": "markers", "name": "current minimiser",
          "marker": {"symbol": "star", "size": 15, "color": "#d62728", "line": {"color": "white", "width": 1}},
-         **axis_refs(1)},
-        {"type": "scatter", "mode": "lines", "name": "current fit", "line": {"color": "#d62728", "width": 3}, **axis_refs(2)},
+         **fc.axis_refs(1)},
+        {"type": "scatter", "mode": "lines", "name": "current fit", "line": {"color": "#d62728", "width": 3}, **fc.axis_refs(2)},
     ]
     indices = [0, marker_index, marker_index + 1]
     frames = [_multitask_dynamic(mt, k, use_log, xs) for k in range(len(mt.weights))]
@@ -741,16 +724,16 @@ def figure_multitask(mt: MultiTask, *, log: bool = True, height: int = 480) -> F
     layout["yaxis"]["title"] = {"text": "slope b"}
     layout["xaxis2"]["title"] = {"text": "x"}
     layout["yaxis2"]["title"] = {"text": "y"}
-    layout.update(layout_defaults(height=height, margin={"l": 60, "r": 20, "t": 110, "b": 40}))
+    layout.update(fc.layout_defaults(height=height, margin={"l": 60, "r": 20, "t": 110, "b": 40}))
     return live_figure(traces, layout, frames, traces=indices)
 
 
-def _multitask_dynamic(mt: MultiTask, k: int, log: bool, xs: np.ndarray) -> list[Trace]:
+def _multitask_dynamic(mt: MultiTask, k: int, log: bool, xs: np.ndarray) -> list[fc.Trace]:
     """What moves with ω: the contour values, the minimiser, the fitted line."""
     z = mt.mixture(float(mt.weights[k]))
     a, b = mt.minimizers[k]
     return [
-        {"type": "contour", "z": typed_array(np.log10(z) if log else z)},
+        {"type": "contour", "z": fc.typed_array(np.log10(z) if log else z)},
         {"type": "scatter", "x": [float(a)], "y": [float(b)]},
-        {"type": "scatter", "x": typed_array(xs), "y": typed_array(a + b * xs)},
+        {"type": "scatter", "x": fc.typed_array(xs), "y": fc.typed_array(a + b * xs)},
     ]

@@ -60,7 +60,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 import numpy as np
 
@@ -239,13 +239,30 @@ below as p → ∞); ``p_range`` and ``y`` left None are the Custom page's."""
 # --- entry points -------------------------------------------------------------------------------------
 
 
+class Where(TypedDict, total=False):
+    """Where :func:`diagnose` and :func:`diagnose_spec` look at a loss; each key left out (or None) takes
+    the default its function describes."""
+
+    p_range: tuple[float, float] | None
+    """The predictions checked, lo to hi."""
+    y: float | None
+    """The target."""
+    best: tuple[float, float] | None
+    """The predictions where the loss should be lowest (lo, hi), for the sign check."""
+
+
+def _where(where: Where) -> tuple[float | None, tuple[float, float] | None, tuple[float, float] | None]:
+    """``y``, ``p_range`` and ``best`` of a call's keywords; an unknown keyword is a TypeError, as it would
+    be in a signature that named them."""
+    if unknown := sorted(set(where) - set(Where.__annotations__)):
+        raise TypeError(f"unexpected keyword argument {', '.join(unknown)} (known: {', '.join(Where.__annotations__)})")
+    return where.get("y"), where.get("p_range"), where.get("best")
+
+
 def diagnose(
     formula: Formula | str,
     params: Mapping[str, float] | None = None,
-    *,
-    p_range: tuple[float, float] | None = None,
-    y: float | None = None,
-    best: tuple[float, float] | None = None,
+    **where: Unpack[Where],
 ) -> list[Finding]:
     """Diagnose a typed loss formula over a range of predictions at one target.
 
@@ -277,6 +294,7 @@ def diagnose(
     parsed = formula if isinstance(formula, Formula) else parse_formula(formula)
     values = _formula_params(parsed, params)
     page = DEFAULT_VIEW
+    y, p_range, best = _where(where)
     target = page.target if y is None else _finite(y, "y")
     spec = _formula_spec(parsed, values)
     lo, hi = _checked_range(page.p_range if p_range is None else p_range, spec.pred_domain, "the formula")
@@ -288,10 +306,8 @@ def diagnose_spec(
     loss: str | LossSpec,
     params: Mapping[str, float] | None = None,
     *,
-    p_range: tuple[float, float] | None = None,
-    y: float | None = None,
-    best: tuple[float, float] | None = None,
     points: int | None = None,
+    **where: Unpack[Where],
 ) -> list[Finding]:
     """Diagnose a pointwise loss (a built-in's name or any :class:`LossSpec`) with the checks of :func:`diagnose`.
 
@@ -309,6 +325,7 @@ def diagnose_spec(
     if not spec.pointwise or spec.pred_domain.is_discrete:
         raise ParameterError(f"{spec.name!r} is not a pointwise loss of one real prediction; it cannot be diagnosed")
     values = spec.validate_params(params or {})
+    y, p_range, best = _where(where)
     target = _spec_target(spec, y)
     default_range = _inset_range(spec.pred_domain)
     lo, hi = _checked_range(default_range if p_range is None else p_range, spec.pred_domain, repr(spec.name))

@@ -58,6 +58,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypedDict, Unpack
 
 import numpy as np
 from scipy.optimize import lsq_linear
@@ -811,6 +812,16 @@ def is_convex(loss: str | LossSpec, residual_scale: float = 1.0, /, **params: fl
     return bool((ev.curvature >= -1e-12 * (1.0 + np.abs(ev.curvature).max())).all())
 
 
+class SolverOptions(TypedDict, total=False):
+    """The solver's keywords that :func:`minimize_pointwise` passes on to :func:`minimize_terms`."""
+
+    theta0: np.ndarray | None
+    ridge: Sequence[float] | np.ndarray | None
+    max_iter: int
+    irls: bool
+    start: str
+
+
 def minimize_terms(
     terms: Sequence[Term],
     design: np.ndarray,
@@ -899,21 +910,15 @@ def minimize_pointwise(
     weight: np.ndarray | None = None,
     *,
     params: Mapping[str, float] | None = None,
-    theta0: np.ndarray | None = None,
-    ridge: Sequence[float] | np.ndarray | None = None,
-    max_iter: int = 200,
-    irls: bool = True,
-    start: str = "auto",
+    **options: Unpack[SolverOptions],
 ) -> Fit:
     """Minimise Σᵢ wᵢ ρ(xᵢᵀθ, yᵢ) + ½ Σⱼ λⱼθⱼ² over θ: :func:`minimize_terms` with one loss.
 
     ``design`` has shape (..., n, p), ``target`` and ``weight`` (..., n) (weight 0 drops a point);
-    ``params`` are the loss's parameters.
+    ``params`` are the loss's parameters; ``options`` are :func:`minimize_terms`'s.
     """
     term = Term(loss, params or {}, 1.0 if weight is None else weight)
-    return minimize_terms(
-        (term,), design, target, theta0=theta0, ridge=ridge, max_iter=max_iter, irls=irls, start=start
-    )
+    return minimize_terms((term,), design, target, **options)
 
 
 HUBER_K = 1.345

@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from lossviz.figures.common import columns_layout
 from lossviz.figures.training_lab import (
-    columns_layout,
     figure_augmentation,
     figure_confusion_matrices,
     figure_loss_shape,
