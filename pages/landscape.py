@@ -31,7 +31,7 @@ from lossviz.ui.controls import (
 )
 from lossviz.ui.live_chart import LiveParam, live_chart
 from lossviz.ui.navigation import ensure_app
-from lossviz.ui.session import loss_identity
+from lossviz.ui.session import loss_key
 
 ensure_app()
 
@@ -187,7 +187,7 @@ def fit_section() -> None:
     rates = tuple(log_ladder(ll.LEARNING_RATE))
     run = rates.index(min(rates, key=lambda r: abs(r - lr)))
     minima = guarded_each(
-        losses, lambda name: fit_minimum(name, loss_identity(name), tuple(sorted(params[name].items())), key)
+        losses, lambda name: fit_minimum(*loss_key(name, params[name]), key)
     )
     if not minima:
         return
@@ -195,9 +195,8 @@ def fit_section() -> None:
     w, b = ll.window_axes(window)
 
     def panel(name: str) -> FitPanel:
-        items = tuple(sorted(params[name].items()))
-        grid = fit_landscape(name, loss_identity(name), items, key, window)
-        paths = fit_paths(name, loss_identity(name), items, key, start, rates, steps)
+        grid = fit_landscape(*loss_key(name, params[name]), key, window)
+        paths = fit_paths(*loss_key(name, params[name]), key, start, rates, steps)
         return FitPanel(name, w, b, grid, minima[name], start, ll.descent(paths, run, minima[name]))
 
     panels = list(guarded_each(minima, panel).values())

@@ -22,7 +22,7 @@ from lossviz.ui.cards import guarded_each, loss_cards
 from lossviz.ui.charts import show, show_table
 from lossviz.ui.classroom import explain
 from lossviz.ui.navigation import ensure_app
-from lossviz.ui.session import loss_identity
+from lossviz.ui.session import loss_key
 from lossviz.ui.upload import column_pair
 
 ensure_app()
@@ -41,14 +41,17 @@ def cached_fit(loss: str, identity: tuple, params: tuple, data_key: tuple) -> rf
     return rf.fit_study(loss, dict(params), data)
 
 
+# The sweeps (41 and 21 batched fits) depend on the clean data only, and each is cached on what it depends on:
+# moving the outliers' count refits neither, their size the breakdown alone, the sweep range the sensitivity
+# curve alone. ``identity`` keys a custom loss by its definition.
 @st.cache_data(max_entries=64, show_spinner="Sweeping the outlier …")
-def cached_curves(
-    loss: str, identity: tuple, params: tuple, n: int, noise: float, seed: int, size: float, position: float, sweep: float,
-    what: str,
-) -> tuple[rf.Sensitivity, rf.Breakdown]:
-    """The sweeps (41 + 21 batched fits) depend on the clean data only, not on the outliers or picks."""
-    clean = rf.outlier_data(n, noise, 0, size, position, seed)
-    return rf.robustness_curves(loss, dict(params), clean.clean_x, clean.clean_y, size, position, sweep, seed, what)
+def cached_sensitivity(loss: str, identity: tuple, params: tuple, *settings: float | str) -> rf.Sensitivity:
+    return rf.synthetic_sensitivity(loss, dict(params), *settings)
+
+
+@st.cache_data(max_entries=64, show_spinner="Contaminating the data …")
+def cached_breakdown(loss: str, identity: tuple, params: tuple, *settings: float | str) -> rf.Breakdown:
+    return rf.synthetic_breakdown(loss, dict(params), *settings)
 
 
 def picks_from_url(n: int) -> None:
@@ -99,7 +102,7 @@ def user_fits(losses: list[str], params: dict[str, dict[str, float]], data: rf.O
         memo["data"] = data_id
 
     def fit(name: str) -> rf.FitStudy:
-        key = (loss_identity(name), tuple(sorted(params[name].items())))
+        key = loss_key(name, params[name])
         if key not in memo:
             memo[key] = rf.fit_study(name, params[name], data)
         return memo[key]
@@ -192,7 +195,7 @@ data = rf.outlier_data(*data_key)
 colors = loss_colors(losses)
 
 studies = guarded_each(
-    losses, lambda name: cached_fit(name, loss_identity(name), tuple(sorted(params[name].items())), data_key)
+    losses, lambda name: cached_fit(*loss_key(name, params[name]), data_key)
 )
 if not studies:
     st.stop()
@@ -257,8 +260,9 @@ what = uc.radio_control(
 sweep = uc.param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
 robustness = guarded_each(
     studies,
-    lambda name: cached_curves(
-        name, loss_identity(name), tuple(sorted(params[name].items())), n, noise, seed, size, position, sweep, what
+    lambda name: (
+        cached_sensitivity(*loss_key(name, params[name]), n, noise, seed, position, sweep, what),
+        cached_breakdown(*loss_key(name, params[name]), n, noise, seed, size, position, what),
     ),
 )
 for name, (sens, brk) in robustness.items():

@@ -10,13 +10,20 @@ References: Hampel et al., Robust Statistics: The Approach Based on Influence Fu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from lossviz.spec import LossSpec, Param
-from lossviz.toolkit.data import contaminate, line_with_outliers
+from lossviz.toolkit.data import (
+    LINE_NOISE,
+    LINE_OUTLIER_SIZE,
+    LINE_OUTLIERS,
+    LINE_POINTS,
+    contaminate,
+    line_with_outliers,
+)
 from lossviz.toolkit.fit import Fit, fit_line, fit_location, is_convex, pull, pull_share
 from lossviz.toolkit.tables import tail_share
 
@@ -25,22 +32,18 @@ ESTIMATES = ("slope", "intercept", "location")
 
 # --- page-level settings, declared once (controls, URL validation and ranges come from here) ---
 
-N_POINTS = Param(
-    "n", 60, low=5, high=2000, integer=True, ui_low=10, ui_high=300, step=1, symbol="n",
-    description="Number of clean points in the synthetic regression set.",
-)
-CLEAN_NOISE = Param(
-    "noise", 1.0, low=0.0, ui_low=0.0, ui_high=5.0, step=0.1, symbol=r"\sigma",
-    description="Standard deviation of the Gaussian noise around the true line y = 1 + 2x (x uniform in −1 … 1).",
-)
-N_OUTLIERS = Param(
-    "count", 5, low=0, high=2000, integer=True, ui_low=0, ui_high=60, step=1, symbol="k",
-    description="Number of clean points turned into outliers (moved vertically by the outlier size).",
-)
-OUTLIER_SIZE = Param(
-    "size", 15.0, ui_low=-40.0, ui_high=40.0, step=0.5, symbol="s",
-    description="How far the outliers sit above (s > 0) or below (s < 0) the true line.",
-)
+# The synthetic set is toolkit.data's line with outliers, so its controls are that line's parameters,
+# with this page's link names (n, noise, count, size), defaults and ranges (x spans −1 … 1 here).
+N_POINTS = replace(LINE_POINTS, default=60, low=5, high=2000, ui_low=10, ui_high=300)
+CLEAN_NOISE = replace(LINE_NOISE, default=1.0, ui_high=5.0, step=0.1)
+N_OUTLIERS = replace(
+    LINE_OUTLIERS, name="count", default=5, high=2000, ui_high=60, symbol="k",
+    description="Number of clean points turned into outliers: moved into a cluster at the outlier position.",
+)  # fmt: skip
+OUTLIER_SIZE = replace(
+    LINE_OUTLIER_SIZE, name="size", default=15.0, ui_low=-40.0, ui_high=40.0, symbol="s",
+    description="How far the outliers sit above (s > 0) or below (s < 0) the true line y = 1 + 2x.",
+)  # fmt: skip
 OUTLIER_POSITION = Param(
     "position", 0.8, low=-1.0, high=1.0, ui_low=-1.0, ui_high=1.0, step=0.05, symbol="x_o",
     description="Where along x the outliers sit (x spans −1 … 1): near ±1 they have high leverage, near 0 none.",
@@ -279,22 +282,31 @@ def fit_study(loss: str | LossSpec, params: Mapping[str, float], data: OutlierDa
     return FitStudy(fit=fit, pull=pulls, share=pull_share(pulls))
 
 
-def robustness_curves(
-    loss: str | LossSpec,
-    params: Mapping[str, float],
-    clean_x: np.ndarray,
-    clean_y: np.ndarray,
-    size: float,
-    position: float,
-    sweep: float,
-    seed: int,
+def clean_points(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The synthetic set's clean points (x, y) before any outlier: what the sweeps start from."""
+    clean = outlier_data(n, noise, 0, 0.0, 0.0, seed)
+    return clean.clean_x, clean.clean_y
+
+
+def synthetic_sensitivity(
+    loss: str | LossSpec, params: Mapping[str, float], n: int, noise: float, seed: int, position: float, sweep: float,
     what: str = "slope",
-) -> tuple[Sensitivity, Breakdown]:
-    """The sensitivity curve (one extra point at x₀ = ``position`` swept over ±``sweep`` around the
-    true line) and the breakdown curve (the clean data contaminated 0 … 50 % at ``position``)."""
-    sens = sensitivity_curve(loss, clean_x, clean_y, position, sweep_offsets(sweep), TRUE_LINE, what, params)
-    brk = breakdown_curve(loss, clean_x, clean_y, size, position, TRUE_LINE, seed, what, params=params)
-    return sens, brk
+) -> Sensitivity:
+    """The sensitivity curve of the synthetic set: one extra point at x₀ = ``position`` swept over ±``sweep``
+    around the true line. It does not depend on the outliers' count or size (a page need not refit it when
+    they move)."""
+    x, y = clean_points(n, noise, seed)
+    return sensitivity_curve(loss, x, y, position, sweep_offsets(sweep), TRUE_LINE, what, params)
+
+
+def synthetic_breakdown(
+    loss: str | LossSpec, params: Mapping[str, float], n: int, noise: float, seed: int, size: float, position: float,
+    what: str = "slope",
+) -> Breakdown:
+    """The breakdown curve of the synthetic set: its clean points contaminated 0 … 50 % by a cluster at
+    ``position``, ``size`` above the true line. It does not depend on the sweep range or the outliers' count."""
+    x, y = clean_points(n, noise, seed)
+    return breakdown_curve(loss, x, y, size, position, TRUE_LINE, seed, what, params=params)
 
 
 PICK_ACTIONS = ("outlier", "drop", "restore")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 
 import streamlit as st
 
@@ -31,6 +31,12 @@ def loss_identity(name: str) -> tuple[object, ...]:
     """
     s = spec(name)
     return (s.name,) if s.builtin else (s.name, s.latex, s.param_names)
+
+
+def loss_key(name: str, params: Mapping[str, float]) -> tuple[str, tuple[object, ...], tuple[tuple[str, float], ...]]:
+    """A loss with its parameter values as ``st.cache_data`` functions take it, ``f(*loss_key(name, params), …)``:
+    its name, its :func:`loss_identity` and the values sorted by name (hashable)."""
+    return name, loss_identity(name), tuple(sorted(params.items()))
 
 
 PRIVATE_CACHE_ENTRIES = 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 import lossviz
-from lossviz.ui.session import loss_identity
+from lossviz.ui.session import loss_identity, loss_key
 
 
 def test_same_custom_name_with_different_formulas_has_different_identities():
@@ -24,6 +24,16 @@ def test_same_custom_name_with_different_formulas_has_different_identities():
     assert first != second and first != with_param
     assert first == again
     assert loss_identity("huber") == ("huber",)
+
+
+def test_a_cache_key_holds_the_definition_and_the_values_in_name_order():
+    key = loss_key("barron", {"scale": 1.0, "alpha": -2.0})
+    assert key == ("barron", ("barron",), (("alpha", -2.0), ("scale", 1.0)))
+    assert hash(key) == hash(loss_key("barron", {"alpha": -2.0, "scale": 1.0}))
+    assert key != loss_key("barron", {"scale": 1.0, "alpha": 0.0})
+    with lossviz.user_scope({}):
+        lossviz.define("my_loss", "(p - y)**2 * c", c=(1.0, 0.0, 2.0))
+        assert loss_key("my_loss", {"c": 1.0})[1] == loss_identity("my_loss")
 
 
 def _caches() -> None:
