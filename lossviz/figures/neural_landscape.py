@@ -8,24 +8,14 @@ change; the played one stays a plain dict, the form :func:`lossviz.ui.live_chart
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from lossviz.figures.common import (
-    LAYOUT_DEFAULTS,
-    SURFACE_SCALE,
-    TOP_MARGIN_WITH_TITLES,
-    Trace,
-    apply_layout,
-    axis_key,
-    axis_refs,
-    columns_layout,
-    display_values,
-    figure_from_dicts,
-    typed_array,
-)
+from lossviz.figures import common as fc
+from lossviz.figures.live import stacked_panels, with_narrow
 from lossviz.studies.neural_landscape import Slice
 from lossviz.toolkit.training import Curves
 
@@ -42,14 +32,14 @@ def figure_interpolation(
     height: int = 380,
 ) -> go.Figure:
     """Loss (left axis) and metric (right axis) along θ(α) = (1 − α)θ₀ + αθ₁, as Li et al.'s Fig. 2."""
-    x = typed_array(alphas)
-    traces: list[Trace] = [
-        {"type": "scatter", "x": x, "y": typed_array(y), "name": name, "mode": "lines",
+    x = fc.typed_array(alphas)
+    traces: list[fc.Trace] = [
+        {"type": "scatter", "x": x, "y": fc.typed_array(y), "name": name, "mode": "lines",
          "line": {"color": "#1f77b4", "dash": dash}}
         for name, y, dash in (("train loss", train_loss, "solid"), ("validation loss", val_loss, "dash"))
     ]
     traces += [
-        {"type": "scatter", "x": x, "y": typed_array(y), "name": name, "mode": "lines", "yaxis": "y2",
+        {"type": "scatter", "x": x, "y": fc.typed_array(y), "name": name, "mode": "lines", "yaxis": "y2",
          "line": {"color": "#d62728", "dash": dash}}
         for name, y, dash in ((f"train {metric}", train_metric, "solid"), (f"validation {metric}", val_metric, "dash"))
     ]
@@ -68,27 +58,27 @@ def figure_interpolation(
             for a, text in ((0.0, "initial θ₀"), (1.0, "trained θ₁"))
         ],
     }
-    return apply_layout(figure_from_dicts(traces, layout), height=height, margin={"l": 60, "r": 60, "t": 70, "b": 50})
+    return fc.apply_layout(fc.figure_from_dicts(traces, layout), height=height, margin={"l": 60, "r": 60, "t": 70, "b": 50})
 
 
-def _contour(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log: bool, col: int = 1, colorbar_x: float | None = None) -> Trace:
-    shown, label = display_values(z, log)
+def _contour(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log: bool, col: int = 1, colorbar_x: float | None = None) -> fc.Trace:
+    shown, label = fc.display_values(z, log)
     colorbar: dict[str, object] = {"title": {"text": label}, "len": 0.85}
     if colorbar_x is not None:
         colorbar["x"] = colorbar_x
     return {
-        "type": "contour", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown),
-        "colorscale": SURFACE_SCALE, "ncontours": 25,
+        "type": "contour", "x": fc.typed_array(xs), "y": fc.typed_array(ys), "z": fc.typed_array(shown),
+        "colorscale": fc.SURFACE_SCALE, "ncontours": 25,
         "colorbar": colorbar, "contours": {"showlines": True}, "line": {"width": 0.5},
-        "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>" + label + "=%{z:.4g}<extra></extra>", **axis_refs(col),
+        "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>" + label + "=%{z:.4g}<extra></extra>", **fc.axis_refs(col),
     }
 
 
-def _centre_marker(name: str, col: int = 1, legend: bool = True) -> Trace:
+def _centre_marker(name: str, col: int = 1, legend: bool = True) -> fc.Trace:
     return {
         "type": "scatter", "x": [0.0], "y": [0.0], "mode": "markers", "name": name, "showlegend": legend,
         "marker": {"symbol": "star", "size": 14, "color": "white", "line": {"color": "black", "width": 1.5}},
-        **axis_refs(col),
+        **fc.axis_refs(col),
     }
 
 
@@ -98,7 +88,7 @@ def figure_plane_contour(
 ) -> go.Figure:
     """Contours of the loss on a plane θ* + a·δ + b·η, the trained weights θ* starred at the origin."""
     layout = {"xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}, "scaleanchor": "x"}}
-    return apply_layout(figure_from_dicts([_contour(xs, ys, z, log), _centre_marker("trained weights θ*")], layout),
+    return fc.apply_layout(fc.figure_from_dicts([_contour(xs, ys, z, log), _centre_marker("trained weights θ*")], layout),
                         height=height, title=title)
 
 
@@ -106,15 +96,15 @@ def figure_plane_surface(
     xs: np.ndarray, ys: np.ndarray, z: np.ndarray, *, log: bool = True, title: str | None = None, height: int = 460
 ) -> go.Figure:
     """The same slice as a 3-D surface (Li et al.'s Fig. 1 style)."""
-    shown, label = display_values(z, log)
+    shown, label = fc.display_values(z, log)
     trace = {
-        "type": "surface", "x": typed_array(xs), "y": typed_array(ys), "z": typed_array(shown),
-        "colorscale": SURFACE_SCALE,
+        "type": "surface", "x": fc.typed_array(xs), "y": fc.typed_array(ys), "z": fc.typed_array(shown),
+        "colorscale": fc.SURFACE_SCALE,
         "colorbar": {"title": {"text": label}}, "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True}}},
     }
     layout = {"scene": {"xaxis": {"title": {"text": "a"}}, "yaxis": {"title": {"text": "b"}}, "zaxis": {"title": {"text": label}},
                         "camera": {"eye": {"x": 1.4, "y": 1.4, "z": 0.9}}}}
-    return apply_layout(figure_from_dicts([trace], layout), height=height, title=title, margin={"l": 0, "r": 0, "t": 50, "b": 0})
+    return fc.apply_layout(fc.figure_from_dicts([trace], layout), height=height, title=title, margin={"l": 0, "r": 0, "t": 50, "b": 0})
 
 
 PCA_HEIGHT = 860
@@ -143,39 +133,39 @@ def figure_pca_player(pca: Slice, curves: Curves, shown: Sequence[int], *, log: 
         f"epoch {e}: ({a:.3f}, {b:.3f})<br>off the plane by {r:.3g} = {q:.3g} steps"
         for e, (a, b), r, q in zip(epochs, pca.path, pca.off_plane, ratio, strict=True)
     ]
-    shown_z, label = display_values(pca.z, log)
-    traces: list[Trace] = [
+    shown_z, label = fc.display_values(pca.z, log)
+    traces: list[fc.Trace] = [
         {
-            "type": "contour", "x": typed_array(pca.xs), "y": typed_array(pca.ys), "z": typed_array(shown_z),
-            "colorscale": SURFACE_SCALE, "ncontours": 25, "line": {"width": 0.5},
+            "type": "contour", "x": fc.typed_array(pca.xs), "y": fc.typed_array(pca.ys), "z": fc.typed_array(shown_z),
+            "colorscale": fc.SURFACE_SCALE, "ncontours": 25, "line": {"width": 0.5},
             "colorbar": {"title": {"text": label, "side": "top"}, "len": 0.5, "y": 0.74, "x": 0.84, "thickness": 10},
-            "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>" + label + "=%{z:.4g}<extra></extra>", **axis_refs(1),
+            "hovertemplate": "a=%{x:.3f}<br>b=%{y:.3f}<br>" + label + "=%{z:.4g}<extra></extra>", **fc.axis_refs(1),
         },
         {
-            "type": "scatter", "x": typed_array(pca.path[:, 0]), "y": typed_array(pca.path[:, 1]),
+            "type": "scatter", "x": fc.typed_array(pca.path[:, 0]), "y": fc.typed_array(pca.path[:, 1]),
             "mode": "lines+markers", "name": "trajectory (one dot per epoch)", "text": texts,
             "hovertemplate": "%{text}<extra></extra>", "line": {"color": "#7f7f7f", "width": 1.5},
-            "marker": {"size": 7, "color": typed_array(np.minimum(np.nan_to_num(shown_ratio, nan=cmax), cmax)),
+            "marker": {"size": 7, "color": fc.typed_array(np.minimum(np.nan_to_num(shown_ratio, nan=cmax), cmax)),
                        "cmin": 0.0, "cmax": cmax, "colorscale": OFF_PLANE_SCALE, "line": {"color": "#555", "width": 0.5},
                        "colorbar": {"title": {"text": "steps off<br>the plane", "side": "top"}, "len": 0.5,
                                     "y": 0.74, "x": 0.95, "thickness": 10}},
-            **axis_refs(1),
+            **fc.axis_refs(1),
         },
         {
             "type": "scatter", "x": [float(pca.path[0, 0])], "y": [float(pca.path[0, 1])], "mode": "markers",
             "name": "initial weights", "marker": {"symbol": "circle-open", "size": 14, "color": "#d62728",
-                                                  "line": {"width": 2}}, **axis_refs(1),
+                                                  "line": {"width": 2}}, **fc.axis_refs(1),
         },
         _centre_marker("final weights"),
     ]
     for split, values, dash in (("train", curves.train_loss, "solid"), ("validation", curves.val_loss, "dash")):
-        traces.append({"type": "scatter", "mode": "lines", "x": typed_array(curves.epochs), "y": typed_array(values),
+        traces.append({"type": "scatter", "mode": "lines", "x": fc.typed_array(curves.epochs), "y": fc.typed_array(values),
                        "name": f"{split} loss", "line": {"color": "#1f77b4", "dash": dash, "width": 2},
-                       "hovertemplate": f"{split} loss %{{y:.4g}} at epoch %{{x}}<extra></extra>", **axis_refs(2)})
-    traces.append({"type": "scatter", "mode": "lines+markers", "x": typed_array(epochs), "y": typed_array(shown_ratio),
+                       "hovertemplate": f"{split} loss %{{y:.4g}} at epoch %{{x}}<extra></extra>", **fc.axis_refs(2)})
+    traces.append({"type": "scatter", "mode": "lines+markers", "x": fc.typed_array(epochs), "y": fc.typed_array(shown_ratio),
                    "name": "distance from the plane", "showlegend": False, "text": texts,
                    "hovertemplate": "%{text}<extra></extra>", "line": {"color": "#b30000", "width": 1.5},
-                   "marker": {"size": 4}, **axis_refs(3)})
+                   "marker": {"size": 4}, **fc.axis_refs(3)})
     last = float(epochs[-1])
     epoch_axis = {"title": {"text": "epoch"}, "range": [-0.02 * last, 1.02 * last]}
     positive = bool((curves.train_loss > 0).all() and (curves.val_loss > 0).all())
@@ -209,9 +199,39 @@ def figure_pca_player(pca: Slice, curves: Curves, shown: Sequence[int], *, log: 
         return {"data": [], "traces": [], "layout": {"shapes": [one_step, ring, *lines]}}
 
     frames = [frame(int(e)) for e in shown]
-    layout.update({**LAYOUT_DEFAULTS, "height": PCA_HEIGHT, "margin": {"l": 60, "r": 20, "t": 60, "b": 60},
+    layout.update({**fc.LAYOUT_DEFAULTS, "height": PCA_HEIGHT, "margin": {"l": 60, "r": 20, "t": 60, "b": 60},
                    "shapes": frames[-1]["layout"]["shapes"]})
-    return {"data": traces, "layout": layout, "frames": frames}
+    narrow, colorbars = _pca_narrow(layout)
+    return with_narrow({"data": traces, "layout": layout, "frames": frames}, narrow, colorbars)
+
+
+# On a phone (see lossviz.figures.live.NARROW_WIDTH) the PCA player stacks its three panels; in pixels of plot
+# height: the contour map, its x axis title, a band with the two colour bars lying flat side by side (upright,
+# beside a map 270 px wide they took a third of it and overlapped each other), then the two curves.
+PCA_NARROW = {"map": 330, "map_axis": 55, "colorbars": 95, "title": 25, "curve": 190, "curve_axis": 85}
+PCA_NARROW_PLOT = (
+    PCA_NARROW["map"] + PCA_NARROW["map_axis"] + PCA_NARROW["colorbars"]
+    + 2 * (PCA_NARROW["title"] + PCA_NARROW["curve"]) + PCA_NARROW["curve_axis"]
+)  # fmt: skip
+
+
+def _pca_narrow(layout: Mapping[str, Any]) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """The PCA player's phone layout, and the restyles that lay its two colour bars (traces 0 and 1) flat."""
+    n, plot = PCA_NARROW, PCA_NARROW_PLOT
+    map_low = 1.0 - n["map"] / plot
+    bars_top = map_low - n["map_axis"] / plot
+    curves_top = bars_top - (n["colorbars"] + n["title"]) / plot
+    narrow = stacked_panels(
+        layout, [[("xaxis2", "yaxis2")], [("xaxis3", "yaxis3")]], titles=[[0], [1]],
+        height=plot + 120, gap=(n["curve_axis"] + n["title"]) / plot, top=curves_top,
+    )  # fmt: skip
+    narrow |= {"xaxis.domain": [0.0, 1.0], "yaxis.domain": [round(map_low, 6), 1.0]}  # 120: margins t + b
+    flat = {"orientation": "h", "len": 0.45, "xanchor": "left", "y": round(bars_top, 6), "yanchor": "top"}
+    colorbars = {
+        0: {f"colorbar.{key}": value for key, value in (flat | {"x": 0.0}).items()},
+        1: {f"marker.colorbar.{key}": value for key, value in (flat | {"x": 0.55}).items()},
+    }
+    return narrow, colorbars
 
 
 def figure_two_losses(
@@ -219,14 +239,14 @@ def figure_two_losses(
 ) -> go.Figure:
     """The same random-direction slice scored by two losses, side by side, each with its own colour bar."""
     n = len(slices)
-    layout = columns_layout(n, [name for name, _z in slices], spacing=0.14)
-    traces: list[Trace] = []
+    layout = fc.columns_layout(n, [name for name, _z in slices], spacing=0.14)
+    traces: list[fc.Trace] = []
     for col, (_name, z) in enumerate(slices, start=1):
         colorbar_x = 0.43 if col == 1 and n > 1 else 1.0
         traces.append(_contour(xs, ys, z, log, col=col, colorbar_x=colorbar_x))
         traces.append(_centre_marker("trained weights θ*", col=col, legend=col == 1))
-        layout[axis_key(col, "x")]["title"] = {"text": "a"}
-        layout[axis_key(col, "y")]["title"] = {"text": "b" if col == 1 else ""}
+        layout[fc.axis_key(col, "x")]["title"] = {"text": "a"}
+        layout[fc.axis_key(col, "y")]["title"] = {"text": "b" if col == 1 else ""}
     layout["showlegend"] = False  # the star (trained weights) is explained in the page's caption
-    return apply_layout(figure_from_dicts(traces, layout), height=height,
-                        margin={"l": 60, "r": 20, "t": TOP_MARGIN_WITH_TITLES, "b": 50})
+    return fc.apply_layout(fc.figure_from_dicts(traces, layout), height=height,
+                        margin={"l": 60, "r": 20, "t": fc.TOP_MARGIN_WITH_TITLES, "b": 50})

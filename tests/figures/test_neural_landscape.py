@@ -21,7 +21,7 @@ from lossviz.studies import training_lab as rv
 from lossviz.studies.neural_landscape import Slice
 from lossviz.toolkit.data import correlated_regression
 from lossviz.toolkit.training import Curves
-from tests.figure_helpers import as_array, frames_of, validated
+from tests.figure_helpers import as_array, frames_of, narrow_data, narrow_layout, validated
 
 XS = np.linspace(-1, 1, 9)
 Z = 1.0 + np.add.outer(XS**2, 2 * XS**2)
@@ -82,6 +82,16 @@ def test_the_pca_player_marks_the_epoch_and_each_checkpoints_distance_from_the_p
         lines = [s for s in frame["layout"]["shapes"] if s["type"] == "line" and s["yref"].endswith("domain")]
         assert [s["xref"] for s in lines] == ["x2", "x3"] and {s["x0"] for s in lines} == {epoch}
     assert fig["layout"]["shapes"] == fig["frames"][-1]["layout"]["shapes"]
+
+    # On a phone: the map over the full width, its two colour bars flat below it side by side, then the curves.
+    validated(fig)  # the narrow layout and restyles included
+    phone, traces = narrow_layout(fig), narrow_data(fig)
+    assert phone["xaxis"]["domain"] == phone["xaxis2"]["domain"] == phone["xaxis3"]["domain"] == [0.0, 1.0]
+    bars = [traces[0]["colorbar"], traces[1]["marker"]["colorbar"]]
+    assert all(bar["orientation"] == "h" and bar["yanchor"] == "top" for bar in bars)
+    assert bars[0]["x"] + bars[0]["len"] < bars[1]["x"]  # side by side
+    assert phone["yaxis"]["domain"][0] > bars[0]["y"] > phone["yaxis2"]["domain"][1] > phone["yaxis3"]["domain"][1]
+    assert phone["height"] > fig["layout"]["height"]
 
 
 def test_two_losses_side_by_side() -> None:
