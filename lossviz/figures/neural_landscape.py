@@ -206,32 +206,37 @@ def figure_pca_player(pca: Slice, curves: Curves, shown: Sequence[int], *, log: 
 
 
 # On a phone (see lossviz.figures.live.NARROW_WIDTH) the PCA player stacks its three panels; in pixels of plot
-# height: the contour map, its x axis title, a band with the two colour bars lying flat side by side (upright,
-# beside a map 270 px wide they took a third of it and overlapped each other), then the two curves.
-PCA_NARROW = {"map": 330, "map_axis": 55, "colorbars": 95, "title": 25, "curve": 190, "curve_axis": 85}
-PCA_NARROW_PLOT = (
-    PCA_NARROW["map"] + PCA_NARROW["map_axis"] + PCA_NARROW["colorbars"]
-    + 2 * (PCA_NARROW["title"] + PCA_NARROW["curve"]) + PCA_NARROW["curve_axis"]
-)  # fmt: skip
+# height: the contour map, its x axis title, then the two curves with their titles and x axes. The two colour
+# bars stand one above the other beside the map (abreast they overlapped each other). They stay upright:
+# plotly.js leaves the old bar's title and ticks behind when a restyle turns a colour bar on its side.
+PCA_NARROW = {"map": 330, "map_axis": 70, "title": 25, "curve": 190, "curve_axis": 85}
+PCA_NARROW_PLOT = PCA_NARROW["map"] + PCA_NARROW["map_axis"] + 2 * (PCA_NARROW["title"] + PCA_NARROW["curve"]) + (
+    PCA_NARROW["curve_axis"]
+)
+PCA_NARROW_MAP_WIDTH = 0.7
+"""The map's share of the width on a phone; the colour bars and their ticks take the rest."""
 
 
 def _pca_narrow(layout: Mapping[str, Any]) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
-    """The PCA player's phone layout, and the restyles that lay its two colour bars (traces 0 and 1) flat."""
+    """The PCA player's phone layout, and the restyles that stack its two colour bars (traces 0 and 1)."""
     n, plot = PCA_NARROW, PCA_NARROW_PLOT
     map_low = 1.0 - n["map"] / plot
-    bars_top = map_low - n["map_axis"] / plot
-    curves_top = bars_top - (n["colorbars"] + n["title"]) / plot
+    curves_top = map_low - (n["map_axis"] + n["title"]) / plot
     narrow = stacked_panels(
         layout, [[("xaxis2", "yaxis2")], [("xaxis3", "yaxis3")]], titles=[[0], [1]],
         height=plot + 120, gap=(n["curve_axis"] + n["title"]) / plot, top=curves_top,
-    )  # fmt: skip
-    narrow |= {"xaxis.domain": [0.0, 1.0], "yaxis.domain": [round(map_low, 6), 1.0]}  # 120: margins t + b
-    flat = {"orientation": "h", "len": 0.45, "xanchor": "left", "y": round(bars_top, 6), "yanchor": "top"}
-    colorbars = {
-        0: {f"colorbar.{key}": value for key, value in (flat | {"x": 0.0}).items()},
-        1: {f"marker.colorbar.{key}": value for key, value in (flat | {"x": 0.55}).items()},
-    }
-    return narrow, colorbars
+    )  # fmt: skip  (120: the top and bottom margins)
+    narrow |= {"xaxis.domain": [0.0, PCA_NARROW_MAP_WIDTH], "yaxis.domain": [round(map_low, 6), 1.0]}
+    # The full axis title is wider than the map there; its first words say enough.
+    narrow["xaxis.title.text"] = layout["xaxis"]["title"]["text"].removesuffix(" of the variance")
+    height = 1.0 - map_low
+    x = PCA_NARROW_MAP_WIDTH + 0.06
+
+    def bar(prefix: str, centre: float) -> dict[str, Any]:
+        # each bar a third of the map's height, its title above it: two of them fill the map's height
+        return {f"{prefix}.x": x, f"{prefix}.y": round(map_low + centre * height, 6), f"{prefix}.len": round(height / 3, 6)}
+
+    return narrow, {0: bar("colorbar", 0.78), 1: bar("marker.colorbar", 0.22)}
 
 
 def figure_two_losses(

@@ -83,14 +83,16 @@ def test_the_pca_player_marks_the_epoch_and_each_checkpoints_distance_from_the_p
         assert [s["xref"] for s in lines] == ["x2", "x3"] and {s["x0"] for s in lines} == {epoch}
     assert fig["layout"]["shapes"] == fig["frames"][-1]["layout"]["shapes"]
 
-    # On a phone: the map over the full width, its two colour bars flat below it side by side, then the curves.
+    # On a phone: the map over the curves, its two colour bars one above the other beside it.
     validated(fig)  # the narrow layout and restyles included
     phone, traces = narrow_layout(fig), narrow_data(fig)
-    assert phone["xaxis"]["domain"] == phone["xaxis2"]["domain"] == phone["xaxis3"]["domain"] == [0.0, 1.0]
-    bars = [traces[0]["colorbar"], traces[1]["marker"]["colorbar"]]
-    assert all(bar["orientation"] == "h" and bar["yanchor"] == "top" for bar in bars)
-    assert bars[0]["x"] + bars[0]["len"] < bars[1]["x"]  # side by side
-    assert phone["yaxis"]["domain"][0] > bars[0]["y"] > phone["yaxis2"]["domain"][1] > phone["yaxis3"]["domain"][1]
+    assert phone["xaxis2"]["domain"] == phone["xaxis3"]["domain"] == [0.0, 1.0]
+    map_x, map_y = phone["xaxis"]["domain"], phone["yaxis"]["domain"]
+    assert map_y[0] > phone["yaxis2"]["domain"][1] > phone["yaxis2"]["domain"][0] > phone["yaxis3"]["domain"][1]
+    assert phone["xaxis"]["title"]["text"] == "1st PCA component: 90.0%"
+    upper, lower = traces[0]["colorbar"], traces[1]["marker"]["colorbar"]
+    assert upper["x"] == lower["x"] > map_x[1]
+    assert map_y[1] > upper["y"] - upper["len"] / 2 > lower["y"] + lower["len"] / 2 > lower["y"] - lower["len"] / 2 > map_y[0]
     assert phone["height"] > fig["layout"]["height"]
 
 
