@@ -31,7 +31,7 @@ from lossviz.ui.live_chart import (
     pad_values,
 )
 from lossviz.ui.navigation import ensure_app
-from lossviz.ui.session import loss_identity
+from lossviz.ui.session import loss_identity, loss_key
 from lossviz.ui.upload import column_pair
 
 ensure_app()
@@ -41,6 +41,13 @@ PAIRS = f"{PREFIX}_pairs"
 
 
 Setting = tuple[tuple[str, float], ...]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_curve(loss: str, identity: tuple, params: Setting, zoom: float, target: float | None) -> lc.Curve:
+    """One loss's curve (value, gradient, curvature) over its axis: a rerun that changes another control, or
+    commits another loss's parameter, finds it here."""
+    return lc.loss_curve(loss, lc.x_grid(lc.natural_axis(loss), zoom), target, dict(params))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -204,10 +211,7 @@ def compute_curves(
     losses: list[str], zoom: float, targets: dict[str, float], params: dict[str, dict[str, float]]
 ) -> dict[str, lc.Curve]:
     curves = guarded_each(
-        losses,
-        lambda name: lc.loss_curve(
-            name, lc.x_grid(lc.natural_axis(name), zoom), lc.curve_target(name, targets), params[name]
-        ),
+        losses, lambda name: cached_curve(*loss_key(name, params[name]), zoom, lc.curve_target(name, targets))
     )
     for name, curve in curves.items():
         if curve.nonfinite:

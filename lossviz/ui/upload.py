@@ -6,6 +6,7 @@ all sessions): the parsed table lives in ``st.session_state`` and goes away with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TypeVar
@@ -52,8 +53,11 @@ def _session_memo(name: str, ident: Hashable, compute: Callable[[], T]) -> T | N
     return value
 
 
-def example_files() -> list[str]:
-    return sorted(p.name for p in EXAMPLES_DIR.glob("*.csv"))
+@functools.cache
+def example_files() -> tuple[str, ...]:
+    """The bundled example tables, listed once per process (they ship with the app; a glob on every rerun of a
+    page that offers them took about a fifth of the Curves page's rerun)."""
+    return tuple(sorted(p.name for p in EXAMPLES_DIR.glob("*.csv")))
 
 
 def csv_source(key: str, label: str = "Upload a CSV file", default_example: str | None = None) -> pd.DataFrame | None:
