@@ -172,7 +172,7 @@ def discover(browser: Any, url: str) -> Shape:
                     break
                 page.wait_for_timeout(250)
             counts = [max(a, b) for a, b in zip(counts, now or counts, strict=True)]
-        first = page.locator(CONTROL).first
+        first = first_control(page)
         control = ""
         if first.count():
             control = "live" if first.evaluate(f"(e) => !!e.closest('{LIVE}')") else "slider"
@@ -182,9 +182,15 @@ def discover(browser: Any, url: str) -> Shape:
         context.close()
 
 
+def first_control(page: Any) -> Any:
+    """The first control on screen: one in a collapsed expander (Outliers' loss parameters) is in the page but
+    takes no key presses."""
+    return page.locator(CONTROL).filter(visible=True).first
+
+
 def control_to_chart(page: Any) -> float | None:
     """Milliseconds from a key press on the first control to a chart changed and the app idle (None: no change)."""
-    control = page.locator(CONTROL).first
+    control = first_control(page)
     at_max = control.evaluate("(e) => Number(e.value) >= Number(e.max)")
     page.evaluate(ARM)
     control.press("ArrowLeft" if at_max else "ArrowRight")
