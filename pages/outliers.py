@@ -41,17 +41,11 @@ def cached_fit(loss: str, identity: tuple, params: tuple, data_key: tuple) -> rf
     return rf.fit_study(loss, dict(params), data)
 
 
-# The sweeps (41 and 21 batched fits) depend on the clean data only, and each is cached on what it depends on:
-# moving the outliers' count refits neither, their size the breakdown alone, the sweep range the sensitivity
-# curve alone. ``identity`` keys a custom loss by its definition.
 @st.cache_data(max_entries=64, show_spinner="Sweeping the outlier …")
-def cached_sensitivity(loss: str, identity: tuple, params: tuple, *settings: float | str) -> rf.Sensitivity:
-    return rf.synthetic_sensitivity(loss, dict(params), *settings)
-
-
-@st.cache_data(max_entries=64, show_spinner="Contaminating the data …")
-def cached_breakdown(loss: str, identity: tuple, params: tuple, *settings: float | str) -> rf.Breakdown:
-    return rf.synthetic_breakdown(loss, dict(params), *settings)
+def cached_curves(loss: str, identity: tuple, params: tuple, *settings: float | str) -> tuple[rf.Sensitivity, rf.Breakdown]:
+    """The sweeps (41 + 21 data sets in one batched solve) depend on the clean data, not on the outliers' count
+    or the picks. ``identity`` keys a custom loss by its definition."""
+    return rf.robustness_curves(loss, dict(params), *settings)
 
 
 def picks_from_url(n: int) -> None:
@@ -259,11 +253,7 @@ what = uc.radio_control(
 )
 sweep = uc.param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
 robustness = guarded_each(
-    studies,
-    lambda name: (
-        cached_sensitivity(*loss_key(name, params[name]), n, noise, seed, position, sweep, what),
-        cached_breakdown(*loss_key(name, params[name]), n, noise, seed, size, position, what),
-    ),
+    studies, lambda name: cached_curves(*loss_key(name, params[name]), n, noise, seed, size, position, sweep, what)
 )
 for name, (sens, brk) in robustness.items():
     if not (sens.converged and brk.converged):

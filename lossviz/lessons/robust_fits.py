@@ -3,7 +3,7 @@
 Its words are in ``robust_fits.toml``; this module computes what they quote.
 
 Every answer comes from :func:`lossviz.studies.outliers.fit_study` (the fitted lines, each point's pull and
-its share) and :func:`lossviz.studies.outliers.synthetic_sensitivity` (the sensitivity curve), on the data
+its share) and :func:`lossviz.studies.outliers.robustness_curves` (the sensitivity curve), on the data
 :func:`lossviz.studies.outliers.outlier_data` generates from the link's values, as the page does.
 """
 
@@ -135,8 +135,9 @@ def barron_share_below(value: float, state: lb.Query) -> lb.Measured:
 
 @lru_cache(maxsize=16)
 def _sensitivity(loss: str, loss_params: tuple, key: tuple, sweep: float, what: str) -> rf.Sensitivity:
-    n, noise, _count, _size, position, seed = key
-    return rf.synthetic_sensitivity(loss, dict(loss_params), n, noise, seed, position, sweep, what)
+    n, noise, _count, size, position, seed = key
+    sens, _ = rf.robustness_curves(loss, dict(loss_params), n, noise, seed, size, position, sweep, what)
+    return sens
 
 
 def sensitivity(state: lb.Query, loss: str) -> rf.Sensitivity:

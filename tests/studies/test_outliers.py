@@ -72,6 +72,22 @@ def test_breakdown_least_squares_vs_median_regression() -> None:
     assert mse.converged and mae.converged
 
 
+@pytest.mark.parametrize("what", rf.ESTIMATES)
+@pytest.mark.parametrize(("loss", "params"), [("mse", {}), ("mae", {}), ("huber", {"delta": 1.0}),
+                                              ("barron", {"alpha": -2.0, "scale": 1.0})])  # fmt: skip
+def test_both_curves_in_one_solve_equal_each_on_its_own(loss: str, params: dict, what: str) -> None:
+    """The page's sweeps share one batched solve, the breakdown's data sets padded with points of weight 0: the
+    same numbers as two solves, for the exact L1 path, Newton and a non-convex loss."""
+    sens, brk = rf.robustness_curves(loss, params, 30, 1.0, 3, 12.0, 0.8, 20.0, what)
+    x, y = rf.clean_points(30, 1.0, 3)
+    alone = rf.sensitivity_curve(loss, x, y, 0.8, rf.sweep_offsets(20.0), rf.TRUE_LINE, what, params)
+    np.testing.assert_allclose(sens.curve, alone.curve, rtol=1e-9, atol=1e-9)
+    assert sens.base == alone.base and sens.offsets.size == rf.SWEEP_POINTS
+    alone = rf.breakdown_curve(loss, x, y, 12.0, 0.8, rf.TRUE_LINE, 3, what, params=params)
+    np.testing.assert_allclose(brk.error, alone.error, rtol=1e-9, atol=1e-9)
+    assert brk.fractions.size == rf.CONTAMINATION.size and sens.converged and brk.converged
+
+
 def test_estimate_refuses_unknown_targets() -> None:
     x, y = _data(0)
     with pytest.raises(ValueError, match="estimate"):
