@@ -464,9 +464,10 @@ class _Reader:
                 unit=str(q.get("unit", "")), relative=bool(q.get("relative", False)),
             )
         if kind == "choice":
-            options = q["options"]
-            if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
-                raise self.fail(where, "options must be a list of at least two texts")
+            # The options are written out, or name the module's tuple that its answer picks from (one home).
+            options = self.name(q["options"], where) if isinstance(q["options"], str) else q["options"]
+            if not isinstance(options, list | tuple) or len(options) < 2 or not all(isinstance(o, str) for o in options):
+                raise self.fail(where, "options must be a list of at least two texts, or the name of one in the module")
             return ChoiceQuestion(prompt, tuple(options), self.function(q["answer"], where), hint, explain)
         param = self.name(q["param"], where) if kind == "setting" else None
         if kind == "setting":
@@ -537,7 +538,8 @@ def load(module_name: str) -> Lesson:
         hint = "…"
         explain = "…"                       # optional
 
-    The other kinds: ``[steps.choice]`` (``options``, ``answer``: state -> the right option),
+    The other kinds: ``[steps.choice]`` (``options``: a list, or the name of the module's tuple the answer
+    picks from; ``answer``: state -> the right option),
     ``[steps.setting]`` (``control``: the link key, ``param``: a :class:`~lossviz.spec.Param` of the
     module, ``measure``: (value, state) -> :class:`Measured`) and ``[steps.formula]`` (``control``,
     ``measure``: formula -> :class:`Measured`, ``examples``: () -> candidate formulas). Every text is

@@ -26,6 +26,8 @@ MSE = {f"{PREFIX}_losses": ["mse"], LR_KEY: "0.1"}
 MSE_FAST = {f"{PREFIX}_losses": ["mse"], LR_KEY: "1"}
 MAE = {f"{PREFIX}_losses": ["mae"], LR_KEY: "0.1"}
 RULES = {"gd": "gradient descent", "adam": "Adam"}
+RULE_LABELS = tuple(RULES.values())
+"""The update rules as the choice question names them."""
 LEARNING_RATE = ll.LEARNING_RATE
 """The page's learning rate η (its control ``landscape_fit_lr``)."""
 

@@ -74,6 +74,12 @@ def test_a_choice_hint_may_quote_the_pick_and_a_setting_names_its_param(lesson_m
     write(lesson_module, STEP + choice + STEP + setting)
     first, second = lb.load("lesson_under_test").steps
     assert first.check("a").message == "Not a. a: a is off."
+    lesson_module.CHOICES = ("a", "b", "c")  # options may name the module's tuple the answer picks from
+    write(lesson_module, STEP + choice.replace('["a", "b"]', '"CHOICES"') + STEP + setting)
+    assert lb.load("lesson_under_test").steps[0].question.options == ("a", "b", "c")
+    write(lesson_module, STEP + choice.replace('["a", "b"]', '"NEAR"') + STEP + setting)
+    with pytest.raises(lb.LessonFileError, match="options must be a list"):
+        lb.load("lesson_under_test")
     assert second.question.param is lesson_module.DELTA
     assert second.check("0.5").message == "At 0.5, δ is 0.5. Raise it." and second.check("2").ok
 
