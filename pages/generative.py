@@ -119,7 +119,9 @@ def discriminator_section(axis: str, half_width: float) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    show(figure_discriminator_losses(curves, axis=axis), key=f"{PREFIX}_discriminator_chart")
+    for label, column in zip((1.0, 0.0), st.columns(2), strict=True):  # real left, fake right; stacked on a phone
+        show(figure_discriminator_losses(curves, axis=axis, label=label), key=f"{PREFIX}_discriminator_{label:g}",
+             container=column)
     if axis == "probability":
         st.caption("On the D axis only the BCE discriminator is drawn; the others score with a real number.")
     formula_panel(gs.plotted_losses(names, axis))

@@ -163,24 +163,29 @@ def figure_generator_losses(
     return go.Figure({"data": data, "layout": layout})
 
 
-def figure_discriminator_losses(curves: Sequence[GanCurve], *, axis: Axis) -> go.Figure:
-    """Discriminator (critic) losses and their gradients: real samples (y = 1) on the left, fakes
-    (y = 0) on the right, one colour per loss, shared x axis."""
+DISCRIMINATOR_SIDES = {1.0: "real samples, y = 1: push the score up", 0.0: "fake samples, y = 0: push the score down"}
+"""The discriminator's two sides, by label: each is a figure of its own, so that on a phone, where Streamlit's
+columns stack, each gets the full width (two panels abreast in one figure overlapped their titles there)."""
+
+
+def figure_discriminator_losses(curves: Sequence[GanCurve], *, axis: Axis, label: float) -> go.Figure:
+    """Discriminator (critic) losses for the samples of one ``label`` (1: real, 0: fake) and their gradients,
+    one colour per loss (the same on both sides), loss above gradient on a shared x axis."""
+    if label not in DISCRIMINATOR_SIDES:
+        raise ValueError(f"label must be one of {', '.join(f'{k:g}' for k in DISCRIMINATOR_SIDES)}, got {label!r}")
     x_title, symbol = _axis_texts(axis)
     colours = loss_colors(dict.fromkeys(c.name for c in curves))
+    side = "real" if label == 1.0 else "fake"
     data: list[dict] = []
-    for c in curves:
-        real = c.target == 1.0
-        label = short_name(c.name)
-        value_axis, grad_axis = ("", "3") if real else ("2", "4")
-        side = "real" if real else "fake"
-        for axis_id, y, what in ((value_axis, c.value, "L"), (grad_axis, c.grad, f"∂L/∂{symbol}")):
+    for c in (c for c in curves if c.target == label):
+        name = short_name(c.name)
+        for axis_id, y, what in (("", c.value, "L"), ("2", c.grad, f"∂L/∂{symbol}")):
             data.append(
                 {
-                    "type": "scatter", "mode": "lines", "x": typed_array(c.x), "y": typed_array(y), "name": label,
-                    "legendgroup": c.name, "showlegend": real and what == "L",
+                    "type": "scatter", "mode": "lines", "x": typed_array(c.x), "y": typed_array(y), "name": name,
+                    "legendgroup": c.name, "showlegend": what == "L",
                     "line": {"color": colours[c.name], "width": 2}, "xaxis": f"x{axis_id}", "yaxis": f"y{axis_id}",
-                    "hovertemplate": f"{label} ({side}): {what} = %{{y:.4g}}<extra></extra>",
+                    "hovertemplate": f"{name} ({side}): {what} = %{{y:.4g}}<extra></extra>",
                 }
             )
     grad_range = PROBABILITY_GRAD_RANGE if axis == "probability" else DISCRIMINATOR_GRAD_RANGE
@@ -189,27 +194,13 @@ def figure_discriminator_losses(curves: Sequence[GanCurve], *, axis: Axis) -> go
         "height": 600,
         "hovermode": "x unified",
         "margin": {"l": 60, "r": 20, "t": 90, "b": 50},
-        "annotations": [
-            _panel_title("real samples, y = 1: push the score up", "x domain"),
-            _panel_title("fake samples, y = 0: push the score down", "x2 domain"),
-        ],
+        "annotations": [_panel_title(DISCRIMINATOR_SIDES[label], "x domain")],
+        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False},
+        "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "title": {"text": x_title}},
+        "yaxis": {"anchor": "x", "domain": [0.55, 0.94], "title": {"text": "loss L"}, "zerolinecolor": "#bbbbbb"},
+        "yaxis2": {"anchor": "x2", "domain": [0.0, 0.45], "title": {"text": f"∂L/∂{symbol}"}, "zerolinecolor": "#bbbbbb",
+                   "range": list(grad_range)},
     }
-    for axis_id, (lo, hi), row in (("", (0.0, 0.48), 0), ("2", (0.52, 1.0), 0), ("3", (0.0, 0.48), 1),
-                                    ("4", (0.52, 1.0), 1)):
-        layout[f"xaxis{axis_id}"] = {
-            "anchor": f"y{axis_id}", "domain": [lo, hi], "matches": "x3" if axis_id != "3" else None,
-            "showticklabels": row == 1, **({"title": {"text": x_title}} if row == 1 else {}),
-        }
-        layout[f"yaxis{axis_id}"] = {
-            "anchor": f"x{axis_id}", "domain": [0.55, 0.94] if row == 0 else [0.0, 0.45],
-            "title": {"text": ("loss L" if row == 0 else f"∂L/∂{symbol}") if lo == 0.0 else ""},
-            "zerolinecolor": "#bbbbbb", **({"range": list(grad_range)} if row == 1 else {}),
-        }
-        if axis_id != "" and row == 0:
-            layout[f"yaxis{axis_id}"]["matches"] = "y"
-        if axis_id == "4":
-            layout[f"yaxis{axis_id}"]["matches"] = "y3"
-    layout["xaxis3"].pop("matches")
     return go.Figure({"data": data, "layout": layout})
 
 

@@ -9,10 +9,12 @@ import pytest
 
 from lossviz.figures.generative import (
     DENOISED_TRACE,
+    DISCRIMINATOR_SIDES,
     MARKER_TRACES,
     figure_discriminator_losses,
     figure_generator_losses,
     figure_tv_denoising,
+    short_name,
 )
 from lossviz.studies import generative as gs
 from lossviz.toolkit.data import IMAGE_NOISE
@@ -65,19 +67,25 @@ def test_no_shading_when_the_threshold_is_below_the_range() -> None:
 
 
 @pytest.mark.parametrize("axis", ["logit", "probability"])
-def test_discriminator_figure_splits_real_and_fake(axis: str) -> None:
+def test_discriminator_figures_split_real_and_fake(axis: str) -> None:
     curves = gs.discriminator_curves(gs.DISCRIMINATOR_LOSSES, axis, 6.0)
-    fig = validated(figure_discriminator_losses(curves, axis=axis))
-    assert figure_bytes(fig) < MAX_BYTES
-    assert len(fig.data) == 2 * len(curves)
-    real = {t.xaxis for t, c in zip(fig.data[::2], curves, strict=True) if c.target == 1.0}
-    fake = {t.xaxis for t, c in zip(fig.data[::2], curves, strict=True) if c.target == 0.0}
-    assert real == {"x"} and fake == {"x2"}
-    hinge_fake = next(t for t, c in zip(fig.data[::2], curves, strict=False) if c.name == "hinge_gan_discriminator"
-                      and c.target == 0.0) if axis == "logit" else None
-    if hinge_fake is not None:
+    real, fake = (validated(figure_discriminator_losses(curves, axis=axis, label=y)) for y in (1.0, 0.0))
+    assert all(figure_bytes(fig) < MAX_BYTES for fig in (real, fake))
+    assert len(real.data) + len(fake.data) == 2 * len(curves)
+    for fig, label in ((real, 1.0), (fake, 0.0)):
+        side = [c for c in curves if c.target == label]
+        assert [t.xaxis for t in fig.data] == ["x", "x2"] * len(side)  # loss above, gradient below
+        assert [t.name for t in fig.data[::2]] == [short_name(c.name) for c in side]
+        assert [a.text for a in fig.layout.annotations] == [f"<b>{DISCRIMINATOR_SIDES[label]}</b>"]
+        # one colour per loss on both sides
+        assert {t.name: t.line.color for t in fig.data} == {t.name: t.line.color for t in real.data if t.name in
+                                                            {u.name for u in fig.data}}
+    if axis == "logit":
+        hinge_fake = next(t for t in fake.data[::2] if t.name == short_name("hinge_gan_discriminator"))
         a = gs.logit_grid(6.0)
         np.testing.assert_allclose(as_array(hinge_fake.y), np.maximum(0, 1 + a), rtol=1e-6)
+    with pytest.raises(ValueError, match="label must be one of"):
+        figure_discriminator_losses(curves, axis=axis, label=0.5)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from lossviz.studies import generative as gs
 from lossviz.toolkit.data import clean_image
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
 
-GENERATOR, DISCRIMINATOR, TV = 0, 1, 2
+GENERATOR, REAL, FAKE, TV = 0, 1, 2, 3
+"""The charts in page order: generator losses, the discriminator's real and fake sides, the TV chart."""
 WEIGHT_KEY = "generative_weight"
 """The URL key of the live TV weight λ (the key of the slider it replaces)."""
 WEIGHT = "λ (weight)"
@@ -62,9 +63,9 @@ def metric(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
-def test_renders_three_charts_without_errors(default: AppTest) -> None:
+def test_renders_four_charts_without_errors(default: AppTest) -> None:
     assert exceptions(default) == [] and errors(default) == []
-    assert len(figures(default)) == 3 and max(live_sizes(default)) < 1_000_000
+    assert len(figures(default)) == 4 and max(live_sizes(default)) < 1_000_000
     (data,) = live_data(default)
     assert data["params"][0]["label"] == WEIGHT
     assert data["params"][0]["values"] == log_ladder(gs.TV_WEIGHT, FINE_MANTISSAS)
@@ -101,8 +102,8 @@ def test_generator_chart_shows_the_saturating_loss_and_its_vanishing_region(defa
 
 
 CONTROLS: dict[str, tuple[Callable[[AppTest], object], list[int]]] = {
-    "axis": (lambda at: at.radio(key="generative_axis").set_value("probability"), [GENERATOR, DISCRIMINATOR]),
-    "range": (lambda at: at.slider(key="generative_range").set_value(9.0), [GENERATOR, DISCRIMINATOR]),
+    "axis": (lambda at: at.radio(key="generative_axis").set_value("probability"), [GENERATOR, REAL, FAKE]),
+    "range": (lambda at: at.slider(key="generative_range").set_value(9.0), [GENERATOR, REAL, FAKE]),
     "generators": (
         lambda at: at.multiselect(key="generative_generators").set_value(["gan_generator_saturating"]),
         [GENERATOR],
@@ -110,7 +111,7 @@ CONTROLS: dict[str, tuple[Callable[[AppTest], object], list[int]]] = {
     "vanish": (lambda at: at.select_slider(key="generative_vanish").set_value(0.2), [GENERATOR]),
     "discriminators": (
         lambda at: at.multiselect(key="generative_discriminators").set_value(["hinge_gan_discriminator"]),
-        [DISCRIMINATOR],
+        [REAL, FAKE],
     ),
     "noise": (lambda at: at.slider(key="generative_noise").set_value(0.3), [TV]),
     "seed": (lambda at: at.slider(key="generative_seed").set_value(7), [TV]),
@@ -128,7 +129,7 @@ def test_each_control_changes_the_chart_it_drives(default: AppTest, control: str
     at.run()
     assert exceptions(at) == [] and errors(at) == []
     before, after = figures(default), figures(at)
-    for i in range(3):
+    for i in range(4):
         assert same_data(before[i], after[i]) is (i not in driven), f"{control} and chart {i}"
 
 
@@ -170,7 +171,7 @@ def test_bad_link_values_warn_and_fall_back(key: str, value: str, fallback: obje
     else:
         widget = at.radio(key=key) if key.endswith("axis") else at.slider(key=key)
         assert widget.value == fallback
-    assert len(figures(at)) == 3
+    assert len(figures(at)) == 4
 
 
 def test_empty_selections_show_a_hint_not_an_error() -> None:
@@ -234,7 +235,7 @@ def test_on_a_phone_the_tv_panels_stack_and_the_colour_bar_follows_its_image() -
     root = "document.querySelector('.lossviz-live')"
     bar = f"() => {root}.querySelector('.js-plotly-plot')._fullData[{GRADIENT_PANEL}].colorbar.y"
     image_row = f"() => {root}.querySelector('.js-plotly-plot')._fullLayout.yaxis3.domain"
-    with streamlit_server() as base, chromium_page(base, "generative", charts=3) as tab:
+    with streamlit_server() as base, chromium_page(base, "generative", charts=4) as tab:
         wide_bar, wide_row = tab.evaluate(bar), tab.evaluate(image_row)
         tab.set_viewport_size({"width": 390, "height": 844})
         tab.wait_for_function(f"() => {root}.dataset.layout === 'narrow'", timeout=20_000)
