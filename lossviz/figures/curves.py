@@ -9,8 +9,9 @@ Streamlit rerun (:func:`~lossviz.figures.live.live_figure`).
 
 The figure is a plain dict (:data:`~lossviz.figures.common.FigureSpec`) with arrays already in
 Plotly's base64 typed-array form (:func:`~lossviz.figures.live.typed_array`): ``st.plotly_chart``
-validates it once; the unit tests validate it too. Kink lines are traces on hidden y axes (range 0–1)
-overlaying each panel, so that frames can move them and they never stretch a panel's autorange.
+validates it once; the unit tests validate it too. A loss's kink lines are one trace on a hidden y axis over the
+whole plot height (range 0–1), a segment per panel, so that frames can move them and they never stretch a
+panel's autorange.
 """
 
 from __future__ import annotations
@@ -29,13 +30,18 @@ from lossviz.studies.curves import Curve, PairLossSummary
 ROWS = ("value", "gradient", "curvature")
 DOMAINS = ((0.69, 1.0), (0.355, 0.645), (0.0, 0.31))
 """Vertical extent of the three panels (top to bottom)."""
-TRACES_PER_CURVE = 7
-"""value, gradient, curvature, kink markers, and kink lines in each of the three panels."""
+TRACES_PER_CURVE = 5
+"""value, gradient, curvature, kink markers, and the kink lines through all three panels."""
 KINK_SYMBOL = {1: "x", 2: "diamond-open"}
 KINK_TEXT = {1: "kink: the gradient jumps", 2: "the curvature jumps"}
 HEIGHT = 720
-LINE_AXES = ("y4", "y5", "y6")
-"""Hidden y axes (0 to 1) overlaying the three panels, carrying the kink lines."""
+PANEL_AXES = (("x2", "y2"), ("x3", "y3"), ("x4", "y4"))
+"""The panels' axes, top to bottom; the bottom x axis carries the title and the others match it."""
+LINE_AXES = ("x", "y")
+"""Hidden axes over the whole plot (y: 0 to 1, the panels' domains), carrying the kink lines: one trace per loss
+for all three panels, since a live frame's cost in plotly.js grows with the figure's trace count (two traces fewer
+per loss took about a quarter off a Curves drag frame, docs/benchmarks.md). They are the first axes so that their
+subplot lies under the panels', which take the pointer: hover and zoom work in each panel as before."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +51,6 @@ class LiveCurves:
 
     loss: str
     curves: Sequence[Curve]
-
-
-def _axis(i: int) -> str:
-    return "" if i == 0 else str(i + 1)
 
 
 def _panel_y(curve: Curve, row: str, abs_grad: bool) -> np.ndarray:
@@ -70,12 +72,14 @@ def _kink_markers(curve: Curve) -> dict:
 
 
 def _kink_lines(curve: Curve) -> dict:
-    """One polyline of vertical segments (0 → 1 on the hidden axis) through every kink."""
+    """One polyline of vertical segments through every kink, one segment per panel (on the hidden axis, whose
+    0 to 1 is the plot's height, a panel spans its domain)."""
     x: list[float | None] = []
     y: list[float | None] = []
     for k, _ in curve.kinks:
-        x += [k, k, None]
-        y += [0.0, 1.0, None]
+        for lo, hi in DOMAINS:
+            x += [k, k, None]
+            y += [lo, hi, None]
     return {"x": x, "y": y}
 
 
@@ -90,8 +94,8 @@ def _curve_traces(curve: Curve, colour: str, abs_grad: bool, dash: str) -> list[
             "legendgroup": curve.name,
             "showlegend": row == "value",
             "line": {"color": colour, "width": 2, "dash": dash},
-            "xaxis": f"x{_axis(i)}",
-            "yaxis": f"y{_axis(i)}",
+            "xaxis": PANEL_AXES[i][0],
+            "yaxis": PANEL_AXES[i][1],
             "connectgaps": False,
             "hovertemplate": f"{curve.name}: %{{y:.4g}}<extra></extra>",
         }
@@ -110,24 +114,24 @@ def _curve_traces(curve: Curve, colour: str, abs_grad: bool, dash: str) -> list[
             "showlegend": False,
             "marker": {"color": colour, "size": 11, "symbol": markers["marker.symbol"], "line": {"width": 2}},
             "hovertemplate": f"{curve.name} at %{{x:.4g}}: %{{text}}<extra></extra>",
+            "xaxis": PANEL_AXES[0][0],
+            "yaxis": PANEL_AXES[0][1],
         }
     )
-    lines = _kink_lines(curve)
-    traces.extend(
+    traces.append(
         {
             "type": "scatter",
-            **lines,
+            **_kink_lines(curve),
             "mode": "lines",
             "name": f"{curve.name} kink lines",
             "legendgroup": curve.name,
             "showlegend": False,
             "line": {"color": colour, "width": 1, "dash": "dot"},
             "opacity": 0.7,
-            "xaxis": f"x{_axis(i)}",
-            "yaxis": axis,
+            "xaxis": LINE_AXES[0],
+            "yaxis": LINE_AXES[1],
             "hoverinfo": "skip",
         }
-        for i, axis in enumerate(LINE_AXES)
     )
     return traces
 
@@ -137,7 +141,7 @@ def _frame(moved: Curve, abs_grad: bool) -> list[dict]:
     data: list[dict] = [{"y": typed_array(_panel_y(moved, row, abs_grad))} for row in ROWS]
     markers = _kink_markers(moved)
     data.append({"x": markers["x"], "y": markers["y"], "text": markers["text"]})
-    data.extend([_kink_lines(moved)] * len(LINE_AXES))
+    data.append(_kink_lines(moved))
     return data
 
 
@@ -146,21 +150,26 @@ def _layout(x_label: str, symbol: str, log_y: bool, abs_grad: bool, title: str |
     titles = ("loss L", f"gradient {grad_title}", f"curvature ∂²L/∂{symbol}²")
     y_titles = ("L", grad_title, f"∂²L/∂{symbol}²")
     types = ("log" if log_y else "linear", "log" if log_y and abs_grad else "linear", "linear")
-    layout: dict = {**LAYOUT_DEFAULTS, "height": HEIGHT, "hovermode": "x unified", "margin": {"t": 70, "b": 40}}
-    for i, (lo, hi) in enumerate(DOMAINS):
-        a = _axis(i)
-        layout[f"xaxis{a}"] = {
-            "anchor": f"y{a}",
+    # Transparent plot areas: the kink lines' subplot spans all three panels, and an opaque background of its own
+    # would hide theirs.
+    layout: dict = {**LAYOUT_DEFAULTS, "height": HEIGHT, "hovermode": "x unified", "margin": {"t": 70, "b": 40},
+                    "plot_bgcolor": "rgba(0,0,0,0)"}
+    bottom = PANEL_AXES[-1][0]
+    for i, ((lo, hi), (x, y)) in enumerate(zip(DOMAINS, PANEL_AXES, strict=True)):
+        layout[x.replace("x", "xaxis")] = {
+            "anchor": y,
             "domain": [0.0, 1.0],
             "showticklabels": i == 2,
             "showspikes": True,
             "spikemode": "across",
             "spikethickness": 1,
             "spikedash": "dot",
-            **({"matches": "x3"} if i < 2 else {"title": {"text": x_label}}),
+            "showgrid": False,
+            "zeroline": False,
+            **({"matches": bottom} if i < 2 else {"title": {"text": x_label}}),
         }
-        layout[f"yaxis{a}"] = {
-            "anchor": f"x{a}",
+        layout[y.replace("y", "yaxis")] = {
+            "anchor": x,
             "domain": [lo, hi],
             "type": types[i],
             "title": {"text": y_titles[i]},
@@ -168,13 +177,13 @@ def _layout(x_label: str, symbol: str, log_y: bool, abs_grad: bool, title: str |
             "zerolinecolor": "#bbbbbb",
             "zerolinewidth": 1,
         }
-    for i, axis in enumerate(LINE_AXES):
-        layout[axis.replace("y", "yaxis")] = {
-            "overlaying": f"y{_axis(i)}",
-            "range": [0.0, 1.0],
-            "visible": False,
-            "fixedrange": True,
-        }
+    # The vertical grid and zero line are the kink axes' (under the kink lines, through all panels): a panel's own
+    # would be drawn over the kink lines (its subplot lies above theirs) and hide a kink on a grid line (MAE's at 0).
+    layout["xaxis"] = {
+        "anchor": "y", "domain": [0.0, 1.0], "matches": bottom, "showline": False, "showticklabels": False,
+        "ticks": "", "zeroline": True, "zerolinelayer": "below traces",
+    }
+    layout["yaxis"] = {"anchor": "x", "domain": [0.0, 1.0], "range": [0.0, 1.0], "visible": False, "fixedrange": True}
     layout["annotations"] = [
         {
             "text": f"<b>{t}</b>",
@@ -213,8 +222,8 @@ def figure_loss_curves(
     curve of ``live.curves`` moving that loss's traces (the live form of
     :func:`~lossviz.figures.live.live_figure`; ignored when that loss is not drawn); the curves named in
     ``dashed`` are drawn dashed (a reference under another curve stays visible). Each curve owns
-    ``TRACES_PER_CURVE`` consecutive traces: value, gradient, curvature, kink markers, kink lines in
-    each panel.
+    ``TRACES_PER_CURVE`` consecutive traces: value, gradient, curvature, kink markers, kink lines (through
+    all three panels).
     """
     colours = loss_colors(c.name for c in curves)
     dashes = {**line_dashes(c.name for c in curves), **dict.fromkeys(dashed, "dash")}

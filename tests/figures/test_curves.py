@@ -8,7 +8,7 @@ import pytest
 
 import lossviz
 from lossviz.figures import common
-from lossviz.figures.curves import TRACES_PER_CURVE, LiveCurves, figure_loss_curves
+from lossviz.figures.curves import DOMAINS, TRACES_PER_CURVE, LiveCurves, figure_loss_curves
 from lossviz.studies import curves as lc
 from tests.figure_helpers import as_array, figure_bytes, frames_of, sent_dtype, validated
 
@@ -35,21 +35,25 @@ def test_figure_validates_and_plots_every_curve_in_float32() -> None:
     fig = validated(figure_loss_curves(curves, x_label="residual", symbol="r"))
     assert len(fig.data) == TRACES_PER_CURVE * len(curves)
     for i, curve in enumerate(curves):
-        value, grad, curvature, markers, *lines = fig.data[TRACES_PER_CURVE * i : TRACES_PER_CURVE * (i + 1)]
+        value, grad, curvature, markers, lines = fig.data[TRACES_PER_CURVE * i : TRACES_PER_CURVE * (i + 1)]
         assert value.name == curve.name and value.showlegend and not grad.showlegend
         assert sent_dtype(value.x) == sent_dtype(value.y) == "f4"
         np.testing.assert_array_equal(as_array(value.x), curve.x.astype(np.float32))
         np.testing.assert_array_equal(_y(value), curve.value.astype(np.float32))
         np.testing.assert_array_equal(_y(grad), curve.grad.astype(np.float32))
         np.testing.assert_array_equal(_y(curvature), curve.curvature.astype(np.float32))
-        assert (value.yaxis, grad.yaxis, curvature.yaxis) == ("y", "y2", "y3")
+        assert (value.yaxis, grad.yaxis, curvature.yaxis) == ("y2", "y3", "y4")
+        assert (markers.xaxis, markers.yaxis) == ("x2", "y2")  # on the value curve
         assert list(markers.x) == [k for k, _ in curve.kinks]
-        assert [line.yaxis for line in lines] == ["y4", "y5", "y6"]
-        assert all(list(line.x) == list(lines[0].x) for line in lines)
-    assert fig.layout.xaxis.matches == "x3" and fig.layout.xaxis2.matches == "x3"
-    assert fig.layout.xaxis3.title.text == "residual"
-    assert fig.layout.yaxis4.overlaying == "y" and list(fig.layout.yaxis4.range) == [0, 1]
-    assert fig.layout.yaxis.type == "linear" and not fig.frames
+        assert (lines.xaxis, lines.yaxis) == ("x", "y")  # one trace through all three panels
+        assert list(lines.x) == [v for k, _ in curve.kinks for _ in DOMAINS for v in (k, k, None)]
+    assert fig.layout.xaxis2.matches == fig.layout.xaxis3.matches == fig.layout.xaxis.matches == "x4"
+    assert fig.layout.xaxis4.title.text == "residual"
+    # the kink lines' axis spans the plot's height, so 0 … 1 on it is paper height: a segment per panel domain; its
+    # subplot is the first, under the panels', which take hover and zoom
+    assert list(fig.layout.yaxis.domain) == [0, 1] and list(fig.layout.yaxis.range) == [0, 1]
+    assert not fig.layout.yaxis.visible and fig.layout.yaxis.overlaying is None
+    assert fig.layout.yaxis2.type == "linear" and not fig.frames
 
 
 def test_kinks_are_marked_on_the_value_curve_and_as_lines() -> None:
@@ -62,19 +66,20 @@ def test_kinks_are_marked_on_the_value_curve_and_as_lines() -> None:
     mae_markers = fig.data[3]
     assert list(mae_markers.x) == [0.0] and list(mae_markers.marker.symbol) == ["x"]
     lines = fig.data[TRACES_PER_CURVE + 4]
-    assert list(lines.x) == [-0.5, -0.5, None, 0.5, 0.5, None]
-    assert list(lines.y) == [0.0, 1.0, None, 0.0, 1.0, None]
+    assert list(lines.x) == [-0.5, -0.5, None] * 3 + [0.5, 0.5, None] * 3
+    panels = [v for lo, hi in DOMAINS for v in (lo, hi, None)]
+    assert list(lines.y) == panels * 2  # each kink: from the bottom to the top of each panel, not across the gaps
 
 
 def test_abs_gradient_and_log_scale() -> None:
     curves = _curves()
     fig = validated(figure_loss_curves(curves, x_label="r", symbol="r", log_y=True, abs_grad=True))
     np.testing.assert_array_equal(_y(fig.data[1]), np.abs(curves[0].grad).astype(np.float32))
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
-    assert fig.layout.yaxis3.type == "linear"
-    assert fig.layout.yaxis2.title.text == "|∂L/∂r|"
+    assert fig.layout.yaxis2.type == "log" and fig.layout.yaxis3.type == "log"
+    assert fig.layout.yaxis4.type == "linear"
+    assert fig.layout.yaxis3.title.text == "|∂L/∂r|"
     signed = validated(figure_loss_curves(curves, x_label="r", symbol="r", log_y=True))
-    assert signed.layout.yaxis2.type == "linear"  # a signed gradient cannot go on a log axis
+    assert signed.layout.yaxis3.type == "linear"  # a signed gradient cannot go on a log axis
 
 
 def _assert_frames_move_the_live_loss(fig: dict, first: int, expected: list[lc.Curve]) -> None:
@@ -85,7 +90,7 @@ def _assert_frames_move_the_live_loss(fig: dict, first: int, expected: list[lc.C
         for panel, numbers in enumerate((moved.value, moved.grad, moved.curvature)):
             np.testing.assert_array_equal(_y(frame["data"][panel]), numbers.astype(np.float32))
         assert list(frame["data"][3]["x"]) == [k for k, _ in moved.kinks]
-        assert list(frame["data"][4]["x"]) == [v for k, _ in moved.kinks for v in (k, k, None)]
+        assert list(frame["data"][4]["x"]) == [v for k, _ in moved.kinks for _ in DOMAINS for v in (k, k, None)]
 
 
 def test_live_figure_has_a_frame_per_value_equal_to_the_study_s_curve_there() -> None:

@@ -123,7 +123,7 @@ def test_each_control_changes_the_chart(page) -> None:
     page.toggle(key="curves_logy").set_value(True)
     page.run()
     (fig5,) = _charts(page)
-    assert fig5["layout"]["yaxis"]["type"] == "log" and fig4["layout"]["yaxis"]["type"] == "linear"
+    assert fig5["layout"]["yaxis2"]["type"] == "log" and fig4["layout"]["yaxis2"]["type"] == "linear"
 
     page.multiselect(key="curves_losses").set_value(["mse", "huber", "quantile"])
     fig6 = _rerun(page, fig5)
@@ -210,9 +210,9 @@ def test_margin_and_prediction_axes_get_separate_charts(page) -> None:
     page.run()
     assert not exceptions(page)
     (live,) = live_figures(page)  # focal's γ: its group is the live chart
-    titles = [f["layout"]["xaxis3"]["title"]["text"] for f in figures(page)]
+    titles = [f["layout"]["xaxis4"]["title"]["text"] for f in figures(page)]
     assert titles[0] == "margin m = y·p" and titles[1].startswith("prediction p (probability")
-    assert live["layout"]["xaxis3"]["title"]["text"].startswith("prediction p (logit")
+    assert live["layout"]["xaxis4"]["title"]["text"].startswith("prediction p (logit")
 
 
 def test_query_string_restores_state() -> None:
