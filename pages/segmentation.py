@@ -165,8 +165,8 @@ explain(
 
 st.header("Where each loss pushes: per-pixel gradients")
 maps = {name: results[name].grad for name in ss.LOSSES if name in results}
-show(figure_gradient_maps(maps, {**TITLES, "pixel_cross_entropy": "pixel CE (w.r.t. the logit)"}, true),
-     key=f"{PREFIX}_chart_gradients")
+# The titles stay short (pixel CE's gradient is w.r.t. the logit, the caption says): five abreast fit 390 px.
+show(figure_gradient_maps(maps, TITLES, true), key=f"{PREFIX}_chart_gradients")
 st.caption(
     f"∂L/∂p per pixel (pixel CE: ∂L/∂logit). Blue: the gradient is negative, a descent step raises p there; red: "
     f"it lowers p. Each map has its own colour range, ± the {SATURATION_PERCENTILE:g}th percentile of |gradient| "
