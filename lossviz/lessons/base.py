@@ -469,8 +469,8 @@ class _Reader:
             if not isinstance(options, list | tuple) or len(options) < 2 or not all(isinstance(o, str) for o in options):
                 raise self.fail(where, "options must be a list of at least two texts, or the name of one in the module")
             return ChoiceQuestion(prompt, tuple(options), self.function(q["answer"], where), hint, explain)
-        param = self.name(q["param"], where) if kind == "setting" else None
         if kind == "setting":
+            param = self.name(q["param"], where)
             if not isinstance(param, Param):
                 raise self.fail(where, f"{q['param']!r} is not a Param")
             return SettingQuestion(prompt, str(q["control"]), param, self.function(q["measure"], where), hint, explain)

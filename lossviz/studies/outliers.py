@@ -119,11 +119,10 @@ class Sensitivity:
 
 @dataclass(frozen=True)
 class Sweep:
-    """Data sets that vary one clean sample, solved as one batch: x, y and weight, each (sets, points)."""
+    """Data sets that vary one clean sample, solved as one batch: x and y, each (sets, points)."""
 
     x: np.ndarray
     y: np.ndarray
-    weight: np.ndarray
 
 
 def sensitivity_sweep(x: np.ndarray, y: np.ndarray, x0: float, offsets: np.ndarray, line: tuple[float, float]) -> Sweep:
@@ -132,7 +131,7 @@ def sensitivity_sweep(x: np.ndarray, y: np.ndarray, x0: float, offsets: np.ndarr
     xs = np.broadcast_to(np.append(x, x0), (offsets.size, x.size + 1))
     y0 = line[0] + line[1] * x0 + offsets
     ys = np.concatenate([np.broadcast_to(y, (offsets.size, x.size)), y0[:, None]], axis=1)
-    return Sweep(xs, ys, np.ones_like(xs))
+    return Sweep(xs, ys)
 
 
 def breakdown_sweep(
@@ -144,8 +143,7 @@ def breakdown_sweep(
     x = np.asarray(x, dtype=float)
     counts = np.round(np.asarray(fractions, dtype=float) * x.size).astype(int)
     sets = [contaminate(x, y, int(c), size, position, line, seed)[:2] for c in counts]
-    xs, ys = np.stack([s[0] for s in sets]), np.stack([s[1] for s in sets])
-    return Sweep(xs, ys, np.ones_like(xs))
+    return Sweep(np.stack([s[0] for s in sets]), np.stack([s[1] for s in sets]))
 
 
 def solve_sweeps(
@@ -160,13 +158,11 @@ def solve_sweeps(
     base, start = _warm_start(loss, x, y, what, params)
     width = max(sw.x.shape[1] for sw in sweeps)
 
-    def padded(a: np.ndarray, fill: float) -> np.ndarray:
-        return np.pad(a, ((0, 0), (0, width - a.shape[1])), constant_values=fill)
+    def stacked(arrays: Sequence[np.ndarray]) -> np.ndarray:  # padded with zeros to the widest sweep
+        return np.concatenate([np.pad(a, ((0, 0), (0, width - a.shape[1]))) for a in arrays])
 
-    fit = estimate(
-        loss, np.concatenate([padded(sw.x, 0.0) for sw in sweeps]), np.concatenate([padded(sw.y, 0.0) for sw in sweeps]),
-        np.concatenate([padded(sw.weight, 0.0) for sw in sweeps]), what, params, start=start,
-    )  # fmt: skip
+    weight = stacked([np.ones_like(sw.x) for sw in sweeps])  # 0 on the padding
+    fit = estimate(loss, stacked([sw.x for sw in sweeps]), stacked([sw.y for sw in sweeps]), weight, what, params, start)
     ends = np.cumsum([sw.x.shape[0] for sw in sweeps])[:-1]
     return base, np.split(tracked(fit, what), ends), bool(fit.converged.all() and base.converged)
 
