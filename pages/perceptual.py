@@ -40,9 +40,15 @@ def comparison(blur: float, noise: float, depth: int) -> sp.Comparison:
     return sp.compare(blur, noise, depth)
 
 
-@st.cache_data(max_entries=16, show_spinner="Running gradient descent on both losses…")
+@st.cache_data(max_entries=8, show_spinner="Running gradient descent on both losses…")
+def descent(jitter: int, depth: int, keep: tuple[int, ...]) -> sp.Descent:
+    return sp.descend(jitter, depth, keep)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def reconstruction(jitter: int, steps: int, depth: int) -> sp.Reconstruction:
-    return sp.reconstruct(jitter, steps, depth)
+    """Moving the steps slider reads another count of the same run: one descent per (J, L) and reach."""
+    return descent(jitter, depth, sp.checkpoints(steps)).at(steps)
 
 
 @st.fragment

@@ -15,7 +15,7 @@ Distortions (:func:`compare`)
     worse than the blur; the perceptual loss calls it several times better (Johnson et al. 2016's opening
     example: two images one pixel apart look alike, yet per-pixel losses call them very different).
 
-Reconstruction (:func:`reconstruct`)
+Reconstruction (:func:`reconstruct`, :func:`descend`)
     Why is a network trained with MSE blurry? For an input that does not pin its answer down (a low-resolution
     image, say), the output that minimises the *average* MSE over the plausible answers y_1 … y_K is their
     pixel mean, a blur of them. Here the K = :data:`ANSWERS` answers are the scene with its texture re-drawn
@@ -37,6 +37,7 @@ CVPR 2017 (introduction: minimising MSE finds pixel-wise averages of plausible s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -351,32 +352,81 @@ def average_losses(images: np.ndarray, targets: np.ndarray, depth: int) -> tuple
     return mse, perceptual
 
 
-def reconstruct(jitter: int, steps: int, depth: int) -> Reconstruction:
-    """Adam from the low-res start on the average MSE and on the average perceptual loss over :func:`answers`."""
+def checkpoints(steps: int) -> tuple[int, ...]:
+    """The step counts one :func:`descend` keeps when the page asks for ``steps``: every position of the
+    :data:`STEPS` slider up to its default (a first visit stops there) or, beyond it, up to the slider's end,
+    and ``steps`` itself (a link may name any count). Every slider position then shares one of two runs."""
+    horizon = max(int(STEPS.default) if steps <= STEPS.default else int(STEPS.high), steps)
+    return tuple(sorted({*range(int(STEPS.low), horizon + 1, int(STEPS.step)), steps}))
+
+
+@dataclass(frozen=True)
+class Descent:
+    """One Adam run on each loss from the low-res start, kept at several step counts.
+
+    Why one run serves every count: Adam's update at step t depends only on the steps before it (no schedule
+    that knows the run's length), so the first T steps of a longer run *are* the run of T steps, to the bit
+    (tested). ``kept`` maps a step count to the two images ``(2, H, W)`` (MSE, perceptual) reached there;
+    ``history`` ``(horizon + 1, 2)`` is both objectives at every step.
+    """
+
+    jitter: int
+    depth: int
+    targets: np.ndarray
+    start: np.ndarray
+    kept: dict[int, np.ndarray]
+    history: np.ndarray
+
+    def at(self, steps: int) -> Reconstruction:
+        """The :class:`Reconstruction` after ``steps`` steps, one of the kept counts."""
+        if steps not in self.kept:
+            raise ValueError(f"this descent kept the images after {sorted(self.kept)} steps, not {steps}")
+        mse_result, perceptual_result = self.kept[steps]
+        images = {
+            "truth": self.targets[0],
+            "start": self.start,
+            "pixel mean": self.targets.mean(0),
+            "MSE": mse_result,
+            "perceptual": perceptual_result,
+        }
+        stack = np.stack([images[name] for name in IMAGES])
+        with one_thread():
+            mse, perceptual = average_losses(stack, self.targets, self.depth)
+        sharpness = edge_energy(stack)
+        return Reconstruction(
+            images=images,
+            mse=dict(zip(IMAGES, mse.tolist(), strict=True)),
+            perceptual=dict(zip(IMAGES, perceptual.tolist(), strict=True)),
+            sharpness=dict(zip(IMAGES, sharpness.tolist(), strict=True)),
+            history=self.history[: steps + 1],
+            jitter=self.jitter,
+            steps=steps,
+            depth=self.depth,
+        )
+
+
+def descend(jitter: int, depth: int, keep: Sequence[int]) -> Descent:
+    """Adam from the low-res start on the average MSE and on the average perceptual loss over :func:`answers`,
+    run to the largest of ``keep`` and kept after each of those step counts."""
+    counts = sorted({int(k) for k in keep})
+    if not counts or counts[0] < 0:
+        raise ValueError(f"keep must name non-negative step counts, got {list(keep)!r}")
     targets = answers(jitter)
     start = low_res_start(targets[0])
     objective = AverageLoss(targets, depth)
     with one_thread():  # 64 × 64 images: a second thread costs more than it saves (7× here on a busy box)
-        (trajectory,) = optim.run(objective.both, start.reshape(-1), [optim.Adam()], [LEARNING_RATE] * 2, steps)
-    mse_result, perceptual_result = (row.reshape(start.shape) for row in trajectory.theta[-1])
-    images = {
-        "truth": targets[0],
-        "start": start,
-        "pixel mean": targets.mean(0),
-        "MSE": mse_result,
-        "perceptual": perceptual_result,
-    }
-    stack = np.stack([images[name] for name in IMAGES])
-    with one_thread():
-        mse, perceptual = average_losses(stack, targets, depth)
-    sharpness = edge_energy(stack)
-    return Reconstruction(
-        images=images,
-        mse=dict(zip(IMAGES, mse.tolist(), strict=True)),
-        perceptual=dict(zip(IMAGES, perceptual.tolist(), strict=True)),
-        sharpness=dict(zip(IMAGES, sharpness.tolist(), strict=True)),
-        history=trajectory.value[:, :] + np.array([0.0, objective.spread]),
+        (trajectory,) = optim.run(objective.both, start.reshape(-1), [optim.Adam()], [LEARNING_RATE] * 2, counts[-1])
+    return Descent(
         jitter=jitter,
-        steps=steps,
         depth=depth,
+        targets=targets,
+        start=start,
+        kept={k: trajectory.theta[k].reshape(2, *start.shape).copy() for k in counts},
+        history=trajectory.value + np.array([0.0, objective.spread]),
     )
+
+
+def reconstruct(jitter: int, steps: int, depth: int) -> Reconstruction:
+    """Adam from the low-res start on the average MSE and on the average perceptual loss over :func:`answers`,
+    ``steps`` steps of each (:func:`descend` kept at ``steps``)."""
+    return descend(jitter, depth, (steps,)).at(steps)

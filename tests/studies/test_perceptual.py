@@ -220,3 +220,28 @@ def test_table_lists_every_image(reconstruction: sp.Reconstruction) -> None:
     table = reconstruction.table()
     assert table["image"] == list(sp.IMAGES)
     assert table["edge energy"] == [reconstruction.sharpness[name] for name in sp.IMAGES]
+
+
+def test_a_longer_descent_holds_every_shorter_one_to_the_bit() -> None:
+    """The page runs Adam once per (J, L) and reads each steps setting from it: the first T steps of a longer
+    run must be the run of T steps (Adam's update at step t knows nothing of the run's length)."""
+    path = sp.descend(1, 1, (20, 40))
+    for steps in (20, 40):
+        kept, alone = path.at(steps), sp.descend(1, 1, (steps,)).at(steps)
+        for name in sp.IMAGES:
+            np.testing.assert_array_equal(kept.images[name], alone.images[name])
+        np.testing.assert_array_equal(kept.history, alone.history)
+        assert kept.history.shape == (steps + 1, 2)
+        assert (kept.mse, kept.perceptual, kept.sharpness) == (alone.mse, alone.perceptual, alone.sharpness)
+    with pytest.raises(ValueError, match="kept"):
+        path.at(30)
+    with pytest.raises(ValueError, match="non-negative"):
+        sp.descend(1, 1, ())
+
+
+def test_checkpoints_share_one_run_per_reach_and_keep_any_count_a_link_names() -> None:
+    grid = range(int(sp.STEPS.low), int(sp.STEPS.high) + 1, int(sp.STEPS.step))
+    short = [s for s in grid if s <= sp.STEPS.default]
+    assert {sp.checkpoints(s) for s in short} == {tuple(short)}
+    assert {sp.checkpoints(s) for s in grid if s > sp.STEPS.default} == {tuple(grid)}
+    assert 37 in sp.checkpoints(37) and sp.checkpoints(37)[-1] == sp.STEPS.default
