@@ -11,7 +11,7 @@ from lossviz.figures.curves import LiveCurves, figure_loss_curves, figure_pair_d
 from lossviz.studies import curves as lc
 from lossviz.toolkit import fit as fitting
 from lossviz.ui.cards import guarded, guarded_each, kept_figure, loss_cards
-from lossviz.ui.charts import show, show_table
+from lossviz.ui.charts import lazy_expander, show, show_table
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
     choice_control,
@@ -300,5 +300,7 @@ if log_y:
     st.caption("On the log scale, points where the loss is 0 (the minimum of most losses) are not drawn.")
 
 st.divider()
-with st.expander("Your own data: a model's predictions vs targets", expanded=False):
-    pairs_section()
+own_data = lazy_expander("Your own data: a model's predictions vs targets", f"{PAIRS}_open")
+if own_data.open:
+    with own_data:
+        pairs_section()

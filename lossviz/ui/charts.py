@@ -35,6 +35,17 @@ def lazy_tabs(labels: Sequence[str], key: str) -> Sequence[Any]:
     return st.tabs(list(labels), key=key, on_change="rerun", bind="query-params")
 
 
+def lazy_expander(label: str, key: str) -> Any:
+    """An expander whose content runs only while it is open: ``if (box := lazy_expander(...)).open: with box:``.
+
+    Why: a plain ``st.expander`` runs (and sends) its content on every rerun, open or not; the Curves page's
+    own-data section built two charts per rerun inside a closed expander (a quarter of the page's server time
+    in a classroom profile). Opening it reruns the page, and the link keeps it open (``{key}=true``).
+    """
+    url_state.restore_flag(key)
+    return st.expander(label, key=key, on_change="rerun", bind="query-params")
+
+
 def show_table(table: pd.DataFrame, formats: Mapping[str, str] | None = None, *, decimals: int | None = None,
                **kwargs: Any) -> Any:
     """``st.dataframe`` with number formats per column: ``formats`` maps a column to a printf format or a preset

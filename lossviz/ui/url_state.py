@@ -138,6 +138,15 @@ def restore_choices(
             st.session_state[key] = result.value
 
 
+def restore_flag(key: str) -> None:
+    """Check an open/closed link value (``true`` or ``false``) before its element exists; anything else warns
+    and leaves it closed."""
+    raw = st.query_params.get(key)
+    if raw is not None and raw not in ("true", "false") and key not in st.session_state:
+        _apply(key, UrlValue(False, f"Link value {key}={raw[:60]!r} is neither true nor false; left closed."),
+               escape=True)
+
+
 def restore_free_number(key: str, fallback: float) -> None:
     """Put a number without a declared range into the session before its widget exists: the link's value
     if it is a finite number (else a warning), or ``fallback``."""

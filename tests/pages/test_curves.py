@@ -300,6 +300,18 @@ def test_custom_losses_with_nan_and_failures(custom_losses) -> None:
     _rerun(at, fig)
 
 
+def test_a_malformed_open_flag_in_a_link_warns_and_leaves_the_own_data_section_closed() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "curves.py"), default_timeout=120)
+    at.query_params["curves_pairs_open"] = "<b>yes</b>"
+    at.run()
+    assert not at.exception
+    shown = [w.value.replace("\\", "") for w in at.warning]  # user text is shown Markdown-escaped
+    assert any("curves_pairs_open='<b>yes</b>'" in w and "neither true nor false" in w for w in shown), shown
+    assert not any(w.key == "curves_pairs_example" for w in at.selectbox)
+
+
 def test_no_loss_selected_shows_a_hint(page) -> None:
     page.multiselect(key="curves_losses").set_value([])
     page.run()
@@ -312,6 +324,9 @@ def test_predictions_vs_targets_example_file_draws_its_charts():
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "curves.py"), default_timeout=120)
+    at.run()
+    assert not any(w.key == "curves_pairs_example" for w in at.selectbox)  # closed: its content does not run
+    at.query_params["curves_pairs_open"] = "true"  # the link of a page with the section open
     at.run()
     before = len(at.get("plotly_chart"))  # the live chart is a component, not counted
     at.selectbox(key="curves_pairs_example").set_value("validation_predictions.csv").run()

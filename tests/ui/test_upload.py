@@ -13,6 +13,7 @@ PAGE_CHARTS = 0
 
 def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["curves_pairs_open"] = "true"  # the section runs only while open
     at.run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == PAGE_CHARTS and len(at.get("bidi_component")) == 1
