@@ -9,7 +9,7 @@ import lossviz
 from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_triplet_plane, margin_frames
 from lossviz.studies import margins as es
 from lossviz.toolkit.frames import round_values
-from lossviz.ui.cards import loss_card, loss_cards
+from lossviz.ui.cards import kept_figure, loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import control_key, param_control, param_controls
@@ -45,12 +45,14 @@ def margin_chart(key: str) -> None:
         st.caption(lossviz.spec(name).title)  # which loss the slider's m belongs to
         margins[name] = param_controls(name, PREFIX)["margin"]
     try:
-        panel = es.panel(key, margins)
-        moved = frames(key)
+        # Kept across reruns and sessions: a rerun of another panel's fragment, or of the page, then neither
+        # recomputes the panel nor re-encodes its frames (lossviz.ui.live_chart caches a figure's encoding).
+        figure = kept_figure(f"{PREFIX}_{key}", tuple(sorted(margins.items())),
+                             lambda: figure_margin_panel(es.panel(key, margins), frames(key)))
     except ValueError as exc:
         st.error(str(exc))
         return
-    live_chart(figure_margin_panel(panel, moved), live, key=url_key)
+    live_chart(figure, live, key=url_key)
     if key == "multiclass":
         st.caption(f"Fixed scores {es.MULTICLASS_TEXT}; one of x0 or x1 varies along the x axis.")
 
@@ -156,7 +158,8 @@ def triplet_section() -> None:
     numbers[1].metric("d(a, n)", f"{plane.d_an:.4f}")
     numbers[2].metric("triplet loss L", f"{plane.value:.4f}")
     numbers[3].metric("the negative is", plane.negative_region)
-    st.table(pd.DataFrame(es.gradient_table(plane)).style.format(precision=4))
+    # Numbers as fixed-decimal text: a pandas Styler would be formatted in Python on every rerun.
+    st.table(pd.DataFrame(es.gradient_table(plane)).map(lambda v: f"{v:.4f}" if isinstance(v, float) else v))
 
 
 st.header("Triplet loss in the embedding plane")
