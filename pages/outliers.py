@@ -42,10 +42,13 @@ def cached_fit(loss: str, identity: tuple, params: tuple, data_key: tuple) -> rf
 
 
 @st.cache_data(max_entries=64, show_spinner="Sweeping the outlier …")
-def cached_curves(loss: str, identity: tuple, params: tuple, *settings: float | str) -> tuple[rf.Sensitivity, rf.Breakdown]:
+def cached_curves(
+    loss: str, identity: tuple, params: tuple, *settings: float, model: str
+) -> dict[str, tuple[rf.Sensitivity, rf.Breakdown]]:
     """The sweeps (41 + 21 data sets in one batched solve) depend on the clean data, not on the outliers' count
-    or the picks. ``identity`` keys a custom loss by its definition."""
-    return rf.robustness_curves(loss, dict(params), *settings)
+    or the picks; one solve gives every estimate of its model (slope and intercept), so switching between those
+    is a cache hit. ``identity`` keys a custom loss by its definition."""
+    return rf.robustness_by_estimate(loss, dict(params), *settings, model)
 
 
 def picks_from_url(n: int) -> None:
@@ -252,8 +255,10 @@ what = uc.radio_control(
     help="slope b or intercept a of the fitted line, or a location: the best constant (mean for MSE, median for MAE).",
 )
 sweep = uc.param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
+model = rf.fitted_together(what)[0]
 robustness = guarded_each(
-    studies, lambda name: cached_curves(*loss_key(name, params[name]), n, noise, seed, size, position, sweep, what)
+    studies,
+    lambda name: cached_curves(*loss_key(name, params[name]), n, noise, seed, size, position, sweep, model=model)[what],
 )
 for name, (sens, brk) in robustness.items():
     if not (sens.converged and brk.converged):

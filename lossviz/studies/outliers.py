@@ -94,9 +94,15 @@ def _warm_start(
     return base, (base.coef if is_convex(loss, scale, **base.params) else None)
 
 
-def tracked(fit: Fit, what: str) -> np.ndarray:
-    """The number a study follows: slope, intercept or location."""
-    return fit.coef[..., 1] if what == "slope" else fit.coef[..., 0]
+def tracked(coef: np.ndarray, what: str) -> np.ndarray:
+    """The number a study follows in a fit's coefficients ``(…, 2)`` (intercept, slope): slope, intercept or
+    location."""
+    return coef[..., 1] if what == "slope" else coef[..., 0]
+
+
+def fitted_together(what: str) -> tuple[str, ...]:
+    """The estimates that one fit gives with ``what``: a line's slope and intercept, or a location."""
+    return ("location",) if what == "location" else ("slope", "intercept")
 
 
 # --- sensitivity curve and breakdown ------------------------------------------------------------
@@ -153,7 +159,8 @@ def solve_sweeps(
     """The clean fit, then the tracked estimate on every data set of ``sweeps``, all in one batched solve (started
     from the clean fit when the loss is convex): a solve's cost is mostly per iteration, not per data set. Sweeps
     of fewer points are padded with points of weight 0. Returns the clean fit, the estimates per sweep and
-    whether every fit converged."""
+    whether every fit converged. The estimates are the fits' coefficients ``(sets, 2)``, :func:`tracked` picks
+    ``what`` or any estimate :func:`fitted_together` with it."""
     params = params or {}
     base, start = _warm_start(loss, x, y, what, params)
     width = max(sw.x.shape[1] for sw in sweeps)
@@ -164,11 +171,11 @@ def solve_sweeps(
     weight = stacked([np.ones_like(sw.x) for sw in sweeps])  # 0 on the padding
     fit = estimate(loss, stacked([sw.x for sw in sweeps]), stacked([sw.y for sw in sweeps]), weight, what, params, start)
     ends = np.cumsum([sw.x.shape[0] for sw in sweeps])[:-1]
-    return base, np.split(tracked(fit, what), ends), bool(fit.converged.all() and base.converged)
+    return base, np.split(np.asarray(fit.coef), ends), bool(fit.converged.all() and base.converged)
 
 
-def _sensitivity(offsets: np.ndarray, n: int, base: Fit, t: np.ndarray, what: str, converged: bool) -> Sensitivity:
-    t_base = float(tracked(base, what))
+def _sensitivity(offsets: np.ndarray, n: int, base: Fit, coef: np.ndarray, what: str, converged: bool) -> Sensitivity:
+    t_base, t = float(tracked(base.coef, what)), tracked(coef, what)
     return Sensitivity(offsets=offsets, curve=n * (t - t_base), estimate=t, base=t_base, converged=converged)
 
 
@@ -233,8 +240,8 @@ def breakdown_curve(
     return _breakdown(fractions, base, t, what, converged)
 
 
-def _breakdown(fractions: np.ndarray, base: Fit, t: np.ndarray, what: str, converged: bool) -> Breakdown:
-    clean = float(tracked(base, what))
+def _breakdown(fractions: np.ndarray, base: Fit, coef: np.ndarray, what: str, converged: bool) -> Breakdown:
+    clean, t = float(tracked(base.coef, what)), tracked(coef, what)
     return Breakdown(fractions=fractions, error=np.abs(t - clean), estimate=t, clean=clean, converged=converged)
 
 
@@ -330,13 +337,25 @@ def robustness_curves(
 ) -> tuple[Sensitivity, Breakdown]:
     """The synthetic set's sensitivity curve (one extra point at x₀ = ``position`` swept over ±``sweep`` around the
     true line) and breakdown curve (its clean points contaminated 0 … 50 % by a cluster at ``position``, ``size``
-    above the line), fitted in one batched solve (:func:`solve_sweeps`): about 40 % less time than two. Neither
-    depends on the outliers' count."""
+    above the line) of the estimate ``what``; see :func:`robustness_by_estimate`."""
+    return robustness_by_estimate(loss, params, n, noise, seed, size, position, sweep, what)[what]
+
+
+def robustness_by_estimate(
+    loss: str | LossSpec, params: Mapping[str, float], n: int, noise: float, seed: int, size: float, position: float,
+    sweep: float, what: str = "slope",
+) -> dict[str, tuple[Sensitivity, Breakdown]]:
+    """:func:`robustness_curves` of ``what`` and of every estimate :func:`fitted_together` with it (a line's slope
+    and intercept come from the same fits), all in one batched solve (:func:`solve_sweeps`): about 40 % less
+    time than two. Neither curve depends on the outliers' count."""
     x, y = clean_points(n, noise, seed)
     offsets = sweep_offsets(sweep)
     sweeps = [sensitivity_sweep(x, y, position, offsets, TRUE_LINE), breakdown_sweep(x, y, size, position, TRUE_LINE, seed)]
     base, (sens, brk), converged = solve_sweeps(loss, x, y, sweeps, what, params)
-    return _sensitivity(offsets, x.size + 1, base, sens, what, converged), _breakdown(CONTAMINATION, base, brk, what, converged)
+    return {
+        t: (_sensitivity(offsets, x.size + 1, base, sens, t, converged), _breakdown(CONTAMINATION, base, brk, t, converged))
+        for t in fitted_together(what)
+    }
 
 
 PICK_ACTIONS = ("outlier", "drop", "restore")

@@ -88,6 +88,20 @@ def test_both_curves_in_one_solve_equal_each_on_its_own(loss: str, params: dict,
     assert brk.fractions.size == rf.CONTAMINATION.size and sens.converged and brk.converged
 
 
+@pytest.mark.parametrize("loss", ["mae", "huber"])
+def test_a_lines_slope_and_intercept_curves_come_from_one_solve(loss: str) -> None:
+    """Switching the page between slope and intercept reads the other estimate of the same fits."""
+    settings = (30, 1.0, 3, 12.0, 0.8, 20.0)
+    both = rf.robustness_by_estimate(loss, {}, *settings, "intercept")
+    assert set(both) == {"slope", "intercept"} == set(rf.fitted_together("slope"))
+    assert set(rf.robustness_by_estimate(loss, {}, *settings, "location")) == {"location"}
+    for what, (sens, brk) in both.items():
+        alone_sens, alone_brk = rf.robustness_curves(loss, {}, *settings, what)
+        np.testing.assert_array_equal(sens.curve, alone_sens.curve)
+        np.testing.assert_array_equal(brk.error, alone_brk.error)
+    assert not np.array_equal(both["slope"][0].curve, both["intercept"][0].curve)
+
+
 def test_estimate_refuses_unknown_targets() -> None:
     x, y = _data(0)
     with pytest.raises(ValueError, match="estimate"):
