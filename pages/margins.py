@@ -10,7 +10,7 @@ from lossviz.figures.margins import ARROW_SCALE, figure_margin_panel, figure_tri
 from lossviz.studies import margins as es
 from lossviz.toolkit.frames import round_values
 from lossviz.ui.cards import kept_figure, loss_card, loss_cards
-from lossviz.ui.charts import show
+from lossviz.ui.charts import lazy_expander, show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import control_key, param_control, param_controls
 from lossviz.ui.live_chart import LiveParam, live_chart, live_value
@@ -92,8 +92,9 @@ explain(
     "it comes within m of x0. Margin ranking is a hinge on the difference s1 − s2: only the order matters, not "
     "the scores themselves."
 )
-with st.expander("Formulas and references", expanded=False):
-    loss_cards(es.SCORE_LOSSES, per_row=len(es.SCORE_LOSSES))
+if (score_formulas := lazy_expander("Formulas and references", f"{PREFIX}_score_formulas")).open:
+    with score_formulas:
+        loss_cards(es.SCORE_LOSSES, per_row=len(es.SCORE_LOSSES))
 
 # --- contrastive ----------------------------------------------------------------------------------
 
@@ -180,8 +181,9 @@ explain(
     "one point has L = m for every triplet). A negative sitting exactly on the anchor has no direction to be "
     "pushed in: the distance carries torch's ε = 10⁻⁶, which picks the direction (−1, −1)/√2."
 )
-with st.expander("Formula and references", expanded=False):
-    loss_card("triplet")
+if (triplet_formula := lazy_expander("Formula and references", f"{PREFIX}_triplet_formula")).open:
+    with triplet_formula:
+        loss_card("triplet")
 
 # --- cosine ---------------------------------------------------------------------------------------
 

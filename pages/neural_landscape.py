@@ -19,7 +19,7 @@ from lossviz.figures.neural_landscape import (
 from lossviz.studies import neural_landscape as nl
 from lossviz.toolkit import training as tr
 from lossviz.ui.cards import guarded, kept_figure, loss_card
-from lossviz.ui.charts import lazy_tabs, show
+from lossviz.ui.charts import lazy_expander, lazy_tabs, show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, param_controls, radio_control, toggle_control
 from lossviz.ui.live_chart import LiveParam, live_chart
@@ -238,12 +238,13 @@ interpolation_section(result)
 plane_section(result)
 pca_section(result)
 
-with st.expander("Formulas and references"):
-    loss_card(result.config.loss, label="Training loss")
-    st.latex(r"\delta_{i,j} \leftarrow \frac{\delta_{i,j}}{\lVert \delta_{i,j} \rVert}\,\lVert \theta^*_{i,j} \rVert"
-             r"\quad\text{(filter } j \text{ of layer } i\text{)}")
-    st.caption(
-        "Li, Xu, Taylor, Studer & Goldstein, Visualizing the Loss Landscape of Neural Nets, NeurIPS 2018 (§3 "
-        "interpolation, §4 filter normalisation, §7 PCA trajectories); Goodfellow, Vinyals & Saxe, Qualitatively "
-        "Characterizing Neural Network Optimization Problems, ICLR 2015."
-    )
+if (formulas := lazy_expander("Formulas and references", key("formulas"))).open:
+    with formulas:
+        loss_card(result.config.loss, label="Training loss")
+        st.latex(r"\delta_{i,j} \leftarrow \frac{\delta_{i,j}}{\lVert \delta_{i,j} \rVert}\,\lVert \theta^*_{i,j} \rVert"
+                 r"\quad\text{(filter } j \text{ of layer } i\text{)}")
+        st.caption(
+            "Li, Xu, Taylor, Studer & Goldstein, Visualizing the Loss Landscape of Neural Nets, NeurIPS 2018 (§3 "
+            "interpolation, §4 filter normalisation, §7 PCA trajectories); Goodfellow, Vinyals & Saxe, Qualitatively "
+            "Characterizing Neural Network Optimization Problems, ICLR 2015."
+        )

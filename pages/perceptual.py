@@ -16,7 +16,7 @@ from lossviz.figures.perceptual import (
     reconstruction_tiles,
 )
 from lossviz.studies import perceptual as sp
-from lossviz.ui.charts import show
+from lossviz.ui.charts import lazy_expander, show
 from lossviz.ui.controls import param_control
 from lossviz.ui.navigation import ensure_app
 
@@ -125,9 +125,10 @@ depth = param_control(sp.DEPTH, f"{PREFIX}_depth", label="levels of φ used (L)"
 distortion_section(depth)
 reconstruction_section(depth)
 
-with st.expander("What φ is: formula, filter bank, references", expanded=False):
-    s = lossviz.spec("perceptual")
-    st.latex(s.latex)
-    st.markdown(s.note)
-    st.caption(s.use_when)
-    st.caption("References: " + "; ".join(s.references))
+if (about := lazy_expander("What φ is: formula, filter bank, references", f"{PREFIX}_about")).open:
+    with about:
+        s = lossviz.spec("perceptual")
+        st.latex(s.latex)
+        st.markdown(s.note)
+        st.caption(s.use_when)
+        st.caption("References: " + "; ".join(s.references))

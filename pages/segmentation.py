@@ -17,7 +17,7 @@ from lossviz.figures.segmentation import (
 )
 from lossviz.studies import segmentation as ss
 from lossviz.ui.cards import kept_figure, loss_cards
-from lossviz.ui.charts import show
+from lossviz.ui.charts import lazy_expander, show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import choice_control, param_control, radio_control
 from lossviz.ui.live_chart import LiveParam, live_pad, pad_values
@@ -199,5 +199,6 @@ with right:
         f"returning NaN). Here Σp = {empty_p:.3g} for the empty mask: s = 1 gives {ss.empty_mask_dice(empty_p, 1.0):.4f}."
     )
 
-with st.expander("Formulas and references", expanded=False):
-    loss_cards(ss.LOSSES)
+if (formulas := lazy_expander("Formulas and references", f"{PREFIX}_formulas")).open:
+    with formulas:
+        loss_cards(ss.LOSSES)

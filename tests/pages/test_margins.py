@@ -63,6 +63,11 @@ def test_page_renders_every_chart_with_formulas_and_one_live_margin_each(page) -
         frames = frames_of(charts[key])
         assert len(frames) == len(param["values"]) >= 20 and all(f["data"] and f["traces"] for f in frames)
     shown = {t.value.strip("$\n") for t in page.latex}
+    assert not {lossviz.spec(name).latex for name in [*es.SCORE_LOSSES, "triplet"]} & shown  # closed: not sent
+    opened = app_test("margins")
+    opened.query_params.update(margins_score_formulas="true", margins_triplet_formula="true")  # a link opens them
+    opened.run()
+    shown = {t.value.strip("$\n") for t in opened.latex}
     for name in lossviz.names("ranking"):
         assert lossviz.spec(name).latex in shown
     hinge = charts["binary"]["data"][0]

@@ -70,7 +70,11 @@ def test_page_renders_every_chart_formula_and_the_default_numbers(page) -> None:
     assert _metrics(page) == _expected_numbers("disc", ss.Prediction(), 1.0, 0.5, 0.5)
     g, p = ss.true_mask("disc"), ss.predicted_mask("disc", ss.Prediction())
     assert any(f"Σg = **{g.sum():.0f}**" in m.value and f"Σp = **{p.sum():.2f}**" in m.value for m in page.markdown)
-    shown = {t.value.strip("$\n") for t in page.latex}
+    assert not page.latex  # the formulas' expander is closed: its cards are not sent
+    opened = app_test("segmentation")
+    opened.query_params["segmentation_formulas"] = "true"  # a link opens it
+    opened.run()
+    shown = {t.value.strip("$\n") for t in opened.latex}
     for name in ss.LOSSES:
         assert lossviz.spec(name).latex in shown
     np.testing.assert_array_equal(charts["masks"]["data"][0]["z"], ss.true_mask("disc"))
