@@ -376,33 +376,47 @@ class Descent:
     start: np.ndarray
     kept: dict[int, np.ndarray]
     history: np.ndarray
+    reference: dict[str, tuple[float, float, float]]
+    """(average MSE, average perceptual loss, edge energy) of each of :attr:`references`: the same at every step."""
 
     def at(self, steps: int) -> Reconstruction:
         """The :class:`Reconstruction` after ``steps`` steps, one of the kept counts."""
         if steps not in self.kept:
             raise ValueError(f"this descent kept the images after {sorted(self.kept)} steps, not {steps}")
-        mse_result, perceptual_result = self.kept[steps]
-        images = {
-            "truth": self.targets[0],
-            "start": self.start,
-            "pixel mean": self.targets.mean(0),
-            "MSE": mse_result,
-            "perceptual": perceptual_result,
-        }
-        stack = np.stack([images[name] for name in IMAGES])
-        with one_thread():
-            mse, perceptual = average_losses(stack, self.targets, self.depth)
-        sharpness = edge_energy(stack)
+        results = dict(zip(RESULTS, self.kept[steps], strict=True))
+        scores = {**self.reference, **_scores(results, self.targets, self.depth)}
         return Reconstruction(
-            images=images,
-            mse=dict(zip(IMAGES, mse.tolist(), strict=True)),
-            perceptual=dict(zip(IMAGES, perceptual.tolist(), strict=True)),
-            sharpness=dict(zip(IMAGES, sharpness.tolist(), strict=True)),
+            images={**self.references, **results},
+            mse={name: scores[name][0] for name in IMAGES},
+            perceptual={name: scores[name][1] for name in IMAGES},
+            sharpness={name: scores[name][2] for name in IMAGES},
             history=self.history[: steps + 1],
             jitter=self.jitter,
             steps=steps,
             depth=self.depth,
         )
+
+    @property
+    def references(self) -> dict[str, np.ndarray]:
+        return _references(self.targets, self.start)
+
+
+RESULTS = ("MSE", "perceptual")
+"""The images a :class:`Descent` reaches, one per loss (the last two of :data:`IMAGES`)."""
+
+
+def _references(targets: np.ndarray, start: np.ndarray) -> dict[str, np.ndarray]:
+    """The images the results are compared with: the truth (answer 1), the start and the answers' pixel mean."""
+    return {"truth": targets[0], "start": start, "pixel mean": targets.mean(0)}
+
+
+def _scores(images: dict[str, np.ndarray], targets: np.ndarray, depth: int) -> dict[str, tuple[float, float, float]]:
+    """Each image's (average MSE, average perceptual loss, edge energy) against the answers ``targets``."""
+    stack = np.stack(list(images.values()))
+    with one_thread():
+        mse, perceptual = average_losses(stack, targets, depth)
+    sharpness = edge_energy(stack)
+    return {name: (float(m), float(p), float(e)) for name, m, p, e in zip(images, mse, perceptual, sharpness, strict=True)}
 
 
 def descend(jitter: int, depth: int, keep: Sequence[int]) -> Descent:
@@ -423,6 +437,7 @@ def descend(jitter: int, depth: int, keep: Sequence[int]) -> Descent:
         start=start,
         kept={k: trajectory.theta[k].reshape(2, *start.shape).copy() for k in counts},
         history=trajectory.value + np.array([0.0, objective.spread]),
+        reference=_scores(_references(targets, start), targets, depth),
     )
 
 
