@@ -49,11 +49,20 @@ def page_files() -> list[str]:
     return [path for entries in SECTIONS.values() for path, _title, _icon in entries]
 
 
+_PAGES_KEY = "_lossviz_pages"
+
+
 def _pages() -> dict[str, list[st.Page]]:
-    return {
-        section: [st.Page(ROOT / path, title=title, icon=icon, default=path == HOME) for path, title, icon in entries]
-        for section, entries in SECTIONS.items()
-    }
+    """The navigation's pages, built once per browser session: building them resolves every page file on disk,
+    about 5 % of a cached page's rerun. Not once per process: ``st.navigation`` marks the page it will run on the
+    page object itself, so sessions running side by side must not share them."""
+    pages = st.session_state.get(_PAGES_KEY)
+    if pages is None:
+        pages = st.session_state[_PAGES_KEY] = {
+            section: [st.Page(ROOT / path, title=title, icon=icon, default=path == HOME) for path, title, icon in entries]
+            for section, entries in SECTIONS.items()
+        }
+    return pages
 
 
 def run_app() -> None:
