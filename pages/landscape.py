@@ -17,7 +17,7 @@ from lossviz.toolkit.data import LINE_B_TRUE, LINE_DATA_PARAMS, LINE_W_TRUE, lin
 from lossviz.toolkit.fit import line_losses
 from lossviz.toolkit.frames import log_ladder
 from lossviz.toolkit.optim import DIVERGED, Adam, Trajectory
-from lossviz.ui.cards import guarded, guarded_each, loss_card
+from lossviz.ui.cards import guarded, guarded_each, kept_figure, loss_card
 from lossviz.ui.charts import lazy_tabs, show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import (
@@ -203,11 +203,14 @@ def fit_section() -> None:
     if not panels:
         return
     shown = panels[0].descent.shown
+    # Kept across reruns and sessions: a rerun for another section, or a setting seen before, neither rebuilds
+    # the frames nor re-encodes them (lossviz.ui.live_chart caches a figure's encoding).
+    ident = (tuple(loss_key(p.loss, params[p.loss]) for p in panels), key, start, run, steps)
+    figure = kept_figure(f"{FIT_PREFIX}_descent", ident, lambda: figure_descent(panels, data), [p.loss for p in panels])
     if len(shown) > 1:
-        live_chart(figure_descent(panels, data), LiveParam(ll.step_param(int(shown[-1])), shown),
-                   key=f"{FIT_PREFIX}_player", player=True)
+        live_chart(figure, LiveParam(ll.step_param(int(shown[-1])), shown), key=f"{FIT_PREFIX}_player", player=True)
     else:
-        show(figure_descent(panels, data), key=f"{FIT_PREFIX}_start")  # no step to play
+        show(figure, key=f"{FIT_PREFIX}_start")  # no step to play
     diverged = [f"{p.loss} ({k})" for p in panels for k, d in p.descent.diverged.items() if d]
     if diverged:
         st.warning(

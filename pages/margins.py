@@ -44,11 +44,13 @@ def margin_chart(key: str) -> None:
     for name in es.PANELS[key][0][1:]:
         st.caption(lossviz.spec(name).title)  # which loss the slider's m belongs to
         margins[name] = param_controls(name, PREFIX)["margin"]
+    # The figure is drawn at the live margin's default and the control shows the committed frame (the component
+    # draws the figure with that frame applied, the same picture): so it is kept across reruns and sessions, and a
+    # commit sends only the control's new state, neither recomputing the panel nor re-encoding its frames.
+    at_default = {**margins, loss: live.param.default}
     try:
-        # Kept across reruns and sessions: a rerun of another panel's fragment, or of the page, then neither
-        # recomputes the panel nor re-encodes its frames (lossviz.ui.live_chart caches a figure's encoding).
-        figure = kept_figure(f"{PREFIX}_{key}", tuple(sorted(margins.items())),
-                             lambda: figure_margin_panel(es.panel(key, margins), frames(key)))
+        figure = kept_figure(f"{PREFIX}_{key}", tuple(sorted(at_default.items())),
+                             lambda: figure_margin_panel(es.panel(key, at_default), frames(key)))
     except ValueError as exc:
         st.error(str(exc))
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, figures, live_data, live_figures, live_sizes, same_data, warnings
+from helpers import app_test, errors, exceptions, figures, live_data, live_drawn, live_sizes, same_data, warnings
 
 import lossviz
 from lossviz.studies import margins as es
@@ -31,7 +31,8 @@ def page():
 
 
 def _charts(at) -> dict[str, dict]:
-    live, plain = live_figures(at), figures(at)
+    """Each chart as the browser draws it (a live one with its committed frame applied)."""
+    live, plain = live_drawn(at), figures(at)
     assert len(live) == len(PANELS) and len(plain) == 1
     return {**dict(zip(PANELS, live, strict=True)), "triplet": plain[0]}
 
@@ -97,6 +98,17 @@ def test_each_margin_control_changes_only_its_chart(page, key: str, chart: str) 
     after = _charts(page)
     for name in CHARTS:
         assert same_data(before[name], after[name]) == (name != chart), name
+
+
+def test_a_commit_sends_the_same_figure_and_only_moves_its_frame(page) -> None:
+    """The figure is drawn at the default margin and kept: a commit re-sends the control's state, and the
+    browser, finding the same figure, only shows the committed frame (checked above as drawn)."""
+    key = next(k for k, chart in LIVE_KEYS.items() if chart == "binary")
+    before = live_data(page)[PANELS.index("binary")]
+    _commit(page, key, 2.0)
+    after = live_data(page)[PANELS.index("binary")]
+    assert after["figure_id"] == before["figure_id"]
+    assert after["params"][0]["index"] != before["params"][0]["index"]
 
 
 def test_moved_margins_give_the_formula(page) -> None:
