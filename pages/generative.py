@@ -13,7 +13,7 @@ from lossviz.figures.generative import (
 from lossviz.studies import generative as gs
 from lossviz.toolkit import data as td
 from lossviz.toolkit.frames import FINE_MANTISSAS, log_ladder
-from lossviz.ui.cards import loss_card, loss_cards
+from lossviz.ui.cards import kept_figure, loss_card, loss_cards
 from lossviz.ui.charts import show
 from lossviz.ui.classroom import explain
 from lossviz.ui.controls import control_key, multichoice_control, param_control, param_row, radio_control
@@ -158,7 +158,10 @@ def tv_section() -> None:
     m[3].metric("PSNR of y", f"{study.psnr_noisy:.2f} dB")
     m[4].metric(f"PSNR of x, λ = {weight:g}", f"{study.psnr_denoised[i]:.2f} dB",
                 delta=f"{study.psnr_gain(i):+.2f} dB")
-    live_chart(figure_tv_denoising(study, i), WEIGHT, key=WEIGHT_KEY)
+    # Drawn at the default λ and kept: the component shows the committed frame (the same picture), so a commit
+    # re-sends the control's state, not the images again.
+    live_chart(kept_figure(f"{PREFIX}_tv", (noise, seed, steps),
+                           lambda: figure_tv_denoising(study, study.index(WEIGHT.default))), WEIGHT, key=WEIGHT_KEY)
     st.caption(
         f"Here the PSNR peaks at λ = {study.weights[study.best]:g} ({study.psnr_denoised[study.best]:.2f} dB). "
         "Drag λ under the images to change it live (every λ is precomputed); the numbers above follow where "

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from helpers import app_test, errors, exceptions, live_data, live_figures, live_sizes, same_data, warnings
+from helpers import app_test, errors, exceptions, live_data, live_drawn, live_sizes, same_data, warnings
 from helpers import figures as plotly_figures
 from streamlit.testing.v1 import AppTest
 
@@ -44,8 +44,8 @@ def numpy_tv_grad(x: np.ndarray) -> np.ndarray:
 
 
 def figures(at: AppTest) -> list[dict]:
-    """The GAN charts (Plotly), then the TV chart (live), in page order."""
-    return plotly_figures(at) + live_figures(at)
+    """The GAN charts (Plotly), then the TV chart (live, as the browser draws it: its committed frame applied)."""
+    return plotly_figures(at) + live_drawn(at)
 
 
 def weight(at: AppTest) -> float:
