@@ -40,15 +40,22 @@ def comparison(blur: float, noise: float, depth: int) -> sp.Comparison:
     return sp.compare(blur, noise, depth)
 
 
-@st.cache_data(max_entries=8, show_spinner="Running gradient descent on both losses…")
-def descent(jitter: int, depth: int, keep: tuple[int, ...]) -> sp.Descent:
-    return sp.descend(jitter, depth, keep)
+@st.cache_resource(show_spinner=False)
+def longest_descents() -> dict[tuple[int, int], sp.Descent]:
+    """The longest descent run so far for each (J, L), shared by every session (at most 4 × 3 of them)."""
+    return {}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner="Running gradient descent on both losses…")
 def reconstruction(jitter: int, steps: int, depth: int) -> sp.Reconstruction:
-    """Moving the steps slider reads another count of the same run: one descent per (J, L) and reach."""
-    return descent(jitter, depth, sp.checkpoints(steps)).at(steps)
+    """Moving the steps slider back reads the run already made (its first T steps are the T-step run); moving it
+    beyond runs once to the new count, never further, and keeps every slider position on the way."""
+    runs = longest_descents()
+    found = runs.get((jitter, depth))
+    if found is None or steps not in found.kept:
+        keep = {*sp.checkpoints(steps), *(found.kept if found else ())}
+        found = runs[(jitter, depth)] = sp.descend(jitter, depth, sorted(keep))
+    return found.at(steps)
 
 
 @st.fragment

@@ -353,11 +353,10 @@ def average_losses(images: np.ndarray, targets: np.ndarray, depth: int) -> tuple
 
 
 def checkpoints(steps: int) -> tuple[int, ...]:
-    """The step counts one :func:`descend` keeps when the page asks for ``steps``: every position of the
-    :data:`STEPS` slider up to its default (a first visit stops there) or, beyond it, up to the slider's end,
-    and ``steps`` itself (a link may name any count). Every slider position then shares one of two runs."""
-    horizon = max(int(STEPS.default) if steps <= STEPS.default else int(STEPS.high), steps)
-    return tuple(sorted({*range(int(STEPS.low), horizon + 1, int(STEPS.step)), steps}))
+    """The step counts a :func:`descend` to ``steps`` keeps: every position of the :data:`STEPS` slider up to
+    ``steps``, and ``steps`` itself (a link may name any count). A later request for fewer steps is then read
+    from the same run."""
+    return tuple(sorted({*range(int(STEPS.low), steps + 1, int(STEPS.step)), steps}))
 
 
 @dataclass(frozen=True)

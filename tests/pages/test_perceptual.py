@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import streamlit as st
 from helpers import app_test, errors, exceptions, figure_sizes, figures, trace_data, warnings
 
 from lossviz.studies import perceptual as sp
@@ -84,6 +85,30 @@ def test_each_control_changes_what_it_drives(page, key, value, changed, images) 
         assert _same_y(before[name], after[name]) == (name not in changed), name
     for row in IMAGE_ROWS:
         assert (before_images[row] == after_images[row]) == (row not in images), row
+
+
+def test_moving_steps_back_reads_the_run_already_made(monkeypatch) -> None:
+    """One descent per (J, L) serves every smaller steps setting; a larger one runs once to that count."""
+    runs: list[int] = []
+    real = sp.descend
+    expected = {steps: pd.DataFrame(sp.reconstruct(0, steps, 1).table()) for steps in (20, 40, 60, 80)}
+
+    def counted(jitter, depth, keep):
+        runs.append(max(keep))
+        return real(jitter, depth, keep)
+
+    monkeypatch.setattr(sp, "descend", counted)
+    st.cache_data.clear()  # no run or result of an earlier test in this process
+    st.cache_resource.clear()
+    at = app_test("perceptual", timeout=300)
+    at.query_params.update(perceptual_jitter="0", perceptual_depth="1", perceptual_steps="60")  # a (J, L) of its own
+    at.run()
+    for steps in (40, 20, 60, 80, 40):
+        at.slider(key="perceptual_steps").set_value(steps).run()
+        assert not exceptions(at), exceptions(at)
+        table = at.dataframe[-1].value
+        pd.testing.assert_frame_equal(table, expected[steps])
+    assert runs == [60, 80]
 
 
 def test_link_restores_the_state() -> None:

@@ -239,9 +239,7 @@ def test_a_longer_descent_holds_every_shorter_one_to_the_bit() -> None:
         sp.descend(1, 1, ())
 
 
-def test_checkpoints_share_one_run_per_reach_and_keep_any_count_a_link_names() -> None:
-    grid = range(int(sp.STEPS.low), int(sp.STEPS.high) + 1, int(sp.STEPS.step))
-    short = [s for s in grid if s <= sp.STEPS.default]
-    assert {sp.checkpoints(s) for s in short} == {tuple(short)}
-    assert {sp.checkpoints(s) for s in grid if s > sp.STEPS.default} == {tuple(grid)}
-    assert 37 in sp.checkpoints(37) and sp.checkpoints(37)[-1] == sp.STEPS.default
+def test_checkpoints_are_every_slider_position_up_to_the_count_and_the_count_itself() -> None:
+    assert sp.checkpoints(100) == (20, 40, 60, 80, 100)
+    assert sp.checkpoints(37) == (20, 37)
+    assert sp.checkpoints(int(sp.STEPS.high))[-1] == sp.STEPS.high
