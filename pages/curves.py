@@ -300,7 +300,6 @@ if log_y:
     st.caption("On the log scale, points where the loss is 0 (the minimum of most losses) are not drawn.")
 
 st.divider()
-own_data = lazy_expander("Your own data: a model's predictions vs targets", f"{PAIRS}_open")
-if own_data.open:
+if (own_data := lazy_expander("Your own data: a model's predictions vs targets", f"{PAIRS}_open")).open:
     with own_data:
         pairs_section()

@@ -397,6 +397,7 @@ class Descent:
 
     @property
     def references(self) -> dict[str, np.ndarray]:
+        """The truth, the start and the pixel mean: the images each result is compared with."""
         return _references(self.targets, self.start)
 
 
