@@ -19,7 +19,7 @@ from lossviz.toolkit import fit as fitting
 from lossviz.toolkit.tables import plot_subsample
 from lossviz.ui import controls as uc
 from lossviz.ui.cards import guarded_each, loss_cards
-from lossviz.ui.charts import show, show_table
+from lossviz.ui.charts import lazy_tabs, show, show_table
 from lossviz.ui.classroom import explain
 from lossviz.ui.navigation import ensure_app
 from lossviz.ui.session import loss_key
@@ -218,58 +218,63 @@ with chart_col:
     show(figure_fits(points, fitted_lines(studies, colors), focus, rf.plot_x_range(data.x, rf.X_PAD, rf.PLOT_X_RANGE)),
          key=CHART_KEY, on_select="rerun", selection_mode=("points", "box", "lasso"))
 
-pull_col, table_col = st.columns([2, 3])
-with pull_col:
-    pulled = rf.outlier_pull(studies, data)
-    if pulled is not None:
-        shares, fair = pulled
-        show(figure_outlier_pull(shares, colors, fair))
-    else:
-        st.info("No outliers: raise k or pick points on the chart to see how much of the pull they hold.")
+# Two views under the fit: only the open one is computed and drawn. The sweeps refit 62 data sets per loss
+# (most of the page's server time in a classroom), so they run only while their tab is open; the link keeps it.
+pull_tab, sweep_tab = lazy_tabs(list(rf.VIEWS), f"{PREFIX}_view")
+if pull_tab.open:
+    with pull_tab:
+        pull_col, table_col = st.columns([2, 3])
+        with pull_col:
+            pulled = rf.outlier_pull(studies, data)
+            if pulled is not None:
+                shares, fair = pulled
+                show(figure_outlier_pull(shares, colors, fair))
+            else:
+                st.info("No outliers: raise k or pick points on the chart to see how much of the pull they hold.")
 
-with table_col:
-    show_fit_table(studies)
-    st.caption(
-        f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {fitting.METHOD}; non-convex losses "
-        f"(Barron α < 1) start from a robust Huber line (δ = {fitting.HUBER_K:g}·MAD-scale). ‖subgradient‖ is the "
-        "smallest gradient norm of the objective at "
-        "the solution (on standardised x)."
-    )
-    if not all(s.fit.converged for s in studies.values()):
-        st.warning("Some fits did not reach a stationary point (‖subgradient‖ too large): their lines are dotted.")
-
-st.subheader("Sensitivity curve and breakdown")
-explain(
-    "**Sensitivity curve** (Tukey): add one point at x₀ and move it from far below to far above the true line; "
-    "SC(y₀) = n·(T(x₁…x_{n−1}, y₀) − T(x₁…x_{n−1})) shows how much it moves the estimate T. Least squares gives "
-    "a straight, unbounded line; a bounded ψ gives a bounded curve; a redescending one returns to 0. "
-    "**Breakdown**: move a growing share of the clean points into the outlier cluster (at x₀, s above the line) "
-    "and watch the error |T(ε) − T(0)|. With the cluster at x₀ ≈ 0 the L1 and Huber lines hold until about half "
-    "the data; at x₀ = ±1 (leverage points, which pull on the slope with a long lever) they give way much earlier, "
-    "near a quarter. Least squares has no such threshold: every outlier moves it."
-)
-curve_cols = st.columns([1, 1, 2])
-# Options are plain words: a bound widget writes its *formatted* option to the URL.
-what = uc.radio_control(
-    "Track", list(rf.ESTIMATES), "slope", f"{PREFIX}_estimate", container=curve_cols[0], horizontal=True,
-    help="slope b or intercept a of the fitted line, or a location: the best constant (mean for MSE, median for MAE).",
-)
-sweep = uc.param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
-model = rf.fitted_together(what)[0]
-robustness = guarded_each(
-    studies,
-    lambda name: cached_curves(*loss_key(name, params[name]), n, noise, seed, size, position, sweep, model=model)[what],
-)
-for name, (sens, brk) in robustness.items():
-    if not (sens.converged and brk.converged):
-        st.warning(f"{name}: some fits of the sweep did not converge.")
-left, right = st.columns(2)
-with left:
-    sc_curves = {name: sens.curve for name, (sens, _) in robustness.items()}
-    show(figure_sensitivity(rf.sweep_offsets(sweep), sc_curves, colors, ESTIMATE_LABELS[what], marker=size))
-with right:
-    bd_curves = {name: brk.error for name, (_, brk) in robustness.items()}
-    show(figure_breakdown(rf.CONTAMINATION, bd_curves, colors, what))
+        with table_col:
+            show_fit_table(studies)
+            st.caption(
+                f"True line: y = {rf.TRUE_LINE[0]:g} + {rf.TRUE_LINE[1]:g}·x. Fitted by {fitting.METHOD}; non-convex losses "
+                f"(Barron α < 1) start from a robust Huber line (δ = {fitting.HUBER_K:g}·MAD-scale). ‖subgradient‖ is the "
+                "smallest gradient norm of the objective at "
+                "the solution (on standardised x)."
+            )
+            if not all(s.fit.converged for s in studies.values()):
+                st.warning("Some fits did not reach a stationary point (‖subgradient‖ too large): their lines are dotted.")
+if sweep_tab.open:
+    with sweep_tab:
+        explain(
+            "**Sensitivity curve** (Tukey): add one point at x₀ and move it from far below to far above the true line; "
+            "SC(y₀) = n·(T(x₁…x_{n−1}, y₀) − T(x₁…x_{n−1})) shows how much it moves the estimate T. Least squares gives "
+            "a straight, unbounded line; a bounded ψ gives a bounded curve; a redescending one returns to 0. "
+            "**Breakdown**: move a growing share of the clean points into the outlier cluster (at x₀, s above the line) "
+            "and watch the error |T(ε) − T(0)|. With the cluster at x₀ ≈ 0 the L1 and Huber lines hold until about half "
+            "the data; at x₀ = ±1 (leverage points, which pull on the slope with a long lever) they give way much earlier, "
+            "near a quarter. Least squares has no such threshold: every outlier moves it."
+        )
+        curve_cols = st.columns([1, 1, 2])
+        # Options are plain words: a bound widget writes its *formatted* option to the URL.
+        what = uc.radio_control(
+            "Track", list(rf.ESTIMATES), "slope", f"{PREFIX}_estimate", container=curve_cols[0], horizontal=True,
+            help="slope b or intercept a of the fitted line, or a location: the best constant (mean for MSE, median for MAE).",
+        )
+        sweep = uc.param_control(rf.SWEEP_RANGE, f"{PREFIX}_sweep", container=curve_cols[1], label="sweep range R")
+        model = rf.fitted_together(what)[0]
+        robustness = guarded_each(
+            studies,
+            lambda name: cached_curves(*loss_key(name, params[name]), n, noise, seed, size, position, sweep, model=model)[what],
+        )
+        for name, (sens, brk) in robustness.items():
+            if not (sens.converged and brk.converged):
+                st.warning(f"{name}: some fits of the sweep did not converge.")
+        left, right = st.columns(2)
+        with left:
+            sc_curves = {name: sens.curve for name, (sens, _) in robustness.items()}
+            show(figure_sensitivity(rf.sweep_offsets(sweep), sc_curves, colors, ESTIMATE_LABELS[what], marker=size))
+        with right:
+            bd_curves = {name: brk.error for name, (_, brk) in robustness.items()}
+            show(figure_breakdown(rf.CONTAMINATION, bd_curves, colors, what))
 
 st.subheader("The losses")
 loss_cards(list(studies))

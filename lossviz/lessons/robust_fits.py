@@ -28,6 +28,8 @@ FIVE = {
 }
 BARRON = {"outliers_losses": ["mse", "huber", "barron"], "outliers_count": "5", "outliers_size": "15"}
 REDESCENDING = {**BARRON, "outliers_barron_alpha": "-2"}
+SENSITIVITY = {**REDESCENDING, "outliers_view": rf.VIEWS[1]}
+"""The same, with the sensitivity curve's tab open under the chart."""
 HUBER_LIMIT = 0.10
 """The outliers' share of Huber's pull that step 3 asks δ to get below."""
 BARRON_LIMIT = 0.01

@@ -29,6 +29,8 @@ from lossviz.toolkit.tables import tail_share
 
 ESTIMATES = ("slope", "intercept", "location")
 """What a study tracks: the fitted slope or intercept of a line, or a location (intercept-only fit)."""
+VIEWS = ("Pull and fit table", "Sensitivity curve and breakdown")
+"""The page's two views under the fit, one open at a time (a link names one: ``outliers_view``)."""
 
 # --- page-level settings, declared once (controls, URL validation and ranges come from here) ---
 

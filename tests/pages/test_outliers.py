@@ -14,6 +14,8 @@ from lossviz.studies import outliers as rf
 from lossviz.toolkit import fit as fitting
 
 FAST = {"outliers_losses": ["mse", "huber"]}
+SWEEPS = {"outliers_view": rf.VIEWS[1]}
+"""The link that opens the sweeps' tab (only the open tab of the two under the fit is computed)."""
 """Two cheap losses, for the tests of the data controls (each change refits and resweeps)."""
 
 
@@ -58,10 +60,16 @@ def default_page():
     return _run()
 
 
+@pytest.fixture(scope="module")
+def sweeps_page():
+    return _run(SWEEPS)
+
+
 def test_default_page(default_page) -> None:
     at = default_page
     charts = _charts(at)
-    assert set(charts) == {"fits", "pull", "sensitivity", "breakdown"}
+    assert set(charts) == {"fits", "pull"}  # the sweeps' tab is closed: not computed, not sent
+    assert not [r for r in at.radio if r.key == "outliers_estimate"]
     lines = _lines(charts["fits"])
     assert list(lines) == ["mse", "mae", "huber", "log_cosh", "quantile", "barron"]
     # The MSE line is the least-squares line of the plotted (not dropped) points.
@@ -84,8 +92,16 @@ def test_default_page(default_page) -> None:
     assert list(table.index) == list(lines) and (table["converged"] == "✓").all()
 
 
-def test_sensitivity_curve_of_least_squares_is_unbounded(default_page) -> None:
-    sc = {t["name"]: t["y"] for t in _charts(default_page)["sensitivity"]["data"]}
+def test_the_sweeps_tab_shows_the_fit_and_both_sweeps_and_a_bad_view_warns(sweeps_page) -> None:
+    assert set(_charts(sweeps_page)) == {"fits", "sensitivity", "breakdown"}
+    assert not errors(sweeps_page) and not warnings(sweeps_page)
+    at = _run({**FAST, "outliers_view": "<i>nope</i>"})
+    assert any("outliers_view" in w for w in warnings(at)), warnings(at)
+    assert set(_charts(at)) == {"fits", "pull"}
+
+
+def test_sensitivity_curve_of_least_squares_is_unbounded(sweeps_page) -> None:
+    sc = {t["name"]: t["y"] for t in _charts(sweeps_page)["sensitivity"]["data"]}
     mse, huber = sc["mse"], sc["huber"]
     assert np.ptp(np.diff(mse)) < 1e-3 * np.abs(np.diff(mse)).max()  # a straight line
     assert np.abs(mse).max() > 5 * np.abs(huber).max()
@@ -107,7 +123,7 @@ BOTH = ("sensitivity", "breakdown")
     ],
 )
 def test_each_data_control_changes_the_charts(key: str, value: float, sweeps: tuple[str, ...]) -> None:
-    at = _run(FAST)
+    at = _run({**FAST, **SWEEPS})
     before = _charts(at)
     at.slider(key=key).set_value(value)
     at.run()
@@ -125,8 +141,8 @@ def test_each_data_control_changes_the_charts(key: str, value: float, sweeps: tu
     [("outliers_huber_delta", 0.3), ("outliers_quantile_tau", 0.8), ("outliers_barron_alpha", -2.0),
      ("outliers_barron_scale", 2.0)],
 )
-def test_each_loss_parameter_moves_its_line_and_curves(default_page, key: str, value: float) -> None:
-    at = _run()
+def test_each_loss_parameter_moves_its_line_and_curves(key: str, value: float) -> None:
+    at = _run(SWEEPS)
     before = _charts(at)
     at.slider(key=key).set_value(value)
     at.run()
@@ -141,7 +157,7 @@ def test_each_loss_parameter_moves_its_line_and_curves(default_page, key: str, v
 
 
 def test_estimate_sweep_and_focus_controls() -> None:
-    at = _run(FAST)
+    at = _run({**FAST, **SWEEPS})
     before = _charts(at)
     at.radio(key="outliers_estimate").set_value("location")
     at.run()
@@ -168,7 +184,7 @@ def test_query_string_restores_state_and_picks() -> None:
     })
     assert at.multiselect(key="outliers_losses").value == ["mse", "mae"]
     assert at.slider(key="outliers_n").value == 40 and at.slider(key="outliers_count").value == 0
-    assert at.radio(key="outliers_estimate").value == "intercept"
+    assert _run({"outliers_estimate": "intercept", **FAST, **SWEEPS}).radio(key="outliers_estimate").value == "intercept"
     pts = _scatter(_charts(at)["fits"])
     assert pts["outliers"][2] == [3, 4] and pts["dropped (not fitted)"][2] == [5]
     assert len(pts["clean points"][0]) == 37
@@ -191,6 +207,8 @@ def test_query_string_restores_state_and_picks() -> None:
 )
 def test_bad_query_string_warns(key: str, value, check) -> None:
     query = {**FAST, key: value} if key != "outliers_losses" else {key: value}
+    if key == "outliers_estimate":
+        query |= SWEEPS  # the Track choice is in the sweeps' tab
     at = _run(query)
     assert any(key in w for w in warnings(at)), warnings(at)
     assert check(at)
