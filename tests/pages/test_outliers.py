@@ -14,9 +14,9 @@ from lossviz.studies import outliers as rf
 from lossviz.toolkit import fit as fitting
 
 FAST = {"outliers_losses": ["mse", "huber"]}
+"""Two cheap losses, for the tests of the data controls (each change refits and resweeps)."""
 SWEEPS = {"outliers_view": rf.VIEWS[1]}
 """The link that opens the sweeps' tab (only the open tab of the two under the fit is computed)."""
-"""Two cheap losses, for the tests of the data controls (each change refits and resweeps)."""
 
 
 def _run(query: dict | None = None):
